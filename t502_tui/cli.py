@@ -1,0 +1,249 @@
+"""The ``t502`` command: the TUI by default, ``ask`` and ``models`` for the shell.
+
+Every failure ends as one ``error: ...`` line on stderr and an exit code (1 for a failed
+request, 2 for bad usage or a broken config, 130 for Ctrl+C), never a traceback.
+Textual is imported only when the TUI starts, so shell commands start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import Any, TextIO
+
+from t502_tui import __version__
+from t502_tui.config import Config, ConfigError, load_config
+from t502_tui.debug_log import debug_requested, enable_debug_log
+from t502_tui.terminal_text import defuse
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line, documented for ``--help``."""
+    parser = argparse.ArgumentParser(
+        prog="t502",
+        description="Chat with Token502 or any OpenAI-compatible API. "
+        "With no command, opens the full-screen chat.",
+        epilog="Environment: T502_API_KEY, T502_BASE_URL, T502_MODEL override the config "
+        "file; T502_CONFIG names another config file; T502_DEBUG=1 writes a debug log.",
+    )
+    parser.add_argument("--version", action="version", version=f"t502 {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="write a debug log under $XDG_STATE_HOME/t502/"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    ask = commands.add_parser(
+        "ask",
+        help="ask one question and stream the answer to stdout",
+        description="Send PROMPT (and any text piped on stdin, added after it) and stream "
+        "the answer to stdout. Reasoning goes to stderr, then one usage line.",
+    )
+    ask.add_argument("prompt", nargs="*", metavar="PROMPT", help="the question (words are joined)")
+    ask.add_argument("-m", "--model", help="model to ask (default: from the config)")
+    ask.add_argument("-s", "--system", metavar="TEXT", help="system prompt for this question")
+    ask.add_argument(
+        "--no-stream", action="store_true", help="wait for the whole answer instead of streaming"
+    )
+    commands.add_parser("models", help="list the models the server offers, one per line")
+    return parser
+
+
+def _error(message: str, stream: TextIO | None = None) -> None:
+    print(f"error: {defuse(message)}", file=stream or sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``t502`` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    for warning in config.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if debug_requested(args.debug):
+        path = enable_debug_log([config.api_key])
+        print(f"debug log: {path}", file=sys.stderr)
+    try:
+        if args.command == "ask":
+            return _run(_ask(config, args))
+        if args.command == "models":
+            return _run(_models(config))
+        return _tui(config)
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+def _run(coroutine: Any) -> int:
+    """Run a command's coroutine; Ctrl+C keeps what was printed and exits 130."""
+    try:
+        return asyncio.run(coroutine)
+    except KeyboardInterrupt:
+        print("\nstopped", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _tui(config: Config) -> int:
+    from t502_tui.ui.app import T502App
+
+    T502App(config).run()
+    return EXIT_OK
+
+
+def _client(config: Config, quiet: bool = False) -> Any:
+    from t502_tui.service import ChatClient, RetryNotice
+
+    def on_retry(notice: RetryNotice) -> None:
+        if not quiet:
+            print(
+                f"note: {defuse(notice.reason)}; retrying in {notice.delay:.1f} s"
+                f" ({notice.attempt}/{config.max_retries})",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    return ChatClient(
+        config.base_url,
+        config.api_key,
+        idle_timeout=config.timeout,
+        connect_timeout=config.connect_timeout,
+        max_retries=config.max_retries,
+        on_retry=on_retry,
+    )
+
+
+def _hint(config: Config, error: Any) -> str:
+    """A pointer to the likely fix, for the errors where one is known."""
+    status = getattr(error, "status", None)
+    if status == 401 and not config.api_key:
+        return f" (no API key is set: put api_key in {config.path} or set T502_API_KEY)"
+    if status == 404:
+        return " (check the model name: `t502 models` lists them; and the base URL)"
+    return ""
+
+
+async def _models(config: Config) -> int:
+    from t502_tui.service import ServiceError
+
+    async with _client(config) as client:
+        try:
+            models = await client.list_models()
+        except ServiceError as error:
+            _error(error.message + _hint(config, error))
+            return EXIT_FAILED
+    for ident in sorted({m.id for m in models}, key=str.lower):
+        print(defuse(ident))
+    return EXIT_OK
+
+
+def _read_prompt(args: argparse.Namespace) -> str:
+    prompt = " ".join(args.prompt)
+    if not sys.stdin.isatty():
+        piped = sys.stdin.read()
+        if piped.strip():
+            prompt = f"{prompt}\n\n{piped}" if prompt else piped
+    return prompt
+
+
+class _ReplyPrinter:
+    """Writes a reply as it streams: answer to stdout, reasoning dimmed on stderr."""
+
+    def __init__(self) -> None:
+        self.out_tty = sys.stdout.isatty()
+        self.err_tty = sys.stderr.isatty()
+        self.in_reasoning = False
+        self.last_out = "\n"
+
+    def reasoning(self, text: str) -> None:
+        if self.err_tty:
+            text = f"\x1b[2m{defuse(text)}\x1b[22m"
+        sys.stderr.write(text)
+        sys.stderr.flush()
+        self.in_reasoning = True
+
+    def content(self, text: str) -> None:
+        if self.in_reasoning:
+            sys.stderr.write("\n")
+            self.in_reasoning = False
+        if text:
+            sys.stdout.write(defuse(text) if self.out_tty else text)
+            sys.stdout.flush()
+            self.last_out = text[-1]
+
+    def end(self) -> None:
+        """Finish the current lines so the prompt or the next message starts clean."""
+        if self.in_reasoning:
+            sys.stderr.write("\n")
+            self.in_reasoning = False
+        if self.last_out != "\n":
+            sys.stdout.write("\n")
+            self.last_out = "\n"
+        sys.stdout.flush()
+
+
+def _finish_note(reason: str | None) -> str | None:
+    if reason == "length":
+        return "the reply was cut off at the token limit (finish_reason: length)"
+    if reason == "content_filter":
+        return "the provider's content filter stopped the reply"
+    return None
+
+
+async def _ask(config: Config, args: argparse.Namespace) -> int:
+    from t502_tui.service import (
+        ContentDelta,
+        Finished,
+        ReasoningDelta,
+        ServiceError,
+        Usage,
+        UsageReport,
+    )
+
+    prompt = _read_prompt(args)
+    if not prompt.strip():
+        _error("nothing to ask: give a prompt, or pipe text into t502 ask")
+        return EXIT_USAGE
+    model = args.model or config.model
+    messages: list[dict[str, Any]] = []
+    system = args.system if args.system is not None else config.system_prompt
+    if system:
+        messages.append({"role": config.system_role, "content": system})
+    messages.append({"role": "user", "content": prompt})
+    printer = _ReplyPrinter()
+    usage: Usage | None = None
+    reason: str | None = None
+    async with _client(config) as client:
+        try:
+            if args.no_stream:
+                completion = await client.complete(messages, model, **config.params)
+                if completion.reasoning:
+                    printer.reasoning(completion.reasoning)
+                printer.content(completion.content)
+                usage, reason = completion.usage, completion.finish_reason
+            else:
+                async for event in client.stream_chat(messages, model, **config.params):
+                    if isinstance(event, ContentDelta):
+                        printer.content(event.text)
+                    elif isinstance(event, ReasoningDelta):
+                        printer.reasoning(event.text)
+                    elif isinstance(event, UsageReport):
+                        usage = event.usage
+                    elif isinstance(event, Finished):
+                        reason = event.finish_reason
+        except ServiceError as error:
+            printer.end()
+            suffix = " (the reply above is incomplete)" if error.partial else ""
+            _error(error.message + suffix + _hint(config, error))
+            return EXIT_FAILED
+        finally:
+            printer.end()
+    if note := _finish_note(reason):
+        print(f"note: {note}", file=sys.stderr)
+    print(
+        f"{model} · tokens: {usage.describe()}" if usage else f"{model} · usage not reported by the server",
+        file=sys.stderr,
+    )
+    return EXIT_OK

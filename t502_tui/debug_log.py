@@ -1,0 +1,54 @@
+"""The opt-in debug log (``--debug`` or ``T502_DEBUG=1``), with secrets scrubbed.
+
+Only the ``t502`` logger tree is written. Every record passes a filter that replaces the
+API key (and anything else registered as secret) with ``***`` before it reaches the file.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from t502_tui import paths
+
+ENV_DEBUG = "T502_DEBUG"
+
+
+class SecretFilter(logging.Filter):
+    """Rewrites each record's final text with the secrets masked."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if s]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        record.msg, record.args = text, None
+        if record.exc_info and record.exc_text is None:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            for secret in self.secrets:
+                record.exc_text = record.exc_text.replace(secret, "***")
+        return True
+
+
+def debug_requested(flag: bool) -> bool:
+    """True when the flag or the environment asks for the debug log."""
+    return flag or os.environ.get(ENV_DEBUG, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def enable_debug_log(secrets: list[str], path: Path | None = None) -> Path:
+    """Start writing the debug log (mode 0600) and return its path."""
+    path = path or paths.state_dir() / "debug.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    handler.addFilter(SecretFilter(secrets))
+    logger = logging.getLogger("t502")
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    return path

@@ -1,0 +1,142 @@
+"""Turning decoded chat-completion JSON (streamed chunks or one whole body) into events.
+
+Servers differ: the role may come alone or inside the first content chunk, deltas may be
+empty, ``finish_reason`` may be missing, usage may come in a chunk of its own (with no
+choices or one empty choice), inside the finish chunk, repeatedly, or never. An ``error``
+object or string can arrive in place of a chunk.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from t502_tui.service.errors import APIError, error_fields, one_line
+from t502_tui.service.events import (
+    Completion,
+    ContentDelta,
+    Finished,
+    ReasoningDelta,
+    StreamEvent,
+    Usage,
+    UsageReport,
+)
+
+
+def _text(value: Any) -> str:
+    """Content as text: a string, or the text parts of a list of content parts."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return "".join(
+            part.get("text", "") for part in value
+            if isinstance(part, dict) and isinstance(part.get("text"), str)
+        )
+    return ""
+
+
+def _reasoning(message: dict[str, Any]) -> str:
+    for key in ("reasoning_content", "reasoning"):
+        value = message.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return ""
+
+
+def stream_error(data: dict[str, Any] | str, partial: bool) -> APIError:
+    """The error for an ``error`` event in a stream."""
+    fields = error_fields(data) if isinstance(data, dict) else (str(data), None, None)
+    message, kind, code = fields or ("unknown error", None, None)
+    status = code if isinstance(code, int) and 400 <= code < 600 else None
+    return APIError(
+        f"the server reported an error: {one_line(message) or 'no details'}",
+        status=status,
+        type=kind,
+        code=code,
+        detail=json.dumps(data, ensure_ascii=False) if not isinstance(data, str) else data,
+        partial=partial,
+    )
+
+
+def decode_payload(payload: str) -> list[Any]:
+    """JSON values in one ``data`` payload.
+
+    Normally one; a server that forgets the blank lines between events makes several
+    ``data:`` lines join into one payload, so each line is tried on its own too.
+    Undecodable text is returned as the string itself for the caller to judge.
+    """
+    try:
+        return [json.loads(payload)]
+    except ValueError:
+        pass
+    if "\n" in payload:
+        values: list[Any] = []
+        for line in payload.split("\n"):
+            if line.strip():
+                try:
+                    values.append(json.loads(line))
+                except ValueError:
+                    values.append(line)
+        return values
+    return [payload]
+
+
+def events_from_chunk(chunk: dict[str, Any], partial: bool) -> list[StreamEvent]:
+    """Events in one ``chat.completion.chunk``; raises :class:`APIError` for an error chunk."""
+    if "error" in chunk and chunk["error"]:
+        raise stream_error(chunk, partial)
+    events: list[StreamEvent] = []
+    choices = chunk.get("choices")
+    if isinstance(choices, list) and choices:
+        choice = next(
+            (c for c in choices if isinstance(c, dict) and c.get("index", 0) == 0), None
+        )
+        if choice is not None:
+            delta = choice.get("delta")
+            if not isinstance(delta, dict):
+                delta = choice.get("message") if isinstance(choice.get("message"), dict) else {}
+            if reasoning := _reasoning(delta):
+                events.append(ReasoningDelta(reasoning))
+            if content := _text(delta.get("content")):
+                events.append(ContentDelta(content))
+            reason = choice.get("finish_reason")
+            if isinstance(reason, str) and reason:
+                events.append(Finished(reason))
+    usage = Usage.from_json(chunk.get("usage"))
+    if usage is not None:
+        events.append(UsageReport(usage))
+    return events
+
+
+def completion_from_body(data: Any) -> Completion | None:
+    """A whole ``chat.completion`` body, or None if ``data`` is not one."""
+    if not isinstance(data, dict) or not isinstance(data.get("choices"), list):
+        return None
+    choices = data["choices"]
+    choice = choices[0] if choices and isinstance(choices[0], dict) else {}
+    message = choice.get("message")
+    if not isinstance(message, dict):
+        message = choice.get("delta") if isinstance(choice.get("delta"), dict) else {}
+    if not message and isinstance(choice.get("text"), str):
+        message = {"content": choice["text"]}
+    reason = choice.get("finish_reason")
+    return Completion(
+        content=_text(message.get("content")),
+        reasoning=_reasoning(message),
+        finish_reason=reason if isinstance(reason, str) else None,
+        usage=Usage.from_json(data.get("usage")),
+        model=data.get("model") if isinstance(data.get("model"), str) else None,
+    )
+
+
+def events_from_completion(completion: Completion) -> list[StreamEvent]:
+    """A whole reply replayed as stream events (for servers that ignore ``stream``)."""
+    events: list[StreamEvent] = []
+    if completion.reasoning:
+        events.append(ReasoningDelta(completion.reasoning))
+    if completion.content:
+        events.append(ContentDelta(completion.content))
+    if completion.usage:
+        events.append(UsageReport(completion.usage))
+    events.append(Finished(completion.finish_reason or "stop"))
+    return events

@@ -1,0 +1,136 @@
+"""Typed values the service layer hands to its callers: stream events, usage, models."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+def _int_or_none(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Token counts of one reply, as the server reported them."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    reasoning_tokens: int | None = None
+    """Part of the completion spent thinking, when the server says."""
+    cached_tokens: int | None = None
+    """Part of the prompt served from the provider's cache, when the server says."""
+
+    @classmethod
+    def from_json(cls, data: Any) -> Usage | None:
+        """Read an OpenAI ``usage`` object; None when it holds no counts at all.
+
+        Detail objects may be missing or null, and some servers use the
+        ``input_tokens`` / ``output_tokens`` names instead.
+        """
+        if not isinstance(data, dict):
+            return None
+        prompt = _int_or_none(data.get("prompt_tokens"))
+        if prompt is None:
+            prompt = _int_or_none(data.get("input_tokens"))
+        completion = _int_or_none(data.get("completion_tokens"))
+        if completion is None:
+            completion = _int_or_none(data.get("output_tokens"))
+        total = _int_or_none(data.get("total_tokens"))
+        if prompt is None and completion is None and total is None:
+            return None
+        prompt, completion = prompt or 0, completion or 0
+        details = data.get("completion_tokens_details") or data.get("output_tokens_details")
+        prompt_details = data.get("prompt_tokens_details") or data.get("input_tokens_details")
+        reasoning = details.get("reasoning_tokens") if isinstance(details, dict) else None
+        cached = prompt_details.get("cached_tokens") if isinstance(prompt_details, dict) else None
+        return cls(
+            prompt_tokens=prompt,
+            completion_tokens=completion,
+            total_tokens=total if total is not None else prompt + completion,
+            reasoning_tokens=_int_or_none(reasoning),
+            cached_tokens=_int_or_none(cached),
+        )
+
+    def __add__(self, other: Usage) -> Usage:
+        def both(a: int | None, b: int | None) -> int | None:
+            return None if a is None and b is None else (a or 0) + (b or 0)
+
+        return Usage(
+            self.prompt_tokens + other.prompt_tokens,
+            self.completion_tokens + other.completion_tokens,
+            self.total_tokens + other.total_tokens,
+            both(self.reasoning_tokens, other.reasoning_tokens),
+            both(self.cached_tokens, other.cached_tokens),
+        )
+
+    def describe(self) -> str:
+        """One human line: ``18 prompt + 20 completion = 38 total (reasoning 4)``."""
+        text = (
+            f"{self.prompt_tokens:,} prompt + {self.completion_tokens:,} completion"
+            f" = {self.total_tokens:,} total"
+        )
+        extras = []
+        if self.reasoning_tokens:
+            extras.append(f"reasoning {self.reasoning_tokens:,}")
+        if self.cached_tokens:
+            extras.append(f"cached {self.cached_tokens:,}")
+        return f"{text} ({', '.join(extras)})" if extras else text
+
+
+@dataclass(frozen=True)
+class ContentDelta:
+    """A piece of the answer's text."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class ReasoningDelta:
+    """A piece of the model's thinking (``reasoning_content`` or ``reasoning``)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class UsageReport:
+    """The server's token counts; when several arrive, the last one counts."""
+
+    usage: Usage
+
+
+@dataclass(frozen=True)
+class Finished:
+    """The server said the reply is over, and why (``stop``, ``length``, ...)."""
+
+    finish_reason: str
+
+
+StreamEvent = ContentDelta | ReasoningDelta | UsageReport | Finished
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A whole reply, from a non-streaming request."""
+
+    content: str
+    reasoning: str = ""
+    finish_reason: str | None = None
+    usage: Usage | None = None
+    model: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """One entry of the server's model list."""
+
+    id: str
+    owned_by: str = ""
+    created: int | None = None

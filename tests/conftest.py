@@ -1,0 +1,28 @@
+"""Shared fixtures: an isolated home for every test, and the loopback API server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from loopback import LoopbackServer
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point every XDG folder into the test's own directory; clear t502's variables."""
+    for name in ("CONFIG", "DATA", "CACHE", "STATE"):
+        monkeypatch.setenv(f"XDG_{name}_HOME", str(tmp_path / name.lower()))
+    for name in ("T502_API_KEY", "T502_BASE_URL", "T502_MODEL", "T502_CONFIG", "T502_DEBUG"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path
+
+
+@pytest.fixture
+def server() -> Iterator[LoopbackServer]:
+    """A fresh loopback API server for one test."""
+    srv = LoopbackServer().start()
+    yield srv
+    srv.stop()

@@ -1,0 +1,150 @@
+"""``t502 ask`` and ``t502 models`` end to end: a subprocess against the loopback server."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from loopback import Gate, LoopbackServer, Reply, chunk, models_reply, sse, stream_reply, text_stream, usage
+
+KEY = "sk-cli-secret-key-987654321"
+
+
+def env_for(server: LoopbackServer | None, **extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    if server:
+        env["T502_BASE_URL"] = server.url
+    env["T502_API_KEY"] = KEY
+    env.update(extra)
+    return env
+
+
+def t502(*args: str, server: LoopbackServer | None = None, stdin: str | None = None,
+         **extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "t502_tui", *args], input=stdin if stdin is not None else "",
+                          capture_output=True, text=True, env=env_for(server, **extra), timeout=60)
+
+
+def assert_clean(result: subprocess.CompletedProcess[str]) -> None:
+    assert "Traceback" not in result.stderr + result.stdout
+    assert KEY not in result.stderr + result.stdout
+
+
+def test_ask_streams_answer_and_usage(server: LoopbackServer) -> None:
+    server.script("/chat/completions", text_stream("The answer is 42.", reasoning="Let me think."))
+    result = t502("ask", "--model", "gpt-x", "what", "is", "it?", server=server)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "The answer is 42.\n"
+    assert "Let me think." in result.stderr and "prompt" in result.stderr and "total" in result.stderr
+    body = server.chat_requests()[0].json
+    assert body["model"] == "gpt-x" and body["messages"] == [{"role": "user", "content": "what is it?"}]
+    assert_clean(result)
+
+
+def test_ask_reads_piped_stdin_after_prompt(server: LoopbackServer) -> None:
+    result = t502("ask", "summarise:", "-s", "be brief", server=server, stdin="line one\nline two\n")
+    assert result.returncode == 0
+    messages = server.chat_requests()[0].json["messages"]
+    assert messages[0] == {"role": "system", "content": "be brief"}
+    assert messages[1]["content"] == "summarise:\n\nline one\nline two\n"
+
+
+def test_ask_no_stream(server: LoopbackServer) -> None:
+    body = {"choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "whole"}}],
+            "usage": usage(1, 2)}
+    server.script("/chat/completions", Reply(body=json.dumps(body)))
+    result = t502("ask", "--no-stream", "hi", server=server)
+    assert result.stdout == "whole\n" and server.chat_requests()[0].json["stream"] is False
+    assert "tokens: 1 prompt + 2 completion = 3 total" in result.stderr
+
+
+def test_ask_with_nothing_to_ask() -> None:
+    result = t502("ask")
+    assert result.returncode == 2 and result.stderr.startswith("error: nothing to ask")
+
+
+def test_ask_wrong_key(server: LoopbackServer) -> None:
+    server.script("/chat/completions", Reply(401, body=json.dumps({"error": {"message": f"Invalid token {KEY}", "type": "new_api_error"}})))
+    result = t502("ask", "hi", server=server)
+    assert result.returncode == 1
+    assert result.stderr.strip() == "error: the API key was rejected (HTTP 401): Invalid token ***"
+    assert_clean(result)
+
+
+def test_ask_unknown_model_hints(server: LoopbackServer) -> None:
+    server.script("/chat/completions", Reply(404, body='{"error": {"message": "model nope does not exist"}}'))
+    result = t502("ask", "-m", "nope", "hi", server=server)
+    assert result.returncode == 1 and "model nope does not exist" in result.stderr
+    assert "t502 models" in result.stderr
+
+
+def test_ask_dead_port() -> None:
+    result = t502("ask", "hi", T502_BASE_URL="http://127.0.0.1:9/v1")
+    assert result.returncode == 1 and "error: cannot connect to 127.0.0.1:9" in result.stderr
+    assert_clean(result)
+
+
+def test_ask_partial_reply_is_kept(server: LoopbackServer) -> None:
+    server.script("/chat/completions", stream_reply(sse(chunk("half an ans"), done=False), drop=True))
+    result = t502("ask", "hi", server=server)
+    assert result.returncode == 1 and result.stdout == "half an ans\n"
+    assert "incomplete" in result.stderr
+    assert_clean(result)
+
+
+def test_ask_escape_sequences_are_passed_to_pipes_untouched(server: LoopbackServer) -> None:
+    server.script("/chat/completions", text_stream("\x1b[31mred\x1b[0m [bold]x[/bold]", pieces=1))
+    assert t502("ask", "hi", server=server).stdout == "\x1b[31mred\x1b[0m [bold]x[/bold]\n"
+
+
+def test_ctrl_c_keeps_printed_text_and_exits_130(server: LoopbackServer) -> None:
+    gate = Gate()
+    server.script("/chat/completions", stream_reply([*sse(chunk("partial words\n"), done=False), gate]))
+    proc = subprocess.Popen([sys.executable, "-m", "t502_tui", "ask", "hi"], env=env_for(server),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == "partial words\n"
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    gate.open()
+    assert proc.returncode == 130 and "Traceback" not in err and "stopped" in err
+
+
+def test_models_sorted(server: LoopbackServer) -> None:
+    server.script("/models", models_reply(["zeta", "Alpha", "beta"]))
+    result = t502("models", server=server)
+    assert result.returncode == 0 and result.stdout.split() == ["Alpha", "beta", "zeta"]
+
+
+def test_models_html_page(server: LoopbackServer) -> None:
+    server.script("/models", Reply(body="<html><title>Dashboard</title></html>", content_type="text/html"))
+    result = t502("models", server=server)
+    assert result.returncode == 1 and "Dashboard" in result.stderr and "<" not in result.stderr
+
+
+def test_broken_config_exits_2(isolated_home: Path) -> None:
+    path = isolated_home / "config" / "t502" / "config.toml"
+    path.parent.mkdir(parents=True)
+    path.write_text("model = [\n")
+    result = t502("models")
+    assert result.returncode == 2 and str(path) in result.stderr and "line" in result.stderr
+    assert_clean(result)
+
+
+def test_debug_log_never_holds_the_key(server: LoopbackServer, isolated_home: Path) -> None:
+    server.script("/chat/completions", Reply(401, body=json.dumps({"error": {"message": f"bad {KEY}"}})))
+    t502("--debug", "ask", "hi", server=server)
+    log = (isolated_home / "state" / "t502" / "debug.log").read_text()
+    assert "HTTP 401" in log and KEY not in log
+
+
+@pytest.mark.parametrize("args", [["--version"], ["--help"], ["ask", "--help"]])
+def test_version_and_help(args: list[str]) -> None:
+    result = t502(*args)
+    assert result.returncode == 0 and result.stdout.strip()

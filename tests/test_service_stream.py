@@ -1,0 +1,353 @@
+"""The service layer against a real HTTP server on 127.0.0.1, quirk by quirk."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from loopback import (
+    Gate,
+    LoopbackServer,
+    Pause,
+    Reply,
+    chunk,
+    models_reply,
+    sse,
+    stream_reply,
+    text_stream,
+    usage,
+    usage_chunk,
+)
+from t502_tui.service import (
+    APIError,
+    ChatClient,
+    ConnectionFailed,
+    ContentDelta,
+    Finished,
+    IncompleteReply,
+    ReasoningDelta,
+    ServiceError,
+    TimedOut,
+    Usage,
+    UsageReport,
+)
+
+KEY = "sk-secret-test-key-0123456789"
+CHAT = "/chat/completions"
+HI = [{"role": "user", "content": "hi"}]
+
+
+@pytest.fixture
+async def client(server: LoopbackServer) -> AsyncIterator[ChatClient]:
+    async with ChatClient(server.url, KEY, retry_base_delay=0.01, idle_timeout=5) as c:
+        yield c
+
+
+async def collect(client: ChatClient, **params: Any) -> list[Any]:
+    return [event async for event in client.stream_chat(HI, "m", **params)]
+
+
+def text_of(events: list[Any]) -> str:
+    return "".join(e.text for e in events if isinstance(e, ContentDelta))
+
+
+async def test_request_shape(server: LoopbackServer, client: ChatClient) -> None:
+    await collect(client, temperature=0.2)
+    request = server.chat_requests()[0]
+    assert request.headers["authorization"] == f"Bearer {KEY}"
+    assert request.json == {"temperature": 0.2, "model": "m", "messages": HI, "stream": True,
+                            "stream_options": {"include_usage": True}}
+
+
+async def test_one_client_reuses_its_pool(server: LoopbackServer, client: ChatClient) -> None:
+    http = client._http
+    await collect(client)
+    await client.list_models()
+    assert client._http is http and len(server.requests) == 2
+
+
+async def test_plain_stream(server: LoopbackServer, client: ChatClient) -> None:
+    server.script(CHAT, text_stream("Hello there, friend", pieces=4))
+    events = await collect(client)
+    assert text_of(events) == "Hello there, friend"
+    assert Finished("stop") in events
+    assert [e for e in events if isinstance(e, UsageReport)][-1].usage.total_tokens == 8
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+async def test_role_only_first_chunk_empty_deltas_comments(server: LoopbackServer, client: ChatClient, newline: str) -> None:
+    items = sse(chunk(role="assistant"), chunk(), chunk("a"), chunk(""), chunk("b", finish="stop"),
+                usage_chunk(), newline=newline)
+    server.script(CHAT, stream_reply([f": keep-alive{newline}{newline}", *items]))
+    events = await collect(client)
+    assert text_of(events) == "ab" and Finished("stop") in events
+
+
+async def test_role_inside_first_content_chunk(server: LoopbackServer, client: ChatClient) -> None:
+    server.script(CHAT, stream_reply(sse(chunk("Hi", role="assistant"), chunk(finish="stop"))))
+    assert text_of(await collect(client)) == "Hi"
+
+
+async def test_missing_finish_reason_key(server: LoopbackServer, client: ChatClient) -> None:
+    server.script(CHAT, stream_reply(sse(chunk("x", no_finish_key=True), chunk(finish="length"))))
+    assert (await collect(client))[-1] == Finished("length")
+
+
+async def test_usage_in_empty_delta_choice_and_in_finish_chunk(server: LoopbackServer, client: ChatClient) -> None:
+    server.script(CHAT, stream_reply(sse(chunk("x"), chunk(finish="stop", usage=usage(3, 4)))))
+    server.script(CHAT, stream_reply(sse(chunk("x", finish="stop"), chunk(usage=usage(1, 2)))))
+    first = await collect(client)
+    second = await collect(client)
+    assert UsageReport(Usage(3, 4, 7)) in first
+    assert UsageReport(Usage(1, 2, 3)) in second
+
+
+async def test_usage_details(server: LoopbackServer, client: ChatClient) -> None:
+    detail = usage(10, 20, completion_tokens_details={"reasoning_tokens": 6},
+                   prompt_tokens_details={"cached_tokens": 4})
+    server.script(CHAT, stream_reply(sse(chunk("x", finish="stop"), {"choices": [], "usage": detail})))
+    assert UsageReport(Usage(10, 20, 30, 6, 4)) in await collect(client)
+
+
+async def test_null_usage_details_and_no_usage(server: LoopbackServer, client: ChatClient) -> None:
+    nulls = usage(1, 1, completion_tokens_details=None, prompt_tokens_details=None)
+    server.script(CHAT, stream_reply(sse(chunk("x", finish="stop", usage=None), {"choices": [], "usage": nulls})))
+    server.script(CHAT, stream_reply(sse(chunk("x", finish="stop"))))
+    assert UsageReport(Usage(1, 1, 2)) in await collect(client)
+    assert not [e for e in await collect(client) if isinstance(e, UsageReport)]
+
+
+async def test_reasoning_content_and_reasoning(server: LoopbackServer, client: ChatClient) -> None:
+    other = chunk()
+    other["choices"][0]["delta"]["reasoning"] = "also thinking"
+    server.script(CHAT, stream_reply(sse(chunk(reasoning="thinking "), other, chunk("answer", finish="stop"))))
+    events = await collect(client)
+    assert [e.text for e in events if isinstance(e, ReasoningDelta)] == ["thinking ", "also thinking"]
+    assert text_of(events) == "answer"
+
+
+async def test_split_reads_inside_utf8(server: LoopbackServer, client: ChatClient) -> None:
+    raw = "".join(str(c) for c in sse(chunk("日本語 ✓"), chunk(finish="stop"))).encode()
+    pieces: list[Any] = [raw[i:i + 5] for i in range(0, len(raw), 5)]
+    server.script(CHAT, stream_reply(pieces))
+    assert text_of(await collect(client)) == "日本語 ✓"
+
+
+async def test_multi_line_data_event(server: LoopbackServer, client: ChatClient) -> None:
+    body = json.dumps(chunk("multi", finish="stop"), indent=1).replace("\n", "\ndata: ")
+    server.script(CHAT, stream_reply([f"data: {body}\n\n", "data: [DONE]\n\n"]))
+    assert text_of(await collect(client)) == "multi"
+
+
+async def test_events_without_blank_lines_between(server: LoopbackServer, client: ChatClient) -> None:
+    lines = "".join(f"data: {json.dumps(c)}\n" for c in [chunk("a"), chunk("b", finish="stop")])
+    server.script(CHAT, stream_reply([lines, "\n"]))
+    assert text_of(await collect(client)) == "ab"
+
+
+async def test_finish_without_done_is_normal(server: LoopbackServer, client: ChatClient) -> None:
+    server.script(CHAT, stream_reply(sse(chunk("a"), chunk(finish="stop"), done=False)))
+    assert (await collect(client))[-1] == Finished("stop")
+
+
+async def test_done_without_finish_is_normal(server: LoopbackServer, client: ChatClient) -> None:
+    server.script(CHAT, stream_reply(sse(chunk("a"))))
+    assert text_of(await collect(client)) == "a"
+
+
+async def test_end_without_finish_or_done_is_partial(server: LoopbackServer, client: ChatClient) -> None:
+    server.script(CHAT, stream_reply(sse(chunk("half"), done=False)))
+    seen: list[Any] = []
+    with pytest.raises(IncompleteReply) as info:
+        async for event in client.stream_chat(HI, "m"):
+            seen.append(event)
+    assert text_of(seen) == "half" and info.value.partial
+
+
+async def test_dropped_connection_is_partial(server: LoopbackServer, client: ChatClient) -> None:
+    server.script(CHAT, stream_reply(sse(chunk("half"), done=False), drop=True))
+    with pytest.raises(IncompleteReply, match="connection was lost") as info:
+        await collect(client)
+    assert info.value.partial
+
+
+async def test_dropped_after_finish_is_complete(server: LoopbackServer, client: ChatClient) -> None:
+    server.script(CHAT, stream_reply(sse(chunk("all", finish="stop"), done=False), drop=True))
+    assert text_of(await collect(client)) == "all"
+
+
+@pytest.mark.parametrize("error", [{"error": {"message": "upstream overloaded", "code": "overloaded"}},
+                                   {"error": "upstream overloaded"}])
+async def test_error_event_mid_stream(server: LoopbackServer, client: ChatClient, error: Any) -> None:
+    server.script(CHAT, stream_reply(sse(chunk("par"), error)))
+    with pytest.raises(APIError, match="upstream overloaded") as info:
+        await collect(client)
+    assert info.value.partial
+
+
+async def test_named_error_event(server: LoopbackServer, client: ChatClient) -> None:
+    server.script(CHAT, stream_reply(['event: error\ndata: {"message": "bad things"}\n\n']))
+    with pytest.raises(APIError, match="bad things"):
+        await collect(client)
+
+
+async def test_error_status_with_sse_body(server: LoopbackServer, client: ChatClient) -> None:
+    server.script(CHAT, stream_reply(sse({"error": {"message": "model not allowed"}}, done=False), status=403))
+    with pytest.raises(APIError, match="model not allowed") as info:
+        await collect(client)
+    assert info.value.status == 403 and not info.value.partial
+
+
+async def test_stream_answered_with_one_json_body(server: LoopbackServer, client: ChatClient) -> None:
+    body = {"choices": [{"index": 0, "finish_reason": "stop", "message": {
+        "role": "assistant", "content": "whole", "reasoning_content": "why"}}], "usage": usage(2, 3)}
+    server.script(CHAT, Reply(body=json.dumps(body)))
+    events = await collect(client)
+    assert events == [ReasoningDelta("why"), ContentDelta("whole"), UsageReport(Usage(2, 3, 5)), Finished("stop")]
+
+
+async def test_json_error_body_with_200(server: LoopbackServer, client: ChatClient) -> None:
+    server.script(CHAT, Reply(body='{"error": {"message": "no credit left"}}'))
+    with pytest.raises(APIError, match="no credit left"):
+        await collect(client)
+
+
+async def test_html_answer_to_stream(server: LoopbackServer, client: ChatClient) -> None:
+    server.script(CHAT, Reply(body="<html><title>Welcome to nginx!</title></html>", content_type="text/html"))
+    with pytest.raises(ServiceError, match="Welcome to nginx!") as info:
+        await collect(client)
+    assert "<" not in info.value.message
+
+
+async def test_garbage_stream(server: LoopbackServer, client: ChatClient) -> None:
+    server.script(CHAT, stream_reply(["data: not json at all\n\n", "data: {broken\n\n"]))
+    with pytest.raises(IncompleteReply, match="not JSON"):
+        await collect(client)
+
+
+async def test_idle_timeout_between_chunks(server: LoopbackServer) -> None:
+    gate = Gate()
+    server.script(CHAT, stream_reply([*sse(chunk("slow"), done=False), gate]))
+    async with ChatClient(server.url, KEY, idle_timeout=0.3) as client:
+        with pytest.raises(TimedOut, match="sent nothing for 0.3 s") as info:
+            await collect(client)
+    gate.open()
+    assert info.value.partial
+
+
+async def test_connect_failure_is_retried_then_explained() -> None:
+    notices = []
+    async with ChatClient("http://127.0.0.1:9/v1", KEY, retry_base_delay=0.01,
+                          on_retry=notices.append) as client:
+        with pytest.raises(ConnectionFailed, match="cannot connect to 127.0.0.1:9"):
+            await collect(client)
+    assert len(notices) == 2
+
+
+async def test_429_honours_retry_after_then_succeeds(server: LoopbackServer) -> None:
+    server.script(CHAT, Reply(429, body='{"error": {"message": "slow down"}}', headers={"Retry-After": "0"}),
+                  Reply(503, body="busy"), text_stream("ok"))
+    notices = []
+    async with ChatClient(server.url, KEY, retry_base_delay=0.01, on_retry=notices.append) as client:
+        assert text_of(await collect(client)) == "ok"
+    assert [n.delay for n in notices][0] == 0 and len(notices) == 2
+    assert "slow down" in notices[0].reason
+
+
+async def test_retry_after_beyond_budget_is_not_waited(server: LoopbackServer, client: ChatClient) -> None:
+    server.script(CHAT, Reply(429, body='{"error": {"message": "quota"}}', headers={"Retry-After": "3600"}))
+    with pytest.raises(APIError, match="retry after 3600 s"):
+        await collect(client)
+    assert len(server.requests) == 1
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404])
+async def test_client_errors_are_not_retried(server: LoopbackServer, client: ChatClient, status: int) -> None:
+    server.script(CHAT, Reply(status, body='{"error": {"message": "nope"}}'))
+    with pytest.raises(APIError) as info:
+        await collect(client)
+    assert info.value.status == status and len(server.requests) == 1
+
+
+async def test_no_retry_after_reply_started(server: LoopbackServer, client: ChatClient) -> None:
+    server.script(CHAT, stream_reply(sse(chunk("par"), done=False), drop=True))
+    with pytest.raises(IncompleteReply):
+        await collect(client)
+    assert len(server.requests) == 1
+
+
+async def test_key_echoed_by_server_is_scrubbed(server: LoopbackServer, client: ChatClient) -> None:
+    server.script(CHAT, Reply(401, body=json.dumps({"error": {"message": f"bad key {KEY}"}})))
+    with pytest.raises(APIError) as info:
+        await collect(client)
+    assert KEY not in info.value.message and KEY not in info.value.detail
+
+
+async def test_cancel_closes_connection_promptly(server: LoopbackServer, client: ChatClient) -> None:
+    gate = Gate()
+    server.script(CHAT, stream_reply([*sse(chunk("first"), done=False), gate]))
+    started = asyncio.Event()
+
+    async def consume() -> None:
+        async for _ in client.stream_chat(HI, "m"):
+            started.set()
+
+    task = asyncio.create_task(consume())
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await asyncio.to_thread(server.disconnected.wait, 5)
+    gate.open()
+
+
+async def test_redirect_is_explained(server: LoopbackServer, client: ChatClient) -> None:
+    server.script(CHAT, Reply(301, headers={"Location": "https://elsewhere/v1/chat/completions"}))
+    with pytest.raises(APIError, match="redirects"):
+        await collect(client)
+
+
+async def test_slow_stream_with_pauses(server: LoopbackServer, client: ChatClient) -> None:
+    server.script(CHAT, stream_reply([*sse(chunk("a")), Pause(0.01), *sse(chunk("b", finish="stop"))]))
+    assert text_of(await collect(client)).startswith("a")
+
+
+# -- non-streaming and models --------------------------------------------------------------
+
+
+async def test_complete(server: LoopbackServer, client: ChatClient) -> None:
+    body = {"model": "m", "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None,
+            "message": {"role": "assistant", "content": "Hi!", "refusal": None}}],
+            "usage": usage(18, 20, completion_tokens_details={"reasoning_tokens": 0})}
+    server.script(CHAT, Reply(body=json.dumps(body)))
+    completion = await client.complete(HI, "m")
+    assert completion.content == "Hi!" and completion.usage == Usage(18, 20, 38, 0, None)
+    assert server.chat_requests()[0].json["stream"] is False
+
+
+async def test_complete_garbage(server: LoopbackServer, client: ChatClient) -> None:
+    server.script(CHAT, Reply(body="<html><title>Login</title></html>", content_type="text/html"))
+    with pytest.raises(ServiceError, match="not a chat completion: the server sent an HTML page: Login"):
+        await client.complete(HI, "m")
+
+
+async def test_list_models(server: LoopbackServer, client: ChatClient) -> None:
+    server.script("/models", models_reply(["b", "a"]))
+    assert [m.id for m in await client.list_models()] == ["b", "a"]
+    assert server.requests[0].path == "/v1/models"
+
+
+@pytest.mark.parametrize("body", ['["x", "y"]', '{"models": [{"name": "x"}, {"name": "y"}]}'])
+async def test_list_models_other_shapes(server: LoopbackServer, client: ChatClient, body: str) -> None:
+    server.script("/models", Reply(body=body))
+    assert [m.id for m in await client.list_models()] == ["x", "y"]
+
+
+async def test_list_models_error(server: LoopbackServer, client: ChatClient) -> None:
+    server.script("/models", Reply(401, body='{"error": {"message": "Invalid token"}}'))
+    with pytest.raises(APIError, match="API key was rejected"):
+        await client.list_models()
