@@ -154,6 +154,8 @@ class LoopbackServer:
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._server: asyncio.AbstractServer | None = None
         self.port = 0
+        self.log_requests = False
+        """Print each request (method, path, body) to stderr: for trying t502 by hand."""
 
     @property
     def url(self) -> str:
@@ -214,6 +216,9 @@ class LoopbackServer:
                     headers[name.strip().lower()] = value.strip()
             body = await reader.readexactly(int(headers.get("content-length", "0")))
             request = RecordedRequest(method, path, headers, body)
+            if self.log_requests:
+                import sys
+                print(method, path, body.decode("utf-8", "replace"), file=sys.stderr, flush=True)
             with self.request_seen:
                 self.requests.append(request)
                 self.request_seen.notify_all()
@@ -273,7 +278,14 @@ def main() -> None:
     """Run the server in the foreground, for trying t502 by hand: ``python tests/loopback.py``."""
     import sys
     import time
-    server = LoopbackServer().start()
+    # Import by module name: scripted replies must share this module's classes, not __main__'s.
+    from loopback import LoopbackServer
+    from scripted_replies import reply_for
+
+    server = LoopbackServer()
+    server.handler = reply_for
+    server.log_requests = True
+    server.start()
     print(f"T502_BASE_URL={server.url}", file=sys.stderr, flush=True)
     try:
         while True:

@@ -1,23 +1,238 @@
-"""The Textual application (placeholder until the chat screen lands)."""
+"""The Textual application: owns the config, the API client and the model list."""
 
 from __future__ import annotations
 
-from textual.app import App, ComposeResult
-from textual.widgets import Footer, Header, Static
+import asyncio
+import re
+from collections.abc import Iterable
+from typing import ClassVar
 
-from t502_tui.config import Config
+from textual import work
+from textual.app import App, SystemCommand
+from textual.screen import Screen
+
+from t502_tui.config import Config, save_config
+from t502_tui.model_catalog import (
+    is_chat_model,
+    load_cached_models,
+    load_recent_models,
+    remember_model,
+    save_cached_models,
+)
+from t502_tui.service import ChatClient, ServiceError
+from t502_tui.ui.screens.chat import ChatScreen
+from t502_tui.ui.screens.help import HelpScreen
+from t502_tui.ui.screens.model_picker import ModelPicker
+from t502_tui.ui.screens.setup import SetupResult, SetupScreen
+from t502_tui.ui.screens.system_prompt import SystemPromptEditor
+
+_FENCE = re.compile(r"^(```|~~~)[^\n]*\n(.*?)^\1", re.M | re.S)
 
 
 class T502App(App[None]):
-    """t502's full-screen app."""
+    """t502's full-screen chat."""
 
     TITLE = "t502"
+    CSS_PATH = "app.tcss"
+    ENABLE_COMMAND_PALETTE = True
+    COMMAND_PALETTE_BINDING = "ctrl+p"
+    NOTIFICATION_TIMEOUT = 4
+    SCREENS: ClassVar = {}
 
     def __init__(self, config: Config) -> None:
         super().__init__()
         self.config = config
+        self.client = self._make_client()
+        self.models: list[str] | None = None
+        """Model ids from the server; None until fetched."""
+        self.models_note = "Loading the model list…"
+        self.default_model = config.model
+        """Model for new conversations: the config's, then the user's latest choice."""
+        self.connection = "connecting"
+        """``connecting``, ``ready``, ``streaming`` or ``offline: <reason>``."""
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static(f"t502 — {self.config.base_url} — the chat screen is coming. Ctrl+Q quits.")
-        yield Footer()
+    def _make_client(self) -> ChatClient:
+        return ChatClient(
+            self.config.base_url,
+            self.config.api_key,
+            idle_timeout=self.config.timeout,
+            connect_timeout=self.config.connect_timeout,
+            max_retries=self.config.max_retries,
+        )
+
+    @property
+    def chat(self) -> ChatScreen:
+        screen = next(s for s in self.screen_stack if isinstance(s, ChatScreen))
+        return screen
+
+    def get_default_screen(self) -> Screen:
+        return ChatScreen()
+
+    def on_mount(self) -> None:
+        if self.config.theme in self.available_themes:
+            self.theme = self.config.theme
+        for warning in self.config.warnings:
+            self.notify(warning, title="Config", severity="warning")
+        if self.config.api_key:
+            self.load_models()
+        else:
+            self.connection = "no API key"
+            self.push_screen(
+                SetupScreen(self.config.base_url, str(self.config.path)), self._setup_done
+            )
+
+    async def on_unmount(self) -> None:
+        await self.client.aclose()
+
+    def set_connection(self, state: str) -> None:
+        """Record the connection state and show it."""
+        self.connection = state
+        self.chat.refresh_state()
+
+    # -- setup -----------------------------------------------------------------------------
+
+    async def _setup_done(self, result: SetupResult | None) -> None:
+        if result is None:
+            self.load_models()
+            return
+        old_client = self.client
+        self.config.base_url, self.config.api_key = result.base_url, result.api_key
+        self.client = self._make_client()
+        await old_client.aclose()
+        self._models_arrived(result.models, "")
+        self.set_connection("ready")
+        self.save_settings({"base_url": result.base_url, "api_key": result.api_key})
+
+    @work(group="save-config", exit_on_error=False)
+    async def save_settings(self, updates: dict[str, object]) -> None:
+        """Write settings to the config file off the event loop."""
+        assert self.config.path is not None
+        try:
+            await asyncio.to_thread(save_config, self.config.path, updates)
+        except OSError as error:
+            self.notify(f"Could not save {self.config.path}: {error.strerror or error}", severity="error")
+        else:
+            self.notify(f"Saved to {self.config.path}")
+
+    # -- models -------------------------------------------------------------------------------
+
+    @work(group="models", exclusive=True, exit_on_error=False)
+    async def load_models(self, force: bool = False) -> None:
+        """Fetch the model list in the background (from the day-old cache unless forced)."""
+        base = self.client.base_url
+        cached = None if force else await asyncio.to_thread(load_cached_models, base)
+        if cached is not None:
+            self._models_arrived(cached, "")
+            self.set_connection("ready")
+            return
+        try:
+            models = [m.id for m in await self.client.list_models()]
+        except ServiceError as error:
+            self._models_arrived(None, f"Could not load the model list: {error.message}")
+            self.set_connection(f"offline: {error.message}" if not getattr(error, "status", None) else "ready")
+            return
+        await asyncio.to_thread(save_cached_models, base, models)
+        self._models_arrived(models, "")
+        self.set_connection("ready")
+
+    def _models_arrived(self, models: list[str] | None, note: str) -> None:
+        self.models = models
+        self.models_note = note
+        if models and self.config.model_from_default and self.default_model not in models:
+            chat = [m for m in models if is_chat_model(m)]
+            if chat:
+                self.notify(
+                    f"This server does not offer {self.default_model}; using {chat[0]}. "
+                    "Ctrl+O picks another.",
+                )
+                self.default_model = chat[0]
+                for pane in self.chat.panes:
+                    if not pane.conversation.messages:
+                        pane.conversation.model = chat[0]
+        if isinstance(self.screen, ModelPicker):
+            self.screen.set_models(models, note)
+        self.chat.refresh_state()
+
+    def on_model_picker_refresh_requested(self) -> None:
+        self.load_models(force=True)
+
+    def open_model_picker(self) -> None:
+        """Choose the model for the next message of the visible conversation."""
+        pane = self.chat.active_pane
+        if pane is None:
+            return
+
+        def chosen(model: str | None) -> None:
+            if not model or pane.conversation.model == model:
+                return
+            pane.conversation.model = model
+            self.default_model = model
+            remember_model(model)
+            self.chat.refresh_state()
+            self.notify(f"Next replies come from {model}")
+
+        self.push_screen(
+            ModelPicker(self.models, pane.conversation.model, load_recent_models(), self.models_note),
+            chosen,
+        )
+
+    # -- other dialogs ------------------------------------------------------------------------
+
+    def show_help(self) -> None:
+        """Open the key help."""
+        self.push_screen(HelpScreen())
+
+    def edit_system_prompt(self) -> None:
+        """Edit the visible conversation's system prompt."""
+        pane = self.chat.active_pane
+        if pane is None:
+            return
+
+        def done(prompt: str | None) -> None:
+            if prompt is not None:
+                pane.conversation.system_prompt = prompt
+                self.notify("System prompt set" if prompt else "System prompt removed")
+
+        self.push_screen(SystemPromptEditor(pane.conversation.system_prompt, self.config.system_role), done)
+
+    def copy_code_blocks(self) -> None:
+        """Pick one of the code blocks of the visible conversation to copy."""
+        pane = self.chat.active_pane
+        blocks = []
+        if pane:
+            for message in pane.conversation.messages:
+                if message.role == "assistant":
+                    blocks += [m.group(2) for m in _FENCE.finditer(message.content)]
+        if not blocks:
+            self.notify("No code blocks in this conversation.", severity="warning")
+            return
+
+        def copier(code: str) -> None:
+            self.copy_to_clipboard(code)
+            self.notify("Code block copied to the clipboard")
+
+        commands = [
+            SystemCommand(
+                " ".join(code.split())[:60] or "(empty)",
+                f"{len(code.splitlines())} lines",
+                lambda code=code: copier(code),
+            )
+            for code in reversed(blocks)
+        ]
+        self.search_commands(commands, placeholder="Copy which code block?")
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if not isinstance(screen, ChatScreen):
+            return
+        yield SystemCommand("Switch model", "Choose the model for the next reply (ctrl+o)", self.open_model_picker)
+        yield SystemCommand("New conversation", "Start a new conversation (ctrl+n)", screen.action_new_conversation)
+        yield SystemCommand("Edit system prompt", "Set this conversation's system prompt", self.edit_system_prompt)
+        yield SystemCommand("Copy last reply", "Copy the newest reply (ctrl+y)", screen.action_copy_last_reply)
+        yield SystemCommand("Copy code block", "Copy one code block of this conversation", self.copy_code_blocks)
+        yield SystemCommand("Retry", "Send the last message again (ctrl+r)", screen.action_retry)
+        yield SystemCommand("Stop reply", "Stop the streaming reply, keeping its text (Esc)", screen.action_cancel)
+        yield SystemCommand("Close conversation", "Close this conversation (ctrl+w)", screen.action_close_conversation)
+        yield SystemCommand("Toggle sidebar", "Show or hide the conversation list (ctrl+b)", screen.action_toggle_sidebar)
+        yield SystemCommand("Refresh model list", "Fetch the model list from the server again", lambda: self.load_models(force=True))
+        yield SystemCommand("Help", "Keys and commands (F1)", self.show_help)

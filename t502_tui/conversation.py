@@ -1,0 +1,86 @@
+"""Conversations and their messages as plain data, apart from how they are shown or stored.
+
+A reply records the model that wrote it, its usage and how it ended, so switching models
+mid-conversation keeps an honest history and every reply's cost stays visible.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from t502_tui.service.events import Usage
+
+
+class ReplyStatus(str, Enum):
+    """How a message ended up."""
+
+    COMPLETE = "complete"
+    STREAMING = "streaming"
+    STOPPED = "stopped"
+    """Cancelled by the user; the text so far is kept."""
+    ERROR = "error"
+    """The request failed; any text that arrived is kept."""
+
+
+@dataclass
+class ChatMessage:
+    """One user or assistant message."""
+
+    role: str
+    content: str = ""
+    model: str | None = None
+    reasoning: str = ""
+    usage: Usage | None = None
+    status: ReplyStatus = ReplyStatus.COMPLETE
+    error: str | None = None
+    finish_reason: str | None = None
+    created: datetime = field(default_factory=datetime.now)
+
+    @property
+    def sendable(self) -> bool:
+        """Whether this message belongs in the history sent with the next request."""
+        if self.role == "user":
+            return True
+        return bool(self.content) and self.status is not ReplyStatus.STREAMING
+
+
+@dataclass
+class Conversation:
+    """A titled list of messages, with the model and system prompt for the next request."""
+
+    model: str
+    system_prompt: str = ""
+    title: str = ""
+    messages: list[ChatMessage] = field(default_factory=list)
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    @property
+    def display_title(self) -> str:
+        """The title, or the start of the first user message, or a placeholder."""
+        if self.title:
+            return self.title
+        for message in self.messages:
+            if message.role == "user":
+                first = " ".join(message.content.split())
+                return first[:40] + ("…" if len(first) > 40 else "")
+        return "New conversation"
+
+    def request_messages(self, system_role: str = "system") -> list[dict[str, Any]]:
+        """The history as the API takes it: system prompt first, then every sendable turn."""
+        out: list[dict[str, Any]] = []
+        if self.system_prompt.strip():
+            out.append({"role": system_role, "content": self.system_prompt})
+        out += [{"role": m.role, "content": m.content} for m in self.messages if m.sendable]
+        return out
+
+    def total_usage(self) -> Usage:
+        """Tokens spent on every reply of this conversation."""
+        total = Usage()
+        for message in self.messages:
+            if message.usage:
+                total = total + message.usage
+        return total

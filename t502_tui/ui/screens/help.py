@@ -1,0 +1,39 @@
+"""The help screen (F1): the keys in force and where to find everything else."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+HELP_ROWS = [
+    ("Enter", "send the message"),
+    ("Ctrl+J, Alt+Enter, Shift+Enter", "new line in the message (Shift+Enter only where the terminal reports it)"),
+    ("↑ in an empty composer", "recall earlier messages"),
+    ("Esc", "stop the streaming reply (its text is kept)"),
+    ("Ctrl+R", "retry the last message"),
+    ("Ctrl+O", "switch model (also Ctrl+P → Switch model)"),
+    ("Ctrl+N", "new conversation"),
+    ("Ctrl+W", "close this conversation"),
+    ("Ctrl+B", "show or hide the conversation list"),
+    ("Ctrl+Y", "copy the last reply"),
+    ("c on a focused message", "copy that message (Tab / Shift+Tab move focus)"),
+    ("Ctrl+P", "command palette: system prompt, copy code block, settings, …"),
+    ("F1", "this help"),
+    ("Ctrl+Q", "quit"),
+]
+
+
+class HelpScreen(ModalScreen[None]):
+    """A list of keys; any of Esc, F1 or q closes it."""
+
+    BINDINGS = [Binding("escape,f1,q", "dismiss", "Close")]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help"):
+            yield Static(Content.styled("t502 keys", "bold"))
+            for key, what in HELP_ROWS:
+                yield Static(Content.assemble((f"{key:<32}", "bold $accent"), what), classes="help-row")

@@ -1,0 +1,35 @@
+"""Editing a conversation's system prompt."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Static, TextArea
+
+
+class SystemPromptEditor(ModalScreen[str | None]):
+    """Dismisses with the new prompt (ctrl+s) or None (Esc)."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", priority=True),
+        Binding("escape", "dismiss(None)", "Cancel"),
+    ]
+
+    def __init__(self, prompt: str, role: str) -> None:
+        super().__init__()
+        self.prompt = prompt
+        self.role = role
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="system-prompt"):
+            yield Static(
+                Content.assemble(("System prompt", "bold"), f" · sent first, as the '{self.role}' role"),
+            )
+            yield TextArea(self.prompt, soft_wrap=True, id="system-prompt-text")
+            yield Static(Content("ctrl+s saves · Esc cancels · empty means none"), classes="hint")
+
+    def action_save(self) -> None:
+        self.dismiss(self.query_one(TextArea).text.strip())

@@ -1,0 +1,111 @@
+"""How one message looks: a header (who, model, time, usage, status) above its text.
+
+Model output is data: it is shown through ``Content`` and ``Markdown``, never as Rich
+markup, and control characters are made visible before anything is drawn.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.widgets import Collapsible, Static
+
+from t502_tui.conversation import ChatMessage, ReplyStatus
+from t502_tui.terminal_text import defuse
+from t502_tui.ui.widgets.streaming_markdown import StreamingMarkdown
+
+_STATUS = {
+    ReplyStatus.STREAMING: ("streaming…", "$accent"),
+    ReplyStatus.STOPPED: ("■ stopped", "$warning"),
+    ReplyStatus.ERROR: ("✗ failed", "$error"),
+}
+
+
+class MessageView(Vertical, can_focus=True):
+    """A focusable message; ``c`` copies it."""
+
+    BINDINGS = [Binding("c", "copy", "Copy message")]
+
+    def __init__(self, message: ChatMessage) -> None:
+        super().__init__(classes=f"message {message.role}")
+        self.message = message
+
+    def action_copy(self) -> None:
+        """Copy the message's text to the clipboard."""
+        self.app.copy_to_clipboard(self.message.content)
+        self.notify("Message copied to the clipboard")
+
+
+class UserMessageView(MessageView):
+    """What the user sent, shown as typed."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(
+            Content.assemble(("You", "bold"), f" · {self.message.created:%H:%M}"),
+            classes="header",
+        )
+        yield Static(Content(defuse(self.message.content)), classes="body")
+
+
+class AssistantMessageView(MessageView):
+    """A reply, streamed into Markdown as it arrives; reasoning folded above it."""
+
+    def compose(self) -> ComposeResult:
+        theme = "monokai" if self.app.current_theme.dark else "friendly"
+        self._body = StreamingMarkdown(defuse(self.message.content), code_theme=theme, classes="body")
+        self._reasoning = StreamingMarkdown(
+            defuse(self.message.reasoning), code_theme=theme, classes="reasoning-text"
+        )
+        self._reasoning_fold = Collapsible(self._reasoning, title="Thinking", collapsed=True, classes="reasoning")
+        self._reasoning_fold.display = bool(self.message.reasoning)
+        yield Static(self._header(), classes="header")
+        yield self._reasoning_fold
+        yield self._body
+        yield Static(classes="error")
+
+    def on_mount(self) -> None:
+        self.refresh_header()
+
+    def _header(self) -> Content:
+        message = self.message
+        parts: list[str | tuple[str, str] | Content] = [
+            (message.model or "model", "bold"),
+            f" · {message.created:%H:%M:%S}",
+        ]
+        if message.usage:
+            parts.append(f" · {message.usage.describe()}")
+        if message.status in _STATUS:
+            text, style = _STATUS[message.status]
+            parts.append(" · ")
+            parts.append((text, style))
+        if message.finish_reason == "length":
+            parts.append((" · cut off at the token limit", "$warning"))
+        return Content.assemble(*parts)
+
+    def refresh_header(self) -> None:
+        """Redraw the header and the error line from the message's data."""
+        self.query_one(".header", Static).update(self._header())
+        error = self.query_one(".error", Static)
+        error.display = bool(self.message.error)
+        if self.message.error:
+            error.update(Content.assemble(
+                ("✗ ", "bold"), defuse(self.message.error), ("   ctrl+r retries", "dim")
+            ))
+
+    def append_content(self, text: str) -> None:
+        """Add streamed answer text."""
+        self._body.append(defuse(text))
+
+    def append_reasoning(self, text: str) -> None:
+        """Add streamed reasoning text (shown folded)."""
+        if not self._reasoning_fold.display:
+            self._reasoning_fold.display = True
+        self._reasoning.append(defuse(text))
+
+    async def finish(self) -> None:
+        """Draw the whole reply now, so the last tokens are on screen."""
+        await self._body.finish()
+        await self._reasoning.finish()
+        self.refresh_header()

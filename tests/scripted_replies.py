@@ -1,0 +1,76 @@
+"""Replies chosen by keywords in the last user message, for trying t502 by hand.
+
+``python tests/loopback.py`` answers with these: ``slow``, ``long 20000``, ``think``,
+``escape``, ``drop``, ``status 401`` (any status), otherwise an echo naming the model.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from loopback import Pause, RecordedRequest, Reply, chunk, sse, stream_reply, text_stream, usage_chunk
+
+PARAGRAPH = (
+    "Streaming **Markdown** keeps its cost in the *new* text only, with `inline code`, "
+    "[links](https://example.com) and lists.\n\n"
+)
+CODE = (
+    "```python\n"
+    "def fibonacci(n: int) -> list[int]:\n"
+    '    """The first n Fibonacci numbers."""\n'
+    "    numbers = [0, 1]\n"
+    "    while len(numbers) < n:\n"
+    "        numbers.append(numbers[-1] + numbers[-2])\n"
+    "    return numbers[:n]\n"
+    "```\n\n"
+)
+TABLE = "| model | tokens | cost |\n| --- | ---: | ---: |\n| gpt-5 | 1,024 | $0.01 |\n| claude | 2,048 | $0.02 |\n\n"
+LIST = "- first point\n- second point with more words\n  1. nested\n  2. items\n\n"
+
+
+def markdown_tokens(count: int) -> list[str]:
+    """About ``count`` tokens of realistic Markdown (headings, lists, tables, code), split in tokens."""
+    blocks = []
+    section = 0
+    while sum(len(b) for b in blocks) < count * 4:
+        section += 1
+        blocks += [f"## Section {section}\n\n", PARAGRAPH, LIST, CODE, TABLE]
+    text = "".join(blocks)
+    return re.findall(r"\S*\s*", text)[:count] or [text]
+
+
+def reply_for(request: RecordedRequest) -> Reply | None:
+    """Pick a reply from keywords in the last user message."""
+    if not request.path.endswith("/chat/completions"):
+        return None
+    body = request.json
+    model = body.get("model", "?")
+    messages = body.get("messages") or [{}]
+    prompt = str(messages[-1].get("content", ""))
+    if match := re.search(r"status (\d{3})", prompt):
+        status = int(match.group(1))
+        return Reply(status, body=json.dumps({"error": {"message": f"scripted error {status} for {model}",
+                                                        "type": "test", "code": status}}),
+                     headers={"Retry-After": "1"} if status == 429 else {})
+    if match := re.search(r"long (\d+)", prompt):
+        tokens = markdown_tokens(int(match.group(1)))
+        items = [chunk(role="assistant", content="", model=model)]
+        items += [chunk(t, model=model) for t in tokens]
+        items += [chunk(finish="stop", model=model), usage_chunk(len(messages) * 10, len(tokens))]
+        return stream_reply(sse(*items))
+    if "slow" in prompt:
+        out: list = []
+        for i in range(300):
+            out += sse(chunk(f"word{i} ", model=model), done=False)
+            out.append(Pause(0.05))
+        out += sse(chunk(finish="stop", model=model), usage_chunk(10, 300))
+        return stream_reply(out)
+    if "think" in prompt:
+        return text_stream("The answer is **42**.", model=model, reasoning="Let me think about it carefully…")
+    if "escape" in prompt:
+        return text_stream("Red: \x1b[31mRED\x1b[0m and [bold red]markup[/bold red] and \x07bell.", model=model)
+    if "drop" in prompt:
+        return stream_reply(sse(chunk("This reply breaks off in the mid", model=model), done=False), drop=True)
+    history = len(messages)
+    return text_stream(f"You said: {prompt!r}. I am **{model}**; I saw {history} messages.", model=model)
