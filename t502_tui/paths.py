@@ -38,3 +38,12 @@ def cache_dir() -> Path:
 def state_dir() -> Path:
     """The folder for logs."""
     return Path(platformdirs.user_state_dir(APP_NAME, appauthor=False))
+
+
+def display_path(path: Path) -> str:
+    """``path`` as a person would write it: the home folder shortened to ``~``."""
+    home = Path.home()
+    try:
+        return "~/" + str(path.relative_to(home))
+    except ValueError:
+        return str(path)

@@ -6,7 +6,8 @@ import subprocess
 import sys
 
 CORE = ["t502_tui.config", "t502_tui.paths", "t502_tui.service", "t502_tui.cli",
-        "t502_tui.debug_log", "t502_tui.terminal_text"]
+        "t502_tui.debug_log", "t502_tui.terminal_text", "t502_tui.conversation",
+        "t502_tui.model_catalog"]
 
 
 def test_core_does_not_import_textual() -> None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Iterable
-from typing import ClassVar
 
 from textual import work
 from textual.app import App, SystemCommand
 from textual.screen import Screen
 
 from t502_tui.config import Config, save_config
+from t502_tui.paths import config_file, display_path
+from t502_tui.conversation import Conversation
 from t502_tui.model_catalog import (
     is_chat_model,
     load_cached_models,
@@ -37,11 +38,12 @@ class T502App(App[None]):
     ENABLE_COMMAND_PALETTE = True
     COMMAND_PALETTE_BINDING = "ctrl+p"
     NOTIFICATION_TIMEOUT = 4
-    SCREENS: ClassVar = {}
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, conversations: list[Conversation] | None = None) -> None:
         super().__init__()
         self.config = config
+        self.initial_conversations = conversations or []
+        """Conversations to open at start (a new empty one when there are none)."""
         self.client = self._make_client()
         self.models: list[str] | None = None
         """Model ids from the server; None until fetched."""
@@ -78,7 +80,8 @@ class T502App(App[None]):
         else:
             self.connection = "no API key"
             self.push_screen(
-                SetupScreen(self.config.base_url, str(self.config.path)), self._setup_done
+                SetupScreen(self.config.base_url, display_path(self.config.path or config_file())),
+                self._setup_done,
             )
 
     async def on_unmount(self) -> None:
@@ -228,11 +231,11 @@ class T502App(App[None]):
         yield SystemCommand("Switch model", "Choose the model for the next reply (ctrl+o)", self.open_model_picker)
         yield SystemCommand("New conversation", "Start a new conversation (ctrl+n)", screen.action_new_conversation)
         yield SystemCommand("Edit system prompt", "Set this conversation's system prompt", self.edit_system_prompt)
-        yield SystemCommand("Copy last reply", "Copy the newest reply (ctrl+y)", screen.action_copy_last_reply)
+        yield SystemCommand("Copy last reply", "Copy the newest reply (ctrl+l)", screen.action_copy_last_reply)
         yield SystemCommand("Copy code block", "Copy one code block of this conversation", self.copy_code_blocks)
         yield SystemCommand("Retry", "Send the last message again (ctrl+r)", screen.action_retry)
         yield SystemCommand("Stop reply", "Stop the streaming reply, keeping its text (Esc)", screen.action_cancel)
-        yield SystemCommand("Close conversation", "Close this conversation (ctrl+w)", screen.action_close_conversation)
+        yield SystemCommand("Close conversation", "Close this conversation, stopping its reply", screen.action_close_conversation)
         yield SystemCommand("Toggle sidebar", "Show or hide the conversation list (ctrl+b)", screen.action_toggle_sidebar)
         yield SystemCommand("Refresh model list", "Fetch the model list from the server again", lambda: self.load_models(force=True))
         yield SystemCommand("Help", "Keys and commands (F1)", self.show_help)

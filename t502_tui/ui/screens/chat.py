@@ -28,8 +28,7 @@ class ChatScreen(Screen[None]):
         Binding("ctrl+o", "switch_model", "Model", id="switch_model"),
         Binding("ctrl+n", "new_conversation", "New", id="new_conversation"),
         Binding("ctrl+r", "retry", "Retry", id="retry"),
-        Binding("ctrl+y", "copy_last_reply", "Copy reply", id="copy_last_reply"),
-        Binding("ctrl+w", "close_conversation", "Close", show=False, id="close_conversation"),
+        Binding("ctrl+l", "copy_last_reply", "Copy reply", id="copy_last_reply"),
         Binding("ctrl+b", "toggle_sidebar", "Sidebar", id="toggle_sidebar"),
         Binding("f1", "help", "Help", id="help"),
     ]
@@ -49,7 +48,10 @@ class ChatScreen(Screen[None]):
         yield Footer()
 
     async def on_mount(self) -> None:
-        await self.new_conversation()
+        for conversation in self.t502.initial_conversations:
+            await self.open_conversation(conversation)
+        if not self.panes:
+            await self.new_conversation()
 
     # -- panes -----------------------------------------------------------------------------
 
@@ -66,9 +68,12 @@ class ChatScreen(Screen[None]):
 
     async def new_conversation(self) -> ConversationPane:
         """Open an empty conversation with the current model and default system prompt."""
-        conversation = Conversation(
-            model=self.t502.default_model, system_prompt=self.t502.config.system_prompt
+        return await self.open_conversation(
+            Conversation(model=self.t502.default_model, system_prompt=self.t502.config.system_prompt)
         )
+
+    async def open_conversation(self, conversation: Conversation) -> ConversationPane:
+        """Show ``conversation`` in a pane of its own and bring it to the front."""
         pane = ConversationPane(conversation, id=f"c-{conversation.id}")
         await self.query_one(ContentSwitcher).mount(pane)
         self.show_pane(pane)

@@ -11,17 +11,17 @@ from textual.widgets import Static
 
 HELP_ROWS = [
     ("Enter", "send the message"),
-    ("Ctrl+J, Alt+Enter, Shift+Enter", "new line in the message (Shift+Enter only where the terminal reports it)"),
+    ("Ctrl+J", "new line in the message (any terminal)"),
+    ("Shift+Enter, Alt+Enter", "new line too, where the terminal tells them from Enter (kitty, WezTerm, foot, …)"),
     ("↑ in an empty composer", "recall earlier messages"),
     ("Esc", "stop the streaming reply (its text is kept)"),
     ("Ctrl+R", "retry the last message"),
     ("Ctrl+O", "switch model (also Ctrl+P → Switch model)"),
     ("Ctrl+N", "new conversation"),
-    ("Ctrl+W", "close this conversation"),
     ("Ctrl+B", "show or hide the conversation list"),
-    ("Ctrl+Y", "copy the last reply"),
+    ("Ctrl+L", "copy the last reply"),
     ("c on a focused message", "copy that message (Tab / Shift+Tab move focus)"),
-    ("Ctrl+P", "command palette: system prompt, copy code block, settings, …"),
+    ("Ctrl+P", "command palette: system prompt, copy code block, close conversation, …"),
     ("F1", "this help"),
     ("Ctrl+Q", "quit"),
 ]

@@ -92,7 +92,9 @@ class RenderedBlock(Widget):
         return self._lines
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        return len(self._lines_for(width)) if width > 0 else 0
+        if width <= 0 or self._renderable == "":
+            return 0
+        return len(self._lines_for(width))
 
     def render_line(self, y: int) -> Strip:
         width = self.content_size.width
@@ -144,7 +146,7 @@ class StreamingMarkdown(Vertical):
         self._parts.append(text)
         self._tail += text
         if self._timer is None:
-            delay = max(0.0, FRAME_SECONDS - (time.monotonic() - self._last_draw))
+            delay = max(0.001, FRAME_SECONDS - (time.monotonic() - self._last_draw))
             self._timer = self.set_timer(delay, self._draw)
 
     def finish(self) -> AwaitComplete:

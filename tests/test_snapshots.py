@@ -1,0 +1,80 @@
+"""Snapshots of the main screens (pytest-textual-snapshot); update with --snapshot-update."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from loopback import DEFAULT_MODELS
+from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus
+from t502_tui.model_catalog import save_cached_models
+from t502_tui.service import Usage
+from tui_helpers import make_app
+
+DEAD_URL = "http://127.0.0.1:9/v1"
+SIZE = (120, 36)
+WHEN = datetime(2026, 11, 26, 9, 30, 5)
+
+REPLY = """Here is a function:
+
+```python
+def greet(name: str) -> str:
+    return f"Hello, {name}!"
+```
+
+- short
+- and **bold**
+"""
+
+
+@pytest.fixture(autouse=True)
+def cached_models() -> None:
+    save_cached_models(DEAD_URL, DEFAULT_MODELS)
+
+
+def finished_conversation() -> Conversation:
+    return Conversation(
+        model="claude-sonnet-4",
+        id="snapshot",
+        messages=[
+            ChatMessage("user", "Write a greeting function", created=WHEN),
+            ChatMessage("assistant", REPLY, model="gpt-5", created=WHEN,
+                        usage=Usage(18, 42, 60, reasoning_tokens=8, cached_tokens=4)),
+            ChatMessage("user", "Now say it shorter", created=WHEN),
+            ChatMessage("assistant", "`greet = lambda n: f'Hi {n}'`", model="claude-sonnet-4",
+                        created=WHEN, usage=Usage(70, 12, 82)),
+        ],
+    )
+
+
+def failed_conversation() -> Conversation:
+    return Conversation(
+        model="gpt-5",
+        id="failed",
+        messages=[
+            ChatMessage("user", "Are you there?", created=WHEN),
+            ChatMessage("assistant", "", model="gpt-5", created=WHEN, status=ReplyStatus.ERROR,
+                        error="the API key was rejected (HTTP 401): Invalid token"),
+        ],
+    )
+
+
+def test_main_screen(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(make_app(None, [finished_conversation()], T502_BASE_URL=DEAD_URL),
+                        terminal_size=SIZE)
+
+
+def test_model_picker(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(make_app(None, [finished_conversation()], T502_BASE_URL=DEAD_URL),
+                        press=["ctrl+o"], terminal_size=SIZE)
+
+
+def test_error_state(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(make_app(None, [failed_conversation()], T502_BASE_URL=DEAD_URL),
+                        terminal_size=SIZE)
+
+
+def test_setup_screen(snap_compare, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("T502_CONFIG", "/nonexistent/t502/config.toml")
+    assert snap_compare(make_app(None, T502_BASE_URL=DEAD_URL, T502_API_KEY=""), terminal_size=SIZE)

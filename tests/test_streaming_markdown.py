@@ -1,0 +1,89 @@
+"""The streaming Markdown widget: nothing lost, however the text is cut."""
+
+from __future__ import annotations
+
+import random
+
+from textual.app import App, ComposeResult
+
+from scripted_replies import markdown_tokens
+from t502_tui.ui.widgets.streaming_markdown import FENCE_PIECE_LINES, RenderedBlock, StreamingMarkdown
+
+
+class Host(App[None]):
+    def compose(self) -> ComposeResult:
+        yield StreamingMarkdown()
+
+
+def drawn(widget: StreamingMarkdown) -> str:
+    return "\n".join(
+        strip.text.rstrip() for block in widget.query(RenderedBlock) for strip in block._lines_for(100)
+    )
+
+
+def document() -> str:
+    words = " ".join(f"w{i}" for i in range(400))
+    code = "".join(f"line_{i} = {i}\n" for i in range(FENCE_PIECE_LINES * 3 + 5))
+    return (f"# Title\n\n{words}\n\n- item a\n- item b\n\n```python\n{code}```\n\n"
+            "| a | b |\n|---|---|\n| 1 | 2 |\n\nlast words here")
+
+
+async def test_every_word_survives_random_cuts() -> None:
+    text = document()
+    rng = random.Random(7)
+    app = Host()
+    async with app.run_test(size=(110, 40)) as pilot:
+        widget = app.query_one(StreamingMarkdown)
+        position = 0
+        while position < len(text):
+            step = rng.randint(1, 40)
+            widget.append(text[position:position + step])
+            position += step
+            if rng.random() < 0.2:
+                await pilot.pause()
+        await widget.finish()
+        await pilot.pause()
+        out = drawn(widget)
+        assert widget.text == text
+        for i in range(400):
+            assert f"w{i}" in out
+        for i in range(FENCE_PIECE_LINES * 3 + 5):
+            assert f"line_{i} = {i}" in out
+        assert "last words here" in out and "item b" in out
+        assert len(widget.query(".md-code")) >= 3  # the long fence was settled in pieces
+        assert len(widget._tail) < 100
+
+
+async def test_unclosed_fence_at_the_end_is_drawn_as_code() -> None:
+    app = Host()
+    async with app.run_test(size=(110, 40)) as pilot:
+        widget = app.query_one(StreamingMarkdown)
+        widget.append("text\n\n```js\nlet x = 1;\nlet y")
+        await widget.finish()
+        await pilot.pause()
+        assert "let x = 1;" in drawn(widget) and "let y" in drawn(widget)
+
+
+async def test_long_run_without_blank_lines_is_cut() -> None:
+    text = "".join(f"- entry {i}\n" for i in range(2000))
+    app = Host()
+    async with app.run_test(size=(110, 40)) as pilot:
+        widget = app.query_one(StreamingMarkdown)
+        for i in range(0, len(text), 50):
+            widget.append(text[i:i + 50])
+            widget._settle()
+        await widget.finish()
+        await pilot.pause()
+        assert len(widget.query(".md-segment")) > 3
+        out = drawn(widget)
+        assert "entry 0" in out and "entry 1999" in out
+
+
+async def test_realistic_reply_keeps_tail_short() -> None:
+    app = Host()
+    async with app.run_test(size=(110, 40)):
+        widget = app.query_one(StreamingMarkdown)
+        for token in markdown_tokens(3000):
+            widget.append(token)
+            widget._settle()
+            assert len(widget._tail) < 4000

@@ -1,0 +1,244 @@
+"""The chat screen driven with Pilot against the loopback server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from textual import events
+
+from loopback import Gate, LoopbackServer, Reply, chunk, sse, stream_reply, text_stream
+from t502_tui.conversation import ReplyStatus
+from t502_tui.ui.screens.model_picker import ModelPicker
+from t502_tui.ui.widgets.message_view import AssistantMessageView
+from t502_tui.ui.widgets.streaming_markdown import RenderedBlock
+from tui_helpers import make_app, pane, send, until
+
+CHAT = "/chat/completions"
+
+
+def screen_text(view: AssistantMessageView) -> str:
+    """The text drawn for a reply, line by line."""
+    lines = []
+    for block in view.query(RenderedBlock):
+        lines += [strip.text.rstrip() for strip in block._lines_for(block.content_size.width or 80)]
+    return "\n".join(lines)
+
+
+async def test_send_streams_reply_with_usage(server: LoopbackServer) -> None:
+    server.script(CHAT, text_stream("Hello **world**", model="gpt-5"))
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "hi there")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        messages = pane(app).conversation.messages
+        assert [m.role for m in messages] == ["user", "assistant"]
+        reply = messages[1]
+        assert reply.content == "Hello **world**" and reply.status is ReplyStatus.COMPLETE
+        assert reply.usage is not None and reply.usage.total_tokens > 0
+        view = app.screen.query(AssistantMessageView).last()
+        assert "Hello world" in screen_text(view)
+        header = str(view.query_one(".header").render())
+        assert "gpt-5" in header and "total" in header
+        assert not pane(app).composer.text
+    assert server.chat_requests()[0].json["messages"] == [{"role": "user", "content": "hi there"}]
+
+
+async def test_switching_models_keeps_history(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "first")
+        await app.workers.wait_for_complete()
+        await pilot.press("ctrl+o")
+        await until(pilot, lambda: isinstance(app.screen, ModelPicker))
+        await pilot.press(*"claude")
+        await pilot.press("enter")
+        await until(pilot, lambda: not isinstance(app.screen, ModelPicker))
+        await send(pilot, "second")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        models = [m.model for m in pane(app).conversation.messages if m.role == "assistant"]
+        assert models == ["gpt-5", "claude-sonnet-4"]
+        headers = [str(v.query_one(".header").render()) for v in app.screen.query(AssistantMessageView)]
+        assert "gpt-5" in headers[0] and "claude-sonnet-4" in headers[1]
+    first, second = server.chat_requests()
+    assert first.json["model"] == "gpt-5" and second.json["model"] == "claude-sonnet-4"
+    assert [m["role"] for m in second.json["messages"]] == ["user", "assistant", "user"]
+    assert second.json["messages"][1]["content"].startswith("Hello from the loopback")
+
+
+async def test_model_typed_that_is_not_listed_is_used_as_is(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        app.open_model_picker()
+        await until(pilot, lambda: isinstance(app.screen, ModelPicker))
+        await pilot.press(*"my-private-model")
+        await pilot.press("enter")
+        await until(pilot, lambda: not isinstance(app.screen, ModelPicker))
+        assert pane(app).conversation.model == "my-private-model"
+
+
+async def test_escape_stops_and_keeps_partial_reply(server: LoopbackServer) -> None:
+    gate = Gate()
+    server.script(CHAT, stream_reply([*sse(chunk("partial answer"), done=False), gate]))
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "tell me")
+        await until(pilot, lambda: pane(app).streaming and gate.reached.is_set())
+        await until(pilot, lambda: "partial answer" in screen_text(app.screen.query(AssistantMessageView).last()))
+        await pilot.press("escape")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        reply = pane(app).conversation.messages[-1]
+        assert reply.status is ReplyStatus.STOPPED and reply.content == "partial answer"
+        assert "stopped" in str(app.screen.query(AssistantMessageView).last().query_one(".header").render())
+    gate.open()
+    assert await asyncio.to_thread(server.disconnected.wait, 5)
+
+
+async def test_typing_while_streaming(server: LoopbackServer) -> None:
+    gate = Gate()
+    server.script(CHAT, stream_reply([*sse(chunk("streaming"), done=False), gate, *sse(chunk(finish="stop"))]))
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "go")
+        await until(pilot, lambda: gate.reached.is_set())
+        await pilot.press(*"next one")
+        assert pane(app).composer.text == "next one"
+        await pilot.press("enter")  # refused while streaming: the words stay
+        await pilot.pause()
+        assert pane(app).composer.text == "next one"
+        gate.open()
+        await app.workers.wait_for_complete()
+
+
+async def test_error_keeps_user_words_and_retry_resends(server: LoopbackServer) -> None:
+    server.script(CHAT, Reply(401, body=json.dumps({"error": {"message": "Invalid token", "type": "auth"}})))
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "my precious words")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        user, reply = pane(app).conversation.messages
+        assert user.content == "my precious words"
+        assert reply.status is ReplyStatus.ERROR and "API key was rejected (HTTP 401): Invalid token" in (reply.error or "")
+        error_line = str(app.screen.query(AssistantMessageView).last().query_one(".error").render())
+        assert "Invalid token" in error_line
+        await pilot.press("ctrl+r")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        messages = pane(app).conversation.messages
+        assert [m.status for m in messages[1:]] == [ReplyStatus.COMPLETE]
+    assert len(server.chat_requests()) == 2
+    assert server.chat_requests()[1].json["messages"] == [{"role": "user", "content": "my precious words"}]
+
+
+async def test_dead_server_is_explained(server: LoopbackServer) -> None:
+    app = make_app(None)
+    app.client.retry_base_delay = 0.01
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "anyone?")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        reply = pane(app).conversation.messages[-1]
+        assert reply.status is ReplyStatus.ERROR and "cannot connect to 127.0.0.1:9" in (reply.error or "")
+        assert app.connection.startswith("offline")
+
+
+async def test_partial_reply_then_drop_is_kept(server: LoopbackServer) -> None:
+    server.script(CHAT, stream_reply(sse(chunk("half of it"), done=False), drop=True))
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "q")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        reply = pane(app).conversation.messages[-1]
+        assert reply.status is ReplyStatus.ERROR and reply.content == "half of it"
+        assert "half of it" in screen_text(app.screen.query(AssistantMessageView).last())
+
+
+async def test_markup_and_escapes_are_literal(server: LoopbackServer) -> None:
+    server.script(CHAT, text_stream("[bold red]x[/bold red] \x1b[31mred\x1b]0;title\x07", pieces=1))
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "[b]me[/b]")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        text = screen_text(app.screen.query(AssistantMessageView).last())
+        assert "[bold red]x[/bold red]" in text and "^[[31mred" in text and "\x1b" not in text
+        user_body = str(app.screen.query_one(".user .body").render())
+        assert "[b]me[/b]" in user_body
+
+
+async def test_reasoning_is_folded_above_answer(server: LoopbackServer) -> None:
+    server.script(CHAT, text_stream("Answer.", reasoning="Pondering deeply"))
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "why")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        reply = pane(app).conversation.messages[-1]
+        assert reply.reasoning == "Pondering deeply" and reply.content == "Answer."
+        view = app.screen.query(AssistantMessageView).last()
+        assert view._reasoning_fold.display and view._reasoning_fold.collapsed
+
+
+async def test_composer_keys(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        composer = pane(app).composer
+        composer.focus()
+        await pilot.press("enter")
+        assert not server.chat_requests()
+        await pilot.press("a", "ctrl+j", "b")
+        assert composer.text == "a\nb"
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        assert composer.text == ""
+        await pilot.press("up")
+        assert composer.text == "a\nb"
+        composer.clear()
+        await pilot.pause()
+        app.post_message(events.Paste("pasted\nlines\n"))
+        await pilot.pause()
+        assert composer.text == "pasted\nlines\n" and len(server.chat_requests()) == 1
+
+
+async def test_new_conversation_and_background_streaming(server: LoopbackServer) -> None:
+    gate = Gate()
+    server.script(CHAT, stream_reply([*sse(chunk("background "), done=False), gate, *sse(chunk("done", finish="stop"))]))
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "first conversation")
+        first = pane(app)
+        await until(pilot, lambda: gate.reached.is_set())
+        await pilot.press("ctrl+n")
+        await until(pilot, lambda: pane(app) is not first)
+        gate.open()
+        await app.workers.wait_for_complete()
+        assert first.conversation.messages[-1].content == "background done"
+        assert len(app.chat.panes) == 2
+
+
+async def test_copy_last_reply(server: LoopbackServer) -> None:
+    server.script(CHAT, text_stream("copy me"))
+    app = make_app(server)
+    copied: list[str] = []
+    app.copy_to_clipboard = copied.append  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "q")
+        await app.workers.wait_for_complete()
+        await pilot.press("ctrl+l")
+        assert copied == ["copy me"]
+
+
+async def test_palette_switch_model(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Switch model")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ModelPicker))

@@ -1,0 +1,65 @@
+"""First run: no key anywhere opens the setup screen, which checks and saves the key."""
+
+from __future__ import annotations
+
+import stat
+import tomllib
+
+from loopback import LoopbackServer, Reply
+from t502_tui import paths
+from t502_tui.ui.screens.setup import SetupScreen
+from tui_helpers import make_app, until
+
+NEW_KEY = "sk-brand-new-key-777"
+
+
+async def test_setup_checks_and_saves_key(server: LoopbackServer) -> None:
+    app = make_app(server, T502_API_KEY="")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, SetupScreen))
+        await pilot.press(*NEW_KEY)
+        await pilot.press("enter")
+        await until(pilot, lambda: not isinstance(app.screen, SetupScreen))
+        await app.workers.wait_for_complete()
+        assert app.config.api_key == NEW_KEY and app.models
+    assert server.requests[0].headers["authorization"] == f"Bearer {NEW_KEY}"
+    path = paths.config_file()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    saved = tomllib.loads(path.read_text())
+    assert saved == {"base_url": server.url, "api_key": NEW_KEY}
+
+
+async def test_setup_rejected_key_stays_on_screen(server: LoopbackServer) -> None:
+    server.script("/models", Reply(401, body='{"error": {"message": "Invalid token"}}'))
+    app = make_app(server, T502_API_KEY="")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, SetupScreen))
+        await pilot.press(*"wrong")
+        await pilot.press("enter")
+        message = app.screen.query_one("#setup-message")
+        await until(pilot, lambda: "Invalid token" in str(message.render()))
+        assert isinstance(app.screen, SetupScreen)
+        assert app.screen.query_one("#setup-key").value == "wrong"  # type: ignore[attr-defined]
+    assert not paths.config_file().exists()
+
+
+async def test_setup_rejects_bad_url(server: LoopbackServer) -> None:
+    app = make_app(server, T502_API_KEY="")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, SetupScreen))
+        app.screen.query_one("#setup-url").value = "localhost:8080"  # type: ignore[attr-defined]
+        await pilot.press(*"key")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "http:// or https://" in str(app.screen.query_one("#setup-message").render())
+    assert not server.requests or all(not r.path.endswith("/models") for r in server.requests)
+
+
+async def test_key_field_is_masked(server: LoopbackServer) -> None:
+    app = make_app(server, T502_API_KEY="")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, SetupScreen))
+        await pilot.press(*NEW_KEY)
+        assert app.screen.query_one("#setup-key").password  # type: ignore[attr-defined]
+        rendered = "".join(str(app.screen.query_one("#setup-key").render_line(0).text) for _ in [0])
+        assert NEW_KEY not in rendered

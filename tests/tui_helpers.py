@@ -1,0 +1,49 @@
+"""Helpers for driving the app in tests."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from textual.pilot import Pilot
+
+from loopback import LoopbackServer
+from t502_tui.config import load_config
+from t502_tui.conversation import Conversation
+from t502_tui.ui.app import T502App
+from t502_tui.ui.screens.chat import ChatScreen
+from t502_tui.ui.widgets.conversation_pane import ConversationPane
+
+KEY = "sk-tui-secret-key-424242"
+
+
+def make_app(server: LoopbackServer | None, conversations: list[Conversation] | None = None,
+             **env: str) -> T502App:
+    values = {"T502_API_KEY": KEY, "T502_BASE_URL": server.url if server else "http://127.0.0.1:9/v1"}
+    values.update(env)
+    return T502App(load_config(env=values), conversations)
+
+
+async def until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 10) -> None:
+    """Let the app run until ``condition`` holds (an event the test cannot await directly)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await pilot.pause(0.01)
+
+
+def pane(app: T502App) -> ConversationPane:
+    screen = app.screen if isinstance(app.screen, ChatScreen) else app.chat
+    active = screen.active_pane
+    assert active is not None
+    return active
+
+
+async def send(pilot: Pilot, text: str) -> None:
+    """Type ``text`` into the visible composer and press Enter."""
+    composer = pane(pilot.app).composer  # type: ignore[arg-type]
+    composer.focus()
+    composer.load_text(text)
+    await pilot.press("enter")
