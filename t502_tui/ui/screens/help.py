@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
@@ -36,4 +36,6 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll(id="help"):
             yield Static(Content.styled("t502 keys", "bold"))
             for key, what in HELP_ROWS:
-                yield Static(Content.assemble((f"{key:<32}", "bold $accent"), what), classes="help-row")
+                with Horizontal(classes="help-row"):
+                    yield Static(Content.styled(key, "bold $accent"), classes="help-key")
+                    yield Static(Content(what), classes="help-what")
