@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import sys
 from typing import Any, TextIO
 
 from t502_tui import __version__
 from t502_tui.config import Config, ConfigError, load_config
 from t502_tui.debug_log import debug_requested, enable_debug_log
+from t502_tui.cli_history import add_history_commands, open_store, run_history_command
 from t502_tui.terminal_text import defuse
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -46,7 +48,17 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument(
         "--no-stream", action="store_true", help="wait for the whole answer instead of streaming"
     )
+    ask.add_argument("--no-save", action="store_true", help="do not keep this exchange in the history")
+    ask.add_argument(
+        "-c", dest="continue_id", action="store_const", const="",
+        help="continue the latest conversation",
+    )
+    ask.add_argument(
+        "--continue", dest="continue_id", nargs="?", const="", metavar="ID",
+        help="continue the latest conversation, or the one whose id starts with ID",
+    )
     commands.add_parser("models", help="list the models the server offers, one per line")
+    add_history_commands(commands)
     return parser
 
 
@@ -72,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run(_ask(config, args))
         if args.command == "models":
             return _run(_models(config))
+        if args.command in ("history", "import"):
+            return run_history_command(args)
         return _tui(config)
     except BrokenPipeError:
         return EXIT_OK
@@ -192,56 +206,125 @@ def _finish_note(reason: str | None) -> str | None:
     return None
 
 
-async def _ask(config: Config, args: argparse.Namespace) -> int:
-    from t502_tui.service import (
-        ContentDelta,
-        Finished,
-        ReasoningDelta,
-        ServiceError,
-        Usage,
-        UsageReport,
-    )
+def _conversation_for(config: Config, args: argparse.Namespace, runner: Any) -> Any:
+    """The conversation this question belongs to: a new one, or the one to continue."""
+    from t502_tui.conversation import Conversation
 
+    if args.continue_id is None:
+        return Conversation(
+            model=args.model or config.model,
+            system_prompt=args.system if args.system is not None else config.system_prompt,
+        )
+    if runner is None:
+        raise LookupError("there is no history to continue (see the warning above)")
+    store = runner.store
+    ident = store.find_conversation(args.continue_id) if args.continue_id else store.latest_conversation_id()
+    if ident is None:
+        raise LookupError("there is no conversation to continue yet")
+    conversation = store.load_conversation(ident)
+    if args.model:
+        conversation.model = args.model
+    if args.system is not None:
+        conversation.system_prompt = args.system
+    return conversation
+
+
+async def _ask(config: Config, args: argparse.Namespace) -> int:
+    from t502_tui.conversation import ChatMessage, ReplyStatus
+    from t502_tui.recording import ReplyRecorder
+    from t502_tui.store import StoreError, StoreRunner
+
+    if args.continue_id and not re.fullmatch(r"[0-9a-f]{4,32}", args.continue_id):
+        # `--continue why is that?`: the words are the question, not an id.
+        args.prompt.insert(0, args.continue_id)
+        args.continue_id = ""
     prompt = _read_prompt(args)
     if not prompt.strip():
         _error("nothing to ask: give a prompt, or pipe text into t502 ask")
         return EXIT_USAGE
-    model = args.model or config.model
-    messages: list[dict[str, Any]] = []
-    system = args.system if args.system is not None else config.system_prompt
-    if system:
-        messages.append({"role": config.system_role, "content": system})
-    messages.append({"role": "user", "content": prompt})
+    runner = None
+    if not args.no_save or args.continue_id is not None:
+        store = open_store(warn=True)
+        runner = StoreRunner(store) if store else None
+    try:
+        try:
+            conversation = _conversation_for(config, args, runner)
+        except (LookupError, StoreError) as exc:
+            _error(str(exc))
+            return EXIT_USAGE
+        if args.no_save:
+            runner = None
+
+        def store_failed(error: StoreError) -> None:
+            print(f"warning: not saved: {defuse(str(error))}", file=sys.stderr)
+
+        question = ChatMessage("user", prompt)
+        conversation.messages.append(question)
+        if runner is not None:
+            try:
+                await runner.run(runner.store.add_message, conversation, question)
+                await runner.run(runner.store.save_conversation, conversation)
+            except StoreError as error:
+                store_failed(error)
+                runner = None
+        history = conversation.request_messages(config.system_role)
+        reply = ChatMessage("assistant", model=conversation.model, status=ReplyStatus.STREAMING)
+        recorder = ReplyRecorder(conversation, reply, runner, store_failed)
+        return await _stream_answer(config, args, conversation.model, history, recorder)
+    finally:
+        if runner is not None:
+            runner.close()
+
+
+async def _stream_answer(config: Config, args: argparse.Namespace, model: str,
+                         history: list[dict[str, Any]], recorder: Any) -> int:
+    """Ask, print the answer as it comes, and record it as it grows."""
+    from t502_tui.conversation import ReplyStatus
+    from t502_tui.service import ContentDelta, Finished, ReasoningDelta, ServiceError, UsageReport
+
     printer = _ReplyPrinter()
-    usage: Usage | None = None
-    reason: str | None = None
+    reply = recorder.message
     async with _client(config) as client:
         try:
             if args.no_stream:
-                completion = await client.complete(messages, model, **config.params)
+                completion = await client.complete(history, model, **config.params)
                 if completion.reasoning:
+                    await recorder.add_reasoning(completion.reasoning)
                     printer.reasoning(completion.reasoning)
+                await recorder.add_content(completion.content)
                 printer.content(completion.content)
-                usage, reason = completion.usage, completion.finish_reason
+                if completion.usage:
+                    recorder.set_usage(completion.usage)
+                reply.finish_reason = completion.finish_reason
             else:
-                async for event in client.stream_chat(messages, model, **config.params):
+                async for event in client.stream_chat(history, model, **config.params):
+                    # Recorded before printed: what the user saw is always in the history.
                     if isinstance(event, ContentDelta):
+                        await recorder.add_content(event.text)
                         printer.content(event.text)
                     elif isinstance(event, ReasoningDelta):
+                        await recorder.add_reasoning(event.text)
                         printer.reasoning(event.text)
                     elif isinstance(event, UsageReport):
-                        usage = event.usage
+                        recorder.set_usage(event.usage)
                     elif isinstance(event, Finished):
-                        reason = event.finish_reason
+                        reply.finish_reason = event.finish_reason
         except ServiceError as error:
             printer.end()
+            await recorder.finish(ReplyStatus.ERROR, error.message)
             suffix = " (the reply above is incomplete)" if error.partial else ""
             _error(error.message + suffix + _hint(config, error))
             return EXIT_FAILED
+        except asyncio.CancelledError:
+            printer.end()
+            await asyncio.shield(recorder.finish(ReplyStatus.STOPPED))
+            raise
         finally:
             printer.end()
-    if note := _finish_note(reason):
+    await recorder.finish(ReplyStatus.COMPLETE)
+    if note := _finish_note(reply.finish_reason):
         print(f"note: {note}", file=sys.stderr)
+    usage = reply.usage
     print(
         f"{model} · tokens: {usage.describe()}" if usage else f"{model} · usage not reported by the server",
         file=sys.stderr,

@@ -24,6 +24,8 @@ class ReplyStatus(str, Enum):
     """Cancelled by the user; the text so far is kept."""
     ERROR = "error"
     """The request failed; any text that arrived is kept."""
+    INTERRUPTED = "interrupted"
+    """The app ended (crash, kill, power cut) while the reply streamed."""
 
 
 @dataclass
@@ -39,6 +41,8 @@ class ChatMessage:
     error: str | None = None
     finish_reason: str | None = None
     created: datetime = field(default_factory=datetime.now)
+    id: int | None = None
+    """The store's row id, once saved."""
 
     @property
     def sendable(self) -> bool:
@@ -57,6 +61,12 @@ class Conversation:
     title: str = ""
     messages: list[ChatMessage] = field(default_factory=list)
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    created: datetime = field(default_factory=datetime.now)
+    archived: bool = False
+    has_older: bool = False
+    """True when older messages are in the store but not loaded yet."""
+    saved: bool = False
+    """True once the store has a row for this conversation."""
 
     @property
     def display_title(self) -> str:

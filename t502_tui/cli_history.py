@@ -1,0 +1,144 @@
+"""``t502 history ...`` and ``t502 import``: the saved conversations from the shell."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from t502_tui.terminal_text import defuse
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def add_history_commands(commands: Any) -> None:
+    """Add ``history`` (with its verbs) and ``import`` to the command parser."""
+    history = commands.add_parser("history", help="list, show, search, export or delete saved conversations")
+    verbs = history.add_subparsers(dest="verb", metavar="VERB", required=True)
+    listing = verbs.add_parser("list", help="saved conversations, newest first")
+    listing.add_argument("-n", "--limit", type=int, default=50, help="how many (default 50)")
+    listing.add_argument("--archived", action="store_true", help="list archived conversations instead")
+    show = verbs.add_parser("show", help="print a conversation")
+    show.add_argument("id", help="conversation id (a unique start of it is enough)")
+    search = verbs.add_parser("search", help="full-text search over every message")
+    search.add_argument("query", nargs="+")
+    export = verbs.add_parser("export", help="write a conversation as Markdown or JSON")
+    export.add_argument("id")
+    export.add_argument("--format", choices=("md", "json"), default="md")
+    export.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    delete = verbs.add_parser("delete", help="delete a conversation for good")
+    delete.add_argument("id")
+    importer = commands.add_parser("import", help="bring back a conversation exported as JSON")
+    importer.add_argument("file", metavar="FILE.json")
+
+
+def open_store(warn: bool = False) -> Any:
+    """The store, or None with one line on stderr saying why it cannot be used."""
+    from t502_tui.store import Store, StoreError, default_path
+
+    try:
+        return Store(default_path())
+    except StoreError as error:
+        print(f"{'warning' if warn else 'error'}: {defuse(str(error))}", file=sys.stderr)
+        return None
+
+
+def run_history_command(args: argparse.Namespace) -> int:
+    """Run ``history VERB`` or ``import``; one ``error:`` line on failure."""
+    from t502_tui.store import StoreError
+
+    store = open_store()
+    if store is None:
+        return EXIT_FAILED
+    try:
+        if args.command == "import":
+            return _import(store, Path(args.file))
+        return _VERBS[args.verb](store, args)
+    except StoreError as error:
+        print(f"error: {defuse(str(error))}", file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as error:
+        print(f"error: {defuse(str(error.filename or ''))}: {error.strerror or error}", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        store.close()
+
+
+def _list(store: Any, args: argparse.Namespace) -> int:
+    rows = store.list_conversations(limit=max(1, args.limit), archived=args.archived)
+    if not rows:
+        print("no saved conversations yet", file=sys.stderr)
+    for row in rows:
+        print(f"{row.id[:8]}  {row.updated:%Y-%m-%d %H:%M}  {row.message_count:>4} msgs  "
+              f"{defuse(row.model or '-'):<24}  {defuse(row.title)}")
+    return EXIT_OK
+
+
+def _show(store: Any, args: argparse.Namespace) -> int:
+    from t502_tui.export import to_markdown
+
+    conversation = store.load_conversation(store.find_conversation(args.id))
+    text = to_markdown(conversation)
+    print(defuse(text) if sys.stdout.isatty() else text)
+    return EXIT_OK
+
+
+def _search(store: Any, args: argparse.Namespace) -> int:
+    from t502_tui.store import HIT_END, HIT_START
+
+    hits = store.search(" ".join(args.query))
+    if not hits:
+        print("no matches", file=sys.stderr)
+        return EXIT_FAILED
+    on, off = ("\x1b[1m", "\x1b[22m") if sys.stdout.isatty() else ("", "")
+    marks = {HIT_START: on, HIT_END: off}
+    for hit in hits:
+        parts = re.split(f"([{HIT_START}{HIT_END}])", hit.snippet)
+        snippet = " ".join("".join(marks.get(p, defuse(p)) for p in parts).split())
+        who = "you" if hit.role == "user" else (hit.model or "assistant")
+        print(f"{hit.conversation_id[:8]}  {hit.created:%Y-%m-%d %H:%M}  {defuse(hit.title)}\n"
+              f"    {defuse(who)}: {snippet}")
+    return EXIT_OK
+
+
+def _export(store: Any, args: argparse.Namespace) -> int:
+    from t502_tui.export import to_json, to_markdown
+
+    conversation = store.load_conversation(store.find_conversation(args.id))
+    text = to_json(conversation) if args.format == "json" else to_markdown(conversation)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def _delete(store: Any, args: argparse.Namespace) -> int:
+    ident = store.find_conversation(args.id)
+    title = store.load_conversation(ident, newest=1).display_title
+    store.delete(ident)
+    print(f"deleted {ident[:8]} ({defuse(title)})", file=sys.stderr)
+    return EXIT_OK
+
+
+def _import(store: Any, path: Path) -> int:
+    from t502_tui.export import ImportError_, from_json
+
+    try:
+        conversation = from_json(path.read_text(encoding="utf-8"))
+    except ImportError_ as error:
+        print(f"error: {path} cannot be imported: {defuse(str(error))}", file=sys.stderr)
+        return EXIT_FAILED
+    except UnicodeDecodeError:
+        print(f"error: {path} is not UTF-8 text", file=sys.stderr)
+        return EXIT_FAILED
+    store.import_conversation(conversation)
+    print(f"imported {conversation.id[:8]} ({defuse(conversation.display_title)}, "
+          f"{len(conversation.messages)} messages)", file=sys.stderr)
+    return EXIT_OK
+
+
+_VERBS = {"list": _list, "show": _show, "search": _search, "export": _export, "delete": _delete}

@@ -1,0 +1,132 @@
+"""Conversations as files: Markdown to read, JSON to keep (and to import again)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus
+from t502_tui.service.events import Usage
+
+FORMAT_VERSION = 1
+
+
+class ImportError_(ValueError):
+    """The file is not a t502 conversation export; the message says what is wrong."""
+
+
+def to_markdown(conversation: Conversation) -> str:
+    """A readable transcript with the model and usage of every reply."""
+    lines = [f"# {conversation.display_title}", ""]
+    lines.append(f"- Started {conversation.created:%Y-%m-%d %H:%M}")
+    total = conversation.total_usage()
+    if total.total_tokens:
+        lines.append(f"- Tokens: {total.describe()}")
+    if conversation.system_prompt:
+        lines.append(f"- System prompt: {' '.join(conversation.system_prompt.split())}")
+    lines.append("")
+    for message in conversation.messages:
+        if message.role == "user":
+            heading = f"## You · {message.created:%Y-%m-%d %H:%M}"
+        else:
+            heading = f"## {message.model or 'assistant'} · {message.created:%Y-%m-%d %H:%M}"
+            if message.usage:
+                heading += f" · {message.usage.describe()}"
+            if message.status not in (ReplyStatus.COMPLETE, ReplyStatus.STREAMING):
+                heading += f" · {message.status.value}"
+        lines += [heading, ""]
+        if message.reasoning:
+            lines += ["<details><summary>Thinking</summary>", "", message.reasoning.strip(), "", "</details>", ""]
+        if message.content:
+            lines += [message.content.rstrip(), ""]
+        if message.error:
+            lines += [f"> Error: {message.error}", ""]
+    return "\n".join(lines)
+
+
+def _usage_dict(usage: Usage | None) -> dict[str, Any] | None:
+    if usage is None:
+        return None
+    return {"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens,
+            "total_tokens": usage.total_tokens,
+            "completion_tokens_details": {"reasoning_tokens": usage.reasoning_tokens},
+            "prompt_tokens_details": {"cached_tokens": usage.cached_tokens}}
+
+
+def to_json(conversation: Conversation) -> str:
+    """Everything t502 knows about the conversation, re-importable."""
+    data = {
+        "t502_export": FORMAT_VERSION,
+        "conversation": {
+            "id": conversation.id, "title": conversation.title,
+            "created": conversation.created.isoformat(), "system_prompt": conversation.system_prompt,
+            "model": conversation.model, "archived": conversation.archived,
+        },
+        "messages": [
+            {"role": m.role, "content": m.content, "reasoning": m.reasoning, "model": m.model,
+             "status": m.status.value, "error": m.error, "finish_reason": m.finish_reason,
+             "usage": _usage_dict(m.usage), "created": m.created.isoformat()}
+            for m in conversation.messages
+        ],
+    }
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+def _text(item: dict[str, Any], key: str, default: str = "") -> str:
+    value = item.get(key, default)
+    if value is None:
+        return default
+    if not isinstance(value, str):
+        raise ImportError_(f"'{key}' must be text")
+    return value
+
+
+def _when(value: Any) -> datetime:
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else datetime.now()
+    except ValueError:
+        raise ImportError_(f"{value!r} is not a date and time") from None
+
+
+def from_json(text: str) -> Conversation:
+    """Read a file written by :func:`to_json`."""
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ImportError_(f"not JSON: {exc}") from None
+    if not isinstance(data, dict) or "t502_export" not in data:
+        raise ImportError_("not a t502 conversation export (no 't502_export' key)")
+    if not isinstance(data["t502_export"], int) or data["t502_export"] > FORMAT_VERSION:
+        raise ImportError_("written by a newer t502; upgrade to import it")
+    head = data.get("conversation")
+    items = data.get("messages")
+    if not isinstance(head, dict) or not isinstance(items, list):
+        raise ImportError_("'conversation' must be an object and 'messages' a list")
+    messages = []
+    for index, item in enumerate(items, 1):
+        if not isinstance(item, dict):
+            raise ImportError_(f"message {index} is not an object")
+        role = _text(item, "role")
+        if role not in ("user", "assistant"):
+            raise ImportError_(f"message {index} has role {role!r}")
+        try:
+            status = ReplyStatus(item.get("status") or "complete")
+        except ValueError:
+            raise ImportError_(f"message {index} has an unknown status") from None
+        usage = Usage.from_json(item.get("usage"))
+        messages.append(ChatMessage(
+            role=role, content=_text(item, "content"), reasoning=_text(item, "reasoning"),
+            model=item.get("model") if isinstance(item.get("model"), str) else None,
+            status=ReplyStatus.INTERRUPTED if status is ReplyStatus.STREAMING else status,
+            error=item.get("error") if isinstance(item.get("error"), str) else None,
+            finish_reason=item.get("finish_reason") if isinstance(item.get("finish_reason"), str) else None,
+            usage=usage, created=_when(item.get("created")),
+        ))
+    conversation = Conversation(
+        model=_text(head, "model"), system_prompt=_text(head, "system_prompt"), title=_text(head, "title"),
+        messages=messages, created=_when(head.get("created")), archived=bool(head.get("archived")),
+    )
+    if isinstance(head.get("id"), str) and head["id"]:
+        conversation.id = head["id"]
+    return conversation

@@ -1,0 +1,467 @@
+"""The conversation store: SQLite in WAL mode, safe for two t502 processes at once.
+
+Turns are written ahead: the user's message before the request is sent, the reply's
+row at its first token and its text again as it streams, so a crash loses at most the
+last flush. A reply still marked ``streaming`` whose writing process is gone is marked
+``interrupted`` the next time the store opens. The API key is never stored.
+
+Every method blocks; the app calls them through :class:`StoreRunner`, which runs them in
+order on one thread of their own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from t502_tui import paths
+from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus
+from t502_tui.service.events import Usage
+
+SCHEMA_VERSION = 1
+APPLICATION_ID = 0x74353032  # "t502"
+
+_MIGRATIONS: dict[int, str] = {
+    1: """
+    CREATE TABLE conversations (
+        id TEXT PRIMARY KEY,
+        title TEXT NOT NULL DEFAULT '',
+        created REAL NOT NULL,
+        updated REAL NOT NULL,
+        system_prompt TEXT NOT NULL DEFAULT '',
+        model TEXT NOT NULL DEFAULT '',
+        archived INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX conversations_by_update ON conversations(archived, updated DESC);
+    CREATE TABLE messages (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+        role TEXT NOT NULL,
+        content TEXT NOT NULL DEFAULT '',
+        reasoning TEXT NOT NULL DEFAULT '',
+        model TEXT,
+        status TEXT NOT NULL,
+        error TEXT,
+        finish_reason TEXT,
+        prompt_tokens INTEGER,
+        completion_tokens INTEGER,
+        total_tokens INTEGER,
+        reasoning_tokens INTEGER,
+        cached_tokens INTEGER,
+        created REAL NOT NULL,
+        writer_pid INTEGER
+    );
+    CREATE INDEX messages_by_conversation ON messages(conversation_id, id);
+    CREATE INDEX messages_streaming ON messages(status) WHERE status = 'streaming';
+    CREATE VIRTUAL TABLE messages_fts USING fts5(
+        content, content='messages', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+        INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);
+    END;
+    CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+        INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
+    END;
+    CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages BEGIN
+        INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
+        INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);
+    END;
+    """,
+}
+
+HIT_START, HIT_END = "\x02", "\x03"
+"""Markers around matched words in search snippets."""
+
+
+class StoreError(Exception):
+    """The store cannot be used or written; the message says why in one line."""
+
+
+@dataclass(frozen=True)
+class ConversationSummary:
+    """One row of the history list."""
+
+    id: str
+    title: str
+    updated: datetime
+    model: str
+    message_count: int
+    archived: bool
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """A message matching a search, with a snippet marked by HIT_START/HIT_END."""
+
+    conversation_id: str
+    message_id: int
+    title: str
+    role: str
+    model: str | None
+    created: datetime
+    snippet: str
+
+
+def default_path() -> Path:
+    """``$XDG_DATA_HOME/t502/t502.db``."""
+    return paths.data_dir() / "t502.db"
+
+
+def _process_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _fts_query(text: str) -> str:
+    """User words as an FTS5 query: every word must match, the last one as a prefix."""
+    words = [w.replace('"', '""') for w in text.split()]
+    if not words:
+        return ""
+    quoted = [f'"{w}"' for w in words]
+    quoted[-1] += "*"
+    return " ".join(quoted)
+
+
+def _usage_columns(usage: Usage | None) -> tuple[int | None, ...]:
+    if usage is None:
+        return (None, None, None, None, None)
+    return (usage.prompt_tokens, usage.completion_tokens, usage.total_tokens,
+            usage.reasoning_tokens, usage.cached_tokens)
+
+
+class Store:
+    """A t502 database. Raises :class:`StoreError` for anything it cannot work with."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, timeout=10, check_same_thread=False, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open the history database {path}: {exc}") from None
+        self._db.row_factory = sqlite3.Row
+        try:
+            self._prepare()
+        except StoreError:
+            self._db.close()
+            raise
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise StoreError(
+                f"{path} is not a usable t502 database ({exc}); it was left untouched"
+            ) from None
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._db.close()
+
+    # -- schema -----------------------------------------------------------------------------
+
+    def _prepare(self) -> None:
+        db = self._db
+        db.execute("PRAGMA busy_timeout = 10000")
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        app_id = db.execute("PRAGMA application_id").fetchone()[0]
+        tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        if app_id not in (0, APPLICATION_ID) or (app_id == 0 and tables and version == 0):
+            raise StoreError(f"{self.path} is not a t502 database; it was left untouched")
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} was written by a newer t502 (schema {version}, this one knows "
+                f"{SCHEMA_VERSION}); upgrade t502 to use it. It was left untouched"
+            )
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = NORMAL")
+        db.execute("PRAGMA foreign_keys = ON")
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            self._write(f"migrate to schema {target}", lambda t=target: self._migrate(t))
+        self._write("mark interrupted replies", self._mark_interrupted)
+
+    def _migrate(self, target: int) -> None:
+        self._db.executescript(
+            "BEGIN IMMEDIATE;"
+            + _MIGRATIONS[target]
+            + f";PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {target}; COMMIT;"
+        )
+
+    def _mark_interrupted(self) -> None:
+        rows = self._db.execute(
+            "SELECT id, writer_pid FROM messages WHERE status = 'streaming'"
+        ).fetchall()
+        dead = [(row["id"],) for row in rows if not _process_alive(row["writer_pid"])]
+        if dead:
+            self._db.executemany("UPDATE messages SET status = 'interrupted' WHERE id = ?", dead)
+
+    def _write(self, what: str, action: Callable[[], Any]) -> Any:
+        """Run a write, turning SQLite's failures (full disk, read-only) into StoreError."""
+        try:
+            return action()
+        except sqlite3.Error as exc:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise StoreError(f"could not save to {self.path} ({what}): {exc}") from None
+
+    # -- conversations ----------------------------------------------------------------------
+
+    def save_conversation(self, conversation: Conversation) -> None:
+        """Create or update the conversation's own row (not its messages)."""
+        now = time.time()
+
+        def write() -> None:
+            self._db.execute(
+                """INSERT INTO conversations (id, title, created, updated, system_prompt, model, archived)
+                   VALUES (?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT(id) DO UPDATE SET title = excluded.title, updated = excluded.updated,
+                   system_prompt = excluded.system_prompt, model = excluded.model,
+                   archived = excluded.archived""",
+                (conversation.id, conversation.title, conversation.created.timestamp(), now,
+                 conversation.system_prompt, conversation.model, int(conversation.archived)),
+            )
+
+        self._write("conversation", write)
+        conversation.saved = True
+
+    def list_conversations(self, offset: int = 0, limit: int = 100, archived: bool = False) -> list[ConversationSummary]:
+        """Newest first; titles fall back to the first user message."""
+        rows = self._db.execute(
+            """SELECT c.id, c.title, c.updated, c.archived,
+                      (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id) AS n,
+                      COALESCE((SELECT m.model FROM messages m WHERE m.conversation_id = c.id
+                                AND m.role = 'assistant' ORDER BY m.id DESC LIMIT 1), c.model) AS model,
+                      CASE WHEN c.title != '' THEN c.title ELSE
+                          (SELECT substr(m.content, 1, 80) FROM messages m WHERE m.conversation_id = c.id
+                           AND m.role = 'user' ORDER BY m.id LIMIT 1) END AS shown_title
+               FROM conversations c WHERE c.archived = ?
+               ORDER BY c.updated DESC LIMIT ? OFFSET ?""",
+            (int(archived), limit, offset),
+        ).fetchall()
+        return [
+            ConversationSummary(
+                row["id"], " ".join((row["shown_title"] or "Untitled").split())[:60],
+                datetime.fromtimestamp(row["updated"]), row["model"] or "", row["n"], bool(row["archived"]),
+            )
+            for row in rows
+        ]
+
+    def find_conversation(self, prefix: str) -> str:
+        """The full id of the conversation whose id starts with ``prefix``."""
+        rows = self._db.execute(
+            "SELECT id FROM conversations WHERE id LIKE ? ESCAPE '\\' LIMIT 2",
+            (prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",),
+        ).fetchall()
+        if not rows or not prefix:
+            raise StoreError(f"no conversation with id {prefix!r}")
+        if len(rows) > 1:
+            raise StoreError(f"several conversations start with {prefix!r}; give more of the id")
+        return str(rows[0]["id"])
+
+    def latest_conversation_id(self) -> str | None:
+        """The most recently updated conversation that is not archived."""
+        row = self._db.execute(
+            "SELECT id FROM conversations WHERE archived = 0 ORDER BY updated DESC LIMIT 1"
+        ).fetchone()
+        return row["id"] if row else None
+
+    def load_conversation(self, conversation_id: str, newest: int | None = None,
+                          from_message: int | None = None) -> Conversation:
+        """A conversation with its newest ``newest`` messages (all when None).
+
+        With ``from_message``, every message from that one on is loaded instead.
+        """
+        row = self._db.execute("SELECT * FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
+        if row is None:
+            raise StoreError(f"no conversation with id {conversation_id!r}")
+        if from_message is not None:
+            rows = self._db.execute(
+                "SELECT * FROM messages WHERE conversation_id = ? AND id >= ? ORDER BY id",
+                (conversation_id, from_message),
+            ).fetchall()
+        elif newest is None:
+            rows = self._db.execute(
+                "SELECT * FROM messages WHERE conversation_id = ? ORDER BY id", (conversation_id,)
+            ).fetchall()
+        else:
+            rows = self._db.execute(
+                "SELECT * FROM messages WHERE conversation_id = ? ORDER BY id DESC LIMIT ?",
+                (conversation_id, newest),
+            ).fetchall()[::-1]
+        messages = [self._message(r) for r in rows]
+        has_older = bool(messages) and self._db.execute(
+            "SELECT 1 FROM messages WHERE conversation_id = ? AND id < ? LIMIT 1",
+            (conversation_id, messages[0].id),
+        ).fetchone() is not None
+        return Conversation(
+            model=row["model"], system_prompt=row["system_prompt"], title=row["title"],
+            messages=messages, id=row["id"], created=datetime.fromtimestamp(row["created"]),
+            archived=bool(row["archived"]), has_older=has_older, saved=True,
+        )
+
+    def older_messages(self, conversation_id: str, before: int, limit: int | None) -> tuple[list[ChatMessage], bool]:
+        """Messages before the one with id ``before`` (the newest ``limit`` of them), and
+        whether still older ones remain."""
+        rows = self._db.execute(
+            "SELECT * FROM messages WHERE conversation_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
+            (conversation_id, before, -1 if limit is None else limit),
+        ).fetchall()[::-1]
+        messages = [self._message(r) for r in rows]
+        more = bool(messages) and self._db.execute(
+            "SELECT 1 FROM messages WHERE conversation_id = ? AND id < ? LIMIT 1",
+            (conversation_id, messages[0].id),
+        ).fetchone() is not None
+        return messages, more
+
+    def rename(self, conversation_id: str, title: str) -> None:
+        """Give a conversation a title of its own."""
+        self._write("rename", lambda: self._db.execute(
+            "UPDATE conversations SET title = ? WHERE id = ?", (title, conversation_id)))
+
+    def set_archived(self, conversation_id: str, archived: bool) -> None:
+        """Hide (or show again) a conversation in the list."""
+        self._write("archive", lambda: self._db.execute(
+            "UPDATE conversations SET archived = ? WHERE id = ?", (int(archived), conversation_id)))
+
+    def delete(self, conversation_id: str) -> None:
+        """Remove a conversation and its messages for good."""
+        self._write("delete", lambda: self._db.execute(
+            "DELETE FROM conversations WHERE id = ?", (conversation_id,)))
+
+    # -- messages ---------------------------------------------------------------------------
+
+    def add_message(self, conversation: Conversation, message: ChatMessage) -> None:
+        """Insert ``message`` (setting its id) and touch the conversation."""
+
+        def write() -> None:
+            self._db.execute("BEGIN IMMEDIATE")
+            if not conversation.saved:
+                self._db.execute(
+                    """INSERT OR IGNORE INTO conversations (id, title, created, updated, system_prompt, model, archived)
+                       VALUES (?, ?, ?, ?, ?, ?, 0)""",
+                    (conversation.id, conversation.title, conversation.created.timestamp(), time.time(),
+                     conversation.system_prompt, conversation.model),
+                )
+            cursor = self._db.execute(
+                """INSERT INTO messages (conversation_id, role, content, reasoning, model, status, error,
+                   finish_reason, prompt_tokens, completion_tokens, total_tokens, reasoning_tokens,
+                   cached_tokens, created, writer_pid)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (conversation.id, message.role, message.content, message.reasoning, message.model,
+                 message.status.value, message.error, message.finish_reason,
+                 *_usage_columns(message.usage), message.created.timestamp(), os.getpid()),
+            )
+            self._db.execute(
+                "UPDATE conversations SET updated = ?, model = ? WHERE id = ?",
+                (time.time(), conversation.model, conversation.id),
+            )
+            self._db.execute("COMMIT")
+            message.id = cursor.lastrowid
+
+        self._write("message", write)
+        conversation.saved = True
+
+    def import_conversation(self, conversation: Conversation) -> None:
+        """Store a whole conversation read from a file (a new id if its id is taken)."""
+        if self._db.execute("SELECT 1 FROM conversations WHERE id = ?", (conversation.id,)).fetchone():
+            conversation.id = uuid.uuid4().hex
+        conversation.saved = False
+        for message in conversation.messages:
+            self.add_message(conversation, message)
+        self.save_conversation(conversation)
+
+    def update_message(self, message: ChatMessage) -> None:
+        """Write the message's text, status and usage as they are now."""
+        if message.id is None:
+            raise StoreError("the message was never saved")
+        self._write("message", lambda: self._db.execute(
+            """UPDATE messages SET content = ?, reasoning = ?, model = ?, status = ?, error = ?,
+               finish_reason = ?, prompt_tokens = ?, completion_tokens = ?, total_tokens = ?,
+               reasoning_tokens = ?, cached_tokens = ? WHERE id = ?""",
+            (message.content, message.reasoning, message.model, message.status.value, message.error,
+             message.finish_reason, *_usage_columns(message.usage), message.id),
+        ))
+
+    def delete_message(self, message: ChatMessage) -> None:
+        """Remove one message (a failed reply that is being retried)."""
+        if message.id is not None:
+            self._write("delete message", lambda: self._db.execute(
+                "DELETE FROM messages WHERE id = ?", (message.id,)))
+
+    @staticmethod
+    def _message(row: sqlite3.Row) -> ChatMessage:
+        usage = None
+        if row["total_tokens"] is not None:
+            usage = Usage(row["prompt_tokens"] or 0, row["completion_tokens"] or 0, row["total_tokens"],
+                          row["reasoning_tokens"], row["cached_tokens"])
+        try:
+            status = ReplyStatus(row["status"])
+        except ValueError:
+            status = ReplyStatus.ERROR
+        return ChatMessage(
+            role=row["role"], content=row["content"], model=row["model"], reasoning=row["reasoning"],
+            usage=usage, status=status, error=row["error"], finish_reason=row["finish_reason"],
+            created=datetime.fromtimestamp(row["created"]), id=row["id"],
+        )
+
+    # -- search -----------------------------------------------------------------------------
+
+    def search(self, text: str, limit: int = 50) -> list[SearchHit]:
+        """Messages containing every word of ``text`` (the last as a prefix), best first."""
+        query = _fts_query(text)
+        if not query:
+            return []
+        try:
+            rows = self._db.execute(
+                f"""SELECT m.id, m.conversation_id, m.role, m.model, m.created,
+                          snippet(messages_fts, 0, '{HIT_START}', '{HIT_END}', '…', 16) AS snippet,
+                          CASE WHEN c.title != '' THEN c.title ELSE
+                              (SELECT substr(u.content, 1, 80) FROM messages u WHERE u.conversation_id = c.id
+                               AND u.role = 'user' ORDER BY u.id LIMIT 1) END AS shown_title
+                   FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid
+                   JOIN conversations c ON c.id = m.conversation_id
+                   WHERE messages_fts MATCH ? ORDER BY rank LIMIT ?""",
+                (query, limit),
+            ).fetchall()
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"search failed: {exc}") from None
+        return [
+            SearchHit(row["conversation_id"], row["id"], " ".join((row["shown_title"] or "Untitled").split())[:60],
+                      row["role"], row["model"], datetime.fromtimestamp(row["created"]), row["snippet"])
+            for row in rows
+        ]
+
+
+T = TypeVar("T")
+
+
+class StoreRunner:
+    """Runs store calls off the event loop, one at a time and in the order they were made."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="t502-store")
+
+    async def run(self, call: Callable[..., T], *args: Any) -> T:
+        """Await ``call(*args)`` on the store's thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call, *args)
+
+    def close(self) -> None:
+        """Finish queued writes, then close the database."""
+        self._executor.submit(self.store.close)
+        self._executor.shutdown(wait=True)

@@ -1,0 +1,122 @@
+"""The shell and the history: ask saves, -c continues, history verbs, import/export, kill -9."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from loopback import Gate, LoopbackServer, chunk, sse, stream_reply, text_stream
+from t502_tui.conversation import ReplyStatus
+from t502_tui.store import Store, default_path
+from test_cli import KEY, env_for, t502
+
+
+def stored() -> Store:
+    return Store(default_path())
+
+
+def test_ask_saves_and_continue_sends_history(server: LoopbackServer) -> None:
+    server.script("/chat/completions", text_stream("Paris."), text_stream("About 2 million."))
+    assert t502("ask", "capital of France?", server=server).returncode == 0
+    result = t502("ask", "-c", "how many people live there?", server=server)
+    assert result.returncode == 0, result.stderr
+    second = server.chat_requests()[1].json["messages"]
+    assert [m["content"] for m in second] == ["capital of France?", "Paris.", "how many people live there?"]
+    store = stored()
+    [summary] = store.list_conversations()
+    assert summary.message_count == 4 and summary.title == "capital of France?"
+    store.close()
+
+
+def test_continue_a_given_id_with_another_model(server: LoopbackServer) -> None:
+    t502("ask", "first", server=server)
+    t502("ask", "second", server=server)
+    store = stored()
+    older = store.list_conversations()[1].id
+    store.close()
+    t502("ask", "--continue", older[:6], "-m", "claude-x", "more", server=server)
+    last = server.chat_requests()[-1].json
+    assert last["model"] == "claude-x" and last["messages"][0]["content"] == "first"
+
+
+def test_no_save(server: LoopbackServer) -> None:
+    t502("ask", "--no-save", "secret question", server=server)
+    store = stored()
+    assert store.list_conversations() == []
+    store.close()
+
+
+def test_continue_with_no_history(server: LoopbackServer) -> None:
+    result = t502("ask", "-c", "hello", server=server)
+    assert result.returncode == 2 and "no conversation to continue" in result.stderr
+
+
+def test_history_verbs_and_round_trip(server: LoopbackServer, tmp_path: Path) -> None:
+    server.script("/chat/completions", text_stream("Use a **starter** for sourdough.", reasoning="bread"))
+    t502("ask", "how to bake bread?", server=server)
+    listing = t502("history", "list")
+    ident = listing.stdout.split()[0]
+    assert listing.returncode == 0 and "how to bake bread?" in listing.stdout and "gpt-5" in listing.stdout
+    shown = t502("history", "show", ident)
+    assert "## You" in shown.stdout and "sourdough" in shown.stdout and "total" in shown.stdout
+    found = t502("history", "search", "sourd")
+    assert found.returncode == 0 and ident in found.stdout and "sourdough" in found.stdout
+    assert t502("history", "search", "nothingmatches").returncode == 1
+    out = tmp_path / "c.json"
+    assert t502("history", "export", ident, "--format", "json", "-o", str(out)).returncode == 0
+    data = json.loads(out.read_text())
+    assert data["messages"][1]["reasoning"] == "bread"
+    md = t502("history", "export", ident)
+    assert md.stdout.startswith("# how to bake bread?")
+    assert t502("history", "delete", ident).returncode == 0
+    assert "no saved" in t502("history", "list").stderr
+    imported = t502("import", str(out))
+    assert imported.returncode == 0, imported.stderr
+    again = t502("history", "show", ident)
+    assert "sourdough" in again.stdout and "bread" in again.stdout
+    for result in (listing, shown, found, md, imported):
+        assert KEY not in result.stdout + result.stderr
+
+
+def test_bad_import_and_unknown_id(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"hello": 1}')
+    result = t502("import", str(bad))
+    assert result.returncode == 1 and "not a t502 conversation export" in result.stderr
+    result = t502("history", "show", "nope")
+    assert result.returncode == 1 and "no conversation with id 'nope'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_corrupt_database_is_reported_not_overwritten(server: LoopbackServer) -> None:
+    path = default_path()
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"garbage" * 1000)
+    result = t502("history", "list")
+    assert result.returncode == 1 and "not a usable t502 database" in result.stderr
+    asked = t502("ask", "still works?", server=server)
+    assert asked.returncode == 0 and "warning:" in asked.stderr and asked.stdout
+    assert path.read_bytes().startswith(b"garbage")
+
+
+def test_sigkill_mid_reply_leaves_an_interrupted_partial_reply(server: LoopbackServer) -> None:
+    gate = Gate()
+    server.script("/chat/completions", stream_reply([*sse(chunk("The first words\n"), done=False), gate]))
+    proc = subprocess.Popen([sys.executable, "-m", "t502_tui", "ask", "tell me a story"], env=env_for(server),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == "The first words\n"
+    # The row is written with the first token, before it is printed.
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    gate.open()
+    store = stored()
+    conversation = store.load_conversation(store.latest_conversation_id() or "")
+    user, reply = conversation.messages
+    assert user.content == "tell me a story"
+    assert reply.status is ReplyStatus.INTERRUPTED and reply.content == "The first words\n"
+    store.close()

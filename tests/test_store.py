@@ -1,0 +1,202 @@
+"""The conversation store: schema, write-ahead turns, search, bad files, two processes."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus
+from t502_tui.service import Usage
+from t502_tui.store import HIT_END, HIT_START, SCHEMA_VERSION, Store, StoreError
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    s = Store(tmp_path / "t502.db")
+    yield s
+    s.close()
+
+
+def chat(store: Store, *texts: str, model: str = "gpt-5") -> Conversation:
+    conversation = Conversation(model=model)
+    for i, text in enumerate(texts):
+        role = "user" if i % 2 == 0 else "assistant"
+        message = ChatMessage(role, text, model=model if role == "assistant" else None,
+                              usage=Usage(1, 2, 3) if role == "assistant" else None)
+        conversation.messages.append(message)
+        store.add_message(conversation, message)
+    return conversation
+
+
+def test_round_trip(store: Store) -> None:
+    conversation = chat(store, "hello", "hi there", "how are you?", "fine")
+    loaded = store.load_conversation(conversation.id)
+    assert [m.content for m in loaded.messages] == ["hello", "hi there", "how are you?", "fine"]
+    assert loaded.messages[1].usage == Usage(1, 2, 3) and loaded.messages[1].model == "gpt-5"
+    summary = store.list_conversations()[0]
+    assert (summary.title, summary.message_count, summary.model) == ("hello", 4, "gpt-5")
+
+
+def test_newest_first_and_paging(store: Store) -> None:
+    ids = [chat(store, f"conversation {i}").id for i in range(5)]
+    listed = store.list_conversations(limit=2)
+    assert [c.id for c in listed] == ids[::-1][:2]
+    assert [c.id for c in store.list_conversations(offset=4)] == [ids[0]]
+
+
+def test_newest_messages_then_older(store: Store) -> None:
+    conversation = chat(store, *[f"m{i}" for i in range(10)])
+    loaded = store.load_conversation(conversation.id, newest=3)
+    assert [m.content for m in loaded.messages] == ["m7", "m8", "m9"] and loaded.has_older
+    older, more = store.older_messages(conversation.id, loaded.messages[0].id, 5)
+    assert [m.content for m in older] == ["m2", "m3", "m4", "m5", "m6"] and more
+    rest, more = store.older_messages(conversation.id, older[0].id, None)
+    assert [m.content for m in rest] == ["m0", "m1"] and not more
+
+
+def test_streaming_reply_updates_and_interrupted_on_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "t502.db"
+    store = Store(path)
+    conversation = chat(store, "question")
+    reply = ChatMessage("assistant", "par", model="m", status=ReplyStatus.STREAMING)
+    store.add_message(conversation, reply)
+    reply.content = "partial text"
+    store.update_message(reply)
+    store._db.execute("UPDATE messages SET writer_pid = 999999999 WHERE id = ?", (reply.id,))
+    store.close()
+    reopened = Store(path)
+    last = reopened.load_conversation(conversation.id).messages[-1]
+    assert last.status is ReplyStatus.INTERRUPTED and last.content == "partial text"
+    reopened.close()
+
+
+def test_live_writer_is_not_marked_interrupted(store: Store, tmp_path: Path) -> None:
+    conversation = chat(store, "q")
+    reply = ChatMessage("assistant", "live", status=ReplyStatus.STREAMING)
+    store.add_message(conversation, reply)
+    other = Store(tmp_path / "t502.db")
+    assert other.load_conversation(conversation.id).messages[-1].status is ReplyStatus.STREAMING
+    other.close()
+
+
+def test_search_with_snippets_and_prefix(store: Store) -> None:
+    chat(store, "how do I bake sourdough bread?", "Use a starter and patience.")
+    chat(store, "python generators", "They yield values lazily.")
+    hits = store.search("sourd")
+    assert len(hits) == 1 and f"{HIT_START}sourdough{HIT_END}" in hits[0].snippet
+    assert store.search("yield lazi")[0].role == "assistant"
+    assert store.search('"quoted') == [] and store.search("   ") == []
+
+
+def test_search_follows_updates_and_deletes(store: Store) -> None:
+    conversation = chat(store, "alpha")
+    message = conversation.messages[0]
+    message.content = "omega"
+    store.update_message(message)
+    assert not store.search("alpha") and store.search("omega")
+    store.delete(conversation.id)
+    assert not store.search("omega") and not store.list_conversations()
+
+
+def test_rename_archive_find(store: Store) -> None:
+    conversation = chat(store, "something")
+    store.rename(conversation.id, "My title")
+    assert store.list_conversations()[0].title == "My title"
+    store.set_archived(conversation.id, True)
+    assert not store.list_conversations() and store.list_conversations(archived=True)
+    assert store.find_conversation(conversation.id[:6]) == conversation.id
+    with pytest.raises(StoreError, match="no conversation"):
+        store.find_conversation("zzzz")
+
+
+def test_api_key_is_never_stored(tmp_path: Path) -> None:
+    store = Store(tmp_path / "t502.db")
+    chat(store, "hello", "world")
+    store.close()
+    raw = b"".join(p.read_bytes() for p in tmp_path.iterdir())
+    assert b"sk-" not in raw
+
+
+def test_not_a_database(tmp_path: Path) -> None:
+    path = tmp_path / "t502.db"
+    path.write_bytes(b"this is not sqlite at all" * 100)
+    with pytest.raises(StoreError, match="not a usable t502 database"):
+        Store(path)
+    assert path.read_bytes().startswith(b"this is not sqlite")
+
+
+def test_foreign_sqlite_database(tmp_path: Path) -> None:
+    path = tmp_path / "t502.db"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE other (x)")
+    db.commit()
+    db.close()
+    with pytest.raises(StoreError, match="not a t502 database"):
+        Store(path)
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "t502.db"
+    Store(path).close()
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.close()
+    with pytest.raises(StoreError, match="newer t502"):
+        Store(path)
+
+
+def test_read_only_database_reports_error(tmp_path: Path) -> None:
+    path = tmp_path / "t502.db"
+    store = Store(path)
+    conversation = chat(store, "q")
+    store._db.execute("PRAGMA query_only = ON")
+    with pytest.raises(StoreError, match="could not save"):
+        store.add_message(conversation, ChatMessage("user", "more"))
+    store.close()
+
+
+def test_full_disk_is_a_store_error(tmp_path: Path) -> None:
+    store = Store(tmp_path / "t502.db")
+    conversation = chat(store, "q")
+    page_count = store._db.execute("PRAGMA page_count").fetchone()[0]
+    store._db.execute(f"PRAGMA max_page_count = {page_count}")
+    with pytest.raises(StoreError, match="full"):
+        store.add_message(conversation, ChatMessage("user", "x" * 200_000))
+    store.close()
+
+
+def test_two_processes_write_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "t502.db"
+    Store(path).close()
+    writer = textwrap.dedent(f"""
+        from pathlib import Path
+        from t502_tui.conversation import ChatMessage, Conversation
+        from t502_tui.store import Store
+        store = Store(Path({str(path)!r}))
+        for n in range(40):
+            c = Conversation(model="m")
+            for i in range(5):
+                store.add_message(c, ChatMessage("user", f"message {{n}} {{i}}"))
+        print("ok")
+    """)
+    procs = [subprocess.Popen([sys.executable, "-c", writer], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    for proc in procs:
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0 and out.strip() == "ok", err
+    store = Store(path)
+    assert store._db.execute("SELECT count(*) FROM messages").fetchone()[0] == 400
+    store.close()
+
+
+def test_migration_from_empty_older_file(tmp_path: Path) -> None:
+    path = tmp_path / "t502.db"
+    sqlite3.connect(path).close()  # an empty file, schema 0
+    store = Store(path)
+    assert store._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    store.close()
