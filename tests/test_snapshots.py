@@ -37,6 +37,7 @@ def finished_conversation() -> Conversation:
     return Conversation(
         model="claude-sonnet-4",
         id="snapshot",
+        saved=True,
         messages=[
             ChatMessage("user", "Write a greeting function", created=WHEN),
             ChatMessage("assistant", REPLY, model="gpt-5", created=WHEN,
@@ -52,6 +53,7 @@ def failed_conversation() -> Conversation:
     return Conversation(
         model="gpt-5",
         id="failed",
+        saved=True,
         messages=[
             ChatMessage("user", "Are you there?", created=WHEN),
             ChatMessage("assistant", "", model="gpt-5", created=WHEN, status=ReplyStatus.ERROR,

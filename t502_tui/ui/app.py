@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from textual import work
 from textual.app import App, SystemCommand
+from textual.command import SimpleCommand
 from textual.screen import Screen
 
 from t502_tui.config import Config, save_config
@@ -21,6 +22,7 @@ from t502_tui.model_catalog import (
     save_cached_models,
 )
 from t502_tui.service import ChatClient, ServiceError
+from t502_tui.store import Store, StoreError, StoreRunner, default_path
 from t502_tui.ui.screens.chat import ChatScreen
 from t502_tui.ui.screens.help import HelpScreen
 from t502_tui.ui.screens.model_picker import ModelPicker
@@ -52,6 +54,10 @@ class T502App(App[None]):
         """Model for new conversations: the config's, then the user's latest choice."""
         self.connection = "connecting"
         """``connecting``, ``ready``, ``streaming`` or ``offline: <reason>``."""
+        self.store_runner: StoreRunner | None = None
+        """The history store, once open; None while opening or when it cannot be used."""
+        self.store_path = default_path()
+        self._store_error_shown = False
 
     def _make_client(self) -> ChatClient:
         return ChatClient(
@@ -71,6 +77,7 @@ class T502App(App[None]):
         return ChatScreen()
 
     def on_mount(self) -> None:
+        self.open_store()
         if self.config.theme in self.available_themes:
             self.theme = self.config.theme
         for warning in self.config.warnings:
@@ -86,6 +93,47 @@ class T502App(App[None]):
 
     async def on_unmount(self) -> None:
         await self.client.aclose()
+        if self.store_runner is not None:
+            await asyncio.to_thread(self.store_runner.close)
+
+    # -- history store ------------------------------------------------------------------------
+
+    @work(group="store-open", exit_on_error=False)
+    async def open_store(self) -> None:
+        """Open the history off the event loop; without it, chatting still works."""
+        try:
+            store = await asyncio.to_thread(Store, self.store_path)
+        except StoreError as error:
+            self.notify(f"History is off: {error}", title="History", severity="error", timeout=15)
+            return
+        self.store_runner = StoreRunner(store)
+        for pane in self.chat.panes:
+            if pane.conversation.messages and not pane.conversation.saved:
+                for message in pane.conversation.messages:
+                    await self.save(lambda st, m=message, c=pane.conversation: st.add_message(c, m))
+        self.chat.reload_history()
+
+    def store_failed(self, error: StoreError) -> None:
+        """Tell the user once that saving failed; the conversation stays on screen."""
+        if not self._store_error_shown:
+            self._store_error_shown = True
+            self.notify(
+                f"Not saved: {error}. The conversation stays on screen.",
+                title="History", severity="error", timeout=15,
+            )
+
+    async def save(self, write: Callable[[Store], object]) -> bool:
+        """Run a store write on the store's thread; False (and a notice) if it failed."""
+        runner = self.store_runner
+        if runner is None:
+            return False
+        try:
+            await runner.run(write, runner.store)
+        except StoreError as error:
+            self.store_failed(error)
+            return False
+        self._store_error_shown = False
+        return True
 
     def set_connection(self, state: str) -> None:
         """Record the connection state and show it."""
@@ -171,6 +219,8 @@ class T502App(App[None]):
             pane.conversation.model = model
             self.default_model = model
             remember_model(model)
+            if pane.conversation.saved:
+                self.run_worker(self.save(lambda store: store.save_conversation(pane.conversation)))
             self.chat.refresh_state()
             self.notify(f"Next replies come from {model}")
 
@@ -194,6 +244,8 @@ class T502App(App[None]):
         def done(prompt: str | None) -> None:
             if prompt is not None:
                 pane.conversation.system_prompt = prompt
+                if pane.conversation.saved:
+                    self.run_worker(self.save(lambda store: store.save_conversation(pane.conversation)))
                 self.notify("System prompt set" if prompt else "System prompt removed")
 
         self.push_screen(SystemPromptEditor(pane.conversation.system_prompt, self.config.system_role), done)
@@ -215,10 +267,10 @@ class T502App(App[None]):
             self.notify("Code block copied to the clipboard")
 
         commands = [
-            SystemCommand(
+            SimpleCommand(
                 " ".join(code.split())[:60] or "(empty)",
-                f"{len(code.splitlines())} lines",
                 lambda code=code: copier(code),
+                f"{len(code.splitlines())} lines",
             )
             for code in reversed(blocks)
         ]
@@ -235,7 +287,14 @@ class T502App(App[None]):
         yield SystemCommand("Copy code block", "Copy one code block of this conversation", self.copy_code_blocks)
         yield SystemCommand("Retry", "Send the last message again (ctrl+r)", screen.action_retry)
         yield SystemCommand("Stop reply", "Stop the streaming reply, keeping its text (Esc)", screen.action_cancel)
+        yield SystemCommand("Search conversations", "Full-text search over every saved message (ctrl+f)", screen.action_search)
+        yield SystemCommand("Rename conversation", "Give this conversation a title", screen.action_rename)
+        yield SystemCommand("Archive conversation", "Hide this conversation from the list (can be undone)", screen.action_archive)
+        yield SystemCommand("Unarchive a conversation", "Bring back an archived conversation", screen.action_unarchive)
+        yield SystemCommand("Delete conversation", "Delete this conversation for good (asks first)", screen.action_delete)
+        yield SystemCommand("Export conversation as Markdown", "Write a readable transcript to a file", lambda: screen.action_export("md"))
+        yield SystemCommand("Export conversation as JSON", "Write a complete, re-importable file", lambda: screen.action_export("json"))
         yield SystemCommand("Close conversation", "Close this conversation, stopping its reply", screen.action_close_conversation)
-        yield SystemCommand("Toggle sidebar", "Show or hide the conversation list (ctrl+b)", screen.action_toggle_sidebar)
+        yield SystemCommand("Toggle sidebar", "Go to, or hide, the conversation list (ctrl+b)", screen.action_toggle_sidebar)
         yield SystemCommand("Refresh model list", "Fetch the model list from the server again", lambda: self.load_models(force=True))
         yield SystemCommand("Help", "Keys and commands (F1)", self.show_help)

@@ -2,26 +2,36 @@
 
 from __future__ import annotations
 
+import asyncio
+import re
+from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.command import SimpleCommand
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, OptionList, Static
 
 from t502_tui.conversation import Conversation
-from t502_tui.ui.widgets.conversation_pane import ConversationPane
+from t502_tui.export import to_json, to_markdown
+from t502_tui.store import ConversationSummary, StoreError
+from t502_tui.ui.screens.dialogs import Confirm, TextPrompt
+from t502_tui.ui.screens.search import SearchChoice, SearchScreen
+from t502_tui.ui.widgets.conversation_pane import VISIBLE_AT_OPEN, ConversationPane
 from t502_tui.ui.widgets.sidebar import ConversationList
 from t502_tui.ui.widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
     from t502_tui.ui.app import T502App
 
+HISTORY_PAGE = 100
+
 
 class ChatScreen(Screen[None]):
-    """Orchestrates the panes; each pane does its own sending and streaming."""
+    """Orchestrates the panes and the history list; each pane does its own streaming."""
 
     BINDINGS = [
         Binding("escape", "cancel", "Stop reply", id="cancel"),
@@ -29,9 +39,16 @@ class ChatScreen(Screen[None]):
         Binding("ctrl+n", "new_conversation", "New", id="new_conversation"),
         Binding("ctrl+r", "retry", "Retry", id="retry"),
         Binding("ctrl+l", "copy_last_reply", "Copy reply", id="copy_last_reply"),
-        Binding("ctrl+b", "toggle_sidebar", "Sidebar", id="toggle_sidebar"),
+        Binding("ctrl+f", "search", "Search", id="search"),
+        Binding("ctrl+b", "toggle_sidebar", "History", id="toggle_sidebar"),
         Binding("f1", "help", "Help", id="help"),
     ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.saved: list[ConversationSummary] = []
+        """The loaded part of the history, newest first."""
+        self._history_complete = False
 
     @property
     def t502(self) -> T502App:
@@ -66,6 +83,10 @@ class ChatScreen(Screen[None]):
             return None
         return switcher.get_child_by_id(switcher.current, ConversationPane)
 
+    def pane_for(self, conversation_id: str) -> ConversationPane | None:
+        """The open pane of a conversation, if it is open."""
+        return next((p for p in self.panes if p.conversation.id == conversation_id), None)
+
     async def new_conversation(self) -> ConversationPane:
         """Open an empty conversation with the current model and default system prompt."""
         return await self.open_conversation(
@@ -79,6 +100,24 @@ class ChatScreen(Screen[None]):
         self.show_pane(pane)
         return pane
 
+    async def open_saved(self, conversation_id: str, message_id: int | None = None) -> None:
+        """Bring a saved conversation to the front, reading it from the store if needed."""
+        pane = self.pane_for(conversation_id)
+        runner = self.t502.store_runner
+        if pane is None:
+            if runner is None:
+                return
+            try:
+                conversation = await runner.run(runner.store.load_conversation, conversation_id, VISIBLE_AT_OPEN)
+            except StoreError as error:
+                self.notify(str(error), severity="error")
+                return
+            pane = await self.open_conversation(conversation)
+        else:
+            self.show_pane(pane)
+        if message_id is not None:
+            await pane.show_message(message_id)
+
     def show_pane(self, pane: ConversationPane) -> None:
         """Bring ``pane`` to the front and put the cursor in its composer."""
         self.query_one(ContentSwitcher).current = pane.id
@@ -88,8 +127,12 @@ class ChatScreen(Screen[None]):
     def refresh_state(self) -> None:
         """Redraw the sidebar, the status line and the footer's key hints."""
         active = self.active_pane
+        saved_ids = {s.id for s in self.saved}
+        panes = self.panes
         self.query_one(ConversationList).show(
-            [(p.conversation, p.streaming) for p in self.panes],
+            [(p.conversation, p.streaming) for p in reversed(panes) if p.conversation.id not in saved_ids],
+            self.saved,
+            {p.conversation.id for p in panes if p.streaming},
             active.conversation.id if active else None,
         )
         if active:
@@ -102,12 +145,54 @@ class ChatScreen(Screen[None]):
         self.refresh_bindings()
 
     def on_conversation_pane_changed(self, event: ConversationPane.Changed) -> None:
+        if event.saved:
+            self.reload_history()
+        else:
+            self.refresh_state()
+
+    # -- history list ---------------------------------------------------------------------------
+
+    @work(group="history", exclusive=True, exit_on_error=False)
+    async def reload_history(self) -> None:
+        """Read the loaded part of the history list again (after a change)."""
+        runner = self.t502.store_runner
+        if runner is None:
+            return
+        size = max(HISTORY_PAGE, len(self.saved))
+        try:
+            rows = await runner.run(runner.store.list_conversations, 0, size)
+        except StoreError as error:
+            self.notify(str(error), severity="error")
+            return
+        self.saved = rows
+        self._history_complete = len(rows) < size
+        self.refresh_state()
+
+    @on(ConversationList.MoreWanted)
+    @work(group="history-more", exclusive=True, exit_on_error=False)
+    async def _more_history(self) -> None:
+        runner = self.t502.store_runner
+        if runner is None or self._history_complete:
+            return
+        rows = await runner.run(runner.store.list_conversations, len(self.saved), HISTORY_PAGE)
+        known = {s.id for s in self.saved}
+        self.saved += [r for r in rows if r.id not in known]
+        self._history_complete = len(rows) < HISTORY_PAGE
         self.refresh_state()
 
     @on(OptionList.OptionSelected, "#conversation-list")
-    def _conversation_chosen(self, event: OptionList.OptionSelected) -> None:
-        pane = self.query_one(ContentSwitcher).get_child_by_id(f"c-{event.option.id}", ConversationPane)
-        self.show_pane(pane)
+    async def _conversation_chosen(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            await self.open_saved(event.option.id)
+
+    @on(ConversationList.CommandRequested)
+    async def _list_command(self, event: ConversationList.CommandRequested) -> None:
+        if event.command == "rename":
+            self.action_rename(event.conversation_id)
+        elif event.command == "archive":
+            await self.action_archive(event.conversation_id)
+        elif event.command == "delete":
+            self.action_delete(event.conversation_id)
 
     # -- actions ------------------------------------------------------------------------------
 
@@ -137,8 +222,10 @@ class ChatScreen(Screen[None]):
     async def action_close_conversation(self) -> None:
         """Close the visible conversation (stopping its reply)."""
         pane = self.active_pane
-        if pane is None:
-            return
+        if pane is not None:
+            await self._close(pane)
+
+    async def _close(self, pane: ConversationPane) -> None:
         pane.cancel_reply()
         others = [p for p in self.panes if p is not pane]
         await pane.remove()
@@ -147,10 +234,127 @@ class ChatScreen(Screen[None]):
         else:
             await self.new_conversation()
 
+    def _target(self, conversation_id: str | None) -> tuple[str, str] | None:
+        """(id, title) of the given conversation, or of the visible one if it is saved."""
+        if conversation_id is None:
+            pane = self.active_pane
+            if pane is None or not pane.conversation.saved:
+                self.notify("This conversation has not been saved yet: send a message first.",
+                            severity="warning")
+                return None
+            return pane.conversation.id, pane.conversation.display_title
+        summary = next((s for s in self.saved if s.id == conversation_id), None)
+        pane = self.pane_for(conversation_id)
+        title = pane.conversation.display_title if pane else summary.title if summary else conversation_id
+        return conversation_id, title
+
+    @work(group="dialog", exit_on_error=False)
+    async def action_rename(self, conversation_id: str | None = None) -> None:
+        """Give a conversation a title."""
+        if (target := self._target(conversation_id)) is None:
+            return
+        ident, title = target
+        new = await self.app.push_screen_wait(TextPrompt("Rename conversation", title))
+        if not new:
+            return
+        if await self.t502.save(lambda store: store.rename(ident, new)):
+            if pane := self.pane_for(ident):
+                pane.conversation.title = new
+            self.reload_history()
+
+    async def action_archive(self, conversation_id: str | None = None) -> None:
+        """Hide a conversation from the list; undone with "Unarchive a conversation"."""
+        if (target := self._target(conversation_id)) is None:
+            return
+        ident, title = target
+        if await self.t502.save(lambda store: store.set_archived(ident, True)):
+            if pane := self.pane_for(ident):
+                pane.conversation.archived = True
+                await self._close(pane)
+            self.notify(f"Archived “{title}”. Ctrl+P → Unarchive a conversation brings it back.")
+            self.reload_history()
+
+    async def action_unarchive(self) -> None:
+        """Choose an archived conversation to bring back."""
+        runner = self.t502.store_runner
+        if runner is None:
+            return
+        rows = await runner.run(runner.store.list_conversations, 0, 500, True)
+        if not rows:
+            self.notify("No archived conversations.")
+            return
+        async def restore(ident: str) -> None:
+            if await self.t502.save(lambda store: store.set_archived(ident, False)):
+                self.reload_history()
+                await self.open_saved(ident)
+
+        self.app.search_commands(
+            [SimpleCommand(r.title, lambda ident=r.id: restore(ident),
+                           f"{r.model} · {r.updated:%Y-%m-%d %H:%M} · {r.message_count} msgs") for r in rows],
+            placeholder="Unarchive which conversation?",
+        )
+
+    @work(group="dialog", exit_on_error=False)
+    async def action_delete(self, conversation_id: str | None = None) -> None:
+        """Delete a conversation for good, after asking."""
+        if (target := self._target(conversation_id)) is None:
+            return
+        ident, title = target
+        if not await self.app.push_screen_wait(Confirm(f"Delete “{title}” and all its messages for good?", "Delete")):
+            return
+        if await self.t502.save(lambda store: store.delete(ident)):
+            if pane := self.pane_for(ident):
+                await self._close(pane)
+            self.notify(f"Deleted “{title}”")
+            self.reload_history()
+
+    @work(group="dialog", exit_on_error=False)
+    async def action_export(self, kind: str) -> None:
+        """Write the visible conversation to a file."""
+        pane = self.active_pane
+        if pane is None or not pane.conversation.messages:
+            self.notify("Nothing to export yet.", severity="warning")
+            return
+        if pane.conversation.has_older:
+            await pane.load_older(None)
+        stem = re.sub(r"[^\w-]+", "-", pane.conversation.display_title).strip("-")[:40] or "conversation"
+        default = str(Path.cwd() / f"{stem}.{kind}")
+        path = await self.app.push_screen_wait(TextPrompt(f"Export as {'Markdown' if kind == 'md' else 'JSON'} to", default))
+        if not path:
+            return
+        text = to_markdown(pane.conversation) if kind == "md" else to_json(pane.conversation)
+        target = Path(path).expanduser()
+        try:
+            await asyncio.to_thread(target.write_text, text, "utf-8")
+        except OSError as error:
+            self.notify(f"Could not write {target}: {error.strerror or error}", severity="error")
+            return
+        self.notify(f"Wrote {target}")
+
+    def action_search(self) -> None:
+        """Search every saved message."""
+        runner = self.t502.store_runner
+        if runner is None:
+            self.notify("History is off, so there is nothing to search.", severity="warning")
+            return
+
+        async def chosen(choice: SearchChoice | None) -> None:
+            if choice is not None:
+                await self.open_saved(choice.conversation_id, choice.message_id)
+
+        self.app.push_screen(SearchScreen(runner), chosen)
+
     def action_toggle_sidebar(self) -> None:
-        """Show or hide the conversation list."""
+        """Show and focus the conversation list; hide it when it has the focus."""
         sidebar = self.query_one("#sidebar")
-        sidebar.display = not sidebar.display
+        listing = self.query_one(ConversationList)
+        if sidebar.display and listing.has_focus:
+            sidebar.display = False
+            if pane := self.active_pane:
+                pane.composer.focus()
+        else:
+            sidebar.display = True
+            listing.focus()
 
     def action_switch_model(self) -> None:
         """Open the model picker for the visible conversation."""

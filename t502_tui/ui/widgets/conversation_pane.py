@@ -2,6 +2,8 @@
 
 The reply worker belongs to the pane, so a reply keeps streaming while the user looks at
 another conversation. A reply that fails or is stopped keeps its text, marked as such.
+Long conversations draw only their newest messages; older ones are drawn (and read from
+the store) as the user scrolls up to them.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from textual.message import Message
 from textual.worker import Worker, WorkerState
 
 from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus
+from t502_tui.recording import ReplyRecorder
 from t502_tui.service import (
     ConnectionFailed,
     ContentDelta,
@@ -31,11 +34,15 @@ from t502_tui.ui.widgets.message_view import AssistantMessageView, MessageView, 
 if TYPE_CHECKING:
     from t502_tui.ui.app import T502App
 
+VISIBLE_AT_OPEN = 40
+"""Messages drawn when a conversation opens; older ones are drawn on scrolling up."""
+PAGE = 40
+
 
 def _error_hint(error: ServiceError, has_key: bool) -> str:
     status = getattr(error, "status", None)
     if status == 401 and not has_key:
-        return " (no API key is set: open Settings from ctrl+p, or set T502_API_KEY)"
+        return " (no API key is set: set T502_API_KEY or api_key in the config file)"
     if status == 404:
         return " (is the model right? ctrl+o picks another)"
     return ""
@@ -49,11 +56,16 @@ class ConversationPane(Vertical):
         """Title, usage, model or streaming state of the pane changed."""
 
         pane: ConversationPane
+        saved: bool = False
+        """True when the store now holds something new for this conversation."""
 
     def __init__(self, conversation: Conversation, *, id: str) -> None:
         super().__init__(id=id, classes="conversation")
         self.conversation = conversation
         self._reply_worker: Worker[None] | None = None
+        self._drawn_from = max(0, len(conversation.messages) - VISIBLE_AT_OPEN)
+        """Index of the oldest message that has a view."""
+        self._loading_older = False
 
     @property
     def t502(self) -> T502App:
@@ -61,16 +73,22 @@ class ConversationPane(Vertical):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="messages"):
-            for message in self.conversation.messages:
+            for message in self.conversation.messages[self._drawn_from:]:
                 yield self._view_for(message)
         yield Composer(id=f"{self.id}-composer")
 
     def on_mount(self) -> None:
-        self.query_one(".messages", VerticalScroll).anchor()
+        scroller = self.messages
+        scroller.anchor()
+        self.watch(scroller, "scroll_y", self._scrolled, init=False)
 
     @staticmethod
     def _view_for(message: ChatMessage) -> MessageView:
         return UserMessageView(message) if message.role == "user" else AssistantMessageView(message)
+
+    @property
+    def messages(self) -> VerticalScroll:
+        return self.query_one(".messages", VerticalScroll)
 
     @property
     def composer(self) -> Composer:
@@ -84,12 +102,71 @@ class ConversationPane(Vertical):
             WorkerState.RUNNING,
         )
 
-    def _changed(self) -> None:
-        self.post_message(self.Changed(self))
+    def _changed(self, saved: bool = False) -> None:
+        self.post_message(self.Changed(self, saved))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker is self._reply_worker:
             self._changed()
+
+    # -- older messages ---------------------------------------------------------------------
+
+    def _scrolled(self, scroll_y: float) -> None:
+        if scroll_y < 3 and not self._loading_older and (self._drawn_from or self.conversation.has_older):
+            self._loading_older = True
+            self.run_worker(self._draw_older(), group="older", exit_on_error=False)
+
+    async def _draw_older(self, until_id: int | None = None) -> None:
+        """Draw a page of older messages (reading them from the store if needed), or all
+        of them up to the one with id ``until_id``."""
+        try:
+            conversation = self.conversation
+            if until_id is None:
+                if self._drawn_from == 0:
+                    await self.load_older(PAGE)
+                start = max(0, self._drawn_from - PAGE)
+            else:
+                while conversation.has_older and all(m.id != until_id for m in conversation.messages):
+                    await self.load_older(PAGE)
+                index = next((i for i, m in enumerate(conversation.messages) if m.id == until_id), 0)
+                start = min(index, self._drawn_from)
+            views = [self._view_for(m) for m in conversation.messages[start:self._drawn_from]]
+            if views:
+                scroller = self.messages
+                before = scroller.virtual_size.height
+                await scroller.mount_all(views, before=0)
+                self._drawn_from = start
+                if until_id is None:
+                    scroller.call_after_refresh(
+                        lambda: scroller.scroll_to(y=scroller.scroll_y + scroller.virtual_size.height - before, animate=False)
+                    )
+        finally:
+            self._loading_older = False
+
+    async def load_older(self, limit: int | None) -> None:
+        """Read older messages from the store into the conversation (not drawn)."""
+        runner = self.t502.store_runner
+        conversation = self.conversation
+        if runner is None or not conversation.has_older or not conversation.messages:
+            conversation.has_older = False
+            return
+        first_id = conversation.messages[0].id
+        older, more = await runner.run(runner.store.older_messages, conversation.id, first_id, limit)
+        conversation.messages[:0] = older
+        conversation.has_older = more
+        self._drawn_from += len(older)
+
+    async def show_message(self, message_id: int) -> None:
+        """Scroll to the message with this store id, drawing older messages if needed."""
+        await self._draw_older(until_id=message_id)
+        for view in self.query(MessageView):
+            if view.message.id == message_id:
+                self.messages.release_anchor()
+                self.messages.scroll_to_widget(view, top=True, animate=False)
+                view.focus()
+                return
+
+    # -- sending ------------------------------------------------------------------------------
 
     async def on_composer_submitted(self, event: Composer.Submitted) -> None:
         event.stop()
@@ -100,13 +177,14 @@ class ConversationPane(Vertical):
             return
         message = ChatMessage("user", text)
         self.conversation.messages.append(message)
-        await self.query_one(".messages", VerticalScroll).mount(UserMessageView(message))
-        self.start_reply()
+        await self.messages.mount(UserMessageView(message))
+        self.messages.anchor()
+        self.start_reply(save_first=message)
 
-    def start_reply(self) -> None:
+    def start_reply(self, save_first: ChatMessage | None = None) -> None:
         """Ask the current model to answer the conversation so far."""
         self._reply_worker = self.run_worker(
-            self._stream_reply(), group="reply", exclusive=True, exit_on_error=False,
+            self._stream_reply(save_first), group="reply", exclusive=True, exit_on_error=False,
             description=f"reply in {self.conversation.id}",
         )
         self._changed()
@@ -133,6 +211,7 @@ class ConversationPane(Vertical):
         last = self.conversation.messages[-1]
         if last.role == "assistant":
             self.conversation.messages.pop()
+            await self.t502.save(lambda store: store.delete_message(last))
             views = self.query(AssistantMessageView)
             if views and views.last().message is last:
                 await views.last().remove()
@@ -146,43 +225,46 @@ class ConversationPane(Vertical):
                 return message
         return None
 
-    async def _stream_reply(self) -> None:
+    async def _stream_reply(self, save_first: ChatMessage | None) -> None:
         conversation = self.conversation
         app = self.t502
+        if save_first is not None:
+            await app.save(lambda store: store.add_message(conversation, save_first))
+            self._changed(saved=True)
+        if conversation.has_older:
+            await self.load_older(None)
         history = conversation.request_messages(app.config.system_role)
         message = ChatMessage("assistant", model=conversation.model, status=ReplyStatus.STREAMING)
         conversation.messages.append(message)
         view = AssistantMessageView(message)
-        await self.query_one(".messages", VerticalScroll).mount(view)
-        content: list[str] = []
-        reasoning: list[str] = []
+        await self.messages.mount(view)
+        recorder = ReplyRecorder(conversation, message, app.store_runner, app.store_failed)
         app.set_connection("streaming")
+        status, error_text = ReplyStatus.COMPLETE, None
         try:
             async for event in app.client.stream_chat(history, message.model or "", **app.config.params):
                 if isinstance(event, ContentDelta):
-                    content.append(event.text)
                     view.append_content(event.text)
+                    await recorder.add_content(event.text)
                 elif isinstance(event, ReasoningDelta):
-                    reasoning.append(event.text)
                     view.append_reasoning(event.text)
+                    await recorder.add_reasoning(event.text)
                 elif isinstance(event, UsageReport):
-                    message.usage = event.usage
+                    recorder.set_usage(event.usage)
                 elif isinstance(event, Finished):
                     message.finish_reason = event.finish_reason
         except asyncio.CancelledError:
-            message.status = ReplyStatus.STOPPED
+            status = ReplyStatus.STOPPED
             app.set_connection("ready")
             raise
         except ServiceError as error:
-            message.status = ReplyStatus.ERROR
-            message.error = error.message + _error_hint(error, bool(app.config.api_key))
+            status = ReplyStatus.ERROR
+            error_text = error.message + _error_hint(error, bool(app.config.api_key))
             offline = isinstance(error, (ConnectionFailed, TimedOut)) and not error.partial
             app.set_connection(f"offline: {error.message}" if offline else "ready")
         else:
-            message.status = ReplyStatus.COMPLETE
             app.set_connection("ready")
         finally:
-            message.content = "".join(content)
-            message.reasoning = "".join(reasoning)
+            await asyncio.shield(recorder.finish(status, error_text))
             await view.finish()
-            self._changed()
+            self._changed(saved=True)

@@ -20,6 +20,7 @@ _STATUS = {
     ReplyStatus.STREAMING: ("streaming…", "$accent"),
     ReplyStatus.STOPPED: ("■ stopped", "$warning"),
     ReplyStatus.ERROR: ("✗ failed", "$error"),
+    ReplyStatus.INTERRUPTED: ("⚠ interrupted (t502 was closed while it streamed)", "$warning"),
 }
 
 

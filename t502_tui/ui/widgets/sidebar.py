@@ -1,26 +1,94 @@
-"""The conversation list on the left."""
+"""The conversation list on the left: open new ones first, then the saved history."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
+from textual.binding import Binding
 from textual.content import Content
+from textual.message import Message
 from textual.widgets import OptionList
-from textual.widgets.option_list import Option
+from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from t502_tui.conversation import Conversation
+from t502_tui.store import ConversationSummary
+from t502_tui.terminal_text import defuse
+
+
+TITLE_WIDTH = 24
+
+
+def _short(title: str) -> str:
+    title = defuse(" ".join(title.split()))
+    return title if len(title) <= TITLE_WIDTH else title[: TITLE_WIDTH - 1] + "…"
+
+
+def _when(moment: datetime) -> str:
+    return f"{moment:%H:%M}" if moment.date() == datetime.now().date() else f"{moment:%d %b}"
 
 
 class ConversationList(OptionList):
-    """One row per open conversation; a dot marks one that is streaming."""
+    """One row per conversation; a dot marks one that is streaming.
 
-    def show(self, conversations: list[tuple[Conversation, bool]], active_id: str | None) -> None:
+    Asks for the next page of history (:class:`MoreWanted`) when the cursor nears the end.
+    """
+
+    BINDINGS = [
+        Binding("r", "command('rename')", "Rename"),
+        Binding("a", "command('archive')", "Archive"),
+        Binding("delete,d", "command('delete')", "Delete"),
+    ]
+
+    @dataclass
+    class MoreWanted(Message):
+        """The user scrolled near the end of the loaded history."""
+
+    @dataclass
+    class CommandRequested(Message):
+        """A key asked for ``command`` on the highlighted conversation."""
+
+        command: str
+        conversation_id: str
+
+    def show(
+        self,
+        unsaved: list[tuple[Conversation, bool]],
+        saved: list[ConversationSummary],
+        streaming_ids: set[str],
+        active_id: str | None,
+    ) -> None:
         """Redraw the rows, keeping the active one highlighted."""
         options = []
-        for conversation, streaming in conversations:
-            label = Content.assemble(
-                ("● " if streaming else "  ", "$accent"), conversation.display_title
-            )
-            options.append(Option(label, id=conversation.id))
+        for conversation, streaming in unsaved:
+            options.append(Option(Content.assemble(
+                ("● " if streaming else "  ", "$accent"), _short(conversation.display_title), "\n",
+                (f"  {conversation.model}", "dim"),
+            ), id=conversation.id))
+        for summary in saved:
+            dot = "● " if summary.id in streaming_ids else "  "
+            options.append(Option(Content.assemble(
+                (dot, "$accent"), _short(summary.title), "\n",
+                (f"  {defuse(summary.model or '-')} · {_when(summary.updated)} · {summary.message_count} msgs", "dim"),
+            ), id=summary.id))
+        keep = self.highlighted
+        if self.has_focus and keep is not None and keep < self.option_count:
+            # The user is moving through the list: stay on their row, not the open one.
+            active_id = self.get_option_at_index(keep).id
         self.set_options(options)
-        for index, (conversation, _) in enumerate(conversations):
-            if conversation.id == active_id:
-                self.highlighted = index
+        if active_id is not None:
+            try:
+                self.highlighted = self.get_option_index(active_id)
+            except OptionDoesNotExist:  # the row is gone (archived, deleted)
+                self.highlighted = min(keep, len(options) - 1) if keep is not None and options else None
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option_list is self and event.option_index >= self.option_count - 5:
+            self.post_message(self.MoreWanted())
+
+    def action_command(self, command: str) -> None:
+        """Ask for a command on the highlighted row."""
+        if self.highlighted is not None:
+            option = self.get_option_at_index(self.highlighted)
+            if option.id:
+                self.post_message(self.CommandRequested(command, option.id))

@@ -1,0 +1,113 @@
+"""Full-text search over every saved message, with matches shown as you type."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from t502_tui.store import HIT_END, HIT_START, SearchHit, StoreError, StoreRunner
+from t502_tui.terminal_text import defuse
+
+
+@dataclass(frozen=True)
+class SearchChoice:
+    """Where to go: a conversation and the message to show."""
+
+    conversation_id: str
+    message_id: int
+
+
+def snippet_content(snippet: str) -> Content:
+    """A search snippet with its matched words highlighted, the rest literal."""
+    parts: list[str | tuple[str, str]] = []
+    bold = False
+    for piece in re.split(f"([{HIT_START}{HIT_END}])", snippet):
+        if piece == HIT_START:
+            bold = True
+        elif piece == HIT_END:
+            bold = False
+        elif piece:
+            text = " ".join(defuse(piece).split("\n"))
+            parts.append((text, "bold $accent") if bold else text)
+    return Content.assemble(*parts)
+
+
+class SearchScreen(ModalScreen[SearchChoice | None]):
+    """Dismisses with the chosen hit, or None."""
+
+    BINDINGS = [
+        Binding("escape", "dismiss(None)", "Close"),
+        Binding("down", "move(1)", show=False),
+        Binding("up", "move(-1)", show=False),
+    ]
+
+    def __init__(self, runner: StoreRunner) -> None:
+        super().__init__()
+        self.runner = runner
+        self.hits: list[SearchHit] = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="search"):
+            yield Static(Content.styled("Search conversations", "bold"))
+            yield Input(placeholder="Words to find (the last one may be a prefix)", id="search-input")
+            yield OptionList(id="search-results")
+            yield Static(Content("Enter opens the conversation at that message · Esc closes"), id="search-note")
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        self._search(event.value)
+
+    @work(exclusive=True, group="search", exit_on_error=False)
+    async def _search(self, text: str) -> None:
+        note = self.query_one("#search-note", Static)
+        try:
+            hits = await self.runner.run(self.runner.store.search, text)
+        except StoreError as error:
+            note.update(Content(str(error)))
+            return
+        self.hits = hits
+        options = []
+        for index, hit in enumerate(hits):
+            who = "you" if hit.role == "user" else (hit.model or "assistant")
+            label = Content.assemble(
+                (defuse(hit.title), "bold"), (f"  {hit.created:%Y-%m-%d %H:%M} · {who}", "dim"), "\n",
+                snippet_content(hit.snippet),
+            )
+            options.append(Option(label, id=str(index)))
+        results = self.query_one(OptionList)
+        results.set_options(options)
+        if options:
+            results.highlighted = 0
+        note.update(Content(
+            f"{len(hits)} match{'es' if len(hits) != 1 else ''} · Enter opens · Esc closes" if text.strip()
+            else "Enter opens the conversation at that message · Esc closes"
+        ))
+
+    def action_move(self, step: int) -> None:
+        results = self.query_one(OptionList)
+        if results.option_count:
+            current = results.highlighted or 0
+            results.highlighted = min(max(current + step, 0), results.option_count - 1)
+
+    @on(Input.Submitted)
+    def _enter(self) -> None:
+        results = self.query_one(OptionList)
+        if results.highlighted is not None and self.hits:
+            self._choose(results.highlighted)
+
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        self._choose(event.option_index)
+
+    def _choose(self, index: int) -> None:
+        hit = self.hits[index]
+        self.dismiss(SearchChoice(hit.conversation_id, hit.message_id))

@@ -1,0 +1,136 @@
+"""The history in the TUI: sidebar, opening, renaming, archiving, deleting, searching."""
+
+from __future__ import annotations
+
+from t502_tui.conversation import ChatMessage, Conversation
+from t502_tui.store import Store, default_path
+from t502_tui.ui.screens.dialogs import Confirm, TextPrompt
+from t502_tui.ui.screens.search import SearchScreen
+from t502_tui.ui.widgets.conversation_pane import VISIBLE_AT_OPEN
+from t502_tui.ui.widgets.message_view import MessageView
+from t502_tui.ui.widgets.sidebar import ConversationList
+from loopback import LoopbackServer
+from tui_helpers import make_app, pane, send, until
+
+
+def seed(*conversations: list[str]) -> list[str]:
+    store = Store(default_path())
+    ids = []
+    for texts in conversations:
+        conversation = Conversation(model="gpt-5")
+        for i, text in enumerate(texts):
+            store.add_message(conversation, ChatMessage("user" if i % 2 == 0 else "assistant", text,
+                                                        model="gpt-5" if i % 2 else None))
+        ids.append(conversation.id)
+    store.close()
+    return ids
+
+
+def listed(app) -> list[str]:  # type: ignore[no-untyped-def]
+    sidebar = app.screen.query_one(ConversationList)
+    return [str(sidebar.get_option_at_index(i).prompt).split("\n")[0].strip(" ●")
+            for i in range(sidebar.option_count)]
+
+
+async def test_sidebar_lists_history_and_opens_it(server: LoopbackServer) -> None:
+    seed(["old question", "old answer"], ["newer question", "newer answer"])
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: "old question" in listed(app))
+        assert listed(app) == ["New conversation", "newer question", "old question"]
+        await pilot.press("ctrl+b", "down", "down", "enter")
+        await until(pilot, lambda: pane(app).conversation.messages and pane(app).conversation.messages[0].content == "old question")
+        await send(pilot, "follow-up")
+        await app.workers.wait_for_complete()
+        await until(pilot, lambda: listed(app)[1] == "old question")
+    sent = server.chat_requests()[-1].json["messages"]
+    assert [m["content"] for m in sent] == ["old question", "old answer", "follow-up"]
+
+
+async def test_chat_is_saved_as_it_happens(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.store_runner is not None)
+        await send(pilot, "remember this")
+        await app.workers.wait_for_complete()
+        await until(pilot, lambda: "remember this" in listed(app))
+    store = Store(default_path())
+    [summary] = store.list_conversations()
+    conversation = store.load_conversation(summary.id)
+    assert [m.content for m in conversation.messages][0] == "remember this"
+    assert conversation.messages[1].usage is not None and conversation.messages[1].model == "gpt-5"
+    store.close()
+
+
+async def test_rename_archive_unarchive_delete(server: LoopbackServer) -> None:
+    [ident] = seed(["keep me", "ok"])
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: "keep me" in listed(app))
+        await pilot.press("ctrl+b", "down")
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(app.screen, TextPrompt))
+        app.screen.query_one("#prompt-input").value = "Renamed"  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await until(pilot, lambda: "Renamed" in listed(app))
+        await pilot.press("a")
+        await until(pilot, lambda: "Renamed" not in listed(app))
+        await app.chat.action_unarchive()
+        await pilot.press("enter")
+        await until(pilot, lambda: "Renamed" in listed(app))
+        await pilot.press("ctrl+b")
+        app.chat.query_one(ConversationList).highlighted = listed(app).index("Renamed")
+        await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, Confirm))
+        await pilot.press("y")
+        await until(pilot, lambda: "Renamed" not in listed(app))
+    store = Store(default_path())
+    assert store.list_conversations() == [] and store.list_conversations(archived=True) == []
+    store.close()
+
+
+async def test_search_opens_conversation_at_the_message(server: LoopbackServer) -> None:
+    seed(["unrelated", "nothing here"], ["tell me about sourdough", "Sourdough needs a starter."])
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.store_runner is not None)
+        await pilot.press("ctrl+f")
+        await until(pilot, lambda: isinstance(app.screen, SearchScreen))
+        await pilot.press(*"sourd")
+        await until(pilot, lambda: len(app.screen.hits) == 2)  # type: ignore[attr-defined]
+        await pilot.press("down", "enter")
+        await until(pilot, lambda: not isinstance(app.screen, SearchScreen))
+        await until(pilot, lambda: isinstance(app.focused, MessageView))
+        assert app.focused.message.content == "Sourdough needs a starter."  # type: ignore[union-attr]
+
+
+async def test_long_conversation_draws_newest_first_then_older_on_scroll(server: LoopbackServer) -> None:
+    [ident] = seed([f"message number {i}" for i in range(2000)])
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.store_runner is not None)
+        await app.chat.open_saved(ident)
+        current = pane(app)
+        assert len(current.conversation.messages) == VISIBLE_AT_OPEN and current.conversation.has_older
+        assert len(current.query(MessageView)) == VISIBLE_AT_OPEN
+        await pilot.pause()
+        current.messages.scroll_home(animate=False)
+        await until(pilot, lambda: len(current.query(MessageView)) > VISIBLE_AT_OPEN)
+        await send(pilot, "and one more")
+        await app.workers.wait_for_complete()
+    sent = server.chat_requests()[-1].json["messages"]
+    assert len(sent) == 2001 and sent[0]["content"] == "message number 0"
+
+
+async def test_broken_database_keeps_chat_working(server: LoopbackServer) -> None:
+    path = default_path()
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"junk" * 500)
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        assert app.store_runner is None
+        await send(pilot, "still chatting")
+        await app.workers.wait_for_complete()
+        assert pane(app).conversation.messages[-1].content
+    assert path.read_bytes().startswith(b"junk")
