@@ -134,3 +134,18 @@ async def test_broken_database_keeps_chat_working(server: LoopbackServer) -> Non
         await app.workers.wait_for_complete()
         assert pane(app).conversation.messages[-1].content
     assert path.read_bytes().startswith(b"junk")
+
+
+async def test_store_that_cannot_write_is_reported_and_chat_goes_on(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.store_runner is not None)
+        assert app.store_runner is not None
+        app.store_runner.store._db.execute("PRAGMA query_only = ON")
+        await send(pilot, "words that cannot be saved")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        messages = pane(app).conversation.messages
+        assert messages[0].content == "words that cannot be saved" and messages[1].content
+        notices = [n.message for n in app._notifications]
+        assert any("Not saved" in n and "stays on screen" in n for n in notices)
