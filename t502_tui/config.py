@@ -54,7 +54,7 @@ class Config:
     """Seconds to wait for a connection to the server."""
     max_retries: int = 2
     """Retries for connect errors, 429 and 5xx, only before any reply arrived."""
-    theme: str = "textual-dark"
+    theme: str = "t502-midnight"
     """Name of the TUI theme."""
     params: dict[str, Any] = field(default_factory=dict)
     """Extra request parameters sent with every chat request (temperature, max_tokens...)."""

@@ -80,3 +80,9 @@ def test_error_state(snap_compare) -> None:  # type: ignore[no-untyped-def]
 def test_setup_screen(snap_compare, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("T502_CONFIG", "/nonexistent/t502/config.toml")
     assert snap_compare(make_app(None, T502_BASE_URL=DEAD_URL, T502_API_KEY=""), terminal_size=SIZE)
+
+
+def test_main_screen_light_theme(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(None, [finished_conversation()], T502_BASE_URL=DEAD_URL)
+    app.config.theme = "t502-dawn"
+    assert snap_compare(app, terminal_size=SIZE)

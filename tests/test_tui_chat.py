@@ -12,7 +12,7 @@ from t502_tui.conversation import ReplyStatus
 from t502_tui.ui.screens.model_picker import ModelPicker
 from t502_tui.ui.widgets.message_view import AssistantMessageView
 from t502_tui.ui.widgets.streaming_markdown import RenderedBlock
-from tui_helpers import make_app, pane, send, until
+from tui_helpers import make_app, pane, send, until, settle
 
 CHAT = "/chat/completions"
 
@@ -30,7 +30,7 @@ async def test_send_streams_reply_with_usage(server: LoopbackServer) -> None:
     app = make_app(server)
     async with app.run_test(size=(120, 40)) as pilot:
         await send(pilot, "hi there")
-        await app.workers.wait_for_complete()
+        await settle(app)
         await pilot.pause()
         messages = pane(app).conversation.messages
         assert [m.role for m in messages] == ["user", "assistant"]
@@ -49,14 +49,14 @@ async def test_switching_models_keeps_history(server: LoopbackServer) -> None:
     app = make_app(server)
     async with app.run_test(size=(120, 40)) as pilot:
         await send(pilot, "first")
-        await app.workers.wait_for_complete()
+        await settle(app)
         await pilot.press("ctrl+o")
         await until(pilot, lambda: isinstance(app.screen, ModelPicker))
         await pilot.press(*"claude")
         await pilot.press("enter")
         await until(pilot, lambda: not isinstance(app.screen, ModelPicker))
         await send(pilot, "second")
-        await app.workers.wait_for_complete()
+        await settle(app)
         await pilot.pause()
         models = [m.model for m in pane(app).conversation.messages if m.role == "assistant"]
         assert models == ["gpt-5", "claude-sonnet-4"]
@@ -71,7 +71,7 @@ async def test_switching_models_keeps_history(server: LoopbackServer) -> None:
 async def test_model_typed_that_is_not_listed_is_used_as_is(server: LoopbackServer) -> None:
     app = make_app(server)
     async with app.run_test(size=(120, 40)) as pilot:
-        await app.workers.wait_for_complete()
+        await settle(app)
         app.open_model_picker()
         await until(pilot, lambda: isinstance(app.screen, ModelPicker))
         await pilot.press(*"my-private-model")
@@ -89,7 +89,7 @@ async def test_escape_stops_and_keeps_partial_reply(server: LoopbackServer) -> N
         await until(pilot, lambda: pane(app).streaming and gate.reached.is_set())
         await until(pilot, lambda: "partial answer" in screen_text(app.screen.query(AssistantMessageView).last()))
         await pilot.press("escape")
-        await app.workers.wait_for_complete()
+        await settle(app)
         await pilot.pause()
         reply = pane(app).conversation.messages[-1]
         assert reply.status is ReplyStatus.STOPPED and reply.content == "partial answer"
@@ -111,7 +111,7 @@ async def test_typing_while_streaming(server: LoopbackServer) -> None:
         await pilot.pause()
         assert pane(app).composer.text == "next one"
         gate.open()
-        await app.workers.wait_for_complete()
+        await settle(app)
 
 
 async def test_error_keeps_user_words_and_retry_resends(server: LoopbackServer) -> None:
@@ -119,7 +119,7 @@ async def test_error_keeps_user_words_and_retry_resends(server: LoopbackServer) 
     app = make_app(server)
     async with app.run_test(size=(120, 40)) as pilot:
         await send(pilot, "my precious words")
-        await app.workers.wait_for_complete()
+        await settle(app)
         await pilot.pause()
         user, reply = pane(app).conversation.messages
         assert user.content == "my precious words"
@@ -127,7 +127,7 @@ async def test_error_keeps_user_words_and_retry_resends(server: LoopbackServer) 
         error_line = str(app.screen.query(AssistantMessageView).last().query_one(".error").render())
         assert "Invalid token" in error_line
         await pilot.press("ctrl+r")
-        await app.workers.wait_for_complete()
+        await settle(app)
         await pilot.pause()
         messages = pane(app).conversation.messages
         assert [m.status for m in messages[1:]] == [ReplyStatus.COMPLETE]
@@ -140,7 +140,7 @@ async def test_dead_server_is_explained(server: LoopbackServer) -> None:
     app.client.retry_base_delay = 0.01
     async with app.run_test(size=(120, 40)) as pilot:
         await send(pilot, "anyone?")
-        await app.workers.wait_for_complete()
+        await settle(app)
         await pilot.pause()
         reply = pane(app).conversation.messages[-1]
         assert reply.status is ReplyStatus.ERROR and "cannot connect to 127.0.0.1:9" in (reply.error or "")
@@ -152,7 +152,7 @@ async def test_partial_reply_then_drop_is_kept(server: LoopbackServer) -> None:
     app = make_app(server)
     async with app.run_test(size=(120, 40)) as pilot:
         await send(pilot, "q")
-        await app.workers.wait_for_complete()
+        await settle(app)
         await pilot.pause()
         reply = pane(app).conversation.messages[-1]
         assert reply.status is ReplyStatus.ERROR and reply.content == "half of it"
@@ -164,7 +164,7 @@ async def test_markup_and_escapes_are_literal(server: LoopbackServer) -> None:
     app = make_app(server)
     async with app.run_test(size=(120, 40)) as pilot:
         await send(pilot, "[b]me[/b]")
-        await app.workers.wait_for_complete()
+        await settle(app)
         await pilot.pause()
         text = screen_text(app.screen.query(AssistantMessageView).last())
         assert "[bold red]x[/bold red]" in text and "^[[31mred" in text and "\x1b" not in text
@@ -177,7 +177,7 @@ async def test_reasoning_is_folded_above_answer(server: LoopbackServer) -> None:
     app = make_app(server)
     async with app.run_test(size=(120, 40)) as pilot:
         await send(pilot, "why")
-        await app.workers.wait_for_complete()
+        await settle(app)
         await pilot.pause()
         reply = pane(app).conversation.messages[-1]
         assert reply.reasoning == "Pondering deeply" and reply.content == "Answer."
@@ -195,7 +195,7 @@ async def test_composer_keys(server: LoopbackServer) -> None:
         await pilot.press("a", "ctrl+j", "b")
         assert composer.text == "a\nb"
         await pilot.press("enter")
-        await app.workers.wait_for_complete()
+        await settle(app)
         assert composer.text == ""
         await pilot.press("up")
         assert composer.text == "a\nb"
@@ -217,7 +217,7 @@ async def test_new_conversation_and_background_streaming(server: LoopbackServer)
         await pilot.press("ctrl+n")
         await until(pilot, lambda: pane(app) is not first)
         gate.open()
-        await app.workers.wait_for_complete()
+        await settle(app)
         assert first.conversation.messages[-1].content == "background done"
         assert len(app.chat.panes) == 2
 
@@ -229,7 +229,7 @@ async def test_copy_last_reply(server: LoopbackServer) -> None:
     app.copy_to_clipboard = copied.append  # type: ignore[method-assign]
     async with app.run_test(size=(120, 40)) as pilot:
         await send(pilot, "q")
-        await app.workers.wait_for_complete()
+        await settle(app)
         await pilot.press("ctrl+l")
         assert copied == ["copy me"]
 
@@ -237,7 +237,7 @@ async def test_copy_last_reply(server: LoopbackServer) -> None:
 async def test_palette_switch_model(server: LoopbackServer) -> None:
     app = make_app(server)
     async with app.run_test(size=(120, 40)) as pilot:
-        await app.workers.wait_for_complete()
+        await settle(app)
         await pilot.press("ctrl+p")
         await pilot.press(*"Switch model")
         await pilot.press("enter")

@@ -10,7 +10,7 @@ from t502_tui.ui.widgets.conversation_pane import VISIBLE_AT_OPEN
 from t502_tui.ui.widgets.message_view import MessageView
 from t502_tui.ui.widgets.sidebar import ConversationList
 from loopback import LoopbackServer
-from tui_helpers import make_app, pane, send, until
+from tui_helpers import make_app, pane, send, until, settle
 
 
 def seed(*conversations: list[str]) -> list[str]:
@@ -41,7 +41,7 @@ async def test_sidebar_lists_history_and_opens_it(server: LoopbackServer) -> Non
         await pilot.press("ctrl+b", "down", "down", "enter")
         await until(pilot, lambda: pane(app).conversation.messages and pane(app).conversation.messages[0].content == "old question")
         await send(pilot, "follow-up")
-        await app.workers.wait_for_complete()
+        await settle(app)
         await until(pilot, lambda: listed(app)[1] == "old question")
     sent = server.chat_requests()[-1].json["messages"]
     assert [m["content"] for m in sent] == ["old question", "old answer", "follow-up"]
@@ -52,7 +52,7 @@ async def test_chat_is_saved_as_it_happens(server: LoopbackServer) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: app.store_runner is not None)
         await send(pilot, "remember this")
-        await app.workers.wait_for_complete()
+        await settle(app)
         await until(pilot, lambda: "remember this" in listed(app))
     store = Store(default_path())
     [summary] = store.list_conversations()
@@ -117,7 +117,7 @@ async def test_long_conversation_draws_newest_first_then_older_on_scroll(server:
         current.messages.scroll_home(animate=False)
         await until(pilot, lambda: len(current.query(MessageView)) > VISIBLE_AT_OPEN)
         await send(pilot, "and one more")
-        await app.workers.wait_for_complete()
+        await settle(app)
     sent = server.chat_requests()[-1].json["messages"]
     assert len(sent) == 2001 and sent[0]["content"] == "message number 0"
 
@@ -128,10 +128,10 @@ async def test_broken_database_keeps_chat_working(server: LoopbackServer) -> Non
     path.write_bytes(b"junk" * 500)
     app = make_app(server)
     async with app.run_test(size=(120, 40)) as pilot:
-        await app.workers.wait_for_complete()
+        await settle(app)
         assert app.store_runner is None
         await send(pilot, "still chatting")
-        await app.workers.wait_for_complete()
+        await settle(app)
         assert pane(app).conversation.messages[-1].content
     assert path.read_bytes().startswith(b"junk")
 
@@ -143,7 +143,7 @@ async def test_store_that_cannot_write_is_reported_and_chat_goes_on(server: Loop
         assert app.store_runner is not None
         app.store_runner.store._db.execute("PRAGMA query_only = ON")
         await send(pilot, "words that cannot be saved")
-        await app.workers.wait_for_complete()
+        await settle(app)
         await pilot.pause()
         messages = pane(app).conversation.messages
         assert messages[0].content == "words that cannot be saved" and messages[1].content

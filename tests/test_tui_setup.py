@@ -8,7 +8,7 @@ import tomllib
 from loopback import LoopbackServer, Reply
 from t502_tui import paths
 from t502_tui.ui.screens.setup import SetupScreen
-from tui_helpers import make_app, until
+from tui_helpers import make_app, until, settle
 
 NEW_KEY = "sk-brand-new-key-777"
 
@@ -20,7 +20,7 @@ async def test_setup_checks_and_saves_key(server: LoopbackServer) -> None:
         await pilot.press(*NEW_KEY)
         await pilot.press("enter")
         await until(pilot, lambda: not isinstance(app.screen, SetupScreen))
-        await app.workers.wait_for_complete()
+        await settle(app)
         assert app.config.api_key == NEW_KEY and app.models
     assert server.requests[0].headers["authorization"] == f"Bearer {NEW_KEY}"
     path = paths.config_file()

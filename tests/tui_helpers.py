@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable
 
 from textual.pilot import Pilot
+from textual.worker import WorkerState
 
 from loopback import LoopbackServer
 from t502_tui.config import load_config
@@ -47,3 +48,9 @@ async def send(pilot: Pilot, text: str) -> None:
     composer.focus()
     composer.load_text(text)
     await pilot.press("enter")
+
+
+async def settle(app: T502App) -> None:
+    """Wait until no worker is running (cancelled ones, like a superseded reload, are fine)."""
+    while pending := [w for w in app.workers if w.state in (WorkerState.PENDING, WorkerState.RUNNING)]:
+        await asyncio.gather(*(w.wait() for w in pending), return_exceptions=True)

@@ -28,6 +28,9 @@ from t502_tui.ui.screens.help import HelpScreen
 from t502_tui.ui.screens.model_picker import ModelPicker
 from t502_tui.ui.screens.setup import SetupResult, SetupScreen
 from t502_tui.ui.screens.system_prompt import SystemPromptEditor
+from t502_tui.ui.screens.theme_picker import ThemePicker
+from t502_tui.ui.themes import DEFAULT_THEME, register_themes
+from t502_tui.ui.widgets.streaming_markdown import StreamingMarkdown
 
 _FENCE = re.compile(r"^(```|~~~)[^\n]*\n(.*?)^\1", re.M | re.S)
 
@@ -52,12 +55,35 @@ class T502App(App[None]):
         self.models_note = "Loading the model list…"
         self.default_model = config.model
         """Model for new conversations: the config's, then the user's latest choice."""
+        self.code_themes, self.theme_warnings = register_themes(self)
+        """Pygments style of each t502 theme, and the theme files that were skipped."""
         self.connection = "connecting"
         """``connecting``, ``ready``, ``streaming`` or ``offline: <reason>``."""
         self.store_runner: StoreRunner | None = None
         """The history store, once open; None while opening or when it cannot be used."""
         self.store_path = default_path()
         self._store_error_shown = False
+
+    @property
+    def code_theme(self) -> str:
+        """The Pygments style for code blocks in the current theme."""
+        return self.code_themes.get(self.theme, "monokai" if self.current_theme.dark else "friendly")
+
+    def _restyle_code(self, theme: object) -> None:
+        for markdown in self.query(StreamingMarkdown):
+            markdown.restyle(self.code_theme)
+
+    def change_theme(self) -> None:
+        """Pick a theme with a live preview; the choice is saved for next time."""
+        ours = sorted(self.code_themes)
+        others = sorted(name for name in self.available_themes if name not in self.code_themes)
+
+        def chosen(name: str | None) -> None:
+            if name and name != self.config.theme:
+                self.config.theme = name
+                self.save_settings({"theme": name})
+
+        self.push_screen(ThemePicker(ours + others, self.theme), chosen)
 
     def _make_client(self) -> ChatClient:
         return ChatClient(
@@ -80,8 +106,13 @@ class T502App(App[None]):
         self.open_store()
         if self.config.theme in self.available_themes:
             self.theme = self.config.theme
-        for warning in self.config.warnings:
-            self.notify(warning, title="Config", severity="warning")
+        else:
+            self.theme = DEFAULT_THEME
+            self.notify(f"There is no theme {self.config.theme!r}; using {DEFAULT_THEME}.",
+                        title="Config", severity="warning")
+        self.theme_changed_signal.subscribe(self, self._restyle_code)
+        for warning in [*self.config.warnings, *self.theme_warnings]:
+            self.notify(warning, title="Config", severity="warning", timeout=10)
         if self.config.api_key:
             self.load_models()
         else:
@@ -277,7 +308,10 @@ class T502App(App[None]):
         self.search_commands(commands, placeholder="Copy which code block?")
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            if command.title != "Theme":  # replaced by "Change theme", which previews and saves
+                yield command
+        yield SystemCommand("Change theme", "Preview themes as you move; the choice is saved", self.change_theme)
         if not isinstance(screen, ChatScreen):
             return
         yield SystemCommand("Switch model", "Choose the model for the next reply (ctrl+o)", self.open_model_picker)

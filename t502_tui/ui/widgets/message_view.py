@@ -54,7 +54,7 @@ class AssistantMessageView(MessageView):
     """A reply, streamed into Markdown as it arrives; reasoning folded above it."""
 
     def compose(self) -> ComposeResult:
-        theme = "monokai" if self.app.current_theme.dark else "friendly"
+        theme = getattr(self.app, "code_theme", "monokai")
         self._body = StreamingMarkdown(defuse(self.message.content), code_theme=theme, classes="body")
         self._reasoning = StreamingMarkdown(
             defuse(self.message.reasoning), code_theme=theme, classes="reasoning-text"

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rich.console import RenderableType
 from rich.markdown import Markdown as RichMarkdown
 from rich.segment import Segment
 from rich.syntax import Syntax
+from rich.theme import Theme as RichTheme
 from textual.await_complete import AwaitComplete
 from textual.containers import Vertical
 from textual.geometry import Size
@@ -56,6 +58,10 @@ def _closes(line: str, fence: _Fence) -> bool:
     )
 
 
+Build = Callable[[str], RenderableType]
+"""Makes a block's renderable for a Pygments style name."""
+
+
 class RenderedBlock(Widget):
     """A Rich renderable drawn once per width and theme, then served from its lines.
 
@@ -65,15 +71,24 @@ class RenderedBlock(Widget):
 
     DEFAULT_CSS = "RenderedBlock { height: auto; }"
 
-    def __init__(self, renderable: RenderableType = "", *, classes: str | None = None) -> None:
+    def __init__(
+        self, build: Build | None = None, *, code_theme: Callable[[], str], trim: bool = True,
+        classes: str | None = None,
+    ) -> None:
         super().__init__(classes=classes)
-        self._renderable = renderable
+        self._build = build
+        self.trim = trim
+        """Drop blank lines at the top and bottom (text, not code with its padding)."""
+        self.display = build is not None
+        self._code_theme = code_theme
         self._lines: list[Strip] = []
         self._lines_width = -1
 
-    def update(self, renderable: RenderableType) -> None:
+    def update(self, build: Build | None, trim: bool = True) -> None:
         """Show something else."""
-        self._renderable = renderable
+        self._build = build
+        self.trim = trim
+        self.display = build is not None
         self._lines_width = -1
         self.refresh(layout=True)
 
@@ -81,20 +96,38 @@ class RenderedBlock(Widget):
         self._lines_width = -1
         super().notify_style_update()
 
+    def _rich_theme(self) -> RichTheme:
+        """Markdown styles taken from the app's theme, so every theme reads well."""
+        theme = self.app.current_theme
+        accent = theme.accent or theme.primary
+        return RichTheme({
+            "markdown.code": f"bold {accent}",
+            "markdown.link": f"underline {theme.primary}",
+            "markdown.link_url": theme.primary,
+            "markdown.block_quote": f"italic {theme.secondary or theme.primary}",
+            "markdown.h1.border": theme.primary,
+        })
+
     def _lines_for(self, width: int) -> list[Strip]:
         if width != self._lines_width:
-            console = self.app.console
-            options = console.options.update(width=width, min_width=width, max_width=width, height=None)
-            style = self.rich_style
-            lines = console.render_lines(self._renderable, options, style=style, pad=True)
+            lines: list[list[Segment]] = []
+            if self._build is not None:
+                console = self.app.console
+                options = console.options.update(width=width, min_width=width, max_width=width, height=None)
+                with console.use_theme(self._rich_theme()):
+                    lines = console.render_lines(self._build(self._code_theme()), options, style=self.rich_style, pad=True)
+                if self.trim:
+                    # Rich puts blank lines around some blocks; spacing comes from CSS instead.
+                    blank = [not "".join(s.text for s in line).strip() for line in lines]
+                    start = blank.index(False) if False in blank else len(lines)
+                    end = len(lines) - (blank[::-1].index(False) if False in blank else 0)
+                    lines = lines[start:end]
             self._lines = [Strip(line, width) for line in lines]
             self._lines_width = width
         return self._lines
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        if width <= 0 or self._renderable == "":
-            return 0
-        return len(self._lines_for(width))
+        return len(self._lines_for(width)) if width > 0 else 0
 
     def render_line(self, y: int) -> Strip:
         width = self.content_size.width
@@ -107,18 +140,25 @@ class RenderedBlock(Widget):
 class StreamingMarkdown(Vertical):
     """A growing Markdown document drawn as settled segments plus one open tail."""
 
-    DEFAULT_CSS = "StreamingMarkdown { height: auto; }"
+    DEFAULT_CSS = """
+    StreamingMarkdown { height: auto; }
+    StreamingMarkdown > RenderedBlock { margin-top: 1; }
+    StreamingMarkdown > RenderedBlock.md-continued, StreamingMarkdown > RenderedBlock:first-child {
+        margin-top: 0;
+    }
+    """
 
     def __init__(self, text: str = "", *, code_theme: str = "monokai", classes: str | None = None) -> None:
         super().__init__(classes=classes)
         self.code_theme = code_theme
+        """Pygments style for code; set it and call :meth:`restyle` to redraw."""
         self._parts: list[str] = []
         self._tail = ""
         """Text not yet settled."""
         self._scanned = 0
         """How much of the tail has been read as complete lines."""
         self._fence: _Fence | None = None
-        self._tail_widget = RenderedBlock(classes="md-tail")
+        self._tail_widget = RenderedBlock(code_theme=self._current_code_theme, classes="md-tail")
         self._timer: Timer | None = None
         self._last_draw = 0.0
         self._initial = text
@@ -155,7 +195,7 @@ class StreamingMarkdown(Vertical):
             self._timer.stop()
             self._timer = None
         awaits = self._settle()
-        self._tail_widget.update(self._render_tail(final=True))
+        self._update_tail(final=True)
         self._last_draw = time.monotonic()
 
         async def wait() -> None:
@@ -169,29 +209,44 @@ class StreamingMarkdown(Vertical):
     def _draw(self) -> None:
         self._timer = None
         self._settle()
-        self._tail_widget.update(self._render_tail(final=False))
+        self._update_tail(final=False)
         self._last_draw = time.monotonic()
 
-    def _render_tail(self, final: bool) -> RenderableType:
+    def _current_code_theme(self) -> str:
+        return self.code_theme
+
+    def restyle(self, code_theme: str) -> None:
+        """Draw code with another Pygments style."""
+        if code_theme != self.code_theme:
+            self.code_theme = code_theme
+            for block in self.query(RenderedBlock):
+                block.notify_style_update()
+                block.refresh(layout=True)
+
+    def _update_tail(self, final: bool) -> None:
+        fence = self._fence
+        self._tail_widget.set_class(fence is not None and fence.piece > 0, "md-continued")
+        self._tail_widget.update(self._render_tail(final), trim=fence is None)
+
+    def _render_tail(self, final: bool) -> Build | None:
         if self._fence is not None:
             code = self._tail.partition("\n")[2]
             return self._code(code, self._fence.language, first=self._fence.piece == 0, last=final)
-        return self._markdown(self._tail) if self._tail.strip() else ""
+        return self._markdown(self._tail) if self._tail.strip() else None
 
-    def _markdown(self, text: str) -> RenderableType:
-        return RichMarkdown(text, code_theme=self.code_theme, hyperlinks=True)
+    @staticmethod
+    def _markdown(text: str) -> Build:
+        return lambda theme: RichMarkdown(text, code_theme=theme, hyperlinks=True)
 
-    def _code(self, code: str, language: str, first: bool, last: bool) -> RenderableType:
-        return Syntax(
-            code.rstrip("\n"),
-            language or "text",
-            theme=self.code_theme,
-            word_wrap=True,
-            padding=(1 if first else 0, 1, 1 if last else 0, 1),
-        )
+    @staticmethod
+    def _code(code: str, language: str, first: bool, last: bool) -> Build:
+        code = code.rstrip("\n")
+        padding = (1 if first else 0, 1, 1 if last else 0, 1)
+        return lambda theme: Syntax(code, language or "text", theme=theme, word_wrap=True, padding=padding)
 
-    def _settle_segment(self, renderable: RenderableType, kind: str, awaits: list) -> None:
-        segment = RenderedBlock(renderable, classes=f"md-segment md-{kind}")
+    def _settle_segment(self, build: Build, kind: str, awaits: list, continued: bool = False) -> None:
+        classes = f"md-segment md-{kind}" + (" md-continued" if continued else "")
+        segment = RenderedBlock(build, code_theme=self._current_code_theme, trim=kind == "text", classes=classes)
         awaits.append(self.mount(segment, before=self._tail_widget))
 
     def _settle(self) -> list:
@@ -223,14 +278,14 @@ class StreamingMarkdown(Vertical):
                     tail, after = tail[cut:], after - cut
             elif _closes(line, fence):
                 code = tail[: position].partition("\n")[2]
-                self._settle_segment(self._code(code, fence.language, fence.piece == 0, True), "code", awaits)
+                self._settle_segment(self._code(code, fence.language, fence.piece == 0, True), "code", awaits, fence.piece > 0)
                 self._fence = None
                 tail, after = tail[after:], 0
             else:
                 fence.lines += 1
                 if fence.lines >= FENCE_PIECE_LINES:
                     code = tail[:after].partition("\n")[2]
-                    self._settle_segment(self._code(code, fence.language, fence.piece == 0, False), "code", awaits)
+                    self._settle_segment(self._code(code, fence.language, fence.piece == 0, False), "code", awaits, fence.piece > 0)
                     fence.piece += 1
                     fence.lines = 0
                     tail = fence.opening + "\n" + tail[after:]

@@ -1,0 +1,93 @@
+"""Theme files: bundled ones load, user ones are picked up, broken ones are reported."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from loopback import LoopbackServer
+from t502_tui import paths
+from t502_tui.config import load_config
+from t502_tui.theme_files import bundled_theme_files, load_theme_specs, parse_theme
+from t502_tui.ui.screens.theme_picker import ThemePicker
+from tui_helpers import make_app, until
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_at_least_six_bundled_themes_dark_light_and_high_contrast() -> None:
+    specs, warnings = load_theme_specs()
+    assert not warnings and len(specs) >= 6
+    assert any(s.dark for s in specs) and any(not s.dark for s in specs)
+    assert any("contrast" in s.name for s in specs)
+
+
+async def test_every_bundled_theme_registers_and_renders(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        for spec in load_theme_specs()[0]:
+            app.theme = spec.name
+            await pilot.pause()
+            assert app.current_theme.name == spec.name and app.code_theme == spec.code_theme
+
+
+def test_parse_errors_are_named() -> None:
+    with pytest.raises(ValueError, match="'name' is missing"):
+        parse_theme('primary = "#fff"', "x")
+    with pytest.raises(ValueError, match="unknown key"):
+        parse_theme('name = "a"\nprimary = "#fff"\ncolour = "red"', "x")
+    with pytest.raises(ValueError, match="not valid TOML"):
+        parse_theme("name = ", "x")
+
+
+async def test_user_theme_picked_up_and_broken_one_reported(server: LoopbackServer) -> None:
+    folder = paths.config_dir() / "themes"
+    folder.mkdir(parents=True)
+    (folder / "mine.toml").write_text('name = "my-theme"\nprimary = "#ff0000"\ndark = false\ncode_theme = "vs"\n')
+    (folder / "broken.toml").write_text('name = "broken"\nprimary = "not a colour"\n')
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert "my-theme" in app.available_themes and "broken" not in app.available_themes
+        notices = " ".join(n.message for n in app._notifications)
+        assert "broken.toml" in notices and "'primary' is not a colour" in notices
+
+
+async def test_change_theme_previews_and_saves(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.change_theme()
+        await until(pilot, lambda: isinstance(app.screen, ThemePicker))
+        await pilot.press("down")
+        previewed = app.theme
+        assert previewed != "t502-midnight"
+        await pilot.press("enter")
+        await until(pilot, lambda: paths.config_file().exists())
+    assert load_config(env={}).theme == previewed
+
+
+async def test_escape_restores_the_theme(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.change_theme()
+        await until(pilot, lambda: isinstance(app.screen, ThemePicker))
+        await pilot.press("down", "down", "escape")
+        assert app.theme == "t502-midnight" and not paths.config_file().exists()
+
+
+def test_unknown_theme_in_config_falls_back() -> None:
+    assert load_config(env={}).theme == "t502-midnight"
+
+
+def test_wheel_ships_the_themes(tmp_path: Path) -> None:
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                    "-w", str(tmp_path), str(ROOT)], check=True, capture_output=True, timeout=300)
+    [wheel] = tmp_path.glob("t502-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    bundled = {f.name for f in bundled_theme_files()}
+    assert {f"t502_tui/themes/{n}" for n in bundled} <= set(names)
+    assert "t502_tui/ui/app.tcss" in names
