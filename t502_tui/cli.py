@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
 import sys
 from typing import Any, TextIO
 
 from t502_tui import __version__
-from t502_tui.config import Config, ConfigError, load_config
+from t502_tui.config import ENV_API_KEY, ENV_BASE_URL, ENV_MODEL, Config, ConfigError, load_config
 from t502_tui.debug_log import debug_requested, enable_debug_log
 from t502_tui.cli_history import add_history_commands, open_store, run_history_command
 from t502_tui.terminal_text import defuse
@@ -58,6 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="continue the latest conversation, or the one whose id starts with ID",
     )
     commands.add_parser("models", help="list the models the server offers, one per line")
+    config = commands.add_parser("config", help="where the config file is, and what is in force")
+    config_verbs = config.add_subparsers(dest="verb", metavar="VERB", required=True)
+    config_verbs.add_parser("path", help="print the config file's path")
+    config_verbs.add_parser("show", help="print the settings in force, the API key masked")
     add_history_commands(commands)
     return parser
 
@@ -86,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run(_models(config))
         if args.command in ("history", "import"):
             return run_history_command(args)
+        if args.command == "config":
+            return _config(config, args.verb)
         return _tui(config)
     except BrokenPipeError:
         return EXIT_OK
@@ -98,6 +105,29 @@ def _run(coroutine: Any) -> int:
     except KeyboardInterrupt:
         print("\nstopped", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+def _config(config: Config, verb: str) -> int:
+    """``t502 config path`` and ``t502 config show``."""
+    if verb == "path":
+        print(config.path)
+        return EXIT_OK
+    import tomli_w
+
+    exists = config.path is not None and config.path.exists()
+    print(f"# {config.path}{'' if exists else ' (not created yet: these are the defaults)'}")
+    for name in (ENV_API_KEY, ENV_BASE_URL, ENV_MODEL):
+        if os.environ.get(name, "").strip():
+            print(f"# {name} is set and overrides the file")
+    values = {
+        "base_url": config.base_url, "api_key": config.masked_key, "model": config.model,
+        "system_prompt": config.system_prompt, "system_role": config.system_role,
+        "timeout": config.timeout, "connect_timeout": config.connect_timeout,
+        "max_retries": config.max_retries, "theme": config.theme, "send_key": config.send_key,
+        "params": config.params, "keys": config.keys,
+    }
+    print(tomli_w.dumps(values), end="")
+    return EXIT_OK
 
 
 def _tui(config: Config) -> int:

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import tomli_w
 
 from t502_tui import paths
+from t502_tui.keys import SEND_MODES
 
 DEFAULT_BASE_URL = "https://api.token502.com/v1"
 DEFAULT_MODEL = "gpt-5"
@@ -56,6 +57,10 @@ class Config:
     """Retries for connect errors, 429 and 5xx, only before any reply arrived."""
     theme: str = "t502-midnight"
     """Name of the TUI theme."""
+    send_key: str = "enter"
+    """``enter`` (Enter sends, Ctrl+J makes a new line) or ``ctrl+j`` (the other way round)."""
+    keys: dict[str, Any] = field(default_factory=dict)
+    """The ``[keys]`` table: action = "key,key" (checked by :mod:`t502_tui.keys`)."""
     params: dict[str, Any] = field(default_factory=dict)
     """Extra request parameters sent with every chat request (temperature, max_tokens...)."""
     path: Path | None = None
@@ -74,8 +79,6 @@ class Config:
 _FILE_KEYS = {
     f.name for f in fields(Config) if f.name not in ("path", "model_from_default", "warnings")
 }
-# Tables the app reads later (key bindings); accepted without warning.
-_KNOWN_TABLES = {"keys"}
 
 
 def mask_secret(secret: str) -> str:
@@ -108,10 +111,9 @@ def _apply_file_values(config: Config, data: dict[str, Any], path: Path) -> None
     """Validate the file's values and copy them onto ``config``."""
     for key, value in data.items():
         if key not in _FILE_KEYS:
-            if key not in _KNOWN_TABLES:
-                config.warnings.append(f"{path}: unknown key '{key}' (ignored)")
+            config.warnings.append(f"{path}: unknown key '{key}' (ignored)")
             continue
-        if key in ("base_url", "api_key", "model", "system_prompt", "system_role", "theme"):
+        if key in ("base_url", "api_key", "model", "system_prompt", "system_role", "theme", "send_key"):
             _check(path, key, value, str, "a string")
         elif key in ("timeout", "connect_timeout"):
             _check(path, key, value, (int, float), "a number of seconds")
@@ -122,13 +124,15 @@ def _apply_file_values(config: Config, data: dict[str, Any], path: Path) -> None
             _check(path, key, value, int, "a whole number")
             if not 0 <= value <= 10:
                 raise ConfigError(f"{path}: 'max_retries' must be between 0 and 10")
-        elif key == "params":
+        elif key in ("params", "keys"):
             _check(path, key, value, dict, "a table")
         setattr(config, key, value)
     if problem := validate_base_url(config.base_url):
         raise ConfigError(f"{path}: 'base_url' {problem}: {config.base_url!r}")
     if config.system_role not in SYSTEM_ROLES:
         raise ConfigError(f"{path}: 'system_role' must be 'system' or 'developer'")
+    if config.send_key not in SEND_MODES:
+        raise ConfigError(f"{path}: 'send_key' must be 'enter' or 'ctrl+j'")
     if "model" in data:
         config.model_from_default = False
 

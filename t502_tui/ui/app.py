@@ -8,10 +8,12 @@ from collections.abc import Callable, Iterable
 
 from textual import work
 from textual.app import App, SystemCommand
+from textual.binding import Binding
 from textual.command import SimpleCommand
 from textual.screen import Screen
 
 from t502_tui.config import Config, save_config
+from t502_tui.keys import resolve_keys
 from t502_tui.paths import config_file, display_path
 from t502_tui.conversation import Conversation
 from t502_tui.model_catalog import (
@@ -27,9 +29,11 @@ from t502_tui.ui.screens.chat import ChatScreen
 from t502_tui.ui.screens.help import HelpScreen
 from t502_tui.ui.screens.model_picker import ModelPicker
 from t502_tui.ui.screens.setup import SetupResult, SetupScreen
+from t502_tui.ui.screens.settings import SettingsScreen
 from t502_tui.ui.screens.system_prompt import SystemPromptEditor
 from t502_tui.ui.screens.theme_picker import ThemePicker
 from t502_tui.ui.themes import DEFAULT_THEME, register_themes
+from t502_tui.ui.widgets.composer import Composer
 from t502_tui.ui.widgets.streaming_markdown import StreamingMarkdown
 
 _FENCE = re.compile(r"^(```|~~~)[^\n]*\n(.*?)^\1", re.M | re.S)
@@ -37,6 +41,11 @@ _FENCE = re.compile(r"^(```|~~~)[^\n]*\n(.*?)^\1", re.M | re.S)
 
 class T502App(App[None]):
     """t502's full-screen chat."""
+
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="quit"),
+        Binding("ctrl+p", "command_palette", "palette", show=False, priority=True, id="command_palette"),
+    ]
 
     TITLE = "t502"
     CSS_PATH = "app.tcss"
@@ -55,6 +64,9 @@ class T502App(App[None]):
         self.models_note = "Loading the model list…"
         self.default_model = config.model
         """Model for new conversations: the config's, then the user's latest choice."""
+        self.keys, self.key_problems = resolve_keys(config.keys, config.send_key)
+        """Keys in force for every action (see :mod:`t502_tui.keys`), and what was wrong."""
+        self.set_keymap(self._keymap_for(self.keys))
         self.code_themes, self.theme_warnings = register_themes(self)
         """Pygments style of each t502 theme, and the theme files that were skipped."""
         self.connection = "connecting"
@@ -85,6 +97,39 @@ class T502App(App[None]):
 
         self.push_screen(ThemePicker(ours + others, self.theme), chosen)
 
+    @staticmethod
+    def _keymap_for(keys: dict[str, list[str]]) -> dict[str, str]:
+        return {action: ",".join(k) for action, k in keys.items() if action != "send"}
+
+    def _apply_keymap(self) -> None:
+        self.set_keymap(self._keymap_for(self.keys))
+        for composer in self.query(Composer):
+            composer.set_keys(self.keys["send"], self.keys["newline"])
+
+    def open_settings(self) -> None:
+        """Edit the settings; changes apply at once and are saved to the config file."""
+        themes = sorted(self.code_themes) + sorted(n for n in self.available_themes if n not in self.code_themes)
+        self.push_screen(SettingsScreen(self.config, themes), self._settings_changed)
+
+    async def _settings_changed(self, changed: dict[str, object] | None) -> None:
+        if not changed:
+            return
+        for name, value in changed.items():
+            setattr(self.config, name, value)
+        if "model" in changed:
+            self.config.model_from_default = False
+            self.default_model = self.config.model
+        if "theme" in changed:
+            self.theme = self.config.theme
+        if "send_key" in changed:
+            self.keys, self.key_problems = resolve_keys(self.config.keys, self.config.send_key)
+            self._apply_keymap()
+        if {"base_url", "api_key"} & changed.keys():
+            old_client, self.client = self.client, self._make_client()
+            await old_client.aclose()
+            self.load_models(force=True)
+        self.save_settings(dict(changed))
+
     def _make_client(self) -> ChatClient:
         return ChatClient(
             self.config.base_url,
@@ -111,7 +156,7 @@ class T502App(App[None]):
             self.notify(f"There is no theme {self.config.theme!r}; using {DEFAULT_THEME}.",
                         title="Config", severity="warning")
         self.theme_changed_signal.subscribe(self, self._restyle_code)
-        for warning in [*self.config.warnings, *self.theme_warnings]:
+        for warning in [*self.config.warnings, *self.theme_warnings, *self.key_problems]:
             self.notify(warning, title="Config", severity="warning", timeout=10)
         if self.config.api_key:
             self.load_models()
@@ -264,7 +309,7 @@ class T502App(App[None]):
 
     def show_help(self) -> None:
         """Open the key help."""
-        self.push_screen(HelpScreen())
+        self.push_screen(HelpScreen(self.keys))
 
     def edit_system_prompt(self) -> None:
         """Edit the visible conversation's system prompt."""
@@ -331,4 +376,5 @@ class T502App(App[None]):
         yield SystemCommand("Close conversation", "Close this conversation, stopping its reply", screen.action_close_conversation)
         yield SystemCommand("Toggle sidebar", "Go to, or hide, the conversation list (ctrl+b)", screen.action_toggle_sidebar)
         yield SystemCommand("Refresh model list", "Fetch the model list from the server again", lambda: self.load_models(force=True))
+        yield SystemCommand("Settings", "Server, key, default model, prompt, theme, send key (F2)", self.open_settings)
         yield SystemCommand("Help", "Keys and commands (F1)", self.show_help)

@@ -33,15 +33,17 @@ HISTORY_PAGE = 100
 class ChatScreen(Screen[None]):
     """Orchestrates the panes and the history list; each pane does its own streaming."""
 
+    # Priority: a key the user rebinds here wins over the composer's own editing keys.
     BINDINGS = [
-        Binding("escape", "cancel", "Stop reply", id="cancel"),
-        Binding("ctrl+o", "switch_model", "Model", id="switch_model"),
-        Binding("ctrl+n", "new_conversation", "New", id="new_conversation"),
-        Binding("ctrl+r", "retry", "Retry", id="retry"),
-        Binding("ctrl+l", "copy_last_reply", "Copy reply", id="copy_last_reply"),
-        Binding("ctrl+f", "search", "Search", id="search"),
-        Binding("ctrl+b", "toggle_sidebar", "History", id="toggle_sidebar"),
-        Binding("f1", "help", "Help", id="help"),
+        Binding("escape", "cancel", "Stop reply", id="cancel", priority=True),
+        Binding("ctrl+o", "switch_model", "Model", id="switch_model", priority=True),
+        Binding("ctrl+n", "new_conversation", "New", id="new_conversation", priority=True),
+        Binding("ctrl+r", "retry", "Retry", id="retry", priority=True),
+        Binding("ctrl+l", "copy_last_reply", "Copy reply", id="copy_last_reply", priority=True),
+        Binding("ctrl+f", "search", "Search", id="search", priority=True),
+        Binding("ctrl+b", "toggle_sidebar", "History", id="toggle_sidebar", priority=True),
+        Binding("f1", "help", "Help", id="help", priority=True),
+        Binding("f2", "settings", "Settings", show=False, id="settings", priority=True),
     ]
 
     def __init__(self) -> None:
@@ -373,3 +375,7 @@ class ChatScreen(Screen[None]):
     def action_help(self) -> None:
         """Show the keys."""
         self.t502.show_help()
+
+    def action_settings(self) -> None:
+        """Open the settings."""
+        self.t502.open_settings()

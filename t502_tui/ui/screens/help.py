@@ -1,4 +1,4 @@
-"""The help screen (F1): the keys in force and where to find everything else."""
+"""The help screen (F1): the keys actually in force, and what the terminal may not send."""
 
 from __future__ import annotations
 
@@ -9,34 +9,52 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-HELP_ROWS = [
-    ("Enter", "send the message"),
-    ("Ctrl+J", "new line in the message (any terminal)"),
-    ("Shift+Enter, Alt+Enter", "new line too, where the terminal tells them from Enter (kitty, WezTerm, foot, …)"),
+ACTIONS = {
+    "send": "send the message",
+    "newline": "new line in the message",
+    "cancel": "stop the streaming reply (its text is kept)",
+    "retry": "retry a failed or stopped reply",
+    "switch_model": "switch model (also Ctrl+P → Switch model)",
+    "new_conversation": "new conversation",
+    "toggle_sidebar": "go to the conversation list (again: hide it)",
+    "search": "search every saved message",
+    "copy_last_reply": "copy the last reply",
+    "command_palette": "command palette: every command, by name",
+    "settings": "settings",
+    "help": "this help",
+    "quit": "quit",
+}
+FIXED = [
     ("↑ in an empty composer", "recall earlier messages"),
-    ("Esc", "stop the streaming reply (its text is kept)"),
-    ("Ctrl+R", "retry the last message"),
-    ("Ctrl+O", "switch model (also Ctrl+P → Switch model)"),
-    ("Ctrl+N", "new conversation"),
-    ("Ctrl+B", "go to the conversation list (again: hide it); Enter opens, r renames, a archives, d deletes"),
-    ("Ctrl+F", "search every saved message"),
-    ("Ctrl+L", "copy the last reply"),
-    ("c on a focused message", "copy that message (Tab / Shift+Tab move focus)"),
-    ("Ctrl+P", "command palette: system prompt, copy code block, close conversation, …"),
-    ("F1", "this help"),
-    ("Ctrl+Q", "quit"),
+    ("Tab / Shift+Tab", "move between the list, the messages and the composer"),
+    ("c on a message", "copy that message"),
+    ("Enter, r, a, d in the list", "open, rename, archive, delete a conversation"),
 ]
+TERMINAL_NOTE = (
+    "Shift+Enter and Alt+Enter reach t502 only where the terminal tells them from Enter "
+    "(kitty, WezTerm, foot, Ghostty, or tmux with extended-keys); Ctrl+J works in every terminal."
+)
+
+
+def _pretty(keys: list[str]) -> str:
+    return ", ".join("+".join(part.capitalize() if len(part) > 1 else part.upper() for part in key.split("+")) for key in keys)
 
 
 class HelpScreen(ModalScreen[None]):
-    """A list of keys; any of Esc, F1 or q closes it."""
+    """A list of keys; Esc, F1 or q closes it."""
 
     BINDINGS = [Binding("escape,f1,q", "dismiss", "Close")]
 
+    def __init__(self, keys: dict[str, list[str]]) -> None:
+        super().__init__()
+        self.keys = keys
+
     def compose(self) -> ComposeResult:
+        rows = [(_pretty(self.keys[action]), what) for action, what in ACTIONS.items() if action in self.keys]
         with VerticalScroll(id="help"):
             yield Static(Content.styled("t502 keys", "bold"))
-            for key, what in HELP_ROWS:
+            for key, what in [*rows, *FIXED]:
                 with Horizontal(classes="help-row"):
                     yield Static(Content.styled(key, "bold $accent"), classes="help-key")
                     yield Static(Content(what), classes="help-what")
+            yield Static(Content(TERMINAL_NOTE), classes="hint help-note")

@@ -18,7 +18,8 @@ class Composer(TextArea):
     """
 
     BINDINGS = [
-        Binding("shift+enter,alt+enter,ctrl+j", "newline", "Newline", key_display="ctrl+j"),
+        # Shown in the footer; the keys themselves are handled in _on_key.
+        Binding("ctrl+j,shift+enter,alt+enter", "newline", "Newline", id="newline"),
     ]
 
     @dataclass
@@ -28,29 +29,49 @@ class Composer(TextArea):
         composer: Composer
         text: str
 
-    NEWLINE_KEYS = frozenset({"shift+enter", "alt+enter", "ctrl+j"})
-
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        send_keys: list[str] | None = None,
+        newline_keys: list[str] | None = None,
+        id: str | None = None,
+    ) -> None:
         super().__init__(
             id=id,
             soft_wrap=True,
             show_line_numbers=False,
             tab_behavior="focus",
             compact=True,
-            placeholder="Message (Enter sends, Ctrl+J new line, ↑ recalls)",
         )
+        self.send_keys = set(send_keys or ["enter"])
+        """Keys that send the message."""
+        self.newline_keys = set(newline_keys or ["ctrl+j", "shift+enter", "alt+enter"])
+        """Keys that insert a line break."""
         self._history: list[str] = []
         self._recall_index: int | None = None
+        self.placeholder = self._hint()
+
+    def _hint(self) -> str:
+        def name(keys: set[str]) -> str:
+            key = "ctrl+j" if "ctrl+j" in keys else sorted(keys)[0] if keys else "?"
+            return "+".join(p.capitalize() for p in key.split("+"))
+
+        return f"Message ({name(self.send_keys)} sends, {name(self.newline_keys)} new line, ↑ recalls)"
+
+    def set_keys(self, send_keys: list[str], newline_keys: list[str]) -> None:
+        """Change which keys send and which make a new line."""
+        self.send_keys, self.newline_keys = set(send_keys), set(newline_keys)
+        self.placeholder = self._hint()
 
     async def _on_key(self, event: events.Key) -> None:
         # Handled here, not through bindings: a binding's action runs later, after keys
         # typed just behind it, which would put the newline (or the send) out of order.
-        if event.key == "enter":
+        if event.key in self.send_keys:
             event.stop()
             event.prevent_default()
             self._submit()
             return
-        if event.key in self.NEWLINE_KEYS:
+        if event.key in self.newline_keys:
             event.stop()
             event.prevent_default()
             self.action_newline()

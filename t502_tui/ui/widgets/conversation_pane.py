@@ -75,7 +75,8 @@ class ConversationPane(Vertical):
         with VerticalScroll(classes="messages"):
             for message in self.conversation.messages[self._drawn_from:]:
                 yield self._view_for(message)
-        yield Composer(id=f"{self.id}-composer")
+        keys = self.t502.keys
+        yield Composer(send_keys=keys["send"], newline_keys=keys["newline"], id=f"{self.id}-composer")
 
     def on_mount(self) -> None:
         scroller = self.messages

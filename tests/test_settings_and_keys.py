@@ -1,0 +1,119 @@
+"""The settings screen, config round trips, key rebinding and conflicts."""
+
+from __future__ import annotations
+
+import stat
+import tomllib
+
+from loopback import LoopbackServer
+from t502_tui import paths
+from t502_tui.config import load_config, save_config
+from t502_tui.keys import DEFAULT_KEYS, resolve_keys
+from t502_tui.ui.screens.help import HelpScreen
+from t502_tui.ui.screens.search import SearchScreen
+from t502_tui.ui.screens.settings import SettingsScreen
+from tui_helpers import make_app, pane, settle, until
+
+
+def test_resolve_keys_reports_unknowns_bad_keys_and_conflicts() -> None:
+    keys, problems = resolve_keys({"search": "ctrl+k", "retry": "ctrl+o", "nope": "x", "help": "hyper+q"})
+    assert keys["search"] == ["ctrl+k"]
+    assert keys["retry"] == ["ctrl+r"] and keys["switch_model"] == ["ctrl+o"]
+    assert keys["help"] == ["f1"]
+    assert len(problems) == 3
+    assert any("nope: no such action" in p for p in problems)
+    assert any("hyper+q is not a key name" in p for p in problems)
+    assert any("ctrl+o is given to switch_model and retry" in p for p in problems)
+
+
+def test_send_mode_swaps_send_and_newline() -> None:
+    keys, problems = resolve_keys({}, "ctrl+j")
+    assert keys["send"] == ["ctrl+j"] and "enter" in keys["newline"] and not problems
+    assert set(resolve_keys(None)[0]) == set(DEFAULT_KEYS)
+
+
+def test_config_round_trip_keeps_unknown_keys_and_mode() -> None:
+    path = paths.config_file()
+    path.parent.mkdir(parents=True)
+    path.write_text('future_option = 3\n[keys]\nsearch = "ctrl+k"\n[plugins.x]\ny = 1\n')
+    save_config(path, {"theme": "t502-dawn", "params": {"temperature": 0.3}})
+    data = tomllib.loads(path.read_text())
+    assert data["future_option"] == 3 and data["plugins"] == {"x": {"y": 1}}
+    assert data["keys"] == {"search": "ctrl+k"} and data["theme"] == "t502-dawn"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert not list(path.parent.glob(".config-*"))  # no temporary file left behind
+
+
+async def test_rebound_key_works_and_problems_are_shown(server: LoopbackServer) -> None:
+    path = paths.config_file()
+    path.parent.mkdir(parents=True)
+    path.write_text('[keys]\nsearch = "ctrl+k"\nretry = "ctrl+o"\n')
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.store_runner is not None)
+        await pilot.press("ctrl+k")
+        await until(pilot, lambda: isinstance(app.screen, SearchScreen))
+        await pilot.press("escape")
+        notices = [n.message for n in app._notifications]
+        assert sum("ctrl+o is given to" in n for n in notices) == 1
+        await pilot.press("f1")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        shown = " ".join(str(s.render()) for s in app.screen.query(".help-key"))
+        assert "Ctrl+K" in shown and "Ctrl+O" in shown and "Ctrl+R" in shown
+
+
+async def test_send_key_mode_ctrl_j(server: LoopbackServer) -> None:
+    path = paths.config_file()
+    path.parent.mkdir(parents=True)
+    path.write_text('send_key = "ctrl+j"\n')
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        composer = pane(app).composer
+        composer.focus()
+        await pilot.press("a", "enter", "b")
+        assert composer.text == "a\nb" and not server.chat_requests()
+        await pilot.press("ctrl+j")
+        await settle(app)
+        assert server.chat_requests()[0].json["messages"][-1]["content"] == "a\nb"
+
+
+async def test_settings_are_checked_saved_and_applied(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(120, 50)) as pilot:
+        await pilot.press("f2")
+        await until(pilot, lambda: isinstance(app.screen, SettingsScreen))
+        await pilot.pause()
+        screen = app.screen
+        screen.query_one("#base_url").value = "localhost:1234"  # type: ignore[attr-defined]
+        screen.query_one("#temperature").value = "7"  # type: ignore[attr-defined]
+        await pilot.pause()
+        assert "http:// or https://" in str(screen.query_one("#base_url-note").render())
+        assert "0 to 2" in str(screen.query_one("#temperature-note").render())
+        await pilot.press("ctrl+s")
+        assert isinstance(app.screen, SettingsScreen)  # refused
+        screen.query_one("#base_url").value = server.url  # type: ignore[attr-defined]
+        screen.query_one("#temperature").value = "0.4"  # type: ignore[attr-defined]
+        screen.query_one("#model").value = "claude-sonnet-4"  # type: ignore[attr-defined]
+        screen.query_one("#api_key").value = "sk-new-key-123456"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: not isinstance(app.screen, SettingsScreen))
+        await until(pilot, lambda: paths.config_file().exists())
+        assert app.config.params == {"temperature": 0.4} and app.default_model == "claude-sonnet-4"
+        await pilot.press("ctrl+n")
+        await settle(app)
+        assert pane(app).conversation.model == "claude-sonnet-4"
+    saved = load_config(env={})
+    assert saved.api_key == "sk-new-key-123456" and saved.params == {"temperature": 0.4}
+    assert saved.model == "claude-sonnet-4"
+    assert stat.S_IMODE(paths.config_file().stat().st_mode) == 0o600
+
+
+async def test_settings_masks_the_key(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(120, 50)) as pilot:
+        app.open_settings()
+        await until(pilot, lambda: isinstance(app.screen, SettingsScreen))
+        await pilot.pause()
+        field = app.screen.query_one("#api_key")
+        assert field.value == "" and field.password  # type: ignore[attr-defined]
+        assert app.config.api_key not in field.placeholder  # type: ignore[attr-defined]
