@@ -10,7 +10,7 @@ from t502_tui.service.events import Usage
 from t502_tui.store import StoreError, StoreRunner
 
 FLUSH_SECONDS = 1.0
-FLUSH_CHARS = 4096
+FLUSH_CHARS = 64 * 1024
 
 
 class ReplyRecorder:

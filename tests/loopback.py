@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import threading
+import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -154,6 +156,8 @@ class LoopbackServer:
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._server: asyncio.AbstractServer | None = None
         self.port = 0
+        self.last_byte_at = 0.0
+        """When the last streamed reply's last byte was written (time.time())."""
         self.log_requests = False
         """Print each request (method, path, body) to stderr: for trying t502 by hand."""
 
@@ -217,7 +221,6 @@ class LoopbackServer:
             body = await reader.readexactly(int(headers.get("content-length", "0")))
             request = RecordedRequest(method, path, headers, body)
             if self.log_requests:
-                import sys
                 print(method, path, body.decode("utf-8", "replace"), file=sys.stderr, flush=True)
             with self.request_seen:
                 self.requests.append(request)
@@ -260,6 +263,9 @@ class LoopbackServer:
             if not reply.drop:
                 writer.write(b"0\r\n\r\n")
                 await writer.drain()
+            self.last_byte_at = time.time()
+            if self.log_requests:
+                print(f"LAST-BYTE {self.last_byte_at:.6f}", file=sys.stderr, flush=True)
         finally:
             watcher.cancel()
 
@@ -276,8 +282,6 @@ _REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden"
 
 def main() -> None:
     """Run the server in the foreground, for trying t502 by hand: ``python tests/loopback.py``."""
-    import sys
-    import time
     # Import by module name: scripted replies must share this module's classes, not __main__'s.
     from loopback import LoopbackServer
     from scripted_replies import reply_for

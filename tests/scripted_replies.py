@@ -53,12 +53,17 @@ def reply_for(request: RecordedRequest) -> Reply | None:
         return Reply(status, body=json.dumps({"error": {"message": f"scripted error {status} for {model}",
                                                         "type": "test", "code": status}}),
                      headers={"Retry-After": "1"} if status == 429 else {})
-    if match := re.search(r"long (\d+)", prompt):
+    if match := re.search(r"long (\d+)(?: rate (\d+))?", prompt):
         tokens = markdown_tokens(int(match.group(1)))
+        tokens[-1] = tokens[-1].rstrip() + " END-OF-REPLY\n"
         items = [chunk(role="assistant", content="", model=model)]
         items += [chunk(t, model=model) for t in tokens]
         items += [chunk(finish="stop", model=model), usage_chunk(len(messages) * 10, len(tokens))]
-        return stream_reply(sse(*items))
+        out = sse(*items)
+        if match.group(2):
+            pause = Pause(1 / int(match.group(2)))
+            out = [piece for event in out for piece in (event, pause)]
+        return stream_reply(out, headers={"X-Reply-Tokens": str(len(tokens))})
     if "slow" in prompt:
         out: list = []
         for i in range(300):

@@ -65,7 +65,7 @@ async def test_unclosed_fence_at_the_end_is_drawn_as_code() -> None:
 
 
 async def test_long_run_without_blank_lines_is_cut() -> None:
-    text = "".join(f"- entry {i}\n" for i in range(2000))
+    text = "".join(f"- entry {i}\n" for i in range(6000))
     app = Host()
     async with app.run_test(size=(110, 40)) as pilot:
         widget = app.query_one(StreamingMarkdown)
@@ -76,7 +76,7 @@ async def test_long_run_without_blank_lines_is_cut() -> None:
         await pilot.pause()
         assert len(widget.query(".md-segment")) > 3
         out = drawn(widget)
-        assert "entry 0" in out and "entry 1999" in out
+        assert "entry 0" in out and "entry 5999" in out
 
 
 async def test_realistic_reply_keeps_tail_short() -> None:

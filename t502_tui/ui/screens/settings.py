@@ -14,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static, TextArea
 
 from t502_tui.config import Config, validate_base_url
+from t502_tui.paths import config_file, display_path
 
 
 def _url_problem(value: str) -> str | None:
@@ -72,7 +73,7 @@ class SettingsScreen(ModalScreen[dict[str, Any] | None]):
         config = self.config
         params = config.params
         with VerticalScroll(id="settings"):
-            yield Static(Content.assemble(("Settings", "bold"), f" · saved to {config.path}"))
+            yield Static(Content.assemble(("Settings", "bold"), f" · saved to {display_path(config.path or config_file())}"))
             yield from self._field("Base URL", Input(config.base_url, id="base_url"), "base_url")
             key_hint = f"now {config.masked_key}; type a new key to replace it" if config.api_key else "none set"
             yield from self._field(

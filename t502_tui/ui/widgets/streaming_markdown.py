@@ -30,10 +30,14 @@ from textual.widget import Widget
 
 FRAME_SECONDS = 1 / 30
 """The open tail is redrawn at most this often."""
-SEGMENT_CHARS = 1500
+SEGMENT_CHARS = 3000
 """Finished blocks are settled into a segment once the tail holds this much."""
 FENCE_PIECE_LINES = 40
 """A code fence is settled in pieces of this many lines while it is still open."""
+DRAW_SLICE_SECONDS = 0.008
+QUIET_SECONDS = 0.25
+"""Off-screen blocks wait until the reply has been quiet this long."""
+"""Off-screen blocks are drawn in slices this long, so keys and frames come between."""
 
 _FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})([^`]*)$")
 
@@ -45,7 +49,10 @@ class _Fence:
     marker: str
     opening: str
     language: str
+    start: int = 0
+    """Where the fence's opening line starts in the tail."""
     piece: int = 0
+    """How many pieces of it are settled (0: it is still wholly in the tail)."""
     lines: int = 0
 
 
@@ -73,6 +80,7 @@ class RenderedBlock(Widget):
 
     def __init__(
         self, build: Build | None = None, *, code_theme: Callable[[], str], trim: bool = True,
+        source: str = "", draw_later: Callable[[RenderedBlock], None] | None = None,
         classes: str | None = None,
     ) -> None:
         super().__init__(classes=classes)
@@ -81,20 +89,29 @@ class RenderedBlock(Widget):
         """Drop blank lines at the top and bottom (text, not code with its padding)."""
         self.display = build is not None
         self._code_theme = code_theme
+        self._source = source
+        self._draw_later = draw_later
+        """Set for settled blocks: until drawn, layout gets an estimate and drawing waits."""
+        self._asked_width = 0
+        self._estimated = (0, 0)
+        self.draw_seconds = 0.0
+        """How long the last drawing took."""
         self._lines: list[Strip] = []
-        self._lines_width = -1
+        self._drawn_for: tuple[object, ...] = ()
+        """What the cached lines were drawn for: width, theme and code style."""
 
     def update(self, build: Build | None, trim: bool = True) -> None:
         """Show something else."""
         self._build = build
         self.trim = trim
         self.display = build is not None
-        self._lines_width = -1
+        self._drawn_for = ()
         self.refresh(layout=True)
 
-    def notify_style_update(self) -> None:
-        self._lines_width = -1
-        super().notify_style_update()
+    def redraw(self) -> None:
+        """Draw again at the next refresh (the code style changed)."""
+        self._drawn_for = ()
+        self.refresh(layout=True)
 
     def _rich_theme(self) -> RichTheme:
         """Markdown styles taken from the app's theme, so every theme reads well."""
@@ -109,7 +126,11 @@ class RenderedBlock(Widget):
         })
 
     def _lines_for(self, width: int) -> list[Strip]:
-        if width != self._lines_width:
+        # Keyed on what changes the drawing, not on style notices: mounting sends those
+        # too, and drawing again for each would cost as much as the reply itself.
+        key = (width, self.app.theme)
+        if key != self._drawn_for:
+            started = time.perf_counter()
             lines: list[list[Segment]] = []
             if self._build is not None:
                 console = self.app.console
@@ -123,11 +144,35 @@ class RenderedBlock(Widget):
                     end = len(lines) - (blank[::-1].index(False) if False in blank else 0)
                     lines = lines[start:end]
             self._lines = [Strip(line, width) for line in lines]
-            self._lines_width = width
+            self._drawn_for = key
+            self.draw_seconds = time.perf_counter() - started
         return self._lines
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        return len(self._lines_for(width)) if width > 0 else 0
+        if width <= 0:
+            return 0
+        self._asked_width = width
+        if self._draw_later is not None and (width, self.app.theme) != self._drawn_for:
+            # Off-screen blocks of a long reply need only a height now; drawing them all
+            # at once would keep the last tokens off the screen for seconds.
+            self._draw_later(self)
+            return self._estimate(width)
+        return len(self._lines_for(width))
+
+    def _estimate(self, width: int) -> int:
+        if self._estimated[0] != width:
+            lines = self._source.strip("\n").split("\n")
+            self._estimated = (width, sum(max(1, -(-len(line) // max(1, width - 4))) for line in lines))
+        return self._estimated[1]
+
+    def draw_pending(self) -> None:
+        """Draw for the width layout asked about; lay out again if the estimate was off."""
+        width = self._asked_width
+        if width <= 0 or (width, self.app.theme) == self._drawn_for:
+            return
+        estimate = self._estimate(width)
+        if len(self._lines_for(width)) != estimate:
+            self.refresh(layout=True)
 
     def render_line(self, y: int) -> Strip:
         width = self.content_size.width
@@ -143,7 +188,7 @@ class StreamingMarkdown(Vertical):
     DEFAULT_CSS = """
     StreamingMarkdown { height: auto; }
     StreamingMarkdown > RenderedBlock { margin-top: 1; }
-    StreamingMarkdown > RenderedBlock.md-continued, StreamingMarkdown > RenderedBlock:first-child {
+    StreamingMarkdown > RenderedBlock.md-continued, StreamingMarkdown > RenderedBlock.md-first {
         margin-top: 0;
     }
     """
@@ -155,6 +200,8 @@ class StreamingMarkdown(Vertical):
         self._parts: list[str] = []
         self._tail = ""
         """Text not yet settled."""
+        self._incoming: list[str] = []
+        """Text appended since the last frame (joined once per frame, not per token)."""
         self._scanned = 0
         """How much of the tail has been read as complete lines."""
         self._fence: _Fence | None = None
@@ -162,6 +209,11 @@ class StreamingMarkdown(Vertical):
         self._timer: Timer | None = None
         self._last_draw = 0.0
         self._initial = text
+        self._settled = 0
+        """How many segments have been settled."""
+        self._pending: list[RenderedBlock] = []
+        self._pending_set: set[RenderedBlock] = set()
+        self._pending_timer: Timer | None = None
 
     @property
     def text(self) -> str:
@@ -184,9 +236,12 @@ class StreamingMarkdown(Vertical):
         if not text:
             return
         self._parts.append(text)
-        self._tail += text
+        self._incoming.append(text)
         if self._timer is None:
-            delay = max(0.001, FRAME_SECONDS - (time.monotonic() - self._last_draw))
+            # A frame at most; longer when drawing the tail is slow, so the text keeps
+            # arriving and the keyboard stays quick while a huge reply streams in.
+            spacing = max(FRAME_SECONDS, 3 * self._tail_widget.draw_seconds)
+            delay = max(0.001, spacing - (time.monotonic() - self._last_draw))
             self._timer = self.set_timer(delay, self._draw)
 
     def finish(self) -> AwaitComplete:
@@ -220,18 +275,18 @@ class StreamingMarkdown(Vertical):
         if code_theme != self.code_theme:
             self.code_theme = code_theme
             for block in self.query(RenderedBlock):
-                block.notify_style_update()
-                block.refresh(layout=True)
+                block.redraw()
 
     def _update_tail(self, final: bool) -> None:
-        fence = self._fence
-        self._tail_widget.set_class(fence is not None and fence.piece > 0, "md-continued")
-        self._tail_widget.update(self._render_tail(final), trim=fence is None)
+        in_pieces = self._fence is not None and self._fence.piece > 0
+        self._tail_widget.set_class(in_pieces, "md-continued")
+        self._tail_widget.set_class(not self._settled, "md-first")
+        self._tail_widget.update(self._render_tail(final), trim=not in_pieces)
 
     def _render_tail(self, final: bool) -> Build | None:
-        if self._fence is not None:
+        if self._fence is not None and self._fence.piece:
             code = self._tail.partition("\n")[2]
-            return self._code(code, self._fence.language, first=self._fence.piece == 0, last=final)
+            return self._code(code, self._fence.language, first=False, last=final)
         return self._markdown(self._tail) if self._tail.strip() else None
 
     @staticmethod
@@ -244,14 +299,51 @@ class StreamingMarkdown(Vertical):
         padding = (1 if first else 0, 1, 1 if last else 0, 1)
         return lambda theme: Syntax(code, language or "text", theme=theme, word_wrap=True, padding=padding)
 
-    def _settle_segment(self, build: Build, kind: str, awaits: list, continued: bool = False) -> None:
+    def _draw_later(self, block: RenderedBlock) -> None:
+        if block not in self._pending_set:
+            self._pending_set.add(block)
+            self._pending.append(block)
+        if self._pending_timer is None:
+            self._pending_timer = self.set_timer(0.001, self._draw_some)
+
+    def _draw_some(self) -> None:
+        """Draw waiting blocks for a few milliseconds, newest (nearest the view) first.
+
+        Not while text is still pouring in: the reply's end comes first.
+        """
+        self._pending_timer = None
+        if self._incoming or time.monotonic() - self._last_draw < QUIET_SECONDS:
+            self._pending_timer = self.set_timer(QUIET_SECONDS, self._draw_some)
+            return
+        deadline = time.monotonic() + DRAW_SLICE_SECONDS
+        while self._pending and time.monotonic() < deadline:
+            block = self._pending.pop()
+            self._pending_set.discard(block)
+            block.draw_pending()
+        if self._pending:
+            self._pending_timer = self.set_timer(0.001, self._draw_some)
+
+    def _settle_segment(self, build: Build, source: str, kind: str, awaits: list, continued: bool = False) -> None:
+        # Classes, not :first-child: that pseudo-class restyles every sibling on each mount.
         classes = f"md-segment md-{kind}" + (" md-continued" if continued else "")
-        segment = RenderedBlock(build, code_theme=self._current_code_theme, trim=kind == "text", classes=classes)
+        if not self._settled:
+            classes += " md-first"
+        self._settled += 1
+        segment = RenderedBlock(build, code_theme=self._current_code_theme, trim=kind == "text",
+                                source=source, draw_later=self._draw_later, classes=classes)
         awaits.append(self.mount(segment, before=self._tail_widget))
 
     def _settle(self) -> list:
-        """Move finished blocks from the tail into settled segments."""
+        """Move finished blocks from the tail into settled segments.
+
+        A segment is a run of whole blocks (short code fences included) cut at a blank
+        line once it holds SEGMENT_CHARS; few, large segments keep layout cheap. Only a
+        long fence still open is cut into pieces of its own.
+        """
         awaits: list = []
+        if self._incoming:
+            self._tail += "".join(self._incoming)
+            self._incoming.clear()
         tail = self._tail
         position = self._scanned
         while (newline := tail.find("\n", position)) != -1:
@@ -260,12 +352,8 @@ class StreamingMarkdown(Vertical):
             fence = self._fence
             if fence is None:
                 if match := _FENCE_OPEN.match(line):
-                    before = tail[:position]
-                    if before.strip():
-                        self._settle_segment(self._markdown(before), "text", awaits)
                     marker, info = match.group(1), match.group(2).strip()
-                    self._fence = _Fence(marker, line, info.split()[0] if info else "")
-                    tail, after = tail[position:], after - position
+                    self._fence = _Fence(marker, line, info.split()[0] if info else "", start=position)
                 elif (not line.strip() and after >= SEGMENT_CHARS) or (
                     # A long run with no blank line (a huge list): cut between lines
                     # that are not table rows or indented continuations.
@@ -274,20 +362,28 @@ class StreamingMarkdown(Vertical):
                     and not tail[:position].rstrip("\n").rpartition("\n")[2].lstrip().startswith("|")
                 ):
                     cut = after if not line.strip() else position
-                    self._settle_segment(self._markdown(tail[:cut]), "text", awaits)
+                    self._settle_segment(self._markdown(tail[:cut]), tail[:cut], "text", awaits)
                     tail, after = tail[cut:], after - cut
             elif _closes(line, fence):
-                code = tail[: position].partition("\n")[2]
-                self._settle_segment(self._code(code, fence.language, fence.piece == 0, True), "code", awaits, fence.piece > 0)
                 self._fence = None
-                tail, after = tail[after:], 0
+                if fence.piece:
+                    code = tail[:position].partition("\n")[2]
+                    self._settle_segment(self._code(code, fence.language, False, True), code + "\n",
+                                         "code", awaits, continued=True)
+                    tail, after = tail[after:], 0
             else:
                 fence.lines += 1
                 if fence.lines >= FENCE_PIECE_LINES:
-                    code = tail[:after].partition("\n")[2]
-                    self._settle_segment(self._code(code, fence.language, fence.piece == 0, False), "code", awaits, fence.piece > 0)
+                    if fence.piece == 0 and tail[:fence.start].strip():
+                        before = tail[:fence.start]
+                        self._settle_segment(self._markdown(before), before, "text", awaits)
+                    code = tail[fence.start:after].partition("\n")[2]
+                    first = fence.piece == 0
+                    self._settle_segment(self._code(code, fence.language, first, False),
+                                         "\n" * first + code, "code", awaits, continued=not first)
                     fence.piece += 1
                     fence.lines = 0
+                    fence.start = 0
                     tail = fence.opening + "\n" + tail[after:]
                     after = len(fence.opening) + 1
             position = after
