@@ -422,7 +422,11 @@ class Store:
     # -- search -----------------------------------------------------------------------------
 
     def search(self, text: str, limit: int = 50) -> list[SearchHit]:
-        """Messages containing every word of ``text`` (the last as a prefix), best first."""
+        """Messages containing every word of ``text`` (the last as a prefix), newest first.
+
+        Newest first, not by relevance: ranking every match of a common word costs a
+        full scan, and the conversation one is looking for is usually a recent one.
+        """
         query = _fts_query(text)
         if not query:
             return []
@@ -435,7 +439,7 @@ class Store:
                                AND u.role = 'user' ORDER BY u.id LIMIT 1) END AS shown_title
                    FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid
                    JOIN conversations c ON c.id = m.conversation_id
-                   WHERE messages_fts MATCH ? ORDER BY rank LIMIT ?""",
+                   WHERE messages_fts MATCH ? ORDER BY messages_fts.rowid DESC LIMIT ?""",
                 (query, limit),
             ).fetchall()
         except sqlite3.OperationalError as exc:

@@ -182,7 +182,7 @@ async def test_reasoning_is_folded_above_answer(server: LoopbackServer) -> None:
         reply = pane(app).conversation.messages[-1]
         assert reply.reasoning == "Pondering deeply" and reply.content == "Answer."
         view = app.screen.query(AssistantMessageView).last()
-        assert view._reasoning_fold.display and view._reasoning_fold.collapsed
+        assert view._reasoning_fold is not None and view._reasoning_fold.collapsed
 
 
 async def test_composer_keys(server: LoopbackServer) -> None:

@@ -98,7 +98,7 @@ async def test_search_opens_conversation_at_the_message(server: LoopbackServer) 
         await until(pilot, lambda: isinstance(app.screen, SearchScreen))
         await pilot.press(*"sourd")
         await until(pilot, lambda: len(app.screen.hits) == 2)  # type: ignore[attr-defined]
-        await pilot.press("down", "enter")
+        await pilot.press("enter")  # newest match first: the reply
         await until(pilot, lambda: not isinstance(app.screen, SearchScreen))
         await until(pilot, lambda: isinstance(app.focused, MessageView))
         assert app.focused.message.content == "Sourdough needs a starter."  # type: ignore[union-attr]

@@ -34,9 +34,9 @@ from t502_tui.ui.widgets.message_view import AssistantMessageView, MessageView, 
 if TYPE_CHECKING:
     from t502_tui.ui.app import T502App
 
-VISIBLE_AT_OPEN = 40
+VISIBLE_AT_OPEN = 16
 """Messages drawn when a conversation opens; older ones are drawn on scrolling up."""
-PAGE = 40
+PAGE = 20
 
 
 def _error_hint(error: ServiceError, has_key: bool) -> str:

@@ -54,17 +54,21 @@ class AssistantMessageView(MessageView):
     """A reply, streamed into Markdown as it arrives; reasoning folded above it."""
 
     def compose(self) -> ComposeResult:
-        theme = getattr(self.app, "code_theme", "monokai")
-        self._body = StreamingMarkdown(defuse(self.message.content), code_theme=theme, classes="body")
-        self._reasoning = StreamingMarkdown(
-            defuse(self.message.reasoning), code_theme=theme, classes="reasoning-text"
-        )
-        self._reasoning_fold = Collapsible(self._reasoning, title="Thinking", collapsed=True, classes="reasoning")
-        self._reasoning_fold.display = bool(self.message.reasoning)
+        self._theme = getattr(self.app, "code_theme", "monokai")
+        self._body = StreamingMarkdown(defuse(self.message.content), code_theme=self._theme, classes="body")
+        self._reasoning: StreamingMarkdown | None = None
+        self._reasoning_fold: Collapsible | None = None
         yield Static(self._header(), classes="header")
-        yield self._reasoning_fold
+        if self.message.reasoning:
+            yield self._make_fold(self.message.reasoning)
         yield self._body
         yield Static(classes="error")
+
+    def _make_fold(self, text: str) -> Collapsible:
+        """The folded reasoning, made only for replies that have some (it is costly)."""
+        self._reasoning = StreamingMarkdown(defuse(text), code_theme=self._theme, classes="reasoning-text")
+        self._reasoning_fold = Collapsible(self._reasoning, title="Thinking", collapsed=True, classes="reasoning")
+        return self._reasoning_fold
 
     def on_mount(self) -> None:
         self.refresh_header()
@@ -101,12 +105,14 @@ class AssistantMessageView(MessageView):
 
     def append_reasoning(self, text: str) -> None:
         """Add streamed reasoning text (shown folded)."""
-        if not self._reasoning_fold.display:
-            self._reasoning_fold.display = True
-        self._reasoning.append(defuse(text))
+        if self._reasoning is None:
+            self.mount(self._make_fold(text), before=self._body)
+        else:
+            self._reasoning.append(defuse(text))
 
     async def finish(self) -> None:
         """Draw the whole reply now, so the last tokens are on screen."""
         await self._body.finish()
-        await self._reasoning.finish()
+        if self._reasoning is not None:
+            await self._reasoning.finish()
         self.refresh_header()

@@ -30,7 +30,7 @@ from textual.widget import Widget
 
 FRAME_SECONDS = 1 / 30
 """The open tail is redrawn at most this often."""
-SEGMENT_CHARS = 3000
+SEGMENT_CHARS = 1500
 """Finished blocks are settled into a segment once the tail holds this much."""
 FENCE_PIECE_LINES = 40
 """A code fence is settled in pieces of this many lines while it is still open."""
@@ -227,13 +227,17 @@ class StreamingMarkdown(Vertical):
 
     def on_mount(self) -> None:
         if self._initial:
-            self.append(self._initial)
-            self._initial = ""
+            text, self._initial = self._initial, ""
+            self._parts.append(text)
+            self._incoming.append(text)
             self.finish()
 
     def append(self, text: str) -> None:
         """Add text; it is drawn within a frame."""
         if not text:
+            return
+        if not self.is_mounted:
+            self._initial += text
             return
         self._parts.append(text)
         self._incoming.append(text)
