@@ -9,13 +9,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from t502_tui.service.events import Usage
 
 
-class ReplyStatus(str, Enum):
+class ReplyStatus(StrEnum):
     """How a message ended up."""
 
     COMPLETE = "complete"

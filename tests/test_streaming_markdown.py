@@ -7,7 +7,8 @@ import random
 from textual.app import App, ComposeResult
 
 from scripted_replies import markdown_tokens
-from t502_tui.ui.widgets.streaming_markdown import FENCE_PIECE_LINES, RenderedBlock, StreamingMarkdown
+from t502_tui.ui.widgets.rendered_block import RenderedBlock
+from t502_tui.ui.widgets.streaming_markdown import FENCE_PIECE_LINES, StreamingMarkdown
 
 
 class Host(App[None]):

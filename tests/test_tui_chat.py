@@ -11,7 +11,7 @@ from loopback import Gate, LoopbackServer, Reply, chunk, sse, stream_reply, text
 from t502_tui.conversation import ReplyStatus
 from t502_tui.ui.screens.model_picker import ModelPicker
 from t502_tui.ui.widgets.message_view import AssistantMessageView
-from t502_tui.ui.widgets.streaming_markdown import RenderedBlock
+from t502_tui.ui.widgets.rendered_block import RenderedBlock
 from tui_helpers import make_app, pane, send, until, settle
 
 CHAT = "/chat/completions"

@@ -74,6 +74,8 @@ class T502App(App[None]):
         self.store_runner: StoreRunner | None = None
         """The history store, once open; None while opening or when it cannot be used."""
         self.store_path = default_path()
+        self.store_ready = asyncio.Event()
+        """Set once opening the store has succeeded or failed."""
         self._store_error_shown = False
 
     @property
@@ -85,17 +87,19 @@ class T502App(App[None]):
         for markdown in self.query(StreamingMarkdown):
             markdown.restyle(self.code_theme)
 
+    def theme_names(self) -> list[str]:
+        """t502's themes first, then Textual's own."""
+        ours = sorted(self.code_themes)
+        return ours + sorted(name for name in self.available_themes if name not in self.code_themes)
+
     def change_theme(self) -> None:
         """Pick a theme with a live preview; the choice is saved for next time."""
-        ours = sorted(self.code_themes)
-        others = sorted(name for name in self.available_themes if name not in self.code_themes)
-
         def chosen(name: str | None) -> None:
             if name and name != self.config.theme:
                 self.config.theme = name
                 self.save_settings({"theme": name})
 
-        self.push_screen(ThemePicker(ours + others, self.theme), chosen)
+        self.push_screen(ThemePicker(self.theme_names(), self.theme), chosen)
 
     @staticmethod
     def _keymap_for(keys: dict[str, list[str]]) -> dict[str, str]:
@@ -108,8 +112,7 @@ class T502App(App[None]):
 
     def open_settings(self) -> None:
         """Edit the settings; changes apply at once and are saved to the config file."""
-        themes = sorted(self.code_themes) + sorted(n for n in self.available_themes if n not in self.code_themes)
-        self.push_screen(SettingsScreen(self.config, themes), self._settings_changed)
+        self.push_screen(SettingsScreen(self.config, self.theme_names()), self._settings_changed)
 
     async def _settings_changed(self, changed: dict[str, object] | None) -> None:
         if not changed:
@@ -181,13 +184,10 @@ class T502App(App[None]):
             store = await asyncio.to_thread(Store, self.store_path)
         except StoreError as error:
             self.notify(f"History is off: {error}", title="History", severity="error", timeout=15)
-            return
-        self.store_runner = StoreRunner(store)
-        for pane in self.chat.panes:
-            if pane.conversation.messages and not pane.conversation.saved:
-                for message in pane.conversation.messages:
-                    await self.save(lambda st, m=message, c=pane.conversation: st.add_message(c, m))
-        self.chat.reload_history()
+        else:
+            self.store_runner = StoreRunner(store)
+            self.chat.reload_history()
+        self.store_ready.set()
 
     def store_failed(self, error: StoreError) -> None:
         """Tell the user once that saving failed; the conversation stays on screen."""

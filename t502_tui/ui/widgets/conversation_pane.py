@@ -229,6 +229,7 @@ class ConversationPane(Vertical):
     async def _stream_reply(self, save_first: ChatMessage | None) -> None:
         conversation = self.conversation
         app = self.t502
+        await app.store_ready.wait()  # a message sent in the first instant is saved too
         if save_first is not None:
             await app.save(lambda store: store.add_message(conversation, save_first))
             self._changed(saved=True)

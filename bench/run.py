@@ -1,0 +1,43 @@
+"""Run every benchmark and write the figures to bench/results/latest.json.
+
+    python bench/run.py            # the full set (about 10 minutes)
+    python bench/run.py --quick    # one run each, smaller sizes (about 2 minutes)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+
+import history
+import responsiveness
+import startup
+import streaming
+from common import ROOT
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="one run each, smaller sizes")
+    args = parser.parse_args()
+    runs = 1 if args.quick else 5
+    sizes = [2000, 8000] if args.quick else [2000, 8000, 32000]
+    started = time.time()
+    figures: dict[str, object] = {
+        "machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version(),
+                    "platform": platform.platform()},
+    }
+    print("== startup"); figures["startup"] = startup.run(runs)
+    print("== streaming"); figures["streaming"] = streaming.run(sizes, runs, [2000], 100)
+    print("== responsiveness"); figures["responsiveness"] = responsiveness.run(sizes[-1], 40, runs)
+    print("== history"); figures["history"] = history.run(runs)
+    out = ROOT / "bench" / "results" / "latest.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(figures, indent=2))
+    print(f"wrote {out} in {time.time() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
