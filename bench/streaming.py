@@ -50,8 +50,8 @@ def run(sizes: list[int], runs: int, rate_sizes: list[int], rate: int) -> dict[s
                       f"after the last byte (worst {summary['worst_behind_last_byte_s']:.3f}), "
                       f"CPU {summary['cpu_s']:.2f} s = {summary['cpu_s_per_1000_tokens']:.3f} s per 1,000 tokens",
                       flush=True)
-        small, large = f"fast_{sizes[-2]}", f"fast_{sizes[-1]}"
-        if small in results and large in results:
+        if len(sizes) >= 2:
+            small, large = f"fast_{sizes[-2]}", f"fast_{sizes[-1]}"
             ratio = results[large]["cpu_s"] / results[small]["cpu_s"]  # type: ignore[index]
             results["cpu_growth_ratio"] = round(ratio, 2)
             print(f"CPU grows {ratio:.2f}x from {sizes[-2]:,} to {sizes[-1]:,} tokens "

@@ -24,10 +24,11 @@ from textual.timer import Timer
 
 from t502_tui.ui.widgets.rendered_block import Build, RenderedBlock
 
-FRAME_SECONDS = 1 / 30
+FRAME_SECONDS = 1 / 20
 """The open tail is redrawn at most this often."""
-SEGMENT_CHARS = 1500
-"""Finished blocks are settled into a segment once the tail holds this much."""
+SEGMENT_CHARS = 400
+"""Finished blocks are settled once the tail holds this much: the tail, redrawn every
+frame, stays a paragraph or so long; settled segments cost layout next to nothing."""
 FENCE_PIECE_LINES = 40
 """A code fence is settled in pieces of this many lines while it is still open."""
 DRAW_SLICE_SECONDS = 0.008
@@ -91,6 +92,8 @@ class StreamingMarkdown(Vertical):
         self._settled = 0
         """How many segments have been settled."""
         self._pending: list[RenderedBlock] = []
+        self._after_blank = False
+        """The last line read (outside a fence) was blank: a block may start next."""
         self._pending_set: set[RenderedBlock] = set()
         self._pending_timer: Timer | None = None
 
@@ -234,21 +237,23 @@ class StreamingMarkdown(Vertical):
             after = newline + 1
             fence = self._fence
             if fence is None:
+                blank = not line.strip()
+                if not blank and not line[0].isspace() and position >= SEGMENT_CHARS and (
+                    # A new block at the margin after a blank line; or, in a long run with
+                    # no blank line (a huge list), any line that is not a table row.
+                    self._after_blank
+                    or (position >= 8 * SEGMENT_CHARS and not line.startswith("|")
+                        and not tail[:position].rstrip("\n").rpartition("\n")[2].lstrip().startswith("|"))
+                ):
+                    self._settle_segment(self._markdown(tail[:position]), tail[:position], "text", awaits)
+                    tail, after, position = tail[position:], after - position, 0
+                self._after_blank = blank
                 if match := _FENCE_OPEN.match(line):
                     marker, info = match.group(1), match.group(2).strip()
                     self._fence = _Fence(marker, line, info.split()[0] if info else "", start=position)
-                elif (not line.strip() and after >= SEGMENT_CHARS) or (
-                    # A long run with no blank line (a huge list): cut between lines
-                    # that are not table rows or indented continuations.
-                    position >= 4 * SEGMENT_CHARS
-                    and not line.startswith((" ", "\t", "|"))
-                    and not tail[:position].rstrip("\n").rpartition("\n")[2].lstrip().startswith("|")
-                ):
-                    cut = after if not line.strip() else position
-                    self._settle_segment(self._markdown(tail[:cut]), tail[:cut], "text", awaits)
-                    tail, after = tail[cut:], after - cut
             elif _closes(line, fence):
                 self._fence = None
+                self._after_blank = True  # a block may start right after a fence
                 if fence.piece:
                     code = tail[:position].partition("\n")[2]
                     self._settle_segment(self._code(code, fence.language, False, True), code + "\n",
