@@ -299,6 +299,7 @@ async def _ask(config: Config, args: argparse.Namespace) -> int:
                 runner = None
         history = conversation.request_messages(config.system_role)
         reply = ChatMessage("assistant", model=conversation.model, status=ReplyStatus.STREAMING)
+        conversation.messages.append(reply)
         recorder = ReplyRecorder(conversation, reply, runner, store_failed)
         return await _stream_answer(config, args, conversation.model, history, recorder)
     finally:

@@ -12,6 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from t502_tui.attachments import Attachment
 from t502_tui.service.events import Usage
 
 
@@ -43,6 +44,27 @@ class ChatMessage:
     created: datetime = field(default_factory=datetime.now)
     id: int | None = None
     """The store's row id, once saved."""
+    parent_id: int | None = None
+    """The message this one answers or follows (the conversation is a tree)."""
+    attachments: list[Attachment] = field(default_factory=list)
+    """Images sent with a user message."""
+    alternatives: list[int] = field(default_factory=list)
+    """Ids of this message and its siblings (other replies, or edited versions), oldest first."""
+
+    @property
+    def alternative_label(self) -> str:
+        """``2/3`` when there are other versions of this message, else empty."""
+        if len(self.alternatives) < 2 or self.id not in self.alternatives:
+            return ""
+        return f"{self.alternatives.index(self.id) + 1}/{len(self.alternatives)}"
+
+    def api_content(self) -> str | list[dict[str, Any]]:
+        """The content as the API takes it: text, or text and image parts."""
+        if not self.attachments:
+            return self.content
+        parts: list[dict[str, Any]] = [{"type": "text", "text": self.content}]
+        parts += [{"type": "image_url", "image_url": {"url": a.data_url()}} for a in self.attachments]
+        return parts
 
     @property
     def sendable(self) -> bool:
@@ -84,7 +106,7 @@ class Conversation:
         out: list[dict[str, Any]] = []
         if self.system_prompt.strip():
             out.append({"role": system_role, "content": self.system_prompt})
-        out += [{"role": m.role, "content": m.content} for m in self.messages if m.sendable]
+        out += [{"role": m.role, "content": m.api_content()} for m in self.messages if m.sendable]
         return out
 
     def total_usage(self) -> Usage:

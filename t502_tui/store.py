@@ -24,10 +24,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from t502_tui import paths
+from t502_tui.attachments import Attachment
 from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus
 from t502_tui.service.events import Usage
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 APPLICATION_ID = 0x74353032  # "t502"
 
 _MIGRATIONS: dict[int, str] = {
@@ -75,6 +76,26 @@ _MIGRATIONS: dict[int, str] = {
         INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
         INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);
     END;
+    """,
+    2: """
+    ALTER TABLE messages ADD COLUMN parent_id INTEGER;
+    ALTER TABLE conversations ADD COLUMN leaf_id INTEGER;
+    CREATE INDEX messages_by_parent ON messages(conversation_id, parent_id);
+    CREATE TABLE attachments (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        mime TEXT NOT NULL,
+        width INTEGER,
+        height INTEGER,
+        data BLOB NOT NULL
+    );
+    CREATE INDEX attachments_by_message ON attachments(message_id);
+    UPDATE messages SET parent_id = (
+        SELECT max(p.id) FROM messages p
+        WHERE p.conversation_id = messages.conversation_id AND p.id < messages.id);
+    UPDATE conversations SET leaf_id = (
+        SELECT max(m.id) FROM messages m WHERE m.conversation_id = conversations.id);
     """,
 }
 
@@ -280,34 +301,71 @@ class Store:
         ).fetchone()
         return row["id"] if row else None
 
-    def load_conversation(self, conversation_id: str, newest: int | None = None,
-                          from_message: int | None = None) -> Conversation:
-        """A conversation with its newest ``newest`` messages (all when None).
+    def _leaf(self, conversation_id: str) -> int | None:
+        row = self._db.execute(
+            "SELECT coalesce(c.leaf_id, (SELECT max(id) FROM messages WHERE conversation_id = c.id)) AS leaf"
+            " FROM conversations c WHERE c.id = ?", (conversation_id,)).fetchone()
+        return row["leaf"] if row else None
 
-        With ``from_message``, every message from that one on is loaded instead.
-        """
+    def _path_up(self, start: int | None, limit: int | None) -> list[ChatMessage]:
+        """Messages from ``start`` up towards the root (at most ``limit``), oldest first."""
+        if start is None:
+            return []
+        rows = self._db.execute(
+            """WITH RECURSIVE path(id, depth) AS (
+                   SELECT ?, 0
+                   UNION ALL
+                   SELECT m.parent_id, path.depth + 1 FROM messages m JOIN path ON m.id = path.id
+                   WHERE m.parent_id IS NOT NULL AND path.depth + 1 < ?)
+               SELECT messages.* FROM path JOIN messages ON messages.id = path.id ORDER BY path.depth DESC""",
+            (start, 1 << 62 if limit is None else limit),
+        ).fetchall()
+        return self._annotated([self._message(r) for r in rows])
+
+    def _annotated(self, messages: list[ChatMessage]) -> list[ChatMessage]:
+        """Fill in each message's alternatives and attachments."""
+        if not messages:
+            return messages
+        ids = [m.id for m in messages]
+        marks = ",".join("?" * len(ids))
+        conversation = self._db.execute("SELECT conversation_id FROM messages WHERE id = ?", (ids[0],)).fetchone()[0]
+        parents = {m.parent_id for m in messages}
+        siblings: dict[tuple[int | None, str], list[int]] = {}
+        rows = self._db.execute(
+            f"SELECT id, parent_id, role FROM messages WHERE conversation_id = ? AND (parent_id IN "
+            f"({','.join('?' * len(parents - {None})) or 'NULL'}) {'OR parent_id IS NULL' if None in parents else ''})"
+            " ORDER BY id", (conversation, *(parents - {None})),
+        ).fetchall()
+        for row in rows:
+            siblings.setdefault((row["parent_id"], row["role"]), []).append(row["id"])
+        images: dict[int, list[Attachment]] = {}
+        for row in self._db.execute(f"SELECT * FROM attachments WHERE message_id IN ({marks}) ORDER BY id", ids):
+            images.setdefault(row["message_id"], []).append(
+                Attachment(row["name"], row["mime"], bytes(row["data"]), row["width"], row["height"]))
+        for message in messages:
+            message.alternatives = siblings.get((message.parent_id, message.role), [])
+            message.attachments = images.get(message.id or -1, [])
+        return messages
+
+    def load_conversation(self, conversation_id: str, newest: int | None = None,
+                          through: int | None = None) -> Conversation:
+        """A conversation along its current branch, with its newest ``newest`` messages
+        (all when None). With ``through``, the branch holding that message becomes the
+        current one, and everything from that message on is loaded."""
         row = self._db.execute("SELECT * FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
         if row is None:
             raise StoreError(f"no conversation with id {conversation_id!r}")
-        if from_message is not None:
-            rows = self._db.execute(
-                "SELECT * FROM messages WHERE conversation_id = ? AND id >= ? ORDER BY id",
-                (conversation_id, from_message),
-            ).fetchall()
-        elif newest is None:
-            rows = self._db.execute(
-                "SELECT * FROM messages WHERE conversation_id = ? ORDER BY id", (conversation_id,)
-            ).fetchall()
-        else:
-            rows = self._db.execute(
-                "SELECT * FROM messages WHERE conversation_id = ? ORDER BY id DESC LIMIT ?",
-                (conversation_id, newest),
-            ).fetchall()[::-1]
-        messages = [self._message(r) for r in rows]
-        has_older = bool(messages) and self._db.execute(
-            "SELECT 1 FROM messages WHERE conversation_id = ? AND id < ? LIMIT 1",
-            (conversation_id, messages[0].id),
-        ).fetchone() is not None
+        if through is not None:
+            leaf = self.switch_branch(conversation_id, through)
+            depth = self._db.execute(
+                """WITH RECURSIVE path(id, depth) AS (SELECT ?, 0 UNION ALL
+                   SELECT m.parent_id, path.depth + 1 FROM messages m JOIN path ON m.id = path.id
+                   WHERE m.parent_id IS NOT NULL AND m.id != ?)
+                   SELECT max(depth) FROM path""", (leaf, through)).fetchone()[0]
+            if newest is not None:
+                newest = max(newest, (depth or 0) + 1)
+        messages = self._path_up(self._leaf(conversation_id), newest)
+        has_older = bool(messages) and messages[0].parent_id is not None
         return Conversation(
             model=row["model"], system_prompt=row["system_prompt"], title=row["title"],
             messages=messages, id=row["id"], created=datetime.fromtimestamp(row["created"]),
@@ -315,18 +373,30 @@ class Store:
         )
 
     def older_messages(self, conversation_id: str, before: int, limit: int | None) -> tuple[list[ChatMessage], bool]:
-        """Messages before the one with id ``before`` (the newest ``limit`` of them), and
-        whether still older ones remain."""
-        rows = self._db.execute(
-            "SELECT * FROM messages WHERE conversation_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
-            (conversation_id, before, -1 if limit is None else limit),
-        ).fetchall()[::-1]
-        messages = [self._message(r) for r in rows]
-        more = bool(messages) and self._db.execute(
-            "SELECT 1 FROM messages WHERE conversation_id = ? AND id < ? LIMIT 1",
-            (conversation_id, messages[0].id),
-        ).fetchone() is not None
-        return messages, more
+        """Messages above the one with id ``before`` on its branch (the nearest ``limit``),
+        and whether still older ones remain."""
+        row = self._db.execute("SELECT parent_id FROM messages WHERE id = ?", (before,)).fetchone()
+        messages = self._path_up(row["parent_id"] if row else None, limit)
+        return messages, bool(messages) and messages[0].parent_id is not None
+
+    def switch_branch(self, conversation_id: str, message_id: int) -> int:
+        """Make the branch through ``message_id`` current, following its newest replies
+        down to a leaf; returns that leaf's id."""
+        leaf = message_id
+        while child := self._db.execute(
+            "SELECT max(id) FROM messages WHERE conversation_id = ? AND parent_id = ?",
+            (conversation_id, leaf)).fetchone()[0]:
+            leaf = child
+        self._write("switch branch", lambda: self._db.execute(
+            "UPDATE conversations SET leaf_id = ? WHERE id = ?", (leaf, conversation_id)))
+        return leaf
+
+    def branch_from(self, conversation_id: str, message_id: int) -> list[ChatMessage]:
+        """The current branch from ``message_id`` on (after switching to it)."""
+        leaf = self.switch_branch(conversation_id, message_id)
+        path = self._path_up(leaf, None)
+        index = next((i for i, m in enumerate(path) if m.id == message_id), 0)
+        return path[index:]
 
     def rename(self, conversation_id: str, title: str) -> None:
         """Give a conversation a title of its own."""
@@ -357,21 +427,39 @@ class Store:
                     (conversation.id, conversation.title, conversation.created.timestamp(), time.time(),
                      conversation.system_prompt, conversation.model),
                 )
+            if message.parent_id is None:
+                # After the message before it on screen; a message from elsewhere (the
+                # shell) goes at the end of the conversation's current branch.
+                if message in conversation.messages:
+                    index = conversation.messages.index(message)
+                    message.parent_id = conversation.messages[index - 1].id if index else None
+                else:
+                    message.parent_id = self._leaf(conversation.id)
             cursor = self._db.execute(
                 """INSERT INTO messages (conversation_id, role, content, reasoning, model, status, error,
                    finish_reason, prompt_tokens, completion_tokens, total_tokens, reasoning_tokens,
-                   cached_tokens, created, writer_pid)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   cached_tokens, created, writer_pid, parent_id)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (conversation.id, message.role, message.content, message.reasoning, message.model,
                  message.status.value, message.error, message.finish_reason,
-                 *_usage_columns(message.usage), message.created.timestamp(), os.getpid()),
+                 *_usage_columns(message.usage), message.created.timestamp(), os.getpid(),
+                 message.parent_id),
+            )
+            message_id = cursor.lastrowid
+            self._db.executemany(
+                "INSERT INTO attachments (message_id, name, mime, width, height, data) VALUES (?, ?, ?, ?, ?, ?)",
+                [(message_id, a.name, a.mime, a.width, a.height, a.data) for a in message.attachments],
             )
             self._db.execute(
-                "UPDATE conversations SET updated = ?, model = ? WHERE id = ?",
-                (time.time(), conversation.model, conversation.id),
+                "UPDATE conversations SET updated = ?, model = ?, leaf_id = ? WHERE id = ?",
+                (time.time(), conversation.model, message_id, conversation.id),
             )
+            siblings = self._db.execute(
+                "SELECT id FROM messages WHERE conversation_id = ? AND parent_id IS ? AND role = ? ORDER BY id",
+                (conversation.id, message.parent_id, message.role)).fetchall()
             self._db.execute("COMMIT")
-            message.id = cursor.lastrowid
+            message.id = message_id
+            message.alternatives = [r["id"] for r in siblings]
 
         self._write("message", write)
         conversation.saved = True
@@ -398,10 +486,36 @@ class Store:
         ))
 
     def delete_message(self, message: ChatMessage) -> None:
-        """Remove one message (a failed reply that is being retried)."""
-        if message.id is not None:
-            self._write("delete message", lambda: self._db.execute(
-                "DELETE FROM messages WHERE id = ?", (message.id,)))
+        """Remove one message; what followed it now follows its parent."""
+        if message.id is None:
+            return
+
+        def write() -> None:
+            self._db.execute("BEGIN IMMEDIATE")
+            row = self._db.execute("SELECT conversation_id, parent_id FROM messages WHERE id = ?",
+                                   (message.id,)).fetchone()
+            if row is not None:
+                self._db.execute("UPDATE messages SET parent_id = ? WHERE parent_id = ?", (row["parent_id"], message.id))
+                self._db.execute("UPDATE conversations SET leaf_id = ? WHERE id = ? AND leaf_id = ?",
+                                 (row["parent_id"], row["conversation_id"], message.id))
+                self._db.execute("DELETE FROM messages WHERE id = ?", (message.id,))
+            self._db.execute("COMMIT")
+
+        self._write("delete message", write)
+
+    def set_leaf(self, conversation_id: str, message_id: int | None) -> None:
+        """Make ``message_id`` the end of the current branch."""
+        self._write("branch", lambda: self._db.execute(
+            "UPDATE conversations SET leaf_id = ? WHERE id = ?", (message_id, conversation_id)))
+
+    def all_messages(self, conversation_id: str) -> list[ChatMessage]:
+        """Every message of every branch, oldest first (for a complete export)."""
+        rows = self._db.execute("SELECT * FROM messages WHERE conversation_id = ? ORDER BY id",
+                                (conversation_id,)).fetchall()
+        messages = [self._message(r) for r in rows]
+        for chunk in range(0, len(messages), 500):
+            self._annotated(messages[chunk:chunk + 500])
+        return messages
 
     @staticmethod
     def _message(row: sqlite3.Row) -> ChatMessage:
@@ -416,7 +530,7 @@ class Store:
         return ChatMessage(
             role=row["role"], content=row["content"], model=row["model"], reasoning=row["reasoning"],
             usage=usage, status=status, error=row["error"], finish_reason=row["finish_reason"],
-            created=datetime.fromtimestamp(row["created"]), id=row["id"],
+            created=datetime.fromtimestamp(row["created"]), id=row["id"], parent_id=row["parent_id"],
         )
 
     # -- search -----------------------------------------------------------------------------

@@ -200,3 +200,75 @@ def test_migration_from_empty_older_file(tmp_path: Path) -> None:
     store = Store(path)
     assert store._db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     store.close()
+
+
+def test_migration_from_schema_1_links_the_history(tmp_path: Path) -> None:
+    from t502_tui.store import _MIGRATIONS, APPLICATION_ID
+
+    path = tmp_path / "t502.db"
+    db = sqlite3.connect(path)
+    db.executescript(_MIGRATIONS[1] + f";PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = 1;")
+    db.execute("INSERT INTO conversations VALUES ('c1', '', 1, 2, '', 'm', 0)")
+    for n, role in enumerate(["user", "assistant", "user", "assistant"]):
+        db.execute("INSERT INTO messages (conversation_id, role, content, status, created) VALUES (?, ?, ?, 'complete', ?)",
+                   ("c1", role, f"m{n}", n))
+    db.commit()
+    db.close()
+    store = Store(path)
+    conversation = store.load_conversation("c1")
+    assert [m.content for m in conversation.messages] == ["m0", "m1", "m2", "m3"]
+    assert [m.parent_id for m in conversation.messages] == [None, 1, 2, 3]
+    assert store.search("m2")[0].message_id == 3
+    store.close()
+
+
+def test_regenerate_keeps_alternatives_and_switching_branches(store: Store) -> None:
+    conversation = chat(store, "question", "first answer")
+    first = conversation.messages[1]
+    second = ChatMessage("assistant", "second answer", model="other", parent_id=first.parent_id)
+    conversation.messages[1] = second
+    store.add_message(conversation, second)
+    assert second.alternatives == [first.id, second.id] and second.alternative_label == "2/2"
+    loaded = store.load_conversation(conversation.id)
+    assert [m.content for m in loaded.messages] == ["question", "second answer"]
+    assert loaded.messages[1].alternative_label == "2/2"
+    branch = store.branch_from(conversation.id, first.id or 0)
+    assert [m.content for m in branch] == ["first answer"]
+    assert store.load_conversation(conversation.id).messages[1].content == "first answer"
+
+
+def test_edit_makes_a_branch_and_both_are_searchable(store: Store) -> None:
+    conversation = chat(store, "hello", "hi", "tell me about cats", "cats purr")
+    old_question = conversation.messages[2]
+    edited = ChatMessage("user", "tell me about dogs", parent_id=old_question.parent_id)
+    conversation.messages[2:] = [edited]
+    store.add_message(conversation, edited)
+    answer = ChatMessage("assistant", "dogs bark", model="m")
+    conversation.messages.append(answer)
+    store.add_message(conversation, answer)
+    loaded = store.load_conversation(conversation.id)
+    assert [m.content for m in loaded.messages] == ["hello", "hi", "tell me about dogs", "dogs bark"]
+    assert loaded.messages[2].alternative_label == "2/2"
+    assert store.search("cats") and store.search("dogs")
+    through = store.load_conversation(conversation.id, through=store.search("purr")[0].message_id)
+    assert [m.content for m in through.messages] == ["hello", "hi", "tell me about cats", "cats purr"]
+
+
+def test_deleting_a_message_keeps_what_followed(store: Store) -> None:
+    conversation = chat(store, "a", "b", "c", "d")
+    store.delete_message(conversation.messages[1])
+    assert [m.content for m in store.load_conversation(conversation.id).messages] == ["a", "c", "d"]
+    store.delete_message(conversation.messages[3])
+    assert [m.content for m in store.load_conversation(conversation.id).messages] == ["a", "c"]
+
+
+def test_attachments_are_stored_with_the_message(store: Store) -> None:
+    from t502_tui.attachments import Attachment
+
+    conversation = Conversation(model="m")
+    image = Attachment("dot.png", "image/png", b"\x89PNG\r\n\x1a\n" + b"\0" * 20, 1, 1)
+    message = ChatMessage("user", "look", attachments=[image])
+    conversation.messages.append(message)
+    store.add_message(conversation, message)
+    loaded = store.load_conversation(conversation.id).messages[0]
+    assert loaded.attachments == [image]
