@@ -106,8 +106,9 @@ def _search(store: Any, args: argparse.Namespace) -> int:
 def _export(store: Any, args: argparse.Namespace) -> int:
     from t502_tui.export import to_json, to_markdown
 
-    conversation = store.load_conversation(store.find_conversation(args.id))
-    text = to_json(conversation) if args.format == "json" else to_markdown(conversation)
+    ident = store.find_conversation(args.id)
+    conversation = store.load_conversation(ident)
+    text = to_json(conversation, store.all_messages(ident)) if args.format == "json" else to_markdown(conversation)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
         print(f"wrote {args.output}", file=sys.stderr)
@@ -125,17 +126,18 @@ def _delete(store: Any, args: argparse.Namespace) -> int:
 
 
 def _import(store: Any, path: Path) -> int:
-    from t502_tui.export import ImportError_, from_json
+    from t502_tui.export import ImportError_, from_json, leaf_of
 
     try:
-        conversation = from_json(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        conversation = from_json(text)
     except ImportError_ as error:
         print(f"error: {path} cannot be imported: {defuse(str(error))}", file=sys.stderr)
         return EXIT_FAILED
     except UnicodeDecodeError:
         print(f"error: {path} is not UTF-8 text", file=sys.stderr)
         return EXIT_FAILED
-    store.import_conversation(conversation)
+    store.import_conversation(conversation, leaf_of(text))
     print(f"imported {conversation.id[:8]} ({defuse(conversation.display_title)}, "
           f"{len(conversation.messages)} messages)", file=sys.stderr)
     return EXIT_OK

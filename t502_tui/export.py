@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import datetime
 from typing import Any
 
+from t502_tui.attachments import Attachment
 from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus
 from t502_tui.service.events import Usage
 
@@ -38,6 +40,10 @@ def to_markdown(conversation: Conversation) -> str:
         lines += [heading, ""]
         if message.reasoning:
             lines += ["<details><summary>Thinking</summary>", "", message.reasoning.strip(), "", "</details>", ""]
+        for image in message.attachments:
+            lines.append(f"- Attached image: {image.describe()}")
+        if message.attachments:
+            lines.append("")
         if message.content:
             lines += [message.content.rstrip(), ""]
         if message.error:
@@ -54,23 +60,47 @@ def _usage_dict(usage: Usage | None) -> dict[str, Any] | None:
             "prompt_tokens_details": {"cached_tokens": usage.cached_tokens}}
 
 
-def to_json(conversation: Conversation) -> str:
-    """Everything t502 knows about the conversation, re-importable."""
-    data = {
+def to_json(conversation: Conversation, every_message: list[ChatMessage] | None = None) -> str:
+    """Everything t502 knows about the conversation, re-importable.
+
+    With ``every_message`` (all branches, from the store) the whole tree is written, each
+    message with its ``id`` and ``parent``, and ``leaf`` names the branch in view.
+    """
+    messages = every_message if every_message is not None else conversation.messages
+    data: dict[str, Any] = {
         "t502_export": FORMAT_VERSION,
         "conversation": {
             "id": conversation.id, "title": conversation.title,
             "created": conversation.created.isoformat(), "system_prompt": conversation.system_prompt,
             "model": conversation.model, "archived": conversation.archived,
+            "leaf": conversation.messages[-1].id if conversation.messages else None,
         },
         "messages": [
-            {"role": m.role, "content": m.content, "reasoning": m.reasoning, "model": m.model,
+            {"id": m.id, "parent": m.parent_id if every_message is not None else (messages[i - 1].id if i else None),
+             "role": m.role, "content": m.content, "reasoning": m.reasoning, "model": m.model,
              "status": m.status.value, "error": m.error, "finish_reason": m.finish_reason,
-             "usage": _usage_dict(m.usage), "created": m.created.isoformat()}
-            for m in conversation.messages
+             "usage": _usage_dict(m.usage), "created": m.created.isoformat(),
+             "attachments": [{"name": a.name, "mime": a.mime, "width": a.width, "height": a.height,
+                              "data": base64.b64encode(a.data).decode("ascii")} for a in m.attachments]}
+            for i, m in enumerate(messages)
         ],
     }
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+def _attachments(item: dict[str, Any], index: int) -> list[Attachment]:
+    images = item.get("attachments") or []
+    if not isinstance(images, list):
+        raise ImportError_(f"message {index}: 'attachments' must be a list")
+    out = []
+    for image in images:
+        try:
+            data = base64.b64decode(image["data"], validate=True)
+            out.append(Attachment(str(image["name"]), str(image["mime"]), data,
+                                  image.get("width"), image.get("height")))
+        except (KeyError, TypeError, ValueError):
+            raise ImportError_(f"message {index}: an attachment is damaged") from None
+    return out
 
 
 def _text(item: dict[str, Any], key: str, default: str = "") -> str:
@@ -115,14 +145,18 @@ def from_json(text: str) -> Conversation:
         except ValueError:
             raise ImportError_(f"message {index} has an unknown status") from None
         usage = Usage.from_json(item.get("usage"))
-        messages.append(ChatMessage(
+        message = ChatMessage(
             role=role, content=_text(item, "content"), reasoning=_text(item, "reasoning"),
             model=item.get("model") if isinstance(item.get("model"), str) else None,
             status=ReplyStatus.INTERRUPTED if status is ReplyStatus.STREAMING else status,
             error=item.get("error") if isinstance(item.get("error"), str) else None,
             finish_reason=item.get("finish_reason") if isinstance(item.get("finish_reason"), str) else None,
-            usage=usage, created=_when(item.get("created")),
-        ))
+            usage=usage, created=_when(item.get("created")), attachments=_attachments(item, index),
+        )
+        # Ids are the file's own; the store gives new ones (see Store.import_conversation).
+        message.id = item.get("id") if isinstance(item.get("id"), int) else None
+        message.parent_id = item.get("parent") if isinstance(item.get("parent"), int) else None
+        messages.append(message)
     conversation = Conversation(
         model=_text(head, "model"), system_prompt=_text(head, "system_prompt"), title=_text(head, "title"),
         messages=messages, created=_when(head.get("created")), archived=bool(head.get("archived")),
@@ -130,3 +164,9 @@ def from_json(text: str) -> Conversation:
     if isinstance(head.get("id"), str) and head["id"]:
         conversation.id = head["id"]
     return conversation
+
+
+def leaf_of(text: str) -> int | None:
+    """The file's id of the message ending the branch that was in view (after from_json)."""
+    leaf = json.loads(text)["conversation"].get("leaf")
+    return leaf if isinstance(leaf, int) else None

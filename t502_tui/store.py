@@ -464,14 +464,30 @@ class Store:
         self._write("message", write)
         conversation.saved = True
 
-    def import_conversation(self, conversation: Conversation) -> None:
-        """Store a whole conversation read from a file (a new id if its id is taken)."""
+    def import_conversation(self, conversation: Conversation, leaf: int | None = None) -> None:
+        """Store a conversation read from a file (a new id if its id is taken).
+
+        Its messages carry the file's ids and parents; they get new ids here, the tree
+        keeps its shape, and the branch ending at the file's ``leaf`` is the current one.
+        """
         if self._db.execute("SELECT 1 FROM conversations WHERE id = ?", (conversation.id,)).fetchone():
             conversation.id = uuid.uuid4().hex
         conversation.saved = False
-        for message in conversation.messages:
+        new_ids: dict[int, int] = {}
+        messages, conversation.messages = conversation.messages, []
+        previous: int | None = None
+        for message in messages:
+            old_id, old_parent = message.id, message.parent_id
+            message.id = None
+            message.parent_id = new_ids.get(old_parent) if old_parent is not None else None
+            if old_parent is None and old_id is None:
+                message.parent_id = previous  # a file without ids is one straight line
             self.add_message(conversation, message)
+            previous = message.id
+            if old_id is not None and message.id is not None:
+                new_ids[old_id] = message.id
         self.save_conversation(conversation)
+        self.set_leaf(conversation.id, new_ids.get(leaf, previous) if leaf is not None else previous)
 
     def update_message(self, message: ChatMessage) -> None:
         """Write the message's text, status and usage as they are now."""

@@ -272,3 +272,36 @@ def test_attachments_are_stored_with_the_message(store: Store) -> None:
     store.add_message(conversation, message)
     loaded = store.load_conversation(conversation.id).messages[0]
     assert loaded.attachments == [image]
+
+
+def test_json_round_trip_keeps_branches_and_images(store: Store) -> None:
+    from t502_tui.attachments import Attachment
+    from t502_tui.export import from_json, leaf_of, to_json
+
+    conversation = chat(store, "q", "answer one")
+    first = conversation.messages[1]
+    image = Attachment("a.gif", "image/gif", b"GIF89a\x02\x00\x03\x00" + b"\0" * 10, 2, 3)
+    conversation.messages[0].attachments = [image]
+    second = ChatMessage("assistant", "answer two", model="x", parent_id=first.parent_id)
+    conversation.messages[1] = second
+    store.add_message(conversation, second)
+    store.switch_branch(conversation.id, first.id or 0)
+    loaded = store.load_conversation(conversation.id)
+    text = to_json(loaded, store.all_messages(conversation.id))
+    store.delete(conversation.id)
+    store.import_conversation(from_json(text), leaf_of(text))
+    [summary] = store.list_conversations()
+    again = store.load_conversation(summary.id)
+    assert [m.content for m in again.messages] == ["q", "answer one"]
+    assert again.messages[1].alternative_label == "1/2"
+    assert len(store.all_messages(summary.id)) == 3
+
+
+def test_json_keeps_attachments_and_markdown_names_them() -> None:
+    from t502_tui.attachments import Attachment
+    from t502_tui.export import from_json, to_json, to_markdown
+
+    image = Attachment("a.gif", "image/gif", b"GIF89a\x02\x00\x03\x00" + b"\0" * 10, 2, 3)
+    conversation = Conversation(model="m", messages=[ChatMessage("user", "see", attachments=[image])])
+    assert from_json(to_json(conversation)).messages[0].attachments == [image]
+    assert "Attached image: a.gif" in to_markdown(conversation)
