@@ -121,7 +121,7 @@ def load_image(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Attachment:
         raise AttachmentError(f"{path} is a folder, not an image")
     if size > max_bytes:
         raise AttachmentError(
-            f"{path.name} is {size / 1024 / 1024:.1f} MB; the limit is {max_bytes / 1024 / 1024:.0f} MB"
+            f"{path.name} is {size / 1024 / 1024:.1f} MB; the limit is {max_bytes / 1024 / 1024:g} MB"
         )
     try:
         data = path.read_bytes()
@@ -137,4 +137,4 @@ def load_image(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Attachment:
 def check_count(count: int, max_count: int = DEFAULT_MAX_COUNT) -> None:
     """Refuse more than ``max_count`` images on one message."""
     if count > max_count:
-        raise AttachmentError(f"at most {max_count} images can go with one message")
+        raise AttachmentError(f"at most {max_count} image{'s' if max_count != 1 else ''} can go with one message")

@@ -51,6 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ask.add_argument("--no-save", action="store_true", help="do not keep this exchange in the history")
     ask.add_argument(
+        "-i", "--image", action="append", default=[], metavar="PATH",
+        help="attach an image (PNG, JPEG, WebP or GIF); repeat for several",
+    )
+    ask.add_argument(
         "-c", dest="continue_id", action="store_const", const="",
         help="continue the latest conversation",
     )
@@ -259,7 +263,18 @@ def _conversation_for(config: Config, args: argparse.Namespace, runner: Any) -> 
     return conversation
 
 
+def _load_images(config: Config, paths: list[str]) -> list[Any]:
+    """The images given with --image, checked against the configured limits."""
+    from pathlib import Path
+
+    from t502_tui.attachments import check_count, load_image
+
+    check_count(len(paths), config.max_images)
+    return [load_image(Path(p).expanduser(), int(config.max_image_mb * 1024 * 1024)) for p in paths]
+
+
 async def _ask(config: Config, args: argparse.Namespace) -> int:
+    from t502_tui.attachments import AttachmentError
     from t502_tui.conversation import ChatMessage, ReplyStatus
     from t502_tui.recording import ReplyRecorder
     from t502_tui.store import StoreError, StoreRunner
@@ -271,6 +286,11 @@ async def _ask(config: Config, args: argparse.Namespace) -> int:
     prompt = _read_prompt(args)
     if not prompt.strip():
         _error("nothing to ask: give a prompt, or pipe text into t502 ask")
+        return EXIT_USAGE
+    try:
+        images = await asyncio.to_thread(_load_images, config, args.image)
+    except AttachmentError as error:
+        _error(str(error))
         return EXIT_USAGE
     runner = None
     if not args.no_save or args.continue_id is not None:
@@ -288,7 +308,7 @@ async def _ask(config: Config, args: argparse.Namespace) -> int:
         def store_failed(error: StoreError) -> None:
             print(f"warning: not saved: {defuse(str(error))}", file=sys.stderr)
 
-        question = ChatMessage("user", prompt)
+        question = ChatMessage("user", prompt, attachments=images)
         conversation.messages.append(question)
         if runner is not None:
             try:

@@ -59,6 +59,10 @@ class Config:
     """Name of the TUI theme."""
     send_key: str = "enter"
     """``enter`` (Enter sends, Ctrl+J makes a new line) or ``ctrl+j`` (the other way round)."""
+    max_image_mb: float = 20.0
+    """Largest image that may be attached, in MB."""
+    max_images: int = 8
+    """Most images that may go with one message."""
     keys: dict[str, Any] = field(default_factory=dict)
     """The ``[keys]`` table: action = "key,key" (checked by :mod:`t502_tui.keys`)."""
     params: dict[str, Any] = field(default_factory=dict)
@@ -120,6 +124,15 @@ def _apply_file_values(config: Config, data: dict[str, Any], path: Path) -> None
             if value <= 0:
                 raise ConfigError(f"{path}: '{key}' must be more than 0 seconds")
             value = float(value)
+        elif key == "max_image_mb":
+            _check(path, key, value, (int, float), "a number of MB")
+            if value <= 0:
+                raise ConfigError(f"{path}: 'max_image_mb' must be more than 0")
+            value = float(value)
+        elif key == "max_images":
+            _check(path, key, value, int, "a whole number")
+            if value < 1:
+                raise ConfigError(f"{path}: 'max_images' must be at least 1")
         elif key == "max_retries":
             _check(path, key, value, int, "a whole number")
             if not 0 <= value <= 10:

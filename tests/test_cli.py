@@ -148,3 +148,52 @@ def test_debug_log_never_holds_the_key(server: LoopbackServer, isolated_home: Pa
 def test_version_and_help(args: list[str]) -> None:
     result = t502(*args)
     assert result.returncode == 0 and result.stdout.strip()
+
+
+def tiny_png(width: int = 3, height: int = 2) -> bytes:
+    import struct
+    import zlib
+
+    raw = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def test_ask_with_images_sends_data_urls(server: LoopbackServer, tmp_path: Path) -> None:
+    import base64
+
+    png = tmp_path / "red.png"
+    png.write_bytes(tiny_png())
+    result = t502("ask", "--image", str(png), "-i", str(png), "what is this?", server=server)
+    assert result.returncode == 0, result.stderr
+    content = server.chat_requests()[0].json["messages"][0]["content"]
+    assert content[0] == {"type": "text", "text": "what is this?"}
+    assert content[1]["type"] == "image_url"
+    assert content[1]["image_url"]["url"] == "data:image/png;base64," + base64.b64encode(tiny_png()).decode()
+    assert len(content) == 3
+
+
+@pytest.mark.parametrize(("name", "data", "fragment"), [
+    ("missing.png", None, "no such file"),
+    ("notes.txt", b"just text", "is not a PNG, JPEG, WebP or GIF image"),
+])
+def test_ask_with_bad_images(tmp_path: Path, name: str, data: bytes | None, fragment: str) -> None:
+    path = tmp_path / name
+    if data is not None:
+        path.write_bytes(data)
+    result = t502("ask", "--image", str(path), "hi")
+    assert result.returncode == 2 and fragment in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_ask_image_limits(tmp_path: Path) -> None:
+    png = tmp_path / "a.png"
+    png.write_bytes(tiny_png())
+    config = tmp_path / "config.toml"
+    config.write_text("max_images = 1\nmax_image_mb = 0.000001\n")
+    too_many = t502("ask", "-i", str(png), "-i", str(png), "hi", T502_CONFIG=str(config))
+    assert too_many.returncode == 2 and "at most 1 image can" in too_many.stderr
+    too_big = t502("ask", "-i", str(png), "hi", T502_CONFIG=str(config))
+    assert too_big.returncode == 2 and "the limit is" in too_big.stderr

@@ -1,0 +1,74 @@
+"""Recognising images by their headers, and the rules for attaching them."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import pytest
+
+from t502_tui.attachments import AttachmentError, check_count, load_image, path_from_text, sniff
+from test_cli import tiny_png
+
+
+def jpeg(width: int, height: int) -> bytes:
+    app0 = b"\xff\xe0" + struct.pack(">H", 16) + b"JFIF\x00" + b"\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+    sof = b"\xff\xc0" + struct.pack(">HBHHB", 11, 8, height, width, 1) + b"\x01\x11\x00"
+    return b"\xff\xd8" + app0 + sof + b"\xff\xd9"
+
+
+def webp_vp8x(width: int, height: int) -> bytes:
+    body = b"VP8X" + struct.pack("<I", 10) + b"\x00\x00\x00\x00" + (width - 1).to_bytes(3, "little") + (height - 1).to_bytes(3, "little")
+    return b"RIFF" + struct.pack("<I", len(body) + 4) + b"WEBP" + body
+
+
+@pytest.mark.parametrize(("data", "expected"), [
+    (tiny_png(7, 5), ("image/png", 7, 5)),
+    (jpeg(640, 480), ("image/jpeg", 640, 480)),
+    (b"GIF89a" + struct.pack("<HH", 12, 34) + b"\0" * 10, ("image/gif", 12, 34)),
+    (webp_vp8x(300, 200), ("image/webp", 300, 200)),
+    (b"%PDF-1.7 not an image", None),
+])
+def test_sniff(data: bytes, expected: tuple[str, int, int] | None) -> None:
+    assert sniff(data) == expected
+
+
+def test_load_image_and_describe(tmp_path: Path) -> None:
+    path = tmp_path / "photo.jpg"
+    path.write_bytes(jpeg(640, 480))
+    image = load_image(path)
+    assert image.mime == "image/jpeg" and image.describe().endswith("640×480")
+    assert image.data_url().startswith("data:image/jpeg;base64,/9j/")
+
+
+def test_limits(tmp_path: Path) -> None:
+    path = tmp_path / "big.png"
+    path.write_bytes(tiny_png())
+    with pytest.raises(AttachmentError, match="the limit is"):
+        load_image(path, max_bytes=10)
+    with pytest.raises(AttachmentError, match="is a folder"):
+        load_image(tmp_path)
+    with pytest.raises(AttachmentError, match="at most 2 images"):
+        check_count(3, 2)
+
+
+def test_unreadable_file(tmp_path: Path) -> None:
+    import os
+
+    path = tmp_path / "secret.png"
+    path.write_bytes(tiny_png())
+    path.chmod(0)
+    if os.geteuid() == 0:
+        pytest.skip("root reads any file")
+    with pytest.raises(AttachmentError, match="cannot read"):
+        load_image(path)
+
+
+def test_path_from_pasted_text(tmp_path: Path) -> None:
+    path = tmp_path / "my pic.png"
+    path.write_bytes(tiny_png())
+    assert path_from_text(f"'{path}'") == path
+    assert path_from_text(str(path).replace(" ", "\\ ")) == path
+    assert path_from_text(f"file://{str(path).replace(' ', '%20')}") == path
+    assert path_from_text("just some words") is None
+    assert path_from_text(f"{path}\n{path}") is None
