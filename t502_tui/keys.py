@@ -17,6 +17,8 @@ DEFAULT_KEYS: dict[str, str] = {
     "switch_model": "ctrl+o",
     "new_conversation": "ctrl+n",
     "retry": "ctrl+r",
+    "regenerate": "ctrl+g",
+    "attach": "ctrl+t",
     "copy_last_reply": "ctrl+l",
     "search": "ctrl+f",
     "toggle_sidebar": "ctrl+b",

@@ -283,6 +283,10 @@ class T502App(App[None]):
     def on_model_picker_refresh_requested(self) -> None:
         self.load_models(force=True)
 
+    def pick_model(self, current: str, chosen: Callable[[str | None], object]) -> None:
+        """Open the model picker; ``chosen`` gets the model (or None)."""
+        self.push_screen(ModelPicker(self.models, current, load_recent_models(), self.models_note), chosen)
+
     def open_model_picker(self) -> None:
         """Choose the model for the next message of the visible conversation."""
         pane = self.chat.active_pane
@@ -300,10 +304,7 @@ class T502App(App[None]):
             self.chat.refresh_state()
             self.notify(f"Next replies come from {model}")
 
-        self.push_screen(
-            ModelPicker(self.models, pane.conversation.model, load_recent_models(), self.models_note),
-            chosen,
-        )
+        self.pick_model(pane.conversation.model, chosen)
 
     # -- other dialogs ------------------------------------------------------------------------
 
@@ -365,6 +366,11 @@ class T502App(App[None]):
         yield SystemCommand("Copy last reply", "Copy the newest reply (ctrl+l)", screen.action_copy_last_reply)
         yield SystemCommand("Copy code block", "Copy one code block of this conversation", self.copy_code_blocks)
         yield SystemCommand("Retry", "Send the last message again (ctrl+r)", screen.action_retry)
+        yield SystemCommand("Regenerate", "Ask again for the last reply, keeping the old one (ctrl+g)", screen.action_regenerate)
+        yield SystemCommand("Regenerate with…", "Pick a model, then ask again for the last reply", screen.action_regenerate_with)
+        yield SystemCommand("Edit last message", "Change your last message and send it as a new branch (↑)", screen.action_edit_last)
+        yield SystemCommand("Attach image", "Add a PNG, JPEG, WebP or GIF to the next message (ctrl+t)", screen.action_attach)
+        yield SystemCommand("Copy conversation as Markdown", "The whole conversation, with models and usage", screen.action_copy_conversation)
         yield SystemCommand("Stop reply", "Stop the streaming reply, keeping its text (Esc)", screen.action_cancel)
         yield SystemCommand("Search conversations", "Full-text search over every saved message (ctrl+f)", screen.action_search)
         yield SystemCommand("Rename conversation", "Give this conversation a title", screen.action_rename)

@@ -18,6 +18,8 @@ from textual.widgets import ContentSwitcher, Footer, OptionList, Static
 from t502_tui.conversation import Conversation
 from t502_tui.export import to_json, to_markdown
 from t502_tui.store import ConversationSummary, StoreError
+from t502_tui.model_catalog import remember_model
+from t502_tui.ui.screens.attach import AttachScreen
 from t502_tui.ui.screens.dialogs import Confirm, TextPrompt
 from t502_tui.ui.screens.search import SearchChoice, SearchScreen
 from t502_tui.ui.widgets.conversation_pane import VISIBLE_AT_OPEN, ConversationPane
@@ -39,6 +41,8 @@ class ChatScreen(Screen[None]):
         Binding("ctrl+o", "switch_model", "Model", id="switch_model", priority=True),
         Binding("ctrl+n", "new_conversation", "New", id="new_conversation", priority=True),
         Binding("ctrl+r", "retry", "Retry", id="retry", priority=True),
+        Binding("ctrl+g", "regenerate", "Regenerate", show=False, id="regenerate", priority=True),
+        Binding("ctrl+t", "attach", "Image", show=False, id="attach", priority=True),
         Binding("ctrl+l", "copy_last_reply", "Copy reply", id="copy_last_reply", priority=True),
         Binding("ctrl+f", "search", "Search", id="search", priority=True),
         Binding("ctrl+b", "toggle_sidebar", "History", id="toggle_sidebar", priority=True),
@@ -201,15 +205,66 @@ class ChatScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         pane = self.active_pane
         if action == "cancel":
-            return bool(pane and pane.streaming)
+            return bool(pane and (pane.streaming or pane.editing))
         if action == "retry":
             return bool(pane and pane.can_retry)
         return True
 
     def action_cancel(self) -> None:
-        """Stop the reply streaming in the visible conversation."""
-        if (pane := self.active_pane) and pane.cancel_reply():
+        """Stop the reply streaming in the visible conversation (or leave edit mode)."""
+        pane = self.active_pane
+        if pane is None:
+            return
+        if pane.cancel_reply():
             self.notify("Reply stopped; what arrived is kept.")
+        elif pane.cancel_edit():
+            self.refresh_bindings()
+
+    async def action_regenerate(self) -> None:
+        """Ask again for the last reply; the old one stays as another version."""
+        pane = self.active_pane
+        if pane and not await pane.regenerate():
+            self.notify("Nothing to regenerate: the last message is not a finished reply.", severity="warning")
+
+    def action_regenerate_with(self) -> None:
+        """Choose a model, then ask again for the last reply with it."""
+        pane = self.active_pane
+        if pane is None:
+            return
+
+        async def chosen(model: str | None) -> None:
+            if model:
+                remember_model(model)
+                if not await pane.regenerate(model):
+                    self.notify("Nothing to regenerate: the last message is not a finished reply.",
+                                severity="warning")
+
+        self.t502.pick_model(pane.conversation.model, chosen)
+
+    def action_edit_last(self) -> None:
+        """Edit your last message and send it again as a new branch."""
+        pane = self.active_pane
+        users = [m for m in pane.conversation.messages if m.role == "user"] if pane else []
+        if pane and users:
+            pane.edit(users[-1])
+
+    def action_attach(self) -> None:
+        """Choose an image for the next message."""
+        pane = self.active_pane
+        if pane is None:
+            return
+
+        async def chosen(path: Path | None) -> None:
+            if path is not None:
+                await pane.attach(path)
+
+        self.app.push_screen(AttachScreen(), chosen)
+
+    def action_copy_conversation(self) -> None:
+        """Copy the visible conversation as Markdown."""
+        if pane := self.active_pane:
+            self.app.copy_to_clipboard(to_markdown(pane.conversation))
+            self.notify("Conversation copied to the clipboard as Markdown")
 
     async def action_retry(self) -> None:
         """Send the last message again."""

@@ -14,6 +14,8 @@ ACTIONS = {
     "newline": "new line in the message",
     "cancel": "stop the streaming reply (its text is kept)",
     "retry": "retry a failed or stopped reply",
+    "regenerate": "ask again for the last reply (the old one is kept: < > flips)",
+    "attach": "attach an image (or paste or drop its path)",
     "switch_model": "switch model (also Ctrl+P → Switch model)",
     "new_conversation": "new conversation",
     "toggle_sidebar": "go to the conversation list (again: hide it)",
@@ -25,7 +27,8 @@ ACTIONS = {
     "quit": "quit",
 }
 FIXED = [
-    ("↑ in an empty composer", "recall earlier messages"),
+    ("↑ in an empty composer", "edit your last message (again: the one before); Enter sends a new branch"),
+    ("e, d, < > on a message", "edit it, delete it, flip between its versions"),
     ("Tab / Shift+Tab", "move between the list, the messages and the composer"),
     ("c on a message", "copy that message"),
     ("Enter, r, a, d in the list", "open, rename, archive, delete a conversation"),

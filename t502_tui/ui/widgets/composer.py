@@ -3,24 +3,42 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from textual import events
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import TextArea
 
+from t502_tui.attachments import path_from_text
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".gif"}
 
 class Composer(TextArea):
     """Enter sends; Shift+Enter, Alt+Enter and Ctrl+J insert a newline.
 
-    Pasted text never sends, whatever newlines it holds (it arrives as one paste event).
-    Up in an empty composer recalls earlier messages, newest first.
+    Pasted text never sends, whatever newlines it holds (it arrives as one paste event);
+    a pasted or dropped image path attaches the image. Up in an empty composer asks for
+    the conversation's earlier messages, to edit one and send it again.
     """
 
     BINDINGS = [
         # Shown in the footer; the keys themselves are handled in _on_key.
         Binding("ctrl+j,shift+enter,alt+enter", "newline", "Newline", id="newline"),
     ]
+
+    @dataclass
+    class RecallRequested(Message):
+        """↑ in an empty composer: bring back the previous message of the conversation."""
+
+        composer: Composer
+
+    @dataclass
+    class ImagePasted(Message):
+        """An image file's path was pasted or dropped: attach it."""
+
+        composer: Composer
+        path: Path
 
     @dataclass
     class Submitted(Message):
@@ -47,8 +65,8 @@ class Composer(TextArea):
         """Keys that send the message."""
         self.newline_keys = set(newline_keys or ["ctrl+j", "shift+enter", "alt+enter"])
         """Keys that insert a line break."""
-        self._history: list[str] = []
-        self._recall_index: int | None = None
+        self.recalled = False
+        """The text is an earlier message brought back with ↑."""
         self.placeholder = self._hint()
 
     def _hint(self) -> str:
@@ -75,16 +93,13 @@ class Composer(TextArea):
             event.stop()
             event.prevent_default()
             self.action_newline()
-            return
-        await super()._on_key(event)
+        # Other keys go on to TextArea's own handler (Textual calls each class's in turn).
 
     def _submit(self) -> None:
         text = self.text
         if not text.strip():
             return
-        if not self._history or self._history[-1] != text:
-            self._history.append(text)
-        self._recall_index = None
+        self.recalled = False
         self.clear()
         self.post_message(self.Submitted(self, text))
 
@@ -94,16 +109,27 @@ class Composer(TextArea):
         self.replace("\n", start, end, maintain_selection_offset=False)
 
     def action_cursor_up(self, select: bool = False) -> None:
-        """Recall history when empty (or already recalling on the first line)."""
-        recalling = self._recall_index is not None and self.cursor_location[0] == 0
-        if self._history and not select and (not self.text or recalling):
-            index = len(self._history) if self._recall_index is None else self._recall_index
-            if index > 0:
-                self._recall_index = index - 1
-                self.load_text(self._history[self._recall_index])
-                self.move_cursor(self.document.end)
+        """In an empty composer (or on the first line of a recalled message), ask for the
+        previous message of the conversation, to edit and send again."""
+        if not select and (not self.text or (self.recalled and self.cursor_location[0] == 0)):
+            self.post_message(self.RecallRequested(self))
             return
         super().action_cursor_up(select)
+
+    def show_recalled(self, text: str) -> None:
+        """Show a recalled message, cursor at its end."""
+        self.load_text(text)
+        self.move_cursor(self.document.end)
+        self.recalled = True
+
+    async def _on_paste(self, event: events.Paste) -> None:
+        path = path_from_text(event.text)
+        if path is not None and path.suffix.lower() in IMAGE_SUFFIXES:
+            # A dropped or pasted image path attaches the image instead of its name.
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.ImagePasted(self, path))
+        # Otherwise TextArea's own handler runs next (Textual calls each class's handler).
 
     def restore(self, text: str) -> None:
         """Put back a message that could not be sent, before anything typed since."""

@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
 from textual.message import Message
+from textual.widgets import Static
 from textual.worker import Worker, WorkerState
+
+from t502_tui.attachments import Attachment, AttachmentError, check_count, load_image
 
 from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus
 from t502_tui.recording import ReplyRecorder
@@ -28,6 +33,8 @@ from t502_tui.service import (
     TimedOut,
     UsageReport,
 )
+from t502_tui.ui.screens.dialogs import Confirm
+from t502_tui.ui.widgets.attachment_bar import AttachmentBar
 from t502_tui.ui.widgets.composer import Composer
 from t502_tui.ui.widgets.message_view import AssistantMessageView, MessageView, UserMessageView
 
@@ -66,6 +73,10 @@ class ConversationPane(Vertical):
         self._drawn_from = max(0, len(conversation.messages) - VISIBLE_AT_OPEN)
         """Index of the oldest message that has a view."""
         self._loading_older = False
+        self.attachments: list[Attachment] = []
+        """Images waiting to go with the next message."""
+        self.editing: ChatMessage | None = None
+        """The earlier message being edited; sending makes a new branch from it."""
 
     @property
     def t502(self) -> T502App:
@@ -75,6 +86,8 @@ class ConversationPane(Vertical):
         with VerticalScroll(classes="messages"):
             for message in self.conversation.messages[self._drawn_from:]:
                 yield self._view_for(message)
+        yield Static(classes="edit-banner")
+        yield AttachmentBar()
         keys = self.t502.keys
         yield Composer(send_keys=keys["send"], newline_keys=keys["newline"], id=f"{self.id}-composer")
 
@@ -176,11 +189,153 @@ class ConversationPane(Vertical):
             event.composer.restore(text)
             self.notify("A reply is still streaming: Esc stops it.", severity="warning")
             return
-        message = ChatMessage("user", text)
+        message = ChatMessage("user", text, attachments=list(self.attachments))
+        if self.editing is not None and self.editing in self.conversation.messages:
+            # A new branch from the edited message's parent; the old branch is kept.
+            message.parent_id = self.editing.parent_id
+            await self._cut_from(self.editing)
+        self._stop_editing()
+        self.attachments.clear()
+        self.query_one(AttachmentBar).show([])
         self.conversation.messages.append(message)
         await self.messages.mount(UserMessageView(message))
         self.messages.anchor()
         self.start_reply(save_first=message)
+
+    # -- versions, edits, deletions ------------------------------------------------------
+
+    def _view_of(self, message: ChatMessage) -> MessageView | None:
+        return next((v for v in self.query(MessageView) if v.message is message), None)
+
+    async def _cut_from(self, message: ChatMessage) -> None:
+        """Drop ``message`` and everything after it from the screen (not the store)."""
+        index = self.conversation.messages.index(message)
+        del self.conversation.messages[index:]
+        views = list(self.query(MessageView))
+        first = next((i for i, v in enumerate(views) if v.message is message), len(views))
+        for view in views[first:]:
+            await view.remove()
+
+    async def on_message_view_flip_requested(self, event: MessageView.FlipRequested) -> None:
+        event.stop()
+        message = event.view.message
+        runner = self.t502.store_runner
+        if self.streaming or runner is None or message.id not in message.alternatives:
+            return
+        target = message.alternatives.index(message.id) + event.step
+        if not 0 <= target < len(message.alternatives):
+            return
+        branch = await runner.run(runner.store.branch_from, self.conversation.id, message.alternatives[target])
+        await self._cut_from(message)
+        self.conversation.messages.extend(branch)
+        await self.messages.mount_all([self._view_for(m) for m in branch])
+        views = self.query(MessageView)
+        if views:
+            next(v for v in views if v.message is branch[0]).focus()
+        self._changed()
+
+    def on_message_view_edit_requested(self, event: MessageView.EditRequested) -> None:
+        event.stop()
+        self.edit(event.view.message)
+
+    def edit(self, message: ChatMessage) -> None:
+        """Put an earlier message in the composer; sending it starts a new branch there."""
+        if self.streaming:
+            self.notify("A reply is still streaming: Esc stops it.", severity="warning")
+            return
+        self.editing = message
+        self.attachments = list(message.attachments)
+        self.query_one(AttachmentBar).show(self.attachments)
+        banner = self.query_one(".edit-banner", Static)
+        banner.update(Content("Editing an earlier message: Enter sends it as a new branch "
+                              "(the old one is kept, < > on a message flips) · Esc cancels"))
+        banner.add_class("-shown")
+        self.composer.show_recalled(message.content)
+        self.composer.focus()
+
+    def _stop_editing(self) -> None:
+        self.editing = None
+        self.composer.recalled = False
+        self.query_one(".edit-banner", Static).remove_class("-shown")
+
+    def cancel_edit(self) -> bool:
+        """Leave edit mode, emptying the composer; False if not editing."""
+        if self.editing is None:
+            return False
+        self._stop_editing()
+        self.composer.clear()
+        self.attachments.clear()
+        self.query_one(AttachmentBar).show([])
+        return True
+
+    def on_composer_recall_requested(self, event: Composer.RecallRequested) -> None:
+        event.stop()
+        users = [m for m in self.conversation.messages if m.role == "user"]
+        if self.editing in users:
+            users = users[: users.index(self.editing)]
+        if users:
+            self.edit(users[-1])
+
+    async def on_message_view_delete_requested(self, event: MessageView.DeleteRequested) -> None:
+        event.stop()
+        message = event.view.message
+        if self.streaming:
+            self.notify("Wait for the reply to finish (or stop it with Esc) first.", severity="warning")
+            return
+
+        async def confirmed(yes: bool | None) -> None:
+            if not yes or message not in self.conversation.messages:
+                return
+            await self.t502.save(lambda store: store.delete_message(message))
+            self.conversation.messages.remove(message)
+            if view := self._view_of(message):
+                await view.remove()
+            self._changed(saved=True)
+
+        what = "your message" if message.role == "user" else f"this reply from {message.model}"
+        self.app.push_screen(Confirm(f"Delete {what}? What followed it stays.", "Delete"), confirmed)
+
+    async def regenerate(self, model: str | None = None) -> bool:
+        """Ask again for the last reply (with ``model`` if given); the old one is kept as
+        another version of it."""
+        messages = self.conversation.messages
+        if self.streaming or not messages or messages[-1].role != "assistant":
+            return False
+        if model:
+            self.conversation.model = model
+        last = messages.pop()
+        if view := self._view_of(last):
+            await view.remove()
+        if self.t502.store_runner is None:
+            self.notify("History is off, so the earlier reply is not kept.", severity="warning")
+        self.start_reply()
+        return True
+
+    # -- images -------------------------------------------------------------------------------
+
+    async def attach(self, path: Path) -> None:
+        """Read an image off the event loop and put it on the next message."""
+        config = self.t502.config
+        try:
+            check_count(len(self.attachments) + 1, config.max_images)
+            image = await asyncio.to_thread(load_image, path, int(config.max_image_mb * 1024 * 1024))
+        except AttachmentError as error:
+            self.notify(str(error), title="Not attached", severity="error")
+            return
+        self.attachments.append(image)
+        self.query_one(AttachmentBar).show(self.attachments)
+        self.composer.focus()
+
+    async def on_composer_image_pasted(self, event: Composer.ImagePasted) -> None:
+        event.stop()
+        await self.attach(event.path)
+
+    def on_attachment_bar_removed(self, event: AttachmentBar.Removed) -> None:
+        event.stop()
+        if 0 <= event.index < len(self.attachments):
+            del self.attachments[event.index]
+        self.query_one(AttachmentBar).show(self.attachments)
+        self.composer.focus()
 
     def start_reply(self, save_first: ChatMessage | None = None) -> None:
         """Ask the current model to answer the conversation so far."""
@@ -232,6 +387,8 @@ class ConversationPane(Vertical):
         await app.store_ready.wait()  # a message sent in the first instant is saved too
         if save_first is not None:
             await app.save(lambda store: store.add_message(conversation, save_first))
+            if isinstance(view := self._view_of(save_first), UserMessageView):
+                view.refresh_header()
             self._changed(saved=True)
         if conversation.has_older:
             await self.load_older(None)

@@ -6,10 +6,13 @@ markup, and control characters are made visible before anything is drawn.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
+from textual.message import Message
 from textual.widgets import Collapsible, Static
 
 from t502_tui.conversation import ChatMessage, ReplyStatus
@@ -25,29 +28,85 @@ _STATUS = {
 
 
 class MessageView(Vertical, can_focus=True):
-    """A focusable message; ``c`` copies it."""
+    """A focusable message: copy it, flip between its versions, edit or delete it."""
 
-    BINDINGS = [Binding("c", "copy", "Copy message")]
+    BINDINGS = [
+        Binding("c", "copy", "Copy"),
+        Binding("less_than_sign,left_square_bracket", "flip(-1)", "Prev version", key_display="<"),
+        Binding("greater_than_sign,right_square_bracket", "flip(1)", "Next version", key_display=">"),
+        Binding("d,delete", "delete", "Delete"),
+    ]
+
+    @dataclass
+    class FlipRequested(Message):
+        """Show another version of ``message`` (a sibling ``step`` away)."""
+
+        view: MessageView
+        step: int
+
+    @dataclass
+    class EditRequested(Message):
+        """Put ``view``'s message in the composer to send as a new branch."""
+
+        view: MessageView
+
+    @dataclass
+    class DeleteRequested(Message):
+        """Delete ``view``'s message, after asking."""
+
+        view: MessageView
 
     def __init__(self, message: ChatMessage) -> None:
         super().__init__(classes=f"message {message.role}")
         self.message = message
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "flip":
+            return len(self.message.alternatives) > 1
+        return True
+
     def action_copy(self) -> None:
-        """Copy the message's text to the clipboard."""
+        """Copy the message's text (Markdown) to the clipboard."""
         self.app.copy_to_clipboard(self.message.content)
-        self.notify("Message copied to the clipboard")
+        self.notify("Message copied to the clipboard as Markdown")
+
+    def action_flip(self, step: int) -> None:
+        """Show the previous or next version of this message."""
+        self.post_message(self.FlipRequested(self, step))
+
+    def action_delete(self) -> None:
+        """Delete this message (the pane asks first)."""
+        self.post_message(self.DeleteRequested(self))
+
+    def version_label(self) -> Content:
+        """`` · ‹2/3›`` when the message has other versions."""
+        label = self.message.alternative_label
+        return Content.assemble(" · ", (f"‹{label}›", "$accent")) if label else Content("")
 
 
 class UserMessageView(MessageView):
-    """What the user sent, shown as typed."""
+    """What the user sent, shown as typed, with its images listed."""
+
+    BINDINGS = [Binding("e", "edit", "Edit")]
 
     def compose(self) -> ComposeResult:
-        yield Static(
-            Content.assemble(("You", "bold"), f" · {self.message.created:%H:%M}"),
-            classes="header",
-        )
+        yield Static(self._header(), classes="header")
         yield Static(Content(defuse(self.message.content)), classes="body")
+
+    def _header(self) -> Content:
+        parts: list[str | tuple[str, str] | Content] = [("You", "bold"), f" · {self.message.created:%H:%M}"]
+        parts.append(self.version_label())
+        for image in self.message.attachments:
+            parts.append((f" · 🖼 {defuse(image.describe())}", "$secondary"))
+        return Content.assemble(*parts)
+
+    def refresh_header(self) -> None:
+        """Redraw the header (the message was saved and may now have versions)."""
+        self.query_one(".header", Static).update(self._header())
+
+    def action_edit(self) -> None:
+        """Edit this message and send it again as a new branch."""
+        self.post_message(self.EditRequested(self))
 
 
 class AssistantMessageView(MessageView):
@@ -78,6 +137,7 @@ class AssistantMessageView(MessageView):
         parts: list[str | tuple[str, str] | Content] = [
             (message.model or "model", "bold"),
             f" · {message.created:%H:%M:%S}",
+            self.version_label(),
         ]
         if message.usage:
             parts.append(f" · {message.usage.describe()}")

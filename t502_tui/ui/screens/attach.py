@@ -1,0 +1,58 @@
+"""Choosing an image to attach: a path with completion, or a file picker."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.suggester import Suggester
+from textual.widgets import DirectoryTree, Input, Static
+
+
+class PathSuggester(Suggester):
+    """Completes the last part of a path from what is on disk (→ accepts)."""
+
+    def __init__(self) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+
+    async def get_suggestion(self, value: str) -> str | None:
+        if not value:
+            return None
+        typed = Path(value).expanduser()
+        folder, stem = (typed, "") if value.endswith("/") else (typed.parent, typed.name)
+        try:
+            names = sorted(p.name + ("/" if p.is_dir() else "") for p in folder.iterdir()
+                           if p.name.startswith(stem) and not p.name.startswith("."))
+        except OSError:
+            return None
+        if not names:
+            return None
+        return value[: len(value) - len(stem)] + names[0]
+
+
+class AttachScreen(ModalScreen[Path | None]):
+    """Dismisses with the path chosen (Enter in the field, or a file picked), or None."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="attach"):
+            yield Static(Content.styled("Attach an image (PNG, JPEG, WebP, GIF)", "bold"))
+            yield Input(placeholder="~/Pictures/photo.png", suggester=PathSuggester(), id="attach-path")
+            yield DirectoryTree(Path.home() if Path.home().is_dir() else Path("/"), id="attach-tree")
+            yield Static(Content("→ completes the path · Enter attaches · or pick a file below · Esc cancels"),
+                         classes="hint")
+
+    @on(Input.Submitted)
+    def _typed(self, event: Input.Submitted) -> None:
+        if event.value.strip():
+            self.dismiss(Path(event.value.strip()).expanduser())
+
+    @on(DirectoryTree.FileSelected)
+    def _picked(self, event: DirectoryTree.FileSelected) -> None:
+        self.dismiss(event.path)

@@ -1,0 +1,37 @@
+"""The images waiting to go with the next message, as removable chips."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import on
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.widgets import Button
+
+from t502_tui.attachments import Attachment
+from t502_tui.terminal_text import defuse
+
+
+class AttachmentBar(Horizontal):
+    """One chip per image; pressing a chip (click, or Enter on it) removes the image."""
+
+    @dataclass
+    class Removed(Message):
+        """The user took ``index`` off the next message."""
+
+        index: int
+
+    def show(self, images: list[Attachment]) -> None:
+        """Redraw the chips (the bar hides itself when there are none)."""
+        self.remove_children()
+        self.mount_all(
+            Button(f"🖼 {defuse(image.describe())} ✕", id=f"chip-{index}", classes="chip", compact=True)
+            for index, image in enumerate(images)
+        )
+        self.display = bool(images)
+
+    @on(Button.Pressed, ".chip")
+    def _remove(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.post_message(self.Removed(int((event.button.id or "chip-0").split("-")[1])))

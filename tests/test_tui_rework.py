@@ -1,0 +1,167 @@
+"""Images, regenerate, versions, edits and deletions in the chat screen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import events
+
+from loopback import LoopbackServer, text_stream
+from t502_tui.store import Store, default_path
+from t502_tui.ui.screens.attach import AttachScreen
+from t502_tui.ui.screens.dialogs import Confirm
+from t502_tui.ui.screens.model_picker import ModelPicker
+from t502_tui.ui.widgets.attachment_bar import AttachmentBar
+from t502_tui.ui.widgets.message_view import AssistantMessageView, MessageView, UserMessageView
+from test_cli import tiny_png
+from tui_helpers import make_app, pane, send, settle, until
+
+CHAT = "/chat/completions"
+
+
+def contents(app) -> list[str]:  # type: ignore[no-untyped-def]
+    return [m.content for m in pane(app).conversation.messages]
+
+
+async def test_regenerate_keeps_both_replies_and_flips(server: LoopbackServer) -> None:
+    server.script(CHAT, text_stream("first reply"), text_stream("second reply"))
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.store_runner is not None)
+        await send(pilot, "question")
+        await settle(app)
+        await pilot.press("ctrl+g")
+        await settle(app)
+        await pilot.pause()
+        assert contents(app) == ["question", "second reply"]
+        view = app.screen.query(AssistantMessageView).last()
+        assert "‹2/2›" in str(view.query_one(".header").render())
+        view.focus()
+        await pilot.press("less_than_sign")
+        await until(pilot, lambda: contents(app) == ["question", "first reply"])
+        await pilot.press("greater_than_sign")
+        await until(pilot, lambda: contents(app) == ["question", "second reply"])
+    # Both requests carried the same history; the second reply is the one in view after a restart.
+    first, second = server.chat_requests()
+    assert first.json["messages"] == second.json["messages"]
+    store = Store(default_path())
+    [summary] = store.list_conversations()
+    assert [m.content for m in store.load_conversation(summary.id).messages] == ["question", "second reply"]
+    store.close()
+
+
+async def test_regenerate_with_another_model(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.store_runner is not None)
+        await send(pilot, "compare")
+        await settle(app)
+        app.chat.action_regenerate_with()
+        await until(pilot, lambda: isinstance(app.screen, ModelPicker))
+        await pilot.press(*"deepseek", "enter")
+        await until(pilot, lambda: len(server.chat_requests()) == 2)
+        await settle(app)
+        replies = [m for m in pane(app).conversation.messages if m.role == "assistant"]
+        assert [r.model for r in replies] == ["deepseek-r1"] and replies[0].alternative_label == "2/2"
+    assert [r.json["model"] for r in server.chat_requests()] == ["gpt-5", "deepseek-r1"]
+
+
+async def test_edit_makes_a_branch_and_the_old_one_comes_back(server: LoopbackServer) -> None:
+    server.script(CHAT, text_stream("about cats"), text_stream("about dogs"))
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.store_runner is not None)
+        await send(pilot, "tell me about cats")
+        await settle(app)
+        composer = pane(app).composer
+        composer.focus()
+        await pilot.press("up")
+        assert composer.text == "tell me about cats" and pane(app).editing is not None
+        composer.load_text("tell me about dogs")
+        await pilot.press("enter")
+        await settle(app)
+        await pilot.pause()
+        assert contents(app) == ["tell me about dogs", "about dogs"]
+        question = app.screen.query(UserMessageView).last()
+        assert "‹2/2›" in str(question.query_one(".header").render())
+        question.focus()
+        await pilot.press("left_square_bracket")
+        await until(pilot, lambda: contents(app) == ["tell me about cats", "about cats"])
+    assert server.chat_requests()[1].json["messages"] == [{"role": "user", "content": "tell me about dogs"}]
+
+
+async def test_escape_leaves_edit_mode(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "hello")
+        await settle(app)
+        pane(app).composer.focus()
+        await pilot.press("up")
+        assert pane(app).editing is not None
+        await pilot.press("escape")
+        assert pane(app).editing is None and pane(app).composer.text == ""
+
+
+async def test_delete_a_message_after_confirming(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.store_runner is not None)
+        await send(pilot, "one")
+        await settle(app)
+        app.screen.query(AssistantMessageView).last().focus()
+        await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, Confirm))
+        await pilot.press("y")
+        await until(pilot, lambda: contents(app) == ["one"])
+        assert len(app.screen.query(MessageView)) == 1
+    store = Store(default_path())
+    [summary] = store.list_conversations()
+    assert [m.content for m in store.load_conversation(summary.id).messages] == ["one"]
+    store.close()
+
+
+async def test_pasted_image_path_attaches_and_is_sent(server: LoopbackServer, tmp_path: Path) -> None:
+    image = tmp_path / "red dot.png"
+    image.write_bytes(tiny_png(4, 4))
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.store_runner is not None)
+        pane(app).composer.focus()
+        app.post_message(events.Paste(f"'{image}'"))
+        await until(pilot, lambda: len(pane(app).attachments) == 1)
+        assert pane(app).composer.text == ""
+        bar = pane(app).query_one(AttachmentBar)
+        assert bar.display and "red dot.png" in str(bar.query_one(".chip").label)
+        await send(pilot, "what is it?")
+        await settle(app)
+        header = str(app.screen.query(UserMessageView).last().query_one(".header").render())
+        assert "red dot.png" in header and "4×4" in header
+        assert not bar.display
+    content = server.chat_requests()[0].json["messages"][0]["content"]
+    assert content[1]["image_url"]["url"].startswith("data:image/png;base64,")
+    store = Store(default_path())
+    [summary] = store.list_conversations()
+    assert store.load_conversation(summary.id).messages[0].attachments[0].name == "red dot.png"
+    store.close()
+
+
+async def test_attach_screen_and_chip_removal(server: LoopbackServer, tmp_path: Path) -> None:
+    image = tmp_path / "pic.png"
+    image.write_bytes(tiny_png())
+    (tmp_path / "notes.txt").write_text("hello")
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("ctrl+t")
+        await until(pilot, lambda: isinstance(app.screen, AttachScreen))
+        app.screen.query_one("#attach-path").value = str(tmp_path / "notes.txt")  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await until(pilot, lambda: not isinstance(app.screen, AttachScreen))
+        assert not pane(app).attachments
+        assert any("not a PNG" in n.message for n in app._notifications)
+        await pilot.press("ctrl+t")
+        await until(pilot, lambda: isinstance(app.screen, AttachScreen))
+        app.screen.query_one("#attach-path").value = str(image)  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await until(pilot, lambda: len(pane(app).attachments) == 1)
+        await pilot.click(".chip")
+        await until(pilot, lambda: not pane(app).attachments)
