@@ -114,4 +114,4 @@ class Terminal:
 
 def ready(screen: str) -> bool:
     """The first usable screen: the composer is drawn."""
-    return "sends," in screen and "recalls)" in screen
+    return "sends," in screen and "edits the last)" in screen

@@ -36,7 +36,12 @@ class Attachment:
 
     def describe(self) -> str:
         """``cat.png · 120 KB · 640×480``."""
-        size = f"{self.size / 1024:.0f} KB" if self.size < 1024 * 1024 else f"{self.size / 1024 / 1024:.1f} MB"
+        if self.size < 1024:
+            size = f"{self.size} B"
+        elif self.size < 1024 * 1024:
+            size = f"{self.size / 1024:.0f} KB"
+        else:
+            size = f"{self.size / 1024 / 1024:.1f} MB"
         dims = f" · {self.width}×{self.height}" if self.width and self.height else ""
         return f"{self.name} · {size}{dims}"
 

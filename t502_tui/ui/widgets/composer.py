@@ -74,7 +74,7 @@ class Composer(TextArea):
             key = "ctrl+j" if "ctrl+j" in keys else sorted(keys)[0] if keys else "?"
             return "+".join(p.capitalize() for p in key.split("+"))
 
-        return f"Message ({name(self.send_keys)} sends, {name(self.newline_keys)} new line, ↑ recalls)"
+        return f"Message ({name(self.send_keys)} sends, {name(self.newline_keys)} new line, ↑ edits the last)"
 
     def set_keys(self, send_keys: list[str], newline_keys: list[str]) -> None:
         """Change which keys send and which make a new line."""
