@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import shutil
 import statistics
@@ -12,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -115,3 +118,14 @@ class Terminal:
 def ready(screen: str) -> bool:
     """The first usable screen: the composer is drawn."""
     return "sends," in screen and "edits the last)" in screen
+
+
+def runs_main(doc: str | None, run: Callable[[int], dict[str, Any]]) -> None:
+    """The command line of a benchmark that takes only ``--runs`` and ``--json``."""
+    parser = argparse.ArgumentParser(description=doc)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--json", help="write the figures here")
+    args = parser.parse_args()
+    result = run(args.runs)
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2))

@@ -4,9 +4,7 @@ newest messages. Store timings are the SQLite calls; the others drive the app he
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
 import os
 import sys
 import tempfile
@@ -14,7 +12,7 @@ import time
 from pathlib import Path
 
 from big_store import LONG_ID, build
-from common import ROOT, median
+from common import runs_main, ROOT, median
 
 sys.path.insert(0, str(ROOT))
 
@@ -75,16 +73,5 @@ def run(runs: int) -> dict[str, float]:
     return results
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--json")
-    args = parser.parse_args()
-    result = run(args.runs)
-    if args.json:
-        with open(args.json, "w") as handle:
-            json.dump(result, handle, indent=2)
-
-
 if __name__ == "__main__":
-    main()
+    runs_main(__doc__, run)

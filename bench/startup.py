@@ -3,13 +3,11 @@ history and with 10,000 conversations / 200,000 messages; and peak memory."""
 
 from __future__ import annotations
 
-import argparse
-import json
 import tempfile
 from pathlib import Path
 
 from big_store import build
-from common import Server, Terminal, median, ready
+from common import runs_main, Server, Terminal, median, ready
 
 
 def one_start(server: Server, big: bool) -> tuple[float, float]:
@@ -44,16 +42,5 @@ def run(runs: int) -> dict[str, float]:
     return results
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--json")
-    args = parser.parse_args()
-    result = run(args.runs)
-    if args.json:
-        with open(args.json, "w") as handle:
-            json.dump(result, handle, indent=2)
-
-
 if __name__ == "__main__":
-    main()
+    runs_main(__doc__, run)
