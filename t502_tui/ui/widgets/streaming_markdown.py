@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from rich.markdown import Markdown as RichMarkdown
 from rich.syntax import Syntax
+from textual.app import ComposeResult
 from textual.await_complete import AwaitComplete
 from textual.containers import Vertical
 from textual.timer import Timer
@@ -26,7 +27,7 @@ from t502_tui.ui.widgets.rendered_block import Build, RenderedBlock
 
 FRAME_SECONDS = 1 / 20
 """The open tail is redrawn at most this often."""
-SEGMENT_CHARS = 400
+SEGMENT_CHARS = 1000
 """Finished blocks are settled once the tail holds this much: the tail, redrawn every
 frame, stays a paragraph or so long; settled segments cost layout next to nothing."""
 FENCE_PIECE_LINES = 40
@@ -104,7 +105,7 @@ class StreamingMarkdown(Vertical):
             self._parts = ["".join(self._parts)]
         return self._parts[0] if self._parts else ""
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         yield self._tail_widget
 
     def on_mount(self) -> None:
