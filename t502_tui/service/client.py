@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import random
 import re
 from collections.abc import AsyncIterator, Callable
@@ -65,6 +66,13 @@ class RetryNotice:
 
 
 def _errno_free(exc: BaseException) -> str:
+    """The most specific reason in an exception chain: "Connection refused" rather than
+    httpx's "All connection attempts failed"."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and (seen.errno or seen.strerror):
+            return os.strerror(seen.errno) if isinstance(seen.errno, int) and seen.errno > 0 else str(seen.strerror)
+        seen = seen.__cause__ or seen.__context__
     text = str(exc) or type(exc).__name__
     return re.sub(r"^\[Errno -?\d+\]\s*", "", text)
 
@@ -344,7 +352,8 @@ class _StreamReader:
             if self.finished:
                 return
             raise IncompleteReply(
-                f"the connection was lost before the reply was finished ({_errno_free(exc)})"
+                "the connection was lost before the reply was finished",
+                detail=f"connection lost mid-reply: {exc!r}",
             ) from None
         for sse in decoder.close():
             for event in self._interpret(sse):
