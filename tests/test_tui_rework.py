@@ -165,3 +165,23 @@ async def test_attach_screen_and_chip_removal(server: LoopbackServer, tmp_path: 
         await until(pilot, lambda: len(pane(app).attachments) == 1)
         await pilot.click(".chip")
         await until(pilot, lambda: not pane(app).attachments)
+
+
+async def test_retry_keeps_a_partial_reply_as_a_version(server: LoopbackServer) -> None:
+    from loopback import chunk, sse, stream_reply
+
+    server.script(CHAT, stream_reply(sse(chunk("half of the an"), done=False), drop=True), text_stream("whole answer"))
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.store_runner is not None)
+        await send(pilot, "question")
+        await settle(app)
+        await pilot.press("ctrl+r")
+        await settle(app)
+        reply = pane(app).conversation.messages[-1]
+        assert reply.content == "whole answer" and reply.alternative_label == "2/2"
+    store = Store(default_path())
+    [summary] = store.list_conversations()
+    kept = [m.content for m in store.all_messages(summary.id)]
+    assert kept == ["question", "half of the an", "whole answer"]
+    store.close()

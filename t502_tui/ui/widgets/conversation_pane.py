@@ -361,16 +361,17 @@ class ConversationPane(Vertical):
         )
 
     async def retry(self) -> bool:
-        """Resend the last turn, dropping a failed or stopped reply to it."""
+        """Resend the last turn. A failed reply with no text is dropped; one with some
+        text is kept as another version of the reply (never lose words)."""
         if not self.can_retry:
             return False
         last = self.conversation.messages[-1]
         if last.role == "assistant":
             self.conversation.messages.pop()
-            await self.t502.save(lambda store: store.delete_message(last))
-            views = self.query(AssistantMessageView)
-            if views and views.last().message is last:
-                await views.last().remove()
+            if not last.content and not last.reasoning:
+                await self.t502.save(lambda store: store.delete_message(last))
+            if view := self._view_of(last):
+                await view.remove()
         self.start_reply()
         return True
 
