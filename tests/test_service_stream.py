@@ -351,3 +351,24 @@ async def test_list_models_error(server: LoopbackServer, client: ChatClient) -> 
     server.script("/models", Reply(401, body='{"error": {"message": "Invalid token"}}'))
     with pytest.raises(APIError, match="API key was rejected"):
         await client.list_models()
+
+
+async def test_vllm_style_error_object_mid_stream(server: LoopbackServer, client: ChatClient) -> None:
+    error = {"object": "error", "message": "The model `x` does not exist.", "type": "NotFoundError", "code": 404}
+    server.script(CHAT, stream_reply(sse(error, done=False)))
+    with pytest.raises(APIError, match="does not exist"):
+        await collect(client)
+
+
+async def test_server_refusing_stream_options_is_asked_again_without(server: LoopbackServer, client: ChatClient) -> None:
+    refusal = {"error": {"message": "Unrecognized request argument supplied: stream_options", "code": None}}
+    server.script(CHAT, Reply(400, body=json.dumps(refusal)), text_stream("fine without"))
+    assert text_of(await collect(client)) == "fine without"
+    first, second = server.chat_requests()
+    assert "stream_options" in first.json and "stream_options" not in second.json
+
+
+async def test_vllm_style_error_body_with_200(server: LoopbackServer, client: ChatClient) -> None:
+    server.script(CHAT, Reply(body='{"object": "error", "message": "context too long", "code": 400}'))
+    with pytest.raises(APIError, match="context too long"):
+        await client.complete(HI, "m")

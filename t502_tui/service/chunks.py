@@ -81,9 +81,14 @@ def decode_payload(payload: str) -> list[Any]:
     return [payload]
 
 
+def is_error(data: Any) -> bool:
+    """An error in place of a completion: OpenAI's ``error`` key, or vLLM's ``object: error``."""
+    return isinstance(data, dict) and bool(data.get("error") or data.get("object") == "error")
+
+
 def events_from_chunk(chunk: dict[str, Any], partial: bool) -> list[StreamEvent]:
     """Events in one ``chat.completion.chunk``; raises :class:`APIError` for an error chunk."""
-    if "error" in chunk and chunk["error"]:
+    if is_error(chunk):
         raise stream_error(chunk, partial)
     events: list[StreamEvent] = []
     choices = chunk.get("choices")

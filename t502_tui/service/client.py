@@ -27,6 +27,7 @@ from t502_tui.service.chunks import (
     decode_payload,
     events_from_chunk,
     events_from_completion,
+    is_error,
     stream_error,
 )
 from t502_tui.service.errors import (
@@ -281,7 +282,7 @@ class ChatClient:
         try:
             async with self._response("POST", "chat/completions", body) as response:
                 data = await self._read_json(response, "a chat completion")
-            if isinstance(data, dict) and data.get("error"):
+            if is_error(data):
                 raise stream_error(data, partial=False)
             completion = completion_from_body(data)
             if completion is None:
@@ -309,9 +310,19 @@ class ChatClient:
         }
         reader = _StreamReader()
         try:
-            async with self._response("POST", "chat/completions", body) as response:
-                async for event in reader.read(response, self.idle_timeout):
-                    yield event
+            try:
+                async with self._response("POST", "chat/completions", body) as response:
+                    async for event in reader.read(response, self.idle_timeout):
+                        yield event
+            except APIError as error:
+                # Some servers refuse the (optional) usage request outright: ask without it.
+                if error.status not in (400, 422) or "stream_options" not in error.detail or reader.saw_event:
+                    raise
+                log.debug("server refused stream_options; asking again without it")
+                del body["stream_options"]
+                async with self._response("POST", "chat/completions", body) as response:
+                    async for event in reader.read(response, self.idle_timeout):
+                        yield event
         except ServiceError as error:
             error.partial = error.partial or reader.got_text
             raise self._scrubbed(error) from None
@@ -411,7 +422,7 @@ class _StreamReader:
                 f"{one_line(message) or 'empty body'}",
                 detail=text,
             ) from None
-        if isinstance(data, dict) and data.get("error"):
+        if is_error(data):
             raise stream_error(data, partial=False)
         completion = completion_from_body(data)
         if completion is None:
