@@ -256,7 +256,15 @@ class T502App(App[None]):
             models = [m.id for m in await self.client.list_models()]
         except ServiceError as error:
             self._models_arrived(None, f"Could not load the model list: {error.message}")
-            self.set_connection(f"offline: {error.message}" if not getattr(error, "status", None) else "ready")
+            status = getattr(error, "status", None)
+            if status is None:
+                self.set_connection(f"offline: {error.message}")
+            elif status in (401, 403):
+                self.set_connection(f"error: {error.message}")
+                self.notify(f"{error.message}. Settings (F2) can replace the key.", title="Server",
+                            severity="error", timeout=10)
+            else:
+                self.set_connection("ready")
             return
         await asyncio.to_thread(save_cached_models, base, models)
         self._models_arrived(models, "")

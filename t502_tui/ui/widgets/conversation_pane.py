@@ -421,7 +421,10 @@ class ConversationPane(Vertical):
             status = ReplyStatus.ERROR
             error_text = error.message + _error_hint(error, bool(app.config.api_key))
             offline = isinstance(error, (ConnectionFailed, TimedOut)) and not error.partial
-            app.set_connection(f"offline: {error.message}" if offline else "ready")
+            rejected = getattr(error, "status", None) in (401, 403)
+            app.set_connection(
+                f"offline: {error.message}" if offline else f"error: {error.message}" if rejected else "ready"
+            )
         else:
             app.set_connection("ready")
         finally:

@@ -13,7 +13,7 @@ class StatusLine(Static):
 
     def show(self, model: str, usage: Usage, connection: str, host: str) -> None:
         """Draw the current state."""
-        if connection.startswith("offline"):
+        if connection.startswith(("offline", "error")):
             state = (f"● {connection}", "$error")
         elif connection == "streaming":
             state = ("● streaming", "$accent")
