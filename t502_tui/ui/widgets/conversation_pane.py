@@ -9,6 +9,7 @@ the store) as the user scrolls up to them.
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -44,6 +45,8 @@ if TYPE_CHECKING:
 VISIBLE_AT_OPEN = 16
 """Messages drawn when a conversation opens; older ones are drawn on scrolling up."""
 PAGE = 20
+YIELD_SECONDS = 0.01
+"""During a flood the reply worker hands the event loop back at least this often."""
 
 
 def _error_hint(error: ServiceError, has_key: bool) -> str:
@@ -402,7 +405,13 @@ class ConversationPane(Vertical):
         app.set_connection("streaming")
         status, error_text = ReplyStatus.COMPLETE, None
         try:
+            turn_started = time.monotonic()
             async for event in app.client.stream_chat(history, message.model or "", **app.config.params):
+                if time.monotonic() - turn_started > YIELD_SECONDS:
+                    # Reading from a full socket never waits, so it never lets keys in:
+                    # hand the event loop back now and then during a flood.
+                    await asyncio.sleep(0)
+                    turn_started = time.monotonic()
                 if isinstance(event, ContentDelta):
                     view.append_content(event.text)
                     await recorder.add_content(event.text)

@@ -32,6 +32,10 @@ SEGMENT_CHARS = 1000
 frame, stays a paragraph or so long; settled segments cost layout next to nothing."""
 FENCE_PIECE_LINES = 40
 """A code fence is settled in pieces of this many lines while it is still open."""
+FLOOD_CHARS = 4000
+"""More text than this between two frames is a flood (a server far faster than reading)."""
+FLOOD_FRAME_SECONDS = 0.25
+"""During a flood the tail is redrawn this often."""
 DRAW_SLICE_SECONDS = 0.008
 """Off-screen blocks are drawn in slices this long, so keys and frames come between."""
 QUIET_SECONDS = 0.25
@@ -83,6 +87,9 @@ class StreamingMarkdown(Vertical):
         """Text not yet settled."""
         self._incoming: list[str] = []
         """Text appended since the last frame (joined once per frame, not per token)."""
+        self._incoming_chars = 0
+        self._flooded = False
+        """Much more than a frame's worth of text came in since the last frame."""
         self._scanned = 0
         """How much of the tail has been read as complete lines."""
         self._fence: _Fence | None = None
@@ -124,10 +131,17 @@ class StreamingMarkdown(Vertical):
             return
         self._parts.append(text)
         self._incoming.append(text)
+        self._incoming_chars += len(text)
+        if self._incoming_chars > FLOOD_CHARS and self._timer is not None and not self._flooded:
+            # Text is pouring in faster than anyone reads: draw less often, so it is all
+            # taken in sooner and keys are not kept waiting behind frames.
+            self._flooded = True
+            self._timer.stop()
+            self._timer = None
         if self._timer is None:
-            # A frame at most; longer when drawing the tail is slow, so the text keeps
-            # arriving and the keyboard stays quick while a huge reply streams in.
-            spacing = max(FRAME_SECONDS, 3 * self._tail_widget.draw_seconds)
+            # A frame at most; longer when drawing the tail is slow.
+            spacing = max(FLOOD_FRAME_SECONDS if self._flooded else FRAME_SECONDS,
+                          3 * self._tail_widget.draw_seconds)
             delay = max(0.001, spacing - (time.monotonic() - self._last_draw))
             self._timer = self.set_timer(delay, self._draw)
 
@@ -150,6 +164,8 @@ class StreamingMarkdown(Vertical):
 
     def _draw(self) -> None:
         self._timer = None
+        self._flooded = self._incoming_chars > FLOOD_CHARS
+        self._incoming_chars = 0
         self._settle()
         self._update_tail(final=False)
         self._last_draw = time.monotonic()
