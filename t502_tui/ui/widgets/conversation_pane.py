@@ -42,7 +42,7 @@ from t502_tui.ui.widgets.message_view import AssistantMessageView, MessageView, 
 if TYPE_CHECKING:
     from t502_tui.ui.app import T502App
 
-VISIBLE_AT_OPEN = 16
+VISIBLE_AT_OPEN = 12
 """Messages drawn when a conversation opens; older ones are drawn on scrolling up."""
 PAGE = 20
 YIELD_SECONDS = 0.01
