@@ -185,3 +185,26 @@ async def test_retry_keeps_a_partial_reply_as_a_version(server: LoopbackServer) 
     kept = [m.content for m in store.all_messages(summary.id)]
     assert kept == ["question", "half of the an", "whole answer"]
     store.close()
+
+
+async def test_search_hit_on_another_branch_opens_that_branch(server: LoopbackServer) -> None:
+    from t502_tui.ui.screens.search import SearchScreen
+
+    server.script(CHAT, text_stream("cats purr"), text_stream("dogs bark"))
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.store_runner is not None)
+        await send(pilot, "tell me about cats")
+        await settle(app)
+        pane(app).edit(pane(app).conversation.messages[0])
+        pane(app).composer.load_text("tell me about dogs")
+        await pilot.press("enter")
+        await settle(app)
+        assert contents(app) == ["tell me about dogs", "dogs bark"]
+        await pilot.press("ctrl+f")
+        await until(pilot, lambda: isinstance(app.screen, SearchScreen))
+        await pilot.press(*"purr")
+        await until(pilot, lambda: len(app.screen.hits) == 1)  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await until(pilot, lambda: contents(app) == ["tell me about cats", "cats purr"])
+        await until(pilot, lambda: isinstance(app.focused, MessageView))

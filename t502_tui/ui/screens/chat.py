@@ -107,21 +107,30 @@ class ChatScreen(Screen[None]):
         return pane
 
     async def open_saved(self, conversation_id: str, message_id: int | None = None) -> None:
-        """Bring a saved conversation to the front, reading it from the store if needed."""
+        """Bring a saved conversation to the front, reading it from the store if needed.
+
+        With ``message_id`` (a search hit), the branch holding that message is shown, and
+        the view scrolls to it.
+        """
         pane = self.pane_for(conversation_id)
         runner = self.t502.store_runner
-        if pane is None:
-            if runner is None:
-                return
+        shown = pane is not None and (
+            message_id is None or any(m.id == message_id for m in pane.conversation.messages)
+        )
+        if pane is not None and (shown or pane.streaming):
+            self.show_pane(pane)
+        elif runner is not None:
             try:
-                conversation = await runner.run(runner.store.load_conversation, conversation_id, VISIBLE_AT_OPEN)
+                conversation = await runner.run(
+                    runner.store.load_conversation, conversation_id, VISIBLE_AT_OPEN, message_id
+                )
             except StoreError as error:
                 self.notify(str(error), severity="error")
                 return
+            if pane is not None:
+                await pane.remove()  # it showed another branch
             pane = await self.open_conversation(conversation)
-        else:
-            self.show_pane(pane)
-        if message_id is not None:
+        if pane is not None and message_id is not None:
             await pane.show_message(message_id)
 
     def show_pane(self, pane: ConversationPane) -> None:
