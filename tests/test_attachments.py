@@ -72,3 +72,14 @@ def test_path_from_pasted_text(tmp_path: Path) -> None:
     assert path_from_text(f"file://{str(path).replace(' ', '%20')}") == path
     assert path_from_text("just some words") is None
     assert path_from_text(f"{path}\n{path}") is None
+
+
+async def test_path_completion(tmp_path: Path) -> None:
+    from t502_tui.ui.screens.attach import PathSuggester
+
+    (tmp_path / "holiday.png").write_bytes(b"x")
+    (tmp_path / "homework").mkdir()
+    suggester = PathSuggester()
+    assert await suggester.get_suggestion(str(tmp_path / "hol")) == str(tmp_path / "holiday.png")
+    assert await suggester.get_suggestion(str(tmp_path / "home")) == str(tmp_path / "homework") + "/"
+    assert await suggester.get_suggestion(str(tmp_path / "zzz")) is None

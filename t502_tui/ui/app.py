@@ -62,6 +62,8 @@ class T502App(App[None]):
         self.models: list[str] | None = None
         """Model ids from the server; None until fetched."""
         self.models_note = "Loading the model list…"
+        self.recent_models: list[str] = []
+        """Models chosen lately, newest first (read from disk with the model list)."""
         self.default_model = config.model
         """Model for new conversations: the config's, then the user's latest choice."""
         self.keys, self.key_problems = resolve_keys(config.keys, config.send_key)
@@ -247,6 +249,8 @@ class T502App(App[None]):
     async def load_models(self, force: bool = False) -> None:
         """Fetch the model list in the background (from the day-old cache unless forced)."""
         base = self.client.base_url
+        if not self.recent_models:
+            self.recent_models = await asyncio.to_thread(load_recent_models)
         cached = None if force else await asyncio.to_thread(load_cached_models, base)
         if cached is not None:
             self._models_arrived(cached, "")
@@ -293,7 +297,12 @@ class T502App(App[None]):
 
     def pick_model(self, current: str, chosen: Callable[[str | None], object]) -> None:
         """Open the model picker; ``chosen`` gets the model (or None)."""
-        self.push_screen(ModelPicker(self.models, current, load_recent_models(), self.models_note), chosen)
+        self.push_screen(ModelPicker(self.models, current, self.recent_models, self.models_note), chosen)
+
+    def note_model_used(self, model: str) -> None:
+        """Put ``model`` first among the recent ones (written to disk off the loop)."""
+        self.recent_models = [model] + [m for m in self.recent_models if m != model]
+        self.run_worker(asyncio.to_thread(remember_model, model), group="recent-models")
 
     def open_model_picker(self) -> None:
         """Choose the model for the next message of the visible conversation."""
@@ -306,7 +315,7 @@ class T502App(App[None]):
                 return
             pane.conversation.model = model
             self.default_model = model
-            remember_model(model)
+            self.note_model_used(model)
             if pane.conversation.saved:
                 self.run_worker(self.save(lambda store: store.save_conversation(pane.conversation)))
             self.chat.refresh_state()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from textual import on
@@ -25,9 +26,12 @@ class PathSuggester(Suggester):
             return None
         typed = Path(value).expanduser()
         folder, stem = (typed, "") if value.endswith("/") else (typed.parent, typed.name)
+        def matches() -> list[str]:
+            return sorted(p.name + ("/" if p.is_dir() else "") for p in folder.iterdir()
+                          if p.name.startswith(stem) and not p.name.startswith("."))
+
         try:
-            names = sorted(p.name + ("/" if p.is_dir() else "") for p in folder.iterdir()
-                           if p.name.startswith(stem) and not p.name.startswith("."))
+            names = await asyncio.to_thread(matches)  # a slow disk must not stall typing
         except OSError:
             return None
         if not names:

@@ -18,7 +18,6 @@ from textual.widgets import ContentSwitcher, Footer, OptionList, Static
 from t502_tui.conversation import Conversation
 from t502_tui.export import to_json, to_markdown
 from t502_tui.store import ConversationSummary, StoreError
-from t502_tui.model_catalog import remember_model
 from t502_tui.ui.screens.attach import AttachScreen
 from t502_tui.ui.screens.dialogs import Confirm, TextPrompt
 from t502_tui.ui.screens.search import SearchChoice, SearchScreen
@@ -243,7 +242,7 @@ class ChatScreen(Screen[None]):
 
         async def chosen(model: str | None) -> None:
             if model:
-                remember_model(model)
+                self.t502.note_model_used(model)
                 if not await pane.regenerate(model):
                     self.notify("Nothing to regenerate: the last message is not a finished reply.",
                                 severity="warning")
