@@ -437,6 +437,8 @@ class ConversationPane(Vertical):
         else:
             app.set_connection("ready")
         finally:
+            message.status, message.error = status, error_text
+            await view.finish()  # the whole reply on screen first, then its final save
             await asyncio.shield(recorder.finish(status, error_text))
-            await view.finish()
+            view.refresh_header()
             self._changed(saved=True)
