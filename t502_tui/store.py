@@ -330,11 +330,14 @@ class Store:
         marks = ",".join("?" * len(ids))
         conversation = self._db.execute("SELECT conversation_id FROM messages WHERE id = ?", (ids[0],)).fetchone()[0]
         parents = {m.parent_id for m in messages}
+        known = sorted(p for p in parents if p is not None)
+        clauses = [f"parent_id IN ({','.join('?' * len(known))})"] if known else []
+        if None in parents:
+            clauses.append("parent_id IS NULL")
         siblings: dict[tuple[int | None, str], list[int]] = {}
         rows = self._db.execute(
-            f"SELECT id, parent_id, role FROM messages WHERE conversation_id = ? AND (parent_id IN "
-            f"({','.join('?' * len(parents - {None})) or 'NULL'}) {'OR parent_id IS NULL' if None in parents else ''})"
-            " ORDER BY id", (conversation, *(parents - {None})),
+            f"SELECT id, parent_id, role FROM messages WHERE conversation_id = ? AND ({' OR '.join(clauses)})"
+            " ORDER BY id", (conversation, *known),
         ).fetchall()
         for row in rows:
             siblings.setdefault((row["parent_id"], row["role"]), []).append(row["id"])
