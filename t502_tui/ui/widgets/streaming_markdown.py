@@ -88,6 +88,7 @@ class StreamingMarkdown(Vertical):
         self._incoming: list[str] = []
         """Text appended since the last frame (joined once per frame, not per token)."""
         self._incoming_chars = 0
+        self._last_append = 0.0
         self._flooded = False
         """Much more than a frame's worth of text came in since the last frame."""
         self._scanned = 0
@@ -132,6 +133,7 @@ class StreamingMarkdown(Vertical):
         self._parts.append(text)
         self._incoming.append(text)
         self._incoming_chars += len(text)
+        self._last_append = time.monotonic()
         if self._incoming_chars > FLOOD_CHARS and self._timer is not None and not self._flooded:
             # Text is pouring in faster than anyone reads: draw less often, so it is all
             # taken in sooner and keys are not kept waiting behind frames.
@@ -215,7 +217,7 @@ class StreamingMarkdown(Vertical):
         Not while text is still pouring in: the reply's end comes first.
         """
         self._pending_timer = None
-        if self._incoming or time.monotonic() - self._last_draw < QUIET_SECONDS:
+        if self._incoming or time.monotonic() - self._last_append < QUIET_SECONDS:
             self._pending_timer = self.set_timer(QUIET_SECONDS, self._draw_some)
             return
         deadline = time.monotonic() + DRAW_SLICE_SECONDS
