@@ -8,7 +8,12 @@ from textual.app import App, ComposeResult
 
 from scripted_replies import markdown_tokens
 from t502_tui.ui.widgets.rendered_block import RenderedBlock
-from t502_tui.ui.widgets.streaming_markdown import FENCE_PIECE_LINES, StreamingMarkdown
+from t502_tui.ui.widgets.streaming_markdown import (
+    FENCE_PIECE_LINES,
+    FLOOD_SEGMENT_FACTOR,
+    SEGMENT_CHARS,
+    StreamingMarkdown,
+)
 
 
 class Host(App[None]):
@@ -66,18 +71,20 @@ async def test_unclosed_fence_at_the_end_is_drawn_as_code() -> None:
 
 
 async def test_long_run_without_blank_lines_is_cut() -> None:
-    text = "".join(f"- entry {i}\n" for i in range(6000))
+    text = "".join(f"- entry {i}\n" for i in range(20000))
     app = Host()
     async with app.run_test(size=(110, 40)) as pilot:
         widget = app.query_one(StreamingMarkdown)
-        for i in range(0, len(text), 50):
-            widget.append(text[i:i + 50])
+        for i in range(0, len(text), 500):
+            widget.append(text[i:i + 500])
             widget._settle()
         await widget.finish()
         await pilot.pause()
-        assert len(widget.query(".md-segment")) > 3
-        out = drawn(widget)
-        assert "entry 0" in out and "entry 5999" in out
+        blocks = widget.query(RenderedBlock)
+        assert len(blocks) >= 3
+        first = "".join(strip.text for strip in blocks.first()._lines_for(100))
+        last = "".join(strip.text for strip in blocks.last()._lines_for(100))
+        assert "entry 0" in first and "entry 19999" in last
 
 
 async def test_realistic_reply_keeps_tail_short() -> None:
@@ -87,4 +94,4 @@ async def test_realistic_reply_keeps_tail_short() -> None:
         for token in markdown_tokens(3000):
             widget.append(token)
             widget._settle()
-            assert len(widget._tail) < 4000
+            assert len(widget._tail) < SEGMENT_CHARS * FLOOD_SEGMENT_FACTOR + 4000

@@ -35,6 +35,8 @@ FENCE_PIECE_LINES = 40
 FLOOD_CHARS = 4000
 """More text than this between two frames is a flood (a server far faster than reading)."""
 FLOOD_FRAME_SECONDS = 0.25
+FLOOD_SEGMENT_FACTOR = 8
+"""During a flood, segments are this many times larger."""
 """During a flood the tail is redrawn this often."""
 DRAW_SLICE_SECONDS = 0.008
 """Off-screen blocks are drawn in slices this long, so keys and frames come between."""
@@ -251,17 +253,19 @@ class StreamingMarkdown(Vertical):
             self._incoming.clear()
         tail = self._tail
         position = self._scanned
+        # In a flood, bigger segments: fewer widgets to mount, and they are drawn later anyway.
+        limit = SEGMENT_CHARS * (FLOOD_SEGMENT_FACTOR if self._flooded else 1)
         while (newline := tail.find("\n", position)) != -1:
             line = tail[position:newline]
             after = newline + 1
             fence = self._fence
             if fence is None:
                 blank = not line.strip()
-                if not blank and not line[0].isspace() and position >= SEGMENT_CHARS and (
+                if not blank and not line[0].isspace() and position >= limit and (
                     # A new block at the margin after a blank line; or, in a long run with
                     # no blank line (a huge list), any line that is not a table row.
                     self._after_blank
-                    or (position >= 8 * SEGMENT_CHARS and not line.startswith("|")
+                    or (position >= 8 * limit and not line.startswith("|")
                         and not tail[:position].rstrip("\n").rpartition("\n")[2].lstrip().startswith("|"))
                 ):
                     self._settle_segment(self._markdown(tail[:position]), tail[:position], "text", awaits)
