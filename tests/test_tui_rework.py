@@ -208,3 +208,21 @@ async def test_search_hit_on_another_branch_opens_that_branch(server: LoopbackSe
         await pilot.press("enter")
         await until(pilot, lambda: contents(app) == ["tell me about cats", "cats purr"])
         await until(pilot, lambda: isinstance(app.focused, MessageView))
+
+
+async def test_up_never_throws_away_edits(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "first")
+        await settle(app)
+        await send(pilot, "second")
+        await settle(app)
+        composer = pane(app).composer
+        composer.focus()
+        await pilot.press("up")
+        assert composer.text == "second"
+        await pilot.press("up")
+        assert composer.text == "first"
+        await pilot.press("!")
+        await pilot.press("home", "up")
+        assert composer.text == "first!"

@@ -67,6 +67,7 @@ class Composer(TextArea):
         """Keys that insert a line break."""
         self.recalled = False
         """The text is an earlier message brought back with ↑."""
+        self._recalled_text = ""
         self.placeholder = self._hint()
 
     def _hint(self) -> str:
@@ -109,9 +110,11 @@ class Composer(TextArea):
         self.replace("\n", start, end, maintain_selection_offset=False)
 
     def action_cursor_up(self, select: bool = False) -> None:
-        """In an empty composer (or on the first line of a recalled message), ask for the
-        previous message of the conversation, to edit and send again."""
-        if not select and (not self.text or (self.recalled and self.cursor_location[0] == 0)):
+        """In an empty composer (or on the first line of a recalled message not yet
+        changed), ask for the previous message of the conversation, to edit and send again.
+        Once the recalled text is changed, ↑ only moves the cursor: edits are never lost."""
+        untouched = self.recalled and self.text == self._recalled_text
+        if not select and (not self.text or (untouched and self.cursor_location[0] == 0)):
             self.post_message(self.RecallRequested(self))
             return
         super().action_cursor_up(select)
@@ -121,6 +124,7 @@ class Composer(TextArea):
         self.load_text(text)
         self.move_cursor(self.document.end)
         self.recalled = True
+        self._recalled_text = text
 
     async def _on_paste(self, event: events.Paste) -> None:
         path = path_from_text(event.text)
