@@ -7,14 +7,13 @@ from pathlib import Path
 from textual import events
 
 from loopback import LoopbackServer, text_stream
-from t502_tui.store import Store, default_path
 from t502_tui.ui.screens.attach import AttachScreen
 from t502_tui.ui.screens.dialogs import Confirm
 from t502_tui.ui.screens.model_picker import ModelPicker
 from t502_tui.ui.widgets.attachment_bar import AttachmentBar
 from t502_tui.ui.widgets.message_view import AssistantMessageView, MessageView, UserMessageView
 from test_cli import tiny_png
-from tui_helpers import make_app, pane, send, settle, until
+from tui_helpers import make_app, only_saved_conversation, pane, send, settle, until
 
 CHAT = "/chat/completions"
 
@@ -44,10 +43,7 @@ async def test_regenerate_keeps_both_replies_and_flips(server: LoopbackServer) -
     # Both requests carried the same history; the second reply is the one in view after a restart.
     first, second = server.chat_requests()
     assert first.json["messages"] == second.json["messages"]
-    store = Store(default_path())
-    [summary] = store.list_conversations()
-    assert [m.content for m in store.load_conversation(summary.id).messages] == ["question", "second reply"]
-    store.close()
+    assert [m.content for m in only_saved_conversation()] == ["question", "second reply"]
 
 
 async def test_regenerate_with_another_model(server: LoopbackServer) -> None:
@@ -114,10 +110,7 @@ async def test_delete_a_message_after_confirming(server: LoopbackServer) -> None
         await pilot.press("y")
         await until(pilot, lambda: contents(app) == ["one"])
         assert len(app.screen.query(MessageView)) == 1
-    store = Store(default_path())
-    [summary] = store.list_conversations()
-    assert [m.content for m in store.load_conversation(summary.id).messages] == ["one"]
-    store.close()
+    assert [m.content for m in only_saved_conversation()] == ["one"]
 
 
 async def test_pasted_image_path_attaches_and_is_sent(server: LoopbackServer, tmp_path: Path) -> None:
@@ -139,10 +132,7 @@ async def test_pasted_image_path_attaches_and_is_sent(server: LoopbackServer, tm
         assert not bar.display
     content = server.chat_requests()[0].json["messages"][0]["content"]
     assert content[1]["image_url"]["url"].startswith("data:image/png;base64,")
-    store = Store(default_path())
-    [summary] = store.list_conversations()
-    assert store.load_conversation(summary.id).messages[0].attachments[0].name == "red dot.png"
-    store.close()
+    assert only_saved_conversation()[0].attachments[0].name == "red dot.png"
 
 
 async def test_attach_screen_and_chip_removal(server: LoopbackServer, tmp_path: Path) -> None:
@@ -180,11 +170,8 @@ async def test_retry_keeps_a_partial_reply_as_a_version(server: LoopbackServer) 
         await settle(app)
         reply = pane(app).conversation.messages[-1]
         assert reply.content == "whole answer" and reply.alternative_label == "2/2"
-    store = Store(default_path())
-    [summary] = store.list_conversations()
-    kept = [m.content for m in store.all_messages(summary.id)]
+    kept = [m.content for m in only_saved_conversation(every_branch=True)]
     assert kept == ["question", "half of the an", "whole answer"]
-    store.close()
 
 
 async def test_search_hit_on_another_branch_opens_that_branch(server: LoopbackServer) -> None:

@@ -10,7 +10,8 @@ from textual.worker import WorkerState
 
 from loopback import LoopbackServer
 from t502_tui.config import load_config
-from t502_tui.conversation import Conversation
+from t502_tui.conversation import ChatMessage, Conversation
+from t502_tui.store import Store, default_path
 from t502_tui.ui.app import T502App
 from t502_tui.ui.screens.chat import ChatScreen
 from t502_tui.ui.widgets.conversation_pane import ConversationPane
@@ -54,3 +55,15 @@ async def settle(app: T502App) -> None:
     """Wait until no worker is running (cancelled ones, like a superseded reload, are fine)."""
     while pending := [w for w in app.workers if w.state in (WorkerState.PENDING, WorkerState.RUNNING)]:
         await asyncio.gather(*(w.wait() for w in pending), return_exceptions=True)
+
+
+def only_saved_conversation(every_branch: bool = False) -> list[ChatMessage]:
+    """The messages of the one conversation in the store (its current branch, or all)."""
+    store = Store(default_path())
+    try:
+        [summary] = store.list_conversations()
+        if every_branch:
+            return store.all_messages(summary.id)
+        return store.load_conversation(summary.id).messages
+    finally:
+        store.close()
