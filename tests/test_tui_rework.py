@@ -213,3 +213,26 @@ async def test_up_never_throws_away_edits(server: LoopbackServer) -> None:
         await pilot.press("!")
         await pilot.press("home", "up")
         assert composer.text == "first!"
+
+
+async def test_json_export_from_the_chat_holds_every_branch(server: LoopbackServer, tmp_path: Path) -> None:
+    import json
+
+    from t502_tui.ui.screens.dialogs import TextPrompt
+
+    server.script(CHAT, text_stream("first reply"), text_stream("second reply"))
+    target = tmp_path / "out.json"
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.store_runner is not None)
+        await send(pilot, "question")
+        await settle(app)
+        await pilot.press("ctrl+g")
+        await settle(app)
+        app.chat.action_export("json")
+        await until(pilot, lambda: isinstance(app.screen, TextPrompt))
+        app.screen.query_one("#prompt-input").value = str(target)  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await until(pilot, target.exists)
+    data = json.loads(target.read_text())
+    assert [m["content"] for m in data["messages"]] == ["question", "first reply", "second reply"]

@@ -130,10 +130,14 @@ class T502App(App[None]):
             self.keys, self.key_problems = resolve_keys(self.config.keys, self.config.send_key)
             self._apply_keymap()
         if {"base_url", "api_key"} & changed.keys():
-            old_client, self.client = self.client, self._make_client()
-            await old_client.aclose()
+            await self._replace_client()
             self.load_models(force=True)
         self.save_settings(dict(changed))
+
+    async def _replace_client(self) -> None:
+        """Talk to the server (or with the key) now in the config."""
+        old_client, self.client = self.client, self._make_client()
+        await old_client.aclose()
 
     def _make_client(self) -> ChatClient:
         return ChatClient(
@@ -224,10 +228,8 @@ class T502App(App[None]):
         if result is None:
             self.load_models()
             return
-        old_client = self.client
         self.config.base_url, self.config.api_key = result.base_url, result.api_key
-        self.client = self._make_client()
-        await old_client.aclose()
+        await self._replace_client()
         self._models_arrived(result.models, "")
         self.set_connection("ready")
         self.save_settings({"base_url": result.base_url, "api_key": result.api_key})

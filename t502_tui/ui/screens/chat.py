@@ -387,7 +387,15 @@ class ChatScreen(Screen[None]):
         path = await self.app.push_screen_wait(TextPrompt(f"Export as {'Markdown' if kind == 'md' else 'JSON'} to", default))
         if not path:
             return
-        text = to_markdown(pane.conversation) if kind == "md" else to_json(pane.conversation)
+        if kind == "md":
+            text = to_markdown(pane.conversation)
+        else:
+            # Complete, like `t502 history export`: every branch, not just the one in view.
+            runner = self.t502.store_runner
+            tree = None
+            if runner is not None and pane.conversation.saved:
+                tree = await runner.run(runner.store.all_messages, pane.conversation.id)
+            text = to_json(pane.conversation, tree)
         target = Path(path).expanduser()
         try:
             await asyncio.to_thread(target.write_text, text, "utf-8")
