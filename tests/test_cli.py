@@ -103,13 +103,20 @@ def test_ask_escape_sequences_are_passed_to_pipes_untouched(server: LoopbackServ
     assert t502("ask", "hi", server=server).stdout == "\x1b[31mred\x1b[0m [bold]x[/bold]\n"
 
 
-def test_ctrl_c_keeps_printed_text_and_exits_130(server: LoopbackServer) -> None:
+def ask_held_open(server: LoopbackServer, first_line: str, *prompt: str) -> tuple[subprocess.Popen[str], Gate]:
+    """Start `t502 ask` on a reply that sends ``first_line`` and then waits at a gate;
+    returns once that line has been printed."""
     gate = Gate()
-    server.script("/chat/completions", stream_reply([*sse(chunk("partial words\n"), done=False), gate]))
-    proc = subprocess.Popen([sys.executable, "-m", "t502_tui", "ask", "hi"], env=env_for(server),
+    server.script("/chat/completions", stream_reply([*sse(chunk(first_line), done=False), gate]))
+    proc = subprocess.Popen([sys.executable, "-m", "t502_tui", "ask", *prompt], env=env_for(server),
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stdout is not None
-    assert proc.stdout.readline() == "partial words\n"
+    assert proc.stdout.readline() == first_line
+    return proc, gate
+
+
+def test_ctrl_c_keeps_printed_text_and_exits_130(server: LoopbackServer) -> None:
+    proc, gate = ask_held_open(server, "partial words\n", "hi")
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
     gate.open()

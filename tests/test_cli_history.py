@@ -5,14 +5,12 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
-from loopback import Gate, LoopbackServer, chunk, sse, stream_reply, text_stream
+from loopback import LoopbackServer, text_stream
 from t502_tui.conversation import ReplyStatus
 from t502_tui.store import Store, default_path
-from test_cli import KEY, env_for, t502
+from test_cli import KEY, ask_held_open, t502
 
 
 def stored() -> Store:
@@ -104,13 +102,8 @@ def test_corrupt_database_is_reported_not_overwritten(server: LoopbackServer) ->
 
 
 def test_sigkill_mid_reply_leaves_an_interrupted_partial_reply(server: LoopbackServer) -> None:
-    gate = Gate()
-    server.script("/chat/completions", stream_reply([*sse(chunk("The first words\n"), done=False), gate]))
-    proc = subprocess.Popen([sys.executable, "-m", "t502_tui", "ask", "tell me a story"], env=env_for(server),
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    assert proc.stdout.readline() == "The first words\n"
     # The row is written with the first token, before it is printed.
+    proc, gate = ask_held_open(server, "The first words\n", "tell me a story")
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=10)
     gate.open()
