@@ -102,10 +102,10 @@ class StreamingMarkdown(Vertical):
         self._initial = text
         self._settled = 0
         """How many segments have been settled."""
-        self._pending: list[RenderedBlock] = []
+        self._pending: dict[RenderedBlock, None] = {}
+        """Settled blocks not drawn yet, oldest first (a dict: ordered, no duplicates)."""
         self._after_blank = False
         """The last line read (outside a fence) was blank: a block may start next."""
-        self._pending_set: set[RenderedBlock] = set()
         self._pending_timer: Timer | None = None
 
     @property
@@ -207,9 +207,7 @@ class StreamingMarkdown(Vertical):
         return lambda theme: Syntax(code, language or "text", theme=theme, word_wrap=True, padding=padding)
 
     def _draw_later(self, block: RenderedBlock) -> None:
-        if block not in self._pending_set:
-            self._pending_set.add(block)
-            self._pending.append(block)
+        self._pending[block] = None
         if self._pending_timer is None:
             self._pending_timer = self.set_timer(0.001, self._draw_some)
 
@@ -224,9 +222,7 @@ class StreamingMarkdown(Vertical):
             return
         deadline = time.monotonic() + DRAW_SLICE_SECONDS
         while self._pending and time.monotonic() < deadline:
-            block = self._pending.pop()
-            self._pending_set.discard(block)
-            block.draw_pending()
+            self._pending.popitem()[0].draw_pending()
         if self._pending:
             self._pending_timer = self.set_timer(0.001, self._draw_some)
 
