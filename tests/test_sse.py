@@ -45,3 +45,8 @@ def test_last_event_without_blank_line_is_delivered_at_close() -> None:
 
 def test_bom_is_dropped() -> None:
     assert decode("\ufeffdata: x\n\n".encode()) == [SSEEvent("x")]
+
+
+def test_field_without_colon_and_cr_at_the_end_of_a_read() -> None:
+    assert decode(b"data\ndata: x\r", b"\n\r", b"\n") == [SSEEvent("\nx")]
+    assert decode(b"data: a\r", b"data: b\r\r") == [SSEEvent("a\nb")]

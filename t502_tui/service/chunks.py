@@ -58,6 +58,9 @@ def stream_error(data: dict[str, Any] | str, partial: bool) -> APIError:
     )
 
 
+_JSON = json.JSONDecoder()
+
+
 def decode_payload(payload: str) -> list[Any]:
     """JSON values in one ``data`` payload.
 
@@ -65,6 +68,12 @@ def decode_payload(payload: str) -> list[Any]:
     ``data:`` lines join into one payload, so each line is tried on its own too.
     Undecodable text is returned as the string itself for the caller to judge.
     """
+    try:
+        value, end = _JSON.raw_decode(payload)
+        if end == len(payload):
+            return [value]
+    except ValueError:
+        pass
     try:
         return [json.loads(payload)]
     except ValueError:
@@ -86,30 +95,38 @@ def is_error(data: Any) -> bool:
     return isinstance(data, dict) and bool(data.get("error") or data.get("object") == "error")
 
 
+def _first_choice(choices: Any) -> dict[str, Any] | None:
+    """The choice with index 0 (usually the only one)."""
+    if not isinstance(choices, list) or not choices:
+        return None
+    first = choices[0]
+    if isinstance(first, dict) and first.get("index", 0) == 0:
+        return first
+    return next((c for c in choices if isinstance(c, dict) and c.get("index", 0) == 0), None)
+
+
 def events_from_chunk(chunk: dict[str, Any], partial: bool) -> list[StreamEvent]:
     """Events in one ``chat.completion.chunk``; raises :class:`APIError` for an error chunk."""
-    if is_error(chunk):
+    if chunk.get("error") or chunk.get("object") == "error":
         raise stream_error(chunk, partial)
     events: list[StreamEvent] = []
-    choices = chunk.get("choices")
-    if isinstance(choices, list) and choices:
-        choice = next(
-            (c for c in choices if isinstance(c, dict) and c.get("index", 0) == 0), None
-        )
-        if choice is not None:
-            delta = choice.get("delta")
-            if not isinstance(delta, dict):
-                delta = choice.get("message") if isinstance(choice.get("message"), dict) else {}
-            if reasoning := _reasoning(delta):
+    choice = _first_choice(chunk.get("choices"))
+    if choice is not None:
+        delta = choice.get("delta")
+        if not isinstance(delta, dict):
+            delta = choice.get("message") if isinstance(choice.get("message"), dict) else {}
+        if delta:
+            if ("reasoning_content" in delta or "reasoning" in delta) and (reasoning := _reasoning(delta)):
                 events.append(ReasoningDelta(reasoning))
-            if content := _text(delta.get("content")):
-                events.append(ContentDelta(content))
-            reason = choice.get("finish_reason")
-            if isinstance(reason, str) and reason:
-                events.append(Finished(reason))
-    usage = Usage.from_json(chunk.get("usage"))
-    if usage is not None:
-        events.append(UsageReport(usage))
+            content = delta.get("content")
+            if content and (text := content if isinstance(content, str) else _text(content)):
+                events.append(ContentDelta(text))
+        reason = choice.get("finish_reason")
+        if reason and isinstance(reason, str):
+            events.append(Finished(reason))
+    usage = chunk.get("usage")
+    if usage and (report := Usage.from_json(usage)) is not None:
+        events.append(UsageReport(report))
     return events
 
 
