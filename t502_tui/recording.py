@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 
@@ -37,6 +38,8 @@ class ReplyRecorder:
         self._reasoning: list[str] = []
         self._unsaved = 0
         self._last_flush = 0.0
+        self._writing: asyncio.Future[None] | None = None
+        """The write in progress, if any."""
 
     def _sync(self) -> None:
         self.message.content = "".join(self._content)
@@ -60,16 +63,27 @@ class ReplyRecorder:
 
     async def _grew(self, size: int) -> None:
         self._unsaved += size
-        now = time.monotonic()
-        first = self.message.id is None
-        if first or now - self._last_flush >= FLUSH_SECONDS or self._unsaved >= FLUSH_CHARS:
-            self._sync()
-            self._last_flush = now
-            self._unsaved = 0
-            await self._save(add=first)
+        if self.runner is None:
+            return  # kept in memory; written (if at all) by finish()
+        if self.message.id is None:
+            await self._flush(add=True)  # the row must exist before it is rewritten
+        elif (self._unsaved >= FLUSH_CHARS or time.monotonic() - self._last_flush >= FLUSH_SECONDS) and (
+            self._writing is None or self._writing.done()
+        ):
+            # In the background, one write at a time: a reply pouring in is not held up
+            # by the disk, and the store's thread keeps the writes in order.
+            self._writing = asyncio.ensure_future(self._flush(add=False))
+
+    async def _flush(self, add: bool) -> None:
+        self._sync()
+        self._last_flush = time.monotonic()
+        self._unsaved = 0
+        await self._save(add)
 
     async def finish(self, status: ReplyStatus, error: str | None = None) -> None:
         """Write the reply's final text and how it ended."""
+        if self._writing is not None:
+            await self._writing
         self._sync()
         self.message.status = status
         self.message.error = error
