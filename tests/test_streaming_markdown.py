@@ -10,9 +10,9 @@ from scripted_replies import markdown_tokens
 from t502_tui.ui.widgets.rendered_block import RenderedBlock
 from t502_tui.ui.widgets.streaming_markdown import (
     FENCE_PIECE_LINES,
-    FLOOD_SEGMENT_FACTOR,
-    SEGMENT_CHARS,
+    LARGE_SEGMENT_CHARS,
     StreamingMarkdown,
+    text_end,
 )
 
 
@@ -77,7 +77,7 @@ async def test_long_run_without_blank_lines_is_cut() -> None:
         widget = app.query_one(StreamingMarkdown)
         for i in range(0, len(text), 500):
             widget.append(text[i:i + 500])
-            widget._settle()
+            widget._draw()
         await widget.finish()
         await pilot.pause()
         blocks = widget.query(RenderedBlock)
@@ -93,5 +93,33 @@ async def test_realistic_reply_keeps_tail_short() -> None:
         widget = app.query_one(StreamingMarkdown)
         for token in markdown_tokens(3000):
             widget.append(token)
-            widget._settle()
-            assert len(widget._tail) < SEGMENT_CHARS * FLOOD_SEGMENT_FACTOR + 4000
+            widget._draw()
+            assert len(widget._tail) < LARGE_SEGMENT_CHARS + 4000
+
+
+def test_text_end_reopens_a_fence_cut_through() -> None:
+    text = "intro\n\n```python\nx = 1\ny = 2\nz = 3\n```\n\nafter\n"
+    assert text_end(text, 3, 10_000) == "```python\n```\n\nafter\n"
+    assert text_end(text, 5, 10_000) == "```python\ny = 2\nz = 3\n```\n\nafter\n"
+    assert text_end(text, 100, 10_000) == text
+    assert text_end(text, 100, 8) == "\nafter\n"  # stops once it holds enough characters
+
+
+async def test_a_flood_shows_its_end_then_lays_everything_out() -> None:
+    text = document() * 4
+    app = Host()
+    async with app.run_test(size=(110, 40)) as pilot:
+        widget = app.query_one(StreamingMarkdown)
+        widget.append(text[:10])
+        await pilot.pause()
+        for i in range(10, len(text), 300):
+            widget.append(text[i:i + 300])  # far more than a frame's worth, no frame between
+        widget._draw()
+        shown = "\n".join(strip.text for strip in widget._tail_widget._lines_for(100))
+        assert "last words here" in shown and "# Title" not in shown
+        assert not widget.query(".md-segment")  # nothing is laid out during the flood
+        await widget.finish()
+        await pilot.pause()
+        out = drawn(widget)
+        assert widget.text == text
+        assert out.count("last words here") == 4 and out.count("w399") == 4

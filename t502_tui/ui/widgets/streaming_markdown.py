@@ -8,6 +8,11 @@ still open in pieces of a few dozen lines. Only the open tail is redrawn, at mos
 frame, and it stays short; settled segments off screen are drawn when the reply pauses.
 Nothing is dropped: every appended character ends up in exactly one segment, and
 :meth:`finish` draws the tail one last time from the complete text.
+
+When text pours in far faster than anyone reads (a relay that held the whole reply back,
+a very fast server), nothing is settled until it slows down: each frame shows the end of
+the text only, about a screenful, so the screen follows the flood at the cost of one
+screen's drawing, and everything is laid out once when the flood is over.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from textual.app import ComposeResult
 from textual.await_complete import AwaitComplete
 from textual.containers import Vertical
 from textual.timer import Timer
+from textual.widget import Widget
 
 from t502_tui.ui.widgets.rendered_block import Build, RenderedBlock
 
@@ -32,18 +38,19 @@ SEGMENT_CHARS = 1000
 frame, stays a paragraph or so long; settled segments cost layout next to nothing."""
 FENCE_PIECE_LINES = 40
 """A code fence is settled in pieces of this many lines while it is still open."""
+LARGE_SEGMENT_CHARS = 8000
+"""Text far above the end of a long reply is settled in larger segments: fewer widgets."""
 FLOOD_CHARS = 4000
 """More text than this between two frames is a flood (a server far faster than reading)."""
 FLOOD_FRAME_SECONDS = 0.25
-FLOOD_SEGMENT_FACTOR = 8
-"""During a flood, segments are this many times larger."""
-"""During a flood the tail is redrawn this often."""
+"""During a flood the end of the text is shown this often."""
 DRAW_SLICE_SECONDS = 0.008
 """Off-screen blocks are drawn in slices this long, so keys and frames come between."""
 QUIET_SECONDS = 0.25
 """Off-screen blocks wait until the reply has been quiet this long."""
 
 _FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})([^`]*)$")
+_FENCE_LINE = re.compile(r"^ {0,3}(?:`{3,}|~{3,}).*$", re.MULTILINE)
 
 
 @dataclass
@@ -67,6 +74,29 @@ def _closes(line: str, fence: _Fence) -> bool:
         and stripped.startswith(fence.marker)
         and set(stripped) == {fence.marker[0]}
     )
+
+
+def text_end(text: str, lines: int, chars: int) -> str:
+    """The end of Markdown ``text``: its last ``lines`` lines, or fewer if those hold
+    ``chars`` characters, drawn as they are in place (a code fence open where the text is
+    cut is opened again)."""
+    cut = len(text.rstrip("\n"))
+    for _ in range(lines):
+        cut = text.rfind("\n", 0, cut)
+        if cut == -1:
+            return text
+        if len(text) - cut >= chars:
+            break
+    cut += 1
+    fence: _Fence | None = None
+    for match in _FENCE_LINE.finditer(text, 0, cut):
+        line = match.group()
+        if fence is None:
+            if opened := _FENCE_OPEN.match(line):
+                fence = _Fence(opened.group(1), line, "")
+        elif _closes(line, fence):
+            fence = None
+    return (fence.opening + "\n" if fence else "") + text[cut:]
 
 
 class StreamingMarkdown(Vertical):
@@ -154,15 +184,19 @@ class StreamingMarkdown(Vertical):
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
-        awaits = self._settle()
+        mounted = self._mount(self._settle())
         self._update_tail(final=True)
         self._last_draw = time.monotonic()
 
         async def wait() -> None:
-            for awaitable in awaits:
-                await awaitable
+            if mounted is not None:
+                await mounted
 
         return AwaitComplete(wait())
+
+    def _mount(self, segments: list[RenderedBlock]) -> AwaitComplete | None:
+        """Mount newly settled segments above the tail, all at once (one layout)."""
+        return self.mount_all(segments, before=self._tail_widget) if segments else None
 
     # -- drawing ------------------------------------------------------------------------------
 
@@ -170,9 +204,24 @@ class StreamingMarkdown(Vertical):
         self._timer = None
         self._flooded = self._incoming_chars > FLOOD_CHARS
         self._incoming_chars = 0
-        self._settle()
-        self._update_tail(final=False)
+        if self._flooded:
+            self._show_end()
+        else:
+            self._mount(self._settle())
+            self._update_tail(final=False)
         self._last_draw = time.monotonic()
+
+    def _show_end(self) -> None:
+        """Draw only the end of the unsettled text, about a screenful of it."""
+        if self._incoming:
+            self._tail += "".join(self._incoming)
+            self._incoming.clear()
+        scroller = next((a for a in self.ancestors if isinstance(a, Widget) and a.is_scrollable), self.screen)
+        width, height = self.size.width or scroller.size.width, scroller.size.height
+        end = text_end(self._tail, height, width * height)
+        self._tail_widget.remove_class("md-continued")
+        self._tail_widget.set_class(not self._settled, "md-first")
+        self._tail_widget.update(self._markdown(end) if end.strip() else None)
 
     def _current_code_theme(self) -> str:
         return self.code_theme
@@ -226,45 +275,46 @@ class StreamingMarkdown(Vertical):
         if self._pending:
             self._pending_timer = self.set_timer(0.001, self._draw_some)
 
-    def _settle_segment(self, build: Build, source: str, kind: str, awaits: list, continued: bool = False) -> None:
+    def _settle_segment(self, build: Build, source: str, kind: str, segments: list[RenderedBlock],
+                        continued: bool = False) -> None:
         # Classes, not :first-child: that pseudo-class restyles every sibling on each mount.
         classes = f"md-segment md-{kind}" + (" md-continued" if continued else "")
         if not self._settled:
             classes += " md-first"
         self._settled += 1
-        segment = RenderedBlock(build, code_theme=self._current_code_theme, trim=kind == "text",
-                                source=source, draw_later=self._draw_later, classes=classes)
-        awaits.append(self.mount(segment, before=self._tail_widget))
+        segments.append(RenderedBlock(build, code_theme=self._current_code_theme, trim=kind == "text",
+                                      source=source, draw_later=self._draw_later, classes=classes))
 
-    def _settle(self) -> list:
-        """Move finished blocks from the tail into settled segments.
+    def _settle(self) -> list[RenderedBlock]:
+        """Move finished blocks from the tail into settled segments, returned to be mounted.
 
         A segment is a run of whole blocks (short code fences included) cut at a blank
-        line once it holds SEGMENT_CHARS; few, large segments keep layout cheap. Only a
-        long fence still open is cut into pieces of its own.
+        line once it holds SEGMENT_CHARS (LARGE_SEGMENT_CHARS far from the end); few,
+        large segments keep layout cheap. Only a long fence still open is cut into
+        pieces of its own.
         """
-        awaits: list = []
+        segments: list[RenderedBlock] = []
         if self._incoming:
             self._tail += "".join(self._incoming)
             self._incoming.clear()
         tail = self._tail
         position = self._scanned
-        # In a flood, bigger segments: fewer widgets to mount, and they are drawn later anyway.
-        limit = SEGMENT_CHARS * (FLOOD_SEGMENT_FACTOR if self._flooded else 1)
         while (newline := tail.find("\n", position)) != -1:
             line = tail[position:newline]
             after = newline + 1
             fence = self._fence
             if fence is None:
                 blank = not line.strip()
-                if not blank and not line[0].isspace() and position >= limit and (
-                    # A new block at the margin after a blank line; or, in a long run with
-                    # no blank line (a huge list), any line that is not a table row.
-                    self._after_blank
-                    or (position >= 8 * limit and not line.startswith("|")
+                if not blank and not line[0].isspace() and position >= SEGMENT_CHARS and (
+                    # A new block at the margin after a blank line (in larger segments far
+                    # from the end); or, in a long run with no blank line (a huge list),
+                    # any line that is not a table row.
+                    (self._after_blank and (position >= LARGE_SEGMENT_CHARS
+                                            or len(tail) - position < LARGE_SEGMENT_CHARS))
+                    or (position >= LARGE_SEGMENT_CHARS and not line.startswith("|")
                         and not tail[:position].rstrip("\n").rpartition("\n")[2].lstrip().startswith("|"))
                 ):
-                    self._settle_segment(self._markdown(tail[:position]), tail[:position], "text", awaits)
+                    self._settle_segment(self._markdown(tail[:position]), tail[:position], "text", segments)
                     tail, after, position = tail[position:], after - position, 0
                 self._after_blank = blank
                 if match := _FENCE_OPEN.match(line):
@@ -276,18 +326,18 @@ class StreamingMarkdown(Vertical):
                 if fence.piece:
                     code = tail[:position].partition("\n")[2]
                     self._settle_segment(self._code(code, fence.language, False, True), code + "\n",
-                                         "code", awaits, continued=True)
+                                         "code", segments, continued=True)
                     tail, after = tail[after:], 0
             else:
                 fence.lines += 1
                 if fence.lines >= FENCE_PIECE_LINES:
                     if fence.piece == 0 and tail[:fence.start].strip():
                         before = tail[:fence.start]
-                        self._settle_segment(self._markdown(before), before, "text", awaits)
+                        self._settle_segment(self._markdown(before), before, "text", segments)
                     code = tail[fence.start:after].partition("\n")[2]
                     first = fence.piece == 0
                     self._settle_segment(self._code(code, fence.language, first, False),
-                                         "\n" * first + code, "code", awaits, continued=not first)
+                                         "\n" * first + code, "code", segments, continued=not first)
                     fence.piece += 1
                     fence.lines = 0
                     fence.start = 0
@@ -296,4 +346,4 @@ class StreamingMarkdown(Vertical):
             position = after
         self._tail = tail
         self._scanned = position
-        return awaits
+        return segments
