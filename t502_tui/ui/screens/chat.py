@@ -54,6 +54,8 @@ class ChatScreen(Screen[None]):
         self.saved: list[ConversationSummary] = []
         """The loaded part of the history, newest first."""
         self._history_complete = False
+        self._key_states: tuple[bool | None, ...] = ()
+        """Whether cancel and retry were enabled when the footer was last drawn."""
 
     @property
     def t502(self) -> T502App:
@@ -156,7 +158,11 @@ class ChatScreen(Screen[None]):
                 self.t502.connection,
                 self.t502.client.host,
             )
-        self.refresh_bindings()
+        key_states = (self.check_action("cancel", ()), self.check_action("retry", ()))
+        if key_states != self._key_states:
+            # The footer redraws all its keys on each refresh: only when one changed.
+            self._key_states = key_states
+            self.refresh_bindings()
 
     def on_conversation_pane_changed(self, event: ConversationPane.Changed) -> None:
         if event.saved:
