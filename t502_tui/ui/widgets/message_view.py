@@ -172,7 +172,8 @@ class AssistantMessageView(MessageView):
 
     async def finish(self) -> None:
         """Draw the whole reply now, so the last tokens are on screen."""
-        await self._body.finish()
+        self.refresh_header()
+        body = self._body.finish()
         if self._reasoning is not None:
             await self._reasoning.finish()
-        self.refresh_header()
+        await body

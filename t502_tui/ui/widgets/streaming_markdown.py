@@ -17,6 +17,7 @@ screen's drawing, and everything is laid out once when the flood is over.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from dataclasses import dataclass
@@ -180,13 +181,32 @@ class StreamingMarkdown(Vertical):
             self._timer = self.set_timer(delay, self._draw)
 
     def finish(self) -> AwaitComplete:
-        """Draw everything now; await it to be sure the last text is on screen."""
+        """Draw everything now; await it to be sure the whole text is laid out.
+
+        After a flood the end of the text is shown at once, and the rest laid out
+        right after that frame: the last words reach the screen first.
+        """
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
+        self._last_draw = time.monotonic()
+        if not self._flooded:
+            return self._lay_out()
+        self._flooded = False
+        self._show_end()
+        laid_out = asyncio.Event()
+
+        async def lay_out() -> None:
+            await self._lay_out()
+            laid_out.set()
+
+        self.call_after_refresh(lay_out)
+        return AwaitComplete(laid_out.wait())
+
+    def _lay_out(self) -> AwaitComplete:
+        """Settle what can be, draw the tail as final; await it for the mounting."""
         mounted = self._mount(self._settle())
         self._update_tail(final=True)
-        self._last_draw = time.monotonic()
 
         async def wait() -> None:
             if mounted is not None:
