@@ -13,6 +13,7 @@ from pathlib import Path
 from t502_tui import paths
 
 ENV_DEBUG = "T502_DEBUG"
+_enabled_at: Path | None = None
 
 
 class SecretFilter(logging.Filter):
@@ -51,4 +52,11 @@ def enable_debug_log(secrets: list[str], path: Path | None = None) -> Path:
     logger = logging.getLogger("t502")
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG)
+    global _enabled_at
+    _enabled_at = path
     return path
+
+
+def debug_log_path() -> Path | None:
+    """Where the debug log is being written, if it is."""
+    return _enabled_at

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
+import pytest
 from textual import events
 
 from loopback import Gate, LoopbackServer, Reply, chunk, sse, stream_reply, text_stream
@@ -42,7 +43,19 @@ async def test_send_streams_reply_with_usage(server: LoopbackServer) -> None:
         header = str(view.query_one(".header").render())
         assert "gpt-5" in header and "total" in header
         assert not pane(app).composer.text
+        assert app.reader.running  # read by the helper process
     assert server.chat_requests()[0].json["messages"] == [{"role": "user", "content": "hi there"}]
+
+
+async def test_replies_are_read_in_process_when_asked(server: LoopbackServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("T502_INLINE_READER", "1")
+    server.script(CHAT, text_stream("inline words"))
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "hi")
+        await settle(app)
+        assert pane(app).conversation.messages[-1].content == "inline words"
+        assert not app.reader.running
 
 
 async def test_switching_models_keeps_history(server: LoopbackServer) -> None:
@@ -135,7 +148,8 @@ async def test_error_keeps_user_words_and_retry_resends(server: LoopbackServer) 
     assert server.chat_requests()[1].json["messages"] == [{"role": "user", "content": "my precious words"}]
 
 
-async def test_dead_server_is_explained(server: LoopbackServer) -> None:
+async def test_dead_server_is_explained(server: LoopbackServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("T502_INLINE_READER", "1")  # for the quick retries set below
     app = make_app(None)
     app.client.retry_base_delay = 0.01
     async with app.run_test(size=(120, 40)) as pilot:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
+from typing import Any
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -24,7 +26,9 @@ from t502_tui.model_catalog import (
     remember_model,
     save_cached_models,
 )
-from t502_tui.service import ChatClient, ServiceError
+from t502_tui.debug_log import debug_log_path
+from t502_tui.service import ChatClient, ServiceError, StreamEvent
+from t502_tui.service.reader_process import ClientSettings, ReaderProcess
 from t502_tui.store import Store, StoreError, StoreRunner, default_path
 from t502_tui.ui.screens.chat import ChatScreen
 from t502_tui.ui.screens.help import HelpScreen
@@ -40,6 +44,8 @@ from t502_tui.ui.widgets.streaming_markdown import StreamingMarkdown
 _FENCE = re.compile(r"^(```|~~~)[^\n]*\n(.*?)^\1", re.M | re.S)
 
 
+ENV_INLINE_READER = "T502_INLINE_READER"
+"""Set to 1 to read replies in the app's own process, not in a helper."""
 FREEZE_AFTER_SECONDS = 0.25
 """Start-up is over this long after the first frame: what it made lives as long as the app."""
 
@@ -93,6 +99,10 @@ class T502App(App[None]):
         self.store_ready = asyncio.Event()
         """Set once opening the store has succeeded or failed."""
         self._store_error_shown = False
+        self.reader = ReaderProcess()
+        """Reads streamed replies in a helper process, when it runs."""
+        self.reader_ready = asyncio.Event()
+        """Set once the helper has started or failed to (replies are then read here)."""
 
     @property
     def code_theme(self) -> str:
@@ -153,14 +163,34 @@ class T502App(App[None]):
         old_client, self.client = self.client, self._make_client()
         await old_client.aclose()
 
+    @property
+    def client_settings(self) -> ClientSettings:
+        """The server, key and timeouts in the config."""
+        config = self.config
+        return ClientSettings(config.base_url, config.api_key, config.timeout, config.connect_timeout,
+                              config.max_retries)
+
     def _make_client(self) -> ChatClient:
-        return ChatClient(
-            self.config.base_url,
-            self.config.api_key,
-            idle_timeout=self.config.timeout,
-            connect_timeout=self.config.connect_timeout,
-            max_retries=self.config.max_retries,
-        )
+        return self.client_settings.client()
+
+    # -- replies ------------------------------------------------------------------------------
+
+    @work(group="reader", exit_on_error=False)
+    async def start_reader(self) -> None:
+        """Start the helper process that reads replies (unless T502_INLINE_READER=1)."""
+        if os.environ.get(ENV_INLINE_READER, "").strip() not in ("1", "true", "yes", "on"):
+            await self.reader.start(debug_log_path(), [self.config.api_key])
+        self.reader_ready.set()
+
+    async def stream_reply(self, messages: list[dict[str, Any]], model: str) -> AsyncIterator[StreamEvent]:
+        """A reply's events, read by the helper process when it runs, else in this one."""
+        await self.reader_ready.wait()
+        if self.reader.running:
+            events = self.reader.stream_chat(self.client_settings, messages, model, **self.config.params)
+        else:
+            events = self.client.stream_chat(messages, model, **self.config.params)
+        async for event in events:
+            yield event
 
     @property
     def chat(self) -> ChatScreen:
@@ -192,10 +222,12 @@ class T502App(App[None]):
 
     def on_ready(self) -> None:
         # After the first frame: start-up is not slowed by what can wait.
+        self.start_reader()
         self.set_timer(FREEZE_AFTER_SECONDS, _freeze_long_lived_objects)
 
     async def on_unmount(self) -> None:
         await self.client.aclose()
+        await self.reader.aclose()
         if self.store_runner is not None:
             await asyncio.to_thread(self.store_runner.close)
 

@@ -406,7 +406,7 @@ class ConversationPane(Vertical):
         status, error_text = ReplyStatus.COMPLETE, None
         try:
             turn_started = time.monotonic()
-            async for event in app.client.stream_chat(history, message.model or "", **app.config.params):
+            async for event in app.stream_reply(history, message.model or ""):
                 if time.monotonic() - turn_started > YIELD_SECONDS:
                     # Reading from a full socket never waits, so it never lets keys in:
                     # hand the event loop back now and then during a flood.
