@@ -89,15 +89,40 @@ class Terminal:
             time.sleep(interval)
         raise TimeoutError(f"screen never matched; last screen:\n{self.screen()}")
 
-    def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    def processes(self) -> list[int]:
+        """t502 and its helper process (and any other descendants)."""
+        parents: dict[int, int] = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+        family = [self.pid]
+        for pid in family:
+            family += [child for child, parent in parents.items() if parent == pid]
+        return family
 
-    def peak_rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
+    def cpu_seconds(self) -> float:
+        """CPU used so far by t502 and its helper."""
+        total = 0
+        for pid in self.processes():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])
+        return total / CLOCK_TICKS
+
+    def peak_rss_mb(self) -> tuple[float, float]:
+        """Peak resident memory of t502, and of its helper process(es)."""
+        peaks = []
+        for pid in self.processes():
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            peaks += [int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmHWM:")]
+        return (peaks[0], sum(peaks[1:])) if peaks else (float("nan"), float("nan"))
 
     def wait_idle(self, quiet: float = 0.3, timeout: float = 60) -> None:
         """Wait until the process stops using CPU (the last frames are drawn)."""
