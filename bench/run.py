@@ -1,7 +1,7 @@
 """Run every benchmark and write the figures to bench/results/latest.json.
 
-    python bench/run.py            # the full set (about 10 minutes)
-    python bench/run.py --quick    # one run each, smaller sizes (about 2 minutes)
+    python bench/run.py            # the full set (about 3 minutes)
+    python bench/run.py --quick    # one run each, smaller sizes (about 1 minute)
 """
 
 from __future__ import annotations
