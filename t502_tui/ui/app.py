@@ -46,6 +46,8 @@ _FENCE = re.compile(r"^(```|~~~)[^\n]*\n(.*?)^\1", re.M | re.S)
 
 ENV_INLINE_READER = "T502_INLINE_READER"
 """Set to 1 to read replies in the app's own process, not in a helper."""
+READER_WAIT_SECONDS = 1.0
+"""How long a reply waits for a helper that is still starting before reading in-process."""
 FREEZE_AFTER_SECONDS = 0.25
 """Start-up is over this long after the first frame: what it made lives as long as the app."""
 
@@ -184,7 +186,10 @@ class T502App(App[None]):
 
     async def stream_reply(self, messages: list[dict[str, Any]], model: str) -> AsyncIterator[StreamEvent]:
         """A reply's events, read by the helper process when it runs, else in this one."""
-        await self.reader_ready.wait()
+        try:  # a message sent in the first instant waits a moment for the helper, no more
+            await asyncio.wait_for(self.reader_ready.wait(), READER_WAIT_SECONDS)
+        except asyncio.TimeoutError:
+            pass
         if self.reader.running:
             events = self.reader.stream_chat(self.client_settings, messages, model, **self.config.params)
         else:
