@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import pytest
 from textual import events
 
 from loopback import Gate, LoopbackServer, Reply, chunk, sse, stream_reply, text_stream
 from t502_tui.conversation import ReplyStatus
+from t502_tui.ui import app as app_module
+from t502_tui.ui.app import T502App
 from t502_tui.ui.screens.model_picker import ModelPicker
 from t502_tui.ui.widgets.message_view import AssistantMessageView
 from t502_tui.ui.widgets.rendered_block import RenderedBlock
@@ -256,3 +259,19 @@ async def test_palette_switch_model(server: LoopbackServer) -> None:
         await pilot.press(*"Switch model")
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, ModelPicker))
+
+
+async def test_no_request_before_the_first_frame(server: LoopbackServer) -> None:
+    seen_at_first_frame: list[int] = []
+
+    class Watched(T502App):
+        CSS_PATH = Path(app_module.__file__).with_name("app.tcss")
+
+        def on_ready(self) -> None:  # Textual calls this before the app's own handler
+            seen_at_first_frame.append(len(server.requests))
+
+    app = Watched(make_app(server).config)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.models is not None)
+    assert seen_at_first_frame == [0]
+    assert [r.path for r in server.requests] == ["/v1/models"]

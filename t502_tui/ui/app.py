@@ -216,9 +216,7 @@ class T502App(App[None]):
         self.theme_changed_signal.subscribe(self, self._restyle_code)
         for warning in [*self.config.warnings, *self.theme_warnings, *self.key_problems]:
             self.notify(warning, title="Config", severity="warning", timeout=10)
-        if self.config.api_key:
-            self.load_models()
-        else:
+        if not self.config.api_key:
             self.connection = "no API key"
             self.push_screen(
                 SetupScreen(self.config.base_url, display_path(self.config.path or config_file())),
@@ -226,7 +224,10 @@ class T502App(App[None]):
             )
 
     def on_ready(self) -> None:
-        # After the first frame: start-up is not slowed by what can wait.
+        # After the first frame: start-up is not slowed by what can wait, and no request
+        # goes out before there is something on screen.
+        if self.config.api_key:
+            self.load_models()
         self.start_reader()
         self.set_timer(FREEZE_AFTER_SECONDS, _freeze_long_lived_objects)
 
