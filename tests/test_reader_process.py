@@ -15,11 +15,11 @@ import pytest
 from loopback import Gate, LoopbackServer, Reply, chunk, sse, stream_reply, text_stream
 from t502_tui.service import (
     APIError,
-    ConnectionFailed,
     ContentDelta,
     Finished,
     IncompleteReply,
     ReasoningDelta,
+    ServiceError,
     UsageReport,
 )
 from t502_tui.service.reader_process import ClientSettings, ReaderProcess
@@ -96,7 +96,7 @@ async def test_a_helper_that_dies_mid_reply_keeps_the_partial_flag(server: Loopb
     gate = Gate()
     server.script(CHAT, stream_reply([*sse(chunk("some words"), done=False), gate]))
     got: list[str] = []
-    with pytest.raises(ConnectionFailed) as lost:
+    with pytest.raises(ServiceError, match="stopped unexpectedly") as lost:
         async for event in reader.stream_chat(settings(server), HI, "m"):
             got.append(event.text)
             assert reader._process is not None

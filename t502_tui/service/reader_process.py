@@ -25,7 +25,7 @@ from typing import Any
 
 from t502_tui.debug_log import enable_debug_log
 from t502_tui.service.client import ChatClient
-from t502_tui.service.errors import ConnectionFailed, ServiceError
+from t502_tui.service.errors import ServiceError
 from t502_tui.service.events import ContentDelta, ReasoningDelta, StreamEvent
 
 log = logging.getLogger("t502.service.reader")
@@ -262,7 +262,7 @@ class ReaderProcess:
     ) -> AsyncIterator[StreamEvent]:
         """Like :meth:`ChatClient.stream_chat`, read by the helper."""
         if not self.running:
-            raise ConnectionFailed("the reply reader is not running")
+            raise ServiceError("the reply reader process is not running")
         self._next_id += 1
         ident = self._next_id
         queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
@@ -284,7 +284,7 @@ class ReaderProcess:
                     raise payload
                 else:
                     ended = True
-                    raise ConnectionFailed("the reply reader stopped unexpectedly", partial=got_text)
+                    raise ServiceError("the reply reader process stopped unexpectedly", partial=got_text)
         finally:
             del self._queues[ident]
             if not ended and self.running:
