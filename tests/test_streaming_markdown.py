@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+from rich.markdown import Markdown as RichMarkdown
 from textual.app import App, ComposeResult
 
 from scripted_replies import markdown_tokens
@@ -77,7 +78,8 @@ async def test_long_run_without_blank_lines_is_cut() -> None:
         widget = app.query_one(StreamingMarkdown)
         for i in range(0, len(text), 500):
             widget.append(text[i:i + 500])
-            widget._draw()
+            if i % 3000 == 0:
+                widget._draw()
         await widget.finish()
         await pilot.pause()
         blocks = widget.query(RenderedBlock)
@@ -123,3 +125,17 @@ async def test_a_flood_shows_its_end_then_lays_everything_out() -> None:
         out = drawn(widget)
         assert widget.text == text
         assert out.count("last words here") == 4 and out.count("w399") == 4
+
+
+async def test_a_block_that_keeps_its_height_is_only_repainted() -> None:
+    app = Host()
+    async with app.run_test(size=(110, 40)) as pilot:
+        block = app.query_one(StreamingMarkdown)._tail_widget
+        block.update(lambda theme: RichMarkdown("a few words"))
+        await pilot.pause()
+        layouts: list[bool] = []
+        original = block.refresh
+        block.refresh = lambda *a, layout=False, **k: layouts.append(layout) or original(*a, layout=layout, **k)
+        block.update(lambda theme: RichMarkdown("a few more words"))
+        block.update(lambda theme: RichMarkdown("a few more words\n\nand a new paragraph"))
+        assert layouts == [False, True]

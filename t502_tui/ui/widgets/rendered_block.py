@@ -53,12 +53,22 @@ class RenderedBlock(Widget):
         """What the cached lines were drawn for: width, theme and code style."""
 
     def update(self, build: Build | None, trim: bool = True) -> None:
-        """Show something else."""
+        """Show something else; the screen is laid out again only if the height changed.
+
+        A streaming tail of prose grows a line every few tokens: most frames only repaint
+        it. Off screen (a conversation streaming in the background) nothing is drawn.
+        """
+        height = len(self._lines) if self._drawn_for and self.display else None
         self._build = build
         self.trim = trim
         self.display = build is not None
         self._drawn_for = ()
-        self.refresh(layout=True)
+        width = self.content_size.width
+        if (build is not None and height is not None and width > 0 and self.is_on_screen
+                and len(self._lines_for(width)) == height):
+            self.refresh()
+        else:
+            self.refresh(layout=True)
 
     def redraw(self) -> None:
         """Draw again at the next refresh (the code style changed)."""
