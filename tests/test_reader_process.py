@@ -108,16 +108,25 @@ async def test_a_helper_that_dies_mid_reply_keeps_the_partial_flag(server: Loopb
 
 
 async def test_the_key_is_not_in_the_helpers_arguments_or_environment(
-    server: LoopbackServer, reader: ReaderProcess
+    server: LoopbackServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    server.script(CHAT, text_stream("ok"))
-    await collect(reader, server)
-    assert reader._process is not None
-    proc = Path(f"/proc/{reader._process.pid}")
-    if not proc.exists():
-        pytest.skip("no /proc here")
-    assert KEY.encode() not in (proc / "cmdline").read_bytes()
-    assert KEY.encode() not in (proc / "environ").read_bytes()
+    monkeypatch.setenv("T502_API_KEY", KEY)
+    monkeypatch.setenv("OPENAI_API_KEY", f"  {KEY}\n")
+    monkeypatch.setenv("T502_SOMETHING_ELSE", "kept")
+    helper = ReaderProcess()
+    assert await helper.start(secrets=[KEY])
+    try:
+        server.script(CHAT, text_stream("ok"))
+        assert [e async for e in helper.stream_chat(settings(server), HI, "m")]
+        assert helper._process is not None
+        proc = Path(f"/proc/{helper._process.pid}")
+        if not proc.exists():
+            pytest.skip("no /proc here")
+        assert KEY.encode() not in (proc / "cmdline").read_bytes()
+        environ = (proc / "environ").read_bytes()
+        assert KEY.encode() not in environ and b"T502_SOMETHING_ELSE=kept" in environ
+    finally:
+        await helper.aclose()
 
 
 async def test_a_helper_that_cannot_start_says_so(monkeypatch: pytest.MonkeyPatch) -> None:

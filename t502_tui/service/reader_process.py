@@ -217,7 +217,7 @@ class ReaderProcess:
         """
         secrets = [s for s in secrets or [] if s]
         package_root = str(Path(__file__).resolve().parents[2])
-        env = {name: value for name, value in os.environ.items() if not any(s in value for s in secrets)}
+        env = {name: value for name, value in os.environ.items() if value.strip() not in secrets}
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH", "")) if p)
         try:
             self._process = process = await asyncio.create_subprocess_exec(
