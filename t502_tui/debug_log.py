@@ -14,6 +14,7 @@ from t502_tui import paths
 
 ENV_DEBUG = "T502_DEBUG"
 _enabled_at: Path | None = None
+_filter: SecretFilter | None = None
 
 
 class SecretFilter(logging.Filter):
@@ -48,13 +49,20 @@ def enable_debug_log(secrets: list[str], path: Path | None = None) -> Path:
     path.touch(mode=0o600, exist_ok=True)
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
-    handler.addFilter(SecretFilter(secrets))
+    global _enabled_at, _filter
+    _filter = SecretFilter(secrets)
+    handler.addFilter(_filter)
     logger = logging.getLogger("t502")
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG)
-    global _enabled_at
     _enabled_at = path
     return path
+
+
+def mask_secret(secret: str) -> None:
+    """Mask ``secret`` in the debug log from now on (a key set after start-up)."""
+    if _filter is not None and secret and secret not in _filter.secrets:
+        _filter.secrets.append(secret)
 
 
 def debug_log_path() -> Path | None:

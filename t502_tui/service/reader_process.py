@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from t502_tui.debug_log import enable_debug_log
+from t502_tui.debug_log import enable_debug_log, mask_secret
 from t502_tui.service.client import ChatClient
 from t502_tui.service.errors import ServiceError
 from t502_tui.service.events import ContentDelta, ReasoningDelta, StreamEvent
@@ -136,6 +136,7 @@ class _Helper:
     async def _stream(self, ident: int, settings: ClientSettings, messages: list[dict[str, Any]],
                       model: str, params: dict[str, Any]) -> None:
         if settings not in self._clients:
+            mask_secret(settings.api_key)
             self._clients[settings] = settings.client()
         batch = _Batch(lambda events: self.send((ident, "events", events)))
         try:

@@ -26,7 +26,7 @@ from t502_tui.model_catalog import (
     remember_model,
     save_cached_models,
 )
-from t502_tui.debug_log import debug_log_path
+from t502_tui.debug_log import debug_log_path, mask_secret
 from t502_tui.service import ChatClient, ServiceError, StreamEvent
 from t502_tui.service.reader_process import ClientSettings, ReaderProcess
 from t502_tui.store import Store, StoreError, StoreRunner, default_path
@@ -162,6 +162,7 @@ class T502App(App[None]):
 
     async def _replace_client(self) -> None:
         """Talk to the server (or with the key) now in the config."""
+        mask_secret(self.config.api_key)
         old_client, self.client = self.client, self._make_client()
         await old_client.aclose()
 
