@@ -68,14 +68,11 @@ def decode_payload(payload: str) -> list[Any]:
     ``data:`` lines join into one payload, so each line is tried on its own too.
     Undecodable text is returned as the string itself for the caller to judge.
     """
+    text = payload.strip()
     try:
-        value, end = _JSON.raw_decode(payload)
-        if end == len(payload):
+        value, end = _JSON.raw_decode(text)  # json.loads, minus its checks: a hot path
+        if end == len(text):
             return [value]
-    except ValueError:
-        pass
-    try:
-        return [json.loads(payload)]
     except ValueError:
         pass
     if "\n" in payload:
