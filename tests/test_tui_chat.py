@@ -263,6 +263,7 @@ async def test_palette_switch_model(server: LoopbackServer) -> None:
 
 async def test_no_request_before_the_first_frame(server: LoopbackServer) -> None:
     seen_at_first_frame: list[int] = []
+    asked_after_first_frame: list[bool] = []
 
     class Watched(T502App):
         CSS_PATH = Path(app_module.__file__).with_name("app.tcss")
@@ -270,8 +271,13 @@ async def test_no_request_before_the_first_frame(server: LoopbackServer) -> None
         def on_ready(self) -> None:  # Textual calls this before the app's own handler
             seen_at_first_frame.append(len(server.requests))
 
+        def load_models(self, force: bool = False) -> None:
+            asked_after_first_frame.append(bool(seen_at_first_frame))
+            super().load_models(force)
+
     app = Watched(make_app(server).config)
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: app.models is not None)
     assert seen_at_first_frame == [0]
+    assert asked_after_first_frame == [True]  # not merely answered late: asked late
     assert [r.path for r in server.requests] == ["/v1/models"]
