@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import os
 import re
+import signal
 import sys
 from typing import Any, TextIO
 
@@ -102,6 +103,14 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
 
 
+class _Signalled(Exception):
+    """t502 was asked to end by a signal (SIGTERM, SIGHUP)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
 def _run(coroutine: Any) -> int:
     """Run a command's coroutine; Ctrl+C keeps what was printed and exits 130."""
     try:
@@ -109,6 +118,9 @@ def _run(coroutine: Any) -> int:
     except KeyboardInterrupt:
         print("\nstopped", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except _Signalled as ended:
+        print(f"\nended by {signal.Signals(ended.signum).name}; the reply so far is saved", file=sys.stderr)
+        return 128 + ended.signum
 
 
 def _config(config: Config, verb: str) -> int:
@@ -141,46 +153,17 @@ def _tui(config: Config) -> int:
     return EXIT_OK
 
 
-def _client(config: Config, quiet: bool = False) -> Any:
-    from t502_tui.service import ChatClient, RetryNotice
-
-    def on_retry(notice: RetryNotice) -> None:
-        if not quiet:
-            print(
-                f"note: {defuse(notice.reason)}; retrying in {notice.delay:.1f} s"
-                f" ({notice.attempt}/{config.max_retries})",
-                file=sys.stderr,
-                flush=True,
-            )
-
-    return ChatClient(
-        config.base_url,
-        config.api_key,
-        idle_timeout=config.timeout,
-        connect_timeout=config.connect_timeout,
-        max_retries=config.max_retries,
-        on_retry=on_retry,
-    )
-
-
-def _hint(config: Config, error: Any) -> str:
-    """A pointer to the likely fix, for the errors where one is known."""
-    status = getattr(error, "status", None)
-    if status == 401 and not config.api_key:
-        return f" (no API key is set: put api_key in {config.path} or set T502_API_KEY)"
-    if status == 404:
-        return " (check the model name: `t502 models` lists them; and the base URL)"
-    return ""
-
-
 async def _models(config: Config) -> int:
     from t502_tui.service import ServiceError
+    from t502_tui.session import make_client
 
-    async with _client(config) as client:
+    async with make_client(config) as client:
         try:
             models = await client.list_models()
         except ServiceError as error:
-            _error(error.message + _hint(config, error))
+            hint = " (no API key is set: put api_key in the config file or set T502_API_KEY)" if (
+                getattr(error, "status", None) == 401 and not config.api_key) else ""
+            _error(error.message + hint)
             return EXIT_FAILED
     for ident in sorted({m.id for m in models}, key=str.lower):
         print(defuse(ident))
@@ -197,13 +180,29 @@ def _read_prompt(args: argparse.Namespace) -> str:
 
 
 class _ReplyPrinter:
-    """Writes a reply as it streams: answer to stdout, reasoning dimmed on stderr."""
+    """Shows a turn on the terminal: the answer on stdout, reasoning dimmed on stderr,
+    retries as notes."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_retries: int) -> None:
+        self.max_retries = max_retries
         self.out_tty = sys.stdout.isatty()
         self.err_tty = sys.stderr.isatty()
         self.in_reasoning = False
         self.last_out = "\n"
+
+    def __call__(self, event: Any) -> None:
+        from t502_tui.turn import ReplyGrew, RetryWaiting
+
+        if isinstance(event, ReplyGrew):
+            if event.reasoning:
+                self.reasoning(event.reasoning)
+            if event.content:
+                self.content(event.content)
+        elif isinstance(event, RetryWaiting):
+            notice = event.notice
+            self.end()
+            print(f"note: {defuse(notice.reason)}; retrying in {notice.delay:.1f} s"
+                  f" ({notice.attempt}/{self.max_retries})", file=sys.stderr, flush=True)
 
     def reasoning(self, text: str) -> None:
         if self.err_tty:
@@ -216,10 +215,9 @@ class _ReplyPrinter:
         if self.in_reasoning:
             sys.stderr.write("\n")
             self.in_reasoning = False
-        if text:
-            sys.stdout.write(defuse(text) if self.out_tty else text)
-            sys.stdout.flush()
-            self.last_out = text[-1]
+        sys.stdout.write(defuse(text) if self.out_tty else text)
+        sys.stdout.flush()
+        self.last_out = text[-1]
 
     def end(self) -> None:
         """Finish the current lines so the prompt or the next message starts clean."""
@@ -240,7 +238,7 @@ def _finish_note(reason: str | None) -> str | None:
     return None
 
 
-def _conversation_for(config: Config, args: argparse.Namespace, runner: Any) -> Any:
+def _conversation_for(config: Config, args: argparse.Namespace, store: Any) -> Any:
     """The conversation this question belongs to: a new one, or the one to continue."""
     from t502_tui.conversation import Conversation
 
@@ -249,9 +247,8 @@ def _conversation_for(config: Config, args: argparse.Namespace, runner: Any) -> 
             model=args.model or config.model,
             system_prompt=args.system if args.system is not None else config.system_prompt,
         )
-    if runner is None:
+    if store is None:
         raise LookupError("there is no history to continue (see the warning above)")
-    store = runner.store
     ident = store.find_conversation(args.continue_id) if args.continue_id else store.latest_conversation_id()
     if ident is None:
         raise LookupError("there is no conversation to continue yet")
@@ -276,8 +273,9 @@ def _load_images(config: Config, paths: list[str]) -> list[Any]:
 async def _ask(config: Config, args: argparse.Namespace) -> int:
     from t502_tui.attachments import AttachmentError
     from t502_tui.conversation import ChatMessage, ReplyStatus
-    from t502_tui.recording import ReplyRecorder
-    from t502_tui.store import StoreError, StoreRunner
+    from t502_tui.history import History
+    from t502_tui.session import ChatSession
+    from t502_tui.store import StoreError
 
     if args.continue_id and not re.fullmatch(r"[0-9a-f]{4,32}", args.continue_id):
         # `--continue why is that?`: the words are the question, not an id.
@@ -292,92 +290,68 @@ async def _ask(config: Config, args: argparse.Namespace) -> int:
     except AttachmentError as error:
         _error(str(error))
         return EXIT_USAGE
-    runner = None
+    store = None
     if not args.no_save or args.continue_id is not None:
         store = open_store(warn=True)
-        runner = StoreRunner(store) if store else None
     try:
-        try:
-            conversation = _conversation_for(config, args, runner)
-        except (LookupError, StoreError) as exc:
-            _error(str(exc))
-            return EXIT_USAGE
-        if args.no_save:
-            runner = None
+        conversation = _conversation_for(config, args, store)
+    except (LookupError, StoreError) as exc:
+        if store is not None:
+            store.close()
+        _error(str(exc))
+        return EXIT_USAGE
+    if args.no_save and store is not None:
+        store.close()
+        store = None
 
-        def store_failed(error: StoreError) -> None:
-            print(f"warning: not saved: {defuse(str(error))}", file=sys.stderr)
+    def store_failed(error: StoreError) -> None:
+        print(f"warning: not saved: {defuse(str(error))}", file=sys.stderr)
 
-        question = ChatMessage("user", prompt, attachments=images)
-        conversation.messages.append(question)
-        if runner is not None:
-            try:
-                await runner.run(runner.store.add_message, conversation, question)
-                await runner.run(runner.store.save_conversation, conversation)
-            except StoreError as error:
-                store_failed(error)
-                runner = None
-        history = conversation.request_messages(config.system_role)
-        reply = ChatMessage("assistant", model=conversation.model, status=ReplyStatus.STREAMING)
-        conversation.messages.append(reply)
-        recorder = ReplyRecorder(conversation, reply, runner, store_failed)
-        return await _stream_answer(config, args, conversation.model, history, recorder)
+    session = ChatSession(config, History(store, store_failed) if store is not None else None)
+    printer = _ReplyPrinter(config.max_retries)
+    try:
+        reply = await _run_turn(session, conversation, ChatMessage("user", prompt, attachments=images),
+                                printer, stream=not args.no_stream)
     finally:
-        if runner is not None:
-            runner.close()
-
-
-async def _stream_answer(config: Config, args: argparse.Namespace, model: str,
-                         history: list[dict[str, Any]], recorder: Any) -> int:
-    """Ask, print the answer as it comes, and record it as it grows."""
-    from t502_tui.conversation import ReplyStatus
-    from t502_tui.service import ContentDelta, Finished, ReasoningDelta, ServiceError, UsageReport
-
-    printer = _ReplyPrinter()
-    reply = recorder.message
-    async with _client(config) as client:
-        try:
-            if args.no_stream:
-                completion = await client.complete(history, model, **config.params)
-                if completion.reasoning:
-                    await recorder.add_reasoning(completion.reasoning)
-                    printer.reasoning(completion.reasoning)
-                await recorder.add_content(completion.content)
-                printer.content(completion.content)
-                if completion.usage:
-                    recorder.set_usage(completion.usage)
-                reply.finish_reason = completion.finish_reason
-            else:
-                async for event in client.stream_chat(history, model, **config.params):
-                    # Recorded before printed: what the user saw is always in the history.
-                    if isinstance(event, ContentDelta):
-                        await recorder.add_content(event.text)
-                        printer.content(event.text)
-                    elif isinstance(event, ReasoningDelta):
-                        await recorder.add_reasoning(event.text)
-                        printer.reasoning(event.text)
-                    elif isinstance(event, UsageReport):
-                        recorder.set_usage(event.usage)
-                    elif isinstance(event, Finished):
-                        reply.finish_reason = event.finish_reason
-        except ServiceError as error:
-            printer.end()
-            await recorder.finish(ReplyStatus.ERROR, error.message)
-            suffix = " (the reply above is incomplete)" if error.partial else ""
-            _error(error.message + suffix + _hint(config, error))
-            return EXIT_FAILED
-        except asyncio.CancelledError:
-            printer.end()
-            await asyncio.shield(recorder.finish(ReplyStatus.STOPPED))
-            raise
-        finally:
-            printer.end()
-    await recorder.finish(ReplyStatus.COMPLETE)
+        printer.end()
+        await session.aclose()
+    if reply.status is not ReplyStatus.COMPLETE:
+        suffix = " (the reply above is incomplete)" if reply.content else ""
+        _error(f"{reply.error or reply.status.value}{suffix}")
+        return EXIT_FAILED
     if note := _finish_note(reply.finish_reason):
         print(f"note: {note}", file=sys.stderr)
     usage = reply.usage
-    print(
-        f"{model} · tokens: {usage.describe()}" if usage else f"{model} · usage not reported by the server",
-        file=sys.stderr,
-    )
+    model = reply.model
+    print(f"{model} · tokens: {usage.describe()}" if usage else f"{model} · usage not reported by the server",
+          file=sys.stderr)
     return EXIT_OK
+
+
+async def _run_turn(session: Any, conversation: Any, prompt: Any, printer: _ReplyPrinter, stream: bool) -> Any:
+    """Run the turn; SIGTERM and SIGHUP (the terminal closed) end it like Ctrl+C does, but
+    the reply is kept as interrupted and t502 exits with 128 + the signal's number."""
+    from t502_tui.turn import Turn
+
+    turn = Turn(session, conversation, printer, stream=stream)
+    task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    received: list[int] = []
+
+    def end(signum: int) -> None:
+        received.append(signum)
+        turn.interrupt()
+        if task is not None:
+            task.cancel()
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        loop.add_signal_handler(signum, end, signum)
+    try:
+        return await turn.run(prompt)
+    except asyncio.CancelledError:
+        if received:
+            raise _Signalled(received[0]) from None
+        raise
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            loop.remove_signal_handler(signum)

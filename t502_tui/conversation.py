@@ -6,6 +6,7 @@ mid-conversation keeps an honest history and every reply's cost stays visible.
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,6 +15,8 @@ from typing import Any
 
 from t502_tui.attachments import Attachment
 from t502_tui.service.events import Usage
+
+_FENCE = re.compile(r"^(```|~~~)[^\n]*\n(.*?)^\1", re.M | re.S)
 
 
 class ReplyStatus(StrEnum):
@@ -26,7 +29,12 @@ class ReplyStatus(StrEnum):
     ERROR = "error"
     """The request failed; any text that arrived is kept."""
     INTERRUPTED = "interrupted"
-    """The app ended (crash, kill, power cut) while the reply streamed."""
+    """The app ended (crash, kill, signal, power cut) while the reply streamed."""
+
+    @property
+    def cut_off(self) -> bool:
+        """The reply ended before the server finished it, and not because the user said so."""
+        return self in (ReplyStatus.ERROR, ReplyStatus.INTERRUPTED)
 
 
 @dataclass
@@ -50,6 +58,13 @@ class ChatMessage:
     """Images sent with a user message."""
     alternatives: list[int] = field(default_factory=list)
     """Ids of this message and its siblings (other replies, or edited versions), oldest first."""
+    in_context: bool | None = None
+    """Whether the message goes with the next request: None decides by its status (a reply
+    cut off by an error is left out), True or False is the user's own choice."""
+    cost: float | None = None
+    """What the reply cost in US$, as known when it arrived (None: unknown)."""
+    provider: str | None = None
+    """The provider (server) that wrote the reply, for conversations across several."""
 
     @property
     def alternative_label(self) -> str:
@@ -68,10 +83,17 @@ class ChatMessage:
 
     @property
     def sendable(self) -> bool:
-        """Whether this message belongs in the history sent with the next request."""
+        """Whether this message belongs in the history sent with the next request.
+
+        A reply cut off by an error or by t502 ending is shown and kept, but not sent
+        unless the user keeps it: a model continuing from half a sentence it never
+        finished misleads it. A reply the user stopped is sent, as they chose to end it.
+        """
+        if self.in_context is not None:
+            return self.in_context and (self.role == "user" or bool(self.content))
         if self.role == "user":
             return True
-        return bool(self.content) and self.status is not ReplyStatus.STREAMING
+        return bool(self.content) and self.status is not ReplyStatus.STREAMING and not self.status.cut_off
 
 
 @dataclass
@@ -85,6 +107,12 @@ class Conversation:
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     created: datetime = field(default_factory=datetime.now)
     archived: bool = False
+    settings: dict[str, Any] = field(default_factory=dict)
+    """Request parameters of this conversation (temperature, top_p, ...), over the defaults."""
+    preset: str = ""
+    """The preset the conversation started from, if any."""
+    provider: str = ""
+    """The provider its next reply comes from (empty: the default one)."""
     has_older: bool = False
     """True when older messages are in the store but not loaded yet."""
     saved: bool = False
@@ -108,6 +136,11 @@ class Conversation:
             out.append({"role": system_role, "content": self.system_prompt})
         out += [{"role": m.role, "content": m.api_content()} for m in self.messages if m.sendable]
         return out
+
+    def code_blocks(self) -> list[str]:
+        """The code of every fenced block in the replies, oldest first."""
+        return [match.group(2) for message in self.messages if message.role == "assistant"
+                for match in _FENCE.finditer(message.content)]
 
     def total_usage(self) -> Usage:
         """Tokens spent on every reply of this conversation."""

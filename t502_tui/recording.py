@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 
 from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus
-from t502_tui.service.events import Usage
-from t502_tui.store import StoreError, StoreRunner
+from t502_tui.history import History
 
 FLUSH_SECONDS = 1.0
 FLUSH_CHARS = 64 * 1024
@@ -17,86 +15,97 @@ FLUSH_CHARS = 64 * 1024
 class ReplyRecorder:
     """Collects a reply's text and writes it ahead to the store as it grows.
 
-    The reply's row is created with its first token, its text rewritten at least every
-    :data:`FLUSH_SECONDS` (or :data:`FLUSH_CHARS`), and its final state written by
-    :meth:`finish`. A store that fails is reported once through ``on_error``; the reply
-    goes on in memory.
+    Taking text in never waits for the disk: the row is created in the background with
+    the first text, rewritten at least every :data:`FLUSH_SECONDS` (sooner after
+    :data:`FLUSH_CHARS`), one write at a time, and the final state is written by
+    :meth:`finish`. After a failed write the reply goes on in memory (the failure was
+    reported by the history).
     """
 
-    def __init__(
-        self,
-        conversation: Conversation,
-        message: ChatMessage,
-        runner: StoreRunner | None,
-        on_error: Callable[[StoreError], None],
-    ) -> None:
+    def __init__(self, conversation: Conversation, message: ChatMessage, history: History | None) -> None:
         self.conversation = conversation
         self.message = message
-        self.runner = runner
-        self.on_error = on_error
+        self.history = history
         self._content: list[str] = []
         self._reasoning: list[str] = []
         self._unsaved = 0
-        self._last_flush = 0.0
-        self._writing: asyncio.Future[None] | None = None
-        """The write in progress, if any."""
+        self._grown = asyncio.Event()
+        self._large = asyncio.Event()
+        self._writer: asyncio.Task[None] | None = None
+        self._finishing = False
+        self._first_write = asyncio.Event()
+
+    def add(self, content: str = "", reasoning: str = "") -> None:
+        """Record answer and reasoning text."""
+        if content:
+            self._content.append(content)
+        if reasoning:
+            self._reasoning.append(reasoning)
+        if self.history is None:
+            return  # kept in memory; joined by finish()
+        self._unsaved += len(content) + len(reasoning)
+        if self._unsaved >= FLUSH_CHARS:
+            self._large.set()
+        self._grown.set()
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write_ahead())
+
+    async def first_written(self) -> None:
+        """Wait until the reply's row holds its first text (or saving has failed): the
+        first words are in the history before anyone sees them."""
+        if self.history is not None and self._writer is not None:
+            await self._first_write.wait()
 
     def _sync(self) -> None:
+        """Put the text taken in so far on the message."""
         self.message.content = "".join(self._content)
         self.message.reasoning = "".join(self._reasoning)
         self._content = [self.message.content] if self.message.content else []
         self._reasoning = [self.message.reasoning] if self.message.reasoning else []
-
-    async def add_content(self, text: str) -> None:
-        """Record answer text."""
-        self._content.append(text)
-        await self._grew(len(text))
-
-    async def add_reasoning(self, text: str) -> None:
-        """Record reasoning text."""
-        self._reasoning.append(text)
-        await self._grew(len(text))
-
-    def set_usage(self, usage: Usage) -> None:
-        """Record the server's token counts."""
-        self.message.usage = usage
-
-    async def _grew(self, size: int) -> None:
-        self._unsaved += size
-        if self.runner is None:
-            return  # kept in memory; written (if at all) by finish()
-        if self.message.id is None:
-            await self._flush(add=True)  # the row must exist before it is rewritten
-        elif (self._unsaved >= FLUSH_CHARS or time.monotonic() - self._last_flush >= FLUSH_SECONDS) and (
-            self._writing is None or self._writing.done()
-        ):
-            # In the background, one write at a time: a reply pouring in is not held up
-            # by the disk, and the store's thread keeps the writes in order.
-            self._writing = asyncio.ensure_future(self._flush(add=False))
-
-    async def _flush(self, add: bool) -> None:
-        self._sync()
-        self._last_flush = time.monotonic()
         self._unsaved = 0
-        await self._save(add)
+
+    async def _write_ahead(self) -> None:
+        """The row at the first text, then a rewrite when a second has passed or much
+        text has come; never a write cut short (that could leave a row without its id)."""
+        last = 0.0
+        while not self._finishing:
+            await self._grown.wait()
+            wait = FLUSH_SECONDS - (time.monotonic() - last)
+            if self.message.id is not None and wait > 0 and not self._large.is_set():
+                try:
+                    await asyncio.wait_for(self._large.wait(), wait)
+                except TimeoutError:
+                    pass
+            if self._finishing:
+                return
+            self._grown.clear()
+            self._large.clear()
+            self._sync()
+            last = time.monotonic()
+            saved = await self._save()
+            self._first_write.set()
+            if not saved:
+                return
+
+    async def _save(self) -> bool:
+        if self.history is None:
+            return False
+        if self.message.id is None:
+            saved = await self.history.add_message(self.conversation, self.message)
+        else:
+            saved = await self.history.update_message(self.message)
+        if not saved:
+            self.history = None
+        return saved
 
     async def finish(self, status: ReplyStatus, error: str | None = None) -> None:
         """Write the reply's final text and how it ended."""
-        if self._writing is not None:
-            await self._writing
+        self._finishing = True
+        self._grown.set()
+        self._large.set()
+        if self._writer is not None:
+            await self._writer
         self._sync()
         self.message.status = status
         self.message.error = error
-        await self._save(add=self.message.id is None)
-
-    async def _save(self, add: bool) -> None:
-        if self.runner is None:
-            return
-        try:
-            if add:
-                await self.runner.run(self.runner.store.add_message, self.conversation, self.message)
-            else:
-                await self.runner.run(self.runner.store.update_message, self.message)
-        except StoreError as error:
-            self.runner = None
-            self.on_error(error)
+        await self._save()

@@ -5,30 +5,31 @@ row at its first token and its text again as it streams, so a crash loses at mos
 last flush. A reply still marked ``streaming`` whose writing process is gone is marked
 ``interrupted`` the next time the store opens. The API key is never stored.
 
-Every method blocks; the app calls them through :class:`StoreRunner`, which runs them in
-order on one thread of their own.
+Every method blocks; the event loop's side uses them through
+:class:`t502_tui.history.History`, which runs them in order on one thread of their own.
+Methods read the objects they are given and never change them (they may belong to the
+screen): what the store decides, like a new message's id, is returned.
 """
 
 from __future__ import annotations
 
-import asyncio
+import json
 import os
 import sqlite3
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from t502_tui import paths
 from t502_tui.attachments import Attachment
 from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus
 from t502_tui.service.events import Usage
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 APPLICATION_ID = 0x74353032  # "t502"
 
 _MIGRATIONS: dict[int, str] = {
@@ -97,6 +98,16 @@ _MIGRATIONS: dict[int, str] = {
     UPDATE conversations SET leaf_id = (
         SELECT max(m.id) FROM messages m WHERE m.conversation_id = conversations.id);
     """,
+    3: """
+    ALTER TABLE messages ADD COLUMN in_context INTEGER;
+    ALTER TABLE messages ADD COLUMN cost REAL;
+    ALTER TABLE messages ADD COLUMN provider TEXT;
+    ALTER TABLE conversations ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE conversations ADD COLUMN preset TEXT NOT NULL DEFAULT '';
+    ALTER TABLE conversations ADD COLUMN provider TEXT NOT NULL DEFAULT '';
+    ALTER TABLE attachments ADD COLUMN kind TEXT NOT NULL DEFAULT 'image';
+    CREATE TABLE preferences (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """,
 }
 
 HIT_START, HIT_END = "\x02", "\x03"
@@ -117,6 +128,14 @@ class ConversationSummary:
     model: str
     message_count: int
     archived: bool
+
+
+@dataclass(frozen=True)
+class SavedMessage:
+    """What the store gave a new message: its id, and the ids of it and its siblings."""
+
+    id: int
+    alternatives: list[int]
 
 
 @dataclass(frozen=True)
@@ -159,6 +178,19 @@ def _fts_query(text: str) -> str:
     quoted = [f'"{w}"' for w in words]
     quoted[-1] += "*"
     return " ".join(quoted)
+
+
+def _flag(value: bool | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def _settings(text: str) -> dict[str, Any]:
+    """A conversation's own settings, as stored (JSON); a damaged value counts as none."""
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def _usage_columns(usage: Usage | None) -> tuple[int | None, ...]:
@@ -243,22 +275,24 @@ class Store:
     # -- conversations ----------------------------------------------------------------------
 
     def save_conversation(self, conversation: Conversation) -> None:
-        """Create or update the conversation's own row (not its messages)."""
+        """Create or update the conversation's own row (not its messages); the caller marks
+        the conversation saved."""
         now = time.time()
 
         def write() -> None:
             self._db.execute(
-                """INSERT INTO conversations (id, title, created, updated, system_prompt, model, archived)
-                   VALUES (?, ?, ?, ?, ?, ?, ?)
+                """INSERT INTO conversations (id, title, created, updated, system_prompt, model, archived,
+                   settings, preset, provider) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT(id) DO UPDATE SET title = excluded.title, updated = excluded.updated,
                    system_prompt = excluded.system_prompt, model = excluded.model,
-                   archived = excluded.archived""",
+                   archived = excluded.archived, settings = excluded.settings,
+                   preset = excluded.preset, provider = excluded.provider""",
                 (conversation.id, conversation.title, conversation.created.timestamp(), now,
-                 conversation.system_prompt, conversation.model, int(conversation.archived)),
+                 conversation.system_prompt, conversation.model, int(conversation.archived),
+                 json.dumps(conversation.settings), conversation.preset, conversation.provider),
             )
 
         self._write("conversation", write)
-        conversation.saved = True
 
     def list_conversations(self, offset: int = 0, limit: int = 100, archived: bool = False) -> list[ConversationSummary]:
         """Newest first; titles fall back to the first user message."""
@@ -372,7 +406,8 @@ class Store:
         return Conversation(
             model=row["model"], system_prompt=row["system_prompt"], title=row["title"],
             messages=messages, id=row["id"], created=datetime.fromtimestamp(row["created"]),
-            archived=bool(row["archived"]), has_older=has_older, saved=True,
+            archived=bool(row["archived"]), settings=_settings(row["settings"]), preset=row["preset"],
+            provider=row["provider"], has_older=has_older, saved=True,
         )
 
     def older_messages(self, conversation_id: str, before: int, limit: int | None) -> tuple[list[ChatMessage], bool]:
@@ -418,54 +453,50 @@ class Store:
 
     # -- messages ---------------------------------------------------------------------------
 
-    def add_message(self, conversation: Conversation, message: ChatMessage) -> None:
-        """Insert ``message`` (setting its id) and touch the conversation."""
+    def add_message(self, conversation: Conversation, message: ChatMessage) -> SavedMessage:
+        """Insert ``message`` under its ``parent_id`` (None: a first message), creating the
+        conversation's row if needed, and make it the end of the current branch.
 
-        def write() -> None:
+        Neither object is changed: this runs on the store's thread and they may belong to
+        the screen, so the caller applies the returned id and versions on its own side.
+        """
+
+        def write() -> SavedMessage:
             self._db.execute("BEGIN IMMEDIATE")
-            if not conversation.saved:
-                self._db.execute(
-                    """INSERT OR IGNORE INTO conversations (id, title, created, updated, system_prompt, model, archived)
-                       VALUES (?, ?, ?, ?, ?, ?, 0)""",
-                    (conversation.id, conversation.title, conversation.created.timestamp(), time.time(),
-                     conversation.system_prompt, conversation.model),
-                )
-            if message.parent_id is None:
-                # After the message before it on screen; a message from elsewhere (the
-                # shell) goes at the end of the conversation's current branch.
-                if message in conversation.messages:
-                    index = conversation.messages.index(message)
-                    message.parent_id = conversation.messages[index - 1].id if index else None
-                else:
-                    message.parent_id = self._leaf(conversation.id)
+            now = time.time()
+            self._db.execute(
+                """INSERT OR IGNORE INTO conversations (id, title, created, updated, system_prompt, model,
+                   archived, settings, preset, provider) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?)""",
+                (conversation.id, conversation.title, conversation.created.timestamp(), now,
+                 conversation.system_prompt, conversation.model, json.dumps(conversation.settings),
+                 conversation.preset, conversation.provider),
+            )
             cursor = self._db.execute(
                 """INSERT INTO messages (conversation_id, role, content, reasoning, model, status, error,
                    finish_reason, prompt_tokens, completion_tokens, total_tokens, reasoning_tokens,
-                   cached_tokens, created, writer_pid, parent_id)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   cached_tokens, created, writer_pid, parent_id, in_context, cost, provider)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (conversation.id, message.role, message.content, message.reasoning, message.model,
                  message.status.value, message.error, message.finish_reason,
                  *_usage_columns(message.usage), message.created.timestamp(), os.getpid(),
-                 message.parent_id),
+                 message.parent_id, _flag(message.in_context), message.cost, message.provider),
             )
-            message_id = cursor.lastrowid
+            message_id = int(cursor.lastrowid or 0)
             self._db.executemany(
                 "INSERT INTO attachments (message_id, name, mime, width, height, data) VALUES (?, ?, ?, ?, ?, ?)",
                 [(message_id, a.name, a.mime, a.width, a.height, a.data) for a in message.attachments],
             )
             self._db.execute(
                 "UPDATE conversations SET updated = ?, model = ?, leaf_id = ? WHERE id = ?",
-                (time.time(), conversation.model, message_id, conversation.id),
+                (now, conversation.model, message_id, conversation.id),
             )
             siblings = self._db.execute(
                 "SELECT id FROM messages WHERE conversation_id = ? AND parent_id IS ? AND role = ? ORDER BY id",
                 (conversation.id, message.parent_id, message.role)).fetchall()
             self._db.execute("COMMIT")
-            message.id = message_id
-            message.alternatives = [r["id"] for r in siblings]
+            return SavedMessage(message_id, [r["id"] for r in siblings])
 
-        self._write("message", write)
-        conversation.saved = True
+        return self._write("message", write)
 
     def import_conversation(self, conversation: Conversation, leaf: int | None = None) -> None:
         """Store a conversation read from a file (a new id if its id is taken).
@@ -475,7 +506,6 @@ class Store:
         """
         if self._db.execute("SELECT 1 FROM conversations WHERE id = ?", (conversation.id,)).fetchone():
             conversation.id = uuid.uuid4().hex
-        conversation.saved = False
         new_ids: dict[int, int] = {}
         messages, conversation.messages = conversation.messages, []
         previous: int | None = None
@@ -485,23 +515,26 @@ class Store:
             message.parent_id = new_ids.get(old_parent) if old_parent is not None else None
             if old_parent is None and old_id is None:
                 message.parent_id = previous  # a file without ids is one straight line
-            self.add_message(conversation, message)
+            message.id = self.add_message(conversation, message).id
             previous = message.id
-            if old_id is not None and message.id is not None:
+            if old_id is not None:
                 new_ids[old_id] = message.id
         self.save_conversation(conversation)
         self.set_leaf(conversation.id, new_ids.get(leaf, previous) if leaf is not None else previous)
 
     def update_message(self, message: ChatMessage) -> None:
-        """Write the message's text, status and usage as they are now."""
+        """Write the message's text, status, usage and flags as they are now (give it a
+        copy if the original may change meanwhile)."""
         if message.id is None:
             raise StoreError("the message was never saved")
         self._write("message", lambda: self._db.execute(
             """UPDATE messages SET content = ?, reasoning = ?, model = ?, status = ?, error = ?,
                finish_reason = ?, prompt_tokens = ?, completion_tokens = ?, total_tokens = ?,
-               reasoning_tokens = ?, cached_tokens = ? WHERE id = ?""",
+               reasoning_tokens = ?, cached_tokens = ?, in_context = ?, cost = ?, provider = ?
+               WHERE id = ?""",
             (message.content, message.reasoning, message.model, message.status.value, message.error,
-             message.finish_reason, *_usage_columns(message.usage), message.id),
+             message.finish_reason, *_usage_columns(message.usage), _flag(message.in_context),
+             message.cost, message.provider, message.id),
         ))
 
     def delete_message(self, message: ChatMessage) -> None:
@@ -550,7 +583,22 @@ class Store:
             role=row["role"], content=row["content"], model=row["model"], reasoning=row["reasoning"],
             usage=usage, status=status, error=row["error"], finish_reason=row["finish_reason"],
             created=datetime.fromtimestamp(row["created"]), id=row["id"], parent_id=row["parent_id"],
+            in_context=None if row["in_context"] is None else bool(row["in_context"]),
+            cost=row["cost"], provider=row["provider"],
         )
+
+    # -- preferences ------------------------------------------------------------------------
+
+    def preference(self, key: str) -> str | None:
+        """A value t502 remembers between runs (the model used last), or None."""
+        row = self._db.execute("SELECT value FROM preferences WHERE key = ?", (key,)).fetchone()
+        return row["value"] if row else None
+
+    def set_preference(self, key: str, value: str) -> None:
+        """Remember ``value`` under ``key``."""
+        self._write("preference", lambda: self._db.execute(
+            "INSERT INTO preferences (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value)))
 
     # -- search -----------------------------------------------------------------------------
 
@@ -582,23 +630,3 @@ class Store:
                       row["role"], row["model"], datetime.fromtimestamp(row["created"]), row["snippet"])
             for row in rows
         ]
-
-
-T = TypeVar("T")
-
-
-class StoreRunner:
-    """Runs store calls off the event loop, one at a time and in the order they were made."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="t502-store")
-
-    async def run(self, call: Callable[..., T], *args: Any) -> T:
-        """Await ``call(*args)`` on the store's thread."""
-        return await asyncio.get_running_loop().run_in_executor(self._executor, call, *args)
-
-    def close(self) -> None:
-        """Finish queued writes, then close the database."""
-        self._executor.submit(self.store.close)
-        self._executor.shutdown(wait=True)

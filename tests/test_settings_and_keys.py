@@ -50,7 +50,7 @@ async def test_rebound_key_works_and_problems_are_shown(server: LoopbackServer) 
     path.write_text('[keys]\nsearch = "ctrl+k"\nretry = "ctrl+o"\n')
     app = make_app(server)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.store_runner is not None)
+        await until(pilot, lambda: app.session.history is not None)
         await pilot.press("ctrl+k")
         await until(pilot, lambda: isinstance(app.screen, SearchScreen))
         await pilot.press("escape")

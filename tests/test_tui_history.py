@@ -11,6 +11,7 @@ from t502_tui.ui.widgets.message_view import MessageView
 from t502_tui.ui.widgets.sidebar import ConversationList
 from loopback import LoopbackServer
 from tui_helpers import make_app, pane, send, until, settle
+from store_helpers import append
 
 
 def seed(*conversations: list[str]) -> list[str]:
@@ -19,7 +20,7 @@ def seed(*conversations: list[str]) -> list[str]:
     for texts in conversations:
         conversation = Conversation(model="gpt-5")
         for i, text in enumerate(texts):
-            store.add_message(conversation, ChatMessage("user" if i % 2 == 0 else "assistant", text,
+            append(store, conversation, ChatMessage("user" if i % 2 == 0 else "assistant", text,
                                                         model="gpt-5" if i % 2 else None))
         ids.append(conversation.id)
     store.close()
@@ -50,7 +51,7 @@ async def test_sidebar_lists_history_and_opens_it(server: LoopbackServer) -> Non
 async def test_chat_is_saved_as_it_happens(server: LoopbackServer) -> None:
     app = make_app(server)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.store_runner is not None)
+        await until(pilot, lambda: app.session.history is not None)
         await send(pilot, "remember this")
         await settle(app)
         await until(pilot, lambda: "remember this" in listed(app))
@@ -93,7 +94,7 @@ async def test_search_opens_conversation_at_the_message(server: LoopbackServer) 
     seed(["unrelated", "nothing here"], ["tell me about sourdough", "Sourdough needs a starter."])
     app = make_app(server)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.store_runner is not None)
+        await until(pilot, lambda: app.session.history is not None)
         await pilot.press("ctrl+f")
         await until(pilot, lambda: isinstance(app.screen, SearchScreen))
         await pilot.press(*"sourd")
@@ -108,7 +109,7 @@ async def test_long_conversation_draws_newest_first_then_older_on_scroll(server:
     [ident] = seed([f"message number {i}" for i in range(2000)])
     app = make_app(server)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.store_runner is not None)
+        await until(pilot, lambda: app.session.history is not None)
         await app.chat.open_saved(ident)
         current = pane(app)
         assert len(current.conversation.messages) == VISIBLE_AT_OPEN and current.conversation.has_older
@@ -129,7 +130,7 @@ async def test_broken_database_keeps_chat_working(server: LoopbackServer) -> Non
     app = make_app(server)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app)
-        assert app.store_runner is None
+        assert app.session.history is None
         await send(pilot, "still chatting")
         await settle(app)
         assert pane(app).conversation.messages[-1].content
@@ -139,9 +140,9 @@ async def test_broken_database_keeps_chat_working(server: LoopbackServer) -> Non
 async def test_store_that_cannot_write_is_reported_and_chat_goes_on(server: LoopbackServer) -> None:
     app = make_app(server)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.store_runner is not None)
-        assert app.store_runner is not None
-        app.store_runner.store._db.execute("PRAGMA query_only = ON")
+        await until(pilot, lambda: app.session.history is not None)
+        assert app.session.history is not None
+        app.session.history.store._db.execute("PRAGMA query_only = ON")
         await send(pilot, "words that cannot be saved")
         await settle(app)
         await pilot.pause()

@@ -26,7 +26,7 @@ async def test_regenerate_keeps_both_replies_and_flips(server: LoopbackServer) -
     server.script(CHAT, text_stream("first reply"), text_stream("second reply"))
     app = make_app(server)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.store_runner is not None)
+        await until(pilot, lambda: app.session.history is not None)
         await send(pilot, "question")
         await settle(app)
         await pilot.press("ctrl+g")
@@ -49,7 +49,7 @@ async def test_regenerate_keeps_both_replies_and_flips(server: LoopbackServer) -
 async def test_regenerate_with_another_model(server: LoopbackServer) -> None:
     app = make_app(server)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.store_runner is not None)
+        await until(pilot, lambda: app.session.history is not None)
         await send(pilot, "compare")
         await settle(app)
         app.chat.action_regenerate_with()
@@ -66,7 +66,7 @@ async def test_edit_makes_a_branch_and_the_old_one_comes_back(server: LoopbackSe
     server.script(CHAT, text_stream("about cats"), text_stream("about dogs"))
     app = make_app(server)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.store_runner is not None)
+        await until(pilot, lambda: app.session.history is not None)
         await send(pilot, "tell me about cats")
         await settle(app)
         composer = pane(app).composer
@@ -101,7 +101,7 @@ async def test_escape_leaves_edit_mode(server: LoopbackServer) -> None:
 async def test_delete_a_message_after_confirming(server: LoopbackServer) -> None:
     app = make_app(server)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.store_runner is not None)
+        await until(pilot, lambda: app.session.history is not None)
         await send(pilot, "one")
         await settle(app)
         app.screen.query(AssistantMessageView).last().focus()
@@ -118,7 +118,7 @@ async def test_pasted_image_path_attaches_and_is_sent(server: LoopbackServer, tm
     image.write_bytes(tiny_png(4, 4))
     app = make_app(server)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.store_runner is not None)
+        await until(pilot, lambda: app.session.history is not None)
         pane(app).composer.focus()
         app.post_message(events.Paste(f"'{image}'"))
         await until(pilot, lambda: len(pane(app).attachments) == 1)
@@ -163,7 +163,7 @@ async def test_retry_keeps_a_partial_reply_as_a_version(server: LoopbackServer) 
     server.script(CHAT, stream_reply(sse(chunk("half of the an"), done=False), drop=True), text_stream("whole answer"))
     app = make_app(server)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.store_runner is not None)
+        await until(pilot, lambda: app.session.history is not None)
         await send(pilot, "question")
         await settle(app)
         await pilot.press("ctrl+r")
@@ -180,7 +180,7 @@ async def test_search_hit_on_another_branch_opens_that_branch(server: LoopbackSe
     server.script(CHAT, text_stream("cats purr"), text_stream("dogs bark"))
     app = make_app(server)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.store_runner is not None)
+        await until(pilot, lambda: app.session.history is not None)
         await send(pilot, "tell me about cats")
         await settle(app)
         pane(app).edit(pane(app).conversation.messages[0])
@@ -224,7 +224,7 @@ async def test_json_export_from_the_chat_holds_every_branch(server: LoopbackServ
     target = tmp_path / "out.json"
     app = make_app(server)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.store_runner is not None)
+        await until(pilot, lambda: app.session.history is not None)
         await send(pilot, "question")
         await settle(app)
         await pilot.press("ctrl+g")

@@ -141,7 +141,8 @@ class ChatClient:
 
     @asynccontextmanager
     async def _response(
-        self, method: str, path: str, body: dict[str, Any] | None = None
+        self, method: str, path: str, body: dict[str, Any] | None = None,
+        on_retry: Callable[[RetryNotice], None] | None = None,
     ) -> AsyncIterator[httpx.Response]:
         """Send a request and yield its successful response, open for streaming.
 
@@ -169,8 +170,8 @@ class ChatClient:
             attempt += 1
             waited += delay
             log.debug("retry %d in %.1f s after: %s", attempt, delay, error.detail)
-            if self.on_retry:
-                self.on_retry(RetryNotice(attempt, delay, self._scrub(error.message)))
+            if tell := on_retry or self.on_retry:
+                tell(RetryNotice(attempt, delay, self._scrub(error.message)))
             await asyncio.sleep(delay)
 
     async def _attempt(
@@ -275,12 +276,13 @@ class ChatClient:
     # -- chat ------------------------------------------------------------------------------
 
     async def complete(
-        self, messages: list[dict[str, Any]], model: str, **params: Any
+        self, messages: list[dict[str, Any]], model: str, *,
+        on_retry: Callable[[RetryNotice], None] | None = None, **params: Any
     ) -> Completion:
         """One whole reply (``stream: false``)."""
         body = {**params, "model": model, "messages": messages, "stream": False}
         try:
-            async with self._response("POST", "chat/completions", body) as response:
+            async with self._response("POST", "chat/completions", body, on_retry) as response:
                 data = await self._read_json(response, "a chat completion")
             if is_error(data):
                 raise stream_error(data, partial=False)
@@ -295,7 +297,8 @@ class ChatClient:
             raise self._scrubbed(error) from None
 
     async def stream_chat(
-        self, messages: list[dict[str, Any]], model: str, **params: Any
+        self, messages: list[dict[str, Any]], model: str, *,
+        on_retry: Callable[[RetryNotice], None] | None = None, **params: Any
     ) -> AsyncIterator[StreamEvent]:
         """Stream one reply as events; raises a :class:`ServiceError` if it cannot finish.
 
@@ -311,7 +314,7 @@ class ChatClient:
         reader = _StreamReader()
         try:
             try:
-                async with self._response("POST", "chat/completions", body) as response:
+                async with self._response("POST", "chat/completions", body, on_retry) as response:
                     async for event in reader.read(response, self.idle_timeout):
                         yield event
             except APIError as error:
@@ -320,7 +323,7 @@ class ChatClient:
                     raise
                 log.debug("server refused stream_options; asking again without it")
                 del body["stream_options"]
-                async with self._response("POST", "chat/completions", body) as response:
+                async with self._response("POST", "chat/completions", body, on_retry) as response:
                     async for event in reader.read(response, self.idle_timeout):
                         yield event
         except ServiceError as error:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
 from textual import on, work
@@ -17,11 +18,14 @@ from textual.widgets import ContentSwitcher, Footer, OptionList, Static
 
 from t502_tui.conversation import Conversation
 from t502_tui.export import to_json, to_markdown
-from t502_tui.store import ConversationSummary, StoreError
+from t502_tui.session import ChatSession
+from t502_tui.store import ConversationSummary, Store, StoreError
 from t502_tui.ui.screens.attach import AttachScreen
 from t502_tui.ui.screens.dialogs import Confirm, TextPrompt
 from t502_tui.ui.screens.search import SearchChoice, SearchScreen
+from t502_tui.ui.screens.system_prompt import SystemPromptEditor
 from t502_tui.ui.widgets.conversation_pane import VISIBLE_AT_OPEN, ConversationPane
+from t502_tui.ui.widgets.message_view import MessageView
 from t502_tui.ui.widgets.sidebar import ConversationList
 from t502_tui.ui.widgets.status_line import StatusLine
 
@@ -49,8 +53,9 @@ class ChatScreen(Screen[None]):
         Binding("f2", "settings", "Settings", show=False, id="settings", priority=True),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, session: ChatSession) -> None:
         super().__init__()
+        self.session = session
         self.saved: list[ConversationSummary] = []
         """The loaded part of the history, newest first."""
         self._history_complete = False
@@ -60,6 +65,14 @@ class ChatScreen(Screen[None]):
     @property
     def t502(self) -> T502App:
         return cast("T502App", self.app)
+
+    async def _write(self, call: Callable[[Store], object]) -> bool:
+        """A change to the history; False (the failure is shown) if it did not happen."""
+        history = self.session.history
+        if history is None:
+            self.notify("History is off, so nothing can be changed in it.", severity="warning")
+            return False
+        return await history.write(call)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="body"):
@@ -102,7 +115,7 @@ class ChatScreen(Screen[None]):
 
     async def open_conversation(self, conversation: Conversation) -> ConversationPane:
         """Show ``conversation`` in a pane of its own and bring it to the front."""
-        pane = ConversationPane(conversation, id=f"c-{conversation.id}")
+        pane = ConversationPane(conversation, self.session, keys=self.t502.keys, id=f"c-{conversation.id}")
         await self.query_one(ContentSwitcher).mount(pane)
         self.show_pane(pane)
         return pane
@@ -114,17 +127,16 @@ class ChatScreen(Screen[None]):
         the view scrolls to it.
         """
         pane = self.pane_for(conversation_id)
-        runner = self.t502.store_runner
+        history = self.session.history
         shown = pane is not None and (
             message_id is None or any(m.id == message_id for m in pane.conversation.messages)
         )
         if pane is not None and (shown or pane.streaming):
             self.show_pane(pane)
-        elif runner is not None:
+        elif history is not None:
             try:
-                conversation = await runner.run(
-                    runner.store.load_conversation, conversation_id, VISIBLE_AT_OPEN, message_id
-                )
+                conversation = await history.read(
+                    lambda store: store.load_conversation(conversation_id, VISIBLE_AT_OPEN, message_id))
             except StoreError as error:
                 self.notify(str(error), severity="error")
                 return
@@ -155,8 +167,8 @@ class ChatScreen(Screen[None]):
             self.query_one(StatusLine).show(
                 active.conversation.model,
                 active.conversation.total_usage(),
-                self.t502.connection,
-                self.t502.client.host,
+                active.connection or self.t502.connection,
+                self.session.client.host,
             )
         key_states = (self.check_action("cancel", ()), self.check_action("retry", ()))
         if key_states != self._key_states:
@@ -175,12 +187,12 @@ class ChatScreen(Screen[None]):
     @work(group="history", exclusive=True, exit_on_error=False)
     async def reload_history(self) -> None:
         """Read the loaded part of the history list again (after a change)."""
-        runner = self.t502.store_runner
-        if runner is None:
+        history = self.session.history
+        if history is None:
             return
         size = max(HISTORY_PAGE, len(self.saved))
         try:
-            rows = await runner.run(runner.store.list_conversations, 0, size)
+            rows = await history.read(lambda store: store.list_conversations(0, size))
         except StoreError as error:
             self.notify(str(error), severity="error")
             return
@@ -191,10 +203,14 @@ class ChatScreen(Screen[None]):
     @on(ConversationList.MoreWanted)
     @work(group="history-more", exclusive=True, exit_on_error=False)
     async def _more_history(self) -> None:
-        runner = self.t502.store_runner
-        if runner is None or self._history_complete:
+        history = self.session.history
+        if history is None or self._history_complete:
             return
-        rows = await runner.run(runner.store.list_conversations, len(self.saved), HISTORY_PAGE)
+        try:
+            rows = await history.read(lambda store: store.list_conversations(len(self.saved), HISTORY_PAGE))
+        except StoreError as error:
+            self.notify(str(error), severity="error")
+            return
         known = {s.id for s in self.saved}
         self.saved += [r for r in rows if r.id not in known]
         self._history_complete = len(rows) < HISTORY_PAGE
@@ -328,7 +344,7 @@ class ChatScreen(Screen[None]):
         new = await self.app.push_screen_wait(TextPrompt("Rename conversation", title))
         if not new:
             return
-        if await self.t502.save(lambda store: store.rename(ident, new)):
+        if await self._write(lambda store: store.rename(ident, new)):
             if pane := self.pane_for(ident):
                 pane.conversation.title = new
             self.reload_history()
@@ -338,7 +354,7 @@ class ChatScreen(Screen[None]):
         if (target := self._target(conversation_id)) is None:
             return
         ident, title = target
-        if await self.t502.save(lambda store: store.set_archived(ident, True)):
+        if await self._write(lambda store: store.set_archived(ident, True)):
             if pane := self.pane_for(ident):
                 pane.conversation.archived = True
                 await self._close(pane)
@@ -347,15 +363,19 @@ class ChatScreen(Screen[None]):
 
     async def action_unarchive(self) -> None:
         """Choose an archived conversation to bring back."""
-        runner = self.t502.store_runner
-        if runner is None:
+        history = self.session.history
+        if history is None:
             return
-        rows = await runner.run(runner.store.list_conversations, 0, 500, True)
+        try:
+            rows = await history.read(lambda store: store.list_conversations(0, 500, True))
+        except StoreError as error:
+            self.notify(str(error), severity="error")
+            return
         if not rows:
             self.notify("No archived conversations.")
             return
         async def restore(ident: str) -> None:
-            if await self.t502.save(lambda store: store.set_archived(ident, False)):
+            if await self._write(lambda store: store.set_archived(ident, False)):
                 self.reload_history()
                 await self.open_saved(ident)
 
@@ -373,7 +393,7 @@ class ChatScreen(Screen[None]):
         ident, title = target
         if not await self.app.push_screen_wait(Confirm(f"Delete “{title}” and all its messages for good?", "Delete")):
             return
-        if await self.t502.save(lambda store: store.delete(ident)):
+        if await self._write(lambda store: store.delete(ident)):
             if pane := self.pane_for(ident):
                 await self._close(pane)
             self.notify(f"Deleted “{title}”")
@@ -397,10 +417,14 @@ class ChatScreen(Screen[None]):
             text = to_markdown(pane.conversation)
         else:
             # Complete, like `t502 history export`: every branch, not just the one in view.
-            runner = self.t502.store_runner
+            history = self.session.history
             tree = None
-            if runner is not None and pane.conversation.saved:
-                tree = await runner.run(runner.store.all_messages, pane.conversation.id)
+            if history is not None and pane.conversation.saved:
+                ident = pane.conversation.id
+                try:
+                    tree = await history.read(lambda store: store.all_messages(ident))
+                except StoreError as error:
+                    self.notify(f"Exported the branch in view only: {error}", severity="warning")
             text = to_json(pane.conversation, tree)
         target = Path(path).expanduser()
         try:
@@ -412,8 +436,8 @@ class ChatScreen(Screen[None]):
 
     def action_search(self) -> None:
         """Search every saved message."""
-        runner = self.t502.store_runner
-        if runner is None:
+        history = self.session.history
+        if history is None:
             self.notify("History is off, so there is nothing to search.", severity="warning")
             return
 
@@ -421,7 +445,7 @@ class ChatScreen(Screen[None]):
             if choice is not None:
                 await self.open_saved(choice.conversation_id, choice.message_id)
 
-        self.app.push_screen(SearchScreen(runner), chosen)
+        self.app.push_screen(SearchScreen(history), chosen)
 
     def action_toggle_sidebar(self) -> None:
         """Show and focus the conversation list; hide it when it has the focus."""
@@ -436,8 +460,73 @@ class ChatScreen(Screen[None]):
             listing.focus()
 
     def action_switch_model(self) -> None:
-        """Open the model picker for the visible conversation."""
-        self.t502.open_model_picker()
+        """Choose the model for the next message of the visible conversation."""
+        pane = self.active_pane
+        if pane is None:
+            return
+
+        async def chosen(model: str | None) -> None:
+            if not model or pane.conversation.model == model:
+                return
+            pane.conversation.model = model
+            self.t502.note_model_used(model)
+            if pane.conversation.saved and self.session.history is not None:
+                await self.session.history.save_conversation(pane.conversation)
+            self.refresh_state()
+            self.notify(f"Next replies come from {model}")
+
+        self.t502.pick_model(pane.conversation.model, chosen)
+
+    def action_edit_system_prompt(self) -> None:
+        """Edit the visible conversation's system prompt."""
+        pane = self.active_pane
+        if pane is None:
+            return
+
+        async def done(prompt: str | None) -> None:
+            if prompt is None:
+                return
+            pane.conversation.system_prompt = prompt
+            if pane.conversation.saved and self.session.history is not None:
+                await self.session.history.save_conversation(pane.conversation)
+            self.notify("System prompt set" if prompt else "System prompt removed")
+
+        self.app.push_screen(SystemPromptEditor(pane.conversation.system_prompt, self.session.config.system_role), done)
+
+    def action_copy_code_block(self) -> None:
+        """Pick one of the code blocks of the visible conversation to copy."""
+        pane = self.active_pane
+        blocks = pane.conversation.code_blocks() if pane else []
+        if not blocks:
+            self.notify("No code blocks in this conversation.", severity="warning")
+            return
+
+        def copier(code: str) -> None:
+            self.app.copy_to_clipboard(code)
+            self.notify("Code block copied to the clipboard")
+
+        self.app.search_commands(
+            [SimpleCommand(" ".join(code.split())[:60] or "(empty)", lambda code=code: copier(code),
+                           f"{len(code.splitlines())} lines") for code in reversed(blocks)],
+            placeholder="Copy which code block?",
+        )
+
+    def on_message_view_delete_requested(self, event: MessageView.DeleteRequested) -> None:
+        """Delete a message of the visible conversation, after asking."""
+        event.stop()
+        pane, message = self.active_pane, event.view.message
+        if pane is None:
+            return
+        if pane.streaming:
+            self.notify("Wait for the reply to finish (or stop it with Esc) first.", severity="warning")
+            return
+
+        async def confirmed(yes: bool | None) -> None:
+            if yes:
+                await pane.delete(message)
+
+        what = "your message" if message.role == "user" else f"this reply from {message.model}"
+        self.app.push_screen(Confirm(f"Delete {what}? What followed it stays.", "Delete"), confirmed)
 
     def action_copy_last_reply(self) -> None:
         """Copy the newest reply of the visible conversation."""

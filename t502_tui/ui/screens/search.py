@@ -14,7 +14,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from t502_tui.store import HIT_END, HIT_START, SearchHit, StoreError, StoreRunner
+from t502_tui.history import History
+from t502_tui.store import HIT_END, HIT_START, SearchHit, StoreError
 from t502_tui.terminal_text import defuse
 
 
@@ -50,9 +51,9 @@ class SearchScreen(ModalScreen[SearchChoice | None]):
         Binding("up", "move(-1)", show=False),
     ]
 
-    def __init__(self, runner: StoreRunner) -> None:
+    def __init__(self, history: History) -> None:
         super().__init__()
-        self.runner = runner
+        self.history = history
         self.hits: list[SearchHit] = []
 
     def compose(self) -> ComposeResult:
@@ -70,7 +71,7 @@ class SearchScreen(ModalScreen[SearchChoice | None]):
     async def _search(self, text: str) -> None:
         note = self.query_one("#search-note", Static)
         try:
-            hits = await self.runner.run(self.runner.store.search, text)
+            hits = await self.history.read(lambda store: store.search(text))
         except StoreError as error:
             note.update(Content(str(error)))
             return

@@ -9,10 +9,8 @@ the store) as the user scrolls up to them.
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
 
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
@@ -22,40 +20,27 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from t502_tui.attachments import Attachment, AttachmentError, check_count, load_image
-
 from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus
-from t502_tui.recording import ReplyRecorder
-from t502_tui.service import (
-    ConnectionFailed,
-    ContentDelta,
-    Finished,
-    ReasoningDelta,
-    ServiceError,
-    TimedOut,
-    UsageReport,
+from t502_tui.session import ChatSession
+from t502_tui.store import StoreError
+from t502_tui.turn import (
+    Connection,
+    ConnectionChanged,
+    PromptSaved,
+    ReplyEnded,
+    ReplyGrew,
+    ReplyStarted,
+    RetryWaiting,
+    Turn,
+    TurnEvent,
 )
-from t502_tui.ui.screens.dialogs import Confirm
 from t502_tui.ui.widgets.attachment_bar import AttachmentBar
 from t502_tui.ui.widgets.composer import Composer
 from t502_tui.ui.widgets.message_view import AssistantMessageView, MessageView, UserMessageView
 
-if TYPE_CHECKING:
-    from t502_tui.ui.app import T502App
-
 VISIBLE_AT_OPEN = 12
 """Messages drawn when a conversation opens; older ones are drawn on scrolling up."""
 PAGE = 20
-YIELD_SECONDS = 0.01
-"""During a flood the reply worker hands the event loop back at least this often."""
-
-
-def _error_hint(error: ServiceError, has_key: bool) -> str:
-    status = getattr(error, "status", None)
-    if status == 401 and not has_key:
-        return " (no API key is set: set T502_API_KEY or api_key in the config file)"
-    if status == 404:
-        return " (is the model right? ctrl+o picks another)"
-    return ""
 
 
 class ConversationPane(Vertical):
@@ -63,16 +48,24 @@ class ConversationPane(Vertical):
 
     @dataclass
     class Changed(Message):
-        """Title, usage, model or streaming state of the pane changed."""
+        """Title, usage, model, connection or streaming state of the pane changed."""
 
         pane: ConversationPane
         saved: bool = False
         """True when the store now holds something new for this conversation."""
 
-    def __init__(self, conversation: Conversation, *, id: str) -> None:
+    def __init__(self, conversation: Conversation, session: ChatSession, *,
+                 keys: dict[str, list[str]], id: str) -> None:
         super().__init__(id=id, classes="conversation")
         self.conversation = conversation
-        self._reply_worker: Worker[None] | None = None
+        self.session = session
+        self.keys = keys
+        """The keys that send and make a new line (``send`` and ``newline``)."""
+        self.connection: Connection | None = None
+        """How the server answered this conversation's last turn (None: no turn yet)."""
+        self._turn: Turn | None = None
+        self._reply_worker: Worker[ChatMessage] | None = None
+        self._reply_view: AssistantMessageView | None = None
         self._drawn_from = max(0, len(conversation.messages) - VISIBLE_AT_OPEN)
         """Index of the oldest message that has a view."""
         self._loading_older = False
@@ -81,18 +74,13 @@ class ConversationPane(Vertical):
         self.editing: ChatMessage | None = None
         """The earlier message being edited; sending makes a new branch from it."""
 
-    @property
-    def t502(self) -> T502App:
-        return cast("T502App", self.app)
-
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="messages"):
             for message in self.conversation.messages[self._drawn_from:]:
                 yield self._view_for(message)
         yield Static(classes="edit-banner")
         yield AttachmentBar()
-        keys = self.t502.keys
-        yield Composer(send_keys=keys["send"], newline_keys=keys["newline"], id=f"{self.id}-composer")
+        yield Composer(send_keys=self.keys["send"], newline_keys=self.keys["newline"], id=f"{self.id}-composer")
 
     def on_mount(self) -> None:
         scroller = self.messages
@@ -162,13 +150,18 @@ class ConversationPane(Vertical):
 
     async def load_older(self, limit: int | None) -> None:
         """Read older messages from the store into the conversation (not drawn)."""
-        runner = self.t502.store_runner
+        history = self.session.history
         conversation = self.conversation
-        if runner is None or not conversation.has_older or not conversation.messages:
+        first_id = conversation.messages[0].id if conversation.messages else None
+        if history is None or not conversation.has_older or first_id is None:
             conversation.has_older = False
             return
-        first_id = conversation.messages[0].id
-        older, more = await runner.run(runner.store.older_messages, conversation.id, first_id, limit)
+        try:
+            older, more = await history.read(lambda store: store.older_messages(conversation.id, first_id, limit))
+        except StoreError as error:
+            self.notify(str(error), title="History", severity="error")
+            conversation.has_older = False
+            return
         conversation.messages[:0] = older
         conversation.has_older = more
         self._drawn_from += len(older)
@@ -200,10 +193,9 @@ class ConversationPane(Vertical):
         self._stop_editing()
         self.attachments.clear()
         self.query_one(AttachmentBar).show([])
-        self.conversation.messages.append(message)
         await self.messages.mount(UserMessageView(message))
         self.messages.anchor()
-        self.start_reply(save_first=message)
+        self.start_reply(message)
 
     # -- versions, edits, deletions ------------------------------------------------------
 
@@ -222,13 +214,18 @@ class ConversationPane(Vertical):
     async def on_message_view_flip_requested(self, event: MessageView.FlipRequested) -> None:
         event.stop()
         message = event.view.message
-        runner = self.t502.store_runner
-        if self.streaming or runner is None or message.id not in message.alternatives:
+        history = self.session.history
+        if self.streaming or history is None or message.id not in message.alternatives:
             return
         target = message.alternatives.index(message.id) + event.step
         if not 0 <= target < len(message.alternatives):
             return
-        branch = await runner.run(runner.store.branch_from, self.conversation.id, message.alternatives[target])
+        sibling = message.alternatives[target]
+        try:
+            branch = await history.read(lambda store: store.branch_from(self.conversation.id, sibling))
+        except StoreError as error:
+            self.notify(str(error), title="History", severity="error")
+            return
         await self._cut_from(message)
         self.conversation.messages.extend(branch)
         await self.messages.mount_all([self._view_for(m) for m in branch])
@@ -279,24 +276,18 @@ class ConversationPane(Vertical):
         if users:
             self.edit(users[-1])
 
-    async def on_message_view_delete_requested(self, event: MessageView.DeleteRequested) -> None:
-        event.stop()
-        message = event.view.message
-        if self.streaming:
-            self.notify("Wait for the reply to finish (or stop it with Esc) first.", severity="warning")
-            return
-
-        async def confirmed(yes: bool | None) -> None:
-            if not yes or message not in self.conversation.messages:
-                return
-            await self.t502.save(lambda store: store.delete_message(message))
-            self.conversation.messages.remove(message)
-            if view := self._view_of(message):
-                await view.remove()
-            self._changed(saved=True)
-
-        what = "your message" if message.role == "user" else f"this reply from {message.model}"
-        self.app.push_screen(Confirm(f"Delete {what}? What followed it stays.", "Delete"), confirmed)
+    async def delete(self, message: ChatMessage) -> bool:
+        """Delete one message (what followed it stays); False while a reply streams."""
+        if self.streaming or message not in self.conversation.messages:
+            return False
+        history = self.session.history
+        if history is not None and not await history.write(lambda store: store.delete_message(message)):
+            return False
+        self.conversation.messages.remove(message)
+        if view := self._view_of(message):
+            await view.remove()
+        self._changed(saved=True)
+        return True
 
     async def regenerate(self, model: str | None = None) -> bool:
         """Ask again for the last reply (with ``model`` if given); the old one is kept as
@@ -309,7 +300,7 @@ class ConversationPane(Vertical):
         last = messages.pop()
         if view := self._view_of(last):
             await view.remove()
-        if self.t502.store_runner is None:
+        if self.session.history is None:
             self.notify("History is off, so the earlier reply is not kept.", severity="warning")
         self.start_reply()
         return True
@@ -318,7 +309,7 @@ class ConversationPane(Vertical):
 
     async def attach(self, path: Path) -> None:
         """Read an image off the event loop and put it on the next message."""
-        config = self.t502.config
+        config = self.session.config
         try:
             check_count(len(self.attachments) + 1, config.max_images)
             image = await asyncio.to_thread(load_image, path, int(config.max_image_mb * 1024 * 1024))
@@ -340,13 +331,23 @@ class ConversationPane(Vertical):
         self.query_one(AttachmentBar).show(self.attachments)
         self.composer.focus()
 
-    def start_reply(self, save_first: ChatMessage | None = None) -> None:
-        """Ask the current model to answer the conversation so far."""
+    def start_reply(self, prompt: ChatMessage | None = None) -> None:
+        """Send ``prompt`` (or ask again for a reply to the conversation as it is)."""
+        self._turn = turn = Turn(self.session, self.conversation, self._show)
         self._reply_worker = self.run_worker(
-            self._stream_reply(save_first), group="reply", exclusive=True, exit_on_error=False,
+            turn.run(prompt), group="reply", exclusive=True, exit_on_error=False,
             description=f"reply in {self.conversation.id}",
         )
         self._changed()
+
+    def interrupt_reply(self) -> Worker[None] | None:
+        """Stop the streaming reply because t502 is ending: kept as interrupted."""
+        worker = self._reply_worker
+        if not self.streaming or worker is None or self._turn is None:
+            return None
+        self._turn.interrupt()
+        worker.cancel()
+        return worker
 
     def cancel_reply(self) -> bool:
         """Stop the streaming reply, keeping its text; False if nothing was streaming."""
@@ -371,8 +372,9 @@ class ConversationPane(Vertical):
         last = self.conversation.messages[-1]
         if last.role == "assistant":
             self.conversation.messages.pop()
-            if not last.content and not last.reasoning:
-                await self.t502.save(lambda store: store.delete_message(last))
+            history = self.session.history
+            if not last.content and not last.reasoning and history is not None:
+                await history.write(lambda store: store.delete_message(last))
             if view := self._view_of(last):
                 await view.remove()
         self.start_reply()
@@ -385,60 +387,30 @@ class ConversationPane(Vertical):
                 return message
         return None
 
-    async def _stream_reply(self, save_first: ChatMessage | None) -> None:
-        conversation = self.conversation
-        app = self.t502
-        await app.store_ready.wait()  # a message sent in the first instant is saved too
-        if save_first is not None:
-            await app.save(lambda store: store.add_message(conversation, save_first))
-            if isinstance(view := self._view_of(save_first), UserMessageView):
+    def _show(self, event: TurnEvent) -> None:
+        """Draw what the turn tells: the reply as it grows, its end, the connection."""
+        if isinstance(event, ReplyGrew):
+            if self._reply_view is not None:
+                if event.reasoning:
+                    self._reply_view.append_reasoning(event.reasoning)
+                if event.content:
+                    self._reply_view.append_content(event.content)
+        elif isinstance(event, ReplyStarted):
+            self._reply_view = AssistantMessageView(event.reply)
+            self.messages.mount(self._reply_view)
+        elif isinstance(event, PromptSaved):
+            if isinstance(view := self._view_of(event.message), UserMessageView):
                 view.refresh_header()
             self._changed(saved=True)
-        if conversation.has_older:
-            await self.load_older(None)
-        history = conversation.request_messages(app.config.system_role)
-        message = ChatMessage("assistant", model=conversation.model, status=ReplyStatus.STREAMING)
-        conversation.messages.append(message)
-        view = AssistantMessageView(message)
-        await self.messages.mount(view)
-        recorder = ReplyRecorder(conversation, message, app.store_runner, app.store_failed)
-        app.set_connection("streaming")
-        status, error_text = ReplyStatus.COMPLETE, None
-        try:
-            turn_started = time.monotonic()
-            async for event in app.stream_reply(history, message.model or ""):
-                if time.monotonic() - turn_started > YIELD_SECONDS:
-                    # Reading from a full socket never waits, so it never lets keys in:
-                    # hand the event loop back now and then during a flood.
-                    await asyncio.sleep(0)
-                    turn_started = time.monotonic()
-                if isinstance(event, ContentDelta):
-                    view.append_content(event.text)
-                    await recorder.add_content(event.text)
-                elif isinstance(event, ReasoningDelta):
-                    view.append_reasoning(event.text)
-                    await recorder.add_reasoning(event.text)
-                elif isinstance(event, UsageReport):
-                    recorder.set_usage(event.usage)
-                elif isinstance(event, Finished):
-                    message.finish_reason = event.finish_reason
-        except asyncio.CancelledError:
-            status = ReplyStatus.STOPPED
-            app.set_connection("ready")
-            raise
-        except ServiceError as error:
-            status = ReplyStatus.ERROR
-            error_text = error.message + _error_hint(error, bool(app.config.api_key))
-            offline = isinstance(error, (ConnectionFailed, TimedOut)) and not error.partial
-            rejected = getattr(error, "status", None) in (401, 403)
-            app.set_connection(
-                f"offline: {error.message}" if offline else f"error: {error.message}" if rejected else "ready"
-            )
-        else:
-            app.set_connection("ready")
-        finally:
-            message.status, message.error = status, error_text
-            await view.finish()  # the whole reply on screen first, then its final save
-            await asyncio.shield(recorder.finish(status, error_text))
-            view.refresh_header()
+        elif isinstance(event, ConnectionChanged):
+            self.connection = event.connection
+            self._changed()
+        elif isinstance(event, RetryWaiting):
+            notice = event.notice
+            self.notify(f"{notice.reason}; trying again in {notice.delay:.0f} s", title="Retrying",
+                        severity="warning", timeout=max(3.0, notice.delay))
+        elif isinstance(event, ReplyEnded):
+            view, self._reply_view = self._reply_view, None
+            if view is not None:
+                self.call_next(view.finish)
             self._changed(saved=True)

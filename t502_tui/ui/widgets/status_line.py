@@ -6,28 +6,33 @@ from textual.content import Content
 from textual.widgets import Static
 
 from t502_tui.service import Usage
+from t502_tui.turn import Connection, LinkState
+
+_LOOK = {
+    LinkState.READY: ("●", "$success"),
+    LinkState.STREAMING: ("●", "$accent"),
+    LinkState.OFFLINE: ("●", "$error"),
+    LinkState.REJECTED: ("●", "$error"),
+}
 
 
 class StatusLine(Static):
     """One line under the composer; redrawn by the chat screen when anything changes."""
 
-    def show(self, model: str, usage: Usage, connection: str, host: str) -> None:
+    def show(self, model: str, usage: Usage, connection: Connection, host: str) -> None:
         """Draw the current state."""
-        if connection.startswith(("offline", "error")):
-            state = (f"● {connection}", "$error")
-        elif connection == "streaming":
-            state = ("● streaming", "$accent")
-        elif connection == "ready":
-            state = (f"● {host}", "$success")
+        dot, style = _LOOK.get(connection.state, ("○", "dim"))
+        if connection.state is LinkState.READY:
+            words = host
+        elif connection.reason:
+            words = f"{connection.state.value}: {connection.reason}"
         else:
-            state = (f"○ {connection}", "dim")
+            words = connection.state.value
         tokens = (
             f"{usage.total_tokens:,} tokens ({usage.prompt_tokens:,} in, {usage.completion_tokens:,} out)"
             if usage.total_tokens
             else "no tokens yet"
         )
-        self.update(
-            Content.assemble(
-                ("model ", "dim"), (model, "bold"), ("  ·  ", "dim"), tokens, ("  ·  ", "dim"), state
-            )
-        )
+        self.update(Content.assemble(
+            ("model ", "dim"), (model, "bold"), ("  ·  ", "dim"), tokens, ("  ·  ", "dim"), (f"{dot} {words}", style),
+        ))

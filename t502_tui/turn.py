@@ -1,0 +1,301 @@
+"""One turn of a conversation, the same in the full-screen chat and in ``t502 ask``.
+
+A :class:`Turn` saves the prompt, builds the request (history, system prompt, parameters,
+images), streams the reply, records it write-ahead, and ends it with exactly one status:
+COMPLETE only when the stream ended normally; ERROR with its message for any failure,
+expected or not; STOPPED when the user stopped it; INTERRUPTED when t502 is being ended.
+What happens is told to a listener as :data:`TurnEvent` values, which the chat draws and
+the shell prints. Text is merged before it reaches the listener and the recorder, at most
+one piece per frame, however many pieces the server sends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus
+from t502_tui.recording import ReplyRecorder
+from t502_tui.service import (
+    APIError,
+    ConnectionFailed,
+    ContentDelta,
+    Finished,
+    ReasoningDelta,
+    RetryNotice,
+    ServiceError,
+    StreamEvent,
+    TimedOut,
+    UsageReport,
+)
+from t502_tui.service.chunks import events_from_completion
+from t502_tui.session import ChatSession
+from t502_tui.store import StoreError
+
+log = logging.getLogger("t502.turn")
+
+MERGE_SECONDS = 1 / 30
+"""Text reaches the listener at most this often; pieces arriving between are joined."""
+YIELD_SECONDS = 0.01
+"""While a reply pours in, the event loop is handed back at least this often: reading
+from a socket that always has data never waits, so it would never let keys in."""
+
+
+class LinkState(StrEnum):
+    """How the server answered last."""
+
+    CONNECTING = "connecting"
+    READY = "ready"
+    STREAMING = "streaming"
+    OFFLINE = "offline"
+    """No connection: refused, unreachable, timed out before any reply."""
+    REJECTED = "rejected"
+    """The server refused the key (401, 403)."""
+    NO_KEY = "no API key"
+
+
+@dataclass(frozen=True)
+class Connection:
+    """The connection's state, and the reason for a bad one."""
+
+    state: LinkState
+    reason: str = ""
+
+    @classmethod
+    def after(cls, error: ServiceError) -> Connection:
+        """The state a failed request leaves: offline, key rejected, or still ready."""
+        if isinstance(error, (ConnectionFailed, TimedOut)) and not error.partial:
+            return cls(LinkState.OFFLINE, error.message)
+        if isinstance(error, APIError) and error.status in (401, 403):
+            return cls(LinkState.REJECTED, error.message)
+        return cls(LinkState.READY)
+
+
+@dataclass(frozen=True)
+class PromptSaved:
+    """The user's message is in the conversation (and in the store, if there is one)."""
+
+    message: ChatMessage
+
+
+@dataclass(frozen=True)
+class ReplyStarted:
+    """The reply's message exists (empty, streaming); text follows."""
+
+    reply: ChatMessage
+
+
+@dataclass(frozen=True)
+class ReplyGrew:
+    """Text that arrived since the last event, answer and reasoning apart."""
+
+    content: str
+    reasoning: str
+
+
+@dataclass(frozen=True)
+class RetryWaiting:
+    """The request failed in a way that may pass; it is sent again after a wait."""
+
+    notice: RetryNotice
+
+
+@dataclass(frozen=True)
+class ConnectionChanged:
+    """The turn learned something about the connection."""
+
+    connection: Connection
+
+
+@dataclass(frozen=True)
+class ReplyEnded:
+    """The reply has its final status, text and usage, and is saved."""
+
+    reply: ChatMessage
+    error: ServiceError | None
+
+
+TurnEvent = PromptSaved | ReplyStarted | ReplyGrew | RetryWaiting | ConnectionChanged | ReplyEnded
+Listener = Callable[[TurnEvent], None]
+
+
+def error_text(error: ServiceError, has_key: bool) -> str:
+    """The line kept with a failed reply: the server's reason, and the likely fix."""
+    status = getattr(error, "status", None)
+    if status == 401 and not has_key:
+        return f"{error.message} (no API key is set: set T502_API_KEY or api_key in the config file)"
+    if status == 404:
+        return f"{error.message} (is the model name right? `t502 models` and Ctrl+O list the ones this key may use)"
+    return error.message
+
+
+class Turn:
+    """Asks the conversation's model for its next reply."""
+
+    def __init__(self, session: ChatSession, conversation: Conversation, listener: Listener,
+                 *, stream: bool = True) -> None:
+        self.session = session
+        self.conversation = conversation
+        self.listener = listener
+        self.stream = stream
+        self.connection = Connection(LinkState.CONNECTING)
+        self._interrupted = False
+        self._content: list[str] = []
+        self._reasoning: list[str] = []
+        self._last_merge = 0.0
+        self._merge_timer: asyncio.TimerHandle | None = None
+        self._recorder: ReplyRecorder | None = None
+        self._received = False
+        """Some of the reply's text has arrived."""
+
+    def interrupt(self) -> None:
+        """Mark the turn as ended by t502 closing (a signal); the caller then cancels it."""
+        self._interrupted = True
+
+    def _append(self, message: ChatMessage) -> None:
+        """Add a message after the last one; it answers (or follows) that one."""
+        messages = self.conversation.messages
+        if message.parent_id is None and messages:
+            message.parent_id = messages[-1].id
+        messages.append(message)
+
+    async def run(self, prompt: ChatMessage | None = None) -> ChatMessage:
+        """Send ``prompt`` (or, with None, ask again for a reply to the conversation as
+        it is) and return the reply, whatever way it ended."""
+        session, conversation = self.session, self.conversation
+        if prompt is not None:
+            self._append(prompt)
+        await session.history_ready.wait()  # a message sent in the first instant is saved too
+        history = session.history
+        if prompt is not None:
+            if history is not None and await history.add_message(conversation, prompt):
+                # The model, system prompt and settings this prompt was sent with.
+                await history.save_conversation(conversation)
+            self.listener(PromptSaved(prompt))
+        reply = ChatMessage("assistant", model=conversation.model, status=ReplyStatus.STREAMING,
+                            provider=conversation.provider or None)
+        self._append(reply)
+        self._recorder = ReplyRecorder(conversation, reply, history)
+        self.listener(ReplyStarted(reply))
+        self._set_connection(Connection(LinkState.STREAMING))
+        status, error = ReplyStatus.ERROR, None
+        try:
+            await self._read(reply, await self._request())
+            status = ReplyStatus.COMPLETE
+            self._set_connection(Connection(LinkState.READY))
+        except asyncio.CancelledError:
+            status = ReplyStatus.INTERRUPTED if self._interrupted else ReplyStatus.STOPPED
+            self._set_connection(Connection(LinkState.READY))
+            raise
+        except ServiceError as failure:
+            error = failure
+            self._set_connection(Connection.after(failure))
+        except Exception as failure:  # a bug or a server t502 did not foresee: never "complete"
+            log.exception("reading the reply failed")
+            error = ServiceError(f"t502 could not read the reply ({type(failure).__name__}: {failure})"[:300],
+                                 partial=self._received)
+            self._set_connection(Connection(LinkState.READY))
+        finally:
+            self._merge()
+            reply.status = status
+            reply.error = error_text(error, bool(session.config.api_key)) if error else None
+            await asyncio.shield(self._recorder.finish(status, reply.error))
+            self.listener(ReplyEnded(reply, error))
+        return reply
+
+    async def _request(self) -> list[dict[str, Any]]:
+        """The messages to send: the whole branch, older messages read from the store."""
+        conversation = self.conversation
+        history = self.session.history
+        older: list[ChatMessage] = []
+        if conversation.has_older and history is not None and conversation.messages:
+            first = conversation.messages[0].id
+            if first is not None:
+                try:
+                    older, _ = await history.read(lambda store: store.older_messages(conversation.id, first, None))
+                except StoreError as error:
+                    # Sending half the conversation as if it were all of it would mislead.
+                    raise ServiceError(f"the conversation's earlier messages could not be read: {error}") from None
+        full = Conversation(model=conversation.model, system_prompt=conversation.system_prompt,
+                            messages=older + conversation.messages)
+        return full.request_messages(self.session.config.system_role)
+
+    async def _events(self, request: list[dict[str, Any]], model: str) -> AsyncIterator[StreamEvent]:
+        client = self.session.client
+        params = self.session.request_params(self.conversation)
+        on_retry = self._retrying
+        if self.stream:
+            async for event in client.stream_chat(request, model, on_retry=on_retry, **params):
+                yield event
+        else:
+            completion = await client.complete(request, model, on_retry=on_retry, **params)
+            for event in events_from_completion(completion):
+                yield event
+
+    async def _read(self, reply: ChatMessage, request: list[dict[str, Any]]) -> None:
+        handed_back = time.monotonic()
+        async for event in self._events(request, reply.model or ""):
+            if isinstance(event, (ContentDelta, ReasoningDelta)):
+                (self._content if isinstance(event, ContentDelta) else self._reasoning).append(event.text)
+                if self._received:
+                    self._merge_soon()
+                else:  # the first words: in the store before they are shown
+                    self._received = True
+                    await self._merge_first()
+            elif isinstance(event, UsageReport):
+                reply.usage = event.usage
+            elif isinstance(event, Finished):
+                reply.finish_reason = event.finish_reason
+            if time.monotonic() - handed_back > YIELD_SECONDS:
+                await asyncio.sleep(0)
+                handed_back = time.monotonic()
+
+    def _merge_soon(self) -> None:
+        """Hand the text over now if a frame has passed since the last time, else at the
+        end of this frame (so the last words of a pause are never held back)."""
+        wait = MERGE_SECONDS - (time.monotonic() - self._last_merge)
+        if wait <= 0:
+            self._merge()
+        elif self._merge_timer is None:
+            self._merge_timer = asyncio.get_running_loop().call_later(wait, self._merge)
+
+    def _take(self) -> ReplyGrew | None:
+        """The text taken in since the last merge, recorded; None if there is none."""
+        if self._merge_timer is not None:
+            self._merge_timer.cancel()
+            self._merge_timer = None
+        self._last_merge = time.monotonic()
+        if not self._content and not self._reasoning:
+            return None
+        grew = ReplyGrew("".join(self._content), "".join(self._reasoning))
+        self._content.clear()
+        self._reasoning.clear()
+        if self._recorder is not None:
+            self._recorder.add(grew.content, grew.reasoning)  # recorded before shown
+        return grew
+
+    def _merge(self) -> None:
+        """Record the text taken in since the last merge, then show it."""
+        if grew := self._take():
+            self.listener(grew)
+
+    async def _merge_first(self) -> None:
+        """The first words: shown once the store has them, so that even a kill -9 right
+        after they appear leaves them in the history."""
+        if grew := self._take():
+            if self._recorder is not None:
+                await self._recorder.first_written()
+            self.listener(grew)
+
+    def _retrying(self, notice: RetryNotice) -> None:
+        self.listener(RetryWaiting(notice))
+
+    def _set_connection(self, connection: Connection) -> None:
+        if connection != self.connection:
+            self.connection = connection
+            self.listener(ConnectionChanged(connection))

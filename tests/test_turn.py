@@ -1,0 +1,249 @@
+"""The turn engine, without Textual, against the loopback server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from loopback import Gate, LoopbackServer, Reply, chunk, sse, stream_reply, text_stream, usage_chunk
+from t502_tui.config import load_config
+from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus
+from t502_tui.history import History
+from t502_tui.service import ContentDelta
+from t502_tui.session import ChatSession
+from t502_tui.store import Store
+from t502_tui.turn import (
+    ConnectionChanged,
+    LinkState,
+    ReplyEnded,
+    ReplyGrew,
+    RetryWaiting,
+    Turn,
+    TurnEvent,
+)
+
+CHAT = "/chat/completions"
+KEY = "sk-turn-secret-0123456789"
+
+
+def session_for(url: str, tmp_path: Path | None = None, **env: str) -> ChatSession:
+    config = load_config(env={"T502_API_KEY": KEY, "T502_BASE_URL": url, "T502_MODEL": "gpt-5", **env})
+    config.max_retries = 1
+    history = History(Store(tmp_path / "t502.db")) if tmp_path is not None else None
+    return ChatSession(config, history)
+
+
+class Events(list[TurnEvent]):
+    """A listener that keeps what it is told."""
+
+    def __call__(self, event: TurnEvent) -> None:
+        self.append(event)
+
+    def text(self) -> str:
+        return "".join(e.content for e in self if isinstance(e, ReplyGrew))
+
+    def kinds(self) -> list[str]:
+        return [type(e).__name__ for e in self]
+
+
+async def test_a_turn_saves_streams_and_completes(server: LoopbackServer, tmp_path: Path) -> None:
+    server.script(CHAT, text_stream("Hello **world**", model="gpt-5", reasoning="hmm"))
+    session = session_for(server.url, tmp_path)
+    conversation = Conversation(model="gpt-5", system_prompt="be brief")
+    events = Events()
+    reply = await Turn(session, conversation, events).run(ChatMessage("user", "hi"))
+    assert reply.status is ReplyStatus.COMPLETE and reply.content == "Hello **world**"
+    assert reply.reasoning == "hmm" and reply.usage is not None and reply.error is None
+    kinds = events.kinds()
+    assert kinds[:3] == ["PromptSaved", "ReplyStarted", "ConnectionChanged"] and kinds[-1] == "ReplyEnded"
+    assert events.text() == "Hello **world**"
+    assert [m.role for m in conversation.messages] == ["user", "assistant"]
+    assert conversation.messages[1].parent_id == conversation.messages[0].id is not None
+    assert server.chat_requests()[0].json["messages"] == [
+        {"role": "system", "content": "be brief"}, {"role": "user", "content": "hi"}]
+    await session.aclose()
+    saved = Store(tmp_path / "t502.db").load_conversation(conversation.id).messages
+    assert [(m.role, m.content, m.status) for m in saved] == [
+        ("user", "hi", ReplyStatus.COMPLETE), ("assistant", "Hello **world**", ReplyStatus.COMPLETE)]
+
+
+async def test_text_is_merged_per_frame_and_nothing_is_lost(server: LoopbackServer) -> None:
+    words = [f"w{i} " for i in range(3000)]
+    server.script(CHAT, stream_reply(sse(*[chunk(w) for w in words], chunk(finish="stop"))))
+    events = Events()
+    reply = await Turn(session_for(server.url), Conversation(model="m"), events).run(ChatMessage("user", "go"))
+    assert reply.content == "".join(words) == events.text()
+    pieces = [e for e in events if isinstance(e, ReplyGrew)]
+    assert len(pieces) < len(words) / 10  # merged, not one event per piece the server sent
+
+
+async def test_the_last_words_before_a_pause_are_not_held_back(server: LoopbackServer) -> None:
+    gate = Gate()
+    server.script(CHAT, stream_reply([*sse(chunk("before the pause"), done=False), gate,
+                                      *sse(chunk(" after"), chunk(finish="stop"))]))
+    events = Events()
+    shown = asyncio.Event()
+
+    def listener(event: TurnEvent) -> None:
+        events(event)
+        if isinstance(event, ReplyGrew) and "pause" in events.text():
+            shown.set()
+
+    task = asyncio.create_task(Turn(session_for(server.url), Conversation(model="m"), listener).run(
+        ChatMessage("user", "go")))
+    await asyncio.wait_for(shown.wait(), 5)  # while the server still holds the rest back
+    gate.open()
+    reply = await task
+    assert reply.content == "before the pause after"
+
+
+async def test_a_mid_stream_error_keeps_the_text_and_is_not_sent_again(server: LoopbackServer, tmp_path: Path) -> None:
+    server.script(CHAT, stream_reply(sse(chunk("half an"), {"error": {"message": "upstream died"}}, done=False)))
+    session = session_for(server.url, tmp_path)
+    conversation = Conversation(model="m")
+    events = Events()
+    reply = await Turn(session, conversation, events).run(ChatMessage("user", "first"))
+    assert reply.status is ReplyStatus.ERROR and reply.content == "half an"
+    assert reply.error is not None and "upstream died" in reply.error
+    ended = events[-1]
+    assert isinstance(ended, ReplyEnded) and ended.error is not None and ended.error.partial
+    await Turn(session, conversation, Events()).run(ChatMessage("user", "second"))
+    sent = server.chat_requests()[1].json["messages"]
+    assert [m["content"] for m in sent] == ["first", "second"]  # the cut-off reply stays out
+    conversation.messages[1].in_context = True  # the user keeps it
+    await Turn(session, conversation, Events()).run(ChatMessage("user", "third"))
+    assert "half an" in [m["content"] for m in server.chat_requests()[2].json["messages"]]
+    await session.aclose()
+
+
+class ExplodingClient:
+    """A client whose stream fails in a way no ServiceError describes (a bug, an unforeseen server)."""
+
+    async def stream_chat(self, messages: Any, model: str, **params: Any) -> AsyncIterator[ContentDelta]:
+        yield ContentDelta("some words")
+        raise OverflowError("int too large to convert to SQLite INTEGER")
+
+    async def aclose(self) -> None:
+        pass
+
+
+async def test_an_unexpected_failure_is_an_error_never_complete(tmp_path: Path) -> None:
+    session = session_for("http://127.0.0.1:9/v1", tmp_path)
+    session.client = ExplodingClient()  # type: ignore[assignment]
+    conversation = Conversation(model="m")
+    events = Events()
+    reply = await Turn(session, conversation, events).run(ChatMessage("user", "go"))
+    assert reply.status is ReplyStatus.ERROR and reply.content == "some words"
+    assert reply.error is not None and "OverflowError" in reply.error
+    await session.aclose()
+    saved = Store(tmp_path / "t502.db").load_conversation(conversation.id).messages[-1]
+    assert saved.status is ReplyStatus.ERROR and saved.content == "some words"
+
+
+@pytest.mark.parametrize("interrupted", [False, True])
+async def test_cancelling_keeps_the_text(server: LoopbackServer, tmp_path: Path, interrupted: bool) -> None:
+    gate = Gate()
+    server.script(CHAT, stream_reply([*sse(chunk("so far"), done=False), gate]))
+    session = session_for(server.url, tmp_path)
+    conversation = Conversation(model="m")
+    events = Events()
+    turn = Turn(session, conversation, events)
+    task = asyncio.create_task(turn.run(ChatMessage("user", "go")))
+    while "so far" not in events.text():
+        await asyncio.sleep(0.01)
+    if interrupted:
+        turn.interrupt()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    reply = conversation.messages[-1]
+    expected = ReplyStatus.INTERRUPTED if interrupted else ReplyStatus.STOPPED
+    assert reply.status is expected and reply.content == "so far"
+    assert isinstance(events[-1], ReplyEnded)
+    assert await asyncio.to_thread(server.disconnected.wait, 5)
+    gate.open()
+    await session.aclose()
+    saved = Store(tmp_path / "t502.db").load_conversation(conversation.id).messages[-1]
+    assert saved.status is expected and saved.content == "so far"
+
+
+async def test_connection_state_belongs_to_the_turn(server: LoopbackServer) -> None:
+    dead = Events()
+    await Turn(session_for("http://127.0.0.1:9/v1"), Conversation(model="m"), dead).run(ChatMessage("user", "x"))
+    states = [e.connection.state for e in dead if isinstance(e, ConnectionChanged)]
+    assert states == [LinkState.STREAMING, LinkState.OFFLINE]
+    server.script(CHAT, Reply(401, body=json.dumps({"error": {"message": "bad key"}})))
+    rejected = Events()
+    turn = Turn(session_for(server.url), Conversation(model="m"), rejected)
+    reply = await turn.run(ChatMessage("user", "x"))
+    assert turn.connection.state is LinkState.REJECTED and "bad key" in turn.connection.reason
+    assert reply.status is ReplyStatus.ERROR and reply.content == ""
+
+
+async def test_retries_are_told_to_the_listener(server: LoopbackServer) -> None:
+    server.script(CHAT, Reply(429, body='{"error": {"message": "slow down"}}', headers={"Retry-After": "0"}),
+                  text_stream("fine now"))
+    events = Events()
+    reply = await Turn(session_for(server.url), Conversation(model="m"), events).run(ChatMessage("user", "x"))
+    assert reply.status is ReplyStatus.COMPLETE
+    [retry] = [e for e in events if isinstance(e, RetryWaiting)]
+    assert "slow down" in retry.notice.reason
+
+
+async def test_regenerating_answers_the_conversation_as_it_is(server: LoopbackServer, tmp_path: Path) -> None:
+    session = session_for(server.url, tmp_path)
+    conversation = Conversation(model="m")
+    await Turn(session, conversation, Events()).run(ChatMessage("user", "q"))
+    first = conversation.messages.pop()
+    conversation.model = "other"
+    events = Events()
+    second = await Turn(session, conversation, events).run()
+    assert "PromptSaved" not in events.kinds() and second.model == "other"
+    assert second.parent_id == first.parent_id and sorted(second.alternatives) == sorted([first.id, second.id])
+    await session.aclose()
+
+
+async def test_the_api_key_never_reaches_the_store(server: LoopbackServer, tmp_path: Path) -> None:
+    # A server that echoes the key in its error, and a reply that streams: nothing of the
+    # key may land in the database (or its journal), whatever path the turn took.
+    server.script(CHAT, Reply(400, body=json.dumps({"error": {"message": f"bad request for key {KEY}"}})),
+                  text_stream("an answer"))
+    session = session_for(server.url, tmp_path)
+    conversation = Conversation(model="m")
+    failed = await Turn(session, conversation, Events()).run(ChatMessage("user", "q"))
+    assert failed.error is not None and "***" in failed.error
+    await Turn(session, conversation, Events()).run(ChatMessage("user", "again"))
+    await session.aclose()
+    raw = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.is_file())
+    assert b"an answer" in raw and KEY.encode() not in raw and KEY[3:15].encode() not in raw
+    assert any(r.headers.get("authorization") == f"Bearer {KEY}" for r in server.requests)
+
+
+async def test_older_messages_not_loaded_are_still_sent(server: LoopbackServer, tmp_path: Path) -> None:
+    session = session_for(server.url, tmp_path)
+    conversation = Conversation(model="m")
+    for question in ("one", "two", "three"):
+        await Turn(session, conversation, Events()).run(ChatMessage("user", question))
+    assert session.history is not None
+    loaded = await session.history.read(lambda store: store.load_conversation(conversation.id, newest=2))
+    assert loaded.has_older and len(loaded.messages) == 2
+    await Turn(session, loaded, Events()).run(ChatMessage("user", "four"))
+    sent = [m["content"] for m in server.chat_requests()[-1].json["messages"] if m["role"] == "user"]
+    assert sent == ["one", "two", "three", "four"]
+    await session.aclose()
+
+
+async def test_no_store_keeps_the_reply_in_memory(server: LoopbackServer) -> None:
+    server.script(CHAT, stream_reply(sse(*[chunk(f"{i} ") for i in range(500)], chunk(finish="stop"),
+                                          usage_chunk(3, 500))))
+    conversation = Conversation(model="m")
+    reply = await Turn(session_for(server.url), conversation, Events()).run(ChatMessage("user", "go"))
+    assert reply.content == "".join(f"{i} " for i in range(500)) and reply.id is None
+    assert reply.usage is not None and reply.usage.completion_tokens == 500
+
+
