@@ -6,7 +6,6 @@ import asyncio
 import threading
 from pathlib import Path
 
-
 from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus
 from t502_tui.history import History
 from t502_tui.recording import FLUSH_CHARS, ReplyRecorder
