@@ -149,7 +149,7 @@ class T502App(App[None]):
             self.load_models(force=True)
         self.save_settings(dict(changed))
 
-    @work(group="save-config", exit_on_error=False)
+    @work(group="save-config")
     async def save_settings(self, updates: dict[str, object]) -> None:
         """Write settings to the config file off the event loop (a failure is shown)."""
         assert self.config.path is not None
@@ -198,7 +198,7 @@ class T502App(App[None]):
     async def on_unmount(self) -> None:
         await self.session.aclose()
 
-    @work(group="history-open", exit_on_error=False)
+    @work(group="history-open")
     async def open_history(self) -> None:
         """Open the history off the event loop; without it, chatting still works (said once)."""
         error = await self.session.open_history(self.store_path, self.store_failed)
@@ -231,7 +231,7 @@ class T502App(App[None]):
 
     # -- models -------------------------------------------------------------------------------
 
-    @work(group="models", exclusive=True, exit_on_error=False)
+    @work(group="models", exclusive=True)
     async def load_models(self, force: bool = False) -> None:
         """Fetch the model list in the background (from the day-old cache unless forced);
         a failure is shown on the status line and in the picker."""

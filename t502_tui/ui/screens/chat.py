@@ -13,6 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.command import SimpleCommand
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, OptionList, Static
 
@@ -154,17 +155,21 @@ class ChatScreen(Screen[None]):
 
     def refresh_state(self) -> None:
         """Redraw the sidebar, the status line and the footer's key hints."""
+        try:
+            listing, status = self.query_one(ConversationList), self.query_one(StatusLine)
+        except NoMatches:
+            return  # t502 is closing: a read that finished late has nothing left to show
         active = self.active_pane
         saved_ids = {s.id for s in self.saved}
         panes = self.panes
-        self.query_one(ConversationList).show(
+        listing.show(
             [(p.conversation, p.streaming) for p in reversed(panes) if p.conversation.id not in saved_ids],
             self.saved,
             {p.conversation.id for p in panes if p.streaming},
             active.conversation.id if active else None,
         )
         if active:
-            self.query_one(StatusLine).show(
+            status.show(
                 active.conversation.model,
                 active.conversation.total_usage(),
                 active.connection or self.t502.connection,
@@ -184,7 +189,7 @@ class ChatScreen(Screen[None]):
 
     # -- history list ---------------------------------------------------------------------------
 
-    @work(group="history", exclusive=True, exit_on_error=False)
+    @work(group="history", exclusive=True)
     async def reload_history(self) -> None:
         """Read the loaded part of the history list again (after a change)."""
         history = self.session.history
@@ -201,7 +206,7 @@ class ChatScreen(Screen[None]):
         self.refresh_state()
 
     @on(ConversationList.MoreWanted)
-    @work(group="history-more", exclusive=True, exit_on_error=False)
+    @work(group="history-more", exclusive=True)
     async def _more_history(self) -> None:
         history = self.session.history
         if history is None or self._history_complete:
@@ -335,7 +340,7 @@ class ChatScreen(Screen[None]):
         title = pane.conversation.display_title if pane else summary.title if summary else conversation_id
         return conversation_id, title
 
-    @work(group="dialog", exit_on_error=False)
+    @work(group="dialog")
     async def action_rename(self, conversation_id: str | None = None) -> None:
         """Give a conversation a title."""
         if (target := self._target(conversation_id)) is None:
@@ -385,7 +390,7 @@ class ChatScreen(Screen[None]):
             placeholder="Unarchive which conversation?",
         )
 
-    @work(group="dialog", exit_on_error=False)
+    @work(group="dialog")
     async def action_delete(self, conversation_id: str | None = None) -> None:
         """Delete a conversation for good, after asking."""
         if (target := self._target(conversation_id)) is None:
@@ -399,7 +404,7 @@ class ChatScreen(Screen[None]):
             self.notify(f"Deleted “{title}”")
             self.reload_history()
 
-    @work(group="dialog", exit_on_error=False)
+    @work(group="dialog")
     async def action_export(self, kind: str) -> None:
         """Write the visible conversation to a file."""
         pane = self.active_pane

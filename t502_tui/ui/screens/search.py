@@ -67,7 +67,7 @@ class SearchScreen(ModalScreen[SearchChoice | None]):
     def _changed(self, event: Input.Changed) -> None:
         self._search(event.value)
 
-    @work(exclusive=True, group="search", exit_on_error=False)
+    @work(exclusive=True, group="search")
     async def _search(self, text: str) -> None:
         note = self.query_one("#search-note", Static)
         try:

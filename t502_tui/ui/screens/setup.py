@@ -80,7 +80,7 @@ class SetupScreen(ModalScreen[SetupResult | None]):
         self._say(f"Checking the key with {url}/models …")
         self._check(url, key)
 
-    @work(exclusive=True, group="setup-check", exit_on_error=False)
+    @work(exclusive=True, group="setup-check")
     async def _check(self, url: str, key: str) -> None:
         async with ChatClient(url, key, max_retries=0, idle_timeout=20) as client:
             try:

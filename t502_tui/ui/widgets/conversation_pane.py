@@ -119,7 +119,7 @@ class ConversationPane(Vertical):
     def _scrolled(self, scroll_y: float) -> None:
         if scroll_y < 3 and not self._loading_older and (self._drawn_from or self.conversation.has_older):
             self._loading_older = True
-            self.run_worker(self._draw_older(), group="older", exit_on_error=False)
+            self.run_worker(self._draw_older(), group="older")
 
     async def _draw_older(self, until_id: int | None = None) -> None:
         """Draw a page of older messages (reading them from the store if needed), or all
@@ -335,7 +335,7 @@ class ConversationPane(Vertical):
         """Send ``prompt`` (or ask again for a reply to the conversation as it is)."""
         self._turn = turn = Turn(self.session, self.conversation, self._show)
         self._reply_worker = self.run_worker(
-            turn.run(prompt), group="reply", exclusive=True, exit_on_error=False,
+            turn.run(prompt), group="reply", exclusive=True,
             description=f"reply in {self.conversation.id}",
         )
         self._changed()
