@@ -72,6 +72,22 @@ async def test_switching_models_keeps_history(server: LoopbackServer) -> None:
     assert second.json["messages"][1]["content"].startswith("Hello from the loopback")
 
 
+async def test_a_new_conversation_starts_with_the_model_chosen_last(server: LoopbackServer) -> None:
+    first = make_app(server)
+    async with first.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: first.session.history is not None)
+        first.chat.action_switch_model()
+        await until(pilot, lambda: isinstance(first.screen, ModelPicker))
+        await pilot.press(*"claude", "enter")
+        await until(pilot, lambda: not isinstance(first.screen, ModelPicker))
+        await pilot.press("ctrl+n")
+        assert pane(first).conversation.model == "claude-sonnet-4"
+        await settle(first)
+    again = make_app(server)  # the config still says gpt-5: that was the first run's default
+    async with again.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: pane(again).conversation.model == "claude-sonnet-4")
+
+
 async def test_model_typed_that_is_not_listed_is_used_as_is(server: LoopbackServer) -> None:
     app = make_app(server)
     async with app.run_test(size=(120, 40)) as pilot:

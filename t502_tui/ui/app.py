@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 from collections.abc import Callable, Iterable
 
 from textual import work
@@ -15,7 +16,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from t502_tui.config import Config, save_config
+from t502_tui.config import ENV_MODEL, Config, save_config
 from t502_tui.conversation import Conversation
 from t502_tui.keys import resolve_keys
 from t502_tui.model_catalog import (
@@ -27,7 +28,7 @@ from t502_tui.model_catalog import (
 )
 from t502_tui.paths import config_file, display_path
 from t502_tui.service import ServiceError
-from t502_tui.session import ChatSession
+from t502_tui.session import LAST_MODEL, ChatSession
 from t502_tui.store import StoreError, default_path
 from t502_tui.turn import Connection, LinkState
 from t502_tui.ui.commands import app_commands
@@ -138,7 +139,7 @@ class T502App(App[None]):
             setattr(self.config, name, value)
         if "model" in changed:
             self.config.model_from_default = False
-            self.default_model = self.config.model
+            self.note_model_used(self.config.model)
         if "theme" in changed:
             self.theme = self.config.theme
         if "send_key" in changed:
@@ -204,8 +205,25 @@ class T502App(App[None]):
         error = await self.session.open_history(self.store_path, self.store_failed)
         if error is not None:
             self.notify(f"History is off: {error}", title="History", severity="error", timeout=15)
-        else:
-            self.chat.reload_history()
+            return
+        self.chat.reload_history()
+        history = self.session.history
+        assert history is not None
+        try:
+            last = await history.read(lambda store: store.preference(LAST_MODEL))
+        except StoreError:
+            return  # the list's own read says what is wrong
+        if last and not os.environ.get(ENV_MODEL, "").strip():
+            # The config's model is only the first run's; then the one chosen last.
+            self._set_default_model(last)
+
+    def _set_default_model(self, model: str) -> None:
+        """New conversations (and the empty ones open now) get ``model``."""
+        self.default_model = model
+        for pane in self.chat.panes:
+            if not pane.conversation.messages:
+                pane.conversation.model = model
+        self.chat.refresh_state()
 
     def store_failed(self, error: StoreError) -> None:
         """Tell the user that saving failed; the conversation stays on screen."""
@@ -267,10 +285,7 @@ class T502App(App[None]):
                     f"This server does not offer {self.default_model}; using {chat[0]}. "
                     "Ctrl+O picks another.",
                 )
-                self.default_model = chat[0]
-                for pane in self.chat.panes:
-                    if not pane.conversation.messages:
-                        pane.conversation.model = chat[0]
+                self._set_default_model(chat[0])
         if isinstance(self.screen, ModelPicker):
             self.screen.set_models(models, note)
         self.chat.refresh_state()
@@ -283,10 +298,14 @@ class T502App(App[None]):
         self.push_screen(ModelPicker(self.models, current, self.recent_models, self.models_note), chosen)
 
     def note_model_used(self, model: str) -> None:
-        """Put ``model`` first among the recent ones (written to disk off the loop)."""
+        """The user chose ``model``: first among the recent ones, and the model of new
+        conversations from now on, this run and the next (saved off the loop)."""
         self.default_model = model
         self.recent_models = [model] + [m for m in self.recent_models if m != model]
         self.run_worker(asyncio.to_thread(remember_model, model), group="recent-models")
+        if (history := self.session.history) is not None:
+            self.run_worker(history.write(lambda store: store.set_preference(LAST_MODEL, model)),
+                            group="last-model")
 
     # -- palette ------------------------------------------------------------------------------
 
