@@ -90,7 +90,7 @@ class Terminal:
         raise TimeoutError(f"screen never matched; last screen:\n{self.screen()}")
 
     def processes(self) -> list[int]:
-        """t502 and its helper process (and any other descendants)."""
+        """t502 and any process it started."""
         parents: dict[int, int] = {}
         for stat in Path("/proc").glob("[0-9]*/stat"):
             try:
@@ -103,7 +103,7 @@ class Terminal:
         return family
 
     def cpu_seconds(self) -> float:
-        """CPU used so far by t502 and its helper."""
+        """CPU used so far by t502 (and any process it started)."""
         total = 0
         for pid in self.processes():
             try:
@@ -113,16 +113,14 @@ class Terminal:
             total += int(fields[11]) + int(fields[12])
         return total / CLOCK_TICKS
 
-    def peak_rss_mb(self) -> tuple[float, float]:
-        """Peak resident memory of t502, and of its helper process(es)."""
-        peaks = []
-        for pid in self.processes():
-            try:
-                status = Path(f"/proc/{pid}/status").read_text()
-            except OSError:
-                continue
-            peaks += [int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmHWM:")]
-        return (peaks[0], sum(peaks[1:])) if peaks else (float("nan"), float("nan"))
+    def peak_rss_mb(self) -> float:
+        """Peak resident memory of t502."""
+        try:
+            status = Path(f"/proc/{self.pid}/status").read_text()
+        except OSError:
+            return float("nan")
+        peaks = [int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmHWM:")]
+        return peaks[0] if peaks else float("nan")
 
     def wait_idle(self, quiet: float = 0.3, timeout: float = 60) -> None:
         """Wait until the process stops using CPU (the last frames are drawn)."""

@@ -176,7 +176,19 @@ async def test_partial_reply_then_drop_is_kept(server: LoopbackServer) -> None:
         await pilot.pause()
         reply = pane(app).conversation.messages[-1]
         assert reply.status is ReplyStatus.ERROR and reply.content == "half of it"
-        assert "half of it" in screen_text(app.screen.query(AssistantMessageView).last())
+        view = app.screen.query(AssistantMessageView).last()
+        assert "half of it" in screen_text(view)
+        assert "not sent as context" in str(view.query_one(".header").render())
+        await send(pilot, "left out")
+        await settle(app)
+        view.focus()
+        await pilot.press("k")  # the user keeps the cut-off reply after all
+        await pilot.pause()
+        assert "kept as context" in str(view.query_one(".header").render())
+        await send(pilot, "kept")
+        await settle(app)
+    sent = [[m["content"] for m in r.json["messages"]] for r in server.chat_requests()]
+    assert "half of it" not in sent[1] and "half of it" in sent[2]
 
 
 async def test_markup_and_escapes_are_literal(server: LoopbackServer) -> None:

@@ -31,6 +31,7 @@ FIXED = [
     ("e, d, < > on a message", "edit it, delete it, flip between its versions"),
     ("Tab / Shift+Tab", "move between the list, the messages and the composer"),
     ("c on a message", "copy that message"),
+    ("k on a reply", "send it with your next message, or leave it out (a cut-off reply is left out)"),
     ("Enter, r, a, d in the list", "open, rename, archive, delete a conversation"),
 ]
 TERMINAL_NOTE = (

@@ -276,6 +276,17 @@ class ConversationPane(Vertical):
         if users:
             self.edit(users[-1])
 
+    async def on_assistant_message_view_context_toggled(self, event: AssistantMessageView.ContextToggled) -> None:
+        event.stop()
+        message = event.view.message
+        message.in_context = not message.sendable
+        if self.session.history is not None and message.id is not None:
+            await self.session.history.update_message(message)
+        if isinstance(event.view, AssistantMessageView):
+            event.view.refresh_header()
+        self.notify("This reply goes with your next message." if message.in_context
+                    else "This reply is left out of what the model sees next.")
+
     async def delete(self, message: ChatMessage) -> bool:
         """Delete one message (what followed it stays); False while a reply streams."""
         if self.streaming or message not in self.conversation.messages:

@@ -112,6 +112,19 @@ class UserMessageView(MessageView):
 class AssistantMessageView(MessageView):
     """A reply, streamed into Markdown as it arrives; reasoning folded above it."""
 
+    BINDINGS = [Binding("k", "toggle_context", "Send/leave out")]
+
+    @dataclass
+    class ContextToggled(Message):
+        """Send ``view``'s reply with the next request, or leave it out (the user said)."""
+
+        view: MessageView
+
+    def action_toggle_context(self) -> None:
+        """Keep this reply in the context sent to the model, or leave it out."""
+        if self.message.status is not ReplyStatus.STREAMING:
+            self.post_message(self.ContextToggled(self))
+
     def compose(self) -> ComposeResult:
         self._theme = getattr(self.app, "code_theme", "monokai")
         self._body = StreamingMarkdown(defuse(self.message.content), code_theme=self._theme, classes="body")
@@ -147,6 +160,11 @@ class AssistantMessageView(MessageView):
             parts.append((text, style))
         if message.finish_reason == "length":
             parts.append((" · cut off at the token limit", "$warning"))
+        if message.status is not ReplyStatus.STREAMING and message.content:
+            if not message.sendable:
+                parts.append((" · not sent as context (k sends it)", "$text-muted"))
+            elif message.status.cut_off:
+                parts.append((" · kept as context (k leaves it out)", "$text-muted"))
         return Content.assemble(*parts)
 
     def refresh_header(self) -> None:
