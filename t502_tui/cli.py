@@ -149,8 +149,9 @@ def _config(config: Config, verb: str) -> int:
 def _tui(config: Config) -> int:
     from t502_tui.ui.app import T502App
 
-    T502App(config).run()
-    return EXIT_OK
+    app = T502App(config)
+    app.run()
+    return app.return_code or EXIT_OK
 
 
 async def _models(config: Config) -> int:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import os
+import time
+import traceback
 from pathlib import Path
 
 from t502_tui import paths
@@ -63,6 +65,25 @@ def mask_secret(secret: str) -> None:
     """Mask ``secret`` in the debug log from now on (a key set after start-up)."""
     if _filter is not None and secret and secret not in _filter.secrets:
         _filter.secrets.append(secret)
+
+
+def record_crash(error: BaseException, secrets: list[str]) -> Path | None:
+    """Append an unexpected error's traceback to the debug log (made, private, if it was
+    off), secrets masked, so the user can be pointed at it; its path, or None if it
+    cannot be written."""
+    path = _enabled_at or paths.state_dir() / "debug.log"
+    text = "".join(traceback.format_exception(error))
+    for secret in [*secrets, *(_filter.secrets if _filter else [])]:
+        if secret:
+            text = text.replace(secret, "***")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(handle, "a", encoding="utf-8") as log:
+            log.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} t502 stopped on an unexpected error\n{text}\n")
+    except OSError:
+        return None
+    return path
 
 
 def debug_log_path() -> Path | None:

@@ -83,6 +83,17 @@ class History:
             return True
         return False
 
+    def submit(self, call: Callable[[Store], Any]) -> None:
+        """Queue ``call(store)`` at once, without waiting: for the last writes before t502
+        closes, which must be queued before the store is closed behind them."""
+        def run() -> None:
+            try:
+                call(self.store)
+            except StoreError as error:
+                self._failed(error)
+
+        self._executor.submit(run)
+
     async def close(self) -> None:
         """Finish the queued calls, then close the database."""
         self._executor.submit(self.store.close)

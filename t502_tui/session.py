@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from t502_tui.config import Config
 from t502_tui.conversation import Conversation
@@ -17,8 +17,13 @@ from t502_tui.history import History
 from t502_tui.service import ChatClient
 from t502_tui.store import Store, StoreError
 
+if TYPE_CHECKING:
+    from t502_tui.turn import Turn
+
 LAST_MODEL = "last_model"
 """The preference that remembers the model the user chose last."""
+TURN_END_SECONDS = 5.0
+"""How long closing waits for replies to be saved."""
 
 
 def make_client(config: Config) -> ChatClient:
@@ -45,6 +50,8 @@ class ChatSession:
         self.history = history
         self.history_ready = asyncio.Event()
         """Set once the history is open, or known to be missing."""
+        self.turns: set[Turn] = set()
+        """The turns running now."""
         if not history_later:
             self.history_ready.set()
 
@@ -70,8 +77,16 @@ class ChatSession:
         """Parameters for a request of ``conversation``: the defaults, then its own."""
         return {**self.config.params, **conversation.settings}
 
+    def interrupt_all(self) -> None:
+        """t502 is ending: replies still streaming will be kept as interrupted."""
+        for turn in self.turns:
+            turn.interrupt()
+
     async def aclose(self) -> None:
-        """Close the connections and, once its writes are done, the history."""
+        """Wait (a little) for running replies to be saved, then close the connections
+        and, once its writes are done, the history."""
+        if self.turns:
+            await asyncio.wait([asyncio.ensure_future(t.ended.wait()) for t in self.turns], timeout=TURN_END_SECONDS)
         await self.client.aclose()
         if self.history is not None:
             await self.history.close()

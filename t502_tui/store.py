@@ -107,6 +107,7 @@ _MIGRATIONS: dict[int, str] = {
     ALTER TABLE conversations ADD COLUMN provider TEXT NOT NULL DEFAULT '';
     ALTER TABLE attachments ADD COLUMN kind TEXT NOT NULL DEFAULT 'image';
     CREATE TABLE preferences (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE drafts (conversation_id TEXT PRIMARY KEY, text TEXT NOT NULL, saved REAL NOT NULL);
     """,
 }
 
@@ -599,6 +600,41 @@ class Store:
         self._write("preference", lambda: self._db.execute(
             "INSERT INTO preferences (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             (key, value)))
+
+    # -- drafts -------------------------------------------------------------------------------
+
+    def save_drafts(self, drafts: dict[str, str]) -> None:
+        """Keep what was typed but not sent, per conversation (empty text: nothing kept)."""
+        now = time.time()
+
+        def write() -> None:
+            self._db.execute("BEGIN IMMEDIATE")
+            for conversation_id, text in drafts.items():
+                if text.strip():
+                    self._db.execute(
+                        "INSERT INTO drafts (conversation_id, text, saved) VALUES (?, ?, ?) ON CONFLICT(conversation_id)"
+                        " DO UPDATE SET text = excluded.text, saved = excluded.saved", (conversation_id, text, now))
+                else:
+                    self._db.execute("DELETE FROM drafts WHERE conversation_id = ?", (conversation_id,))
+            self._db.execute("COMMIT")
+
+        self._write("drafts", write)
+
+    def unsent_drafts(self) -> list[tuple[str, str]]:
+        """(conversation id, text) of drafts whose conversation has no saved message yet,
+        newest first: new conversations t502 closed on."""
+        rows = self._db.execute(
+            "SELECT conversation_id, text FROM drafts WHERE conversation_id NOT IN (SELECT id FROM conversations)"
+            " ORDER BY saved DESC").fetchall()
+        return [(row["conversation_id"], row["text"]) for row in rows]
+
+    def take_draft(self, conversation_id: str) -> str:
+        """The draft of a conversation (empty if none), which is then forgotten."""
+        row = self._db.execute("SELECT text FROM drafts WHERE conversation_id = ?", (conversation_id,)).fetchone()
+        if row is not None:
+            self._write("drafts", lambda: self._db.execute(
+                "DELETE FROM drafts WHERE conversation_id = ?", (conversation_id,)))
+        return row["text"] if row else ""
 
     # -- search -----------------------------------------------------------------------------
 

@@ -152,6 +152,8 @@ class Turn:
         self._recorder: ReplyRecorder | None = None
         self._received = False
         """Some of the reply's text has arrived."""
+        self.ended = asyncio.Event()
+        """Set once the reply has its final status and is saved."""
 
     def interrupt(self) -> None:
         """Mark the turn as ended by t502 closing (a signal); the caller then cancels it."""
@@ -167,6 +169,15 @@ class Turn:
     async def run(self, prompt: ChatMessage | None = None) -> ChatMessage:
         """Send ``prompt`` (or, with None, ask again for a reply to the conversation as
         it is) and return the reply, whatever way it ended."""
+        session, conversation = self.session, self.conversation
+        session.turns.add(self)
+        try:
+            return await self._run(prompt)
+        finally:
+            session.turns.discard(self)
+            self.ended.set()
+
+    async def _run(self, prompt: ChatMessage | None) -> ChatMessage:
         session, conversation = self.session, self.conversation
         if prompt is not None:
             self._append(prompt)

@@ -9,15 +9,19 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import signal
 from collections.abc import Callable, Iterable
 
+from rich.console import RenderableType
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.screen import Screen
 
 from t502_tui.config import ENV_MODEL, Config, save_config
 from t502_tui.conversation import Conversation
+from t502_tui.debug_log import record_crash
 from t502_tui.keys import resolve_keys
 from t502_tui.model_catalog import (
     is_chat_model,
@@ -42,6 +46,8 @@ from t502_tui.ui.themes import DEFAULT_THEME, register_themes
 from t502_tui.ui.widgets.composer import Composer
 from t502_tui.ui.widgets.streaming_markdown import StreamingMarkdown
 
+ENDING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+"""Signals that end t502 the way Ctrl+Q does."""
 FREEZE_AFTER_SECONDS = 0.25
 """Start-up is over this long after the first frame: what it made lives as long as the app."""
 
@@ -172,6 +178,9 @@ class T502App(App[None]):
         return ChatScreen(self.session)
 
     def on_mount(self) -> None:
+        loop = asyncio.get_running_loop()
+        for signum in ENDING_SIGNALS:
+            loop.add_signal_handler(signum, self._ended_by_signal, signum)
         self.open_history()
         if self.config.theme in self.available_themes:
             self.theme = self.config.theme
@@ -197,7 +206,47 @@ class T502App(App[None]):
         self.set_timer(FREEZE_AFTER_SECONDS, _freeze_long_lived_objects)
 
     async def on_unmount(self) -> None:
+        loop = asyncio.get_running_loop()
+        for signum in ENDING_SIGNALS:
+            loop.remove_signal_handler(signum)
         await self.session.aclose()
+
+    # -- ending -------------------------------------------------------------------------------
+
+    def _ended_by_signal(self, signum: int) -> None:
+        """SIGTERM, or SIGHUP (the terminal closed): end as Ctrl+Q does, the terminal restored."""
+        self.exit(return_code=128 + signum)
+
+    def exit(self, result: None = None, return_code: int = 0, message: RenderableType | None = None) -> None:
+        """Quit, keeping replies still streaming (as interrupted) and what was typed."""
+        self._keep_the_session()
+        super().exit(result, return_code, message)
+
+    def _keep_the_session(self) -> None:
+        """Mark streaming replies interrupted (they are saved as the turns end) and queue
+        the composers' unsent text: both reach the store before it is closed."""
+        self.session.interrupt_all()
+        history = self.session.history
+        if history is None:
+            return
+        try:
+            drafts = {pane.conversation.id: pane.composer.text for pane in self.chat.panes}
+        except (StopIteration, NoMatches):
+            return  # the chat was never drawn
+        history.submit(lambda store: store.save_drafts(drafts))
+
+    def _handle_exception(self, error: Exception) -> None:
+        # Textual's one hook for an unhandled error in any screen, widget or worker: t502
+        # then exits, but keeps the conversation and the unsent text first, and says where
+        # the traceback is.
+        self._keep_the_session()
+        where = record_crash(error, [self.config.api_key])
+        super()._handle_exception(error)
+        if where is not None:  # the traceback is there, with its locals' secrets masked
+            self._exit_renderables[:] = [
+                "t502 stopped on an unexpected error; the conversation and any unsent text are saved. "
+                f"The details are in {where}"
+            ]
 
     @work(group="history-open")
     async def open_history(self) -> None:
@@ -211,8 +260,10 @@ class T502App(App[None]):
         assert history is not None
         try:
             last = await history.read(lambda store: store.preference(LAST_MODEL))
+            drafts = await history.read(lambda store: store.unsent_drafts())
         except StoreError:
             return  # the list's own read says what is wrong
+        await self.chat.reopen_drafts(drafts)
         if last and not os.environ.get(ENV_MODEL, "").strip():
             # The config's model is only the first run's; then the one chosen last.
             self._set_default_model(last)

@@ -144,8 +144,25 @@ class ChatScreen(Screen[None]):
             if pane is not None:
                 await pane.remove()  # it showed another branch
             pane = await self.open_conversation(conversation)
+            try:
+                draft = await history.read(lambda store: store.take_draft(conversation_id))
+            except StoreError:
+                draft = ""
+            if draft:
+                pane.composer.restore(draft)
         if pane is not None and message_id is not None:
             await pane.show_message(message_id)
+
+    async def reopen_drafts(self, drafts: list[tuple[str, str]]) -> None:
+        """Bring back text typed in new conversations when t502 last closed, each in its
+        own pane (the empty one open now takes the newest)."""
+        for _, text in reversed(drafts):
+            pane = self.active_pane
+            if pane is None or pane.conversation.messages or pane.composer.text:
+                pane = await self.new_conversation()
+            pane.composer.restore(text)
+        if drafts and self.session.history is not None:
+            await self.session.history.write(lambda store: store.save_drafts({i: "" for i, _ in drafts}))
 
     def show_pane(self, pane: ConversationPane) -> None:
         """Bring ``pane`` to the front and put the cursor in its composer."""

@@ -400,6 +400,8 @@ class ConversationPane(Vertical):
 
     def _show(self, event: TurnEvent) -> None:
         """Draw what the turn tells: the reply as it grows, its end, the connection."""
+        if not self.is_attached:
+            return  # t502 is closing: the turn still saves the reply, nothing is drawn
         if isinstance(event, ReplyGrew):
             if self._reply_view is not None:
                 if event.reasoning:

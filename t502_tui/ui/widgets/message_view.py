@@ -190,6 +190,8 @@ class AssistantMessageView(MessageView):
 
     async def finish(self) -> None:
         """Draw the whole reply now, so the last tokens are on screen."""
+        if not self.is_attached or self._closing:
+            return  # t502 is closing: the reply is saved, there is nothing left to draw on
         self.refresh_header()
         body = self._body.finish()
         if self._reasoning is not None:

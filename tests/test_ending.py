@@ -1,0 +1,148 @@
+"""Whatever ends t502 (Ctrl+Q, SIGTERM, SIGHUP, an unexpected error), what the user saw and
+typed is in the history, and the terminal is given back as it was."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from loopback import Gate, LoopbackServer, chunk, sse, stream_reply
+from t502_tui.conversation import ReplyStatus
+from t502_tui.store import Store, default_path
+from test_cli import ask_held_open, env_for
+from tui_helpers import make_app, pane, send, settle, until
+
+CHAT = "/chat/completions"
+
+
+def latest_reply() -> tuple[str, ReplyStatus]:
+    store = Store(default_path())
+    try:
+        conversation = store.load_conversation(store.latest_conversation_id() or "")
+        reply = conversation.messages[-1]
+        return reply.content, reply.status
+    finally:
+        store.close()
+
+
+def held_reply(server: LoopbackServer, words: str) -> Gate:
+    gate = Gate()
+    server.script(CHAT, stream_reply([*sse(chunk(words), done=False), gate]))
+    return gate
+
+
+async def test_quitting_keeps_unsent_text(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.session.history is not None)
+        pane(app).composer.insert("half a thought, not sent")
+        await pilot.press("ctrl+q")
+    again = make_app(server)
+    async with again.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: again.session.history_ready.is_set())
+        await until(pilot, lambda: pane(again).composer.text == "half a thought, not sent")
+    assert not server.chat_requests()
+
+
+async def test_quitting_while_a_reply_streams_keeps_it_as_interrupted(server: LoopbackServer) -> None:
+    gate = held_reply(server, "the first words")
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await send(pilot, "tell me")
+        await until(pilot, lambda: pane(app).conversation.messages[-1].content == "the first words")
+        await pilot.press("ctrl+q")
+    gate.open()
+    assert latest_reply() == ("the first words", ReplyStatus.INTERRUPTED)
+
+
+async def test_an_unexpected_error_keeps_the_session_and_names_the_log(
+        server: LoopbackServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    gate = held_reply(server, "words on screen")
+    app = make_app(server)
+
+    def broken() -> None:
+        raise RuntimeError("a bug somewhere in t502")
+
+    with pytest.raises(RuntimeError, match="a bug somewhere"):
+        async with app.run_test(size=(100, 30)) as pilot:
+            await send(pilot, "go")
+            await until(pilot, lambda: pane(app).conversation.messages[-1].content == "words on screen")
+            pane(app).composer.insert("my next question")
+            app.call_later(broken)
+            await pilot.pause()
+            await settle(app)
+    gate.open()
+    assert latest_reply() == ("words on screen", ReplyStatus.INTERRUPTED)
+    log = tmp_path / "state" / "t502" / "debug.log"
+    assert "RuntimeError: a bug somewhere in t502" in log.read_text()
+    assert log.stat().st_mode & 0o777 == 0o600
+    assert f"The details are in {log}" in capsys.readouterr().err.replace("\n", "")
+    again = make_app(server)
+    async with again.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: bool(again.chat.saved))
+        await again.chat.open_saved(again.chat.saved[0].id)  # the text comes back with its conversation
+        assert pane(again).composer.text == "my next question"
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_ask_ended_by_a_signal_keeps_the_reply_as_interrupted(server: LoopbackServer, signum: int) -> None:
+    proc, gate = ask_held_open(server, "The first words\n", "tell me a story")
+    proc.send_signal(signum)
+    out, err = proc.communicate(timeout=30)
+    gate.open()
+    assert proc.returncode == 128 + signum and "Traceback" not in err
+    assert latest_reply() == ("The first words\n", ReplyStatus.INTERRUPTED)
+
+
+def read_until(fd: int, wanted: bytes, timeout: float = 30) -> bytes:
+    """What the terminal shows, up to and including ``wanted`` (the process's output)."""
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while wanted not in seen:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise AssertionError(f"never saw {wanted!r}; last output: {seen[-500:]!r}")
+        if select.select([fd], [], [], left)[0]:
+            try:
+                piece = os.read(fd, 65536)
+            except OSError:
+                break
+            if not piece:
+                break
+            seen += piece
+    return seen
+
+
+def test_the_chat_ended_by_sigterm_saves_the_reply_and_restores_the_terminal(server: LoopbackServer) -> None:
+    gate = held_reply(server, "words the user saw")
+    master, slave = pty.openpty()
+    os.set_blocking(master, True)
+    env = env_for(server, TERM="xterm-256color", COLUMNS="100", LINES="30")
+    proc = subprocess.Popen([sys.executable, "-m", "t502_tui"], stdin=slave, stdout=slave, stderr=slave,
+                            env=env, start_new_session=True)
+    os.close(slave)
+    try:
+        read_until(master, b"sends,")
+        os.write(master, b"tell me\r")
+        assert gate.reached.wait(30)
+        read_until(master, b"words the user saw")
+        proc.send_signal(signal.SIGTERM)
+        rest = read_until(master, b"\x1b[?25h")  # the cursor is shown again
+        assert b"\x1b[?1049l" in rest and b"\x1b[?1000l" in rest  # main screen back, mouse reporting off
+        code = proc.wait(30)
+        log = Path(os.environ["XDG_STATE_HOME"]) / "t502" / "debug.log"
+        assert code == 128 + signal.SIGTERM, log.read_text() if log.exists() else f"exit {code}"
+    finally:
+        gate.open()
+        if proc.poll() is None:
+            proc.kill()
+        os.close(master)
+    assert latest_reply() == ("words the user saw", ReplyStatus.INTERRUPTED)
