@@ -169,12 +169,11 @@ class Turn:
     async def run(self, prompt: ChatMessage | None = None) -> ChatMessage:
         """Send ``prompt`` (or, with None, ask again for a reply to the conversation as
         it is) and return the reply, whatever way it ended."""
-        session, conversation = self.session, self.conversation
-        session.turns.add(self)
+        self.session.turns.add(self)
         try:
             return await self._run(prompt)
         finally:
-            session.turns.discard(self)
+            self.session.turns.discard(self)
             self.ended.set()
 
     async def _run(self, prompt: ChatMessage | None) -> ChatMessage:
