@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.command import SimpleCommand
 from textual.screen import Screen
 
-from t502_tui.config import Config, save_config
+from t502_tui.config import Config, ConfigError, save_config
 from t502_tui.keys import resolve_keys
 from t502_tui.paths import config_file, display_path
 from t502_tui.conversation import Conversation
@@ -299,6 +299,8 @@ class T502App(App[None]):
             await asyncio.to_thread(save_config, self.config.path, updates)
         except OSError as error:
             self.notify(f"Could not save {self.config.path}: {error.strerror or error}", severity="error")
+        except ConfigError as error:
+            self.notify(str(error), severity="error", markup=False)
         else:
             self.notify(f"Saved to {self.config.path}")
 
