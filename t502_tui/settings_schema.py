@@ -242,7 +242,7 @@ def _check_api_key(value: str) -> str:
 
 def _check_named(value: str) -> str:
     if not value:
-        raise SettingError("must name a model")
+        raise SettingError("must not be empty")
     return value
 
 
@@ -298,7 +298,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("system_prompt", str, "", "System prompt for new conversations; empty for none.",
             max_length=100_000, multiline=True,
             screen=ScreenField("Default system prompt", "text",
-                               "For new conversations; each conversation can change its own.")),
+                               "For new conversations; each can change its own. Enter makes"
+                               " a new line here.")),
     Setting("system_role", str, "system", "Role the system prompt is sent with.",
             choices={"system": "every vendor takes it", "developer": "newer OpenAI models"},
             screen=ScreenField("System prompt role", "choice")),

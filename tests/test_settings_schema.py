@@ -77,7 +77,7 @@ def test_typed_text_becomes_the_value(name: str, text: str, value: object) -> No
     ("temperature", "warm", "must be a number from 0 to 2"),
     ("max_tokens", "1.5", "must be a whole number from 1 to 10000000"),
     ("timeout", "inf", "must be a number of seconds above 0 and at most 86400"),
-    ("model", "  ", "must name a model"),
+    ("model", "  ", "must not be empty"),
     ("base_url", "localhost:1234", "must start with http:// or https://"),
 ])
 def test_typed_text_that_cannot_be_used_says_why(name: str, text: str, reason: str) -> None:
