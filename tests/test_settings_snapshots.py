@@ -26,3 +26,8 @@ def test_settings_screen(snap_compare, size: tuple[int, int]) -> None:  # type: 
 def test_settings_screen_says_what_is_wrong(snap_compare) -> None:  # type: ignore[no-untyped-def]
     assert snap_compare(make_app(None, T502_BASE_URL=DEAD_URL),
                         press=["f2", *"x", "tab", "tab", "ctrl+u"], terminal_size=(80, 24))
+
+
+def test_settings_screen_scrolled_to_the_choices(snap_compare) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(make_app(None, T502_BASE_URL=DEAD_URL),
+                        press=["f2", "tab", "tab", "tab", "tab", "tab"], terminal_size=(60, 20))

@@ -95,8 +95,9 @@ class SettingsScreen(ModalScreen[dict[str, Any] | None]):
         if kind == "text":
             return _TextField(value, soft_wrap=True, id=ident, classes="setting-field")
         if kind == "choice":
-            return Select(self._choices(setting), value=value, allow_blank=False, id=ident,
-                          classes="setting-field")
+            # Compact: the field's own border is the frame, not a second one inside it.
+            return Select(self._choices(setting), value=value, allow_blank=False, compact=True,
+                          id=ident, classes="setting-field")
         placeholder = "server default" if setting.optional else ""
         return _LineField(_as_text(value), placeholder=placeholder, select_on_focus=False, id=ident,
                           classes="setting-field")
@@ -105,7 +106,7 @@ class SettingsScreen(ModalScreen[dict[str, Any] | None]):
         path = display_path(self.config.path or config_file())
         with Vertical(id="settings"):
             yield Static(Content.assemble(("Settings", "bold"), f" · saved to {path}"), id="settings-title")
-            with VerticalScroll(id="settings-form"):
+            with VerticalScroll(id="settings-form", can_focus=False):
                 for setting in self.fields:
                     assert setting.screen is not None
                     with Vertical(classes="setting"):
