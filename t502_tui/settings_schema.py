@@ -149,15 +149,17 @@ def _check_number(setting: Setting, value: float) -> float:
     return value
 
 
-def _has_control(text: str, allowed: str = "") -> bool:
-    return any(unicodedata.category(ch) in ("Cc", "Cf") and ch not in allowed for ch in text)
+def _has_control(text: str, categories: tuple[str, ...] = ("Cc", "Cf")) -> bool:
+    """True if ``text`` holds a control character (Cc) or, by default, an invisible format
+    character (Cf: bidi overrides, zero-width spaces) that could disguise a one-line value."""
+    return any(unicodedata.category(ch) in categories for ch in text)
 
 
 def _check_text(setting: Setting, value: str) -> str:
     if len(value) > setting.max_length:
         raise SettingError(f"must be at most {setting.max_length} characters long")
     if setting.multiline:
-        if _has_control(value, allowed="\n\t\r"):
+        if _has_control(value.replace("\n", "").replace("\t", "").replace("\r", ""), ("Cc",)):
             raise SettingError("must not hold control characters (tabs and new lines are fine)")
         return value
     if _has_control(value):
@@ -220,7 +222,8 @@ def check_base_url(value: str) -> str:
         parts = urlsplit(value)
         port = parts.port
     except ValueError as exc:
-        raise SettingError(f"is not a usable URL ({str(exc)[:1].lower()}{str(exc)[1:]})") from None
+        reason = str(exc)
+        raise SettingError(f"is not a usable URL: {reason[:1].lower()}{reason[1:]}") from None
     if parts.scheme.lower() not in ("http", "https"):
         raise SettingError("must start with http:// or https://")
     if not parts.hostname:

@@ -116,3 +116,11 @@ def test_numbers_past_a_float_are_refused_not_raised() -> None:
         with pytest.raises(SettingError):
             validate(BY_NAME[name], 10**400)
     assert math.isclose(validate(BY_NAME["timeout"], 5), 5.0)
+
+
+def test_a_prompt_may_hold_new_lines_tabs_and_emoji_but_no_escape() -> None:
+    prompt = BY_NAME["system_prompt"]
+    text = "Be brief.\n\tUse 👨\u200d👩\u200d👧 freely.\r\n"
+    assert validate(prompt, text) == text
+    with pytest.raises(SettingError):
+        validate(prompt, "Be \x1b[31mred")
