@@ -16,7 +16,7 @@ import sys
 from typing import Any, TextIO
 
 from t502_tui import __version__
-from t502_tui.config import ENV_API_KEY, ENV_BASE_URL, ENV_MODEL, Config, ConfigError, load_config
+from t502_tui.config import Config, ConfigError, load_config
 from t502_tui.debug_log import debug_requested, enable_debug_log
 from t502_tui.cli_history import add_history_commands, open_store, run_history_command
 from t502_tui.terminal_text import defuse
@@ -124,25 +124,29 @@ def _run(coroutine: Any) -> int:
 
 
 def _config(config: Config, verb: str) -> int:
-    """``t502 config path`` and ``t502 config show``."""
+    """``t502 config path``, and ``t502 config show``: every setting in force, as TOML
+    that could go in the file, each with what it does, the key masked."""
     if verb == "path":
         print(config.path)
         return EXIT_OK
     import tomli_w
 
-    exists = config.path is not None and config.path.exists()
-    print(f"# {config.path}{'' if exists else ' (not created yet: these are the defaults)'}")
-    for name in (ENV_API_KEY, ENV_BASE_URL, ENV_MODEL):
-        if os.environ.get(name, "").strip():
-            print(f"# {name} is set and overrides the file")
-    values = {
-        "base_url": config.base_url, "api_key": config.masked_key, "model": config.model,
-        "system_prompt": config.system_prompt, "system_role": config.system_role,
-        "timeout": config.timeout, "connect_timeout": config.connect_timeout,
-        "max_retries": config.max_retries, "theme": config.theme, "send_key": config.send_key,
-        "params": config.params, "keys": config.keys,
-    }
-    print(tomli_w.dumps(values), end="")
+    from t502_tui.config import mask_secret
+    from t502_tui.settings_schema import SETTINGS, allowed
+
+    exists = config.path is not None and config.path.is_file()
+    lines = [f"# {config.path}{'' if exists else ' (not created yet: these are the defaults)'}"]
+    tables: list[str] = []
+    for setting in SETTINGS:
+        value = getattr(config, setting.name)
+        if setting.secret:
+            value = mask_secret(value)
+        text = tomli_w.dumps({setting.name: value}).rstrip("\n")
+        if setting.env and os.environ.get(setting.env, "").strip():
+            text += f"  # from {setting.env}, which overrides the file"
+        about = f"{setting.help[:-1]} ({allowed(setting)})."
+        (tables if setting.type is dict else lines).append(f"\n# {about}\n{text}")
+    print(defuse("\n".join(lines + tables)))
     return EXIT_OK
 
 

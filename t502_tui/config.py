@@ -1,88 +1,89 @@
 """The user's settings: read from ``config.toml``, overridden by the environment.
 
 Who reads what: the CLI and the TUI call :func:`load_config` once at start; the service
-layer receives plain values (URL, key, timeouts) and never reads this module. Only
-:func:`save_config` writes the file, atomically and with mode 0600 because it holds the
-API key. Keys the app does not know are kept on save and reported as warnings on load.
+layer receives plain values (URL, key, timeouts) and never reads this module. What each
+setting may hold is described once, in :mod:`t502_tui.settings_schema`; this module reads,
+checks and writes. Only :func:`save_config` writes the file: it changes just the keys that
+changed, so the user's comments, order and formatting survive, and it writes atomically
+with mode 0600 because the file holds the API key.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shlex
+import stat
 import tempfile
+import threading
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import tomli_w
 
 from t502_tui import paths
-from t502_tui.keys import SEND_MODES
+from t502_tui.settings_schema import (
+    BY_NAME,
+    SETTINGS,
+    Setting,
+    SettingError,
+    default_of,
+    parse_text,
+    validate,
+)
 
-DEFAULT_BASE_URL = "https://api.token502.com/v1"
-DEFAULT_MODEL = "gpt-5"
-SYSTEM_ROLES = ("system", "developer")
+ENV_API_KEY = BY_NAME["api_key"].env
+ENV_BASE_URL = BY_NAME["base_url"].env
+ENV_MODEL = BY_NAME["model"].env
 
-ENV_API_KEY = "T502_API_KEY"
-ENV_BASE_URL = "T502_BASE_URL"
-ENV_MODEL = "T502_MODEL"
+MAX_CONFIG_BYTES = 1024 * 1024
+"""A config file is a few hundred bytes; anything past a megabyte is not one."""
 
 
 class ConfigError(Exception):
-    """The config file cannot be used; the message names the file and what is wrong."""
+    """The config cannot be used; the message names the file (or variable) and the key."""
 
 
 @dataclass
 class Config:
-    """Settings in force for this run (file values with environment overrides applied)."""
+    """Settings in force for this run (file values with environment overrides applied).
 
-    base_url: str = DEFAULT_BASE_URL
-    """Root of the OpenAI-compatible API, up to and including ``/v1``."""
-    api_key: str = ""
-    """Bearer token; never logged, exported or stored outside this file."""
-    model: str = DEFAULT_MODEL
-    """Model used for new conversations and ``t502 ask``."""
-    system_prompt: str = ""
-    """Default system prompt for new conversations (empty: none)."""
-    system_role: str = "system"
-    """Role the system prompt is sent with: ``system`` (every vendor) or ``developer``."""
-    timeout: float = 120.0
+    Each setting's default, range and meaning are in :mod:`t502_tui.settings_schema`.
+    """
+
+    base_url: str = default_of("base_url")
+    api_key: str = default_of("api_key")
+    """Bearer token; never logged, exported or stored outside the config file."""
+    model: str = default_of("model")
+    system_prompt: str = default_of("system_prompt")
+    system_role: str = default_of("system_role")
+    timeout: float = default_of("timeout")
     """Seconds to wait for the next piece of a reply before giving up."""
-    connect_timeout: float = 10.0
-    """Seconds to wait for a connection to the server."""
-    max_retries: int = 2
-    """Retries for connect errors, 429 and 5xx, only before any reply arrived."""
-    theme: str = "t502-midnight"
-    """Name of the TUI theme."""
-    send_key: str = "enter"
-    """``enter`` (Enter sends, Ctrl+J makes a new line) or ``ctrl+j`` (the other way round)."""
-    max_image_mb: float = 20.0
-    """Largest image that may be attached, in MB."""
-    max_images: int = 8
-    """Most images that may go with one message."""
-    keys: dict[str, Any] = field(default_factory=dict)
+    connect_timeout: float = default_of("connect_timeout")
+    max_reply_seconds: float = default_of("max_reply_seconds")
+    """The ceiling on a whole reply, however steadily it arrives."""
+    max_retries: int = default_of("max_retries")
+    theme: str = default_of("theme")
+    send_key: str = default_of("send_key")
+    max_image_mb: float = default_of("max_image_mb")
+    max_images: int = default_of("max_images")
+    keys: dict[str, Any] = field(default_factory=lambda: default_of("keys"))
     """The ``[keys]`` table: action = "key,key" (checked by :mod:`t502_tui.keys`)."""
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=lambda: default_of("params"))
     """Extra request parameters sent with every chat request (temperature, max_tokens...)."""
     path: Path | None = None
     """The file these settings came from (it may not exist yet)."""
     model_from_default: bool = True
     """True when no file, variable or flag chose the model, so a "model not found" can hint."""
     warnings: list[str] = field(default_factory=list)
-    """Problems worth telling the user that did not stop loading (unknown keys)."""
+    """Problems worth telling the user that did not stop loading (unknown keys, file mode)."""
 
     @property
     def masked_key(self) -> str:
         """The key as the UI may show it."""
         return mask_secret(self.api_key)
-
-
-_FILE_KEYS = {
-    f.name for f in fields(Config) if f.name not in ("path", "model_from_default", "warnings")
-}
 
 
 def mask_secret(secret: str) -> str:
@@ -95,73 +96,77 @@ def mask_secret(secret: str) -> str:
 
 
 def validate_base_url(value: str) -> str | None:
-    """Return why ``value`` is not a usable base URL, or None if it is."""
-    parts = urlsplit(value.strip())
-    if parts.scheme not in ("http", "https"):
-        return "must start with http:// or https://"
-    if not parts.netloc:
-        return "has no host name"
+    """Return why ``value`` is not a usable base URL ("has no host name"), or None if it is."""
+    try:
+        validate(BY_NAME["base_url"], value)
+    except SettingError as error:
+        return error.reason
     return None
 
 
-def _check(path: Path, key: str, value: Any, kind: type | tuple[type, ...], what: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, kind):
-        raise ConfigError(
-            f"{path}: '{key}' must be {what}, not {type(value).__name__} {value!r}"[:300]
-        )
+def _explain(setting: Setting, value: Any, error: SettingError) -> str:
+    """``'timeout' must be ... (it is nan)``: the key, the rule, and the value unless secret."""
+    if error.key:
+        return f"'{setting.name}.{error.key}' {error.reason}"
+    if setting.secret:
+        return f"'{setting.name}' {error.reason}"
+    shown = repr(value)
+    if len(shown) > 60:
+        shown = shown[:59] + "…"
+    return f"'{setting.name}' {error.reason} (it is {shown})"
 
 
-def _apply_file_values(config: Config, data: dict[str, Any], path: Path) -> None:
-    """Validate the file's values and copy them onto ``config``."""
-    for key, value in data.items():
-        if key not in _FILE_KEYS:
-            config.warnings.append(f"{path}: unknown key '{key}' (ignored)")
-            continue
-        if key in ("base_url", "api_key", "model", "system_prompt", "system_role", "theme", "send_key"):
-            _check(path, key, value, str, "a string")
-        elif key in ("timeout", "connect_timeout"):
-            _check(path, key, value, (int, float), "a number of seconds")
-            if value <= 0:
-                raise ConfigError(f"{path}: '{key}' must be more than 0 seconds")
-            value = float(value)
-        elif key == "max_image_mb":
-            _check(path, key, value, (int, float), "a number of MB")
-            if value <= 0:
-                raise ConfigError(f"{path}: 'max_image_mb' must be more than 0")
-            value = float(value)
-        elif key == "max_images":
-            _check(path, key, value, int, "a whole number")
-            if value < 1:
-                raise ConfigError(f"{path}: 'max_images' must be at least 1")
-        elif key == "max_retries":
-            _check(path, key, value, int, "a whole number")
-            if not 0 <= value <= 10:
-                raise ConfigError(f"{path}: 'max_retries' must be between 0 and 10")
-        elif key in ("params", "keys"):
-            _check(path, key, value, dict, "a table")
-        setattr(config, key, value)
-    if problem := validate_base_url(config.base_url):
-        raise ConfigError(f"{path}: 'base_url' {problem}: {config.base_url!r}")
-    if config.system_role not in SYSTEM_ROLES:
-        raise ConfigError(f"{path}: 'system_role' must be 'system' or 'developer'")
-    if config.send_key not in SEND_MODES:
-        raise ConfigError(f"{path}: 'send_key' must be 'enter' or 'ctrl+j'")
-    if "model" in data:
-        config.model_from_default = False
+# -- reading ---------------------------------------------------------------------------------
 
 
-def read_config_file(path: Path) -> dict[str, Any]:
-    """The file's raw table, or an empty one if it does not exist."""
+def _read_bytes(path: Path) -> tuple[bytes, int] | None:
+    """The file's bytes and mode, or None if there is no file.
+
+    Opened without blocking and checked to be a regular file before reading, so a FIFO,
+    a device or a folder is refused at once; at most :data:`MAX_CONFIG_BYTES` are read.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
     try:
-        raw = path.read_bytes()
+        fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
-        return {}
+        return None
+    except IsADirectoryError:
+        raise ConfigError(f"config file {path} is a folder, not a file") from None
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
     try:
-        text = raw.decode("utf-8")
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise ConfigError(f"config file {path} is a folder, not a file")
+        if not stat.S_ISREG(mode):
+            raise ConfigError(f"config file {path} is not a regular file (a pipe or a device?)")
+        chunks: list[bytes] = []
+        size = 0
+        while size <= MAX_CONFIG_BYTES and (chunk := os.read(fd, MAX_CONFIG_BYTES + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > MAX_CONFIG_BYTES:
+            raise ConfigError(f"config file {path} is larger than 1 MB; is it the right file?")
+        return b"".join(chunks), mode
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+
+
+def _read_text(path: Path) -> tuple[str, int] | None:
+    """The file's text and mode, or None if there is no file."""
+    found = _read_bytes(path)
+    if found is None:
+        return None
+    raw, mode = found
+    try:
+        return raw.decode("utf-8"), mode
     except UnicodeDecodeError:
         raise ConfigError(f"config file {path} is not UTF-8 text") from None
+
+
+def _parse(text: str, path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -170,52 +175,128 @@ def read_config_file(path: Path) -> dict[str, Any]:
         line = int(where.group(1)) if where else max(1, len(text.splitlines()))
         reason = reason[: where.start()] if where else reason.replace(" (at end of document)", "")
         raise ConfigError(f"config file {path}, line {line}: not valid TOML: {reason}") from None
+    except RecursionError:
+        raise ConfigError(f"config file {path}: not valid TOML: nested too deeply") from None
+    except ValueError:  # an integer of thousands of digits
+        raise ConfigError(f"config file {path}: not valid TOML: a number is too long") from None
+
+
+def _unknown_keys_warning(path: Path, unknown: list[str]) -> str:
+    names = ", ".join(repr(key)[:40] for key in unknown[:5])
+    more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+    noun = "key" if len(unknown) == 1 else "keys"
+    return f"{path}: unknown {noun} {names}{more} (ignored)"
 
 
 def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> Config:
     """Read the config file (if any) and apply environment overrides.
 
-    Raises :class:`ConfigError` with a one-line message for a broken file.
+    Raises :class:`ConfigError` with a one-line message naming the file or the variable,
+    and the key, for anything that cannot be used.
     """
     path = path or paths.config_file()
     env = os.environ if env is None else env
     config = Config(path=path)
-    _apply_file_values(config, read_config_file(path), path)
-    if value := env.get(ENV_API_KEY, "").strip():
-        config.api_key = value
-    if value := env.get(ENV_BASE_URL, "").strip():
-        if problem := validate_base_url(value):
-            raise ConfigError(f"{ENV_BASE_URL} {problem}: {value!r}")
-        config.base_url = value
-    if value := env.get(ENV_MODEL, "").strip():
-        config.model = value
+    found = _read_text(path)
+    data = _parse(found[0], path) if found else {}
+    unknown: list[str] = []
+    for key, value in data.items():
+        setting = BY_NAME.get(key)
+        if setting is None:
+            unknown.append(key)
+            continue
+        try:
+            setattr(config, key, validate(setting, value))
+        except SettingError as error:
+            raise ConfigError(f"{path}: {_explain(setting, value, error)}") from None
+    if unknown:
+        config.warnings.append(_unknown_keys_warning(path, unknown))
+    if "model" in data:
         config.model_from_default = False
-    config.api_key = config.api_key.strip()
-    config.base_url = config.base_url.strip().rstrip("/")
+    if found and config.api_key and found[1] & 0o077 and os.name != "nt":
+        config.warnings.append(
+            f"{path} holds your API key and other users may read it "
+            f"(mode {stat.S_IMODE(found[1]):04o}); fix: chmod 600 {shlex.quote(str(path))}"
+        )
+    for setting in SETTINGS:
+        raw = env.get(setting.env, "").strip() if setting.env else ""
+        if not raw:
+            continue
+        try:
+            setattr(config, setting.name, parse_text(setting, raw))
+        except SettingError as error:
+            shown = "" if setting.secret else f" (it is {raw[:60]!r})"
+            raise ConfigError(f"{setting.env} {error.reason}{shown}") from None
+        if setting.name == "model":
+            config.model_from_default = False
     return config
 
 
-def save_config(path: Path, updates: dict[str, Any]) -> None:
-    """Merge ``updates`` into the file at ``path`` and write it atomically, mode 0600.
+# -- writing ---------------------------------------------------------------------------------
 
-    Keys and tables the app does not know are kept. A value of None removes the key.
-    """
-    data = read_config_file(path)
+_SAVE_LOCK = threading.Lock()
+"""Saves come from worker threads; one read-modify-write at a time."""
+
+
+def _checked_updates(path: Path, updates: dict[str, Any]) -> dict[str, Any]:
+    """``updates`` as they will be written; nothing a later start would refuse."""
+    checked: dict[str, Any] = {}
     for key, value in updates.items():
-        if value is None:
-            data.pop(key, None)
-        else:
-            data[key] = value
-    text = tomli_w.dumps(data)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=".config-", suffix=".tmp", dir=path.parent)
+        setting = BY_NAME.get(key)
+        if setting is not None and value is not None:
+            try:
+                value = validate(setting, value)
+            except SettingError as error:
+                raise ConfigError(f"not saved to {path}: {_explain(setting, value, error)}") from None
+        checked[key] = value
+    return checked
+
+
+def _edited_text(text: str, updates: dict[str, Any], path: Path) -> str:
+    """``text`` with ``updates`` applied, checked to read back as intended."""
+    from t502_tui.config_edit import CannotEdit, edit
+
+    try:
+        edited = edit(text, updates)
+    except CannotEdit as exc:
+        raise ConfigError(f"not saved: t502 cannot edit {path} ({exc}); change it by hand") from None
+    after = _parse(edited, path)
+    if any(after.get(key) != value for key, value in updates.items()):
+        raise ConfigError(f"not saved: t502 could not edit {path} safely; change it by hand")
+    return edited
+
+
+def _write_atomically(target: Path, text: str) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=".config-", suffix=".tmp", dir=target.parent)
     try:
         os.fchmod(fd, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
+        os.replace(tmp_name, target)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
+
+
+def save_config(path: Path, updates: dict[str, Any]) -> None:
+    """Write ``updates`` into the file at ``path``; a value of None removes the key.
+
+    An existing file is edited in place: only the keys in ``updates`` change, and its
+    comments, order, formatting and unknown keys stay. A new file is written whole. The
+    write is atomic (a temporary file renamed over the old one) and the file is 0600.
+    Through a symlink, the file it points to is written and the link stays (as git does).
+    Raises :class:`ConfigError` (a value t502 would refuse, a file that became broken)
+    or :class:`OSError`.
+    """
+    updates = _checked_updates(path, updates)
+    target = Path(os.path.realpath(path))
+    with _SAVE_LOCK:
+        found = _read_text(target)
+        if found is None:
+            text = tomli_w.dumps({key: value for key, value in updates.items() if value is not None})
+        else:
+            text = _edited_text(found[0], updates, path)
+        _write_atomically(target, text)

@@ -19,7 +19,7 @@ from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.screen import Screen
 
-from t502_tui.config import ENV_MODEL, Config, save_config
+from t502_tui.config import ENV_MODEL, Config, ConfigError, save_config
 from t502_tui.conversation import Conversation
 from t502_tui.debug_log import record_crash
 from t502_tui.keys import resolve_keys
@@ -164,6 +164,8 @@ class T502App(App[None]):
             await asyncio.to_thread(save_config, self.config.path, updates)
         except OSError as error:
             self.notify(f"Could not save {self.config.path}: {error.strerror or error}", severity="error")
+        except ConfigError as error:
+            self.notify(str(error), severity="error", markup=False)
         else:
             self.notify(f"Saved to {self.config.path}")
 

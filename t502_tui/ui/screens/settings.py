@@ -1,53 +1,50 @@
-"""The settings screen: every setting a person changes often, checked as it is typed."""
+"""The Settings screen (F2): every setting the schema gives a field, checked as it is typed.
+
+The fields, their labels and their checks come from :mod:`t502_tui.settings_schema`, the
+same description the config file is held to, so the screen cannot accept what a later
+start would refuse. Enter saves; Tab moves to the next field.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Select, Static, TextArea
+from textual.widget import Widget
+from textual.widgets import Button, Input, Select, Static, TextArea
 
-from t502_tui.config import Config, validate_base_url
+from t502_tui.config import Config
 from t502_tui.paths import config_file, display_path
+from t502_tui.settings_schema import Setting, SettingError, every_setting, parse_text
+
+REVEAL_KEY = "ctrl+r"
+REVEAL_LABEL = "Ctrl+R"
 
 
-def _url_problem(value: str) -> str | None:
-    problem = validate_base_url(value)
-    return f"The URL {problem}." if problem else None
+def _as_text(value: Any) -> str:
+    return "" if value is None else str(value)
 
 
-def _temperature_problem(value: str) -> str | None:
-    if not value.strip():
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        return "A number from 0 to 2, or empty for the server's default."
-    return None if 0 <= number <= 2 else "Temperature goes from 0 to 2."
+class _LineField(Input):
+    """A one-line field that, when focused, has its cursor at the end and nothing selected,
+    so the first key typed adds to the text instead of replacing it."""
+
+    def _on_focus(self, event: events.Focus) -> None:
+        super()._on_focus(event)
+        self.cursor_position = len(self.value)
 
 
-def _max_tokens_problem(value: str) -> str | None:
-    if not value.strip():
-        return None
-    return None if value.strip().isdigit() and int(value) > 0 else "A whole number above 0, or empty."
+class _TextField(TextArea):
+    """A several-line field that, when focused, has its cursor at the end."""
 
-
-def _model_problem(value: str) -> str | None:
-    return None if value.strip() else "Name a model."
-
-
-CHECKS: dict[str, Callable[[str], str | None]] = {
-    "base_url": _url_problem,
-    "temperature": _temperature_problem,
-    "max_tokens": _max_tokens_problem,
-    "model": _model_problem,
-}
+    def _on_focus(self, event: events.Focus) -> None:
+        super()._on_focus(event)
+        self.move_cursor(self.document.end)
 
 
 class SettingsScreen(ModalScreen[dict[str, Any] | None]):
@@ -56,114 +53,142 @@ class SettingsScreen(ModalScreen[dict[str, Any] | None]):
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", priority=True),
         Binding("escape", "dismiss(None)", "Cancel"),
+        Binding(REVEAL_KEY, "reveal", "Show key"),
     ]
+    AUTO_FOCUS = ".setting-field"
 
     def __init__(self, config: Config, themes: list[str]) -> None:
         super().__init__()
         self.config = config
         self.themes = themes
+        self.fields = [setting for setting in every_setting() if setting.screen]
+        """The settings shown, in the schema's order."""
+        self._revealed = False
 
-    def _field(self, label: str, widget: Any, name: str, note: str = "") -> ComposeResult:
-        with Vertical(classes="setting"):
-            yield Label(label)
-            yield widget
-            yield Static(Content(note), id=f"{name}-note", classes="setting-note")
+    def _current(self, setting: Setting) -> Any:
+        if setting.table:
+            return getattr(self.config, setting.table).get(setting.name)
+        return getattr(self.config, setting.name)
+
+    def _note(self, setting: Setting) -> str:
+        assert setting.screen is not None
+        if setting.screen.widget != "secret":
+            return setting.screen.note
+        keep = f"Empty keeps {self.config.masked_key}." if self.config.api_key else "No key is set."
+        return f"{keep} {REVEAL_LABEL} {'hides' if self._revealed else 'shows'} what you type."
+
+    def _choices(self, setting: Setting) -> list[tuple[str, str]]:
+        if setting.choices:
+            return [(f"{value}: {meaning}", value) for value, meaning in setting.choices.items()]
+        options = [(name, name) for name in self.themes]
+        current = self._current(setting)
+        if current not in self.themes:
+            # Offered as it is, so saving other fields does not change it.
+            options.insert(0, (f"{current} (not found)", current))
+        return options
+
+    def _widget(self, setting: Setting) -> Widget:
+        assert setting.screen is not None
+        kind, ident, value = setting.screen.widget, setting.name, self._current(setting)
+        if kind == "secret":
+            return _LineField(password=True, select_on_focus=False, id=ident, classes="setting-field")
+        if kind == "text":
+            return _TextField(value, soft_wrap=True, id=ident, classes="setting-field")
+        if kind == "choice":
+            # Compact: the field's own border is the frame, not a second one inside it.
+            return Select(self._choices(setting), value=value, allow_blank=False, compact=True,
+                          id=ident, classes="setting-field")
+        placeholder = "server default" if setting.optional else ""
+        return _LineField(_as_text(value), placeholder=placeholder, select_on_focus=False, id=ident,
+                          classes="setting-field")
 
     def compose(self) -> ComposeResult:
-        config = self.config
-        params = config.params
-        with VerticalScroll(id="settings"):
-            yield Static(Content.assemble(("Settings", "bold"), f" · saved to {display_path(config.path or config_file())}"))
-            yield from self._field("Base URL", Input(config.base_url, id="base_url"), "base_url")
-            key_hint = f"now {config.masked_key}; type a new key to replace it" if config.api_key else "none set"
-            yield from self._field(
-                "API key", Input(password=True, placeholder=key_hint, id="api_key"), "api_key",
-                "Leave empty to keep the current key.",
-            )
-            yield from self._field("Default model", Input(config.model, id="model"), "model")
-            yield from self._field(
-                "Default system prompt", TextArea(config.system_prompt, soft_wrap=True, id="system_prompt"),
-                "system_prompt", "For new conversations; each conversation can change its own.",
-            )
-            yield from self._field(
-                "System prompt role",
-                Select([("system (every vendor takes it)", "system"), ("developer (newer OpenAI models)", "developer")],
-                       value=config.system_role, allow_blank=False, id="system_role"),
-                "system_role",
-            )
-            temperature = params.get("temperature")
-            yield from self._field(
-                "Temperature", Input("" if temperature is None else str(temperature),
-                                     placeholder="server default", id="temperature"), "temperature",
-            )
-            max_tokens = params.get("max_tokens")
-            yield from self._field(
-                "Max tokens per reply", Input("" if max_tokens is None else str(max_tokens),
-                                              placeholder="server default", id="max_tokens"), "max_tokens",
-            )
-            yield from self._field(
-                "Theme", Select([(name, name) for name in self.themes], value=config.theme
-                                if config.theme in self.themes else self.themes[0], allow_blank=False, id="theme"),
-                "theme",
-            )
-            yield from self._field(
-                "Send key",
-                Select([("Enter sends, Ctrl+J makes a new line", "enter"),
-                        ("Ctrl+J sends, Enter makes a new line", "ctrl+j")],
-                       value=config.send_key, allow_blank=False, id="send_key"),
-                "send_key",
-            )
+        path = display_path(self.config.path or config_file())
+        with Vertical(id="settings"):
+            yield Static(Content.assemble(("Settings", "bold"), f" · saved to {path}"), id="settings-title")
+            with VerticalScroll(id="settings-form", can_focus=False):
+                for setting in self.fields:
+                    assert setting.screen is not None
+                    with Vertical(classes="setting"):
+                        field = self._widget(setting)
+                        field.border_title = setting.screen.label
+                        yield field
+                        note = self._note(setting)
+                        yield Static(Content(note), id=f"{setting.name}-note",
+                                     classes="setting-note" + ("" if note else " -empty"))
+            yield Static("Enter or Ctrl+S saves · Tab: next field · Esc cancels", id="settings-hint")
             with Horizontal(id="settings-buttons"):
-                yield Button("Save (ctrl+s)", variant="primary", id="settings-save")
-                yield Button("Cancel (esc)", id="settings-cancel")
+                yield Button("Save", variant="primary", id="settings-save")
+                yield Button("Cancel", id="settings-cancel")
+
+    def _setting(self, name: str) -> Setting:
+        return next(setting for setting in self.fields if setting.name == name)
+
+    def _read(self, setting: Setting) -> Any:
+        """The field's value, checked; raises :class:`SettingError`."""
+        widget = self.query_one(f"#{setting.name}")
+        if isinstance(widget, Select):
+            return widget.value
+        text = widget.text if isinstance(widget, TextArea) else widget.value  # type: ignore[attr-defined]
+        return parse_text(setting, text)
+
+    def _check(self, setting: Setting) -> bool:
+        """Show what is wrong with the field (or its note); True when it is right."""
+        try:
+            self._read(setting)
+        except SettingError as error:
+            assert setting.screen is not None
+            self._show_note(setting, f"{setting.screen.label} {error.reason}.", error=True)
+            return False
+        self._show_note(setting, self._note(setting), error=False)
+        return True
+
+    def _show_note(self, setting: Setting, text: str, error: bool) -> None:
+        note = self.query_one(f"#{setting.name}-note", Static)
+        note.set_class(error, "error")
+        note.set_class(not text, "-empty")
+        note.update(Content(text))
 
     @on(Input.Changed)
-    def _check(self, event: Input.Changed) -> None:
-        name = event.input.id or ""
-        if name in CHECKS:
-            self._show_problem(name, CHECKS[name](event.value))
+    @on(TextArea.Changed)
+    def _changed(self, event: Input.Changed | TextArea.Changed) -> None:
+        widget = event.input if isinstance(event, Input.Changed) else event.text_area
+        if widget.id:
+            self._check(self._setting(widget.id))
 
-    def _show_problem(self, name: str, problem: str | None) -> None:
-        note = self.query_one(f"#{name}-note", Static)
-        note.set_class(problem is not None, "error")
-        note.update(Content(problem or ""))
-
-    def _values(self) -> dict[str, str]:
-        return {name: self.query_one(f"#{name}", Input).value for name in CHECKS}
+    def action_reveal(self) -> None:
+        """Show or hide the key being typed."""
+        self._revealed = not self._revealed
+        field = self.query_one("#api_key", Input)
+        field.password = not self._revealed
+        self._check(self._setting("api_key"))
 
     @on(Button.Pressed, "#settings-cancel")
     def _cancel(self) -> None:
         self.dismiss(None)
 
+    @on(Input.Submitted)
     @on(Button.Pressed, "#settings-save")
     def action_save(self) -> None:
-        """Check every field; save only when all are right."""
-        values = self._values()
-        problems = {name: CHECKS[name](value) for name, value in values.items()}
-        for name, problem in problems.items():
-            self._show_problem(name, problem)
-        if any(problems.values()):
+        """Check every field; save only when all are right, and only what changed."""
+        if not all([self._check(setting) for setting in self.fields]):
             self.notify("Fix the fields marked in red first.", severity="error")
             return
-        config = self.config
-        params = dict(config.params)
-        for name, convert in (("temperature", float), ("max_tokens", int)):
-            text = values[name].strip()
-            if text:
-                params[name] = convert(text)
-            else:
-                params.pop(name, None)
-        new: dict[str, Any] = {
-            "base_url": values["base_url"].strip().rstrip("/"),
-            "model": values["model"].strip(),
-            "system_prompt": self.query_one("#system_prompt", TextArea).text.strip(),
-            "system_role": self.query_one("#system_role", Select).value,
-            "theme": self.query_one("#theme", Select).value,
-            "send_key": self.query_one("#send_key", Select).value,
-            "params": params,
-        }
-        key = self.query_one("#api_key", Input).value.strip()
-        if key:
-            new["api_key"] = key
-        changed = {name: value for name, value in new.items() if getattr(config, name) != value}
+        changed: dict[str, Any] = {}
+        tables: dict[str, dict[str, Any]] = {}
+        for setting in self.fields:
+            value = self._read(setting)
+            if setting.screen is not None and setting.screen.widget == "secret" and not value:
+                continue
+            if setting.table:
+                table = tables.setdefault(setting.table, dict(getattr(self.config, setting.table)))
+                if value is None:
+                    table.pop(setting.name, None)
+                else:
+                    table[setting.name] = value
+            elif value != getattr(self.config, setting.name):
+                changed[setting.name] = value
+        for name, table in tables.items():
+            if table != getattr(self.config, name):
+                changed[name] = table
         self.dismiss(changed)

@@ -1,0 +1,120 @@
+"""The Settings screen (F2): focus, cursor, the masked key, Enter, small terminals, saving."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Button, Input, Select, TextArea
+
+from loopback import LoopbackServer
+from t502_tui import paths
+from t502_tui.ui.app import T502App
+from t502_tui.ui.screens.settings import SettingsScreen
+from tui_helpers import make_app, until
+
+
+async def open_settings(pilot) -> SettingsScreen:  # type: ignore[no-untyped-def]
+    await pilot.press("f2")
+    await until(pilot, lambda: isinstance(pilot.app.screen, SettingsScreen))
+    await pilot.pause()
+    return pilot.app.screen  # type: ignore[no-any-return]
+
+
+async def test_the_first_field_is_focused_and_tab_selects_nothing(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await open_settings(pilot)
+        url = screen.query_one("#base_url", Input)
+        assert app.focused is url
+        assert url.selection.is_empty and url.cursor_position == len(server.url)
+        await pilot.press("x", "tab", "tab", "shift+tab", "shift+tab")
+        assert app.focused is url and url.selection.is_empty
+        await pilot.press("z")
+        assert url.value == server.url + "xz"
+        await pilot.press("tab", "tab")
+        model = screen.query_one("#model", Input)
+        assert app.focused is model
+        await pilot.press("-", "2")
+        assert model.value == app.config.model + "-2"
+        await pilot.press("tab")
+        prompt = screen.query_one("#system_prompt", TextArea)
+        assert app.focused is prompt and prompt.cursor_location == prompt.document.end
+
+
+async def test_the_key_is_masked_and_ctrl_r_shows_it(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await open_settings(pilot)
+        await pilot.press("tab", *"sk-typed")
+        key = screen.query_one("#api_key", Input)
+        assert app.focused is key and key.value == "sk-typed" and key.password
+        assert app.config.api_key not in key.value
+        note = screen.query_one("#api_key-note")
+        assert "Ctrl+R shows" in str(note.render())
+        await pilot.press("ctrl+r")
+        assert not key.password and "Ctrl+R hides" in str(note.render())
+        await pilot.press("ctrl+r")
+        assert key.password
+
+
+async def test_enter_saves_only_what_changed(server: LoopbackServer) -> None:
+    path = paths.config_file()
+    path.parent.mkdir(parents=True)
+    path.write_text('# mine\ntheme = "gone-theme"  # a theme I deleted\n[params]\ntop_p = 0.9\n')
+    app = make_app(server)
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await open_settings(pilot)
+        assert screen.query_one("#theme", Select).value == "gone-theme"
+        await pilot.press("enter")  # nothing changed: nothing to save
+        await until(pilot, lambda: not isinstance(app.screen, SettingsScreen))
+        screen = await open_settings(pilot)
+        screen.query_one("#max_tokens", Input).focus()
+        await pilot.press(*"lots", "enter")
+        assert isinstance(app.screen, SettingsScreen)
+        note = str(screen.query_one("#max_tokens-note").render())
+        assert note == "Max tokens per reply must be a whole number from 1 to 10000000."
+        await pilot.press("ctrl+u")
+        screen.query_one("#temperature", Input).focus()
+        await pilot.press(*"0.3", "enter")
+        await until(pilot, lambda: not isinstance(app.screen, SettingsScreen))
+        await until(pilot, lambda: "temperature" in path.read_text())
+    assert path.read_text() == (
+        '# mine\ntheme = "gone-theme"  # a theme I deleted\n[params]\ntop_p = 0.9\ntemperature = 0.3\n'
+    )
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)])
+async def test_save_and_cancel_stay_on_screen_while_the_form_scrolls(
+    server: LoopbackServer, size: tuple[int, int]
+) -> None:
+    app = make_app(server)
+    async with app.run_test(size=size) as pilot:
+        screen = await open_settings(pilot)
+
+        def buttons_shown() -> bool:
+            return all(
+                screen.get_widget_at(b.region.x + 1, b.region.y + 1)[0] is b
+                for b in screen.query(Button)
+            )
+
+        assert buttons_shown()
+        screen.query_one("#send_key").focus()
+        await pilot.pause()
+        assert buttons_shown() and screen.query_one("#settings-form").scroll_y > 0
+        box = screen.query_one("#settings").region
+        assert box.x >= 0 and box.y >= 0 and box.right <= size[0] and box.bottom <= size[1]
+
+
+async def test_a_comment_survives_a_save_from_the_app(server: LoopbackServer) -> None:
+    path = paths.config_file()
+    path.parent.mkdir(parents=True)
+    path.write_text('# work relay\nmodel = "gpt-5"  # the usual\n\n# keys\n[keys]\nsearch = "ctrl+k"\n')
+    app: T502App = make_app(server)
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await open_settings(pilot)
+        model = screen.query_one("#model", Input)
+        model.focus()
+        await pilot.press(*"-mini", "enter")
+        await until(pilot, lambda: "gpt-5-mini" in path.read_text())
+    assert path.read_text() == (
+        '# work relay\nmodel = "gpt-5-mini"  # the usual\n\n# keys\n[keys]\nsearch = "ctrl+k"\n'
+    )
