@@ -8,26 +8,74 @@ once, and the actions concerned keep their default keys.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
-DEFAULT_KEYS: dict[str, str] = {
-    "send": "enter",
-    "newline": "ctrl+j,shift+enter,alt+enter",
-    "cancel": "escape",
-    "switch_model": "ctrl+o",
-    "new_conversation": "ctrl+n",
-    "retry": "ctrl+r",
-    "regenerate": "ctrl+g",
-    "attach": "ctrl+t",
-    "copy_last_reply": "ctrl+l",
-    "search": "ctrl+f",
-    "toggle_sidebar": "ctrl+b",
-    "settings": "f2",
-    "help": "f1",
-    "command_palette": "ctrl+p",
-    "quit": "ctrl+q",
-}
+@dataclass(frozen=True)
+class Action:
+    """A key action: its default keys, its name in the footer and what F1 and the
+    README say it does (one description, so they cannot disagree)."""
+
+    name: str
+    keys: str
+    label: str
+    help: str
+    footer: bool = True
+    """Shown in the footer (where it fits); the rest are in F1."""
+
+
+ACTIONS: tuple[Action, ...] = (
+    Action("send", "enter", "Send", "send the message", footer=False),
+    Action("newline", "ctrl+j,shift+enter,alt+enter", "Newline", "new line in the message"),
+    Action("cancel", "escape", "Stop reply", "stop the streaming reply (its text is kept)"),
+    Action("retry", "ctrl+r", "Retry", "retry a failed or stopped reply"),
+    Action("regenerate", "ctrl+g", "Regenerate", "ask again for the last reply (the old one is kept: < > flips)",
+           footer=False),
+    Action("attach", "ctrl+t", "Attach", "attach an image (or paste or drop its path)", footer=False),
+    Action("switch_model", "ctrl+o", "Model", "switch model (type to filter; any id can be used as typed)"),
+    Action("new_conversation", "ctrl+n", "New", "new conversation"),
+    Action("toggle_sidebar", "ctrl+b", "History", "go to the conversation list (again: hide it)"),
+    Action("search", "ctrl+f", "Search", "search every saved message"),
+    Action("copy_last_reply", "ctrl+l", "Copy reply", "copy the last reply"),
+    Action("scroll_up", "pageup", "Page up", "scroll the conversation up a page (from the composer too)",
+           footer=False),
+    Action("scroll_down", "pagedown", "Page down", "scroll the conversation down a page", footer=False),
+    Action("scroll_top", "ctrl+home", "Top", "go to the top of the conversation", footer=False),
+    Action("scroll_bottom", "ctrl+end", "Follow", "go to the newest text and follow it"),
+    Action("command_palette", "ctrl+p", "Palette", "command palette: every command, by name", footer=False),
+    Action("settings", "f2", "Settings", "settings", footer=False),
+    Action("help", "f1", "Help", "all keys"),
+    Action("quit", "ctrl+q", "Quit", "quit (what was typed and any streaming reply are kept)", footer=False),
+)
+"""Every action that ``[keys]`` can rebind, in the order the help lists them."""
+
+BY_ACTION = {action.name: action for action in ACTIONS}
+DEFAULT_KEYS: dict[str, str] = {action.name: action.keys for action in ACTIONS}
 """Action name → keys, in the order the help screen lists them."""
+
+PLACES: tuple[tuple[str, str], ...] = (
+    ("↑ in an empty composer", "edit your last message (again: the one before); Enter sends it as a new branch"),
+    ("Shift+Tab in the composer", "go to the messages"),
+    ("↑ ↓ Tab Shift+Tab on the messages", "choose a message (Esc goes back to the composer)"),
+    ("c / e / d on a message", "copy / edit / delete it"),
+    ("< > on a message", "flip between its versions (regenerated replies, edited messages)"),
+    ("k on a reply", "send it with your next message, or leave it out (a reply cut off by an error is left out)"),
+    ("Enter on a reply", "open or close its thinking"),
+    ("PageUp PageDown Home End on the messages", "scroll; End follows the newest text again"),
+    ("mouse drag, then Ctrl+C", "select text and copy it"),
+    ("Enter / r / a / d in the list", "open / rename / archive / delete a conversation"),
+)
+"""Keys that belong to one place (not rebindable): the keys and where, what they do."""
+
+_NAMES = {"escape": "Esc", "pageup": "PageUp", "pagedown": "PageDown", "ctrl": "Ctrl", "alt": "Alt",
+          "shift": "Shift", "super": "Super", "meta": "Meta", "enter": "Enter", "delete": "Del"}
+
+
+def key_label(keys: str | list[str]) -> str:
+    """Keys as people write them: ``ctrl+j,escape`` → ``Ctrl+J, Esc``."""
+    names = split_keys(keys) if isinstance(keys, str) else keys
+    return ", ".join("+".join(_NAMES.get(part, part.capitalize() if len(part) > 1 else part.upper())
+                              for part in key.split("+")) for key in names)
 
 SEND_MODES = {
     "enter": {"send": "enter", "newline": "ctrl+j,shift+enter,alt+enter"},

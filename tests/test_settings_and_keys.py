@@ -23,7 +23,7 @@ def test_resolve_keys_reports_unknowns_bad_keys_and_conflicts() -> None:
     assert len(problems) == 3
     assert any("nope: no such action" in p for p in problems)
     assert any("hyper+q is not a key name" in p for p in problems)
-    assert any("ctrl+o is given to switch_model and retry" in p for p in problems)
+    assert any("ctrl+o is given to retry and switch_model" in p for p in problems)
 
 
 def test_send_mode_swaps_send_and_newline() -> None:
@@ -117,3 +117,11 @@ async def test_settings_masks_the_key(server: LoopbackServer) -> None:
         field = app.screen.query_one("#api_key")
         assert field.value == "" and field.password  # type: ignore[attr-defined]
         assert app.config.api_key not in field.placeholder  # type: ignore[attr-defined]
+
+
+def test_readme_keys_table_is_made_from_the_keys() -> None:
+    import keys_table
+
+    text = keys_table.README.read_text(encoding="utf-8")
+    assert keys_table.readme_table(text) == keys_table.render(), (
+        "the README's keys table is out of date: run `python tests/keys_table.py`")

@@ -14,7 +14,9 @@ from t502_tui import paths
 from t502_tui.config import load_config
 from t502_tui.theme_files import bundled_theme_files, load_theme_specs, parse_theme
 from t502_tui.ui.screens.theme_picker import ThemePicker
-from tui_helpers import make_app, until
+from t502_tui.conversation import ChatMessage, Conversation
+from textual.theme import Theme
+from tui_helpers import choose, make_app, shown, until
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,13 +28,38 @@ def test_at_least_six_bundled_themes_dark_light_and_high_contrast() -> None:
     assert any("contrast" in s.name for s in specs)
 
 
-async def test_every_bundled_theme_registers_and_renders(server: LoopbackServer) -> None:
+REPLY = ("# Heading\n\nSome **bold** text and `code`.\n\n| model | tokens |\n|---|---|\n| gpt-5 | 12 |\n\n"
+         "```python\nprint('fenced')\n```\n\nThe end.")
+
+
+async def test_every_theme_t502_offers_draws_a_whole_reply(server: LoopbackServer) -> None:
+    conversation = Conversation(model="m", messages=[
+        ChatMessage("user", "show me"),
+        ChatMessage("assistant", REPLY, model="m", reasoning="Thinking it through"),
+    ])
+    app = make_app(server, [conversation])
+    async with app.run_test(size=(100, 40)) as pilot:
+        reply = conversation.messages[1]
+        choose(app, reply)
+        await pilot.press("enter")  # the reasoning unfolded, so it is drawn too
+        names = app.theme_names()
+        assert {"ansi-dark", "ansi-light", "t502-midnight", "textual-light"} <= set(names)
+        for name in names:
+            assert app.try_theme(name), name
+            await pilot.pause()
+            text = shown(app, reply)
+            assert app.theme == name
+            assert all(part in text for part in ("Heading", "bold", "gpt-5", "print('fenced')", "Thinking it through"))
+
+
+async def test_a_theme_that_cannot_draw_is_not_kept(server: LoopbackServer) -> None:
     app = make_app(server)
     async with app.run_test(size=(100, 30)) as pilot:
-        for spec in load_theme_specs()[0]:
-            app.theme = spec.name
-            await pilot.pause()
-            assert app.current_theme.name == spec.name and app.code_theme == spec.code_theme
+        app.register_theme(Theme("broken-one", primary="not a colour"))
+        assert not app.try_theme("broken-one")
+        await pilot.pause()
+        assert app.theme == "t502-midnight"
+        assert any("broken-one" in n.message for n in app._notifications)
 
 
 def test_parse_errors_are_named() -> None:

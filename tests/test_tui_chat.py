@@ -14,19 +14,9 @@ from t502_tui.conversation import ReplyStatus
 from t502_tui.ui import app as app_module
 from t502_tui.ui.app import T502App
 from t502_tui.ui.screens.model_picker import ModelPicker
-from t502_tui.ui.widgets.message_view import AssistantMessageView
-from t502_tui.ui.widgets.rendered_block import RenderedBlock
-from tui_helpers import make_app, pane, send, until, settle
+from tui_helpers import choose, header, make_app, pane, send, settle, shown, until
 
 CHAT = "/chat/completions"
-
-
-def screen_text(view: AssistantMessageView) -> str:
-    """The text drawn for a reply, line by line."""
-    lines = []
-    for block in view.query(RenderedBlock):
-        lines += [strip.text.rstrip() for strip in block._lines_for(block.content_size.width or 80)]
-    return "\n".join(lines)
 
 
 async def test_send_streams_reply_with_usage(server: LoopbackServer) -> None:
@@ -41,10 +31,8 @@ async def test_send_streams_reply_with_usage(server: LoopbackServer) -> None:
         reply = messages[1]
         assert reply.content == "Hello **world**" and reply.status is ReplyStatus.COMPLETE
         assert reply.usage is not None and reply.usage.total_tokens > 0
-        view = app.screen.query(AssistantMessageView).last()
-        assert "Hello world" in screen_text(view)
-        header = str(view.query_one(".header").render())
-        assert "gpt-5" in header and "total" in header
+        assert "Hello world" in shown(app)
+        assert "gpt-5" in header(app) and "total" in header(app)
         assert not pane(app).composer.text
     assert server.chat_requests()[0].json["messages"] == [{"role": "user", "content": "hi there"}]
 
@@ -64,8 +52,8 @@ async def test_switching_models_keeps_history(server: LoopbackServer) -> None:
         await pilot.pause()
         models = [m.model for m in pane(app).conversation.messages if m.role == "assistant"]
         assert models == ["gpt-5", "claude-sonnet-4"]
-        headers = [str(v.query_one(".header").render()) for v in app.screen.query(AssistantMessageView)]
-        assert "gpt-5" in headers[0] and "claude-sonnet-4" in headers[1]
+        replies = [m for m in pane(app).conversation.messages if m.role == "assistant"]
+        assert "gpt-5" in header(app, replies[0]) and "claude-sonnet-4" in header(app, replies[1])
     first, second = server.chat_requests()
     assert first.json["model"] == "gpt-5" and second.json["model"] == "claude-sonnet-4"
     assert [m["role"] for m in second.json["messages"]] == ["user", "assistant", "user"]
@@ -107,13 +95,13 @@ async def test_escape_stops_and_keeps_partial_reply(server: LoopbackServer) -> N
     async with app.run_test(size=(120, 40)) as pilot:
         await send(pilot, "tell me")
         await until(pilot, lambda: pane(app).streaming and gate.reached.is_set())
-        await until(pilot, lambda: "partial answer" in screen_text(app.screen.query(AssistantMessageView).last()))
+        await until(pilot, lambda: "partial answer" in shown(app))
         await pilot.press("escape")
         await settle(app)
         await pilot.pause()
         reply = pane(app).conversation.messages[-1]
         assert reply.status is ReplyStatus.STOPPED and reply.content == "partial answer"
-        assert "stopped" in str(app.screen.query(AssistantMessageView).last().query_one(".header").render())
+        assert "stopped" in header(app)
     gate.open()
     assert await asyncio.to_thread(server.disconnected.wait, 5)
 
@@ -144,7 +132,7 @@ async def test_error_keeps_user_words_and_retry_resends(server: LoopbackServer) 
         user, reply = pane(app).conversation.messages
         assert user.content == "my precious words"
         assert reply.status is ReplyStatus.ERROR and "API key was rejected (HTTP 401): Invalid token" in (reply.error or "")
-        error_line = str(app.screen.query(AssistantMessageView).last().query_one(".error").render())
+        error_line = shown(app).split("\n")[-1]
         assert "Invalid token" in error_line
         await pilot.press("ctrl+r")
         await settle(app)
@@ -176,15 +164,14 @@ async def test_partial_reply_then_drop_is_kept(server: LoopbackServer) -> None:
         await pilot.pause()
         reply = pane(app).conversation.messages[-1]
         assert reply.status is ReplyStatus.ERROR and reply.content == "half of it"
-        view = app.screen.query(AssistantMessageView).last()
-        assert "half of it" in screen_text(view)
-        assert "not sent as context" in str(view.query_one(".header").render())
+        assert "half of it" in shown(app)
+        assert "not sent as context" in header(app, reply)
         await send(pilot, "left out")
         await settle(app)
-        view.focus()
+        choose(app, reply)
         await pilot.press("k")  # the user keeps the cut-off reply after all
         await pilot.pause()
-        assert "kept as context" in str(view.query_one(".header").render())
+        assert "kept as context" in header(app, reply)
         await send(pilot, "kept")
         await settle(app)
     sent = [[m["content"] for m in r.json["messages"]] for r in server.chat_requests()]
@@ -198,10 +185,9 @@ async def test_markup_and_escapes_are_literal(server: LoopbackServer) -> None:
         await send(pilot, "[b]me[/b]")
         await settle(app)
         await pilot.pause()
-        text = screen_text(app.screen.query(AssistantMessageView).last())
+        text = shown(app)
         assert "[bold red]x[/bold red]" in text and "^[[31mred" in text and "\x1b" not in text
-        user_body = str(app.screen.query_one(".user .body").render())
-        assert "[b]me[/b]" in user_body
+        assert "[b]me[/b]" in shown(app, pane(app).conversation.messages[0])
 
 
 async def test_reasoning_is_folded_above_answer(server: LoopbackServer) -> None:
@@ -213,8 +199,16 @@ async def test_reasoning_is_folded_above_answer(server: LoopbackServer) -> None:
         await pilot.pause()
         reply = pane(app).conversation.messages[-1]
         assert reply.reasoning == "Pondering deeply" and reply.content == "Answer."
-        view = app.screen.query(AssistantMessageView).last()
-        assert view._reasoning_fold is not None and view._reasoning_fold.collapsed
+        lines = shown(app).split("\n")
+        fold = next(i for i, line in enumerate(lines) if "Thinking" in line)
+        answer = next(i for i, line in enumerate(lines) if "Answer." in line)
+        assert fold < answer and "Pondering" not in shown(app)  # folded, above the answer
+        choose(app, reply)
+        await pilot.press("enter")
+        lines = shown(app).split("\n")
+        thought = next(i for i, line in enumerate(lines) if "Pondering deeply" in line)
+        answer = next(i for i, line in enumerate(lines) if "Answer." in line)
+        assert fold < thought < answer
 
 
 async def test_composer_keys(server: LoopbackServer) -> None:

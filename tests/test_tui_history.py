@@ -7,7 +7,7 @@ from t502_tui.store import Store, default_path
 from t502_tui.ui.screens.dialogs import Confirm, TextPrompt
 from t502_tui.ui.screens.search import SearchScreen
 from t502_tui.ui.widgets.conversation_pane import VISIBLE_AT_OPEN
-from t502_tui.ui.widgets.message_view import MessageView
+from t502_tui.ui.widgets.conversation_view import ConversationView
 from t502_tui.ui.widgets.sidebar import ConversationList
 from loopback import LoopbackServer
 from tui_helpers import make_app, pane, send, until, settle
@@ -101,8 +101,8 @@ async def test_search_opens_conversation_at_the_message(server: LoopbackServer) 
         await until(pilot, lambda: len(app.screen.hits) == 2)  # type: ignore[attr-defined]
         await pilot.press("enter")  # newest match first: the reply
         await until(pilot, lambda: not isinstance(app.screen, SearchScreen))
-        await until(pilot, lambda: isinstance(app.focused, MessageView))
-        assert app.focused.message.content == "Sourdough needs a starter."  # type: ignore[union-attr]
+        await until(pilot, lambda: isinstance(app.focused, ConversationView))
+        assert pane(app).view.chosen_message.content == "Sourdough needs a starter."  # type: ignore[union-attr]
 
 
 async def test_long_conversation_draws_newest_first_then_older_on_scroll(server: LoopbackServer) -> None:
@@ -113,10 +113,10 @@ async def test_long_conversation_draws_newest_first_then_older_on_scroll(server:
         await app.chat.open_saved(ident)
         current = pane(app)
         assert len(current.conversation.messages) == VISIBLE_AT_OPEN and current.conversation.has_older
-        assert len(current.query(MessageView)) == VISIBLE_AT_OPEN
+        assert len(current.view.messages) == VISIBLE_AT_OPEN
         await pilot.pause()
-        current.messages.scroll_home(animate=False)
-        await until(pilot, lambda: len(current.query(MessageView)) > VISIBLE_AT_OPEN)
+        current.view.scroll_home(animate=False)
+        await until(pilot, lambda: len(current.view.messages) > VISIBLE_AT_OPEN)
         await send(pilot, "and one more")
         await settle(app)
     sent = server.chat_requests()[-1].json["messages"]

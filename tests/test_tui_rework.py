@@ -11,9 +11,9 @@ from t502_tui.ui.screens.attach import AttachScreen
 from t502_tui.ui.screens.dialogs import Confirm
 from t502_tui.ui.screens.model_picker import ModelPicker
 from t502_tui.ui.widgets.attachment_bar import AttachmentBar
-from t502_tui.ui.widgets.message_view import AssistantMessageView, MessageView, UserMessageView
+from t502_tui.ui.widgets.conversation_view import ConversationView
 from test_cli import tiny_png
-from tui_helpers import make_app, only_saved_conversation, pane, send, settle, until
+from tui_helpers import choose, header, make_app, only_saved_conversation, pane, send, settle, until
 
 CHAT = "/chat/completions"
 
@@ -33,9 +33,8 @@ async def test_regenerate_keeps_both_replies_and_flips(server: LoopbackServer) -
         await settle(app)
         await pilot.pause()
         assert contents(app) == ["question", "second reply"]
-        view = app.screen.query(AssistantMessageView).last()
-        assert "‹2/2›" in str(view.query_one(".header").render())
-        view.focus()
+        assert "‹2/2›" in header(app)
+        choose(app, pane(app).conversation.messages[-1])
         await pilot.press("less_than_sign")
         await until(pilot, lambda: contents(app) == ["question", "first reply"])
         await pilot.press("greater_than_sign")
@@ -78,9 +77,9 @@ async def test_edit_makes_a_branch_and_the_old_one_comes_back(server: LoopbackSe
         await settle(app)
         await pilot.pause()
         assert contents(app) == ["tell me about dogs", "about dogs"]
-        question = app.screen.query(UserMessageView).last()
-        assert "‹2/2›" in str(question.query_one(".header").render())
-        question.focus()
+        question = pane(app).conversation.messages[0]
+        assert "‹2/2›" in header(app, question)
+        choose(app, question)
         await pilot.press("left_square_bracket")
         await until(pilot, lambda: contents(app) == ["tell me about cats", "about cats"])
     assert server.chat_requests()[1].json["messages"] == [{"role": "user", "content": "tell me about dogs"}]
@@ -104,12 +103,12 @@ async def test_delete_a_message_after_confirming(server: LoopbackServer) -> None
         await until(pilot, lambda: app.session.history is not None)
         await send(pilot, "one")
         await settle(app)
-        app.screen.query(AssistantMessageView).last().focus()
+        choose(app, pane(app).conversation.messages[-1])
         await pilot.press("d")
         await until(pilot, lambda: isinstance(app.screen, Confirm))
         await pilot.press("y")
         await until(pilot, lambda: contents(app) == ["one"])
-        assert len(app.screen.query(MessageView)) == 1
+        assert len(pane(app).view.messages) == 1
     assert [m.content for m in only_saved_conversation()] == ["one"]
 
 
@@ -127,8 +126,8 @@ async def test_pasted_image_path_attaches_and_is_sent(server: LoopbackServer, tm
         assert bar.display and "red dot.png" in str(bar.query_one(".chip").label)
         await send(pilot, "what is it?")
         await settle(app)
-        header = str(app.screen.query(UserMessageView).last().query_one(".header").render())
-        assert "red dot.png" in header and "4×4" in header
+        top = header(app, pane(app).conversation.messages[0])
+        assert "red dot.png" in top and "4×4" in top
         assert not bar.display
     content = server.chat_requests()[0].json["messages"][0]["content"]
     assert content[1]["image_url"]["url"].startswith("data:image/png;base64,")
@@ -194,7 +193,7 @@ async def test_search_hit_on_another_branch_opens_that_branch(server: LoopbackSe
         await until(pilot, lambda: len(app.screen.hits) == 1)  # type: ignore[attr-defined]
         await pilot.press("enter")
         await until(pilot, lambda: contents(app) == ["tell me about cats", "cats purr"])
-        await until(pilot, lambda: isinstance(app.focused, MessageView))
+        await until(pilot, lambda: isinstance(app.focused, ConversationView))
 
 
 async def test_up_never_throws_away_edits(server: LoopbackServer) -> None:

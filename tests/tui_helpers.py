@@ -36,6 +36,25 @@ async def until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 10
         await pilot.pause(0.01)
 
 
+def shown(app: T502App, message: ChatMessage | None = None) -> str:
+    """What the open conversation shows for ``message`` (the newest one by default)."""
+    view = pane(app).view
+    target = message or view.messages[-1]
+    return view.text_of(target)
+
+
+def header(app: T502App, message: ChatMessage | None = None) -> str:
+    """The first line shown for ``message`` (the newest by default): its header."""
+    return shown(app, message).split("\n")[0]
+
+
+def choose(app: T502App, message: ChatMessage) -> None:
+    """Focus the messages with ``message`` chosen (as ↑ and ↓ do)."""
+    view = pane(app).view
+    view.focus()
+    view.chosen = view.messages.index(message)
+
+
 def pane(app: T502App) -> ConversationPane:
     screen = app.screen if isinstance(app.screen, ChatScreen) else app.chat
     active = screen.active_pane

@@ -18,6 +18,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.css.query import NoMatches
 from textual.screen import Screen
+from textual.theme import Theme
 
 from t502_tui.config import ENV_MODEL, Config, ConfigError, save_config
 from t502_tui.conversation import Conversation
@@ -36,6 +37,7 @@ from t502_tui.session import LAST_MODEL, ChatSession
 from t502_tui.store import StoreError, default_path
 from t502_tui.turn import Connection, LinkState
 from t502_tui.ui.commands import app_commands
+from t502_tui.ui.message_render import probe_theme
 from t502_tui.ui.screens.chat import ChatScreen
 from t502_tui.ui.screens.help import HelpScreen
 from t502_tui.ui.screens.model_picker import ModelPicker
@@ -44,7 +46,6 @@ from t502_tui.ui.screens.setup import SetupResult, SetupScreen
 from t502_tui.ui.screens.theme_picker import ThemePicker
 from t502_tui.ui.themes import DEFAULT_THEME, register_themes
 from t502_tui.ui.widgets.composer import Composer
-from t502_tui.ui.widgets.streaming_markdown import StreamingMarkdown
 
 ENDING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 """Signals that end t502 the way Ctrl+Q does."""
@@ -103,25 +104,47 @@ class T502App(App[None]):
     @property
     def code_theme(self) -> str:
         """The Pygments style for code blocks in the current theme."""
-        return self.code_themes.get(self.theme, "monokai" if self.current_theme.dark else "friendly")
+        return self._code_theme_of(self.current_theme)
 
-    def _restyle_code(self, theme: object) -> None:
-        for markdown in self.query(StreamingMarkdown):
-            markdown.restyle(self.code_theme)
+    def _code_theme_of(self, theme: Theme) -> str:
+        if theme.name in self.code_themes:
+            return self.code_themes[theme.name]
+        if theme.name.startswith("ansi-"):
+            return "ansi_dark" if theme.dark else "ansi_light"  # the terminal's own colours
+        return "monokai" if theme.dark else "friendly"
 
     def theme_names(self) -> list[str]:
         """t502's themes first, then Textual's own."""
         ours = sorted(self.code_themes)
         return ours + sorted(name for name in self.available_themes if name not in self.code_themes)
 
+    def try_theme(self, name: str) -> bool:
+        """Switch to the theme ``name`` if a reply can be drawn with it; otherwise stay (or
+        go back to the default) and say so. No theme choice can break drawing later."""
+        theme = self.get_theme(name)
+        try:
+            if theme is None:
+                raise LookupError("there is no such theme")
+            theme.to_color_system().generate()  # what Textual makes of it, before it is in force
+            probe_theme(self.console, theme, self._code_theme_of(theme))
+        except Exception as error:  # a theme file, or a colour, t502 cannot draw with
+            if self.theme not in self.available_themes or self.theme == name:
+                self.theme = DEFAULT_THEME
+            self.notify(f"The theme {name!r} cannot be used ({type(error).__name__}: {error}); "
+                        f"using {self.theme}.", title="Theme", severity="warning", markup=False)
+            return False
+        self.theme = name
+        return True
+
     def change_theme(self) -> None:
-        """Pick a theme with a live preview; the choice is saved for next time."""
+        """Pick a theme with a live preview; the choice is saved for next time (only if
+        it works)."""
         def chosen(name: str | None) -> None:
-            if name and name != self.config.theme:
+            if name and name != self.config.theme and self.try_theme(name):
                 self.config.theme = name
                 self.save_settings({"theme": name})
 
-        self.push_screen(ThemePicker(self.theme_names(), self.theme), chosen)
+        self.push_screen(ThemePicker(self.theme_names(), self.theme, self.try_theme), chosen)
 
     # -- keys and settings --------------------------------------------------------------------
 
@@ -146,8 +169,9 @@ class T502App(App[None]):
         if "model" in changed:
             self.config.model_from_default = False
             self.note_model_used(self.config.model)
-        if "theme" in changed:
-            self.theme = self.config.theme
+        if "theme" in changed and not self.try_theme(self.config.theme):
+            changed.pop("theme")
+            self.config.theme = self.theme
         if "send_key" in changed:
             self.keys, self.key_problems = resolve_keys(self.config.keys, self.config.send_key)
             self._apply_keymap()
@@ -185,12 +209,11 @@ class T502App(App[None]):
             loop.add_signal_handler(signum, self._ended_by_signal, signum)
         self.open_history()
         if self.config.theme in self.available_themes:
-            self.theme = self.config.theme
+            self.try_theme(self.config.theme)
         else:
             self.theme = DEFAULT_THEME
             self.notify(f"There is no theme {self.config.theme!r}; using {DEFAULT_THEME}.",
-                        title="Config", severity="warning")
-        self.theme_changed_signal.subscribe(self, self._restyle_code)
+                        title="Config", severity="warning", markup=False)
         for warning in [*self.config.warnings, *self.theme_warnings, *self.key_problems]:
             self.notify(warning, title="Config", severity="warning", timeout=10)
         if not self.config.api_key:

@@ -13,20 +13,23 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.command import SimpleCommand
 from textual.containers import Horizontal, Vertical
+from textual.actions import SkipAction
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, OptionList, Static
 
 from t502_tui.conversation import Conversation
 from t502_tui.export import to_json, to_markdown
+from t502_tui.keys import ACTIONS
 from t502_tui.session import ChatSession
 from t502_tui.store import ConversationSummary, Store, StoreError
+from t502_tui.ui.clipboard import copy
 from t502_tui.ui.screens.attach import AttachScreen
 from t502_tui.ui.screens.dialogs import Confirm, TextPrompt
 from t502_tui.ui.screens.search import SearchChoice, SearchScreen
 from t502_tui.ui.screens.system_prompt import SystemPromptEditor
 from t502_tui.ui.widgets.conversation_pane import VISIBLE_AT_OPEN, ConversationPane
-from t502_tui.ui.widgets.message_view import MessageView
+from t502_tui.ui.widgets.conversation_view import ConversationView
 from t502_tui.ui.widgets.sidebar import ConversationList
 from t502_tui.ui.widgets.status_line import StatusLine
 
@@ -34,6 +37,8 @@ if TYPE_CHECKING:
     from t502_tui.ui.app import T502App
 
 HISTORY_PAGE = 100
+APP_ACTIONS = {"send", "newline", "command_palette", "quit"}
+"""Actions bound elsewhere: the composer sends and makes new lines, the app the rest."""
 
 
 class ChatScreen(Screen[None]):
@@ -41,18 +46,10 @@ class ChatScreen(Screen[None]):
 
     # Priority: a key the user rebinds here wins over the composer's own editing keys.
     BINDINGS = [
-        Binding("escape", "cancel", "Stop reply", id="cancel", priority=True),
-        Binding("ctrl+o", "switch_model", "Model", id="switch_model", priority=True),
-        Binding("ctrl+n", "new_conversation", "New", id="new_conversation", priority=True),
-        Binding("ctrl+r", "retry", "Retry", id="retry", priority=True),
-        Binding("ctrl+g", "regenerate", "Regenerate", show=False, id="regenerate", priority=True),
-        Binding("ctrl+t", "attach", "Image", show=False, id="attach", priority=True),
-        Binding("ctrl+l", "copy_last_reply", "Copy reply", id="copy_last_reply", priority=True),
-        Binding("ctrl+f", "search", "Search", id="search", priority=True),
-        Binding("ctrl+b", "toggle_sidebar", "History", id="toggle_sidebar", priority=True),
-        Binding("f1", "help", "Help", id="help", priority=True),
-        Binding("f2", "settings", "Settings", show=False, id="settings", priority=True),
-    ]
+        Binding(action.keys.split(",")[0], action.name, action.label, show=action.footer, id=action.name,
+                priority=True)
+        for action in ACTIONS if action.name not in APP_ACTIONS
+    ] + [Binding("ctrl+c,super+c", "copy_selection", "Copy", show=False)]
 
     def __init__(self, session: ChatSession) -> None:
         super().__init__()
@@ -315,8 +312,7 @@ class ChatScreen(Screen[None]):
     def action_copy_conversation(self) -> None:
         """Copy the visible conversation as Markdown."""
         if pane := self.active_pane:
-            self.app.copy_to_clipboard(to_markdown(pane.conversation))
-            self.notify("Conversation copied to the clipboard as Markdown")
+            copy(self.app, to_markdown(pane.conversation), "the conversation as Markdown")
 
     async def action_retry(self) -> None:
         """Send the last message again."""
@@ -524,8 +520,7 @@ class ChatScreen(Screen[None]):
             return
 
         def copier(code: str) -> None:
-            self.app.copy_to_clipboard(code)
-            self.notify("Code block copied to the clipboard")
+            copy(self.app, code, "the code block")
 
         self.app.search_commands(
             [SimpleCommand(" ".join(code.split())[:60] or "(empty)", lambda code=code: copier(code),
@@ -533,10 +528,12 @@ class ChatScreen(Screen[None]):
             placeholder="Copy which code block?",
         )
 
-    def on_message_view_delete_requested(self, event: MessageView.DeleteRequested) -> None:
+    def on_conversation_view_action_requested(self, event: ConversationView.ActionRequested) -> None:
         """Delete a message of the visible conversation, after asking."""
+        if event.action != "delete":
+            return
         event.stop()
-        pane, message = self.active_pane, event.view.message
+        pane, message = self.active_pane, event.message
         if pane is None:
             return
         if pane.streaming:
@@ -557,8 +554,34 @@ class ChatScreen(Screen[None]):
         if reply is None:
             self.notify("There is no reply to copy yet.", severity="warning")
             return
-        self.app.copy_to_clipboard(reply.content)
-        self.notify("Reply copied to the clipboard")
+        copy(self.app, reply.content, "the reply")
+
+    def action_copy_selection(self) -> None:
+        """Copy the text selected with the mouse (Ctrl+C); other keys' Ctrl+C otherwise."""
+        text = self.get_selected_text()
+        if not text:
+            raise SkipAction()
+        copy(self.app, text, "the selected text")
+
+    def action_scroll_up(self) -> None:
+        """The conversation up a page (the composer keeps the cursor)."""
+        if pane := self.active_pane:
+            pane.view.page(-1)
+
+    def action_scroll_down(self) -> None:
+        """The conversation down a page."""
+        if pane := self.active_pane:
+            pane.view.page(1)
+
+    def action_scroll_top(self) -> None:
+        """The top of the conversation (older messages come as it gets there)."""
+        if pane := self.active_pane:
+            pane.view.action_top()
+
+    def action_scroll_bottom(self) -> None:
+        """The newest text, followed from now on."""
+        if pane := self.active_pane:
+            pane.view.follow()
 
     def action_help(self) -> None:
         """Show the keys."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -17,10 +19,12 @@ class ThemePicker(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, names: list[str], current: str) -> None:
+    def __init__(self, names: list[str], current: str, preview: Callable[[str], bool]) -> None:
         super().__init__()
         self.names = names
         self.original = current
+        self.preview = preview
+        """Shows a theme; False when it cannot be used (the app said why)."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="theme-picker"):
@@ -37,12 +41,12 @@ class ThemePicker(ModalScreen[str | None]):
     @on(OptionList.OptionHighlighted)
     def _preview(self, event: OptionList.OptionHighlighted) -> None:
         if event.option.id:
-            self.app.theme = event.option.id
+            self.preview(event.option.id)
 
     @on(OptionList.OptionSelected)
     def _chosen(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)
 
     def action_cancel(self) -> None:
-        self.app.theme = self.original
+        self.preview(self.original)
         self.dismiss(None)

@@ -1,9 +1,10 @@
-"""One open conversation: its messages, the composer, and the worker that streams replies.
+"""One open conversation: its messages, the composer, and the worker that runs its turns.
 
 The reply worker belongs to the pane, so a reply keeps streaming while the user looks at
-another conversation. A reply that fails or is stopped keeps its text, marked as such.
-Long conversations draw only their newest messages; older ones are drawn (and read from
-the store) as the user scrolls up to them.
+another conversation. Turns are run by the turn engine (:mod:`t502_tui.turn`); the pane
+only draws what it is told and reports its state upward. Long conversations show only
+their newest messages; older ones are shown (and read from the store) as the user scrolls
+up to them.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from textual.app import ComposeResult
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.widgets import Static
@@ -36,10 +37,10 @@ from t502_tui.turn import (
 )
 from t502_tui.ui.widgets.attachment_bar import AttachmentBar
 from t502_tui.ui.widgets.composer import Composer
-from t502_tui.ui.widgets.message_view import AssistantMessageView, MessageView, UserMessageView
+from t502_tui.ui.widgets.conversation_view import ConversationView
 
 VISIBLE_AT_OPEN = 12
-"""Messages drawn when a conversation opens; older ones are drawn on scrolling up."""
+"""Messages shown when a conversation opens; older ones are shown on scrolling up."""
 PAGE = 20
 
 
@@ -64,10 +65,11 @@ class ConversationPane(Vertical):
         self.connection: Connection | None = None
         """How the server answered this conversation's last turn (None: no turn yet)."""
         self._turn: Turn | None = None
+        self._reply: ChatMessage | None = None
+        """The reply streaming now."""
         self._reply_worker: Worker[ChatMessage] | None = None
-        self._reply_view: AssistantMessageView | None = None
-        self._drawn_from = max(0, len(conversation.messages) - VISIBLE_AT_OPEN)
-        """Index of the oldest message that has a view."""
+        self._shown_from = max(0, len(conversation.messages) - VISIBLE_AT_OPEN)
+        """Index of the oldest message shown."""
         self._loading_older = False
         self.attachments: list[Attachment] = []
         """Images waiting to go with the next message."""
@@ -75,25 +77,18 @@ class ConversationPane(Vertical):
         """The earlier message being edited; sending makes a new branch from it."""
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(classes="messages"):
-            for message in self.conversation.messages[self._drawn_from:]:
-                yield self._view_for(message)
+        yield ConversationView(classes="messages")
+        yield Static(classes="new-text")
         yield Static(classes="edit-banner")
         yield AttachmentBar()
         yield Composer(send_keys=self.keys["send"], newline_keys=self.keys["newline"], id=f"{self.id}-composer")
 
     def on_mount(self) -> None:
-        scroller = self.messages
-        scroller.anchor()
-        self.watch(scroller, "scroll_y", self._scrolled, init=False)
-
-    @staticmethod
-    def _view_for(message: ChatMessage) -> MessageView:
-        return UserMessageView(message) if message.role == "user" else AssistantMessageView(message)
+        self.view.show(self.conversation.messages[self._shown_from:])
 
     @property
-    def messages(self) -> VerticalScroll:
-        return self.query_one(".messages", VerticalScroll)
+    def view(self) -> ConversationView:
+        return self.query_one(ConversationView)
 
     @property
     def composer(self) -> Composer:
@@ -114,42 +109,66 @@ class ConversationPane(Vertical):
         if event.worker is self._reply_worker:
             self._changed()
 
+    # -- the view ----------------------------------------------------------------------------
+
+    def on_conversation_view_follow_changed(self, event: ConversationView.FollowChanged) -> None:
+        event.stop()
+        indicator = self.query_one(".new-text", Static)
+        indicator.display = not event.following and event.unseen
+        if indicator.display:
+            indicator.update(Content("↓ new text below · ctrl+end follows it"))
+
+    def on_conversation_view_left(self, event: ConversationView.Left) -> None:
+        event.stop()
+        self.composer.focus()
+
+    async def on_conversation_view_action_requested(self, event: ConversationView.ActionRequested) -> None:
+        message, action = event.message, event.action
+        if action == "delete":
+            return  # the screen asks first, then calls delete()
+        event.stop()
+        if action == "edit" and message.role == "user":
+            self.edit(message)
+        elif action in ("previous_version", "next_version"):
+            await self._flip(message, -1 if action == "previous_version" else 1)
+        elif action == "context" and message.role == "assistant":
+            message.in_context = not message.sendable
+            if self.session.history is not None and message.id is not None:
+                await self.session.history.update_message(message)
+            self.view.changed(message)
+            self.notify("This reply goes with your next message." if message.in_context
+                        else "This reply is left out of what the model sees next.")
+
     # -- older messages ---------------------------------------------------------------------
 
-    def _scrolled(self, scroll_y: float) -> None:
-        if scroll_y < 3 and not self._loading_older and (self._drawn_from or self.conversation.has_older):
+    def on_conversation_view_older_wanted(self, event: ConversationView.OlderWanted) -> None:
+        event.stop()
+        if not self._loading_older and (self._shown_from or self.conversation.has_older):
             self._loading_older = True
-            self.run_worker(self._draw_older(), group="older")
+            self.run_worker(self._show_older(), group="older")
 
-    async def _draw_older(self, until_id: int | None = None) -> None:
-        """Draw a page of older messages (reading them from the store if needed), or all
+    async def _show_older(self, until_id: int | None = None) -> None:
+        """Show a page of older messages (reading them from the store if needed), or all
         of them up to the one with id ``until_id``."""
         try:
             conversation = self.conversation
             if until_id is None:
-                if self._drawn_from == 0:
+                if self._shown_from == 0:
                     await self.load_older(PAGE)
-                start = max(0, self._drawn_from - PAGE)
+                start = max(0, self._shown_from - PAGE)
             else:
                 while conversation.has_older and all(m.id != until_id for m in conversation.messages):
                     await self.load_older(PAGE)
                 index = next((i for i, m in enumerate(conversation.messages) if m.id == until_id), 0)
-                start = min(index, self._drawn_from)
-            views = [self._view_for(m) for m in conversation.messages[start:self._drawn_from]]
-            if views:
-                scroller = self.messages
-                before = scroller.virtual_size.height
-                await scroller.mount_all(views, before=0)
-                self._drawn_from = start
-                if until_id is None:
-                    scroller.call_after_refresh(
-                        lambda: scroller.scroll_to(y=scroller.scroll_y + scroller.virtual_size.height - before, animate=False)
-                    )
+                start = min(index, self._shown_from)
+            older = conversation.messages[start:self._shown_from]
+            self._shown_from = start
+            self.view.prepend(older)
         finally:
             self._loading_older = False
 
     async def load_older(self, limit: int | None) -> None:
-        """Read older messages from the store into the conversation (not drawn)."""
+        """Read older messages from the store into the conversation (not shown)."""
         history = self.session.history
         conversation = self.conversation
         first_id = conversation.messages[0].id if conversation.messages else None
@@ -164,16 +183,15 @@ class ConversationPane(Vertical):
             return
         conversation.messages[:0] = older
         conversation.has_older = more
-        self._drawn_from += len(older)
+        self._shown_from += len(older)
 
     async def show_message(self, message_id: int) -> None:
-        """Scroll to the message with this store id, drawing older messages if needed."""
-        await self._draw_older(until_id=message_id)
-        for view in self.query(MessageView):
-            if view.message.id == message_id:
-                self.messages.release_anchor()
-                self.messages.scroll_to_widget(view, top=True, animate=False)
-                view.focus()
+        """Scroll to the message with this store id, showing older messages if needed."""
+        await self._show_older(until_id=message_id)
+        for message in self.view.messages:
+            if message.id == message_id:
+                self.view.scroll_to_message(message)
+                self.view.focus()
                 return
 
     # -- sending ------------------------------------------------------------------------------
@@ -189,35 +207,28 @@ class ConversationPane(Vertical):
         if self.editing is not None and self.editing in self.conversation.messages:
             # A new branch from the edited message's parent; the old branch is kept.
             message.parent_id = self.editing.parent_id
-            await self._cut_from(self.editing)
+            self._cut_from(self.editing)
         self._stop_editing()
         self.attachments.clear()
         self.query_one(AttachmentBar).show([])
-        await self.messages.mount(UserMessageView(message))
-        self.messages.anchor()
+        self.view.add(message)
+        self.view.follow()
         self.start_reply(message)
 
     # -- versions, edits, deletions ------------------------------------------------------
 
-    def _view_of(self, message: ChatMessage) -> MessageView | None:
-        return next((v for v in self.query(MessageView) if v.message is message), None)
-
-    async def _cut_from(self, message: ChatMessage) -> None:
+    def _cut_from(self, message: ChatMessage) -> None:
         """Drop ``message`` and everything after it from the screen (not the store)."""
         index = self.conversation.messages.index(message)
         del self.conversation.messages[index:]
-        views = list(self.query(MessageView))
-        first = next((i for i, v in enumerate(views) if v.message is message), len(views))
-        for view in views[first:]:
-            await view.remove()
+        self.view.remove_from(message)
 
-    async def on_message_view_flip_requested(self, event: MessageView.FlipRequested) -> None:
-        event.stop()
-        message = event.view.message
+    async def _flip(self, message: ChatMessage, step: int) -> None:
+        """Show another version of ``message`` (a sibling ``step`` away)."""
         history = self.session.history
         if self.streaming or history is None or message.id not in message.alternatives:
             return
-        target = message.alternatives.index(message.id) + event.step
+        target = message.alternatives.index(message.id) + step
         if not 0 <= target < len(message.alternatives):
             return
         sibling = message.alternatives[target]
@@ -226,17 +237,12 @@ class ConversationPane(Vertical):
         except StoreError as error:
             self.notify(str(error), title="History", severity="error")
             return
-        await self._cut_from(message)
+        self._cut_from(message)
         self.conversation.messages.extend(branch)
-        await self.messages.mount_all([self._view_for(m) for m in branch])
-        views = self.query(MessageView)
-        if views:
-            next(v for v in views if v.message is branch[0]).focus()
+        for shown in branch:
+            self.view.add(shown)
+        self.view.scroll_to_message(branch[0])
         self._changed()
-
-    def on_message_view_edit_requested(self, event: MessageView.EditRequested) -> None:
-        event.stop()
-        self.edit(event.view.message)
 
     def edit(self, message: ChatMessage) -> None:
         """Put an earlier message in the composer; sending it starts a new branch there."""
@@ -276,17 +282,6 @@ class ConversationPane(Vertical):
         if users:
             self.edit(users[-1])
 
-    async def on_assistant_message_view_context_toggled(self, event: AssistantMessageView.ContextToggled) -> None:
-        event.stop()
-        message = event.view.message
-        message.in_context = not message.sendable
-        if self.session.history is not None and message.id is not None:
-            await self.session.history.update_message(message)
-        if isinstance(event.view, AssistantMessageView):
-            event.view.refresh_header()
-        self.notify("This reply goes with your next message." if message.in_context
-                    else "This reply is left out of what the model sees next.")
-
     async def delete(self, message: ChatMessage) -> bool:
         """Delete one message (what followed it stays); False while a reply streams."""
         if self.streaming or message not in self.conversation.messages:
@@ -295,8 +290,7 @@ class ConversationPane(Vertical):
         if history is not None and not await history.write(lambda store: store.delete_message(message)):
             return False
         self.conversation.messages.remove(message)
-        if view := self._view_of(message):
-            await view.remove()
+        self.view.remove(message)
         self._changed(saved=True)
         return True
 
@@ -309,8 +303,7 @@ class ConversationPane(Vertical):
         if model:
             self.conversation.model = model
         last = messages.pop()
-        if view := self._view_of(last):
-            await view.remove()
+        self.view.remove(last)
         if self.session.history is None:
             self.notify("History is off, so the earlier reply is not kept.", severity="warning")
         self.start_reply()
@@ -342,6 +335,8 @@ class ConversationPane(Vertical):
         self.query_one(AttachmentBar).show(self.attachments)
         self.composer.focus()
 
+    # -- turns --------------------------------------------------------------------------------
+
     def start_reply(self, prompt: ChatMessage | None = None) -> None:
         """Send ``prompt`` (or ask again for a reply to the conversation as it is)."""
         self._turn = turn = Turn(self.session, self.conversation, self._show)
@@ -351,7 +346,7 @@ class ConversationPane(Vertical):
         )
         self._changed()
 
-    def interrupt_reply(self) -> Worker[None] | None:
+    def interrupt_reply(self) -> Worker[ChatMessage] | None:
         """Stop the streaming reply because t502 is ending: kept as interrupted."""
         worker = self._reply_worker
         if not self.streaming or worker is None or self._turn is None:
@@ -386,8 +381,7 @@ class ConversationPane(Vertical):
             history = self.session.history
             if not last.content and not last.reasoning and history is not None:
                 await history.write(lambda store: store.delete_message(last))
-            if view := self._view_of(last):
-                await view.remove()
+            self.view.remove(last)
         self.start_reply()
         return True
 
@@ -403,17 +397,13 @@ class ConversationPane(Vertical):
         if not self.is_attached:
             return  # t502 is closing: the turn still saves the reply, nothing is drawn
         if isinstance(event, ReplyGrew):
-            if self._reply_view is not None:
-                if event.reasoning:
-                    self._reply_view.append_reasoning(event.reasoning)
-                if event.content:
-                    self._reply_view.append_content(event.content)
+            if self._reply is not None:
+                self.view.grow(self._reply, event.content, event.reasoning)
         elif isinstance(event, ReplyStarted):
-            self._reply_view = AssistantMessageView(event.reply)
-            self.messages.mount(self._reply_view)
+            self._reply = event.reply
+            self.view.add(event.reply, streaming=True)
         elif isinstance(event, PromptSaved):
-            if isinstance(view := self._view_of(event.message), UserMessageView):
-                view.refresh_header()
+            self.view.changed(event.message)
             self._changed(saved=True)
         elif isinstance(event, ConnectionChanged):
             self.connection = event.connection
@@ -423,7 +413,6 @@ class ConversationPane(Vertical):
             self.notify(f"{notice.reason}; trying again in {notice.delay:.0f} s", title="Retrying",
                         severity="warning", timeout=max(3.0, notice.delay))
         elif isinstance(event, ReplyEnded):
-            view, self._reply_view = self._reply_view, None
-            if view is not None:
-                self.call_next(view.finish)
+            self._reply = None
+            self.view.finish(event.reply)
             self._changed(saved=True)

@@ -37,7 +37,7 @@ class ConversationList(OptionList):
     BINDINGS = [
         Binding("r", "command('rename')", "Rename"),
         Binding("a", "command('archive')", "Archive"),
-        Binding("delete,d", "command('delete')", "Delete"),
+        Binding("d,delete", "command('delete')", "Delete"),
     ]
 
     @dataclass

@@ -1,0 +1,37 @@
+"""Copying to the clipboard through the terminal (OSC 52), and saying honestly how it went.
+
+A program in a terminal cannot reach the clipboard itself: it asks the terminal (an OSC 52
+sequence), and some terminals refuse or need a setting. So t502 says "copied" only where
+that is likely true, and otherwise what to do.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from textual.app import App
+
+
+def copy_note(count: int, what: str, environ: Mapping[str, str] | None = None) -> tuple[str, bool]:
+    """The message to show after sending ``count`` characters of ``what`` to the terminal,
+    and whether it is a warning (the copy may not have reached the clipboard)."""
+    env = os.environ if environ is None else environ
+    size = f"{count:,} character{'s' if count != 1 else ''}"
+    if env.get("TERM_PROGRAM") == "Apple_Terminal":
+        return (f"Apple Terminal does not let programs copy: {what} ({size}) was not copied. "
+                "Hold ⌥ Option and drag to select with the terminal instead.", True)
+    if env.get("TMUX"):
+        return (f"{what.capitalize()} ({size}) sent to tmux; it reaches your clipboard if tmux has "
+                "`set -g set-clipboard on` and your terminal allows it.", True)
+    if env.get("SSH_CONNECTION") or env.get("SSH_TTY"):
+        return (f"{what.capitalize()} ({size}) sent through SSH to your terminal; it reaches the clipboard "
+                "if your terminal allows programs to copy (OSC 52).", True)
+    return f"Copied {what} ({size})", False
+
+
+def copy(app: App[object], text: str, what: str) -> None:
+    """Copy ``text`` and tell the user what happened."""
+    app.copy_to_clipboard(text)
+    note, doubtful = copy_note(len(text), what)
+    app.notify(note, severity="warning" if doubtful else "information", timeout=6 if doubtful else 3)

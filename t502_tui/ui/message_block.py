@@ -1,0 +1,369 @@
+"""One message as the conversation view draws it: lines, made when needed and kept.
+
+A block is a header (who, model, time, versions, usage, how it ended), the reasoning
+(folded to one line unless opened), the body, and an error line. The body is cut into
+segments (:mod:`t502_tui.ui.markdown_segments`) that are drawn once per width and theme
+and kept; while a reply streams only its open tail is drawn again. Segments far from the
+screen are not drawn at all until they are needed: until then they count with an
+estimated height.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+
+from rich.console import Console
+from rich.style import Style
+from rich.text import Text
+from textual.strip import Strip
+
+from t502_tui.conversation import ChatMessage, ReplyStatus
+from t502_tui.terminal_text import defuse
+from t502_tui.ui.markdown_segments import MarkdownSegmenter, Segment
+from t502_tui.ui.message_render import Look, code_lines, estimate_lines, markdown_lines, text_lines
+
+Palette = dict[str, Style]
+"""Styles by role: header, model, accent, warning, error, secondary, reasoning, fold."""
+
+_STATUS = {
+    ReplyStatus.STREAMING: ("streaming…", "accent"),
+    ReplyStatus.STOPPED: ("■ stopped", "warning"),
+    ReplyStatus.ERROR: ("✗ failed", "error"),
+    ReplyStatus.INTERRUPTED: ("⚠ interrupted (t502 was closed while it streamed)", "warning"),
+}
+
+
+class _Drawn:
+    """A settled segment and its lines for one width and look (None: not drawn yet)."""
+
+    __slots__ = ("segment", "lines", "key", "estimate")
+
+    def __init__(self, segment: Segment) -> None:
+        self.segment = segment
+        self.lines: list[Strip] | None = None
+        self.key: tuple[int, Look] | None = None
+        self.estimate = 0
+
+    def height(self, width: int, look: Look) -> int:
+        if self.key == (width, look) and self.lines is not None:
+            return len(self.lines)
+        self.estimate = estimate_lines(self.segment.source, width) + (
+            self.segment.is_code and (self.segment.first + self.segment.last))
+        return self.estimate
+
+    def draw(self, console: Console, width: int, look: Look) -> list[Strip]:
+        if self.key != (width, look) or self.lines is None:
+            segment = self.segment
+            if segment.is_code:
+                self.lines = code_lines(console, segment.source, segment.language or "", width, look,
+                                        segment.first, segment.last)
+            else:
+                self.lines = markdown_lines(console, segment.source, width, look)
+            self.key = (width, look)
+        return self.lines
+
+
+class _Body:
+    """Markdown that may still be growing: settled segments, then the open tail."""
+
+    def __init__(self, text: str, growing: bool) -> None:
+        self._segmenter = MarkdownSegmenter()
+        self._segmenter.append(text)
+        self.growing = growing
+        self._drawn: list[_Drawn] = []
+        self._tops: list[int] = []
+        """First line of each segment, gaps included, for the key the tops were made for."""
+        self._tops_key: tuple[int, Look] | None = None
+        self._settled_height = 0
+        self._tail: Segment | None = None
+        self._tail_lines: list[Strip] = []
+        self._tail_key: tuple[Segment | None, int, Look] | None = None
+        if not growing:
+            self._take(self._segmenter.finish())
+
+    @property
+    def text(self) -> str:
+        return self._segmenter.text
+
+    def append(self, text: str) -> None:
+        self._segmenter.append(text)
+
+    def settle(self) -> None:
+        """Take in the text appended since the last call."""
+        if self.growing:
+            self._take(self._segmenter.settle())
+            self._tail = self._segmenter.tail()
+
+    def finish(self) -> None:
+        """The text is complete: everything becomes settled segments."""
+        if self.growing:
+            self.growing = False
+            self._take(self._segmenter.finish())
+            self._tail = None
+
+    def _take(self, segments: list[Segment]) -> None:
+        if segments:
+            self._drawn += [_Drawn(s) for s in segments]
+            self._tops_key = None
+
+    @staticmethod
+    def _gap(segment: Segment, index: int) -> int:
+        return 0 if index == 0 or segment.continued else 1
+
+    def _layout(self, width: int, look: Look) -> None:
+        """Work out where each segment starts (from drawn heights, or estimates)."""
+        if self._tops_key == (width, look) and len(self._tops) == len(self._drawn):
+            return
+        start = 0 if self._tops_key != (width, look) else len(self._tops)
+        tops = self._tops[:start]
+        y = self._settled_height if start else 0
+        for index in range(start, len(self._drawn)):
+            drawn = self._drawn[index]
+            y += self._gap(drawn.segment, index)
+            tops.append(y)
+            y += drawn.height(width, look)
+        self._tops, self._tops_key, self._settled_height = tops, (width, look), y
+
+    def _redo_from(self, index: int, width: int, look: Look) -> None:
+        """A segment's drawn height differs from its estimate: move those below it."""
+        y = self._tops[index]
+        for later in range(index, len(self._drawn)):
+            if later > index:
+                y += self._gap(self._drawn[later].segment, later)
+                self._tops[later] = y
+            y += self._drawn[later].height(width, look)
+        self._settled_height = y
+
+    def _tail_lines_for(self, console: Console, width: int, look: Look) -> list[Strip]:
+        key = (self._tail, width, look)
+        if key != self._tail_key:
+            tail = self._tail
+            if tail is None:
+                self._tail_lines = []
+            elif tail.is_code:
+                self._tail_lines = code_lines(console, tail.source, tail.language or "", width, look,
+                                              tail.first, False)
+            else:
+                self._tail_lines = markdown_lines(console, tail.source, width, look)
+            self._tail_key = key
+        return self._tail_lines
+
+    def height(self, console: Console, width: int, look: Look) -> int:
+        self._layout(width, look)
+        tail = self._tail_lines_for(console, width, look)
+        if not tail:
+            return self._settled_height
+        gap = 1 if self._drawn and not (self._tail is not None and self._tail.continued) else 0
+        return self._settled_height + gap + len(tail)
+
+    def draw(self, console: Console, width: int, look: Look, start: int, end: int) -> bool:
+        """Draw the segments on lines ``start`` to ``end``; True if a height changed."""
+        self._layout(width, look)
+        changed = False
+        first = max(0, bisect_right(self._tops, start) - 1)
+        for index in range(first, len(self._drawn)):
+            if self._tops[index] >= end:
+                break
+            drawn = self._drawn[index]
+            before = drawn.height(width, look)
+            drawn.draw(console, width, look)
+            if len(drawn.lines or ()) != before:
+                self._redo_from(index, width, look)
+                changed = True
+        return changed
+
+    def line(self, console: Console, width: int, look: Look, y: int) -> Strip | None:
+        """Line ``y`` of the body (None for a gap between segments)."""
+        self._layout(width, look)
+        if y < self._settled_height:
+            index = bisect_right(self._tops, y) - 1
+            if index < 0:
+                return None
+            drawn = self._drawn[index]
+            offset = y - self._tops[index]
+            lines = drawn.draw(console, width, look)
+            return lines[offset] if offset < len(lines) else None
+        tail = self._tail_lines_for(console, width, look)
+        offset = y - self._settled_height - (1 if self._drawn and tail and not self._tail.continued else 0)  # type: ignore[union-attr]
+        return tail[offset] if 0 <= offset < len(tail) else None
+
+    def tail_top(self, console: Console, width: int, look: Look) -> int:
+        """Where the open tail starts (to repaint only it)."""
+        self._layout(width, look)
+        return self._settled_height
+
+
+class Block:
+    """A message and the lines that show it."""
+
+    def __init__(self, message: ChatMessage, *, streaming: bool = False) -> None:
+        self.message = message
+        self.folded = True
+        """The reasoning is shown as one line; Enter (or a click on it) opens it."""
+        self._body = _Body(message.content if message.role == "assistant" else "", streaming)
+        self._reasoning = _Body(message.reasoning, streaming)
+        self._header: list[Strip] = []
+        self._fixed_key: tuple[int, Look] | None = None
+        """What the header, fold, user text and error lines were drawn for."""
+        self._user: list[Strip] = []
+        self._fold: list[Strip] = []
+        self._error: list[Strip] = []
+
+    @property
+    def is_reply(self) -> bool:
+        return self.message.role == "assistant"
+
+    @property
+    def streaming(self) -> bool:
+        return self._body.growing
+
+    # -- changes ------------------------------------------------------------------------
+
+    def grow(self, content: str, reasoning: str) -> None:
+        """Add streamed text (drawn at the next :meth:`settle`)."""
+        if reasoning:
+            self._reasoning.append(reasoning)
+        if content:
+            self._body.append(content)
+        if reasoning and not self.message.reasoning:
+            self.changed()  # the fold line appears
+
+    def settle(self) -> None:
+        """Take in what :meth:`grow` added."""
+        self._body.settle()
+        self._reasoning.settle()
+
+    def finish(self) -> None:
+        """The reply is over: settle the rest, draw the header as it ended."""
+        self._body.finish()
+        self._reasoning.finish()
+        self.changed()
+
+    def changed(self) -> None:
+        """The message's header, text or error changed: draw those again."""
+        self._fixed_key = None
+
+    def toggle_fold(self) -> bool:
+        """Open or close the reasoning; False when there is none."""
+        if not self._has_reasoning:
+            return False
+        self.folded = not self.folded
+        self.changed()
+        return True
+
+    @property
+    def _has_reasoning(self) -> bool:
+        return bool(self._reasoning.text.strip() or self.message.reasoning.strip())
+
+    # -- drawing --------------------------------------------------------------------------
+
+    def _draw_fixed(self, console: Console, width: int, look: Look, palette: Palette) -> None:
+        if self._fixed_key == (width, look):
+            return
+        message = self.message
+        self._header = text_lines(console, header_text(message, palette), width, look)
+        self._user = text_lines(console, message.content, width, look) if message.role == "user" else []
+        self._fold = []
+        if self.is_reply and self._has_reasoning:
+            lines = self._reasoning.text.count("\n") + 1
+            sign, what = ("▾", "Thinking") if not self.folded else ("▸", f"Thinking · {lines} line{'s' if lines != 1 else ''}")
+            fold = Text.assemble((f"{sign} {what}", palette["fold"]), ("  (enter)" if self.folded else "", palette["header"]))
+            self._fold = text_lines(console, fold, width, look)
+        self._error = []
+        if message.error:
+            error = Text.assemble(("✗ ", palette["error"] + Style(bold=True)), (defuse(message.error), palette["error"]),
+                                  ("   ctrl+r retries", palette["header"]))
+            self._error = text_lines(console, error, width, look)
+        self._fixed_key = (width, look)
+
+    def _parts(self, console: Console, width: int, look: Look, palette: Palette) -> list[tuple[str, int]]:
+        """(part, height) in order; a 1-line gap after the message is the last part."""
+        self._draw_fixed(console, width, look, palette)
+        parts = [("header", len(self._header))]
+        if self._fold:
+            parts.append(("fold", len(self._fold)))
+            if not self.folded:
+                parts.append(("reasoning", self._reasoning.height(console, width, look)))
+        if self.message.role == "user":
+            parts.append(("user", len(self._user)))
+        else:
+            parts.append(("body", self._body.height(console, width, look)))
+        if self._error:
+            parts.append(("error", len(self._error)))
+        parts.append(("gap", 1))
+        return parts
+
+    def height(self, console: Console, width: int, look: Look, palette: Palette) -> int:
+        """Lines the block takes at ``width``, the gap after it included."""
+        return sum(h for _, h in self._parts(console, width, look, palette))
+
+    def prepare(self, console: Console, width: int, look: Look, palette: Palette, start: int, end: int) -> bool:
+        """Draw what lines ``start`` to ``end`` show; True if the block's height changed."""
+        changed = False
+        y = 0
+        for part, height in self._parts(console, width, look, palette):
+            if y >= end:
+                break
+            if y + height > start and part in ("body", "reasoning"):
+                body = self._body if part == "body" else self._reasoning
+                changed |= body.draw(console, width, look, max(0, start - y), end - y)
+            y += height
+        return changed
+
+    def line(self, console: Console, width: int, look: Look, palette: Palette, y: int) -> tuple[str, Strip | None]:
+        """(part, line) for line ``y`` of the block; the line is None for a gap."""
+        for part, height in self._parts(console, width, look, palette):
+            if y < height:
+                if part == "header":
+                    return part, self._header[y]
+                if part == "fold":
+                    return part, self._fold[y]
+                if part == "user":
+                    return part, self._user[y]
+                if part == "error":
+                    return part, self._error[y]
+                if part == "body":
+                    return part, self._body.line(console, width, look, y)
+                if part == "reasoning":
+                    return part, self._reasoning.line(console, width, look, y)
+                return part, None
+            y -= height
+        return "gap", None
+
+    def tail_top(self, console: Console, width: int, look: Look, palette: Palette) -> int:
+        """The first line that can change while the reply streams."""
+        y = 0
+        for part, height in self._parts(console, width, look, palette):
+            if part == "body":
+                return y + self._body.tail_top(console, width, look)
+            y += height
+        return y
+
+
+def header_text(message: ChatMessage, palette: Palette) -> Text:
+    """Who wrote the message and when, its versions, usage and how it ended."""
+    parts: list[tuple[str, Style] | str] = []
+    header = palette["header"]
+    if message.role == "user":
+        parts += [("You", palette["model"]), (f" · {message.created:%H:%M}", header)]
+    else:
+        parts += [(defuse(message.model or "model"), palette["model"]), (f" · {message.created:%H:%M:%S}", header)]
+    if label := message.alternative_label:
+        parts += [(" · ", header), (f"‹{label}›", palette["accent"])]
+    for image in message.attachments:
+        parts.append((f" · 🖼 {defuse(image.describe())}", palette["secondary"]))
+    if message.role == "assistant":
+        if message.usage:
+            parts.append((f" · {message.usage.describe()}", header))
+        if message.status in _STATUS:
+            text, role = _STATUS[message.status]
+            parts += [(" · ", header), (text, palette[role])]
+        if message.finish_reason == "length":
+            parts.append((" · cut off at the token limit", palette["warning"]))
+        if message.status is not ReplyStatus.STREAMING and message.content:
+            if not message.sendable:
+                parts.append((" · not sent as context (k sends it)", header))
+            elif message.status.cut_off:
+                parts.append((" · kept as context (k leaves it out)", header))
+    return Text.assemble(*parts)
+

@@ -1,0 +1,511 @@
+"""The messages of one conversation, drawn line by line.
+
+One widget for the whole conversation (Textual's line API): each message is a
+:class:`~t502_tui.ui.message_block.Block` whose lines are drawn once and kept, so adding
+a line, scrolling or following a streaming reply repaints only what changed, and a
+conversation of thousands of messages is not thousands of widgets. The view follows the
+newest text while it is at the bottom; scrolled up, it stays put to the line and says
+that there is more below. Text can be selected with the mouse and copied.
+"""
+
+from __future__ import annotations
+
+import time
+from bisect import bisect_right
+from dataclasses import dataclass
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.selection import Selection
+from textual.strip import Strip
+from textual.timer import Timer
+
+from t502_tui.conversation import ChatMessage, ReplyStatus
+from t502_tui.ui.clipboard import copy
+from t502_tui.ui.message_block import Block, Palette
+from t502_tui.ui.message_render import Look
+
+FRAME_SECONDS = 1 / 20
+"""A streaming reply is drawn at most this often (less often when drawing is slow)."""
+EDGE = 3
+"""Older messages are asked for when the view is this close to its top."""
+_LEFT, _RIGHT = 3, 1
+"""Cells left of a message's text (a margin, its bar, a space) and right of it."""
+
+
+class ConversationView(ScrollView, can_focus=True):
+    """Shows messages; the arrow keys move between them, keys act on the one chosen."""
+
+    COMPONENT_CLASSES = {
+        "conversation-view--header", "conversation-view--model", "conversation-view--accent",
+        "conversation-view--warning", "conversation-view--error", "conversation-view--secondary",
+        "conversation-view--fold", "conversation-view--user-bar", "conversation-view--reply-bar",
+        "conversation-view--chosen-bar",
+    }
+
+    BINDINGS = [
+        Binding("up", "choose(-1)", "Previous", show=False),
+        Binding("down", "choose(1)", "Next", show=False),
+        Binding("tab", "choose(1)", "Next", show=False),
+        Binding("shift+tab", "choose(-1)", "Previous", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home", "top", "Top", show=False),
+        Binding("end", "bottom", "Bottom", show=False),
+        Binding("enter", "fold", "Thinking", show=False),
+        Binding("c", "act('copy')", "Copy"),
+        Binding("e", "act('edit')", "Edit"),
+        Binding("d,delete", "act('delete')", "Delete"),
+        Binding("less_than_sign,left_square_bracket", "act('previous_version')", "Prev version", key_display="<"),
+        Binding("greater_than_sign,right_square_bracket", "act('next_version')", "Next version", key_display=">"),
+        Binding("k", "act('context')", "Send/leave out"),
+        Binding("escape", "leave", "Back", show=False),
+    ]
+
+    @dataclass
+    class ActionRequested(Message):
+        """The user asked for ``action`` on ``message`` (edit, delete, a version, context)."""
+
+        message: ChatMessage
+        action: str
+
+    @dataclass
+    class OlderWanted(Message):
+        """The view is near its top and there may be older messages to show."""
+
+    @dataclass
+    class FollowChanged(Message):
+        """Following the newest text started or stopped; ``unseen``: text came meanwhile."""
+
+        following: bool
+        unseen: bool
+
+    @dataclass
+    class Left(Message):
+        """The user is done with the messages (Esc): back to the composer."""
+
+    def __init__(self, *, classes: str | None = None) -> None:
+        super().__init__(classes=classes)
+        self.blocks: list[Block] = []
+        self._tops: list[int] = []
+        self._total = 0
+        self._layout_for: tuple[int, Look] | None = None
+        self.chosen: int | None = None
+        """The message the keys act on (its index), shown by its bar."""
+        self.following = True
+        """At the bottom: new text scrolls into view."""
+        self._unseen = False
+        self._selection: Selection | None = None
+        self._draw_timer: Timer | None = None
+        self._last_draw = 0.0
+        self._draw_cost = 0.0
+        self._look: Look | None = None
+        self._palette: Palette = {}
+
+    # -- looks --------------------------------------------------------------------------
+
+    @property
+    def look(self) -> Look:
+        """The theme's colours for drawing, made again when the theme changes."""
+        app = self.app
+        code = getattr(app, "code_theme", "monokai")
+        base = self.rich_style
+        look = self._look
+        if look is None or look.theme_name != app.theme or look.code_theme != code or look.base != base:
+            self._look = look = Look.of(app.current_theme, code, base)
+            styles = {name: self.get_component_rich_style(f"conversation-view--{name}")
+                      for name in ("header", "model", "accent", "warning", "error", "secondary", "fold")}
+            self._palette = styles
+            self._bars = {
+                "user": self.get_component_rich_style("conversation-view--user-bar"),
+                "assistant": self.get_component_rich_style("conversation-view--reply-bar"),
+                "chosen": self.get_component_rich_style("conversation-view--chosen-bar"),
+            }
+        return look
+
+    def _notify_style_update(self) -> None:
+        super()._notify_style_update()
+        self._look = None
+        self._layout_for = None
+        self.refresh()
+
+    @property
+    def _width(self) -> int:
+        """Cells for a message's text."""
+        return max(8, self.scrollable_content_region.width - _LEFT - _RIGHT)
+
+    # -- the messages -------------------------------------------------------------------
+
+    def show(self, messages: list[ChatMessage]) -> None:
+        """Show these messages (and nothing else), scrolled to the newest."""
+        self.blocks = [Block(m) for m in messages]
+        self.chosen = None
+        self._relayout(0)
+        self.follow()
+
+    def prepend(self, messages: list[ChatMessage]) -> None:
+        """Older messages above the ones shown; what is on screen stays where it is."""
+        if not messages:
+            return
+        before = self._total
+        self.blocks[:0] = [Block(m) for m in messages]
+        if self.chosen is not None:
+            self.chosen += len(messages)
+        self._relayout(0)
+        if not self.following:
+            self._scroll(self.scroll_y + self._total - before)
+        self.refresh()
+
+    def add(self, message: ChatMessage, *, streaming: bool = False) -> None:
+        """A new message at the bottom (a reply that will stream, with ``streaming``)."""
+        self.blocks.append(Block(message, streaming=streaming))
+        self._relayout(len(self.blocks) - 1)
+        self._after_growth()
+
+    def remove_from(self, message: ChatMessage) -> None:
+        """Drop ``message`` and everything below it."""
+        index = self._index(message)
+        if index is not None:
+            del self.blocks[index:]
+            if self.chosen is not None and self.chosen >= len(self.blocks):
+                self.chosen = len(self.blocks) - 1 if self.blocks else None
+            self._relayout(index)
+            self.refresh()
+
+    def remove(self, message: ChatMessage) -> None:
+        """Drop one message."""
+        index = self._index(message)
+        if index is not None:
+            del self.blocks[index]
+            if self.chosen is not None and self.chosen >= len(self.blocks):
+                self.chosen = len(self.blocks) - 1 if self.blocks else None
+            self._relayout(index)
+            self.refresh()
+
+    def changed(self, message: ChatMessage) -> None:
+        """The message's header, status or error changed."""
+        index = self._index(message)
+        if index is not None:
+            self.blocks[index].changed()
+            self._relayout(index)
+            self.refresh()
+
+    def grow(self, message: ChatMessage, content: str, reasoning: str) -> None:
+        """Streamed text for ``message``; drawn within a frame."""
+        index = self._index(message)
+        if index is None:
+            return
+        self.blocks[index].grow(content, reasoning)
+        if self._draw_timer is None:
+            spacing = max(FRAME_SECONDS, 3 * self._draw_cost)
+            delay = max(0.001, spacing - (time.monotonic() - self._last_draw))
+            self._draw_timer = self.set_timer(delay, self._draw)
+
+    def finish(self, message: ChatMessage) -> None:
+        """The reply is over: everything drawn, the header as it ended."""
+        index = self._index(message)
+        if index is None:
+            return
+        if self._draw_timer is not None:
+            self._draw_timer.stop()
+            self._draw_timer = None
+        self.blocks[index].finish()
+        self._relayout(index)
+        self._after_growth()
+
+    def _index(self, message: ChatMessage) -> int | None:
+        for index in range(len(self.blocks) - 1, -1, -1):
+            if self.blocks[index].message is message:
+                return index
+        return None
+
+    @property
+    def messages(self) -> list[ChatMessage]:
+        """The messages shown, oldest first."""
+        return [block.message for block in self.blocks]
+
+    # -- layout -------------------------------------------------------------------------
+
+    def _height(self, block: Block) -> int:
+        return block.height(self.app.console, self._width, self.look, self._palette)
+
+    def _relayout(self, start: int) -> None:
+        """Work out where each block starts, from block ``start`` on."""
+        key = (self._width, self.look)
+        if key != self._layout_for:
+            start, self._layout_for = 0, key
+        start = min(start, len(self._tops))
+        tops = self._tops[:start]
+        y = tops[-1] + self._height(self.blocks[start - 1]) if start else 0
+        for block in self.blocks[start:]:
+            tops.append(y)
+            y += self._height(block)
+        self._tops, self._total = tops, y
+        self.virtual_size = Size(self.scrollable_content_region.width, y)
+
+    def _prepare(self, top: int, bottom: int) -> bool:
+        """Draw what lines ``top`` to ``bottom`` show; True if heights changed."""
+        if not self.blocks:
+            return False
+        console, width, look, palette = self.app.console, self._width, self.look, self._palette
+        first = max(0, bisect_right(self._tops, top) - 1)
+        changed_at = None
+        for index in range(first, len(self.blocks)):
+            start = self._tops[index]
+            if start >= bottom:
+                break
+            if self.blocks[index].prepare(console, width, look, palette, top - start, bottom - start):
+                changed_at = index if changed_at is None else changed_at
+        if changed_at is None:
+            return False
+        old_top = self._tops[changed_at]
+        before = self._total
+        self._relayout(changed_at)
+        if not self.following and old_top < top:
+            # A block above the top of the view got its real height: keep the view put.
+            self._scroll(self.scroll_y + self._total - before)
+        return True
+
+    def _prepare_view(self) -> None:
+        """Draw what is about to be shown (following: the bottom, however it moves)."""
+        height = self.scrollable_content_region.height
+        for _ in range(4):
+            top = max(0, self._total - height) if self.following else int(self.scroll_y)
+            if not self._prepare(top, top + height):
+                break
+        if self.following:
+            self._scroll(max(0, self._total - height))
+
+    def _draw(self) -> None:
+        """A frame of the streaming replies."""
+        self._draw_timer = None
+        started = time.perf_counter()
+        streaming = [i for i, block in enumerate(self.blocks) if block.streaming]
+        if not streaming:
+            return
+        for index in streaming:
+            self.blocks[index].settle()
+        total = self._total
+        self._relayout(streaming[0])
+        self._after_growth(self._total == total, streaming[-1])
+        self._last_draw = time.monotonic()
+        self._draw_cost = time.perf_counter() - started
+
+    def _after_growth(self, same_height: bool = False, index: int | None = None) -> None:
+        """Show what grew: follow it, or tell that it is there."""
+        if self.following:
+            self._prepare_view()
+        elif not self._unseen and self._total > self.scroll_y + self.scrollable_content_region.height:
+            self._unseen = True
+            self.post_message(self.FollowChanged(False, True))
+        if same_height and index is not None and self.blocks:
+            # Only the open tail changed: repaint from where it starts.
+            block = self.blocks[index]
+            top = self._tops[index] + block.tail_top(self.app.console, self._width, self.look, self._palette)
+            first = max(0, top - int(self.scroll_y))
+            self.refresh(Region(0, first, self.size.width, max(0, self.size.height - first)))
+        else:
+            self.refresh()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._relayout(0)
+        self._prepare_view()
+
+    # -- scrolling and following ---------------------------------------------------------
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        height = self.scrollable_content_region.height
+        at_bottom = new_value >= self.max_scroll_y - 0.5
+        if at_bottom != self.following:
+            self.following = at_bottom
+            if at_bottom:
+                self._unseen = False
+            self.post_message(self.FollowChanged(self.following, self._unseen))
+        if not self.following:
+            self._prepare(int(new_value), int(new_value) + height)
+        if new_value < EDGE and old_value >= new_value:
+            self.post_message(self.OlderWanted())
+
+    def _scroll(self, y: float) -> None:
+        """Scroll now, even before the scrollbar knows the new height (it is shown later)."""
+        self.scroll_to(y=y, animate=False, force=True)
+
+    def follow(self) -> None:
+        """Go to the newest text and keep following it."""
+        self.following = True
+        self._unseen = False
+        self._prepare_view()
+        self.refresh()
+        self.post_message(self.FollowChanged(True, False))
+
+    def page(self, step: int) -> None:
+        """Scroll a page up or down (from the composer too)."""
+        height = max(1, self.scrollable_content_region.height - 2)
+        self._scroll(max(0, min(self.max_scroll_y, self.scroll_y + step * height)))
+
+    def action_page(self, step: int) -> None:
+        self.page(step)
+
+    def action_top(self) -> None:
+        self._scroll(0)
+        self.post_message(self.OlderWanted())
+
+    def action_bottom(self) -> None:
+        self.follow()
+
+    def scroll_to_message(self, message: ChatMessage) -> None:
+        """Put ``message`` at the top of the view and choose it."""
+        index = self._index(message)
+        if index is None:
+            return
+        self.chosen = index
+        self._prepare(self._tops[index], self._tops[index] + self.scrollable_content_region.height)
+        self.following = False
+        self._scroll(min(self._tops[index], self.max_scroll_y))
+        self.refresh()
+
+    # -- choosing a message ----------------------------------------------------------------
+
+    def on_focus(self) -> None:
+        if self.chosen is None and self.blocks:
+            self.chosen = len(self.blocks) - 1
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
+
+    @property
+    def chosen_message(self) -> ChatMessage | None:
+        return self.blocks[self.chosen].message if self.chosen is not None and self.blocks else None
+
+    def action_choose(self, step: int) -> None:
+        """The previous or next message; past the newest, back to the composer."""
+        if not self.blocks:
+            return
+        index = (len(self.blocks) if self.chosen is None else self.chosen) + step
+        if index >= len(self.blocks):
+            self.post_message(self.Left())
+            return
+        self.chosen = max(0, index)
+        top, bottom = self._tops[self.chosen], self._tops[self.chosen] + self._height(self.blocks[self.chosen])
+        height = self.scrollable_content_region.height
+        if top < self.scroll_y:
+            self._scroll(top)
+        elif bottom > self.scroll_y + height:
+            self._scroll(min(top, bottom - height))
+        if self.chosen == 0:
+            self.post_message(self.OlderWanted())
+        self.refresh()
+
+    def action_fold(self) -> None:
+        """Open or close the chosen reply's reasoning."""
+        if self.chosen is not None and self.blocks[self.chosen].toggle_fold():
+            self._relayout(self.chosen)
+            self.refresh()
+
+    def action_act(self, action: str) -> None:
+        """Ask for ``action`` on the chosen message."""
+        message = self.chosen_message
+        if message is None:
+            return
+        if action == "copy":
+            copy(self.app, message.content, "the message as Markdown")
+        elif message.status is not ReplyStatus.STREAMING:
+            self.post_message(self.ActionRequested(message, action))
+
+    def action_leave(self) -> None:
+        self.post_message(self.Left())
+
+    def on_click(self, event: events.Click) -> None:
+        y = event.y + int(self.scroll_y)
+        if not self.blocks or y >= self._total:
+            return
+        index = bisect_right(self._tops, y) - 1
+        self.chosen = index
+        part, _ = self.blocks[index].line(self.app.console, self._width, self.look, self._palette, y - self._tops[index])
+        if part == "fold":
+            self.action_fold()
+        self.refresh()
+
+    # -- drawing lines ---------------------------------------------------------------------
+
+    def _line(self, y: int) -> tuple[Block | None, int, str, Strip | None]:
+        if y >= self._total or not self.blocks:
+            return None, -1, "gap", None
+        index = bisect_right(self._tops, y) - 1
+        block = self.blocks[index]
+        part, line = block.line(self.app.console, self._width, self.look, self._palette, y - self._tops[index])
+        return block, index, part, line
+
+    def render_line(self, y: int) -> Strip:
+        look = self.look
+        width = self.scrollable_content_region.width
+        line_y = y + int(self.scroll_y)
+        block, index, part, content = self._line(line_y)
+        if block is None or content is None:
+            return Strip([Segment(" " * width, look.base)], width)
+        if self._selection is not None and (span := self._selection.get_span(line_y)) is not None:
+            content = _highlight(content, span, self.screen.get_component_rich_style("screen--selection"))
+        content = content.apply_offsets(0, line_y)
+        chosen = index == self.chosen and self.has_focus
+        bar = self._bars["chosen" if chosen else "user" if block.message.role == "user" else "assistant"]
+        left = Segment(" ", look.base), Segment("▌" if chosen else "▎", look.base + bar), Segment(" ", look.base)
+        return Strip.join([Strip(left, _LEFT), content, Strip([Segment(" " * _RIGHT, look.base)], _RIGHT)])
+
+    # -- selecting text ----------------------------------------------------------------------
+
+    def text_line(self, y: int) -> str:
+        """The text on virtual line ``y`` (what selecting it copies)."""
+        _, _, _, content = self._line(y)
+        return content.text.rstrip() if content is not None else ""
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        start = selection.start.y if selection.start is not None else 0
+        end = selection.end.y if selection.end is not None else self._total - 1
+        self._prepare(start, end + 1)
+        lines = [""] * start + [self.text_line(y) for y in range(start, min(end, self._total - 1) + 1)]
+        return selection.extract("\n".join(lines)), "\n"
+
+    def selection_updated(self, selection: Selection | None) -> None:
+        self._selection = selection
+        self.refresh()
+
+    # -- reading it back (tests, and copying a whole message) ---------------------------------
+
+    def text_of(self, message: ChatMessage) -> str:
+        """What the view shows for ``message``, line by line."""
+        index = self._index(message)
+        if index is None:
+            return ""
+        top, height = self._tops[index], self._height(self.blocks[index])
+        self._prepare(top, top + height)
+        return "\n".join(self.text_line(y) for y in range(top, top + height)).strip("\n")
+
+    def visible_text(self) -> str:
+        """The lines on screen now."""
+        top = int(self.scroll_y)
+        return "\n".join(self.text_line(y) for y in range(top, top + self.scrollable_content_region.height))
+
+
+def _highlight(strip: Strip, span: tuple[int, int], style: Style) -> Strip:
+    """``strip`` with the characters ``span`` (a selection) in ``style``."""
+    text = strip.text
+    start, end = span
+    end = len(text) if end == -1 else end
+    if start >= end:
+        return strip
+    cells = [0]
+    from rich.cells import cell_len
+
+    for char in text:
+        cells.append(cells[-1] + cell_len(char))
+    cut_start, cut_end = cells[min(start, len(text))], cells[min(end, len(text))]
+    before, middle, after = strip.divide([cut_start, cut_end, strip.cell_length])
+    middle = Strip(list(Segment.apply_style(iter(middle), post_style=style)), middle.cell_length)
+    return Strip.join([before, middle, after])

@@ -1,0 +1,106 @@
+"""The conversation view: reading while a reply streams, and selecting text to copy."""
+
+from __future__ import annotations
+
+from textual import events
+from textual.geometry import Offset
+from textual.selection import Selection
+from textual.widgets import Static
+
+from loopback import Gate, LoopbackServer, chunk, sse, stream_reply
+from t502_tui.conversation import ChatMessage, Conversation
+from tui_helpers import make_app, pane, send, settle, until
+
+CHAT = "/chat/completions"
+
+
+def lines(first: int, last: int) -> str:
+    return "".join(f"line {i} of the reply\n\n" for i in range(first, last))
+
+
+async def test_scrolling_up_while_a_reply_streams_stays_put_and_end_follows_again(server: LoopbackServer) -> None:
+    more, done = Gate(), Gate()
+    server.script(CHAT, stream_reply([*sse(chunk(lines(0, 60)), done=False), more,
+                                      *sse(chunk(lines(60, 120)), done=False), done,
+                                      *sse(chunk("the very end"), chunk(finish="stop"))]))
+    app = make_app(server)
+    async with app.run_test(size=(90, 30)) as pilot:
+        await send(pilot, "go")
+        view = pane(app).view
+        await until(pilot, lambda: "line 59 of the reply" in view.visible_text())
+        await pilot.press("pageup", "pageup")  # from the composer, which keeps the focus
+        assert pane(app).composer.has_focus and not view.following
+        before = view.visible_text()
+        assert "line 59 of the reply" not in before
+        more.open()
+        await until(pilot, lambda: done.reached.is_set())
+        await until(pilot, lambda: "line 119" in pane(app).view.text_of(pane(app).conversation.messages[-1]))
+        await pilot.pause()
+        after = view.visible_text().split("\n")
+        assert after == before.split("\n")[:len(after)]  # the lines being read did not move
+        indicator = pane(app).query_one(".new-text", Static)
+        assert indicator.display and "new text below" in str(indicator.render())
+        await pilot.press("ctrl+end")
+        await pilot.pause()
+        assert "line 119 of the reply" in view.visible_text() and view.following
+        assert not indicator.display
+        done.open()
+        await settle(app)
+        await pilot.pause()
+        assert "the very end" in view.visible_text()  # followed to the end of the reply
+
+
+async def test_the_mouse_wheel_stops_following_too(server: LoopbackServer) -> None:
+    more = Gate()
+    server.script(CHAT, stream_reply([*sse(chunk(lines(0, 60)), done=False), more,
+                                      *sse(chunk(lines(60, 90)), chunk(finish="stop"))]))
+    app = make_app(server)
+    async with app.run_test(size=(90, 30)) as pilot:
+        await send(pilot, "go")
+        view = pane(app).view
+        await until(pilot, lambda: "line 59 of the reply" in view.visible_text())
+        for _ in range(5):  # the wheel, a notch at a time
+            view.post_message(events.MouseScrollUp(view, 5, 5, 0, -1, 0, False, False, False))
+        await pilot.pause()
+        before = view.visible_text()
+        more.open()
+        await settle(app)
+        await pilot.pause()
+        after = view.visible_text().split("\n")  # the new-text note takes the last line
+        assert after == before.split("\n")[:len(after)] and not view.following
+        await pilot.press("shift+tab")  # onto the messages, where End follows
+        await pilot.press("end")
+        await pilot.pause()
+        assert "line 89 of the reply" in view.visible_text()
+
+
+async def test_text_selected_with_the_mouse_is_copied_with_a_note(server: LoopbackServer) -> None:
+    conversation = Conversation(model="m", messages=[
+        ChatMessage("user", "a question"),
+        ChatMessage("assistant", "The first line of the answer.\n\nA second paragraph here.", model="m"),
+    ])
+    app = make_app(server, [conversation])
+    async with app.run_test(size=(90, 30)) as pilot:
+        view = pane(app).view
+        await pilot.pause()
+        top = view.visible_text().split("\n")
+        row = next(i for i, line in enumerate(top) if "The first line" in line)
+        start = top[row].index("first")
+        await pilot.mouse_down(view, offset=(3 + start, row))
+        await pilot.hover(view, offset=(3 + start + 10, row + 2))
+        await pilot.mouse_up(view, offset=(3 + start + 10, row + 2))
+        await pilot.pause()
+        assert app.screen.get_selected_text() == "first line of the answer.\n\nA second paragr"
+        await pilot.press("ctrl+c")
+        assert app.clipboard == "first line of the answer.\n\nA second paragr"
+        assert any("Copied the selected text (42 characters)" in n.message for n in app._notifications)
+
+
+async def test_selecting_a_whole_message_copies_its_text_not_the_bars(server: LoopbackServer) -> None:
+    conversation = Conversation(model="m", messages=[ChatMessage("user", "one\ntwo")])
+    app = make_app(server, [conversation])
+    async with app.run_test(size=(60, 20)) as pilot:
+        view = pane(app).view
+        await pilot.pause()
+        app.screen.selections = {view: Selection(Offset(0, 1), Offset(3, 2))}
+        assert app.screen.get_selected_text() == "one\ntwo"
