@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from t502_tui import paths
 from t502_tui.terminal_text import defuse
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -110,8 +111,12 @@ def _export(store: Any, args: argparse.Namespace) -> int:
     conversation = store.load_conversation(ident)
     text = to_json(conversation, store.all_messages(ident)) if args.format == "json" else to_markdown(conversation)
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
-        print(f"wrote {args.output}", file=sys.stderr)
+        try:
+            paths.write_private(Path(args.output), text)
+        except OSError as error:
+            print(f"error: cannot write {defuse(args.output)}: {error.strerror or error}", file=sys.stderr)
+            return EXIT_FAILED
+        print(f"wrote {defuse(args.output)}", file=sys.stderr)
     else:
         sys.stdout.write(text)
     return EXIT_OK

@@ -45,11 +45,14 @@ def debug_requested(flag: bool) -> bool:
 
 
 def enable_debug_log(secrets: list[str], path: Path | None = None) -> Path:
-    """Start writing the debug log (mode 0600) and return its path."""
+    """Start writing the debug log and return its path.
+
+    The log is 0600 in a 0700 folder, and a log left readable by others is tightened:
+    requests and replies in it are as private as the history.
+    """
     path = path or paths.state_dir() / "debug.log"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.touch(mode=0o600, exist_ok=True)
-    handler = logging.FileHandler(path, encoding="utf-8")
+    paths.private_dir(path.parent)
+    handler = logging.StreamHandler(paths.open_private_append(path))
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
     global _enabled_at, _filter
     _filter = SecretFilter(secrets)

@@ -59,11 +59,8 @@ def save_cached_models(base_url: str, models: list[str]) -> None:
     """Remember the list for a day; a cache that cannot be written is no error."""
     try:
         path = _cache_file()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(
-            json.dumps({"base_url": base_url, "fetched": time.time(), "models": models}),
-            encoding="utf-8",
-        )
+        paths.private_dir(path.parent)
+        paths.write_private(path, json.dumps({"base_url": base_url, "fetched": time.time(), "models": models}))
     except OSError:
         pass
 
@@ -83,8 +80,8 @@ def remember_model(model: str) -> list[str]:
     recent = recent[:MAX_RECENT]
     try:
         path = _recent_file()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(recent), encoding="utf-8")
+        paths.private_dir(path.parent)
+        paths.write_private(path, json.dumps(recent))
     except OSError:
         pass
     return recent

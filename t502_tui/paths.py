@@ -1,17 +1,27 @@
-"""Where t502 keeps its files, following the platform's conventions (XDG on Linux).
+"""Where t502 keeps its files, following the platform's conventions (XDG on Linux), and
+how it writes them: private to the user, whatever the umask.
 
 Every location can be moved with the usual ``XDG_*_HOME`` variables; ``T502_CONFIG``
 points at a config file elsewhere (handy for tests and for keeping several profiles).
+
+Chat history, exports, logs and caches are as private as the API key, so everything
+t502 writes goes through :func:`private_dir`, :func:`create_private`,
+:func:`write_private` or :func:`open_private_append`: folders 0700, files 0600.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import stat
+import tempfile
 from pathlib import Path
+from typing import TextIO
 
 import platformdirs
 
 APP_NAME = "t502"
+PRIVATE_FILE, PRIVATE_DIR = 0o600, 0o700
 
 
 def config_dir() -> Path:
@@ -47,3 +57,81 @@ def display_path(path: Path) -> str:
         return "~/" + str(path.relative_to(home))
     except ValueError:
         return str(path)
+
+
+def private_dir(path: Path) -> Path:
+    """Make sure t502's folder ``path`` exists and only its user can enter it.
+
+    Folders created on the way (``~/.local/share`` on a fresh account) are made 0700 too,
+    as the XDG spec asks; an existing ``path`` that others can enter is tightened, since
+    t502 owns it. Raises OSError when it cannot be created.
+    """
+    created = []
+    probe = path
+    while not os.path.lexists(probe) and probe != probe.parent:
+        created.append(probe)
+        probe = probe.parent
+    path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
+    for folder in created:
+        os.chmod(folder, PRIVATE_DIR)  # mkdir's mode passes through the umask
+    if not created:
+        tighten(path)
+    return path
+
+
+def tighten(path: Path) -> None:
+    """Take group and other access away from an existing file or folder of the user's.
+
+    Missing files, and files the user does not own, are left alone (no error).
+    """
+    try:
+        info = path.stat()
+        if info.st_uid == os.getuid() and info.st_mode & 0o077:
+            os.chmod(path, stat.S_IMODE(info.st_mode) & 0o700)
+    except OSError:
+        pass
+
+
+def _open_private(path: Path, flags: int) -> int:
+    """A descriptor on ``path``: a new file is exactly 0600, an existing one is tightened."""
+    try:
+        fd = os.open(path, flags | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+    except FileExistsError:
+        fd = os.open(path, flags)
+        info = os.fstat(fd)
+        if info.st_uid == os.getuid() and info.st_mode & 0o077:
+            os.fchmod(fd, stat.S_IMODE(info.st_mode) & 0o700)
+    else:
+        os.fchmod(fd, PRIVATE_FILE)  # os.open's mode passes through the umask
+    return fd
+
+
+def create_private(path: Path) -> None:
+    """Create ``path`` empty and 0600 if missing; tighten it if others can read it."""
+    os.close(_open_private(path, os.O_RDONLY))
+
+
+def open_private_append(path: Path) -> TextIO:
+    """``path`` opened to append text (UTF-8), created 0600 or tightened first."""
+    return os.fdopen(_open_private(path, os.O_WRONLY | os.O_APPEND), "a", encoding="utf-8")
+
+
+def write_private(path: Path, data: str | bytes) -> None:
+    """Replace ``path`` with ``data`` at once (a reader never sees half a file), 0600.
+
+    The text goes to a private temporary file beside ``path``, which then takes its
+    place; on failure ``path`` is as it was. Raises OSError.
+    """
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as file:
+            os.fchmod(file.fileno(), PRIVATE_FILE)
+            file.write(payload)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise

@@ -207,7 +207,11 @@ class Store:
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            # SQLite gives the -wal and -shm files the database's own mode.
+            paths.private_dir(path.parent)
+            paths.create_private(path)
+            for extra in ("-wal", "-shm"):
+                paths.tighten(path.with_name(path.name + extra))
             self._db = sqlite3.connect(path, timeout=10, check_same_thread=False, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open the history database {path}: {exc}") from None
