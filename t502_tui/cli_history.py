@@ -31,6 +31,12 @@ def add_history_commands(commands: Any) -> None:
     export.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     delete = verbs.add_parser("delete", help="delete a conversation for good")
     delete.add_argument("id")
+    verbs.add_parser(
+        "recover", help="save what can be read from a damaged history into a new one",
+        description="Copy every conversation and message that can still be read from a damaged "
+        "history database into a new one, which takes its place; the damaged file is kept beside "
+        "it under a dated name. Close t502 first.",
+    )
     importer = commands.add_parser("import", help="bring back a conversation exported as JSON")
     importer.add_argument("file", metavar="FILE.json")
 
@@ -50,6 +56,8 @@ def run_history_command(args: argparse.Namespace) -> int:
     """Run ``history VERB`` or ``import``; one ``error:`` line on failure."""
     from t502_tui.store import StoreError
 
+    if args.command == "history" and args.verb == "recover":
+        return _recover()
     store = open_store()
     if store is None:
         return EXIT_FAILED
@@ -145,6 +153,29 @@ def _import(store: Any, path: Path) -> int:
     store.import_conversation(conversation, leaf_of(text))
     print(f"imported {conversation.id[:8]} ({defuse(conversation.display_title)}, "
           f"{len(conversation.messages)} messages)", file=sys.stderr)
+    return EXIT_OK
+
+
+def _recover() -> int:
+    from t502_tui.store import StoreError, default_path
+    from t502_tui.store_recovery import recover_store
+
+    path = default_path()
+    try:
+        recovery = recover_store(path)
+    except StoreError as error:
+        print(f"error: {defuse(str(error))}", file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as error:
+        print(f"error: could not recover {path}: {defuse(str(error))}", file=sys.stderr)
+        return EXIT_FAILED
+    if recovery is None:
+        print(f"{path} is not damaged; nothing to recover", file=sys.stderr)
+        return EXIT_OK
+    skipped = f"; {recovery.skipped} damaged part{'s' if recovery.skipped != 1 else ''} could not be read"
+    print(f"recovered {recovery.conversations} conversations, {recovery.messages} messages and "
+          f"{recovery.images} images into {path}{skipped if recovery.skipped else ''}; "
+          f"the damaged file is kept as {recovery.damaged_copy}", file=sys.stderr)
     return EXIT_OK
 
 

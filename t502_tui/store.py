@@ -9,10 +9,17 @@ Every method blocks; the event loop's side uses them through
 :class:`t502_tui.history.History`, which runs them in order on one thread of their own.
 Methods read the objects they are given and never change them (they may belong to the
 screen): what the store decides, like a new message's id, is returned.
+
+Every failure, reading or writing, is a :class:`StoreError` with one line saying what
+happened and what to do. A damaged store is never written: damage found while opening
+keeps it closed, and damage found by a later read makes every later write fail, so
+``t502 history recover`` (store_recovery.py) can still save what is readable.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import os
 import sqlite3
@@ -22,12 +29,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 
 from t502_tui import paths
 from t502_tui.attachments import Attachment
 from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus
 from t502_tui.service.events import Usage
+
+T = TypeVar("T")
+P = ParamSpec("P")
 
 SCHEMA_VERSION = 3
 APPLICATION_ID = 0x74353032  # "t502"
@@ -111,6 +121,8 @@ _MIGRATIONS: dict[int, str] = {
     """,
 }
 
+SQLITE_READONLY, SQLITE_CORRUPT, SQLITE_FULL, SQLITE_CANTOPEN, SQLITE_NOTADB = 8, 11, 13, 14, 26
+
 HIT_START, HIT_END = "\x02", "\x03"
 """Markers around matched words in search snippets."""
 
@@ -171,6 +183,43 @@ def _process_alive(pid: int | None) -> bool:
     return True
 
 
+def _error_code(exc: Exception) -> int:
+    """SQLite's primary result code of ``exc`` (0 when it is not from SQLite)."""
+    return (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+
+
+def _read_only_part(path: Path) -> Path | None:
+    """The file, or the nearest existing folder, that keeps t502 from writing ``path``."""
+    if path.exists():
+        if not os.access(path, os.W_OK):
+            return path
+        folder = path.parent
+    else:
+        folder = path.parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+    return None if os.access(folder, os.W_OK) else folder
+
+
+def _reads(what: str) -> Callable[[Callable[Concatenate[Store, P], T]], Callable[Concatenate[Store, P], T]]:
+    """Make a public read method turn SQLite's failures into one StoreError."""
+
+    def decorate(method: Callable[Concatenate[Store, P], T]) -> Callable[Concatenate[Store, P], T]:
+        @functools.wraps(method)
+        def read(self: Store, /, *args: P.args, **kwargs: P.kwargs) -> T:
+            try:
+                return method(self, *args, **kwargs)
+            except sqlite3.Error as exc:
+                if self._db.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        self._db.execute("ROLLBACK")
+                raise self._failure(exc, "read", what) from None
+
+        return read
+
+    return decorate
+
+
 def _fts_query(text: str) -> str:
     """User words as an FTS5 query: every word must match, the last one as a prefix."""
     words = [w.replace('"', '""') for w in text.split()]
@@ -206,6 +255,9 @@ class Store:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.damaged = False
+        """True once a read met a damaged page; from then on nothing is written."""
+        self._damage_note = ""
         try:
             # SQLite gives the -wal and -shm files the database's own mode.
             paths.private_dir(path.parent)
@@ -214,18 +266,16 @@ class Store:
                 paths.tighten(path.with_name(path.name + extra))
             self._db = sqlite3.connect(path, timeout=10, check_same_thread=False, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
-            raise StoreError(f"cannot open the history database {path}: {exc}") from None
+            raise self._failure(exc, "open") from None
         self._db.row_factory = sqlite3.Row
         try:
             self._prepare()
         except StoreError:
             self._db.close()
             raise
-        except sqlite3.DatabaseError as exc:
+        except sqlite3.Error as exc:
             self._db.close()
-            raise StoreError(
-                f"{path} is not a usable t502 database ({exc}); it was left untouched"
-            ) from None
+            raise self._failure(exc, "open") from None
 
     def close(self) -> None:
         """Close the connection."""
@@ -269,13 +319,40 @@ class Store:
             self._db.executemany("UPDATE messages SET status = 'interrupted' WHERE id = ?", dead)
 
     def _write(self, what: str, action: Callable[[], Any]) -> Any:
-        """Run a write, turning SQLite's failures (full disk, read-only) into StoreError."""
+        """Run a write; any failure (full disk, read-only, damage) becomes a StoreError."""
+        if self.damaged:
+            raise StoreError(self._damage_note)
         try:
             return action()
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OverflowError) as exc:
             if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
-            raise StoreError(f"could not save to {self.path} ({what}): {exc}") from None
+                with contextlib.suppress(sqlite3.Error):
+                    self._db.execute("ROLLBACK")
+            raise self._failure(exc, "save", what) from None
+
+    def _failure(self, exc: Exception, doing: Literal["open", "read", "save"], what: str = "") -> StoreError:
+        """The one place where SQLite's and the file system's errors become a StoreError."""
+        path, code = self.path, _error_code(exc)
+        if code == SQLITE_CORRUPT:
+            self.damaged = True
+            self._damage_note = (
+                f"the history database {path} is damaged ({exc}); t502 will not write to it. "
+                "`t502 history recover` copies what can still be read into a new one"
+            )
+            return StoreError(self._damage_note)
+        if code == SQLITE_NOTADB:
+            return StoreError(f"{path} is not a usable t502 database ({exc}); it was left untouched")
+        locked = _read_only_part(path)
+        if code == SQLITE_READONLY or (locked and (code == SQLITE_CANTOPEN or isinstance(exc, PermissionError))):
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            where = "" if locked in (None, path) else f" in {path}"
+            return StoreError(f"{locked or path} is read-only: {reason}; make it writable to keep the history{where}")
+        if doing == "open":
+            return StoreError(f"cannot open the history database {path}: {exc}")
+        hint = "; free some disk space and try again" if code == SQLITE_FULL else ""
+        if doing == "read":
+            return StoreError(f"could not read {path} ({what}): {exc}{hint}")
+        return StoreError(f"could not save to {path} ({what}): {exc}{hint}")
 
     # -- conversations ----------------------------------------------------------------------
 
@@ -299,6 +376,7 @@ class Store:
 
         self._write("conversation", write)
 
+    @_reads("the history list")
     def list_conversations(self, offset: int = 0, limit: int = 100, archived: bool = False) -> list[ConversationSummary]:
         """Newest first; titles fall back to the first user message."""
         rows = self._db.execute(
@@ -321,6 +399,7 @@ class Store:
             for row in rows
         ]
 
+    @_reads("finding a conversation")
     def find_conversation(self, prefix: str) -> str:
         """The full id of the conversation whose id starts with ``prefix``."""
         rows = self._db.execute(
@@ -333,6 +412,7 @@ class Store:
             raise StoreError(f"several conversations start with {prefix!r}; give more of the id")
         return str(rows[0]["id"])
 
+    @_reads("the latest conversation")
     def latest_conversation_id(self) -> str | None:
         """The most recently updated conversation that is not archived."""
         row = self._db.execute(
@@ -389,6 +469,7 @@ class Store:
             message.attachments = images.get(message.id or -1, [])
         return messages
 
+    @_reads("a conversation")
     def load_conversation(self, conversation_id: str, newest: int | None = None,
                           through: int | None = None) -> Conversation:
         """A conversation along its current branch, with its newest ``newest`` messages
@@ -415,6 +496,7 @@ class Store:
             provider=row["provider"], has_older=has_older, saved=True,
         )
 
+    @_reads("older messages")
     def older_messages(self, conversation_id: str, before: int, limit: int | None) -> tuple[list[ChatMessage], bool]:
         """Messages above the one with id ``before`` on its branch (the nearest ``limit``),
         and whether still older ones remain."""
@@ -422,6 +504,7 @@ class Store:
         messages = self._path_up(row["parent_id"] if row else None, limit)
         return messages, bool(messages) and messages[0].parent_id is not None
 
+    @_reads("a branch")
     def switch_branch(self, conversation_id: str, message_id: int) -> int:
         """Make the branch through ``message_id`` current, following its newest replies
         down to a leaf; returns that leaf's id."""
@@ -434,6 +517,7 @@ class Store:
             "UPDATE conversations SET leaf_id = ? WHERE id = ?", (leaf, conversation_id)))
         return leaf
 
+    @_reads("a branch")
     def branch_from(self, conversation_id: str, message_id: int) -> list[ChatMessage]:
         """The current branch from ``message_id`` on (after switching to it)."""
         leaf = self.switch_branch(conversation_id, message_id)
@@ -565,6 +649,7 @@ class Store:
         self._write("branch", lambda: self._db.execute(
             "UPDATE conversations SET leaf_id = ? WHERE id = ?", (message_id, conversation_id)))
 
+    @_reads("a conversation")
     def all_messages(self, conversation_id: str) -> list[ChatMessage]:
         """Every message of every branch, oldest first (for a complete export)."""
         rows = self._db.execute("SELECT * FROM messages WHERE conversation_id = ? ORDER BY id",
@@ -594,6 +679,7 @@ class Store:
 
     # -- preferences ------------------------------------------------------------------------
 
+    @_reads("preferences")
     def preference(self, key: str) -> str | None:
         """A value t502 remembers between runs (the model used last), or None."""
         row = self._db.execute("SELECT value FROM preferences WHERE key = ?", (key,)).fetchone()
@@ -624,6 +710,7 @@ class Store:
 
         self._write("drafts", write)
 
+    @_reads("drafts")
     def unsent_drafts(self) -> list[tuple[str, str]]:
         """(conversation id, text) of drafts whose conversation has no saved message yet,
         newest first: new conversations t502 closed on."""
@@ -632,6 +719,7 @@ class Store:
             " ORDER BY saved DESC").fetchall()
         return [(row["conversation_id"], row["text"]) for row in rows]
 
+    @_reads("drafts")
     def take_draft(self, conversation_id: str) -> str:
         """The draft of a conversation (empty if none), which is then forgotten."""
         row = self._db.execute("SELECT text FROM drafts WHERE conversation_id = ?", (conversation_id,)).fetchone()
@@ -642,6 +730,7 @@ class Store:
 
     # -- search -----------------------------------------------------------------------------
 
+    @_reads("search")
     def search(self, text: str, limit: int = 50) -> list[SearchHit]:
         """Messages containing every word of ``text`` (the last as a prefix), newest first.
 

@@ -148,7 +148,7 @@ def test_read_only_database_reports_error(tmp_path: Path) -> None:
     store = Store(path)
     conversation = chat(store, "q")
     store._db.execute("PRAGMA query_only = ON")
-    with pytest.raises(StoreError, match="could not save"):
+    with pytest.raises(StoreError, match="is read-only"):
         append(store, conversation, ChatMessage("user", "more"))
     store.close()
 
