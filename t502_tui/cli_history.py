@@ -117,7 +117,10 @@ def _export(store: Any, args: argparse.Namespace) -> int:
 
     ident = store.find_conversation(args.id)
     conversation = store.load_conversation(ident)
-    text = to_json(conversation, store.all_messages(ident)) if args.format == "json" else to_markdown(conversation)
+    if args.format == "json":
+        text = to_json(conversation, store.all_messages(ident), store.summary(ident).updated)
+    else:
+        text = to_markdown(conversation)
     if args.output:
         try:
             paths.write_private(Path(args.output), text)
@@ -131,28 +134,25 @@ def _export(store: Any, args: argparse.Namespace) -> int:
 
 
 def _delete(store: Any, args: argparse.Namespace) -> int:
-    ident = store.find_conversation(args.id)
-    title = store.load_conversation(ident, newest=1).display_title
-    store.delete(ident)
-    print(f"deleted {ident[:8]} ({defuse(title)})", file=sys.stderr)
+    summary = store.summary(store.find_conversation(args.id))
+    store.delete(summary.id)
+    print(f"deleted {summary.id[:8]} ({defuse(summary.title)})", file=sys.stderr)
     return EXIT_OK
 
 
 def _import(store: Any, path: Path) -> int:
-    from t502_tui.export import ImportError_, from_json, leaf_of
+    from t502_tui.export import ImportError_, read_export_file
 
     try:
-        text = path.read_text(encoding="utf-8")
-        conversation = from_json(text)
+        exported = read_export_file(path)
     except ImportError_ as error:
-        print(f"error: {path} cannot be imported: {defuse(str(error))}", file=sys.stderr)
+        print(f"error: {defuse(str(path))} cannot be imported: {defuse(str(error))}", file=sys.stderr)
         return EXIT_FAILED
-    except UnicodeDecodeError:
-        print(f"error: {path} is not UTF-8 text", file=sys.stderr)
-        return EXIT_FAILED
-    store.import_conversation(conversation, leaf_of(text))
-    print(f"imported {conversation.id[:8]} ({defuse(conversation.display_title)}, "
-          f"{len(conversation.messages)} messages)", file=sys.stderr)
+    original = exported.conversation.id
+    summary = store.summary(store.import_conversation(exported.conversation, exported.leaf, exported.updated))
+    copy = "" if summary.id == original else f"; {original[:8]} was already in the history, so this is a copy"
+    print(f"imported {summary.id[:8]} ({defuse(summary.title)}, {summary.message_count} "
+          f"message{'' if summary.message_count == 1 else 's'}){copy}", file=sys.stderr)
     return EXIT_OK
 
 

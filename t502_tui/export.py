@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import base64
 import json
+import re
+import stat
+from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from t502_tui.attachments import Attachment
@@ -60,11 +64,13 @@ def _usage_dict(usage: Usage | None) -> dict[str, Any] | None:
             "prompt_tokens_details": {"cached_tokens": usage.cached_tokens}}
 
 
-def to_json(conversation: Conversation, every_message: list[ChatMessage] | None = None) -> str:
+def to_json(conversation: Conversation, every_message: list[ChatMessage] | None = None,
+            updated: datetime | None = None) -> str:
     """Everything t502 knows about the conversation, re-importable.
 
     With ``every_message`` (all branches, from the store) the whole tree is written, each
     message with its ``id`` and ``parent``, and ``leaf`` names the branch in view.
+    ``updated`` (the store's) keeps the conversation's place in the list when imported.
     """
     messages = every_message if every_message is not None else conversation.messages
     data: dict[str, Any] = {
@@ -74,6 +80,7 @@ def to_json(conversation: Conversation, every_message: list[ChatMessage] | None 
             "created": conversation.created.isoformat(), "system_prompt": conversation.system_prompt,
             "model": conversation.model, "archived": conversation.archived,
             "leaf": conversation.messages[-1].id if conversation.messages else None,
+            **({"updated": updated.isoformat()} if updated else {}),
         },
         "messages": [
             {"id": m.id, "parent": m.parent_id if every_message is not None else (messages[i - 1].id if i else None),
@@ -88,85 +95,171 @@ def to_json(conversation: Conversation, every_message: list[ChatMessage] | None 
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
-def _attachments(item: dict[str, Any], index: int) -> list[Attachment]:
-    images = item.get("attachments") or []
-    if not isinstance(images, list):
-        raise ImportError_(f"message {index}: 'attachments' must be a list")
-    out = []
-    for image in images:
-        try:
-            data = base64.b64decode(image["data"], validate=True)
-            out.append(Attachment(str(image["name"]), str(image["mime"]), data,
-                                  image.get("width"), image.get("height")))
-        except (KeyError, TypeError, ValueError):
-            raise ImportError_(f"message {index}: an attachment is damaged") from None
-    return out
+_MAX_FILE_BYTES = 256 * 1024 * 1024
+_MAX_ID = 2**63 - 1
+_MAX_TOKENS = 10**12
+_MAX_PIXELS = 10**6
+_ID = re.compile(r"[0-9a-f]{32}")
 
 
-def _text(item: dict[str, Any], key: str, default: str = "") -> str:
-    value = item.get(key, default)
+@dataclass
+class ExportedConversation:
+    """A conversation read from an export file, with what the store needs to keep its shape."""
+
+    conversation: Conversation
+    """Its messages carry the file's ids and parents (the store gives new ones)."""
+    leaf: int | None
+    """The file's id of the message ending the branch that was in view."""
+    updated: datetime
+    """When it last changed (the file's own time, so it keeps its place in the list)."""
+
+
+def _whole(value: Any, where: str, highest: int) -> int | None:
+    """``value`` as a whole number from 0 to ``highest`` (None when absent)."""
     if value is None:
-        return default
-    if not isinstance(value, str):
-        raise ImportError_(f"'{key}' must be text")
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= highest:
+        raise ImportError_(f"{where} must be a whole number from 0 to {highest}")
     return value
 
 
-def _when(value: Any) -> datetime:
+def _text(item: dict[str, Any], key: str, where: str, default: str = "") -> str:
+    value = item.get(key)
+    if value is None:
+        return default
+    if not isinstance(value, str):
+        raise ImportError_(f"{where}: '{key}' must be text")
+    return value
+
+
+def _optional_text(item: dict[str, Any], key: str, where: str) -> str | None:
+    return _text(item, key, where) if item.get(key) is not None else None
+
+
+def _when(value: Any, where: str) -> datetime:
+    """An ISO date and time as local time, one the store can keep and read back."""
     try:
-        return datetime.fromisoformat(value) if isinstance(value, str) else datetime.now()
+        if not isinstance(value, str):
+            raise ValueError
+        when = datetime.fromisoformat(value)
+        if when.tzinfo is not None:
+            when = when.astimezone().replace(tzinfo=None)
+        datetime.fromtimestamp(when.timestamp())
+    except (ValueError, OverflowError, OSError):
+        raise ImportError_(f"{where}: {str(value)[:40]!r} is not a date and time t502 can keep") from None
+    return when
+
+
+def _usage(value: Any, where: str) -> Usage | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ImportError_(f"{where}: 'usage' must be an object")
+    figures = [(value, key) for key in ("prompt_tokens", "completion_tokens", "total_tokens",
+                                        "input_tokens", "output_tokens")]
+    for key in ("completion_tokens_details", "prompt_tokens_details", "output_tokens_details", "input_tokens_details"):
+        details = value.get(key)
+        if details is not None and not isinstance(details, dict):
+            raise ImportError_(f"{where}: '{key}' must be an object")
+        figures += [(details or {}, "reasoning_tokens"), (details or {}, "cached_tokens")]
+    for holder, key in figures:
+        _whole(holder.get(key), f"{where}: usage '{key}'", _MAX_TOKENS)
+    return Usage.from_json(value)
+
+
+def _attachments(item: dict[str, Any], where: str) -> list[Attachment]:
+    images = item.get("attachments") or []
+    if not isinstance(images, list):
+        raise ImportError_(f"{where}: 'attachments' must be a list")
+    out = []
+    for image in images:
+        try:
+            if not isinstance(image["data"], str) or not isinstance(image["mime"], str):
+                raise TypeError
+            data = base64.b64decode(image["data"], validate=True)
+            out.append(Attachment(_text(image, "name", where), image["mime"], data,
+                                  _whole(image.get("width"), f"{where}: an image's width", _MAX_PIXELS),
+                                  _whole(image.get("height"), f"{where}: an image's height", _MAX_PIXELS)))
+        except (KeyError, TypeError, ValueError):
+            raise ImportError_(f"{where}: an attachment is damaged") from None
+    return out
+
+
+def _message(item: Any, index: int) -> ChatMessage:
+    where = f"message {index}"
+    if not isinstance(item, dict):
+        raise ImportError_(f"{where} is not an object")
+    role = _text(item, "role", where)
+    if role not in ("user", "assistant"):
+        raise ImportError_(f"{where} has role {role[:40]!r}")
+    try:
+        status = ReplyStatus(item.get("status") or "complete")
     except ValueError:
-        raise ImportError_(f"{value!r} is not a date and time") from None
+        raise ImportError_(f"{where} has an unknown status") from None
+    message = ChatMessage(
+        role=role, content=_text(item, "content", where), reasoning=_text(item, "reasoning", where),
+        model=_optional_text(item, "model", where),
+        status=ReplyStatus.INTERRUPTED if status is ReplyStatus.STREAMING else status,
+        error=_optional_text(item, "error", where), finish_reason=_optional_text(item, "finish_reason", where),
+        usage=_usage(item.get("usage"), where),
+        created=_when(item["created"], where) if item.get("created") is not None else datetime.now(),
+        attachments=_attachments(item, where),
+    )
+    # Ids are the file's own; the store gives new ones (see Store.import_conversation).
+    message.id = _whole(item.get("id"), f"{where}: 'id'", _MAX_ID)
+    message.parent_id = _whole(item.get("parent"), f"{where}: 'parent'", _MAX_ID)
+    return message
 
 
-def from_json(text: str) -> Conversation:
-    """Read a file written by :func:`to_json`."""
+def read_export(text: str) -> ExportedConversation:
+    """Read a file written by :func:`to_json`; anything else is an :class:`ImportError_`."""
     try:
         data = json.loads(text)
     except ValueError as exc:
         raise ImportError_(f"not JSON: {exc}") from None
+    except RecursionError:
+        raise ImportError_("not a t502 conversation export (nested too deeply)") from None
     if not isinstance(data, dict) or "t502_export" not in data:
         raise ImportError_("not a t502 conversation export (no 't502_export' key)")
-    if not isinstance(data["t502_export"], int) or data["t502_export"] > FORMAT_VERSION:
+    version = data["t502_export"]
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ImportError_("not a t502 conversation export ('t502_export' is not a version number)")
+    if version > FORMAT_VERSION:
         raise ImportError_("written by a newer t502; upgrade to import it")
     head = data.get("conversation")
     items = data.get("messages")
     if not isinstance(head, dict) or not isinstance(items, list):
         raise ImportError_("'conversation' must be an object and 'messages' a list")
-    messages = []
-    for index, item in enumerate(items, 1):
-        if not isinstance(item, dict):
-            raise ImportError_(f"message {index} is not an object")
-        role = _text(item, "role")
-        if role not in ("user", "assistant"):
-            raise ImportError_(f"message {index} has role {role!r}")
-        try:
-            status = ReplyStatus(item.get("status") or "complete")
-        except ValueError:
-            raise ImportError_(f"message {index} has an unknown status") from None
-        usage = Usage.from_json(item.get("usage"))
-        message = ChatMessage(
-            role=role, content=_text(item, "content"), reasoning=_text(item, "reasoning"),
-            model=item.get("model") if isinstance(item.get("model"), str) else None,
-            status=ReplyStatus.INTERRUPTED if status is ReplyStatus.STREAMING else status,
-            error=item.get("error") if isinstance(item.get("error"), str) else None,
-            finish_reason=item.get("finish_reason") if isinstance(item.get("finish_reason"), str) else None,
-            usage=usage, created=_when(item.get("created")), attachments=_attachments(item, index),
-        )
-        # Ids are the file's own; the store gives new ones (see Store.import_conversation).
-        message.id = item.get("id") if isinstance(item.get("id"), int) else None
-        message.parent_id = item.get("parent") if isinstance(item.get("parent"), int) else None
-        messages.append(message)
+    messages = [_message(item, index) for index, item in enumerate(items, 1)]
+    archived = head.get("archived", False)
+    if not isinstance(archived, bool):
+        raise ImportError_("conversation: 'archived' must be true or false")
+    times = [m.created for m in messages] or [datetime.now()]
+    created = _when(head["created"], "conversation") if head.get("created") is not None else min(times)
+    updated = _when(head["updated"], "conversation") if head.get("updated") is not None else max(created, *times)
     conversation = Conversation(
-        model=_text(head, "model"), system_prompt=_text(head, "system_prompt"), title=_text(head, "title"),
-        messages=messages, created=_when(head.get("created")), archived=bool(head.get("archived")),
+        model=_text(head, "model", "conversation"), system_prompt=_text(head, "system_prompt", "conversation"),
+        title=_text(head, "title", "conversation"), messages=messages, created=created, archived=archived,
     )
-    if isinstance(head.get("id"), str) and head["id"]:
+    if isinstance(head.get("id"), str) and _ID.fullmatch(head["id"]):
         conversation.id = head["id"]
-    return conversation
+    return ExportedConversation(conversation, _whole(head.get("leaf"), "conversation: 'leaf'", _MAX_ID), updated)
 
 
-def leaf_of(text: str) -> int | None:
-    """The file's id of the message ending the branch that was in view (after from_json)."""
-    leaf = json.loads(text)["conversation"].get("leaf")
-    return leaf if isinstance(leaf, int) else None
+def read_export_file(path: Path) -> ExportedConversation:
+    """Read an export file: a regular file of UTF-8 JSON, at most 256 MB.
+
+    Raises :class:`ImportError_` for a file that is not an export, OSError when it cannot
+    be read.
+    """
+    if not stat.S_ISREG(path.stat().st_mode):
+        raise ImportError_("not a regular file")
+    with path.open("rb") as file:
+        data = file.read(_MAX_FILE_BYTES + 1)
+    if len(data) > _MAX_FILE_BYTES:
+        raise ImportError_(f"larger than {_MAX_FILE_BYTES // 1024 // 1024} MB")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ImportError_("not UTF-8 text") from None
+    return read_export(text)

@@ -220,6 +220,23 @@ def _reads(what: str) -> Callable[[Callable[Concatenate[Store, P], T]], Callable
     return decorate
 
 
+_SUMMARIES = """SELECT c.id, c.title, c.updated, c.archived,
+       (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id) AS n,
+       COALESCE((SELECT m.model FROM messages m WHERE m.conversation_id = c.id
+                 AND m.role = 'assistant' ORDER BY m.id DESC LIMIT 1), c.model) AS model,
+       CASE WHEN c.title != '' THEN c.title ELSE
+           (SELECT substr(m.content, 1, 80) FROM messages m WHERE m.conversation_id = c.id
+            AND m.role = 'user' ORDER BY m.id LIMIT 1) END AS shown_title
+   FROM conversations c"""
+
+
+def _summary(row: sqlite3.Row) -> ConversationSummary:
+    return ConversationSummary(
+        row["id"], " ".join((row["shown_title"] or "Untitled").split())[:60],
+        datetime.fromtimestamp(row["updated"]), row["model"] or "", row["n"], bool(row["archived"]),
+    )
+
+
 def _fts_query(text: str) -> str:
     """User words as an FTS5 query: every word must match, the last one as a prefix."""
     words = [w.replace('"', '""') for w in text.split()]
@@ -380,24 +397,18 @@ class Store:
     def list_conversations(self, offset: int = 0, limit: int = 100, archived: bool = False) -> list[ConversationSummary]:
         """Newest first; titles fall back to the first user message."""
         rows = self._db.execute(
-            """SELECT c.id, c.title, c.updated, c.archived,
-                      (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id) AS n,
-                      COALESCE((SELECT m.model FROM messages m WHERE m.conversation_id = c.id
-                                AND m.role = 'assistant' ORDER BY m.id DESC LIMIT 1), c.model) AS model,
-                      CASE WHEN c.title != '' THEN c.title ELSE
-                          (SELECT substr(m.content, 1, 80) FROM messages m WHERE m.conversation_id = c.id
-                           AND m.role = 'user' ORDER BY m.id LIMIT 1) END AS shown_title
-               FROM conversations c WHERE c.archived = ?
-               ORDER BY c.updated DESC LIMIT ? OFFSET ?""",
+            _SUMMARIES + " WHERE c.archived = ? ORDER BY c.updated DESC LIMIT ? OFFSET ?",
             (int(archived), limit, offset),
         ).fetchall()
-        return [
-            ConversationSummary(
-                row["id"], " ".join((row["shown_title"] or "Untitled").split())[:60],
-                datetime.fromtimestamp(row["updated"]), row["model"] or "", row["n"], bool(row["archived"]),
-            )
-            for row in rows
-        ]
+        return [_summary(row) for row in rows]
+
+    @_reads("a conversation")
+    def summary(self, conversation_id: str) -> ConversationSummary:
+        """The conversation's row as the history list shows it."""
+        row = self._db.execute(_SUMMARIES + " WHERE c.id = ?", (conversation_id,)).fetchone()
+        if row is None:
+            raise StoreError(f"no conversation with id {conversation_id!r}")
+        return _summary(row)
 
     @_reads("finding a conversation")
     def find_conversation(self, prefix: str) -> str:
@@ -587,29 +598,62 @@ class Store:
 
         return self._write("message", write)
 
-    def import_conversation(self, conversation: Conversation, leaf: int | None = None) -> None:
-        """Store a conversation read from a file (a new id if its id is taken).
+    def import_conversation(self, conversation: Conversation, leaf: int | None = None,
+                            updated: datetime | None = None) -> str:
+        """Store a conversation read from a file, all of it or nothing, with the file's
+        times; returns the id it was stored under (a new one if its own is taken).
 
         Its messages carry the file's ids and parents; they get new ids here, the tree
         keeps its shape, and the branch ending at the file's ``leaf`` is the current one.
         """
-        if self._db.execute("SELECT 1 FROM conversations WHERE id = ?", (conversation.id,)).fetchone():
-            conversation.id = uuid.uuid4().hex
-        new_ids: dict[int, int] = {}
-        messages, conversation.messages = conversation.messages, []
-        previous: int | None = None
-        for message in messages:
-            old_id, old_parent = message.id, message.parent_id
-            message.id = None
-            message.parent_id = new_ids.get(old_parent) if old_parent is not None else None
-            if old_parent is None and old_id is None:
-                message.parent_id = previous  # a file without ids is one straight line
-            message.id = self.add_message(conversation, message).id
-            previous = message.id
-            if old_id is not None:
-                new_ids[old_id] = message.id
-        self.save_conversation(conversation)
-        self.set_leaf(conversation.id, new_ids.get(leaf, previous) if leaf is not None else previous)
+        messages = conversation.messages
+        if updated is None:
+            updated = max([conversation.created, *(m.created for m in messages)])
+
+        def write() -> str:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            ident = conversation.id
+            if db.execute("SELECT 1 FROM conversations WHERE id = ?", (ident,)).fetchone():
+                ident = uuid.uuid4().hex
+            db.execute(
+                """INSERT INTO conversations (id, title, created, updated, system_prompt, model, archived,
+                   settings, preset, provider) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (ident, conversation.title, conversation.created.timestamp(), updated.timestamp(),
+                 conversation.system_prompt, conversation.model, int(conversation.archived),
+                 json.dumps(conversation.settings), conversation.preset, conversation.provider),
+            )
+            new_ids: dict[int, int] = {}
+            previous: int | None = None
+            for message in messages:
+                if message.parent_id is not None:
+                    parent = new_ids.get(message.parent_id)
+                else:
+                    parent = previous if message.id is None else None  # no ids: one straight line
+                cursor = db.execute(
+                    """INSERT INTO messages (conversation_id, role, content, reasoning, model, status, error,
+                       finish_reason, prompt_tokens, completion_tokens, total_tokens, reasoning_tokens,
+                       cached_tokens, created, parent_id, in_context, cost, provider)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                    (ident, message.role, message.content, message.reasoning, message.model,
+                     message.status.value, message.error, message.finish_reason,
+                     *_usage_columns(message.usage), message.created.timestamp(), parent,
+                     _flag(message.in_context), message.cost, message.provider),
+                )
+                new_id = int(cursor.lastrowid or 0)
+                db.executemany(
+                    "INSERT INTO attachments (message_id, name, mime, width, height, data) VALUES (?, ?, ?, ?, ?, ?)",
+                    [(new_id, a.name, a.mime, a.width, a.height, a.data) for a in message.attachments],
+                )
+                if message.id is not None:
+                    new_ids[message.id] = new_id
+                previous = new_id
+            db.execute("UPDATE conversations SET leaf_id = ? WHERE id = ?",
+                       (new_ids.get(leaf, previous) if leaf is not None else previous, ident))
+            db.execute("COMMIT")
+            return ident
+
+        return str(self._write("import", write))
 
     def update_message(self, message: ChatMessage) -> None:
         """Write the message's text, status, usage and flags as they are now (give it a

@@ -269,7 +269,7 @@ def test_attachments_are_stored_with_the_message(store: Store) -> None:
 
 def test_json_round_trip_keeps_branches_and_images(store: Store) -> None:
     from t502_tui.attachments import Attachment
-    from t502_tui.export import from_json, leaf_of, to_json
+    from t502_tui.export import read_export, to_json
 
     conversation = chat(store, "q", "answer one")
     first = conversation.messages[1]
@@ -282,7 +282,8 @@ def test_json_round_trip_keeps_branches_and_images(store: Store) -> None:
     loaded = store.load_conversation(conversation.id)
     text = to_json(loaded, store.all_messages(conversation.id))
     store.delete(conversation.id)
-    store.import_conversation(from_json(text), leaf_of(text))
+    exported = read_export(text)
+    store.import_conversation(exported.conversation, exported.leaf, exported.updated)
     [summary] = store.list_conversations()
     again = store.load_conversation(summary.id)
     assert [m.content for m in again.messages] == ["q", "answer one"]
@@ -292,9 +293,9 @@ def test_json_round_trip_keeps_branches_and_images(store: Store) -> None:
 
 def test_json_keeps_attachments_and_markdown_names_them() -> None:
     from t502_tui.attachments import Attachment
-    from t502_tui.export import from_json, to_json, to_markdown
+    from t502_tui.export import read_export, to_json, to_markdown
 
     image = Attachment("a.gif", "image/gif", b"GIF89a\x02\x00\x03\x00" + b"\0" * 10, 2, 3)
     conversation = Conversation(model="m", messages=[ChatMessage("user", "see", attachments=[image])])
-    assert from_json(to_json(conversation)).messages[0].attachments == [image]
+    assert read_export(to_json(conversation)).conversation.messages[0].attachments == [image]
     assert "Attached image: a.gif" in to_markdown(conversation)
