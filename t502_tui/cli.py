@@ -90,17 +90,27 @@ def main(argv: list[str] | None = None) -> int:
         path = enable_debug_log([config.api_key])
         print(f"debug log: {path}", file=sys.stderr)
     try:
-        if args.command == "ask":
-            return _run(_ask(config, args))
-        if args.command == "models":
-            return _run(_models(config))
-        if args.command in ("history", "import"):
-            return run_history_command(args)
-        if args.command == "config":
-            return _config(config, args.verb)
-        return _tui(config)
+        code = _command(config, args)
+        sys.stdout.flush()  # now, not at exit, so that a closed pipe is caught here
     except BrokenPipeError:
+        # The reader has gone (`t502 history list | head`): stop quietly, as git does.
+        # Python's recipe: stdout onto devnull, so the flush at exit cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    return code
+
+
+def _command(config: Config, args: argparse.Namespace) -> int:
+    """Run the command ``args`` names: the TUI when there is none."""
+    if args.command == "ask":
+        return _run(_ask(config, args))
+    if args.command == "models":
+        return _run(_models(config))
+    if args.command in ("history", "import"):
+        return run_history_command(args)
+    if args.command == "config":
+        return _config(config, args.verb)
+    return _tui(config)
 
 
 class _Signalled(Exception):

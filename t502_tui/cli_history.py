@@ -68,6 +68,8 @@ def run_history_command(args: argparse.Namespace) -> int:
     except StoreError as error:
         print(f"error: {defuse(str(error))}", file=sys.stderr)
         return EXIT_FAILED
+    except BrokenPipeError:
+        raise  # stdout was closed (`| head`): main() ends quietly
     except OSError as error:
         print(f"error: {defuse(str(error.filename or ''))}: {error.strerror or error}", file=sys.stderr)
         return EXIT_FAILED
@@ -166,6 +168,8 @@ def _recover() -> int:
     except StoreError as error:
         print(f"error: {defuse(str(error))}", file=sys.stderr)
         return EXIT_FAILED
+    except BrokenPipeError:
+        raise  # stdout was closed (`| head`): main() ends quietly
     except OSError as error:
         print(f"error: could not recover {path}: {defuse(str(error))}", file=sys.stderr)
         return EXIT_FAILED

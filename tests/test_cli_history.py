@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
+
 from loopback import LoopbackServer, text_stream
-from t502_tui.conversation import ReplyStatus
+from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus
 from t502_tui.store import Store, default_path
-from test_cli import KEY, ask_held_open, t502
+from test_cli import KEY, ask_held_open, env_for, t502
 
 
 def stored() -> Store:
@@ -113,3 +117,25 @@ def test_sigkill_mid_reply_leaves_an_interrupted_partial_reply(server: LoopbackS
     assert user.content == "tell me a story"
     assert reply.status is ReplyStatus.INTERRUPTED and reply.content == "The first words\n"
     store.close()
+
+
+@pytest.mark.parametrize("command", [
+    ["history", "list"], ["history", "show", "ID"], ["history", "search", "saved"],
+    ["history", "export", "ID"], ["history", "export", "ID", "--format", "json"],
+    ["ask", "hello"], ["models"], ["config", "show"], ["config", "path"],
+])
+def test_a_closed_stdout_ends_quietly(server: LoopbackServer, command: list[str]) -> None:
+    """`t502 history list | head -1`: once the reader is gone, stop without a word, exit 0."""
+    store = stored()
+    conversation = Conversation(model="m")
+    store.add_message(conversation, ChatMessage("user", "saved words"))
+    store.close()
+    server.script("/chat/completions", text_stream("An answer."))
+    args = [conversation.id if part == "ID" else part for part in command]
+    proc = subprocess.Popen([sys.executable, "-m", "t502_tui", *args], env=env_for(server), text=True,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader is gone before the first line is written
+    err = proc.stderr.read()
+    assert proc.wait(timeout=60) == 0
+    assert "Broken pipe" not in err and "Traceback" not in err and "Exception ignored" not in err
