@@ -19,7 +19,7 @@ from t502_tui import __version__
 from t502_tui.config import Config, ConfigError, load_config
 from t502_tui.debug_log import debug_requested, enable_debug_log
 from t502_tui.cli_history import add_history_commands, open_store, run_history_command
-from t502_tui.terminal_text import defuse
+from t502_tui.terminal_text import defuse, visible_name
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -181,7 +181,7 @@ async def _models(config: Config) -> int:
             _error(error.message + hint)
             return EXIT_FAILED
     for ident in sorted({m.id for m in models}, key=str.lower):
-        print(defuse(ident))
+        print(visible_name(ident))
     return EXIT_OK
 
 

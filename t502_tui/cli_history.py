@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from t502_tui import paths
-from t502_tui.terminal_text import defuse
+from t502_tui.terminal_text import defuse, visible_name
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -83,7 +83,7 @@ def _list(store: Any, args: argparse.Namespace) -> int:
         print("no saved conversations yet", file=sys.stderr)
     for row in rows:
         print(f"{row.id[:8]}  {row.updated:%Y-%m-%d %H:%M}  {row.message_count:>4} msgs  "
-              f"{defuse(row.model or '-'):<24}  {defuse(row.title)}")
+              f"{visible_name(row.model or '-'):<24}  {visible_name(row.title)}")
     return EXIT_OK
 
 
@@ -109,8 +109,8 @@ def _search(store: Any, args: argparse.Namespace) -> int:
         parts = re.split(f"([{HIT_START}{HIT_END}])", hit.snippet)
         snippet = " ".join("".join(marks.get(p, defuse(p)) for p in parts).split())
         who = "you" if hit.role == "user" else (hit.model or "assistant")
-        print(f"{hit.conversation_id[:8]}  {hit.created:%Y-%m-%d %H:%M}  {defuse(hit.title)}\n"
-              f"    {defuse(who)}: {snippet}")
+        print(f"{hit.conversation_id[:8]}  {hit.created:%Y-%m-%d %H:%M}  {visible_name(hit.title)}\n"
+              f"    {visible_name(who)}: {snippet}")
     return EXIT_OK
 
 
@@ -138,7 +138,7 @@ def _export(store: Any, args: argparse.Namespace) -> int:
 def _delete(store: Any, args: argparse.Namespace) -> int:
     summary = store.summary(store.find_conversation(args.id))
     store.delete(summary.id)
-    print(f"deleted {summary.id[:8]} ({defuse(summary.title)})", file=sys.stderr)
+    print(f"deleted {summary.id[:8]} ({visible_name(summary.title)})", file=sys.stderr)
     return EXIT_OK
 
 
@@ -153,7 +153,7 @@ def _import(store: Any, path: Path) -> int:
     original = exported.conversation.id
     summary = store.summary(store.import_conversation(exported.conversation, exported.leaf, exported.updated))
     copy = "" if summary.id == original else f"; {original[:8]} was already in the history, so this is a copy"
-    print(f"imported {summary.id[:8]} ({defuse(summary.title)}, {summary.message_count} "
+    print(f"imported {summary.id[:8]} ({visible_name(summary.title)}, {summary.message_count} "
           f"message{'' if summary.message_count == 1 else 's'}){copy}", file=sys.stderr)
     return EXIT_OK
 

@@ -14,6 +14,7 @@ from typing import Any
 from t502_tui.attachments import Attachment
 from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus
 from t502_tui.service.events import Usage
+from t502_tui.terminal_text import visible_name
 
 FORMAT_VERSION = 1
 
@@ -23,8 +24,11 @@ class ImportError_(ValueError):
 
 
 def to_markdown(conversation: Conversation) -> str:
-    """A readable transcript with the model and usage of every reply."""
-    lines = [f"# {conversation.display_title}", ""]
+    """A readable transcript with the model and usage of every reply.
+
+    Names in headings (the title, models) are shown as spelt (:func:`visible_name`).
+    """
+    lines = [f"# {visible_name(conversation.display_title)}", ""]
     lines.append(f"- Started {conversation.created:%Y-%m-%d %H:%M}")
     total = conversation.total_usage()
     if total.total_tokens:
@@ -36,7 +40,7 @@ def to_markdown(conversation: Conversation) -> str:
         if message.role == "user":
             heading = f"## You · {message.created:%Y-%m-%d %H:%M}"
         else:
-            heading = f"## {message.model or 'assistant'} · {message.created:%Y-%m-%d %H:%M}"
+            heading = f"## {visible_name(message.model or 'assistant')} · {message.created:%Y-%m-%d %H:%M}"
             if message.usage:
                 heading += f" · {message.usage.describe()}"
             if message.status not in (ReplyStatus.COMPLETE, ReplyStatus.STREAMING):

@@ -1,4 +1,4 @@
-"""Making untrusted text (model output, server messages) safe to show in a terminal."""
+"""Making untrusted text (model output, server messages, names) safe to show in a terminal."""
 
 from __future__ import annotations
 
@@ -7,6 +7,15 @@ import re
 # C0 controls other than tab and newline, DEL, and C1 controls: any of them could start
 # an escape sequence that moves the cursor, changes colours or retitles the window.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+# In a name, also tab and newline, and the characters that reorder text or take no room:
+# bidi embeddings, overrides, isolates and marks, zero-width spaces and joiners, the BOM,
+# invisible operators, the soft hyphen and tag characters. With them one model id could
+# pass for another ("gpt-4o" and "gpt-4o" + U+200B look alike).
+_NAME_HIDDEN = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
+    "\U000e0000-\U000e007f]"
+)
 
 
 def _visible(match: re.Match[str]) -> str:
@@ -18,5 +27,24 @@ def _visible(match: re.Match[str]) -> str:
 
 
 def defuse(text: str) -> str:
-    """``text`` with control characters made visible (``ESC`` becomes ``^[``)."""
+    """``text`` with control characters made visible (``ESC`` becomes ``^[``).
+
+    For model output and messages: newlines, tabs and bidi text stay as they are, since
+    a reply in Arabic or Hebrew needs them.
+    """
     return _CONTROL.sub(_visible, text)
+
+
+def _visible_in_name(match: re.Match[str]) -> str:
+    char = match.group()
+    code = ord(char)
+    if code < 32:
+        return f"^{chr(code + 64)}"
+    return f"\\x{code:02x}" if code <= 0x9F else f"<U+{code:04X}>"
+
+
+def visible_name(name: str) -> str:
+    """A server-provided or stored name (model id, conversation title) exactly as it is
+    spelt: every control, bidi and invisible character shown as a code (``<U+202E>``),
+    so what looks alike is alike. Rich markup in it is the caller's to keep literal."""
+    return _NAME_HIDDEN.sub(_visible_in_name, name)

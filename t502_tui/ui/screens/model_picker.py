@@ -13,6 +13,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from t502_tui.model_catalog import is_chat_model
+from t502_tui.terminal_text import visible_name
 
 
 class ModelPicker(ModalScreen[str | None]):
@@ -41,7 +42,8 @@ class ModelPicker(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="picker"):
-            yield Static(Content.assemble(("Switch model", "bold"), f" · now {self.current}"), id="picker-title")
+            yield Static(Content.assemble(("Switch model", "bold"), f" · now {visible_name(self.current)}"),
+                         id="picker-title")
             yield Input(placeholder="Type to filter, or a model id to use as is", id="picker-filter")
             yield OptionList(id="picker-list")
             yield Static(id="picker-note")
@@ -60,20 +62,22 @@ class ModelPicker(ModalScreen[str | None]):
         options: list[Option | None] = []
         seen: set[str] = set()
 
-        def add(model_id: str, label: Content | str | None = None) -> None:
+        def add(model_id: str, label: Content | None = None) -> None:
+            # A str label would be read as markup: a model id is shown as spelt.
             if model_id not in seen:
                 seen.add(model_id)
-                options.append(Option(label or model_id, id=f"m:{model_id}"))
+                options.append(Option(label or Content(visible_name(model_id)), id=f"m:{model_id}"))
 
         matches = [m for m in self.models if needle in m.lower()]
         typed = query.strip()
-        as_typed = Content.assemble(("Use ", "dim"), typed, (" as typed", "dim"))
+        as_typed = Content.assemble(("Use ", "dim"), visible_name(typed), (" as typed", "dim"))
         if typed and typed not in self.models and not matches:
             add(typed, as_typed)
         top = [self.current, *self.recent]
         for model_id in top:
             if needle in model_id.lower():
-                add(model_id, Content.assemble(model_id, ("  current" if model_id == self.current else "  recent", "dim")))
+                add(model_id, Content.assemble(visible_name(model_id),
+                                               ("  current" if model_id == self.current else "  recent", "dim")))
         chat = [m for m in matches if is_chat_model(m)]
         other = [m for m in matches if not is_chat_model(m)]
         if options and chat:

@@ -13,14 +13,14 @@ from textual.widgets.option_list import Option, OptionDoesNotExist
 
 from t502_tui.conversation import Conversation
 from t502_tui.store import ConversationSummary
-from t502_tui.terminal_text import defuse
+from t502_tui.terminal_text import visible_name
 
 
 TITLE_WIDTH = 24
 
 
 def _short(title: str) -> str:
-    title = defuse(" ".join(title.split()))
+    title = visible_name(" ".join(title.split()))
     return title if len(title) <= TITLE_WIDTH else title[: TITLE_WIDTH - 1] + "…"
 
 
@@ -63,13 +63,14 @@ class ConversationList(OptionList):
         for conversation, streaming in unsaved:
             options.append(Option(Content.assemble(
                 ("● " if streaming else "  ", "$accent"), _short(conversation.display_title), "\n",
-                (f"  {conversation.model}", "dim"),
+                (f"  {visible_name(conversation.model)}", "dim"),
             ), id=conversation.id))
         for summary in saved:
             dot = "● " if summary.id in streaming_ids else "  "
             options.append(Option(Content.assemble(
                 (dot, "$accent"), _short(summary.title), "\n",
-                (f"  {defuse(summary.model or '-')} · {_when(summary.updated)} · {summary.message_count} msgs", "dim"),
+                (f"  {visible_name(summary.model or '-')} · {_when(summary.updated)} · {summary.message_count} msgs",
+                 "dim"),
             ), id=summary.id))
         keep = self.highlighted
         if self.has_focus and keep is not None and keep < self.option_count:

@@ -1,0 +1,85 @@
+"""Names from a server or the store (model ids, titles) are shown exactly as spelt: no markup
+takes effect, and characters that reorder text or take no room are shown as codes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from textual.app import App, ComposeResult
+from textual.widgets import OptionList
+
+from loopback import LoopbackServer, models_reply
+from t502_tui.conversation import ChatMessage, Conversation
+from t502_tui.store import ConversationSummary, Store, default_path
+from t502_tui.terminal_text import defuse, visible_name
+from t502_tui.ui.screens.model_picker import ModelPicker
+from t502_tui.ui.widgets.sidebar import ConversationList
+from store_helpers import append
+from test_cli import t502
+
+MARKUP = "[bold red]x[/]"
+POSER = "gpt-4o\u202e\u200b"  # looks like "gpt-4o"
+
+
+def test_visible_name_shows_what_hides() -> None:
+    assert visible_name(POSER) == "gpt-4o<U+202E><U+200B>"
+    assert visible_name("a\u2066b\u2069c\u200dd\ufeffe\u2060") == "a<U+2066>b<U+2069>c<U+200D>d<U+FEFF>e<U+2060>"
+    assert visible_name("x\x1b[31m\ty\n") == "x^[[31m^Iy^J"
+    assert visible_name("Grüße · 東京 ☕ مرحبا") == "Grüße · 東京 ☕ مرحبا"
+    # Model output keeps bidi text and line breaks: that is defuse's job, not this one.
+    assert defuse("שלום\u202b עולם\n") == "שלום\u202b עולם\n"
+
+
+def lines(widget: OptionList) -> list[str]:
+    return [widget.render_line(y).text.rstrip() for y in range(widget.size.height)]
+
+
+async def test_model_picker_draws_ids_literally() -> None:
+    class PickerApp(App[None]):
+        def on_mount(self) -> None:
+            self.push_screen(ModelPicker([MARKUP, POSER, "gpt-4o"], current=POSER, recent=[MARKUP]))
+
+    app = PickerApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        drawn = "\n".join(lines(app.screen.query_one(OptionList)))
+        assert f"{MARKUP}  recent" in drawn
+        assert "gpt-4o<U+202E><U+200B>  current" in drawn
+        await pilot.press(*"[bold")
+        await pilot.pause()
+        drawn = "\n".join(lines(app.screen.query_one(OptionList)))
+        assert "[bold red]x[/]" in drawn and "Use [bold as typed" in drawn
+
+
+async def test_sidebar_draws_titles_and_models_literally() -> None:
+    class SidebarApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield ConversationList()
+
+    app = SidebarApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        sidebar = app.query_one(ConversationList)
+        unsaved = Conversation(model=POSER, title="new\u202eone")
+        saved = ConversationSummary("c1", f"{MARKUP}\u2066", datetime.now(), MARKUP, 2, False)
+        sidebar.show([(unsaved, False)], [saved], set(), None)
+        await pilot.pause()
+        drawn = [line.strip() for line in lines(sidebar)]
+        assert "new<U+202E>one" in drawn and "gpt-4o<U+202E><U+200B>" in drawn
+        assert f"{MARKUP}<U+2066>" in drawn and any(line.startswith(f"{MARKUP} · ") for line in drawn)
+
+
+def test_shell_shows_names_as_spelt(server: LoopbackServer) -> None:
+    server.script("/models", models_reply([POSER, "gpt-4o"]))
+    assert t502("models", server=server).stdout == "gpt-4o\ngpt-4o<U+202E><U+200B>\n"
+    store = Store(default_path())
+    conversation = Conversation(model="m", title="pay\u202eusd")
+    for role, text in (("user", "find me"), ("assistant", "found")):
+        message = ChatMessage(role, text, model=POSER if role == "assistant" else None)
+        append(store, conversation, message)
+    store.close()
+    listing = t502("history", "list").stdout
+    assert "gpt-4o<U+202E><U+200B>" in listing and listing.rstrip().endswith("pay<U+202E>usd")
+    found = t502("history", "search", "found").stdout
+    assert "pay<U+202E>usd" in found and "gpt-4o<U+202E><U+200B>: found" in found
+    shown = t502("history", "show", conversation.id[:8]).stdout
+    assert shown.startswith("# pay<U+202E>usd\n") and "## gpt-4o<U+202E><U+200B> · " in shown
