@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from t502_tui.conversation import ChatMessage, Conversation
-from t502_tui.export import to_json
+from t502_tui.export import ImportError_, read_export, to_json
 from t502_tui.service import Usage
 from t502_tui.store import Store, StoreError, default_path
 from store_helpers import append
@@ -66,38 +66,50 @@ BAD_MESSAGES = {
 }
 
 
-@pytest.mark.parametrize("change", BAD_MESSAGES.values(), ids=BAD_MESSAGES.keys())
-def test_a_bad_message_half_way_is_one_line_and_the_store_is_unchanged(tmp_path: Path, change: tuple[dict[str, Any], str]) -> None:
+def test_a_bad_message_half_way_is_one_line_and_the_store_is_unchanged(tmp_path: Path) -> None:
     t502("history", "list")  # an empty store
-    fields, reason = change
     messages = turns(6)
-    messages[3].update(fields)
+    messages[3]["usage"] = {"prompt_tokens": 1e29, "completion_tokens": 1, "total_tokens": 1}
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(export_file(messages)))
     for _ in range(2):
         result = t502("import", str(path))
         assert result.returncode == 1 and result.stdout == ""
-        assert result.stderr.startswith(f"error: {path} cannot be imported: {reason}")
-        assert result.stderr.count("\n") == 1
+        assert result.stderr == (f"error: {path} cannot be imported: message 4: usage 'prompt_tokens' must be "
+                                 "a whole number from 0 to 1000000000000\n")
     assert store_rows() == (0, 0)
 
 
+@pytest.mark.parametrize("change", BAD_MESSAGES.values(), ids=BAD_MESSAGES.keys())
+def test_bad_messages_are_refused_before_the_store(change: tuple[dict[str, Any], str]) -> None:
+    fields, reason = change
+    messages = turns(6)
+    messages[3].update(fields)
+    with pytest.raises(ImportError_) as refused:
+        read_export(json.dumps(export_file(messages)))
+    assert str(refused.value).startswith(reason)
+
+
 @pytest.mark.parametrize("text, reason", [
-    ('{"t502_export": 1, "conversation": {}, "messages": [' + "[" * 200_000 + "]" * 200_000 + "]}",
-     "not a t502 conversation export (nested too deeply)"),
     ("[" * 200_000, "not a t502 conversation export (nested too deeply)"),
     ('{"t502_export": true, "conversation": {}, "messages": []}', "not a t502 conversation export"),
     ('{"t502_export": 1, "conversation": {"title": ["x"]}, "messages": []}', "conversation: 'title' must be text"),
     ('{"t502_export": 1, "conversation": {"archived": "no"}, "messages": []}', "conversation: 'archived' must be"),
     ('{"t502_export": 1, "conversation": {"created": "2024-13-45"}, "messages": []}', "conversation: '2024-13-45'"),
     ('{"t502_export": 1, "conversation": {"leaf": 1e300}, "messages": []}', "conversation: 'leaf' must be"),
-], ids=["deep nesting", "deep and broken", "version true", "title list", "archived text", "bad date", "leaf float"])
-def test_bad_files_are_one_line(tmp_path: Path, text: str, reason: str) -> None:
-    path = tmp_path / "bad.json"
-    path.write_text(text)
+], ids=["deep and broken", "version true", "title list", "archived text", "bad date", "leaf float"])
+def test_bad_files_are_refused(text: str, reason: str) -> None:
+    with pytest.raises(ImportError_) as refused:
+        read_export(text)
+    assert str(refused.value).startswith(reason)
+
+
+def test_deep_nesting_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text('{"t502_export": 1, "conversation": {}, "messages": [' + "[" * 200_000 + "]" * 200_000 + "]}")
     result = t502("import", str(path))
-    assert result.returncode == 1 and result.stderr.startswith(f"error: {path} cannot be imported: {reason}")
-    assert result.stderr.count("\n") == 1
+    assert result.returncode == 1
+    assert result.stderr == f"error: {path} cannot be imported: not a t502 conversation export (nested too deeply)\n"
 
 
 def test_not_a_regular_file_or_not_utf8(tmp_path: Path) -> None:
