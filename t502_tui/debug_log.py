@@ -18,6 +18,11 @@ ENV_DEBUG = "T502_DEBUG"
 _enabled_at: Path | None = None
 _filter: SecretFilter | None = None
 
+# With the debug log off, t502's records go nowhere, rather than to stderr through
+# logging's last-resort handler, where a logged traceback would land in a shell command's
+# output.
+logging.getLogger("t502").addHandler(logging.NullHandler())
+
 
 class SecretFilter(logging.Filter):
     """Rewrites each record's final text with the secrets masked."""
@@ -80,9 +85,8 @@ def record_crash(error: BaseException, secrets: list[str]) -> Path | None:
         if secret:
             text = text.replace(secret, "***")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        with os.fdopen(handle, "a", encoding="utf-8") as log:
+        paths.private_dir(path.parent)
+        with paths.open_private_append(path) as log:
             log.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} t502 stopped on an unexpected error\n{text}\n")
     except OSError:
         return None

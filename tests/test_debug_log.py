@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -26,3 +29,20 @@ def test_a_key_set_later_is_masked_too(tmp_path: Path, monkeypatch: pytest.Monke
     text = path.read_text()
     assert "sk-first-key" not in text and "sk-second-key" not in text
     assert "keys *** and ***" in text
+
+
+def test_without_the_debug_log_nothing_reaches_stderr() -> None:
+    code = ("import logging, t502_tui.cli\n"
+            "try:\n    1 / 0\nexcept ZeroDivisionError:\n"
+            "    logging.getLogger('t502.turn').exception('reading the reply failed')\n"
+            "logging.getLogger('t502.service').warning('a retry')\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stderr == ""
+
+
+def test_a_crash_record_is_private(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(debug_log, "_enabled_at", tmp_path / "state" / "debug.log")
+    where = debug_log.record_crash(RuntimeError("boom sk-crash-key"), ["sk-crash-key"])
+    assert where is not None and stat.S_IMODE(where.stat().st_mode) == 0o600
+    assert stat.S_IMODE(where.parent.stat().st_mode) == 0o700
+    assert "boom ***" in where.read_text()
