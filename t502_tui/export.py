@@ -83,6 +83,7 @@ def to_json(conversation: Conversation, every_message: list[ChatMessage] | None 
             "id": conversation.id, "title": conversation.title,
             "created": conversation.created.isoformat(), "system_prompt": conversation.system_prompt,
             "model": conversation.model, "archived": conversation.archived,
+            "settings": conversation.settings, "preset": conversation.preset, "provider": conversation.provider,
             "leaf": conversation.messages[-1].id if conversation.messages else None,
             **({"updated": updated.isoformat()} if updated else {}),
         },
@@ -91,6 +92,7 @@ def to_json(conversation: Conversation, every_message: list[ChatMessage] | None 
              "role": m.role, "content": m.content, "reasoning": m.reasoning, "model": m.model,
              "status": m.status.value, "error": m.error, "finish_reason": m.finish_reason,
              "usage": _usage_dict(m.usage), "created": m.created.isoformat(),
+             "in_context": m.in_context, "cost": m.cost, "provider": m.provider,
              "attachments": [{"name": a.name, "mime": a.mime, "width": a.width, "height": a.height,
                               "data": base64.b64encode(a.data).decode("ascii")} for a in m.attachments]}
             for i, m in enumerate(messages)
@@ -103,6 +105,8 @@ _MAX_FILE_BYTES = 256 * 1024 * 1024
 _MAX_ID = 2**63 - 1
 _MAX_TOKENS = 10**12
 _MAX_PIXELS = 10**6
+_MAX_COST = 1e9
+_MAX_SETTINGS_BYTES = 64 * 1024
 _ID = re.compile(r"[0-9a-f]{32}")
 
 
@@ -152,6 +156,34 @@ def _when(value: Any, where: str) -> datetime:
     except (ValueError, OverflowError, OSError):
         raise ImportError_(f"{where}: {str(value)[:40]!r} is not a date and time t502 can keep") from None
     return when
+
+
+def _flag(item: dict[str, Any], key: str, where: str) -> bool | None:
+    value = item.get(key)
+    if value is not None and not isinstance(value, bool):
+        raise ImportError_(f"{where}: '{key}' must be true, false or null")
+    return value
+
+
+def _cost(value: Any, where: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= _MAX_COST:
+        raise ImportError_(f"{where}: 'cost' must be a number from 0 to {_MAX_COST:g}")
+    return float(value)
+
+
+def _settings(value: Any) -> dict[str, Any]:
+    """The conversation's own request settings: a JSON object the store can keep as text."""
+    if value is None:
+        return {}
+    try:
+        if not isinstance(value, dict) or len(json.dumps(value)) > _MAX_SETTINGS_BYTES:
+            raise ValueError
+    except (ValueError, RecursionError):
+        raise ImportError_(f"conversation: 'settings' must be an object of at most "
+                           f"{_MAX_SETTINGS_BYTES // 1024} KB") from None
+    return value
 
 
 def _usage(value: Any, where: str) -> Usage | None:
@@ -207,7 +239,8 @@ def _message(item: Any, index: int) -> ChatMessage:
         error=_optional_text(item, "error", where), finish_reason=_optional_text(item, "finish_reason", where),
         usage=_usage(item.get("usage"), where),
         created=_when(item["created"], where) if item.get("created") is not None else datetime.now(),
-        attachments=_attachments(item, where),
+        attachments=_attachments(item, where), in_context=_flag(item, "in_context", where),
+        cost=_cost(item.get("cost"), where), provider=_optional_text(item, "provider", where),
     )
     # Ids are the file's own; the store gives new ones (see Store.import_conversation).
     message.id = _whole(item.get("id"), f"{where}: 'id'", _MAX_ID)
@@ -244,6 +277,8 @@ def read_export(text: str) -> ExportedConversation:
     conversation = Conversation(
         model=_text(head, "model", "conversation"), system_prompt=_text(head, "system_prompt", "conversation"),
         title=_text(head, "title", "conversation"), messages=messages, created=created, archived=archived,
+        settings=_settings(head.get("settings")), preset=_text(head, "preset", "conversation"),
+        provider=_text(head, "provider", "conversation"),
     )
     if isinstance(head.get("id"), str) and _ID.fullmatch(head["id"]):
         conversation.id = head["id"]

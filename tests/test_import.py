@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from t502_tui.conversation import ChatMessage, Conversation
+from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus
 from t502_tui.export import ImportError_, read_export, to_json
 from t502_tui.service import Usage
 from t502_tui.store import Store, StoreError, default_path
@@ -63,6 +63,8 @@ BAD_MESSAGES = {
                    "message 4: an attachment is damaged"),
     "usage details as text": ({"usage": {"prompt_tokens": 1, "prompt_tokens_details": "x"}},
                               "message 4: 'prompt_tokens_details' must be an object"),
+    "cost NaN": ({"cost": float("nan")}, "message 4: 'cost' must be a number from 0 to 1e+09"),
+    "in_context as text": ({"in_context": "yes"}, "message 4: 'in_context' must be true, false or null"),
 }
 
 
@@ -97,7 +99,8 @@ def test_bad_messages_are_refused_before_the_store(change: tuple[dict[str, Any],
     ('{"t502_export": 1, "conversation": {"archived": "no"}, "messages": []}', "conversation: 'archived' must be"),
     ('{"t502_export": 1, "conversation": {"created": "2024-13-45"}, "messages": []}', "conversation: '2024-13-45'"),
     ('{"t502_export": 1, "conversation": {"leaf": 1e300}, "messages": []}', "conversation: 'leaf' must be"),
-], ids=["deep and broken", "version true", "title list", "archived text", "bad date", "leaf float"])
+    ('{"t502_export": 1, "conversation": {"settings": [1]}, "messages": []}', "conversation: 'settings' must be"),
+], ids=["deep and broken", "version true", "title list", "archived text", "bad date", "leaf float", "settings list"])
 def test_bad_files_are_refused(text: str, reason: str) -> None:
     with pytest.raises(ImportError_) as refused:
         read_export(text)
@@ -186,3 +189,22 @@ def test_old_exports_without_updated_take_the_newest_message_time(tmp_path: Path
     assert "updated" not in json.loads(path.read_text())["conversation"]
     assert t502("import", str(path)).returncode == 0
     assert t502("history", "list").stdout.split()[1:3] == ["2022-01-01", "08:05"]
+
+
+def test_everything_t502_keeps_comes_back(tmp_path: Path) -> None:
+    conversation = Conversation(model="m", settings={"temperature": 0.2, "stop": ["##"]}, preset="coder",
+                                provider="relay-b")
+    store = Store(default_path())
+    append(store, conversation, ChatMessage("user", "question"))
+    append(store, conversation, ChatMessage("assistant", "cut off", status=ReplyStatus.ERROR, error="dropped",
+                                            in_context=True, cost=0.0123, provider="relay-b", model="m"))
+    original = store.load_conversation(conversation.id)
+    text = to_json(original, store.all_messages(conversation.id), store.summary(conversation.id).updated)
+    store.delete(conversation.id)
+    exported = read_export(text)
+    again = store.load_conversation(store.import_conversation(exported.conversation, exported.leaf, exported.updated))
+    store.close()
+    assert (again.settings, again.preset, again.provider) == (original.settings, "coder", "relay-b")
+    reply = again.messages[1]
+    assert (reply.in_context, reply.cost, reply.provider, reply.status, reply.error) == (
+        True, 0.0123, "relay-b", ReplyStatus.ERROR, "dropped")
