@@ -120,6 +120,10 @@ class ReplyEnded:
     error: ServiceError | None
 
 
+class _ListenerFailed(Exception):
+    """The listener raised: stop reading (the reply is kept as stopped)."""
+
+
 TurnEvent = PromptSaved | ReplyStarted | ReplyGrew | RetryWaiting | ConnectionChanged | ReplyEnded
 Listener = Callable[[TurnEvent], None]
 
@@ -154,6 +158,8 @@ class Turn:
         """Some of the reply's text has arrived."""
         self.ended = asyncio.Event()
         """Set once the reply has its final status and is saved."""
+        self._listener_error: Exception | None = None
+        """What the listener raised while the reply streamed, if anything."""
 
     def interrupt(self) -> None:
         """Mark the turn as ended by t502 closing (a signal); the caller then cancels it."""
@@ -202,6 +208,8 @@ class Turn:
             status = ReplyStatus.INTERRUPTED if self._interrupted else ReplyStatus.STOPPED
             self._set_connection(Connection(LinkState.READY))
             raise
+        except _ListenerFailed:
+            status = ReplyStatus.STOPPED  # whoever showed the reply stopped taking it (a closed pipe)
         except ServiceError as failure:
             error = failure
             self._set_connection(Connection.after(failure))
@@ -215,7 +223,10 @@ class Turn:
             reply.status = status
             reply.error = error_text(error, bool(session.config.api_key)) if error else None
             await asyncio.shield(self._recorder.finish(status, reply.error))
-            self.listener(ReplyEnded(reply, error))
+            if self._listener_error is None:
+                self.listener(ReplyEnded(reply, error))
+        if self._listener_error is not None:
+            raise self._listener_error
         return reply
 
     async def _request(self) -> list[dict[str, Any]]:
@@ -261,6 +272,8 @@ class Turn:
                 reply.usage = event.usage
             elif isinstance(event, Finished):
                 reply.finish_reason = event.finish_reason
+            if self._listener_error is not None:
+                raise _ListenerFailed()
             if time.monotonic() - handed_back > YIELD_SECONDS:
                 await asyncio.sleep(0)
                 handed_back = time.monotonic()
@@ -289,10 +302,18 @@ class Turn:
             self._recorder.add(grew.content, grew.reasoning)  # recorded before shown
         return grew
 
+    def _tell(self, event: TurnEvent) -> None:
+        """Tell the listener; if it fails (a closed pipe), the turn stops at the next event
+        and the failure is raised once the reply is saved."""
+        try:
+            self.listener(event)
+        except Exception as error:
+            self._listener_error = self._listener_error or error
+
     def _merge(self) -> None:
         """Record the text taken in since the last merge, then show it."""
         if grew := self._take():
-            self.listener(grew)
+            self._tell(grew)
 
     async def _merge_first(self) -> None:
         """The first words: shown once the store has them, so that even a kill -9 right
@@ -300,10 +321,10 @@ class Turn:
         if grew := self._take():
             if self._recorder is not None:
                 await self._recorder.first_written()
-            self.listener(grew)
+            self._tell(grew)
 
     def _retrying(self, notice: RetryNotice) -> None:
-        self.listener(RetryWaiting(notice))
+        self._tell(RetryWaiting(notice))
 
     def _set_connection(self, connection: Connection) -> None:
         if connection != self.connection:

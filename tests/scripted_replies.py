@@ -1,7 +1,9 @@
 """Replies chosen by keywords in the last user message, for trying t502 by hand.
 
-``python tests/loopback.py`` answers with these: ``slow``, ``long 20000``, ``think``,
-``escape``, ``drop``, ``status 401`` (any status), otherwise an echo naming the model.
+``python tests/loopback.py`` answers with these: ``slow``, ``long 20000`` (Markdown with
+code; ``long 2000 rate 100`` sends 100 tokens a second), ``prose 1000 rate 20`` (plain
+paragraphs), ``think``, ``escape``, ``drop``, ``status 401`` (any status), otherwise an
+echo naming the model.
 """
 
 from __future__ import annotations
@@ -40,6 +42,19 @@ def markdown_tokens(count: int) -> list[str]:
     return re.findall(r"\S*\s*", text)[:count] or [text]
 
 
+PROSE = (
+    "People read a reply as it arrives, a few words at a time, so the client should spend "
+    "almost nothing on each of them: draw the open paragraph again, and leave the rest alone. "
+    "Most of a long answer is plain prose like this, with the occasional *emphasis* or `name`.\n\n"
+)
+
+
+def prose_tokens(count: int) -> list[str]:
+    """About ``count`` tokens of plain prose paragraphs, split in tokens."""
+    text = PROSE * (count * 4 // len(PROSE) + 1)
+    return re.findall(r"\S*\s*", text)[:count]
+
+
 def reply_for(request: RecordedRequest) -> Reply | None:
     """Pick a reply from keywords in the last user message."""
     if not request.path.endswith("/chat/completions"):
@@ -53,15 +68,16 @@ def reply_for(request: RecordedRequest) -> Reply | None:
         return Reply(status, body=json.dumps({"error": {"message": f"scripted error {status} for {model}",
                                                         "type": "test", "code": status}}),
                      headers={"Retry-After": "1"} if status == 429 else {})
-    if match := re.search(r"long (\d+)(?: rate (\d+))?", prompt):
-        tokens = markdown_tokens(int(match.group(1)))
+    if match := re.search(r"(long|prose) (\d+)(?: rate (\d+))?", prompt):
+        make = markdown_tokens if match.group(1) == "long" else prose_tokens
+        tokens = make(int(match.group(2)))
         tokens[-1] = tokens[-1].rstrip() + " END-OF-REPLY\n"
         items = [chunk(role="assistant", content="", model=model)]
         items += [chunk(t, model=model) for t in tokens]
         items += [chunk(finish="stop", model=model), usage_chunk(len(messages) * 10, len(tokens))]
         out = sse(*items)
-        if match.group(2):
-            pause = Pause(1 / int(match.group(2)))
+        if match.group(3):
+            pause = Pause(1 / int(match.group(3)))
             out = [piece for event in out for piece in (event, pause)]
         return stream_reply(out, headers={"X-Reply-Tokens": str(len(tokens))})
     if "slow" in prompt:

@@ -290,3 +290,12 @@ async def test_no_request_before_the_first_frame(server: LoopbackServer) -> None
     assert seen_at_first_frame == [0]
     assert asked_after_first_frame == [True]  # not merely answered late: asked late
     assert [r.path for r in server.requests] == ["/v1/models"]
+
+
+async def test_notices_show_server_text_literally(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.notify("the server said [bold red]x[/] and [link=http://evil]here[/]")
+        await pilot.pause()
+        notice = list(app._notifications)[-1]
+        assert notice.message == "the server said [bold red]x[/] and [link=http://evil]here[/]" and not notice.markup

@@ -16,6 +16,7 @@ from rich.console import RenderableType
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.theme import Theme
@@ -99,6 +100,12 @@ class T502App(App[None]):
         """What the model list said of the server; each conversation keeps its own too."""
         self.store_path = default_path()
 
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """A notice, shown literally: t502's notices carry server messages, paths and names,
+        none of which may be read as markup."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
     # -- themes -------------------------------------------------------------------------------
 
     @property
@@ -131,7 +138,7 @@ class T502App(App[None]):
             if self.theme not in self.available_themes or self.theme == name:
                 self.theme = DEFAULT_THEME
             self.notify(f"The theme {name!r} cannot be used ({type(error).__name__}: {error}); "
-                        f"using {self.theme}.", title="Theme", severity="warning", markup=False)
+                        f"using {self.theme}.", title="Theme", severity="warning")
             return False
         self.theme = name
         return True
@@ -189,7 +196,7 @@ class T502App(App[None]):
         except OSError as error:
             self.notify(f"Could not save {self.config.path}: {error.strerror or error}", severity="error")
         except ConfigError as error:
-            self.notify(str(error), severity="error", markup=False)
+            self.notify(str(error), severity="error")
         else:
             self.notify(f"Saved to {self.config.path}")
 
@@ -213,7 +220,7 @@ class T502App(App[None]):
         else:
             self.theme = DEFAULT_THEME
             self.notify(f"There is no theme {self.config.theme!r}; using {DEFAULT_THEME}.",
-                        title="Config", severity="warning", markup=False)
+                        title="Config", severity="warning")
         for warning in [*self.config.warnings, *self.theme_warnings, *self.key_problems]:
             self.notify(warning, title="Config", severity="warning", timeout=10)
         if not self.config.api_key:

@@ -18,7 +18,7 @@ from rich.text import Text
 from textual.strip import Strip
 
 from t502_tui.conversation import ChatMessage, ReplyStatus
-from t502_tui.terminal_text import defuse
+from t502_tui.terminal_text import defuse, visible_name
 from t502_tui.ui.markdown_segments import MarkdownSegmenter, Segment
 from t502_tui.ui.message_render import Look, code_lines, estimate_lines, markdown_lines, text_lines
 
@@ -347,7 +347,7 @@ def header_text(message: ChatMessage, palette: Palette) -> Text:
     if message.role == "user":
         parts += [("You", palette["model"]), (f" · {message.created:%H:%M}", header)]
     else:
-        parts += [(defuse(message.model or "model"), palette["model"]), (f" · {message.created:%H:%M:%S}", header)]
+        parts += [(visible_name(message.model or "model"), palette["model"]), (f" · {message.created:%H:%M:%S}", header)]
     if label := message.alternative_label:
         parts += [(" · ", header), (f"‹{label}›", palette["accent"])]
     for image in message.attachments:

@@ -21,6 +21,7 @@ from textual.widgets import ContentSwitcher, Footer, OptionList, Static
 from t502_tui.conversation import Conversation
 from t502_tui.export import to_json, to_markdown
 from t502_tui.keys import ACTIONS
+from t502_tui.paths import write_private
 from t502_tui.session import ChatSession
 from t502_tui.store import ConversationSummary, Store, StoreError
 from t502_tui.ui.clipboard import copy
@@ -57,6 +58,8 @@ class ChatScreen(Screen[None]):
         self.saved: list[ConversationSummary] = []
         """The loaded part of the history, newest first."""
         self._history_complete = False
+        self._history_error: str | None = None
+        """The last failure to read the history list that was shown."""
         self._key_states: tuple[bool | None, ...] = ()
         """Whether cancel and retry were enabled when the footer was last drawn."""
 
@@ -213,8 +216,11 @@ class ChatScreen(Screen[None]):
         try:
             rows = await history.read(lambda store: store.list_conversations(0, size))
         except StoreError as error:
-            self.notify(str(error), severity="error")
+            if str(error) != self._history_error:  # said once, not at every change
+                self._history_error = str(error)
+                self.notify(str(error), title="History", severity="error", timeout=15)
             return
+        self._history_error = None
         self.saved = rows
         self._history_complete = len(rows) < size
         self.refresh_state()
@@ -446,7 +452,7 @@ class ChatScreen(Screen[None]):
             text = to_json(pane.conversation, tree)
         target = Path(path).expanduser()
         try:
-            await asyncio.to_thread(target.write_text, text, "utf-8")
+            await asyncio.to_thread(write_private, target, text)
         except OSError as error:
             self.notify(f"Could not write {target}: {error.strerror or error}", severity="error")
             return

@@ -16,7 +16,7 @@ from textual.widgets.option_list import Option
 
 from t502_tui.history import History
 from t502_tui.store import HIT_END, HIT_START, SearchHit, StoreError
-from t502_tui.terminal_text import defuse
+from t502_tui.terminal_text import defuse, visible_name
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ class SearchScreen(ModalScreen[SearchChoice | None]):
         for index, hit in enumerate(hits):
             who = "you" if hit.role == "user" else (hit.model or "assistant")
             label = Content.assemble(
-                (defuse(hit.title), "bold"), (f"  {hit.created:%Y-%m-%d %H:%M} · {who}", "dim"), "\n",
+                (visible_name(hit.title), "bold"), (f"  {hit.created:%Y-%m-%d %H:%M} · {visible_name(who)}", "dim"), "\n",
                 snippet_content(hit.snippet),
             )
             options.append(Option(label, id=str(index)))

@@ -106,18 +106,17 @@ class ConversationView(ScrollView, can_focus=True):
         self._draw_cost = 0.0
         self._look: Look | None = None
         self._palette: Palette = {}
+        self._bars: dict[str, Style] = {}
 
     # -- looks --------------------------------------------------------------------------
 
     @property
     def look(self) -> Look:
-        """The theme's colours for drawing, made again when the theme changes."""
-        app = self.app
-        code = getattr(app, "code_theme", "monokai")
-        base = self.rich_style
+        """The theme's colours for drawing; made again when the styles change (a theme)."""
         look = self._look
-        if look is None or look.theme_name != app.theme or look.code_theme != code or look.base != base:
-            self._look = look = Look.of(app.current_theme, code, base)
+        if look is None:
+            app = self.app
+            self._look = look = Look.of(app.current_theme, getattr(app, "code_theme", "monokai"), self.rich_style)
             styles = {name: self.get_component_rich_style(f"conversation-view--{name}")
                       for name in ("header", "model", "accent", "warning", "error", "secondary", "fold")}
             self._palette = styles
@@ -304,11 +303,14 @@ class ConversationView(ScrollView, can_focus=True):
             self._unseen = True
             self.post_message(self.FollowChanged(False, True))
         if same_height and index is not None and self.blocks:
-            # Only the open tail changed: repaint from where it starts.
+            # Only the open tail changed: repaint its lines.
             block = self.blocks[index]
             top = self._tops[index] + block.tail_top(self.app.console, self._width, self.look, self._palette)
+            bottom = self._tops[index] + self._height(block)
             first = max(0, top - int(self.scroll_y))
-            self.refresh(Region(0, first, self.size.width, max(0, self.size.height - first)))
+            last = min(self.size.height, bottom - int(self.scroll_y))
+            if last > first:
+                self.refresh(Region(0, first, self.size.width, last - first))
         else:
             self.refresh()
 

@@ -6,6 +6,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from t502_tui.service import Usage
+from t502_tui.terminal_text import defuse, visible_name
 from t502_tui.turn import Connection, LinkState
 
 _LOOK = {
@@ -25,7 +26,7 @@ class StatusLine(Static):
         if connection.state is LinkState.READY:
             words = host
         elif connection.reason:
-            words = f"{connection.state.value}: {connection.reason}"
+            words = f"{connection.state.value}: {defuse(connection.reason)}"
         else:
             words = connection.state.value
         tokens = (
@@ -34,5 +35,5 @@ class StatusLine(Static):
             else "no tokens yet"
         )
         self.update(Content.assemble(
-            ("model ", "dim"), (model, "bold"), ("  ·  ", "dim"), tokens, ("  ·  ", "dim"), (f"{dot} {words}", style),
+            ("model ", "dim"), (visible_name(model), "bold"), ("  ·  ", "dim"), tokens, ("  ·  ", "dim"), (f"{dot} {words}", style),
         ))
