@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from t502_tui.service.errors import error_from_response, one_line, parse_retry_after
@@ -61,3 +64,57 @@ def test_retry_after_http_date() -> None:
 
 def test_one_line_skips_blank_lines() -> None:
     assert one_line("\n\n  hello   world \nnext") == "hello world"
+
+
+HOSTILE_PAGES = """
+from t502_tui.service.errors import error_from_response
+for body in ["<html>" + "<title>" * 40_000, "<html><title>" + "<" * 250_000 + "</title></html>",
+             "<html><h1>" + "<b" * 120_000 + "</h1>"]:
+    print(error_from_response(502, "Bad Gateway", body).message)
+"""
+
+
+def test_hostile_html_error_pages_cost_linear_time() -> None:
+    """Pages of many unclosed tags (256 KB, an error body's cap) took a regular expression
+    20 to 50 s each: quadratic, and in one C call that holds the GIL, hence the subprocess."""
+    done = subprocess.run([sys.executable, "-c", HOSTILE_PAGES], capture_output=True, text=True, timeout=30)
+    assert done.stdout.splitlines() == [
+        "the server failed (HTTP 502 Bad Gateway): the server sent an HTML page"] * 3, done.stderr
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"detail": [{"loc": 5, "msg": ["x"]}, {"loc": [{"a": 1}, "messages"], "msg": 3}, 7]}',
+        '{"error": {"message": ' + "[" * 100_000 + "}}",
+        '{"error": {"message": ' + "[" * 900 + "]" * 900 + ', "code": 1e300, "type": []}}',
+        '{"error": {"message": "m", "code": ' + "9" * 4000 + "}}",
+        '{"error": {"message": "m", "code": ' + "9" * 5000 + "}}",
+        "[" * 100_000,
+        "data: " + "[" * 100_000 + "\n\n",
+        '{"error": 5, "detail": {"a": 1}, "message": []}',
+        "\ufeff" + '{"error": "with a byte order mark"}',
+    ],
+    ids=["detail-types", "deep", "nearly-too-deep", "code-4000-digits", "code-5000-digits", "deep-list",
+         "deep-sse", "wrong-types", "bom"],
+)
+def test_absurd_error_bodies_give_a_message(body: str) -> None:
+    error = error_from_response(400, "Bad Request", body)
+    assert error.message.startswith("the server refused the request (HTTP 400)")
+    assert len(error.message) < 300 and isinstance(error.code, (str, int, type(None)))
+
+
+def test_an_error_code_out_of_int32_range_is_dropped() -> None:
+    assert error_from_response(400, "", '{"error": {"message": "m", "code": 99999999999}}').code is None
+    assert error_from_response(400, "", '{"error": {"message": "m", "code": -1}}').code == -1
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "1e400", "-inf"])
+def test_retry_after_that_is_not_a_finite_number_is_ignored(value: str) -> None:
+    assert parse_retry_after(value) is None
+
+
+def test_detail_is_cut_for_the_log() -> None:
+    error = error_from_response(500, "", "x" * 200_000)
+    assert len(error.detail) < 70_000 and error.detail.endswith("more characters)")
+

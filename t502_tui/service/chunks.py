@@ -8,7 +8,6 @@ object or string can arrive in place of a chunk.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from t502_tui.service.errors import APIError, error_fields, one_line
@@ -21,6 +20,11 @@ from t502_tui.service.events import (
     Usage,
     UsageReport,
 )
+from t502_tui.service.server_json import dumps, loads
+
+MAX_PAYLOAD_LINES = 100_000
+"""The most lines of one payload tried one by one (a few tenths of a second of parsing);
+past that it is not a quirky server's run of events but junk."""
 
 
 def _text(value: Any) -> str:
@@ -53,12 +57,9 @@ def stream_error(data: dict[str, Any] | str, partial: bool) -> APIError:
         status=status,
         type=kind,
         code=code,
-        detail=json.dumps(data, ensure_ascii=False) if not isinstance(data, str) else data,
+        detail=dumps(data) if not isinstance(data, str) else data,
         partial=partial,
     )
-
-
-_JSON = json.JSONDecoder()
 
 
 def decode_payload(payload: str) -> list[Any]:
@@ -68,19 +69,16 @@ def decode_payload(payload: str) -> list[Any]:
     ``data:`` lines join into one payload, so each line is tried on its own too.
     Undecodable text is returned as the string itself for the caller to judge.
     """
-    text = payload.strip()
     try:
-        value, end = _JSON.raw_decode(text)  # json.loads, minus its checks: a hot path
-        if end == len(text):
-            return [value]
+        return [loads(payload)]
     except ValueError:
         pass
-    if "\n" in payload:
+    if "\n" in payload and payload.count("\n") < MAX_PAYLOAD_LINES:
         values: list[Any] = []
         for line in payload.split("\n"):
             if line.strip():
                 try:
-                    values.append(json.loads(line))
+                    values.append(loads(line))
                 except ValueError:
                     values.append(line)
         return values

@@ -9,7 +9,6 @@ iterates :meth:`ChatClient.stream_chat` closes the connection at once.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import random
@@ -49,6 +48,7 @@ from t502_tui.service.events import (
     ReasoningDelta,
     StreamEvent,
 )
+from t502_tui.service.server_json import dumps, loads
 from t502_tui.service.sse import SSEDecoder, SSEEvent
 
 log = logging.getLogger("t502.service")
@@ -231,7 +231,7 @@ class ChatClient:
             raise ConnectionFailed(f"the connection was lost: {_errno_free(exc)}") from None
         text = raw.decode("utf-8", "replace")
         try:
-            return json.loads(text)
+            return loads(text)
         except ValueError:
             message, _, _ = summarize_body(text)
             raise ServiceError(
@@ -288,7 +288,7 @@ class ChatClient:
             if completion is None:
                 raise ServiceError(
                     "the server's answer is not a chat completion (no 'choices')",
-                    detail=json.dumps(data)[:2000],
+                    detail=dumps(data),
                 )
             return completion
         except ServiceError as error:
@@ -414,7 +414,7 @@ class _StreamReader:
         """A streaming request answered with one body: a completion, an error, or junk."""
         text = raw.decode("utf-8", "replace")
         try:
-            data = json.loads(text)
+            data = loads(text)
         except ValueError:
             message, _, _ = summarize_body(text)
             raise ServiceError(
