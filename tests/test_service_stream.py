@@ -372,3 +372,32 @@ async def test_vllm_style_error_body_with_200(server: LoopbackServer, client: Ch
     server.script(CHAT, Reply(body='{"object": "error", "message": "context too long", "code": 400}'))
     with pytest.raises(APIError, match="context too long"):
         await client.complete(HI, "m")
+
+
+# -- numbers from the server -------------------------------------------------------------------
+
+
+async def test_absurd_usage_numbers_are_dropped_with_a_log_line(
+        server: LoopbackServer, client: ChatClient, caplog: pytest.LogCaptureFixture) -> None:
+    absurd = {"prompt_tokens": 1e29, "completion_tokens": 7, "total_tokens": -1,
+              "completion_tokens_details": {"reasoning_tokens": 2.5},
+              "prompt_tokens_details": {"cached_tokens": 10**30}}
+    server.script(CHAT, stream_reply(sse(chunk("x", finish="stop"), {"choices": [], "usage": absurd})))
+    server.script(CHAT, Reply(body=json.dumps({"choices": [{"message": {"content": "x"}}], "usage": absurd})))
+    with caplog.at_level("DEBUG", logger="t502.service"):
+        streamed = [e for e in await collect(client) if isinstance(e, UsageReport)]
+        whole = await client.complete(HI, "m")
+    assert streamed == [UsageReport(Usage(0, 7, 7))] and whole.usage == Usage(0, 7, 7)
+    assert "dropped prompt_tokens from the server" in caplog.text
+    assert "dropped cached_tokens from the server" in caplog.text
+
+
+async def test_model_list_numbers_names_and_types_are_checked(server: LoopbackServer, client: ChatClient) -> None:
+    items = [{"id": "ok", "created": 1700000000, "owned_by": "a"}, {"id": "huge", "created": 1e29},
+             {"id": "negative", "created": -5}, {"id": "text", "created": "yesterday", "owned_by": 5},
+             {"id": "x" * 10_000}, {"id": 5}, None, 7, [], {"name": "named", "created": 1.0e9}]
+    server.script("/models", Reply(body=json.dumps({"data": items})))
+    models = await client.list_models()
+    assert [(m.id, m.created, m.owned_by) for m in models] == [
+        ("ok", 1700000000, "a"), ("huge", None, ""), ("negative", None, ""), ("text", None, ""),
+        ("named", 1000000000, "")]

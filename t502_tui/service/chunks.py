@@ -12,6 +12,7 @@ from typing import Any
 
 from t502_tui.service.errors import APIError, error_fields, one_line
 from t502_tui.service.events import (
+    MAX_NAME,
     Completion,
     ContentDelta,
     Finished,
@@ -21,6 +22,9 @@ from t502_tui.service.events import (
     UsageReport,
 )
 from t502_tui.service.server_json import dumps, loads
+
+MAX_FINISH_REASON = 64
+"""A ``finish_reason`` is a word (``stop``, ``length``); a longer one is cut to this."""
 
 MAX_PAYLOAD_LINES = 100_000
 """The most lines of one payload tried one by one (a few tenths of a second of parsing);
@@ -118,7 +122,7 @@ def events_from_chunk(chunk: dict[str, Any], partial: bool) -> list[StreamEvent]
                 events.append(ContentDelta(text))
         reason = choice.get("finish_reason")
         if reason and isinstance(reason, str):
-            events.append(Finished(reason))
+            events.append(Finished(reason[:MAX_FINISH_REASON]))
     usage = chunk.get("usage")
     if usage and (report := Usage.from_json(usage)) is not None:
         events.append(UsageReport(report))
@@ -137,12 +141,13 @@ def completion_from_body(data: Any) -> Completion | None:
     if not message and isinstance(choice.get("text"), str):
         message = {"content": choice["text"]}
     reason = choice.get("finish_reason")
+    model = data.get("model")
     return Completion(
         content=_text(message.get("content")),
         reasoning=_reasoning(message),
-        finish_reason=reason if isinstance(reason, str) else None,
+        finish_reason=reason[:MAX_FINISH_REASON] if isinstance(reason, str) else None,
         usage=Usage.from_json(data.get("usage")),
-        model=data.get("model") if isinstance(data.get("model"), str) else None,
+        model=model if isinstance(model, str) and len(model) <= MAX_NAME else None,
     )
 
 

@@ -41,12 +41,15 @@ from t502_tui.service.errors import (
     summarize_body,
 )
 from t502_tui.service.events import (
+    MAX_NAME,
+    MAX_TIMESTAMP,
     Completion,
     ContentDelta,
     Finished,
     ModelInfo,
     ReasoningDelta,
     StreamEvent,
+    server_int,
 )
 from t502_tui.service.server_json import dumps, loads
 from t502_tui.service.sse import SSEDecoder, SSEEvent
@@ -55,6 +58,9 @@ log = logging.getLogger("t502.service")
 
 MAX_ERROR_BODY = 256 * 1024
 """How much of an error body is read: enough for any message, not a whole site."""
+
+MAX_MODELS = 10_000
+"""Models kept from one list; the rest are dropped (a picker of more helps nobody)."""
 
 
 @dataclass(frozen=True)
@@ -254,22 +260,26 @@ class ChatClient:
             fields = error_fields(data)
             message = fields[0] if fields else "no 'data' list"
             raise self._scrubbed(ServiceError(f"the server's model list is not usable: {one_line(message)}"))
+        if len(items) > MAX_MODELS:
+            log.debug("kept the first %d of %d models", MAX_MODELS, len(items))
         models = []
-        for item in items:
+        for item in items[:MAX_MODELS]:
             if isinstance(item, str):
-                models.append(ModelInfo(item))
-            elif isinstance(item, dict):
-                ident = item.get("id") or item.get("name") or item.get("model")
-                if isinstance(ident, str) and ident:
-                    owner = item.get("owned_by")
-                    created = item.get("created")
-                    models.append(
-                        ModelInfo(
-                            ident,
-                            owner if isinstance(owner, str) else "",
-                            created if isinstance(created, int) else None,
-                        )
+                item = {"id": item}
+            if not isinstance(item, dict):
+                continue
+            ident = item.get("id") or item.get("name") or item.get("model")
+            if isinstance(ident, str) and 0 < len(ident) <= MAX_NAME:
+                owner = item.get("owned_by")
+                models.append(
+                    ModelInfo(
+                        ident,
+                        owner if isinstance(owner, str) and len(owner) <= MAX_NAME else "",
+                        server_int(item.get("created"), "a model's created", MAX_TIMESTAMP),
                     )
+                )
+            elif isinstance(ident, str) and ident:
+                log.debug("dropped a model id of %d characters", len(ident))
         return models
 
     # -- chat ------------------------------------------------------------------------------
