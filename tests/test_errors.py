@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -64,6 +65,46 @@ def test_retry_after_http_date() -> None:
 
 def test_one_line_skips_blank_lines() -> None:
     assert one_line("\n\n  hello   world \nnext") == "hello world"
+
+
+NO_CHANNEL = json.dumps({"error": {"message": "当前分组 default 下对于模型 gpt-9 无可用渠道 (request id: 2025)",
+                                   "type": "new_api_error", "code": "model_not_found"}}, ensure_ascii=False)
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (503, NO_CHANNEL),
+        (503, '{"error": {"message": "当前分组 vip 下对于模型 x 无可用渠道"}}'),
+        (503, '{"error": {"message": "No available channel for model x under group default"}}'),
+        (500, '{"error": {"message": "bad messages", "type": "invalid_request_error"}}'),
+        (502, '{"error": {"message": "too long", "code": "context_length_exceeded"}}'),
+        (429, '{"error": {"message": "You exceeded your current quota", "type": "insufficient_quota"}}'),
+        (400, '{"error": {"message": "model x does not exist"}}'),
+        (404, '{"error": {"message": "The model `x` does not exist", "code": "model_not_found"}}'),
+        (401, '{"error": {"message": "Invalid token"}}'),
+        (403, '{"error": {"message": "not allowed"}}'),
+        (501, "not implemented"),
+    ],
+)
+def test_errors_a_second_try_cannot_fix_are_not_retryable(status: int, body: str) -> None:
+    assert not error_from_response(status, "", body).retryable
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (429, '{"error": {"message": "slow down", "type": "rate_limit_error"}}'),
+        (500, '{"error": {"message": "upstream exploded"}}'),
+        (502, "<html><title>502 Bad Gateway</title></html>"),
+        (503, '{"error": {"message": "upstream overloaded", "type": "upstream_error", "code": "overloaded"}}'),
+        (503, ""),
+        (504, "gateway timeout"),
+        (529, '{"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}'),
+    ],
+)
+def test_passing_failures_stay_retryable(status: int, body: str) -> None:
+    assert error_from_response(status, "", body).retryable
 
 
 HOSTILE_PAGES = """

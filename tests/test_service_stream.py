@@ -401,3 +401,49 @@ async def test_model_list_numbers_names_and_types_are_checked(server: LoopbackSe
     assert [(m.id, m.created, m.owned_by) for m in models] == [
         ("ok", 1700000000, "a"), ("huge", None, ""), ("negative", None, ""), ("text", None, ""),
         ("named", 1000000000, "")]
+
+
+# -- what is retried -------------------------------------------------------------------------
+
+NO_CHANNEL = {"error": {"message": "当前分组 default 下对于模型 gpt-9 无可用渠道 (request id: 20251127)",
+                        "type": "new_api_error", "param": "", "code": "model_not_found"}}
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (503, NO_CHANNEL),
+        (503, {"error": {"message": "no available channel for model gpt-9"}}),
+        (404, {"error": {"message": "The model `gpt-9` does not exist", "type": "invalid_request_error",
+                         "code": "model_not_found"}}),
+        (400, {"error": {"message": "unknown model gpt-9"}}),
+        (500, {"error": {"message": "This model's maximum context length is 8192 tokens",
+                         "type": "invalid_request_error", "code": "context_length_exceeded"}}),
+        (429, {"error": {"message": "You exceeded your current quota", "type": "insufficient_quota",
+                         "code": "insufficient_quota"}}),
+        (502, {"error": {"message": "Incorrect API key provided", "code": "invalid_api_key"}}),
+    ],
+)
+async def test_what_cannot_succeed_is_asked_once(server: LoopbackServer, client: ChatClient,
+                                                 status: int, body: dict[str, Any]) -> None:
+    server.script(CHAT, Reply(status, body=json.dumps(body)), text_stream("never seen"))
+    with pytest.raises(APIError) as info:
+        await collect(client)
+    assert info.value.status == status
+    assert len(server.chat_requests()) == 1
+
+
+async def test_an_unknown_model_on_new_api_costs_one_request_in_the_model_list_too(
+        server: LoopbackServer, client: ChatClient) -> None:
+    server.script("/models", Reply(503, body=json.dumps(NO_CHANNEL)))
+    with pytest.raises(APIError, match="无可用渠道"):
+        await client.list_models()
+    assert len(server.requests) == 1
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+async def test_passing_failures_are_retried(server: LoopbackServer, client: ChatClient, status: int) -> None:
+    body = json.dumps({"error": {"message": "upstream busy", "type": "upstream_error"}})
+    server.script(CHAT, Reply(status, body=body), Reply(status, body=body), text_stream("third time"))
+    assert text_of(await collect(client)) == "third time"
+    assert len(server.chat_requests()) == 3

@@ -22,6 +22,24 @@ MAX_MESSAGE = 200
 MAX_DETAIL = 64 * 1024
 """How much of a server's text an error keeps for the debug log."""
 
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504, 520, 521, 522, 523, 524, 529})
+"""Statuses that say "not now" rather than "not this": rate limits, failing or overloaded
+upstreams, and the gateway errors of proxies such as Cloudflare (52x) and Anthropic (529)."""
+
+HOPELESS_CODES = frozenset({
+    "model_not_found", "invalid_api_key", "context_length_exceeded", "invalid_request_error",
+    "insufficient_quota", "insufficient_user_quota", "string_above_max_length",
+    "invalid_value", "invalid_type", "missing_required_parameter", "unsupported_model",
+    "model_not_supported", "content_policy_violation", "billing_hard_limit_reached",
+    "account_deactivated", "authentication_error", "permission_error", "not_found_error",
+    "request_too_large",
+})
+"""Error codes and types that name the request, key or account as wrong (OpenAI's, new-api's,
+Anthropic's): asking again cannot succeed, whatever the status."""
+
+NO_CHANNEL_PHRASES = ("无可用渠道", "no available channel")
+"""What new-api and one-api say when no upstream serves the model (with a 503)."""
+
 _STATUS_TEXT = {
     400: "the server refused the request",
     401: "the API key was rejected",
@@ -77,8 +95,14 @@ class APIError(ServiceError):
 
     @property
     def retryable(self) -> bool:
-        """Rate limits and server failures may pass; nothing else will."""
-        return self.status is not None and (self.status == 429 or self.status >= 500)
+        """Rate limits and passing server failures may succeed on a second try; a request,
+        key or model the server named as wrong will not, whatever the status."""
+        if self.status not in RETRYABLE_STATUSES:
+            return False
+        if self.code in HOPELESS_CODES or self.type in HOPELESS_CODES:
+            return False
+        text = self.detail.lower()
+        return not any(phrase in text for phrase in NO_CHANNEL_PHRASES)
 
 
 class ConnectionFailed(ServiceError):
