@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from t502_tui.service.errors import error_from_response, one_line, parse_retry_after
+from t502_tui.service.errors import describe_size, error_from_response, one_line, parse_retry_after
 
 
 @pytest.mark.parametrize(
@@ -159,3 +159,7 @@ def test_detail_is_cut_for_the_log() -> None:
     error = error_from_response(500, "", "x" * 200_000)
     assert len(error.detail) < 70_000 and error.detail.endswith("more characters)")
 
+
+def test_describe_size() -> None:
+    assert [describe_size(n) for n in (900, 256 * 1024, 64 << 20, 3 << 30, 1536 << 10)] == [
+        "900 bytes", "256 KiB", "64 MiB", "3 GiB", "1.5 MiB"]

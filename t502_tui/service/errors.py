@@ -117,6 +117,18 @@ class IncompleteReply(ServiceError):
     """The stream ended before the server said the reply was finished."""
 
 
+class TooLarge(ServiceError):
+    """The server sent more than t502 takes in: an endless line, a gzip bomb, a huge body."""
+
+
+def describe_size(size: int) -> str:
+    """A byte count for people: ``64 MiB``, ``256 KiB``, ``900 bytes``."""
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= scale:
+            return f"{size / scale:.3g} {unit}"
+    return f"{size} bytes"
+
+
 def one_line(text: str, limit: int = MAX_MESSAGE) -> str:
     """The first non-blank line of ``text`` (looked for near its start), cut to ``limit``
     characters."""
