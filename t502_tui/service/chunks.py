@@ -109,7 +109,10 @@ def events_from_chunk(chunk: dict[str, Any], partial: bool) -> list[StreamEvent]
     if chunk.get("error") or chunk.get("object") == "error":
         raise stream_error(chunk, partial)
     events: list[StreamEvent] = []
-    choice = _first_choice(chunk.get("choices"))
+    choices = chunk.get("choices")
+    # The common case, one choice, without a call: a hot path.
+    one = choices[0] if type(choices) is list and len(choices) == 1 else None
+    choice = one if type(one) is dict and one.get("index", 0) == 0 else _first_choice(choices)
     if choice is not None:
         delta = choice.get("delta")
         if not isinstance(delta, dict):
