@@ -331,7 +331,7 @@ async def _ask(config: Config, args: argparse.Namespace) -> int:
         printer.end()
         await session.aclose()
     if reply.status is not ReplyStatus.COMPLETE:
-        suffix = " (the reply above is incomplete)" if reply.content else ""
+        suffix = " (the reply above is incomplete)" if reply.content and "incomplete" not in (reply.error or "") else ""
         _error(f"{reply.error or reply.status.value}{suffix}")
         return EXIT_FAILED
     if note := _finish_note(reply.finish_reason):

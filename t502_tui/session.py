@@ -34,6 +34,7 @@ def make_client(config: Config) -> ChatClient:
         idle_timeout=config.timeout,
         connect_timeout=config.connect_timeout,
         max_retries=config.max_retries,
+        max_reply_seconds=config.max_reply_seconds,
     )
 
 

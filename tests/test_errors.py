@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import pytest
 
-from t502_tui.service.errors import error_from_response, one_line, parse_retry_after
+from t502_tui.service.errors import describe_size, error_from_response, one_line, parse_retry_after
 
 
 @pytest.mark.parametrize(
@@ -61,3 +65,101 @@ def test_retry_after_http_date() -> None:
 
 def test_one_line_skips_blank_lines() -> None:
     assert one_line("\n\n  hello   world \nnext") == "hello world"
+
+
+NO_CHANNEL = json.dumps({"error": {"message": "当前分组 default 下对于模型 gpt-9 无可用渠道 (request id: 2025)",
+                                   "type": "new_api_error", "code": "model_not_found"}}, ensure_ascii=False)
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (503, NO_CHANNEL),
+        (503, '{"error": {"message": "当前分组 vip 下对于模型 x 无可用渠道"}}'),
+        (503, '{"error": {"message": "No available channel for model x under group default"}}'),
+        (500, '{"error": {"message": "bad messages", "type": "invalid_request_error"}}'),
+        (502, '{"error": {"message": "too long", "code": "context_length_exceeded"}}'),
+        (429, '{"error": {"message": "You exceeded your current quota", "type": "insufficient_quota"}}'),
+        (400, '{"error": {"message": "model x does not exist"}}'),
+        (404, '{"error": {"message": "The model `x` does not exist", "code": "model_not_found"}}'),
+        (401, '{"error": {"message": "Invalid token"}}'),
+        (403, '{"error": {"message": "not allowed"}}'),
+        (501, "not implemented"),
+    ],
+)
+def test_errors_a_second_try_cannot_fix_are_not_retryable(status: int, body: str) -> None:
+    assert not error_from_response(status, "", body).retryable
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (429, '{"error": {"message": "slow down", "type": "rate_limit_error"}}'),
+        (500, '{"error": {"message": "upstream exploded"}}'),
+        (502, "<html><title>502 Bad Gateway</title></html>"),
+        (503, '{"error": {"message": "upstream overloaded", "type": "upstream_error", "code": "overloaded"}}'),
+        (503, ""),
+        (504, "gateway timeout"),
+        (529, '{"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}'),
+    ],
+)
+def test_passing_failures_stay_retryable(status: int, body: str) -> None:
+    assert error_from_response(status, "", body).retryable
+
+
+HOSTILE_PAGES = """
+from t502_tui.service.errors import error_from_response
+for body in ["<html>" + "<title>" * 40_000, "<html><title>" + "<" * 250_000 + "</title></html>",
+             "<html><h1>" + "<b" * 120_000 + "</h1>"]:
+    print(error_from_response(502, "Bad Gateway", body).message)
+"""
+
+
+def test_hostile_html_error_pages_cost_linear_time() -> None:
+    """Pages of many unclosed tags (256 KB, an error body's cap) took a regular expression
+    20 to 50 s each: quadratic, and in one C call that holds the GIL, hence the subprocess."""
+    done = subprocess.run([sys.executable, "-c", HOSTILE_PAGES], capture_output=True, text=True, timeout=30)
+    assert done.stdout.splitlines() == [
+        "the server failed (HTTP 502 Bad Gateway): the server sent an HTML page"] * 3, done.stderr
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"detail": [{"loc": 5, "msg": ["x"]}, {"loc": [{"a": 1}, "messages"], "msg": 3}, 7]}',
+        '{"error": {"message": ' + "[" * 100_000 + "}}",
+        '{"error": {"message": ' + "[" * 900 + "]" * 900 + ', "code": 1e300, "type": []}}',
+        '{"error": {"message": "m", "code": ' + "9" * 4000 + "}}",
+        '{"error": {"message": "m", "code": ' + "9" * 5000 + "}}",
+        "[" * 100_000,
+        "data: " + "[" * 100_000 + "\n\n",
+        '{"error": 5, "detail": {"a": 1}, "message": []}',
+        "\ufeff" + '{"error": "with a byte order mark"}',
+    ],
+    ids=["detail-types", "deep", "nearly-too-deep", "code-4000-digits", "code-5000-digits", "deep-list",
+         "deep-sse", "wrong-types", "bom"],
+)
+def test_absurd_error_bodies_give_a_message(body: str) -> None:
+    error = error_from_response(400, "Bad Request", body)
+    assert error.message.startswith("the server refused the request (HTTP 400)")
+    assert len(error.message) < 300 and isinstance(error.code, (str, int, type(None)))
+
+
+def test_an_error_code_out_of_int32_range_is_dropped() -> None:
+    assert error_from_response(400, "", '{"error": {"message": "m", "code": 99999999999}}').code is None
+    assert error_from_response(400, "", '{"error": {"message": "m", "code": -1}}').code == -1
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "1e400", "-inf"])
+def test_retry_after_that_is_not_a_finite_number_is_ignored(value: str) -> None:
+    assert parse_retry_after(value) is None
+
+
+def test_detail_is_cut_for_the_log() -> None:
+    error = error_from_response(500, "", "x" * 200_000)
+    assert len(error.detail) < 70_000 and error.detail.endswith("more characters)")
+
+
+def test_describe_size() -> None:
+    assert [describe_size(n) for n in (900, 256 * 1024, 64 << 20, 3 << 30, 1536 << 10)] == [
+        "900 bytes", "256 KiB", "64 MiB", "3 GiB", "1.5 MiB"]

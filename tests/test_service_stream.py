@@ -30,6 +30,7 @@ from t502_tui.service import (
     Finished,
     IncompleteReply,
     ReasoningDelta,
+    RetryNotice,
     ServiceError,
     TimedOut,
     Usage,
@@ -372,3 +373,108 @@ async def test_vllm_style_error_body_with_200(server: LoopbackServer, client: Ch
     server.script(CHAT, Reply(body='{"object": "error", "message": "context too long", "code": 400}'))
     with pytest.raises(APIError, match="context too long"):
         await client.complete(HI, "m")
+
+
+# -- what is retried -------------------------------------------------------------------------
+
+NO_CHANNEL = {"error": {"message": "当前分组 default 下对于模型 gpt-9 无可用渠道 (request id: 20251127)",
+                        "type": "new_api_error", "param": "", "code": "model_not_found"}}
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (503, NO_CHANNEL),
+        (503, {"error": {"message": "no available channel for model gpt-9"}}),
+        (404, {"error": {"message": "The model `gpt-9` does not exist", "type": "invalid_request_error",
+                         "code": "model_not_found"}}),
+        (400, {"error": {"message": "unknown model gpt-9"}}),
+        (500, {"error": {"message": "This model's maximum context length is 8192 tokens",
+                         "type": "invalid_request_error", "code": "context_length_exceeded"}}),
+        (429, {"error": {"message": "You exceeded your current quota", "type": "insufficient_quota",
+                         "code": "insufficient_quota"}}),
+        (502, {"error": {"message": "Incorrect API key provided", "code": "invalid_api_key"}}),
+    ],
+)
+async def test_what_cannot_succeed_is_asked_once(server: LoopbackServer, client: ChatClient,
+                                                 status: int, body: dict[str, Any]) -> None:
+    server.script(CHAT, Reply(status, body=json.dumps(body)), text_stream("never seen"))
+    with pytest.raises(APIError) as info:
+        await collect(client)
+    assert info.value.status == status
+    assert len(server.chat_requests()) == 1
+
+
+async def test_an_unknown_model_on_new_api_costs_one_request_in_the_model_list_too(
+        server: LoopbackServer, client: ChatClient) -> None:
+    server.script("/models", Reply(503, body=json.dumps(NO_CHANNEL)))
+    with pytest.raises(APIError, match="无可用渠道"):
+        await client.list_models()
+    assert len(server.requests) == 1
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+async def test_passing_failures_are_retried(server: LoopbackServer, client: ChatClient, status: int) -> None:
+    body = json.dumps({"error": {"message": "upstream busy", "type": "upstream_error"}})
+    server.script(CHAT, Reply(status, body=body), Reply(status, body=body), text_stream("third time"))
+    assert text_of(await collect(client)) == "third time"
+    assert len(server.chat_requests()) == 3
+
+
+async def test_on_retry_per_call_overrides_the_clients(server: LoopbackServer) -> None:
+    for_client: list[RetryNotice] = []
+    for_call: list[RetryNotice] = []
+    server.script(CHAT, Reply(502, body="busy"), text_stream("ok"), Reply(502, body="busy"), text_stream("ok"),
+                  Reply(502, body="busy"), Reply(body=json.dumps({"choices": [{"message": {"content": "ok"}}]})))
+    async with ChatClient(server.url, KEY, retry_base_delay=0.01, on_retry=for_client.append) as client:
+        await collect(client, on_retry=for_call.append)
+        assert len(for_call) == 1 and not for_client
+        await collect(client)
+        assert len(for_call) == 1 and len(for_client) == 1
+        assert (await client.complete(HI, "m", on_retry=for_call.append)).content == "ok"
+    assert [n.attempt for n in for_call] == [1, 1] and "HTTP 502" in for_call[0].reason
+    assert "on_retry" not in server.chat_requests()[0].json
+
+
+# -- the constructor's guard -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["idle_timeout", "connect_timeout", "max_reply_seconds"])
+@pytest.mark.parametrize("value", [float("inf"), float("nan"), 0, -1.0])
+async def test_timeouts_must_be_finite_and_positive(name: str, value: float) -> None:
+    with pytest.raises(ValueError, match=name):
+        ChatClient("http://127.0.0.1:9/v1", KEY, **{name: value})
+
+
+async def test_max_reply_seconds_is_kept() -> None:
+    async with ChatClient("http://127.0.0.1:9/v1", KEY, max_reply_seconds=90) as client:
+        assert client.max_reply_seconds == 90
+
+
+# -- numbers from the server -------------------------------------------------------------------
+
+
+async def test_absurd_usage_numbers_are_dropped_with_a_log_line(
+        server: LoopbackServer, client: ChatClient, caplog: pytest.LogCaptureFixture) -> None:
+    absurd = {"prompt_tokens": 1e29, "completion_tokens": 7, "total_tokens": -1,
+              "completion_tokens_details": {"reasoning_tokens": 2.5},
+              "prompt_tokens_details": {"cached_tokens": 10**30}}
+    server.script(CHAT, stream_reply(sse(chunk("x", finish="stop"), {"choices": [], "usage": absurd})))
+    server.script(CHAT, Reply(body=json.dumps({"choices": [{"message": {"content": "x"}}], "usage": absurd})))
+    with caplog.at_level("DEBUG", logger="t502.service"):
+        streamed = [e for e in await collect(client) if isinstance(e, UsageReport)]
+        whole = await client.complete(HI, "m")
+    assert streamed == [UsageReport(Usage(0, 7, 7))] and whole.usage == Usage(0, 7, 7)
+    assert "dropped prompt_tokens from the server" in caplog.text
+    assert "dropped cached_tokens from the server" in caplog.text
+
+
+async def test_model_list_numbers_names_and_types_are_checked(server: LoopbackServer, client: ChatClient) -> None:
+    items = [{"id": "ok", "created": 1700000000, "owned_by": "a"}, {"id": "huge", "created": 1e29},
+             {"id": "negative", "created": -5}, {"id": "text", "created": "yesterday", "owned_by": 5},
+             {"id": "x" * 10_000}, {"id": 5}, None, 7, [], {"name": "named", "created": 1.0e9}]
+    server.script("/models", Reply(body=json.dumps({"data": items})))
+    models = await client.list_models()
+    assert [(m.id, m.created, m.owned_by) for m in models] == [
+        ("ok", 1700000000, "a"), ("huge", None, ""), ("negative", None, ""), ("text", None, ""),
+        ("named", 1000000000, "")]

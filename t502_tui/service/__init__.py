@@ -7,6 +7,7 @@ from t502_tui.service.errors import (
     IncompleteReply,
     ServiceError,
     TimedOut,
+    TooLarge,
 )
 from t502_tui.service.events import (
     Completion,
@@ -33,6 +34,7 @@ __all__ = [
     "ServiceError",
     "StreamEvent",
     "TimedOut",
+    "TooLarge",
     "Usage",
     "UsageReport",
 ]

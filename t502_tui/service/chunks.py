@@ -8,11 +8,11 @@ object or string can arrive in place of a chunk.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from t502_tui.service.errors import APIError, error_fields, one_line
 from t502_tui.service.events import (
+    MAX_NAME,
     Completion,
     ContentDelta,
     Finished,
@@ -21,6 +21,14 @@ from t502_tui.service.events import (
     Usage,
     UsageReport,
 )
+from t502_tui.service.server_json import dumps, loads
+
+MAX_FINISH_REASON = 64
+"""A ``finish_reason`` is a word (``stop``, ``length``); a longer one is cut to this."""
+
+MAX_PAYLOAD_LINES = 100_000
+"""The most lines of one payload tried one by one (a few tenths of a second of parsing);
+past that it is not a quirky server's run of events but junk."""
 
 
 def _text(value: Any) -> str:
@@ -53,12 +61,9 @@ def stream_error(data: dict[str, Any] | str, partial: bool) -> APIError:
         status=status,
         type=kind,
         code=code,
-        detail=json.dumps(data, ensure_ascii=False) if not isinstance(data, str) else data,
+        detail=dumps(data) if not isinstance(data, str) else data,
         partial=partial,
     )
-
-
-_JSON = json.JSONDecoder()
 
 
 def decode_payload(payload: str) -> list[Any]:
@@ -68,19 +73,16 @@ def decode_payload(payload: str) -> list[Any]:
     ``data:`` lines join into one payload, so each line is tried on its own too.
     Undecodable text is returned as the string itself for the caller to judge.
     """
-    text = payload.strip()
     try:
-        value, end = _JSON.raw_decode(text)  # json.loads, minus its checks: a hot path
-        if end == len(text):
-            return [value]
+        return [loads(payload)]
     except ValueError:
         pass
-    if "\n" in payload:
+    if "\n" in payload and payload.count("\n") < MAX_PAYLOAD_LINES:
         values: list[Any] = []
         for line in payload.split("\n"):
             if line.strip():
                 try:
-                    values.append(json.loads(line))
+                    values.append(loads(line))
                 except ValueError:
                     values.append(line)
         return values
@@ -107,7 +109,10 @@ def events_from_chunk(chunk: dict[str, Any], partial: bool) -> list[StreamEvent]
     if chunk.get("error") or chunk.get("object") == "error":
         raise stream_error(chunk, partial)
     events: list[StreamEvent] = []
-    choice = _first_choice(chunk.get("choices"))
+    choices = chunk.get("choices")
+    # The common case, one choice, without a call: a hot path.
+    one = choices[0] if type(choices) is list and len(choices) == 1 else None
+    choice = one if type(one) is dict and one.get("index", 0) == 0 else _first_choice(choices)
     if choice is not None:
         delta = choice.get("delta")
         if not isinstance(delta, dict):
@@ -120,7 +125,7 @@ def events_from_chunk(chunk: dict[str, Any], partial: bool) -> list[StreamEvent]
                 events.append(ContentDelta(text))
         reason = choice.get("finish_reason")
         if reason and isinstance(reason, str):
-            events.append(Finished(reason))
+            events.append(Finished(reason[:MAX_FINISH_REASON]))
     usage = chunk.get("usage")
     if usage and (report := Usage.from_json(usage)) is not None:
         events.append(UsageReport(report))
@@ -139,12 +144,13 @@ def completion_from_body(data: Any) -> Completion | None:
     if not message and isinstance(choice.get("text"), str):
         message = {"content": choice["text"]}
     reason = choice.get("finish_reason")
+    model = data.get("model")
     return Completion(
         content=_text(message.get("content")),
         reasoning=_reasoning(message),
-        finish_reason=reason if isinstance(reason, str) else None,
+        finish_reason=reason[:MAX_FINISH_REASON] if isinstance(reason, str) else None,
         usage=Usage.from_json(data.get("usage")),
-        model=data.get("model") if isinstance(data.get("model"), str) else None,
+        model=model if isinstance(model, str) and len(model) <= MAX_NAME else None,
     )
 
 

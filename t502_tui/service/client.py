@@ -1,16 +1,23 @@
 """The HTTP client for an OpenAI-compatible API: model list, streamed and whole replies.
 
 One :class:`ChatClient` (one ``httpx.AsyncClient``, so one connection pool) per app.
-Requests are retried with backoff only where that is safe: connect failures, 429 and
-5xx answers, and only before any part of a reply arrived. Cancelling the task that
-iterates :meth:`ChatClient.stream_chat` closes the connection at once.
+Requests are retried with backoff only where a second try can succeed: connect failures,
+429, and passing server failures (not a 503 that says no upstream serves the model, nor
+any error that names the request, key or model as wrong), and only before any part of a
+reply arrived. Cancelling the task that iterates :meth:`ChatClient.stream_chat` closes the
+connection at once.
+
+Nothing a server sends raises anything but a :class:`ServiceError`, and no server can make
+a call grow without bound or last forever: replies are capped in size (decompressed),
+a stream must bring new content within ``idle_timeout``, and a whole call ends after
+``max_reply_seconds``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
+import math
 import os
 import random
 import re
@@ -36,25 +43,48 @@ from t502_tui.service.errors import (
     IncompleteReply,
     ServiceError,
     TimedOut,
+    TooLarge,
+    describe_size,
     error_fields,
     error_from_response,
     one_line,
     summarize_body,
 )
 from t502_tui.service.events import (
+    MAX_NAME,
+    MAX_TIMESTAMP,
     Completion,
     ContentDelta,
     Finished,
     ModelInfo,
     ReasoningDelta,
     StreamEvent,
+    server_int,
 )
+from t502_tui.service.server_json import dumps, loads
 from t502_tui.service.sse import SSEDecoder, SSEEvent
 
 log = logging.getLogger("t502.service")
 
 MAX_ERROR_BODY = 256 * 1024
 """How much of an error body is read: enough for any message, not a whole site."""
+
+MAX_STREAM_REPLY = 256 * 1024 * 1024
+"""Decompressed bytes of one streamed reply. SSE spends about 200 bytes of framing per
+token, so the longest replies models write (128K tokens) come to some 30-50 MB, and a
+5 MB image comes as about 7 MB of base64: room for both several times over, and still a
+ceiling for a gzip bomb. Events pass through; they are not all held at once."""
+
+MAX_WHOLE_REPLY = 64 * 1024 * 1024
+"""A reply read whole and parsed as one JSON body (``complete``, or a stream answered with
+one body): nine 5 MB images in base64 with their text. Lower than a stream's, because the
+body, its text and its parsed values are all in memory together."""
+
+MAX_MODEL_LIST = 16 * 1024 * 1024
+"""A model list: relays list hundreds of models in well under a megabyte."""
+
+MAX_MODELS = 10_000
+"""Models kept from one list; the rest are dropped (a picker of more helps nobody)."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +94,10 @@ class RetryNotice:
     attempt: int
     delay: float
     reason: str
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _errno_free(exc: BaseException) -> str:
@@ -76,6 +110,24 @@ def _errno_free(exc: BaseException) -> str:
         seen = seen.__cause__ or seen.__context__
     text = str(exc) or type(exc).__name__
     return re.sub(r"^\[Errno -?\d+\]\s*", "", text)
+
+
+def _undecodable(exc: httpx.DecodingError) -> ServiceError:
+    return ServiceError(
+        f"the server's reply is compressed wrongly and cannot be read: {one_line(str(exc), 80)}",
+        detail=repr(exc),
+    )
+
+
+def _stray_text(value: Any) -> str:
+    """A stray value in a stream, as text for the log: an array only by name (it may be huge)."""
+    if isinstance(value, str):
+        return value
+    return "a JSON array" if isinstance(value, list) else dumps(value)
+
+
+def _too_large(what: str, limit: int) -> TooLarge:
+    return TooLarge(f"the server's {what} is larger than {describe_size(limit)}; t502 stopped reading it")
 
 
 class ChatClient:
@@ -92,7 +144,15 @@ class ChatClient:
         retry_base_delay: float = 1.0,
         max_retry_wait: float = 30.0,
         on_retry: Callable[[RetryNotice], None] | None = None,
+        max_reply_seconds: float = 1800.0,
     ) -> None:
+        for name, value in (("idle_timeout", idle_timeout), ("connect_timeout", connect_timeout),
+                            ("max_reply_seconds", max_reply_seconds)):
+            if not _finite(value) or value <= 0:
+                raise ValueError(f"{name} must be a finite number of seconds above 0, not {value!r}")
+        for name, value in (("retry_base_delay", retry_base_delay), ("max_retry_wait", max_retry_wait)):
+            if not _finite(value) or value < 0:
+                raise ValueError(f"{name} must be a finite number of seconds, 0 or more, not {value!r}")
         self.base_url = base_url.rstrip("/")
         self._api_key = api_key
         self.idle_timeout = idle_timeout
@@ -101,6 +161,9 @@ class ChatClient:
         self.retry_base_delay = retry_base_delay
         self.max_retry_wait = max_retry_wait
         self.on_retry = on_retry
+        """Told of each retry, unless a call names its own ``on_retry``."""
+        self.max_reply_seconds = max_reply_seconds
+        """The longest one call may take, retries included, however the server trickles."""
         headers = {"User-Agent": f"t502/{__version__}", "Accept": "application/json"}
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
@@ -139,19 +202,36 @@ class ChatClient:
 
     # -- requests ----------------------------------------------------------------------
 
+    def _deadline(self) -> float:
+        """When a call starting now must be over (on the event loop's clock)."""
+        return asyncio.get_running_loop().time() + self.max_reply_seconds
+
+    def _too_long(self) -> TimedOut:
+        return TimedOut(
+            f"the reply took longer than {self.max_reply_seconds:g} s, the most t502 waits"
+            " for one (max_reply_seconds)"
+        )
+
     @asynccontextmanager
     async def _response(
-        self, method: str, path: str, body: dict[str, Any] | None = None,
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None,
+        deadline: float,
         on_retry: Callable[[RetryNotice], None] | None = None,
     ) -> AsyncIterator[httpx.Response]:
         """Send a request and yield its successful response, open for streaming.
 
-        Error statuses become :class:`APIError`; retryable failures are retried first.
+        Error statuses become :class:`APIError`; retryable failures are retried first,
+        as long as the wait fits the retry budget and ``deadline``.
         """
         attempt = 0
         waited = 0.0
+        notify = on_retry or self.on_retry
+        loop = asyncio.get_running_loop()
         while True:
-            error = await self._attempt(method, path, body)
+            error = await self._attempt(method, path, body, deadline)
             if isinstance(error, httpx.Response):
                 try:
                     yield error
@@ -165,23 +245,31 @@ class ChatClient:
                 delay = error.retry_after
             else:
                 delay = self.retry_base_delay * (2**attempt) * (0.75 + random.random() / 2)
-            if not retryable or attempt >= self.max_retries or waited + delay > self.max_retry_wait:
+            if (
+                not retryable
+                or attempt >= self.max_retries
+                or waited + delay > self.max_retry_wait
+                or loop.time() + delay >= deadline
+            ):
                 raise self._scrubbed(error)
             attempt += 1
             waited += delay
             log.debug("retry %d in %.1f s after: %s", attempt, delay, error.detail)
-            if tell := on_retry or self.on_retry:
-                tell(RetryNotice(attempt, delay, self._scrub(error.message)))
+            if notify:
+                notify(RetryNotice(attempt, delay, self._scrub(error.message)))
             await asyncio.sleep(delay)
 
     async def _attempt(
-        self, method: str, path: str, body: dict[str, Any] | None
+        self, method: str, path: str, body: dict[str, Any] | None, deadline: float
     ) -> httpx.Response | ServiceError:
         """One try: the open response if it succeeded, else the error it came to."""
         request = self._http.build_request(method, path, json=body)
         log.debug("%s %s model=%s", method, request.url, (body or {}).get("model"))
         try:
-            response = await self._http.send(request, stream=True)
+            async with asyncio.timeout_at(deadline):  # headers sent a byte at a time never time out
+                response = await self._http.send(request, stream=True)
+        except TimeoutError:
+            raise self._scrubbed(self._too_long()) from None
         except httpx.ConnectTimeout:
             return TimedOut(f"could not connect to {self.host} within {self.connect_timeout:g} s")
         except httpx.ConnectError as exc:
@@ -192,26 +280,25 @@ class ChatClient:
             ) from None
         except httpx.UnsupportedProtocol:
             raise ServiceError(f"the base URL {self.base_url!r} is not an http(s) URL") from None
+        except httpx.RemoteProtocolError as exc:
+            reason = _errno_free(exc)
+            if "without sending a response" in reason:
+                error: ServiceError = ConnectionFailed(f"{self.host} closed the connection without answering")
+            else:
+                error = ServiceError(
+                    f"the server's answer is not HTTP ({one_line(reason, 80)}): is the base URL right?"
+                )
+            raise self._scrubbed(error) from None
         except httpx.HTTPError as exc:
             raise self._scrubbed(
                 ConnectionFailed(f"the connection to {self.host} failed: {_errno_free(exc)}")
             ) from None
         status = response.status_code
-        if status < 300:
+        if 200 <= status < 300:
             return response
-        try:
-            raw = bytearray()
-            async for piece in response.aiter_bytes():
-                raw += piece
-                if len(raw) >= MAX_ERROR_BODY:
-                    break
-        except httpx.HTTPError:
-            pass
-        finally:
-            await response.aclose()
-        text = raw.decode("utf-8", "replace")
-        if status < 400:
-            where = response.headers.get("location", "")
+        text = (await self._error_body(response, deadline)).decode("utf-8", "replace")
+        if 300 <= status < 400:
+            where = one_line(response.headers.get("location", ""), 120)
             return APIError(
                 f"the server redirects (HTTP {status}) to {where or 'another address'}:"
                 " set the base URL to the address it names",
@@ -222,17 +309,55 @@ class ChatClient:
             status, response.reason_phrase, self._scrub(text), response.headers.get("retry-after")
         )
 
-    async def _read_json(self, response: httpx.Response, what: str) -> Any:
-        """The whole body as JSON, or a clear error naming what was expected."""
+    async def _error_body(self, response: httpx.Response, deadline: float) -> bytes:
+        """As much of an error body as arrives within the idle timeout, up to its cap: the
+        status alone says what went wrong, the body only adds the server's words."""
+        raw = bytearray()
+        until = min(deadline, asyncio.get_running_loop().time() + self.idle_timeout)
         try:
-            raw = await response.aread()
+            async with asyncio.timeout_at(until):
+                async for piece in response.aiter_bytes():
+                    raw += piece
+                    if len(raw) >= MAX_ERROR_BODY:
+                        break
+        except (httpx.HTTPError, TimeoutError):
+            pass
+        finally:
+            await response.aclose()
+        return bytes(raw[:MAX_ERROR_BODY])
+
+    async def _read_whole(self, response: httpx.Response, what: str, limit: int, deadline: float) -> bytes:
+        """A whole body, up to ``limit`` decompressed bytes and until ``deadline``.
+
+        Only the deadline bounds a body that trickles in: some servers send whitespace to
+        keep a slow whole reply alive, and its content counts only once it is all there.
+        """
+        raw = bytearray()
+        try:
+            async with asyncio.timeout_at(deadline):
+                async for piece in response.aiter_bytes():
+                    raw += piece
+                    if len(raw) > limit:
+                        raise _too_large(what, limit)
+        except TimeoutError:
+            raise self._too_long() from None
         except httpx.TimeoutException:
-            raise TimedOut(f"the server did not finish its answer within {self.idle_timeout:g} s") from None
+            raise TimedOut(
+                f"the server sent nothing for {self.idle_timeout:g} s before finishing its answer"
+            ) from None
+        except httpx.DecodingError as exc:
+            raise _undecodable(exc) from None
         except httpx.HTTPError as exc:
             raise ConnectionFailed(f"the connection was lost: {_errno_free(exc)}") from None
-        text = raw.decode("utf-8", "replace")
+        return bytes(raw)
+
+    async def _read_json(
+        self, response: httpx.Response, what: str, noun: str, limit: int, deadline: float
+    ) -> Any:
+        """The whole body as JSON, or a clear error naming what was expected (``what``)."""
+        text = (await self._read_whole(response, noun, limit, deadline)).decode("utf-8", "replace")
         try:
-            return json.loads(text)
+            return loads(text)
         except ValueError:
             message, _, _ = summarize_body(text)
             raise ServiceError(
@@ -246,8 +371,9 @@ class ChatClient:
     async def list_models(self) -> list[ModelInfo]:
         """The models the key may use, in the server's order."""
         try:
-            async with self._response("GET", "models") as response:
-                data = await self._read_json(response, "a model list")
+            deadline = self._deadline()
+            async with self._response("GET", "models", None, deadline) as response:
+                data = await self._read_json(response, "a model list", "model list", MAX_MODEL_LIST, deadline)
         except ServiceError as error:
             raise self._scrubbed(error) from None
         items = data.get("data", data.get("models")) if isinstance(data, dict) else data
@@ -255,54 +381,69 @@ class ChatClient:
             fields = error_fields(data)
             message = fields[0] if fields else "no 'data' list"
             raise self._scrubbed(ServiceError(f"the server's model list is not usable: {one_line(message)}"))
+        if len(items) > MAX_MODELS:
+            log.debug("kept the first %d of %d models", MAX_MODELS, len(items))
         models = []
-        for item in items:
+        for item in items[:MAX_MODELS]:
             if isinstance(item, str):
-                models.append(ModelInfo(item))
-            elif isinstance(item, dict):
-                ident = item.get("id") or item.get("name") or item.get("model")
-                if isinstance(ident, str) and ident:
-                    owner = item.get("owned_by")
-                    created = item.get("created")
-                    models.append(
-                        ModelInfo(
-                            ident,
-                            owner if isinstance(owner, str) else "",
-                            created if isinstance(created, int) else None,
-                        )
+                item = {"id": item}
+            if not isinstance(item, dict):
+                continue
+            ident = item.get("id") or item.get("name") or item.get("model")
+            if isinstance(ident, str) and 0 < len(ident) <= MAX_NAME:
+                owner = item.get("owned_by")
+                models.append(
+                    ModelInfo(
+                        ident,
+                        owner if isinstance(owner, str) and len(owner) <= MAX_NAME else "",
+                        server_int(item.get("created"), "a model's created", MAX_TIMESTAMP),
                     )
+                )
+            elif isinstance(ident, str) and ident:
+                log.debug("dropped a model id of %d characters", len(ident))
         return models
 
     # -- chat ------------------------------------------------------------------------------
 
     async def complete(
-        self, messages: list[dict[str, Any]], model: str, *,
-        on_retry: Callable[[RetryNotice], None] | None = None, **params: Any
+        self,
+        messages: list[dict[str, Any]],
+        model: str,
+        *,
+        on_retry: Callable[[RetryNotice], None] | None = None,
+        **params: Any,
     ) -> Completion:
-        """One whole reply (``stream: false``)."""
+        """One whole reply (``stream: false``). ``on_retry`` overrides the client's for this call."""
         body = {**params, "model": model, "messages": messages, "stream": False}
         try:
-            async with self._response("POST", "chat/completions", body, on_retry) as response:
-                data = await self._read_json(response, "a chat completion")
+            deadline = self._deadline()
+            async with self._response("POST", "chat/completions", body, deadline, on_retry) as response:
+                data = await self._read_json(response, "a chat completion", "answer", MAX_WHOLE_REPLY, deadline)
             if is_error(data):
                 raise stream_error(data, partial=False)
             completion = completion_from_body(data)
             if completion is None:
                 raise ServiceError(
                     "the server's answer is not a chat completion (no 'choices')",
-                    detail=json.dumps(data)[:2000],
+                    detail=dumps(data),
                 )
             return completion
         except ServiceError as error:
             raise self._scrubbed(error) from None
 
     async def stream_chat(
-        self, messages: list[dict[str, Any]], model: str, *,
-        on_retry: Callable[[RetryNotice], None] | None = None, **params: Any
+        self,
+        messages: list[dict[str, Any]],
+        model: str,
+        *,
+        on_retry: Callable[[RetryNotice], None] | None = None,
+        **params: Any,
     ) -> AsyncIterator[StreamEvent]:
         """Stream one reply as events; raises a :class:`ServiceError` if it cannot finish.
 
         A raised error has ``partial=True`` when some text had already been yielded.
+        ``on_retry`` overrides the client's for this call. Iterate it from one task: its
+        idle timer interrupts the task that started it.
         """
         body = {
             **params,
@@ -311,11 +452,12 @@ class ChatClient:
             "stream": True,
             "stream_options": {"include_usage": True},
         }
-        reader = _StreamReader()
+        reader = _StreamReader(self)
         try:
+            deadline = self._deadline()
             try:
-                async with self._response("POST", "chat/completions", body, on_retry) as response:
-                    async for event in reader.read(response, self.idle_timeout):
+                async with self._response("POST", "chat/completions", body, deadline, on_retry) as response:
+                    async for event in reader.read(response, deadline):
                         yield event
             except APIError as error:
                 # Some servers refuse the (optional) usage request outright: ask without it.
@@ -323,45 +465,141 @@ class ChatClient:
                     raise
                 log.debug("server refused stream_options; asking again without it")
                 del body["stream_options"]
-                async with self._response("POST", "chat/completions", body, on_retry) as response:
-                    async for event in reader.read(response, self.idle_timeout):
+                async with self._response("POST", "chat/completions", body, deadline, on_retry) as response:
+                    async for event in reader.read(response, deadline):
                         yield event
         except ServiceError as error:
             error.partial = error.partial or reader.got_text
             raise self._scrubbed(error) from None
 
 
+class _Watchdog:
+    """Ends a stream's pending read once it has gone ``idle`` seconds without content, or at
+    ``deadline``, whichever is first.
+
+    One timer per idle period, not a timeout per read: a flood is tens of thousands of
+    reads, and a timeout context around each would double what taking them in costs. The
+    reader sets :attr:`reading` while it waits for the network; the timer cancels the
+    reading task then and only then, never while the caller holds the events, and
+    :meth:`expired` tells that cancel from any other. The task is the one that started
+    the stream (asking for it on every read would cost more than the read).
+    """
+
+    __slots__ = ("_loop", "_time", "_idle", "_deadline", "_quiet_since", "_task", "reading", "fired", "timer")
+
+    def __init__(self, idle: float, deadline: float) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._time = self._loop.time
+        self._idle = idle
+        self._deadline = deadline
+        self._quiet_since = self._time()
+        self._task = asyncio.current_task()
+        self.reading = False
+        self.fired = False
+        """The timer cancelled the task; a read that finished just before still gets it."""
+        self.timer: asyncio.TimerHandle | None = self._loop.call_at(self._due, self._check)
+
+    @property
+    def _due(self) -> float:
+        return min(self._quiet_since + self._idle, self._deadline)
+
+    @property
+    def at_deadline(self) -> bool:
+        """The call's deadline, not the idle timeout, is what ran out."""
+        return self._due >= self._deadline
+
+    def progressed(self) -> None:
+        """Content arrived and was handed on: the idle clock starts again."""
+        self._quiet_since = self._time()
+
+    def rearm(self) -> None:
+        """After the timer went off while the caller held the events: TimeoutError if
+        the stream is overdue, else the timer again."""
+        if self._time() >= self._due:
+            raise TimeoutError
+        self.timer = self._loop.call_at(self._due, self._check)
+
+    def expired(self) -> bool:
+        """Whether a CancelledError in the reader came from this timer (and only from it)."""
+        return self.fired and self._task is not None and self._task.uncancel() == 0
+
+    def close(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+
+    def _check(self) -> None:
+        self.timer = None
+        if self._time() < self._due:  # content came meanwhile: look again when due
+            self.timer = self._loop.call_at(self._due, self._check)
+        elif self.reading and self._task is not None:
+            self.fired = True
+            self._task.cancel()
+
+
 class _StreamReader:
     """Reads one streaming response, tracking what is needed to judge how it ended."""
 
-    def __init__(self) -> None:
+    def __init__(self, client: ChatClient) -> None:
+        self.client = client
         self.got_text = False
         self.finished = False
         self.done = False
         self.saw_event = False
-        self.garbage: list[str] = []
+        self.garbage = 0
+        self.first_garbage = ""
         self.head = bytearray()
 
-    async def read(self, response: httpx.Response, idle_timeout: float) -> AsyncIterator[StreamEvent]:
+    async def read(self, response: httpx.Response, deadline: float) -> AsyncIterator[StreamEvent]:
+        """The reply's events. Each wait for the network ends at the idle deadline (the last
+        content plus ``idle_timeout``: keep-alive comments and stray bytes do not count) or
+        at the call's ``deadline``, whichever is first."""
         content_type = response.headers.get("content-type", "")
         if "json" in content_type and "event-stream" not in content_type:
-            for event in self._whole_body(await response.aread()):
+            raw = await self.client._read_whole(response, "reply", MAX_WHOLE_REPLY, deadline)
+            for event in self._whole_body(raw):
                 yield event
             return
+        idle_timeout = self.client.idle_timeout
+        limit = MAX_STREAM_REPLY
         decoder = SSEDecoder()
+        watch = _Watchdog(idle_timeout, deadline)
+        received = 0
+        received_when_quiet = 0
         try:
+            watch.reading = True
             async for piece in response.aiter_bytes():
+                watch.reading = False
+                if watch.fired:  # the timer went off just as this read finished: take its cancel
+                    await asyncio.sleep(0)
+                received += len(piece)
+                if received > limit:
+                    raise _too_large("reply", limit)
                 if not self.saw_event and len(self.head) < MAX_ERROR_BODY:
                     self.head += piece
+                progressed = False
                 for sse in decoder.feed(piece):
-                    for event in self._interpret(sse):
-                        yield event
+                    if events := self._interpret(sse):
+                        progressed = True
+                        for event in events:
+                            yield event
                     if self.done:
                         return
+                if progressed:  # the idle clock restarts once the caller has taken the events
+                    watch.progressed()
+                    received_when_quiet = received
+                if watch.timer is None:
+                    watch.rearm()
+                watch.reading = True
+        except asyncio.CancelledError:
+            if not watch.expired():
+                raise
+            raise self._overdue(watch, received > received_when_quiet) from None
+        except TimeoutError:
+            raise self._overdue(watch, received > received_when_quiet) from None
         except httpx.TimeoutException:
-            raise TimedOut(
-                f"the server sent nothing for {idle_timeout:g} s; the reply is incomplete"
-            ) from None
+            raise self._idle(idle_timeout, False) from None
+        except httpx.DecodingError as exc:
+            raise _undecodable(exc) from None
         except httpx.HTTPError as exc:
             if self.finished:
                 return
@@ -369,6 +607,8 @@ class _StreamReader:
                 "the connection was lost before the reply was finished",
                 detail=f"connection lost mid-reply: {exc!r}",
             ) from None
+        finally:
+            watch.close()
         for sse in decoder.close():
             for event in self._interpret(sse):
                 yield event
@@ -381,13 +621,48 @@ class _StreamReader:
         if not self.finished:
             note = ""
             if self.garbage:
-                note = f"; it also sent {len(self.garbage)} line(s) that are not JSON, first: {one_line(self.garbage[0], 80)!r}"
+                note = f"; it also sent {self.garbage} line(s) that are not JSON, first: {self.first_garbage!r}"
             raise IncompleteReply(
                 f"the server ended the stream before the reply was finished{note}"
             )
 
+    def _overdue(self, watch: _Watchdog, stray: bool) -> TimedOut:
+        if watch.at_deadline:
+            return self.client._too_long()
+        return self._idle(self.client.idle_timeout, stray)
+
+    @staticmethod
+    def _idle(idle_timeout: float, stray: bool) -> TimedOut:
+        if stray:
+            return TimedOut(
+                f"the server sent no new content for {idle_timeout:g} s, only keep-alives or"
+                " fragments; the reply is incomplete"
+            )
+        return TimedOut(f"the server sent nothing for {idle_timeout:g} s; the reply is incomplete")
+
     def _interpret(self, sse: SSEEvent) -> list[StreamEvent]:
+        """The events in one SSE event. The common case, one chunk object, goes straight
+        through; everything else (``[DONE]``, blank, error events, joined lines, junk) is
+        sorted out by :meth:`_interpret_other`."""
         self.saw_event = True
+        try:
+            value = loads(sse.data)
+        except ValueError:
+            return self._interpret_other(sse)
+        if type(value) is not dict or sse.event == "error":
+            return self._interpret_other(sse)
+        return self._take(events_from_chunk(value, partial=self.got_text))
+
+    def _take(self, events: list[StreamEvent]) -> list[StreamEvent]:
+        for event in events:
+            kind = type(event)
+            if kind is ContentDelta or kind is ReasoningDelta:
+                self.got_text = True
+            elif kind is Finished:
+                self.finished = True
+        return events
+
+    def _interpret_other(self, sse: SSEEvent) -> list[StreamEvent]:
         payload = sse.data.strip()
         if not payload:
             return []
@@ -396,28 +671,23 @@ class _StreamReader:
             return []
         events: list[StreamEvent] = []
         for value in decode_payload(payload):
-            if isinstance(value, str):
-                log.debug("not JSON in stream: %r", value[:500])
-                self.garbage.append(value)
-                continue
             if sse.event == "error" and isinstance(value, dict) and "error" not in value:
                 value = {"error": value}
             if not isinstance(value, dict):
-                self.garbage.append(str(value))
+                text = _stray_text(value)
+                log.debug("not a JSON object in stream: %.500s", text)
+                if not self.garbage:
+                    self.first_garbage = one_line(text, 80)
+                self.garbage += 1
                 continue
-            for event in events_from_chunk(value, partial=self.got_text):
-                if isinstance(event, (ContentDelta, ReasoningDelta)):
-                    self.got_text = True
-                elif isinstance(event, Finished):
-                    self.finished = True
-                events.append(event)
+            events += self._take(events_from_chunk(value, partial=self.got_text))
         return events
 
     def _whole_body(self, raw: bytes) -> list[StreamEvent]:
         """A streaming request answered with one body: a completion, an error, or junk."""
         text = raw.decode("utf-8", "replace")
         try:
-            data = json.loads(text)
+            data = loads(text)
         except ValueError:
             message, _, _ = summarize_body(text)
             raise ServiceError(

@@ -8,12 +8,37 @@ from __future__ import annotations
 
 import email.utils
 import html
-import json
-import re
+import logging
+import math
 import time
 from typing import Any
 
+from t502_tui.service.server_json import dumps, loads
+
+log = logging.getLogger("t502.service")
+
 MAX_MESSAGE = 200
+
+MAX_DETAIL = 64 * 1024
+"""How much of a server's text an error keeps for the debug log."""
+
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504, 520, 521, 522, 523, 524, 529})
+"""Statuses that say "not now" rather than "not this": rate limits, failing or overloaded
+upstreams, and the gateway errors of proxies such as Cloudflare (52x) and Anthropic (529)."""
+
+HOPELESS_CODES = frozenset({
+    "model_not_found", "invalid_api_key", "context_length_exceeded", "invalid_request_error",
+    "insufficient_quota", "insufficient_user_quota", "string_above_max_length",
+    "invalid_value", "invalid_type", "missing_required_parameter", "unsupported_model",
+    "model_not_supported", "content_policy_violation", "billing_hard_limit_reached",
+    "account_deactivated", "authentication_error", "permission_error", "not_found_error",
+    "request_too_large",
+})
+"""Error codes and types that name the request, key or account as wrong (OpenAI's, new-api's,
+Anthropic's): asking again cannot succeed, whatever the status."""
+
+NO_CHANNEL_PHRASES = ("无可用渠道", "no available channel")
+"""What new-api and one-api say when no upstream serves the model (with a 503)."""
 
 _STATUS_TEXT = {
     400: "the server refused the request",
@@ -36,8 +61,11 @@ class ServiceError(Exception):
         super().__init__(message)
         self.message = message
         """One line for the user."""
-        self.detail = detail or message
-        """Everything known, for the debug log."""
+        detail = detail or message
+        if len(detail) > MAX_DETAIL:
+            detail = f"{detail[:MAX_DETAIL]}… ({len(detail) - MAX_DETAIL:,} more characters)"
+        self.detail = detail
+        """What is known, for the debug log (a server's text cut to :data:`MAX_DETAIL`)."""
         self.partial = partial
         """True when some of the reply had already arrived."""
 
@@ -67,8 +95,14 @@ class APIError(ServiceError):
 
     @property
     def retryable(self) -> bool:
-        """Rate limits and server failures may pass; nothing else will."""
-        return self.status is not None and (self.status == 429 or self.status >= 500)
+        """Rate limits and passing server failures may succeed on a second try; a request,
+        key or model the server named as wrong will not, whatever the status."""
+        if self.status not in RETRYABLE_STATUSES:
+            return False
+        if self.code in HOPELESS_CODES or self.type in HOPELESS_CODES:
+            return False
+        text = self.detail.lower()
+        return not any(phrase in text for phrase in NO_CHANNEL_PHRASES)
 
 
 class ConnectionFailed(ServiceError):
@@ -83,9 +117,22 @@ class IncompleteReply(ServiceError):
     """The stream ended before the server said the reply was finished."""
 
 
+class TooLarge(ServiceError):
+    """The server sent more than t502 takes in: an endless line, a gzip bomb, a huge body."""
+
+
+def describe_size(size: int) -> str:
+    """A byte count for people: ``64 MiB``, ``256 KiB``, ``900 bytes``."""
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= scale:
+            return f"{size / scale:.3g} {unit}"
+    return f"{size} bytes"
+
+
 def one_line(text: str, limit: int = MAX_MESSAGE) -> str:
-    """The first non-blank line of ``text``, cut to ``limit`` characters."""
-    for line in text.splitlines():
+    """The first non-blank line of ``text`` (looked for near its start), cut to ``limit``
+    characters."""
+    for line in text[:64 * 1024].splitlines():
         line = " ".join(line.split())
         if line:
             return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
@@ -97,15 +144,45 @@ def _looks_like_html(text: str) -> bool:
     return head.startswith("<!doctype html") or "<html" in head or head.startswith("<head")
 
 
+def _strip_tags(text: str) -> str:
+    out = []
+    while (start := text.find("<")) >= 0:
+        out.append(text[:start])
+        end = text.find(">", start)
+        text = "" if end < 0 else text[end + 1:]
+        out.append(" ")
+    out.append(text)
+    return "".join(out)
+
+
 def _html_summary(text: str) -> str:
-    """The page's title or first heading: enough to name the page, never the markup."""
-    for tag in ("title", "h1", "h2"):
-        match = re.search(rf"<{tag}[^>]*>(.*?)</{tag}>", text, re.I | re.S)
-        if match:
-            inner = html.unescape(re.sub(r"<[^>]+>", " ", match.group(1)))
-            if line := one_line(inner):
-                return line
+    """The page's title or first heading: enough to name the page, never the markup.
+
+    Found with plain searches, each once: a regular expression here is quadratic on a
+    page of many unclosed tags.
+    """
+    lower = text.encode("ascii", "replace").lower()  # one byte per character, as in text
+    for tag in (b"title", b"h1", b"h2"):
+        start = lower.find(b"<" + tag)
+        opened = lower.find(b">", start) if start >= 0 else -1
+        closed = lower.find(b"</" + tag, opened) if opened >= 0 else -1
+        if closed < 0:
+            continue
+        inner = html.unescape(_strip_tags(text[opened + 1:min(closed, opened + 1 + 4 * MAX_MESSAGE)]))
+        if line := one_line(inner):
+            return line
     return ""
+
+
+def _code(value: Any) -> str | int | None:
+    """An error ``code``: a string, or a number in the range APIs use (an int32)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        if -(1 << 31) <= value < 1 << 31:
+            return value
+        log.debug("dropped an error code out of range: %.40s", str(value))
+    return None
 
 
 def error_fields(data: Any) -> tuple[str, str | None, str | int | None] | None:
@@ -116,10 +193,9 @@ def error_fields(data: Any) -> tuple[str, str | None, str | int | None] | None:
     if isinstance(error, dict):
         message = error.get("message") or error.get("msg") or error.get("error") or ""
         if not isinstance(message, str):
-            message = json.dumps(message, ensure_ascii=False)
+            message = dumps(message)
         kind = error.get("type") if isinstance(error.get("type"), str) else None
-        code = error.get("code")
-        code = code if isinstance(code, (str, int)) and not isinstance(code, bool) else None
+        code = _code(error.get("code"))
         if not message:
             message = str(code or kind or "")
         return message, kind, code
@@ -132,8 +208,11 @@ def error_fields(data: Any) -> tuple[str, str | None, str | int | None] | None:
         msgs = []
         for item in detail:
             if isinstance(item, dict):
-                where = ".".join(str(p) for p in item.get("loc", []) if p != "body")
-                msg = str(item.get("msg", ""))
+                loc = item.get("loc")
+                parts = loc if isinstance(loc, list) else []
+                where = ".".join(str(p) for p in parts if isinstance(p, (str, int)) and p != "body")
+                msg = item.get("msg")
+                msg = msg if isinstance(msg, str) else ""
                 msgs.append(f"{where}: {msg}" if where else msg)
         if msgs:
             return "; ".join(msgs), None, None
@@ -149,7 +228,7 @@ def summarize_body(body: str) -> tuple[str, str | None, str | int | None]:
     if not text:
         return "", None, None
     try:
-        fields = error_fields(json.loads(text))
+        fields = error_fields(loads(text))
     except ValueError:
         fields = None
     if fields:
@@ -158,7 +237,7 @@ def summarize_body(body: str) -> tuple[str, str | None, str | int | None]:
         for line in text.splitlines():
             if line.startswith("data:"):
                 try:
-                    fields = error_fields(json.loads(line[5:].strip()))
+                    fields = error_fields(loads(line[5:]))
                 except ValueError:
                     continue
                 if fields:
@@ -175,12 +254,14 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
         return None
     value = value.strip()
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return max(0.0, seconds) if math.isfinite(seconds) else None
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when is None:
         return None
@@ -192,6 +273,7 @@ def error_from_response(
 ) -> APIError:
     """Build the error for an HTTP error status from its body."""
     server_message, kind, code = summarize_body(body)
+    reason = one_line(reason, 60)
     if status in _STATUS_TEXT:
         what = f"{_STATUS_TEXT[status]} (HTTP {status})"
     elif status >= 500:

@@ -2,17 +2,42 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
+log = logging.getLogger("t502.service")
 
-def _int_or_none(value: Any) -> int | None:
-    if isinstance(value, bool):
+MAX_TOKENS = 10**12
+"""The largest token count believed. No request comes near it (context windows are ~10^7),
+it is exact as a JSON double (below 2^53), and the store can sum nine million such counts
+without leaving SQLite's 64-bit integers: a server's ``1e29`` is dropped, not stored."""
+
+MAX_NAME = 256
+"""The longest model id, owner or model name believed from a server; longer ones are dropped."""
+
+MAX_TIMESTAMP = 253_402_300_799
+"""The last second of the year 9999: any later Unix time cannot become a ``datetime``."""
+
+
+def server_int(value: Any, name: str, limit: int) -> int | None:
+    """A whole number from a server, if it is one in ``0..limit``; anything else is dropped
+    (None), with a debug-log line when a number was there but unusable."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    if isinstance(value, int):
-        return value
     if isinstance(value, float) and value.is_integer():
-        return int(value)
+        value = int(value)
+    if isinstance(value, int) and 0 <= value <= limit:
+        return value
+    log.debug("dropped %s from the server: %.40s is not a whole number in 0..%d", name, value, limit)
+    return None
+
+
+def _count(data: dict[str, Any], *names: str) -> int | None:
+    """The first of ``names`` in ``data`` that holds a believable token count."""
+    for name in names:
+        if (count := server_int(data.get(name), name, MAX_TOKENS)) is not None:
+            return count
     return None
 
 
@@ -33,30 +58,25 @@ class Usage:
         """Read an OpenAI ``usage`` object; None when it holds no counts at all.
 
         Detail objects may be missing or null, and some servers use the
-        ``input_tokens`` / ``output_tokens`` names instead.
+        ``input_tokens`` / ``output_tokens`` names instead. Counts that are not whole
+        numbers in ``0..MAX_TOKENS`` are dropped (see :func:`server_int`).
         """
         if not isinstance(data, dict):
             return None
-        prompt = _int_or_none(data.get("prompt_tokens"))
-        if prompt is None:
-            prompt = _int_or_none(data.get("input_tokens"))
-        completion = _int_or_none(data.get("completion_tokens"))
-        if completion is None:
-            completion = _int_or_none(data.get("output_tokens"))
-        total = _int_or_none(data.get("total_tokens"))
+        prompt = _count(data, "prompt_tokens", "input_tokens")
+        completion = _count(data, "completion_tokens", "output_tokens")
+        total = _count(data, "total_tokens")
         if prompt is None and completion is None and total is None:
             return None
         prompt, completion = prompt or 0, completion or 0
         details = data.get("completion_tokens_details") or data.get("output_tokens_details")
         prompt_details = data.get("prompt_tokens_details") or data.get("input_tokens_details")
-        reasoning = details.get("reasoning_tokens") if isinstance(details, dict) else None
-        cached = prompt_details.get("cached_tokens") if isinstance(prompt_details, dict) else None
         return cls(
             prompt_tokens=prompt,
             completion_tokens=completion,
             total_tokens=total if total is not None else prompt + completion,
-            reasoning_tokens=_int_or_none(reasoning),
-            cached_tokens=_int_or_none(cached),
+            reasoning_tokens=_count(details, "reasoning_tokens") if isinstance(details, dict) else None,
+            cached_tokens=_count(prompt_details, "cached_tokens") if isinstance(prompt_details, dict) else None,
         )
 
     def __add__(self, other: Usage) -> Usage:
