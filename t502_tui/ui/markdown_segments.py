@@ -17,9 +17,10 @@ from dataclasses import dataclass
 
 LARGE_SEGMENT_CHARS = 8000
 """A run this long with no blank line (a huge list) is cut at its next line at the margin."""
-FENCE_PIECE_LINES = 8
-"""An open code fence is settled in pieces of this many lines: the open piece, drawn
-again as it grows, stays short (highlighting code costs far more than prose)."""
+FENCE_PIECE_LINES = 1
+"""An open code fence is settled a line at a time: highlighting code costs far more than
+prose, so each line is highlighted once, when it is complete (the whole fence is drawn
+again, highlighted as one, when it closes)."""
 
 _FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})([^`]*)$")
 

@@ -20,7 +20,15 @@ from textual.strip import Strip
 from t502_tui.conversation import ChatMessage, ReplyStatus
 from t502_tui.terminal_text import defuse, visible_name
 from t502_tui.ui.markdown_segments import MarkdownSegmenter, Segment
-from t502_tui.ui.message_render import Look, code_lines, estimate_lines, markdown_lines, text_lines
+from t502_tui.ui.message_render import (
+    Look,
+    code_lines,
+    estimate_lines,
+    growing_code_lines,
+    markdown_lines,
+    paragraph_lines,
+    text_lines,
+)
 
 Palette = dict[str, Style]
 """Styles by role: header, model, accent, warning, error, secondary, reasoning, fold."""
@@ -102,9 +110,22 @@ class _Body:
             self._tail = None
 
     def _take(self, segments: list[Segment]) -> None:
-        if segments:
-            self._drawn += [_Drawn(s) for s in segments]
-            self._tops_key = None
+        for segment in segments:
+            if segment.is_code and segment.last and not segment.first:
+                # A fence streamed a line at a time has closed: draw it again as one, so
+                # what spans lines (a docstring, a comment block) is highlighted right.
+                start = len(self._drawn)
+                while start and not (self._drawn[start - 1].segment.is_code and self._drawn[start - 1].segment.first):
+                    start -= 1
+                start -= 1
+                if start >= 0:
+                    code = "".join(d.segment.source for d in self._drawn[start:]) + segment.source
+                    segment = Segment(code, segment.language, first=True, last=True)
+                    del self._drawn[start:]
+                    if len(self._tops) > start:
+                        self._settled_height = self._tops[start] - (1 if start else 0)
+                        del self._tops[start:]
+            self._drawn.append(_Drawn(segment))
 
     @staticmethod
     def _gap(segment: Segment, index: int) -> int:
@@ -141,10 +162,9 @@ class _Body:
             if tail is None:
                 self._tail_lines = []
             elif tail.is_code:
-                self._tail_lines = code_lines(console, tail.source, tail.language or "", width, look,
-                                              tail.first, False)
+                self._tail_lines = growing_code_lines(console, tail.source, width, look, tail.first)
             else:
-                self._tail_lines = markdown_lines(console, tail.source, width, look)
+                self._tail_lines = paragraph_lines(console, tail.source, width, look)
             self._tail_key = key
         return self._tail_lines
 

@@ -30,8 +30,14 @@ from t502_tui.ui.clipboard import copy
 from t502_tui.ui.message_block import Block, Palette
 from t502_tui.ui.message_render import Look
 
-FRAME_SECONDS = 1 / 20
-"""A streaming reply is drawn at most this often (less often when drawing is slow)."""
+FRAME_SECONDS = 1 / 12
+"""A streaming reply is drawn at most this often (less often when drawing is slow): a
+frame costs Textual a millisecond or two however little changed, and a dozen a second
+reads as smooth as twenty."""
+FRAME_CHARS = 16
+SLOW_FRAME_SECONDS = 0.25
+"""A frame waits for FRAME_CHARS new characters, or this long: at reading speed a frame
+per few words, not per word (the first words after a pause are drawn at once)."""
 EDGE = 3
 """Older messages are asked for when the view is this close to its top."""
 _LEFT, _RIGHT = 3, 1
@@ -98,10 +104,15 @@ class ConversationView(ScrollView, can_focus=True):
         self.chosen: int | None = None
         """The message the keys act on (its index), shown by its bar."""
         self.following = True
-        """At the bottom: new text scrolls into view."""
+        """The newest line is in view: new text scrolls into view."""
         self._unseen = False
         self._selection: Selection | None = None
         self._draw_timer: Timer | None = None
+        self._moving = False
+        """The view is scrolling itself (following, keeping its place), not the user."""
+        self._draw_due = 0.0
+        self._undrawn = 0
+        """Characters added since the last frame."""
         self._last_draw = 0.0
         self._draw_cost = 0.0
         self._look: Look | None = None
@@ -200,9 +211,20 @@ class ConversationView(ScrollView, can_focus=True):
         if index is None:
             return
         self.blocks[index].grow(content, reasoning)
+        self._undrawn += len(content) + len(reasoning)
+        since = time.monotonic() - self._last_draw
+        if since >= SLOW_FRAME_SECONDS:
+            delay = 0.001  # the first words after a pause: at once
+        elif self._undrawn >= FRAME_CHARS:
+            delay = max(0.001, max(FRAME_SECONDS, 3 * self._draw_cost) - since)
+        else:
+            delay = SLOW_FRAME_SECONDS - since  # a few words more, or a moment, first
+        due = time.monotonic() + delay
+        if self._draw_timer is not None and due < self._draw_due:
+            self._draw_timer.stop()
+            self._draw_timer = None
         if self._draw_timer is None:
-            spacing = max(FRAME_SECONDS, 3 * self._draw_cost)
-            delay = max(0.001, spacing - (time.monotonic() - self._last_draw))
+            self._draw_due = due
             self._draw_timer = self.set_timer(delay, self._draw)
 
     def finish(self, message: ChatMessage) -> None:
@@ -245,7 +267,28 @@ class ConversationView(ScrollView, can_focus=True):
             tops.append(y)
             y += self._height(block)
         self._tops, self._total = tops, y
-        self.virtual_size = Size(self.scrollable_content_region.width, y)
+        self._set_height(self._followed_height())
+
+    def _followed_height(self) -> int:
+        """The height to scroll in: while following, what is shown may end in blank lines
+        below the newest text (the view moves a third of a screen at a time, so most
+        frames repaint only the lines that changed, not a whole view shifted by one)."""
+        if self.following:
+            return max(self._total, int(self.scroll_y) + self.scrollable_content_region.height)
+        return self._total
+
+    def _set_height(self, height: int) -> None:
+        """Let the scrollbar know the new height. A streaming reply changes it every few
+        frames: Textual would lay out the whole screen for that, when nothing but the
+        scrollbar needs telling (the view's own size does not change)."""
+        size = Size(self.scrollable_content_region.width, height)
+        if size == self.virtual_size:
+            return
+        if not self.is_mounted or not self.show_vertical_scrollbar:
+            self.virtual_size = size  # the scrollbar may appear: that is a layout
+            return
+        self.set_reactive(ConversationView.virtual_size, size)
+        self._scroll_update(size)
 
     def _prepare(self, top: int, bottom: int) -> bool:
         """Draw what lines ``top`` to ``bottom`` show; True if heights changed."""
@@ -270,19 +313,36 @@ class ConversationView(ScrollView, can_focus=True):
             self._scroll(self.scroll_y + self._total - before)
         return True
 
+    def _follow_top(self) -> int:
+        """Where the view's top goes to keep the newest line in sight: where it is while
+        that line still fits, else so that the line is a third of a screen from the
+        bottom while a reply streams (or at the bottom otherwise)."""
+        height = self.scrollable_content_region.height
+        if height <= 0:
+            return 0  # not laid out yet
+        top = int(self.scroll_y)
+        if top <= self._total <= top + height:
+            return top
+        jump = height // 3 if any(block.streaming for block in self.blocks) else 0
+        return max(0, self._total - height + jump)
+
     def _prepare_view(self) -> None:
-        """Draw what is about to be shown (following: the bottom, however it moves)."""
+        """Draw what is about to be shown (following: the newest line, however it moves)."""
         height = self.scrollable_content_region.height
         for _ in range(4):
-            top = max(0, self._total - height) if self.following else int(self.scroll_y)
+            top = self._follow_top() if self.following else int(self.scroll_y)
             if not self._prepare(top, top + height):
                 break
         if self.following:
-            self._scroll(max(0, self._total - height))
+            top = self._follow_top()
+            self._set_height(max(self._total, top + height))
+            if top != int(self.scroll_y):
+                self._scroll(top)
 
     def _draw(self) -> None:
         """A frame of the streaming replies."""
         self._draw_timer = None
+        self._undrawn = 0
         started = time.perf_counter()
         streaming = [i for i, block in enumerate(self.blocks) if block.streaming]
         if not streaming:
@@ -323,25 +383,39 @@ class ConversationView(ScrollView, can_focus=True):
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
         height = self.scrollable_content_region.height
-        at_bottom = new_value >= self.max_scroll_y - 0.5
-        if at_bottom != self.following:
-            self.following = at_bottom
-            if at_bottom:
+        in_sight = new_value + height >= self._total - 0.5
+        if in_sight != self.following:
+            self.following = in_sight
+            if in_sight:
                 self._unseen = False
+            else:
+                self._set_height(self._total)
             self.post_message(self.FollowChanged(self.following, self._unseen))
         if not self.following:
             self._prepare(int(new_value), int(new_value) + height)
-        if new_value < EDGE and old_value >= new_value:
-            self.post_message(self.OlderWanted())
+        if new_value < EDGE and old_value > new_value and not self._moving:
+            self.post_message(self.OlderWanted())  # the user is scrolling up to the top
+
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        if self.scroll_y < EDGE:
+            self.post_message(self.OlderWanted())  # at the top already: the wheel asks for more
 
     def _scroll(self, y: float) -> None:
         """Scroll now, even before the scrollbar knows the new height (it is shown later)."""
-        self.scroll_to(y=y, animate=False, force=True)
+        self._moving = True
+        try:
+            self.scroll_to(y=y, animate=False, force=True)
+        finally:
+            self._moving = False
 
     def follow(self) -> None:
         """Go to the newest text and keep following it."""
         self.following = True
         self._unseen = False
+        height = self.scrollable_content_region.height
+        if self._total > height:
+            self._set_height(self._total)
+            self._scroll(self._total - height)
         self._prepare_view()
         self.refresh()
         self.post_message(self.FollowChanged(True, False))
@@ -350,6 +424,8 @@ class ConversationView(ScrollView, can_focus=True):
         """Scroll a page up or down (from the composer too)."""
         height = max(1, self.scrollable_content_region.height - 2)
         self._scroll(max(0, min(self.max_scroll_y, self.scroll_y + step * height)))
+        if step < 0 and self.scroll_y < EDGE:
+            self.post_message(self.OlderWanted())
 
     def action_page(self, step: int) -> None:
         self.page(step)
