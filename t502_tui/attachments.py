@@ -7,6 +7,8 @@ JPEG, GIF, WebP), which is all a chat client needs to tell an image from anythin
 from __future__ import annotations
 
 import base64
+import os
+import stat
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,24 +116,48 @@ def path_from_text(text: str) -> Path | None:
         return None
 
 
-def load_image(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Attachment:
-    """Read an image to attach; raises AttachmentError with a clear reason."""
+def _too_big(path: Path, size: int, max_bytes: int) -> AttachmentError:
+    return AttachmentError(
+        f"{path.name} is {size / 1024 / 1024:.1f} MB; the limit is {max_bytes / 1024 / 1024:g} MB")
+
+
+def read_regular_file(path: Path, max_bytes: int, what: str = "a file") -> bytes:
+    """The bytes of ``path``, which must be a regular file of at most ``max_bytes``.
+
+    A folder, a FIFO (opening it would wait for a writer), a device such as /dev/zero
+    (endless) or anything that grows past the limit while read is refused with a clear
+    reason: never more than ``max_bytes + 1`` bytes are read.
+    """
     try:
-        size = path.stat().st_size
+        handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise AttachmentError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise AttachmentError(f"{path}: {exc.strerror or exc}") from None
-    if path.is_dir():
-        raise AttachmentError(f"{path} is a folder, not an image")
-    if size > max_bytes:
-        raise AttachmentError(
-            f"{path.name} is {size / 1024 / 1024:.1f} MB; the limit is {max_bytes / 1024 / 1024:g} MB"
-        )
-    try:
-        data = path.read_bytes()
+    except IsADirectoryError:
+        raise AttachmentError(f"{path} is a folder, not {what}") from None
     except OSError as exc:
         raise AttachmentError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    try:
+        info = os.fstat(handle)
+        if stat.S_ISDIR(info.st_mode):
+            raise AttachmentError(f"{path} is a folder, not {what}")
+        if not stat.S_ISREG(info.st_mode):
+            raise AttachmentError(f"{path} is not a regular file (a pipe or a device), so it is not {what}")
+        if info.st_size > max_bytes:
+            raise _too_big(path, info.st_size, max_bytes)
+        with os.fdopen(handle, "rb", closefd=False) as file:
+            data = file.read(max_bytes + 1)
+    except OSError as exc:
+        raise AttachmentError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    finally:
+        os.close(handle)
+    if len(data) > max_bytes:
+        raise _too_big(path, len(data), max_bytes)
+    return data
+
+
+def load_image(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Attachment:
+    """Read an image to attach; raises AttachmentError with a clear reason."""
+    data = read_regular_file(path, max_bytes, "an image")
     kind = sniff(data)
     if kind is None:
         raise AttachmentError(f"{path.name} is not a PNG, JPEG, WebP or GIF image")
