@@ -20,6 +20,7 @@ from textual.notifications import SeverityLevel
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.theme import Theme
+from textual.worker import WorkerFailed
 
 from t502_tui.config import ENV_MODEL, Config, ConfigError, save_config
 from t502_tui.conversation import Conversation
@@ -205,7 +206,16 @@ class T502App(App[None]):
     @property
     def chat(self) -> ChatScreen:
         """The main screen (under any dialog)."""
-        return next(s for s in self.screen_stack if isinstance(s, ChatScreen))
+        chat = self._chat_screen()
+        assert chat is not None, "the chat screen is not up"
+        return chat
+
+    def _chat_screen(self) -> ChatScreen | None:
+        """The main screen, or None while t502 starts or closes (a background task that
+        finishes then has nothing to show on)."""
+        if not self.is_running:
+            return None
+        return next((s for s in self.screen_stack if isinstance(s, ChatScreen)), None)
 
     def get_default_screen(self) -> Screen:
         return ChatScreen(self.session)
@@ -261,9 +271,10 @@ class T502App(App[None]):
         history = self.session.history
         if history is None:
             return
+        chat = self._chat_screen()
         try:
-            drafts = {pane.conversation.id: pane.composer.text for pane in self.chat.panes}
-        except (StopIteration, NoMatches):
+            drafts = {pane.conversation.id: pane.composer.text for pane in chat.panes} if chat else {}
+        except NoMatches:
             return  # the chat was never drawn
         history.submit(lambda store: store.save_drafts(drafts))
 
@@ -272,7 +283,7 @@ class T502App(App[None]):
         # then exits, but keeps the conversation and the unsent text first, and says where
         # the traceback is.
         self._keep_the_session()
-        where = record_crash(error, [self.config.api_key])
+        where = record_crash(error.error if isinstance(error, WorkerFailed) else error, [self.config.api_key])
         super()._handle_exception(error)
         if where is not None:  # the traceback is there, with its locals' secrets masked
             self._exit_renderables[:] = [
@@ -287,7 +298,9 @@ class T502App(App[None]):
         if error is not None:
             self.notify(f"History is off: {error}", title="History", severity="error", timeout=15)
             return
-        self.chat.reload_history()
+        if (chat := self._chat_screen()) is None:
+            return
+        chat.reload_history()
         history = self.session.history
         assert history is not None
         try:
@@ -295,7 +308,8 @@ class T502App(App[None]):
             drafts = await history.read(lambda store: store.unsent_drafts())
         except StoreError:
             return  # the list's own read says what is wrong
-        await self.chat.reopen_drafts(drafts)
+        if (chat := self._chat_screen()) is not None:
+            await chat.reopen_drafts(drafts)
         if last and not os.environ.get(ENV_MODEL, "").strip():
             # The config's model is only the first run's; then the one chosen last.
             self._set_default_model(last)
@@ -303,10 +317,12 @@ class T502App(App[None]):
     def _set_default_model(self, model: str) -> None:
         """New conversations (and the empty ones open now) get ``model``."""
         self.default_model = model
-        for pane in self.chat.panes:
+        if (chat := self._chat_screen()) is None:
+            return
+        for pane in chat.panes:
             if not pane.conversation.messages:
                 pane.conversation.model = model
-        self.chat.refresh_state()
+        chat.refresh_state()
 
     def store_failed(self, error: StoreError) -> None:
         """Tell the user that saving failed; the conversation stays on screen."""
@@ -316,7 +332,8 @@ class T502App(App[None]):
     def set_connection(self, connection: Connection) -> None:
         """Record what the server said and show it."""
         self.connection = connection
-        self.chat.refresh_state()
+        if (chat := self._chat_screen()) is not None:
+            chat.refresh_state()
 
     # -- setup --------------------------------------------------------------------------------
 
@@ -361,6 +378,8 @@ class T502App(App[None]):
     def _models_arrived(self, models: list[str] | None, note: str) -> None:
         self.models = models
         self.models_note = note
+        if not self.is_running:
+            return  # t502 closed while the list was on its way
         if models and self.config.model_from_default and self.default_model not in models:
             chat = [m for m in models if is_chat_model(m)]
             if chat:
@@ -371,7 +390,8 @@ class T502App(App[None]):
                 self._set_default_model(chat[0])
         if isinstance(self.screen, ModelPicker):
             self.screen.set_models(models, note)
-        self.chat.refresh_state()
+        if (chat := self._chat_screen()) is not None:
+            chat.refresh_state()
 
     def on_model_picker_refresh_requested(self) -> None:
         self.load_models(force=True)
