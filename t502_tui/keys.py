@@ -23,6 +23,7 @@ DEFAULT_KEYS: dict[str, str] = {
     "search": "ctrl+f",
     "toggle_sidebar": "ctrl+b",
     "settings": "f2",
+    "conversation_settings": "f3",
     "help": "f1",
     "command_palette": "ctrl+p",
     "quit": "ctrl+q",

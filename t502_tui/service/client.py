@@ -49,12 +49,15 @@ from t502_tui.service.events import (
     ReasoningDelta,
     StreamEvent,
 )
+from t502_tui.service.pricing import UnusableAnswer, context_length, listed_prices
 from t502_tui.service.sse import SSEDecoder, SSEEvent
 
 log = logging.getLogger("t502.service")
 
 MAX_ERROR_BODY = 256 * 1024
 """How much of an error body is read: enough for any message, not a whole site."""
+MAX_INFO_BODY = 8 * 1024 * 1024
+"""The largest price list or billing answer read: a relay's covers a few thousand models."""
 
 
 @dataclass(frozen=True)
@@ -269,9 +272,45 @@ class ChatClient:
                             ident,
                             owner if isinstance(owner, str) else "",
                             created if isinstance(created, int) else None,
+                            context_length(item),
+                            *listed_prices(item),
                         )
                     )
         return models
+
+    # -- what the server tells about money ------------------------------------------------
+
+    @property
+    def root_url(self) -> str:
+        """The server's root: the base URL without its ``/v1`` (where a relay serves
+        ``/api/pricing``)."""
+        return re.sub(r"/v1$", "", self.base_url, flags=re.I)
+
+    async def get_json(self, path: str, *, limit: int = MAX_INFO_BODY) -> Any:
+        """One GET (never retried: these are optional) of ``path`` under the base URL, or of
+        an absolute URL, its body read up to ``limit`` bytes and decoded as JSON.
+
+        Any failure (an error status, an HTML page, a body too large or not JSON) raises
+        :class:`ServiceError`; the caller decides the server has no such endpoint.
+        """
+        outcome = await self._attempt("GET", path, None)
+        if isinstance(outcome, ServiceError):
+            raise self._scrubbed(outcome)
+        response = outcome
+        try:
+            raw = bytearray()
+            async for piece in response.aiter_bytes():
+                raw += piece
+                if len(raw) > limit:
+                    raise self._scrubbed(UnusableAnswer(f"the answer to {path} is larger than {limit // 1024} KB"))
+        except httpx.HTTPError as exc:
+            raise self._scrubbed(ConnectionFailed(f"the connection was lost: {_errno_free(exc)}")) from None
+        finally:
+            await response.aclose()
+        try:
+            return json.loads(raw.decode("utf-8", "replace"))
+        except ValueError:
+            raise self._scrubbed(UnusableAnswer(f"the answer to {path} is not JSON")) from None
 
     # -- chat ------------------------------------------------------------------------------
 

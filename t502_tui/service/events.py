@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,8 @@ class Usage:
     """Part of the completion spent thinking, when the server says."""
     cached_tokens: int | None = None
     """Part of the prompt served from the provider's cache, when the server says."""
+    cost: float | None = None
+    """What the server says the reply cost, in US$ (OpenRouter's ``usage.cost``)."""
 
     @classmethod
     def from_json(cls, data: Any) -> Usage | None:
@@ -51,12 +54,15 @@ class Usage:
         prompt_details = data.get("prompt_tokens_details") or data.get("input_tokens_details")
         reasoning = details.get("reasoning_tokens") if isinstance(details, dict) else None
         cached = prompt_details.get("cached_tokens") if isinstance(prompt_details, dict) else None
+        cost = data.get("cost")
         return cls(
             prompt_tokens=prompt,
             completion_tokens=completion,
             total_tokens=total if total is not None else prompt + completion,
             reasoning_tokens=_int_or_none(reasoning),
             cached_tokens=_int_or_none(cached),
+            cost=float(cost) if isinstance(cost, (int, float)) and not isinstance(cost, bool)
+            and math.isfinite(cost) and 0 <= cost < 1e6 else None,
         )
 
     def __add__(self, other: Usage) -> Usage:
@@ -69,6 +75,7 @@ class Usage:
             self.total_tokens + other.total_tokens,
             both(self.reasoning_tokens, other.reasoning_tokens),
             both(self.cached_tokens, other.cached_tokens),
+            None if self.cost is None and other.cost is None else (self.cost or 0) + (other.cost or 0),
         )
 
     def describe(self) -> str:
@@ -134,3 +141,9 @@ class ModelInfo:
     id: str
     owned_by: str = ""
     created: int | None = None
+    context_length: int | None = None
+    """Tokens the model takes in one request, when the server says."""
+    input_price: float | None = None
+    """US$ per 1M input tokens, when the server lists prices (OpenRouter's ``pricing``)."""
+    output_price: float | None = None
+    """US$ per 1M output tokens, likewise."""
