@@ -45,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
         "the answer to stdout. Reasoning goes to stderr, then one usage line.",
     )
     ask.add_argument("prompt", nargs="*", metavar="PROMPT", help="the question (words are joined)")
-    ask.add_argument("-m", "--model", help="model to ask (default: from the config)")
+    ask.add_argument("-m", "--model", help="model to ask, MODEL or PROVIDER/MODEL (default: from the config)")
+    ask.add_argument("--preset", metavar="NAME", help="start from a preset of the config ([presets.NAME])")
     ask.add_argument("-s", "--system", metavar="TEXT", help="system prompt for this question")
     ask.add_argument(
         "--no-stream", action="store_true", help="wait for the whole answer instead of streaming"
@@ -56,6 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="attach an image (PNG, JPEG, WebP or GIF); repeat for several",
     )
     ask.add_argument(
+        "-f", "--file", action="append", default=[], metavar="FILE",
+        help="send a text or code file as context (a fenced block headed by its name); repeat for several",
+    )
+    ask.add_argument(
         "-c", dest="continue_id", action="store_const", const="",
         help="continue the latest conversation",
     )
@@ -63,7 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--continue", dest="continue_id", nargs="?", const="", metavar="ID",
         help="continue the latest conversation, or the one whose id starts with ID",
     )
-    commands.add_parser("models", help="list the models the server offers, one per line")
+    models = commands.add_parser("models", help="list the models every provider offers, one per line")
+    models.add_argument("--provider", metavar="NAME", help="only this provider's models")
+    models.add_argument("--prices", action="store_true",
+                        help="add each model's price (US$ per 1M input/output tokens, or per request) and context")
+    commands.add_parser("balance", help="what is left on each provider's key (and what was spent)")
     config = commands.add_parser("config", help="where the config file is, and what is in force")
     config_verbs = config.add_subparsers(dest="verb", metavar="VERB", required=True)
     config_verbs.add_parser("path", help="print the config file's path")
@@ -93,7 +102,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "ask":
             return _run(_ask(config, args))
         if args.command == "models":
-            return _run(_models(config))
+            return _run(_models(config, args.provider, args.prices))
+        if args.command == "balance":
+            return _run(_balance(config))
         if args.command in ("history", "import"):
             return run_history_command(args)
         if args.command == "config":
@@ -151,28 +162,85 @@ def _config(config: Config, verb: str) -> int:
 
 
 def _tui(config: Config) -> int:
+    from t502_tui.providers import configured
     from t502_tui.ui.app import T502App
 
+    configured(config)  # key commands run now, while the terminal is still a terminal
     app = T502App(config)
     app.run()
     return app.return_code or EXIT_OK
 
 
-async def _models(config: Config) -> int:
-    from t502_tui.service import ServiceError
-    from t502_tui.session import make_client
+def _shell_session(config: Config, only: str | None = None) -> Any:
+    """A session without history for the shell's listing commands, and the providers to
+    ask (one line on stderr, and None, for an unknown ``only``)."""
+    from t502_tui.session import ChatSession
 
-    async with make_client(config) as client:
-        try:
-            models = await client.list_models()
-        except ServiceError as error:
-            hint = " (no API key is set: put api_key in the config file or set T502_API_KEY)" if (
-                getattr(error, "status", None) == 401 and not config.api_key) else ""
-            _error(error.message + hint)
-            return EXIT_FAILED
-    for ident in sorted({m.id for m in models}, key=str.lower):
-        print(defuse(ident))
-    return EXIT_OK
+    session = ChatSession(config)
+    if only is not None and only not in session.provider_names:
+        _error(f"there is no provider {only!r} (the config has: {', '.join(session.provider_names)})")
+        return session, None
+    return session, [only] if only else session.provider_names
+
+
+async def _models(config: Config, only: str | None, prices: bool) -> int:
+    from t502_tui.prices import money
+    from t502_tui.tokens import short_count
+
+    session, names = _shell_session(config, only)
+    if names is None:
+        return EXIT_USAGE
+    failed = 0
+    try:
+        for name in names:
+            facts, client = session.facts(name), session.client_for(name)
+            if prices:
+                facts.load_pricing(client)
+            error = await facts.load_models(client, force=True)
+            if error is not None:
+                failed += 1
+                provider = session.provider(name)
+                hint = f" (no API key: {provider.key_hint})" if getattr(error, "status", None) == 401 and not provider.api_key else ""
+                _error(f"{name}: {error.message}{hint}" if len(names) > 1 else error.message + hint)
+                continue
+            await facts.pricing_ready()
+            for model in sorted({m.id for m in facts.models or []}, key=str.lower):
+                ref = defuse(session.ref("" if name == session.default_provider else name, model))
+                if not prices:
+                    print(ref)
+                    continue
+                price = session.price_for(name, model)
+                context = session.context_for(name, model)
+                shown = price.describe() if price is not None and price.known else "-"
+                print(f"{ref:<40} {shown:>22} {short_count(context) if context else '-':>7}")
+    finally:
+        await session.aclose()
+    if prices and not failed:
+        print(f"prices: US$ per 1M input/output tokens (or per request); {money(2)} per 1M is a relay ratio of 1",
+              file=sys.stderr)
+    return EXIT_FAILED if failed == len(names) or (failed and only) else EXIT_OK
+
+
+async def _balance(config: Config) -> int:
+    from t502_tui.prices import format_cost
+
+    session, names = _shell_session(config)
+    known = 0
+    try:
+        for name in names:
+            facts = session.facts(name)
+            if not facts.balance_possible:
+                print(f"{name}: no key, so no balance", file=sys.stderr)
+                continue
+            if await facts.refresh_balance(session.client_for(name)) and facts.balance is not None:
+                known += 1
+                b = facts.balance
+                print(f"{name}: {format_cost(b.left)} left ({format_cost(b.used)} spent of {format_cost(b.limit)})")
+            else:
+                print(f"{name}: the server does not tell the balance", file=sys.stderr)
+    finally:
+        await session.aclose()
+    return EXIT_OK if known else EXIT_FAILED
 
 
 def _read_prompt(args: argparse.Namespace) -> str:
@@ -194,11 +262,15 @@ class _ReplyPrinter:
         self.err_tty = sys.stderr.isatty()
         self.in_reasoning = False
         self.last_out = "\n"
+        self.error: Any = None
+        """The ServiceError the reply ended with, if any."""
 
     def __call__(self, event: Any) -> None:
-        from t502_tui.turn import ReplyGrew, RetryWaiting
+        from t502_tui.turn import ReplyEnded, ReplyGrew, RetryWaiting
 
-        if isinstance(event, ReplyGrew):
+        if isinstance(event, ReplyEnded):
+            self.error = event.error
+        elif isinstance(event, ReplyGrew):
             if event.reasoning:
                 self.reasoning(event.reasoning)
             if event.content:
@@ -243,14 +315,25 @@ def _finish_note(reason: str | None) -> str | None:
     return None
 
 
-def _conversation_for(config: Config, args: argparse.Namespace, store: Any) -> Any:
-    """The conversation this question belongs to: a new one, or the one to continue."""
+def _conversation_for(config: Config, args: argparse.Namespace, store: Any, session: Any) -> Any:
+    """The conversation this question belongs to: a new one (from a preset, if asked), or
+    the one to continue."""
     from t502_tui.conversation import Conversation
+    from t502_tui.presets import find_preset
 
     if args.continue_id is None:
+        preset = None
+        if args.preset:
+            preset = find_preset(config, args.preset)
+            if preset is None:
+                names = ", ".join(config.presets) or "none"
+                raise LookupError(f"there is no preset {args.preset!r} (the config has: {names})")
+        provider, model = session.split(args.model or (preset and preset.model) or config.model)
+        system = preset.system_prompt if preset and preset.system_prompt is not None else config.system_prompt
         return Conversation(
-            model=args.model or config.model,
-            system_prompt=args.system if args.system is not None else config.system_prompt,
+            model=model, provider=provider,
+            system_prompt=args.system if args.system is not None else system,
+            settings=dict(preset.params) if preset else {}, preset=preset.name if preset else "",
         )
     if store is None:
         raise LookupError("there is no history to continue (see the warning above)")
@@ -259,26 +342,53 @@ def _conversation_for(config: Config, args: argparse.Namespace, store: Any) -> A
         raise LookupError("there is no conversation to continue yet")
     conversation = store.load_conversation(ident)
     if args.model:
-        conversation.model = args.model
+        conversation.provider, conversation.model = session.split(args.model, conversation.provider)
     if args.system is not None:
         conversation.system_prompt = args.system
     return conversation
 
 
-def _load_images(config: Config, paths: list[str]) -> list[Any]:
-    """The images given with --image, checked against the configured limits."""
+def _load_attachments(config: Config, images: list[str], files: list[str]) -> list[Any]:
+    """The images given with --image and the files given with --file, checked against
+    the configured limits."""
     from pathlib import Path
 
-    from t502_tui.attachments import check_count, load_image
+    from t502_tui.attachments import check_count, load_attachment, load_image
 
-    check_count(len(paths), config.max_images)
-    return [load_image(Path(p).expanduser(), int(config.max_image_mb * 1024 * 1024)) for p in paths]
+    check_count(len(images), config.max_images)
+    check_count(len(files), config.max_files, "text file")
+    image_bytes = int(config.max_image_mb * 1024 * 1024)
+    loaded = [load_image(Path(p).expanduser(), image_bytes) for p in images]
+    loaded += [load_attachment(Path(p).expanduser(), image_bytes, config.max_file_kb * 1024) for p in files]
+    check_count(sum(not a.is_text for a in loaded), config.max_images)
+    check_count(sum(a.is_text for a in loaded), config.max_files, "text file")
+    return loaded
+
+
+def _say_if_it_cannot_fit(session: Any, conversation: Any, prompt: Any) -> None:
+    """A note on stderr when the request is larger than the model's known context."""
+    from t502_tui.context_fit import budget, request_tokens
+    from t502_tui.tokens import short_count
+
+    name = session.provider_of(conversation)
+    context = session.context_for(name, conversation.model)
+    if context is None:
+        return
+    tokens = request_tokens(conversation, prompt.content, prompt.attachments)
+    limit = budget(context, session.request_params(conversation))
+    if tokens > limit:
+        print(f"warning: this request is ≈{short_count(tokens)} tokens and {defuse(conversation.model)} takes"
+              f" {short_count(limit)}; it will likely be refused (start a new conversation, send less,"
+              " or pick a model with a larger context)", file=sys.stderr)
 
 
 async def _ask(config: Config, args: argparse.Namespace) -> int:
     from t502_tui.attachments import AttachmentError
+    from t502_tui.context_fit import context_error
     from t502_tui.conversation import ChatMessage, ReplyStatus
     from t502_tui.history import History
+    from t502_tui.prices import format_cost
+    from t502_tui.service import ServiceError
     from t502_tui.session import ChatSession
     from t502_tui.store import StoreError
 
@@ -287,24 +397,31 @@ async def _ask(config: Config, args: argparse.Namespace) -> int:
         args.prompt.insert(0, args.continue_id)
         args.continue_id = ""
     prompt = _read_prompt(args)
-    if not prompt.strip():
+    if not prompt.strip() and not args.file:
         _error("nothing to ask: give a prompt, or pipe text into t502 ask")
         return EXIT_USAGE
     try:
-        images = await asyncio.to_thread(_load_images, config, args.image)
+        attachments = await asyncio.to_thread(_load_attachments, config, args.image, args.file)
     except AttachmentError as error:
         _error(str(error))
         return EXIT_USAGE
     store = None
     if not args.no_save or args.continue_id is not None:
         store = open_store(warn=True)
+    session = ChatSession(config)
     try:
-        conversation = _conversation_for(config, args, store)
-    except (LookupError, StoreError) as exc:
+        conversation = _conversation_for(config, args, store, session)
+        provider = session.provider(session.provider_of(conversation))
+    except (LookupError, StoreError, ServiceError) as exc:
         if store is not None:
             store.close()
         _error(str(exc))
         return EXIT_USAGE
+    if provider.problem:
+        if store is not None:
+            store.close()
+        _error(provider.problem)
+        return EXIT_FAILED
     if args.no_save and store is not None:
         store.close()
         store = None
@@ -312,23 +429,31 @@ async def _ask(config: Config, args: argparse.Namespace) -> int:
     def store_failed(error: StoreError) -> None:
         print(f"warning: not saved: {defuse(str(error))}", file=sys.stderr)
 
-    session = ChatSession(config, History(store, store_failed) if store is not None else None)
+    session.history = History(store, store_failed) if store is not None else None
+    facts = session.facts(provider.name)
+    await facts.use_cached_models()
+    facts.load_pricing(session.client_for(provider.name))  # alongside the request, for the cost
+    message = ChatMessage("user", prompt, attachments=attachments)
+    _say_if_it_cannot_fit(session, conversation, message)
     printer = _ReplyPrinter(config.max_retries)
     try:
-        reply = await _run_turn(session, conversation, ChatMessage("user", prompt, attachments=images),
-                                printer, stream=not args.no_stream)
+        reply = await _run_turn(session, conversation, message, printer, stream=not args.no_stream)
     finally:
         printer.end()
         await session.aclose()
     if reply.status is not ReplyStatus.COMPLETE:
         suffix = " (the reply above is incomplete)" if reply.content else ""
         _error(f"{reply.error or reply.status.value}{suffix}")
+        if context_error(printer.error) is not None:
+            print("note: the conversation is too long for this model: start a new one (without -c),"
+                  " send less, or pick a model with a larger context (-m)", file=sys.stderr)
         return EXIT_FAILED
     if note := _finish_note(reply.finish_reason):
         print(f"note: {note}", file=sys.stderr)
     usage = reply.usage
-    model = reply.model
-    print(f"{model} · tokens: {usage.describe()}" if usage else f"{model} · usage not reported by the server",
+    model = defuse(session.ref(conversation.provider, reply.model or ""))
+    cost = f" · {format_cost(reply.cost)}" if reply.cost is not None else ""
+    print(f"{model} · tokens: {usage.describe()}{cost}" if usage else f"{model} · usage not reported by the server",
           file=sys.stderr)
     return EXIT_OK
 
