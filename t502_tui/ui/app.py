@@ -1,7 +1,8 @@
 """The Textual application: composes the chat and owns what every screen shares.
 
-It holds the session (settings, API client, history), the model list, the keys and the
-themes; screens and widgets get what they need from it and report back with messages.
+It holds the session (settings, a client per provider, history, and what each provider
+told: models, prices, balance), the keys and the themes; screens and widgets get what
+they need from it and report back with messages.
 """
 
 from __future__ import annotations
@@ -23,22 +24,18 @@ from t502_tui.config import ENV_MODEL, Config, ConfigError, save_config
 from t502_tui.conversation import Conversation
 from t502_tui.debug_log import record_crash
 from t502_tui.keys import resolve_keys
-from t502_tui.model_catalog import (
-    is_chat_model,
-    load_cached_models,
-    load_recent_models,
-    remember_model,
-    save_cached_models,
-)
+from t502_tui.model_catalog import is_chat_model, load_recent_models, remember_model, save_cached_models
 from t502_tui.paths import config_file, display_path
+from t502_tui.prices import format_cost
 from t502_tui.service import ServiceError
 from t502_tui.session import LAST_MODEL, ChatSession
+from t502_tui.tokens import short_count
 from t502_tui.store import StoreError, default_path
 from t502_tui.turn import Connection, LinkState
 from t502_tui.ui.commands import app_commands
 from t502_tui.ui.screens.chat import ChatScreen
 from t502_tui.ui.screens.help import HelpScreen
-from t502_tui.ui.screens.model_picker import ModelPicker
+from t502_tui.ui.screens.model_picker import ModelPicker, PickerGroup, PickerRow
 from t502_tui.ui.screens.settings import SettingsScreen
 from t502_tui.ui.screens.setup import SetupResult, SetupScreen
 from t502_tui.ui.screens.theme_picker import ThemePicker
@@ -79,23 +76,29 @@ class T502App(App[None]):
         super().__init__()
         self.config = config
         self.session = ChatSession(config, history_later=True)
-        """Settings, API client and history, shared by every conversation."""
+        """Settings, a client per provider, history, and what the providers told."""
+        self.provider_problems = [p.problem for p in self.session.providers() if p.problem]
+        """Keys that could not be read (a failed api_key_cmd, an unset api_key_env)."""
         self.initial_conversations = conversations or []
         """Conversations to open at start (a new empty one when there are none)."""
-        self.models: list[str] | None = None
-        """Model ids from the server; None until fetched."""
-        self.models_note = "Loading the model list…"
         self.recent_models: list[str] = []
-        """Models chosen lately, newest first (read from disk with the model list)."""
+        """Models chosen lately (``MODEL`` or ``PROVIDER/MODEL``), newest first."""
         self.default_model = config.model
-        """Model for new conversations: the config's, then the user's latest choice."""
+        """Model for new conversations (``MODEL`` or ``PROVIDER/MODEL``): the config's,
+        then the user's latest choice."""
+        self._balance_timers: set[str] = set()
+        """Providers whose balance is to be asked once the 30 s between requests pass."""
         self.keys, self.key_problems = resolve_keys(config.keys, config.send_key)
         """Keys in force for every action (see :mod:`t502_tui.keys`), and what was wrong."""
         self.set_keymap(self._keymap_for(self.keys))
         self.code_themes, self.theme_warnings = register_themes(self)
         """Pygments style of each t502 theme, and the theme files that were skipped."""
         self.connection = Connection(LinkState.CONNECTING)
-        """What the model list said of the server; each conversation keeps its own too."""
+        """What the default provider's model list said of it; each conversation keeps its own too."""
+        self.connections: dict[str, Connection] = {}
+        """What the other providers' model lists said of them."""
+        self.started = False
+        """The first frame is drawn: requests may go out."""
         self.store_path = default_path()
 
     # -- themes -------------------------------------------------------------------------------
@@ -154,6 +157,8 @@ class T502App(App[None]):
         if {"base_url", "api_key"} & changed.keys():
             await self.session.replace_client()
             self.load_models(force=True)
+        if "low_balance" in changed:
+            self.chat.refresh_state()
         self.save_settings(dict(changed))
 
     @work(group="save-config")
@@ -193,17 +198,26 @@ class T502App(App[None]):
         self.theme_changed_signal.subscribe(self, self._restyle_code)
         for warning in [*self.config.warnings, *self.theme_warnings, *self.key_problems]:
             self.notify(warning, title="Config", severity="warning", timeout=10)
-        if not self.config.api_key:
+        for problem in self.provider_problems:
+            self.notify(problem, title="API key", severity="error", timeout=15, markup=False)
+        if self._needs_setup:
             self.connection = Connection(LinkState.NO_KEY)
             self.push_screen(
                 SetupScreen(self.config.base_url, display_path(self.config.path or config_file())),
                 self._setup_done,
             )
 
+    @property
+    def _needs_setup(self) -> bool:
+        """No key for the default provider, and nothing else configured: the first run."""
+        default = self.session.provider()
+        return not default.api_key and not default.problem and not self.config.providers
+
     def on_ready(self) -> None:
         # After the first frame: start-up is not slowed by what can wait, and no request
         # goes out before there is something on screen.
-        if self.config.api_key:
+        self.started = True
+        if not self._needs_setup:
             self.load_models()
         self.set_timer(FREEZE_AFTER_SECONDS, _freeze_long_lived_objects)
 
@@ -283,6 +297,12 @@ class T502App(App[None]):
         self.notify(f"Not saved: {error}. The conversation stays on screen.",
                     title="History", severity="error", timeout=15)
 
+    def connection_of(self, provider: str) -> Connection:
+        """What provider ``provider`` (empty: the default) said last, as far as the app knows."""
+        if not provider or provider == self.session.default_provider:
+            return self.connection
+        return self.connections.get(provider, Connection(LinkState.CONNECTING))
+
     def set_connection(self, connection: Connection) -> None:
         """Record what the server said and show it."""
         self.connection = connection
@@ -296,69 +316,149 @@ class T502App(App[None]):
             return
         self.config.base_url, self.config.api_key = result.base_url, result.api_key
         await self.session.replace_client()
-        self._models_arrived(result.models, "")
+        await asyncio.to_thread(save_cached_models, result.base_url, result.models)
         self.set_connection(Connection(LinkState.READY))
-        self.save_settings({"base_url": result.base_url, "api_key": result.api_key})
+        self.save_settings({"base_url": result.base_url, "api_key": result.api_key or None})
+        self.load_models()
 
     # -- models -------------------------------------------------------------------------------
 
+    @property
+    def models(self) -> list[str] | None:
+        """The default provider's model ids; None until fetched."""
+        models = self.session.facts().models
+        return None if models is None else [m.id for m in models]
+
     @work(group="models", exclusive=True)
     async def load_models(self, force: bool = False) -> None:
-        """Fetch the model list in the background (from the day-old cache unless forced);
-        a failure is shown on the status line and in the picker."""
-        client = self.session.client
+        """Fetch every provider's model list in the background (from the day-old cache
+        unless forced), then its prices and balance; a failure is shown on that provider's
+        group in the picker (and, for the default provider, on the status line)."""
         if not self.recent_models:
             self.recent_models = await asyncio.to_thread(load_recent_models)
-        cached = None if force else await asyncio.to_thread(load_cached_models, client.base_url)
-        if cached is not None:
-            self._models_arrived(cached, "")
-            self.set_connection(Connection(LinkState.READY))
-            return
-        try:
-            models = [m.id for m in await client.list_models()]
-        except ServiceError as error:
-            self._models_arrived(None, f"Could not load the model list: {error.message}")
-            connection = Connection.after(error)
-            if connection.state is LinkState.REJECTED:
-                self.notify(f"{error.message}. Settings (F2) can replace the key.", title="Server",
-                            severity="error", timeout=10)
-            self.set_connection(connection)
-            return
-        await asyncio.to_thread(save_cached_models, client.base_url, models)
-        self._models_arrived(models, "")
-        self.set_connection(Connection(LinkState.READY))
+        await asyncio.gather(*(self._load_provider(name, force) for name in self.session.provider_names))
 
-    def _models_arrived(self, models: list[str] | None, note: str) -> None:
-        self.models = models
-        self.models_note = note
-        if models and self.config.model_from_default and self.default_model not in models:
-            chat = [m for m in models if is_chat_model(m)]
-            if chat:
-                self.notify(
-                    f"This server does not offer {self.default_model}; using {chat[0]}. "
-                    "Ctrl+O picks another.",
-                )
-                self._set_default_model(chat[0])
+    async def _load_provider(self, name: str, force: bool) -> None:
+        facts, client = self.session.facts(name), self.session.client_for(name)
+        error = await facts.load_models(client, force)
+        if name == self.session.default_provider:
+            connection = Connection(LinkState.READY) if error is None else Connection.after(error)
+            if connection.state is LinkState.REJECTED and error is not None:
+                self.notify(f"{error.message}. Settings (F2) can replace the key.", title="Server",
+                            severity="error", timeout=10, markup=False)
+            self._default_model_check()
+            self.set_connection(connection)
+            self.refresh_balance(name)
+        else:
+            self.connections[name] = Connection(LinkState.READY) if error is None else Connection.after(error)
+        self._models_changed()
+        await facts.load_pricing(client)
+        self._models_changed()
+
+    def _default_model_check(self) -> None:
+        """When no one chose the model and the server does not offer it, take its first chat model."""
+        provider, model = self.session.split(self.default_model)
+        models = self.models
+        if provider or not models or not self.config.model_from_default or model in models:
+            return
+        chat = [m for m in models if is_chat_model(m)]
+        if chat:
+            self.notify(f"This server does not offer {model}; using {chat[0]}. Ctrl+O picks another.",
+                        markup=False)
+            self._set_default_model(chat[0])
+
+    def _models_changed(self) -> None:
+        """A model list or a price list arrived: redraw what shows them."""
         if isinstance(self.screen, ModelPicker):
-            self.screen.set_models(models, note)
+            self.screen.set_groups(self.picker_groups())
         self.chat.refresh_state()
 
     def on_model_picker_refresh_requested(self) -> None:
         self.load_models(force=True)
 
+    def picker_groups(self) -> list[PickerGroup]:
+        """Every provider's models as the picker shows them, with prices and context."""
+        groups = []
+        session = self.session
+        for name in session.provider_names:
+            facts = session.facts(name)
+            rows = None
+            if facts.models is not None:
+                rows = []
+                for info in facts.models:
+                    price = session.price_for(name, info.id)
+                    context = session.context_for(name, info.id)
+                    rows.append(PickerRow(
+                        f"{name}/{info.id}", session.ref("" if name == session.default_provider else name, info.id),
+                        price.describe() if price is not None and price.known else "",
+                        short_count(context) if context else "",
+                        price.sort_key if price is not None and price.known else None,
+                        is_chat_model(info.id),
+                    ))
+            note = facts.models_note or ("" if rows is not None else "loading the model list…")
+            groups.append(PickerGroup(name, rows, note))
+        return groups
+
     def pick_model(self, current: str, chosen: Callable[[str | None], object]) -> None:
-        """Open the model picker; ``chosen`` gets the model (or None)."""
-        self.push_screen(ModelPicker(self.models, current, self.recent_models, self.models_note), chosen)
+        """Open the model picker; ``chosen`` gets ``MODEL`` (typed, of the current provider)
+        or ``PROVIDER/MODEL`` (or None)."""
+        qualified = [self._qualified(ref) for ref in self.recent_models]
+        self.push_screen(ModelPicker(self.picker_groups(), self._qualified(current), qualified), chosen)
+
+    def _qualified(self, ref: str) -> str:
+        provider, model = self.session.split(ref)
+        return f"{provider or self.session.default_provider}/{model}"
 
     def note_model_used(self, model: str) -> None:
-        """The user chose ``model``: first among the recent ones, and the model of new
-        conversations from now on, this run and the next (saved off the loop)."""
+        """The user chose ``model`` (``MODEL`` or ``PROVIDER/MODEL``): first among the
+        recent ones, and the model of new conversations from now on, this run and the
+        next (saved off the loop)."""
         self.default_model = model
         self.recent_models = [model] + [m for m in self.recent_models if m != model]
         self.run_worker(asyncio.to_thread(remember_model, model), group="recent-models")
         if (history := self.session.history) is not None:
             self.run_worker(history.write(lambda store: store.set_preference(LAST_MODEL, model)),
                             group="last-model")
+
+    # -- balance ------------------------------------------------------------------------------
+
+    def refresh_balance(self, name: str = "", asked: bool = False, first_time: bool = False) -> None:
+        """Ask provider ``name`` what is left on the key; at most once per 30 s (a request
+        inside that time is made when it ends). ``asked``: the user asked (say why not);
+        ``first_time``: only if it was never asked."""
+        name = name or self.session.default_provider
+        try:
+            facts = self.session.facts(name)
+        except ServiceError:
+            return
+        if first_time and facts.balance_asked:
+            return
+        if not facts.balance_possible:
+            if asked:
+                self.notify(f"{name} does not tell the balance of this key.", markup=False)
+            return
+        wait = facts.balance_wait()
+        if wait > 0:
+            if name not in self._balance_timers:
+                self._balance_timers.add(name)
+                self.set_timer(wait + 0.05, lambda: self._balance_due(name))
+            return
+        self.run_worker(self._read_balance(name), group=f"balance-{name}", exclusive=True)
+
+    def _balance_due(self, name: str) -> None:
+        self._balance_timers.discard(name)
+        self.refresh_balance(name)
+
+    async def _read_balance(self, name: str) -> None:
+        facts = self.session.facts(name)
+        if not await facts.refresh_balance(self.session.client_for(name)) or facts.balance is None:
+            return
+        left = facts.balance.left
+        if left < self.config.low_balance and not facts.low_balance_told:
+            facts.low_balance_told = True
+            self.notify(f"{format_cost(left)} left on the {name} key.", title="Balance", severity="warning",
+                        timeout=10, markup=False)
+        self.chat.refresh_state()
 
     # -- palette ------------------------------------------------------------------------------
 

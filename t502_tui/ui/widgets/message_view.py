@@ -16,6 +16,7 @@ from textual.message import Message
 from textual.widgets import Collapsible, Static
 
 from t502_tui.conversation import ChatMessage, ReplyStatus
+from t502_tui.prices import format_cost
 from t502_tui.terminal_text import defuse
 from t502_tui.ui.widgets.streaming_markdown import StreamingMarkdown
 
@@ -97,7 +98,9 @@ class UserMessageView(MessageView):
         parts: list[str | tuple[str, str] | Content] = [("You", "bold"), f" · {self.message.created:%H:%M}"]
         parts.append(self.version_label())
         for image in self.message.attachments:
-            parts.append((f" · 🖼 {defuse(image.describe())}", "$secondary"))
+            parts.append((f" · {image.icon} {defuse(image.describe())}", "$secondary"))
+        if self.message.in_context is False:
+            parts.append((" · not sent (left out to fit the model's context)", "$text-muted"))
         return Content.assemble(*parts)
 
     def refresh_header(self) -> None:
@@ -148,12 +151,14 @@ class AssistantMessageView(MessageView):
     def _header(self) -> Content:
         message = self.message
         parts: list[str | tuple[str, str] | Content] = [
-            (message.model or "model", "bold"),
+            (message.writer, "bold"),
             f" · {message.created:%H:%M:%S}",
             self.version_label(),
         ]
         if message.usage:
             parts.append(f" · {message.usage.describe()}")
+        if message.cost is not None:
+            parts.append(f" · {format_cost(message.cost)}")
         if message.status in _STATUS:
             text, style = _STATUS[message.status]
             parts.append(" · ")

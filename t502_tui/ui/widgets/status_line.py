@@ -1,11 +1,21 @@
-"""The status line: current model, this conversation's tokens, connection state."""
+"""The status line: the model and what it is set to, the conversation's tokens and cost,
+how full the model's context is, the balance, and the connection.
+
+It is one line: when the terminal is too narrow, the least needed parts are shortened,
+then left out (the host first, the model and the connection never).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
+from textual import events
 from textual.content import Content
 from textual.widgets import Static
 
+from t502_tui.prices import format_cost
 from t502_tui.service import Usage
+from t502_tui.tokens import short_count
 from t502_tui.turn import Connection, LinkState
 
 _LOOK = {
@@ -14,25 +24,119 @@ _LOOK = {
     LinkState.OFFLINE: ("●", "$error"),
     LinkState.REJECTED: ("●", "$error"),
 }
+CONTEXT_WARNING = 0.8
+"""The context meter turns to the warning colour past this share of the model's context."""
+
+
+@dataclass(frozen=True)
+class StatusFacts:
+    """What the status line shows for the conversation in front."""
+
+    model: str
+    """As the user names it: ``gpt-5`` or ``local/llama3``."""
+    usage: Usage
+    connection: Connection
+    host: str
+    preset: str = ""
+    settings: list[str] = field(default_factory=list)
+    """The conversation's own parameters that differ from the defaults: ``temp 0.2``."""
+    cost: tuple[float, bool] | None = None
+    """What its replies cost, and whether that is all of them."""
+    context: tuple[int, int] | None = None
+    """(≈ tokens of the next request, the model's context), when the context is known."""
+    balance: float | None = None
+    low_balance: float = 0.0
+
+
+@dataclass
+class _Part:
+    priority: int
+    """Higher is shortened (or left out) first when the line is too long."""
+    full: Content
+    short: Content | None = None
+    kept: bool = False
+    """Shortened, never left out."""
+
+    @property
+    def can_give(self) -> bool:
+        return self.short is not None or not self.kept
 
 
 class StatusLine(Static):
     """One line under the composer; redrawn by the chat screen when anything changes."""
 
-    def show(self, model: str, usage: Usage, connection: Connection, host: str) -> None:
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._facts: StatusFacts | None = None
+
+    def show(self, facts: StatusFacts) -> None:
         """Draw the current state."""
+        self._facts = facts
+        self._draw()
+
+    def on_resize(self, event: events.Resize) -> None:
+        pass
+
+    def _parts(self, facts: StatusFacts) -> list[_Part]:
+        connection = facts.connection
         dot, style = _LOOK.get(connection.state, ("○", "dim"))
         if connection.state is LinkState.READY:
-            words = host
+            words = facts.host
         elif connection.reason:
             words = f"{connection.state.value}: {connection.reason}"
         else:
             words = connection.state.value
-        tokens = (
-            f"{usage.total_tokens:,} tokens ({usage.prompt_tokens:,} in, {usage.completion_tokens:,} out)"
-            if usage.total_tokens
-            else "no tokens yet"
-        )
-        self.update(Content.assemble(
-            ("model ", "dim"), (model, "bold"), ("  ·  ", "dim"), tokens, ("  ·  ", "dim"), (f"{dot} {words}", style),
-        ))
+        usage = facts.usage
+        parts = [_Part(0, Content.assemble(("model ", "dim"), (facts.model, "bold")), Content.styled(facts.model, "bold"),
+                       kept=True)]
+        if facts.preset:
+            parts.append(_Part(3, Content.assemble(("preset ", "dim"), facts.preset)))
+        if facts.settings:
+            parts.append(_Part(3, Content(" · ".join(facts.settings))))
+        if usage.total_tokens:
+            parts.append(_Part(4, Content(f"{usage.total_tokens:,} tokens ({usage.prompt_tokens:,} in, "
+                                          f"{usage.completion_tokens:,} out)"),
+                               Content(f"{short_count(usage.total_tokens)} tokens")))
+        else:
+            parts.append(_Part(4, Content("no tokens yet")))
+        if facts.cost is not None:
+            total, complete = facts.cost
+            parts.append(_Part(2, Content(("" if complete else "≥") + format_cost(total))))
+        if facts.context is not None:
+            used, limit = facts.context
+            share = used / limit if limit else 0
+            look = "$error" if share > 1 else "$warning" if share > CONTEXT_WARNING else ""
+            parts.append(_Part(1, Content.styled(f"ctx ≈{short_count(used)} / {short_count(limit)}", look),
+                               Content.styled(f"≈{short_count(used)}/{short_count(limit)}", look)))
+        if facts.balance is not None:
+            look = "$warning" if facts.balance < facts.low_balance else ""
+            parts.append(_Part(1, Content.styled(f"{format_cost(facts.balance)} left", look)))
+        parts.append(_Part(5, Content.styled(f"{dot} {words}", style), Content.styled(dot, style), kept=True))
+        return parts
+
+    def _draw(self) -> None:
+        if self._facts is None:
+            return
+        parts = self._parts(self._facts)
+        room = self.content_size.width
+        separator = Content.styled("  ·  ", "dim")
+        while room > 0:
+            width = sum(p.full.cell_length for p in parts) + separator.cell_length * (len(parts) - 1)
+            if width <= room:
+                break
+            if separator.cell_length > 3:
+                separator = Content.styled(" · ", "dim")
+                continue
+            worst = max((p for p in parts if p.can_give), key=lambda p: p.priority, default=None)
+            if worst is None:
+                break
+            if worst.short is not None:
+                worst.full, worst.short = worst.short, None
+            else:
+                parts.remove(worst)
+        # Not separator.join(): Textual's join counts the separator's cell length once too
+        # often when every part's length is cached, and the line is drawn short.
+        pieces: list[Content] = []
+        for part in parts:
+            pieces += [separator, part.full] if pieces else [part.full]
+        self.update(Content.assemble(*pieces))
