@@ -88,7 +88,7 @@ def _read_bounded(process: subprocess.Popen[bytes], seconds: float) -> tuple[byt
                 if not piece:
                     selector.unregister(key.fileobj)
                 elif len(key.data) < KEY_OUTPUT_LIMIT:
-                    key.data += piece[: KEY_OUTPUT_LIMIT - len(key.data)]
+                    key.data.extend(piece[: KEY_OUTPUT_LIMIT - len(key.data)])
         process.wait(max(0.1, deadline - time.monotonic()))
     except subprocess.TimeoutExpired:
         return bytes(out), bytes(err), False

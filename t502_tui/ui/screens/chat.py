@@ -227,7 +227,8 @@ class ChatScreen(Screen[None]):
         limit = pane.context_limit()
         context = None
         if limit is not None:
-            context = (request_tokens(conversation, pane.composer.text, pane.attachments), limit)
+            length = session.context_for(conversation.provider, conversation.model) or limit
+            context = (request_tokens(conversation, pane.composer.text, pane.attachments), length, limit)
         balance = facts.balance.left if facts is not None and facts.balance is not None else None
         return StatusFacts(
             session.ref(conversation.provider, conversation.model), conversation.total_usage(),

@@ -22,6 +22,7 @@ from t502_tui.settings_schema import PARAMS_BY_NAME, REASONING_EFFORTS, SettingE
 
 FIELDS = ("temperature", "top_p", "max_tokens")
 LABELS = {"temperature": "Temperature (0 to 2)", "top_p": "top_p (0 to 1)", "max_tokens": "Max tokens per reply"}
+NAMES = {"temperature": "Temperature", "top_p": "top_p", "max_tokens": "Max tokens"}
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ class ConversationSettingsScreen(ModalScreen[ConversationSettings | None]):
         try:
             self._read(name)
         except SettingError as error:
-            note.update(Content(f"{LABELS[name]} {error.reason}."))
+            note.update(Content(f"{NAMES[name]} {error.reason}."))
             note.set_classes("setting-note error")
             return False
         note.set_classes("setting-note -empty")

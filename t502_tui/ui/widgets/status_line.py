@@ -1,8 +1,8 @@
 """The status line: the model and what it is set to, the conversation's tokens and cost,
 how full the model's context is, the balance, and the connection.
 
-It is one line: when the terminal is too narrow, the least needed parts are shortened,
-then left out (the host first, the model and the connection never).
+It is one line: when the terminal is too narrow, parts are shortened, then the least
+needed are left out (the host first; the model, its settings and the connection never).
 """
 
 from __future__ import annotations
@@ -42,8 +42,9 @@ class StatusFacts:
     """The conversation's own parameters that differ from the defaults: ``temp 0.2``."""
     cost: tuple[float, bool] | None = None
     """What its replies cost, and whether that is all of them."""
-    context: tuple[int, int] | None = None
-    """(≈ tokens of the next request, the model's context), when the context is known."""
+    context: tuple[int, int, int] | None = None
+    """(≈ tokens of the next request, the model's context, what a request may use of it
+    once the reply's ``max_tokens`` is set aside), when the context is known."""
     balance: float | None = None
     low_balance: float = 0.0
 
@@ -56,10 +57,6 @@ class _Part:
     short: Content | None = None
     kept: bool = False
     """Shortened, never left out."""
-
-    @property
-    def can_give(self) -> bool:
-        return self.short is not None or not self.kept
 
 
 class StatusLine(Static):
@@ -90,9 +87,11 @@ class StatusLine(Static):
         parts = [_Part(0, Content.assemble(("model ", "dim"), (facts.model, "bold")), Content.styled(facts.model, "bold"),
                        kept=True)]
         if facts.preset:
-            parts.append(_Part(3, Content.assemble(("preset ", "dim"), facts.preset)))
+            parts.append(_Part(3, Content.assemble(("preset ", "dim"), facts.preset), Content(facts.preset), kept=True))
         if facts.settings:
-            parts.append(_Part(3, Content(" · ".join(facts.settings))))
+            more = f" +{len(facts.settings) - 1}" if len(facts.settings) > 1 else ""
+            parts.append(_Part(3, Content(" · ".join(facts.settings)), Content(f"⚙ {facts.settings[0]}{more}"),
+                               kept=True))
         if usage.total_tokens:
             parts.append(_Part(4, Content(f"{usage.total_tokens:,} tokens ({usage.prompt_tokens:,} in, "
                                           f"{usage.completion_tokens:,} out)"),
@@ -103,8 +102,8 @@ class StatusLine(Static):
             total, complete = facts.cost
             parts.append(_Part(2, Content(("" if complete else "≥") + format_cost(total))))
         if facts.context is not None:
-            used, limit = facts.context
-            share = used / limit if limit else 0
+            used, limit, room = facts.context
+            share = used / room if room else 0
             look = "$error" if share > 1 else "$warning" if share > CONTEXT_WARNING else ""
             parts.append(_Part(1, Content.styled(f"ctx ≈{short_count(used)} / {short_count(limit)}", look),
                                Content.styled(f"≈{short_count(used)}/{short_count(limit)}", look)))
@@ -127,7 +126,9 @@ class StatusLine(Static):
             if separator.cell_length > 3:
                 separator = Content.styled(" · ", "dim")
                 continue
-            worst = max((p for p in parts if p.can_give), key=lambda p: p.priority, default=None)
+            # Every part is shortened before any is left out.
+            shorter = [p for p in parts if p.short is not None]
+            worst = max(shorter or [p for p in parts if not p.kept], key=lambda p: p.priority, default=None)
             if worst is None:
                 break
             if worst.short is not None:
