@@ -29,6 +29,8 @@ log = logging.getLogger("t502.facts")
 
 BALANCE_SECONDS = 30.0
 """The least time between two balance requests to one provider."""
+clock = time.monotonic
+"""The clock the balance's 30 s are measured on (tests move it)."""
 PRICES_WAIT_SECONDS = 5.0
 """How long a finished reply waits for a price list still loading before its cost is left unknown."""
 
@@ -58,7 +60,7 @@ class ProviderFacts:
         self.balance_absent = False
         """The server has no billing endpoints (or refused them): not asked again this run."""
         self._balance_asked: float | None = None
-        """When the balance was last asked (``time.monotonic()``)."""
+        """When the balance was last asked (on :data:`clock`)."""
         self._balance_lock = asyncio.Lock()
         self.low_balance_told = False
         """The one notice about a low balance has been given."""
@@ -148,7 +150,7 @@ class ProviderFacts:
         """Seconds until the balance may be asked again (0: now)."""
         if self._balance_asked is None:
             return 0.0
-        return max(0.0, self._balance_asked + BALANCE_SECONDS - time.monotonic())
+        return max(0.0, self._balance_asked + BALANCE_SECONDS - clock())
 
     @property
     def balance_asked(self) -> bool:
@@ -165,7 +167,7 @@ class ProviderFacts:
         async with self._balance_lock:
             if not self.balance_possible or self.balance_wait() > 0:
                 return False
-            self._balance_asked = time.monotonic()
+            self._balance_asked = clock()
             try:
                 subscription = await client.get_json("dashboard/billing/subscription")
                 usage = await client.get_json("dashboard/billing/usage")

@@ -117,7 +117,7 @@ async def test_the_balance_is_asked_at_most_every_30_seconds(
         server: LoopbackServer, monkeypatch: pytest.MonkeyPatch) -> None:
     server.balance = (25.0, 658.0)
     now = [1000.0]
-    monkeypatch.setattr(provider_facts.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(provider_facts, "clock", lambda: now[0])
     session = ChatSession(load_config(env={"T502_BASE_URL": server.url, "T502_API_KEY": KEY_A}))
     facts = session.facts()
     assert await facts.refresh_balance(session.client) and facts.balance.left == pytest.approx(18.42)  # type: ignore[union-attr]

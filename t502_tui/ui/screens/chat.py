@@ -17,7 +17,7 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, OptionList, Static
 
-from t502_tui.context_fit import context_error, request_tokens
+from t502_tui.context_fit import budget, context_error, request_tokens
 from t502_tui.conversation import Conversation
 from t502_tui.export import to_json, to_markdown
 from t502_tui.presets import Preset, presets_of
@@ -619,7 +619,10 @@ class ChatScreen(Screen[None]):
         conversation = pane.conversation
         if named:
             self.session.learn_context(conversation.provider, conversation.model, named)
-        limit = pane.context_limit() or int(request_tokens(conversation) * 0.75)
+        # The server refused what the estimate let through: aim below both its figure and
+        # the estimate, or trimming would send the same request again.
+        known = budget(named, self.session.request_params(conversation)) if named else pane.context_limit()
+        limit = min(known or 1 << 40, int(request_tokens(conversation) * 0.75))
         said = f" (its context: {named:,} tokens)" if named else ""
         question = f"{self._ref(pane)} says the conversation is too long for it{said}."
         self._offer_fit(pane, limit, question, after_error=True)
