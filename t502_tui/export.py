@@ -9,6 +9,7 @@ from typing import Any
 
 from t502_tui.attachments import Attachment
 from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus
+from t502_tui.prices import format_cost
 from t502_tui.service.events import Usage
 
 FORMAT_VERSION = 1
@@ -25,6 +26,10 @@ def to_markdown(conversation: Conversation) -> str:
     total = conversation.total_usage()
     if total.total_tokens:
         lines.append(f"- Tokens: {total.describe()}")
+    if (cost := conversation.total_cost()) is not None:
+        lines.append(f"- Cost: {'' if cost[1] else 'at least '}{format_cost(cost[0])}")
+    if conversation.preset:
+        lines.append(f"- Preset: {conversation.preset}")
     if conversation.system_prompt:
         lines.append(f"- System prompt: {' '.join(conversation.system_prompt.split())}")
     lines.append("")
@@ -32,16 +37,18 @@ def to_markdown(conversation: Conversation) -> str:
         if message.role == "user":
             heading = f"## You · {message.created:%Y-%m-%d %H:%M}"
         else:
-            heading = f"## {message.model or 'assistant'} · {message.created:%Y-%m-%d %H:%M}"
+            heading = f"## {message.writer if message.model else 'assistant'} · {message.created:%Y-%m-%d %H:%M}"
             if message.usage:
                 heading += f" · {message.usage.describe()}"
+            if message.cost is not None:
+                heading += f" · {format_cost(message.cost)}"
             if message.status not in (ReplyStatus.COMPLETE, ReplyStatus.STREAMING):
                 heading += f" · {message.status.value}"
         lines += [heading, ""]
         if message.reasoning:
             lines += ["<details><summary>Thinking</summary>", "", message.reasoning.strip(), "", "</details>", ""]
         for image in message.attachments:
-            lines.append(f"- Attached image: {image.describe()}")
+            lines.append(f"- Attached {'file' if image.is_text else 'image'}: {image.describe()}")
         if message.attachments:
             lines.append("")
         if message.content:
@@ -73,6 +80,7 @@ def to_json(conversation: Conversation, every_message: list[ChatMessage] | None 
             "id": conversation.id, "title": conversation.title,
             "created": conversation.created.isoformat(), "system_prompt": conversation.system_prompt,
             "model": conversation.model, "archived": conversation.archived,
+            "provider": conversation.provider, "preset": conversation.preset, "settings": conversation.settings,
             "leaf": conversation.messages[-1].id if conversation.messages else None,
         },
         "messages": [
@@ -80,7 +88,8 @@ def to_json(conversation: Conversation, every_message: list[ChatMessage] | None 
              "role": m.role, "content": m.content, "reasoning": m.reasoning, "model": m.model,
              "status": m.status.value, "error": m.error, "finish_reason": m.finish_reason,
              "usage": _usage_dict(m.usage), "created": m.created.isoformat(),
-             "attachments": [{"name": a.name, "mime": a.mime, "width": a.width, "height": a.height,
+             "cost": m.cost, "provider": m.provider, "in_context": m.in_context,
+             "attachments": [{"name": a.name, "mime": a.mime, "width": a.width, "height": a.height, "kind": a.kind,
                               "data": base64.b64encode(a.data).decode("ascii")} for a in m.attachments]}
             for i, m in enumerate(messages)
         ],
@@ -97,7 +106,8 @@ def _attachments(item: dict[str, Any], index: int) -> list[Attachment]:
         try:
             data = base64.b64decode(image["data"], validate=True)
             out.append(Attachment(str(image["name"]), str(image["mime"]), data,
-                                  image.get("width"), image.get("height")))
+                                  image.get("width"), image.get("height"),
+                                  "text" if image.get("kind") == "text" else "image"))
         except (KeyError, TypeError, ValueError):
             raise ImportError_(f"message {index}: an attachment is damaged") from None
     return out
@@ -110,6 +120,18 @@ def _text(item: dict[str, Any], key: str, default: str = "") -> str:
     if not isinstance(value, str):
         raise ImportError_(f"'{key}' must be text")
     return value
+
+
+def _cost(value: Any) -> float | None:
+    """A stored cost, if it is one (finite, not negative)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if 0 <= value < 1e9 else None
+
+
+def _name(value: Any) -> str | None:
+    """A provider's or preset's name, if it is one."""
+    return value if isinstance(value, str) and 0 < len(value) <= 100 else None
 
 
 def _when(value: Any) -> datetime:
@@ -152,14 +174,19 @@ def from_json(text: str) -> Conversation:
             error=item.get("error") if isinstance(item.get("error"), str) else None,
             finish_reason=item.get("finish_reason") if isinstance(item.get("finish_reason"), str) else None,
             usage=usage, created=_when(item.get("created")), attachments=_attachments(item, index),
+            cost=_cost(item.get("cost")), provider=_name(item.get("provider")),
+            in_context=item.get("in_context") if isinstance(item.get("in_context"), bool) else None,
         )
         # Ids are the file's own; the store gives new ones (see Store.import_conversation).
         message.id = item.get("id") if isinstance(item.get("id"), int) else None
         message.parent_id = item.get("parent") if isinstance(item.get("parent"), int) else None
         messages.append(message)
+    settings = head.get("settings")
     conversation = Conversation(
         model=_text(head, "model"), system_prompt=_text(head, "system_prompt"), title=_text(head, "title"),
         messages=messages, created=_when(head.get("created")), archived=bool(head.get("archived")),
+        provider=_name(head.get("provider")) or "", preset=_name(head.get("preset")) or "",
+        settings=settings if isinstance(settings, dict) else {},
     )
     if isinstance(head.get("id"), str) and head["id"]:
         conversation.id = head["id"]

@@ -13,6 +13,7 @@ from t502_tui import provider_facts
 from t502_tui.attachments import Attachment
 from t502_tui.config import load_config
 from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus
+from t502_tui.export import from_json, to_json, to_markdown
 from t502_tui.history import History
 from t502_tui.session import ChatSession
 from t502_tui.store import Store
@@ -73,6 +74,12 @@ async def test_a_conversation_across_providers_each_with_its_key_params_and_file
     assert [(m.provider, m.cost) for m in again.messages if m.role == "assistant"] == [
         (None, first.cost), ("local", 0.0042)]
     assert again.messages[2].attachments[0].kind == "text"
+    transcript = to_markdown(again)  # what `t502 history show` prints
+    assert f"## gpt-5 · " in transcript and "· $0.0013" in transcript and "## local/llama3 · " in transcript
+    assert "- Cost: $0.0055" in transcript and "- Attached file: todo.txt" in transcript
+    back = from_json(to_json(again))
+    assert [(m.provider, m.cost) for m in back.messages] == [(m.provider, m.cost) for m in again.messages]
+    assert (back.provider, back.settings, back.messages[2].attachments[0].kind) == ("local", again.settings, "text")
 
 
 async def test_a_provider_the_config_lost_is_an_error_not_another_server(
