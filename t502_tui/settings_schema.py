@@ -296,7 +296,8 @@ def _check_params(table: dict[str, Any], where: str = "") -> dict[str, Any]:
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
 """A provider's or a preset's name: no ``/``, which parts a provider from its model."""
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
-KEY_SOURCES = ("api_key", "api_key_env", "api_key_cmd")
+KEY_SOURCES = {"api_key", "api_key_env", "api_key_cmd"}
+"""The keys of a ``[providers.NAME]`` table that give its key (one at most)."""
 
 
 def _check_entries(table: dict[str, Any], fields: dict[str, Setting], what: str,
@@ -333,7 +334,7 @@ def _check_entries(table: dict[str, Any], fields: dict[str, Setting], what: str,
 def _check_providers(table: dict[str, Any]) -> dict[str, Any]:
     checked = _check_entries(table, PROVIDER_FIELDS, "base_url, api_key, ...")
     for name, entry in checked.items():
-        given = [key for key in KEY_SOURCES if key in entry]
+        given = [key for key in ("api_key", "api_key_env", "api_key_cmd") if key in entry]
         if len(given) > 1:
             raise SettingError(f"gives the key twice ({' and '.join(given)}); keep one", name)
     return checked

@@ -22,18 +22,20 @@ from textual.screen import Screen
 
 from t502_tui.config import ENV_MODEL, Config, ConfigError, save_config
 from t502_tui.conversation import Conversation
-from t502_tui.debug_log import record_crash
+from t502_tui.debug_log import mask_secret, record_crash
 from t502_tui.keys import resolve_keys
 from t502_tui.model_catalog import is_chat_model, load_recent_models, remember_model, save_cached_models
 from t502_tui.paths import config_file, display_path
 from t502_tui.prices import format_cost
 from t502_tui.service import ServiceError
 from t502_tui.session import LAST_MODEL, ChatSession
+from t502_tui.settings_schema import KEY_SOURCES
 from t502_tui.tokens import short_count
 from t502_tui.store import StoreError, default_path
 from t502_tui.turn import Connection, LinkState
 from t502_tui.ui.commands import app_commands
 from t502_tui.ui.screens.chat import ChatScreen
+from t502_tui.ui.screens.add_provider import AddProviderScreen, NewProvider
 from t502_tui.ui.screens.help import HelpScreen
 from t502_tui.ui.screens.model_picker import ModelPicker, PickerGroup, PickerRow
 from t502_tui.ui.screens.settings import SettingsScreen
@@ -141,6 +143,9 @@ class T502App(App[None]):
         """Edit the settings; changes apply at once and are saved to the config file."""
         self.push_screen(SettingsScreen(self.config, self.theme_names()), self._settings_changed)
 
+    async def on_settings_screen_provider_added(self, event: SettingsScreen.ProviderAdded) -> None:
+        await self._provider_added(event.provider)
+
     async def _settings_changed(self, changed: dict[str, object] | None) -> None:
         if not changed:
             return
@@ -159,7 +164,25 @@ class T502App(App[None]):
             self.load_models(force=True)
         if "low_balance" in changed:
             self.chat.refresh_state()
-        self.save_settings(dict(changed))
+        self.save_settings(self._file_updates(dict(changed)))
+
+    def _file_updates(self, changed: dict[str, object]) -> dict[str, object]:
+        """Where the changed settings go in the file: the default provider's URL and key go
+        to its ``[providers.NAME]`` table when that is where the file describes them (both
+        places at once would not load)."""
+        entry = self.config.providers.get(self.config.default_provider)
+        if not entry:
+            return changed
+        table = dict(entry)
+        if "base_url" in changed and "base_url" in table:
+            table["base_url"] = changed.pop("base_url")
+        if "api_key" in changed and KEY_SOURCES & table.keys():
+            table = {key: value for key, value in table.items() if key not in KEY_SOURCES}
+            table["api_key"] = changed.pop("api_key")
+        if table != entry:
+            self.config.providers = {**self.config.providers, self.config.default_provider: table}
+            changed["providers"] = self.config.providers
+        return changed
 
     @work(group="save-config")
     async def save_settings(self, updates: dict[str, object]) -> None:
@@ -419,6 +442,20 @@ class T502App(App[None]):
         if (history := self.session.history) is not None:
             self.run_worker(history.write(lambda store: store.set_preference(LAST_MODEL, model)),
                             group="last-model")
+
+    def add_provider(self) -> None:
+        """Add a provider (checked with its /models), saved under [providers.NAME]."""
+        self.push_screen(AddProviderScreen(self.session.provider_names), self._provider_added)
+
+    async def _provider_added(self, new: NewProvider | None) -> None:
+        if new is None:
+            return
+        mask_secret(new.entry.get("api_key", ""))
+        self.config.providers = {**self.config.providers, new.name: new.entry}
+        await asyncio.to_thread(save_cached_models, new.entry["base_url"], new.models)
+        self.save_settings({"providers": self.config.providers})
+        self.notify(f"Added {new.name}: its {len(new.models)} models are in the picker (ctrl+o).", markup=False)
+        self.run_worker(self._load_provider(new.name, False), group=f"models-{new.name}")
 
     # -- balance ------------------------------------------------------------------------------
 

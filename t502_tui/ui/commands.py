@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 def app_commands(app: T502App, screen: Screen) -> Iterator[SystemCommand]:
     """The commands for ``screen``: the app's own, and the chat's when it is in front."""
     yield SystemCommand("Change theme", "Preview themes as you move; the choice is saved", app.change_theme)
+    yield SystemCommand("Add a provider", "Another server (Ollama, vLLM, OpenRouter, a relay), saved to the config",
+                        app.add_provider)
     if not isinstance(screen, ChatScreen):
         return
     chat = screen
