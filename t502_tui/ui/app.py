@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+from functools import partial
 import os
 import signal
 from collections.abc import Callable, Iterable
@@ -455,7 +456,7 @@ class T502App(App[None]):
         await asyncio.to_thread(save_cached_models, new.entry["base_url"], new.models)
         self.save_settings({"providers": self.config.providers})
         self.notify(f"Added {new.name}: its {len(new.models)} models are in the picker (ctrl+o).", markup=False)
-        self.run_worker(self._load_provider(new.name, False), group=f"models-{new.name}")
+        self.run_worker(partial(self._load_provider, new.name, False), group=f"models-{new.name}")
 
     # -- balance ------------------------------------------------------------------------------
 
@@ -480,12 +481,13 @@ class T502App(App[None]):
                 self._balance_timers.add(name)
                 self.set_timer(wait + 0.05, lambda: self._balance_due(name))
             return
-        self.run_worker(self._read_balance(name), group=f"balance-{name}", exclusive=True)
+        self._read_balance(name)
 
     def _balance_due(self, name: str) -> None:
         self._balance_timers.discard(name)
         self.refresh_balance(name)
 
+    @work(group="balance")
     async def _read_balance(self, name: str) -> None:
         facts = self.session.facts(name)
         if not await facts.refresh_balance(self.session.client_for(name)) or facts.balance is None:
