@@ -107,11 +107,15 @@ class ModelPicker(ModalScreen[str | None]):
         parts: list[str | tuple[str, str]] = [row.label]
         if tag:
             parts.append((f"  {tag}", "dim"))
-        extra = " · ".join(part for part in (row.price, row.context and f"{row.context} ctx") if part)
+        extra = self._extra(row)
         if extra:
             used = len(row.label) + (len(tag) + 2 if tag else 0)
             parts.append((" " * max(2, width + len("  current") + 2 - used) + extra, "dim"))
         return Option(Content.assemble(*parts), id=f"m:{row.ref}")
+
+    @staticmethod
+    def _extra(row: PickerRow) -> str:
+        return " · ".join(part for part in (row.price, row.context and f"{row.context} ctx") if part)
 
     def _fill(self, query: str) -> None:
         needle = query.strip().lower()
@@ -123,6 +127,10 @@ class ModelPicker(ModalScreen[str | None]):
         known_labels = {row.label for row in rows.values()}
         matching = [r for r in rows.values() if needle in r.label.lower()]
         width = min(MAX_NAME_WIDTH, max((len(r.label) for r in matching), default=0))
+        # The price column starts after the longest name, but never so far that it wraps.
+        room = self.query_one(OptionList).scrollable_content_region.width or int(self.app.size.width * 0.8) - 6
+        extra = max((len(self._extra(r)) for r in matching), default=0)
+        width = max(0, min(width, room - extra - len("  current") - 4))
 
         def add(row: PickerRow, tag: str = "") -> None:
             if row.ref not in seen:
