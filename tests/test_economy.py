@@ -15,6 +15,7 @@ from t502_tui.config import load_config
 from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus
 from t502_tui.export import from_json, to_json, to_markdown
 from t502_tui.history import History
+from t502_tui.prices import Price
 from t502_tui.session import ChatSession
 from t502_tui.store import Store
 from t502_tui.turn import Turn
@@ -135,3 +136,16 @@ async def test_the_balance_is_asked_at_most_every_30_seconds(
     assert await facts.refresh_balance(session.client) and facts.balance.left == pytest.approx(18.0)  # type: ignore[union-attr]
     await session.aclose()
     assert len(server.requests_to("/dashboard/billing/subscription")) == 2
+
+
+async def test_the_users_prices_win_over_the_relays(server: LoopbackServer, tmp_path: Path) -> None:
+    server.pricing = DEMO_PRICING
+    path = tmp_path / "config.toml"
+    path.write_text('[prices."gpt-5"]\ninput = 1.0\noutput = 1.0\n[context]\n"gpt-5" = 1234\n')
+    session = ChatSession(load_config(path, env={"T502_BASE_URL": server.url}))
+    await session.facts().load_pricing(session.client)
+    await session.aclose()
+    assert session.facts().price("gpt-5") == Price(1.25, 10.0)  # what the relay says
+    assert session.price_for("", "gpt-5") == Price(1.0, 1.0)  # what counts
+    assert session.price_for("", "claude-sonnet-4") == Price(3.0, 15.0)
+    assert session.context_for("", "gpt-5") == 1234

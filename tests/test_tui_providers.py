@@ -58,6 +58,7 @@ async def test_a_chat_across_providers_with_settings_presets_prices_and_the_cont
 base_url = "{local.url}"
 [providers.down]
 base_url = "http://127.0.0.1:7/v1"
+api_key_cmd = "false"
 [presets.small]
 model = "local/small"
 system_prompt = "Be short."
@@ -73,6 +74,7 @@ system_prompt = "Be short."
         await until(pilot, lambda: facts("local").models is not None and bool(facts("down").models_note)
                     and facts().balance is not None)
         assert "$18.42 left" in status(app)
+        assert any(n.message == "providers.down: api_key_cmd failed (exit 1)" for n in app._notifications)
 
         # The picker groups every provider's models; each failure shows on its own group.
         await pilot.press("ctrl+o")

@@ -43,8 +43,9 @@ class SetupScreen(ModalScreen[SetupResult | None]):
             yield Static(Content.styled("Welcome to t502", "bold"), id="setup-title")
             yield Static(
                 Content(
-                    "No API key is set. Enter the server and your key; t502 checks them "
-                    f"and saves them to {self.config_path} (readable only by you)."
+                    "No API key is set. Enter the server and your key (none for a local server); t502"
+                    f" checks them and saves them to {self.config_path} (readable only by you). More"
+                    " servers can be added later: Ctrl+P → Add a provider."
                 ),
                 id="setup-intro",
             )
