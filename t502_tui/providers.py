@@ -136,7 +136,6 @@ def key_from_command(command: str, where: str) -> tuple[str, str]:
         elif not key.isascii() or not key.isprintable() or " " in key:
             result = "", f"{where}: api_key_cmd printed something that is not a key (printable ASCII without spaces)"
         else:
-            mask_secret(key)
             result = key, ""
     _COMMAND_KEYS[command] = result
     return result
@@ -167,6 +166,7 @@ def _provider(config: Config, name: str, entry: dict[str, str], run_commands: bo
             key, problem = key_from_command(entry["api_key_cmd"], where)
         else:
             problem = f"{where}: api_key_cmd was not run"
+    mask_secret(key)  # whichever way it came, it never reaches the debug log
     return Provider(name, base_url, key, entry.get("group", config.group), problem, source)
 
 

@@ -26,3 +26,23 @@ def test_a_key_set_later_is_masked_too(tmp_path: Path, monkeypatch: pytest.Monke
     text = path.read_text()
     assert "sk-first-key" not in text and "sk-second-key" not in text
     assert "keys *** and ***" in text
+
+
+def test_every_providers_key_is_masked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from t502_tui.config import load_config
+    from t502_tui.providers import configured
+
+    monkeypatch.setattr(debug_log, "_filter", None)
+    monkeypatch.setattr(debug_log, "_enabled_at", None)
+    logger = logging.getLogger("t502")
+    monkeypatch.setattr(logger, "handlers", [])
+    monkeypatch.setattr(logger, "level", logger.level)
+    config = tmp_path / "config.toml"
+    config.write_text('[providers.a]\nbase_url = "http://a/v1"\napi_key = "sk-in-the-file-a"\n'
+                      '[providers.b]\nbase_url = "http://b/v1"\napi_key_env = "B_KEY"\n')
+    path = enable_debug_log([], tmp_path / "debug.log")
+    configured(load_config(config, env={"B_KEY": "sk-in-a-variable-b"}))
+    logging.getLogger("t502.test").debug("keys sk-in-the-file-a and sk-in-a-variable-b")
+    for handler in logger.handlers:
+        handler.close()
+    assert "keys *** and ***" in path.read_text()

@@ -280,7 +280,7 @@ class T502App(App[None]):
         # then exits, but keeps the conversation and the unsent text first, and says where
         # the traceback is.
         self._keep_the_session()
-        where = record_crash(error, [self.config.api_key])
+        where = record_crash(error, [self.config.api_key, *(p.api_key for p in self.session.providers())])
         super()._handle_exception(error)
         if where is not None:  # the traceback is there, with its locals' secrets masked
             self._exit_renderables[:] = [

@@ -15,6 +15,7 @@ from textual.command import SimpleCommand
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import ContentSwitcher, Footer, OptionList, Static
 
 from t502_tui.context_fit import budget, context_error, request_tokens
@@ -74,7 +75,7 @@ class ChatScreen(Screen[None]):
         self._history_complete = False
         self._key_states: tuple[bool | None, ...] = ()
         """Whether cancel and retry were enabled when the footer was last drawn."""
-        self._meter_timer: object | None = None
+        self._meter_timer: Timer | None = None
 
     @property
     def t502(self) -> T502App:
@@ -240,7 +241,7 @@ class ChatScreen(Screen[None]):
     def on_text_area_changed(self, event: Composer.Changed) -> None:
         if isinstance(event.text_area, Composer):
             if self._meter_timer is not None:
-                self._meter_timer.stop()  # type: ignore[attr-defined]
+                self._meter_timer.stop()
             self._meter_timer = self.set_timer(METER_DELAY, self._meter_due)
 
     def _meter_due(self) -> None:
