@@ -19,6 +19,7 @@ from t502_tui import __version__
 from t502_tui.config import Config, ConfigError, load_config
 from t502_tui.debug_log import debug_requested, enable_debug_log
 from t502_tui.cli_history import add_history_commands, open_store, run_history_command
+from t502_tui.cli_models import list_models, show_balance
 from t502_tui.terminal_text import defuse
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -102,9 +103,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "ask":
             return _run(_ask(config, args))
         if args.command == "models":
-            return _run(_models(config, args.provider, args.prices))
+            return _run(list_models(config, args.provider, args.prices))
         if args.command == "balance":
-            return _run(_balance(config))
+            return _run(show_balance(config))
         if args.command in ("history", "import"):
             return run_history_command(args)
         if args.command == "config":
@@ -169,78 +170,6 @@ def _tui(config: Config) -> int:
     app = T502App(config)
     app.run()
     return app.return_code or EXIT_OK
-
-
-def _shell_session(config: Config, only: str | None = None) -> Any:
-    """A session without history for the shell's listing commands, and the providers to
-    ask (one line on stderr, and None, for an unknown ``only``)."""
-    from t502_tui.session import ChatSession
-
-    session = ChatSession(config)
-    if only is not None and only not in session.provider_names:
-        _error(f"there is no provider {only!r} (the config has: {', '.join(session.provider_names)})")
-        return session, None
-    return session, [only] if only else session.provider_names
-
-
-async def _models(config: Config, only: str | None, prices: bool) -> int:
-    from t502_tui.prices import money
-    from t502_tui.tokens import short_count
-
-    session, names = _shell_session(config, only)
-    if names is None:
-        return EXIT_USAGE
-    failed = 0
-    try:
-        for name in names:
-            facts, client = session.facts(name), session.client_for(name)
-            if prices:
-                facts.load_pricing(client)
-            error = await facts.load_models(client, force=True)
-            if error is not None:
-                failed += 1
-                provider = session.provider(name)
-                hint = f" (no API key: {provider.key_hint})" if getattr(error, "status", None) == 401 and not provider.api_key else ""
-                _error(f"{name}: {error.message}{hint}" if len(names) > 1 else error.message + hint)
-                continue
-            await facts.pricing_ready()
-            for model in sorted({m.id for m in facts.models or []}, key=str.lower):
-                ref = defuse(session.ref("" if name == session.default_provider else name, model))
-                if not prices:
-                    print(ref)
-                    continue
-                price = session.price_for(name, model)
-                context = session.context_for(name, model)
-                shown = price.describe() if price is not None and price.known else "-"
-                print(f"{ref:<40} {shown:>22} {short_count(context) if context else '-':>7}")
-    finally:
-        await session.aclose()
-    if prices and not failed:
-        print(f"prices: US$ per 1M input/output tokens (or per request); {money(2)} per 1M is a relay ratio of 1",
-              file=sys.stderr)
-    return EXIT_FAILED if failed == len(names) or (failed and only) else EXIT_OK
-
-
-async def _balance(config: Config) -> int:
-    from t502_tui.prices import format_cost
-
-    session, names = _shell_session(config)
-    known = 0
-    try:
-        for name in names:
-            facts = session.facts(name)
-            if not facts.balance_possible:
-                print(f"{name}: no key, so no balance", file=sys.stderr)
-                continue
-            if await facts.refresh_balance(session.client_for(name)) and facts.balance is not None:
-                known += 1
-                b = facts.balance
-                print(f"{name}: {format_cost(b.left)} left ({format_cost(b.used)} spent of {format_cost(b.limit)})")
-            else:
-                print(f"{name}: the server does not tell the balance", file=sys.stderr)
-    finally:
-        await session.aclose()
-    return EXIT_OK if known else EXIT_FAILED
 
 
 def _read_prompt(args: argparse.Namespace) -> str:
