@@ -76,7 +76,7 @@ async def test_a_conversation_across_providers_each_with_its_key_params_and_file
         (None, first.cost), ("local", 0.0042)]
     assert again.messages[2].attachments[0].kind == "text"
     transcript = to_markdown(again)  # what `t502 history show` prints
-    assert f"## gpt-5 · " in transcript and "· $0.0013" in transcript and "## local/llama3 · " in transcript
+    assert "## gpt-5 · " in transcript and "· $0.0013" in transcript and "## local/llama3 · " in transcript
     assert "- Cost: $0.0055" in transcript and "- Attached file: todo.txt" in transcript
     back = from_json(to_json(again))
     assert [(m.provider, m.cost) for m in back.messages] == [(m.provider, m.cost) for m in again.messages]

@@ -18,7 +18,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import ContentSwitcher, Footer, OptionList, Static
 
-from t502_tui.context_fit import budget, context_error, request_tokens
+from t502_tui.context_fit import request_tokens
 from t502_tui.conversation import Conversation
 from t502_tui.export import to_json, to_markdown
 from t502_tui.presets import Preset, presets_of
@@ -26,10 +26,10 @@ from t502_tui.request_params import settings_summary
 from t502_tui.service import ServiceError
 from t502_tui.session import ChatSession
 from t502_tui.store import ConversationSummary, Store, StoreError
-from t502_tui.tokens import short_count
 from t502_tui.ui.screens.attach import AttachScreen
 from t502_tui.ui.screens.conversation_settings import ConversationSettings, ConversationSettingsScreen
-from t502_tui.ui.screens.dialogs import Choice, Confirm, TextPrompt
+from t502_tui.ui.screens.dialogs import Confirm, TextPrompt
+from t502_tui.ui.screens.fit_offer import offer_after_refusal, offer_before_sending
 from t502_tui.ui.screens.preset_picker import PresetPicker
 from t502_tui.ui.screens.search import SearchChoice, SearchScreen
 from t502_tui.ui.screens.system_prompt import SystemPromptEditor
@@ -337,12 +337,12 @@ class ChatScreen(Screen[None]):
 
         async def chosen(ref: str | None) -> None:
             if ref:
-                await self._use_model(pane, ref)
+                await self.use_model(pane, ref)
                 if not await pane.regenerate():
                     self.notify("Nothing to regenerate: the last message is not a finished reply.",
                                 severity="warning")
 
-        self.t502.pick_model(self._ref(pane), chosen)
+        self.t502.pick_model(self.ref(pane), chosen)
 
     def action_edit_last(self) -> None:
         """Edit your last message and send it again as a new branch."""
@@ -548,16 +548,16 @@ class ChatScreen(Screen[None]):
             return
 
         async def chosen(ref: str | None) -> None:
-            if ref and await self._use_model(pane, ref):
-                self.notify(f"Next replies come from {self._ref(pane)}", markup=False)
+            if ref and await self.use_model(pane, ref):
+                self.notify(f"Next replies come from {self.ref(pane)}", markup=False)
 
-        self.t502.pick_model(self._ref(pane), chosen)
+        self.t502.pick_model(self.ref(pane), chosen)
 
-    def _ref(self, pane: ConversationPane) -> str:
+    def ref(self, pane: ConversationPane) -> str:
         """The pane's model as the user names it (``PROVIDER/MODEL`` off the default provider)."""
         return self.session.ref(pane.conversation.provider, pane.conversation.model)
 
-    async def _use_model(self, pane: ConversationPane, ref: str) -> bool:
+    async def use_model(self, pane: ConversationPane, ref: str) -> bool:
         """Make ``ref`` (a bare model is of the conversation's provider) the model of the
         pane's next replies; False when it already is. The whole history goes to it."""
         conversation = pane.conversation
@@ -593,7 +593,7 @@ class ChatScreen(Screen[None]):
 
         self.app.push_screen(ConversationSettingsScreen(
             conversation.system_prompt, conversation.settings, self.session.config.params,
-            self._ref(pane), conversation.preset), done)
+            self.ref(pane), conversation.preset), done)
 
     def action_refresh_balance(self) -> None:
         """Ask the visible conversation's provider what is left on the key."""
@@ -604,64 +604,12 @@ class ChatScreen(Screen[None]):
 
     def on_conversation_pane_wont_fit(self, event: ConversationPane.WontFit) -> None:
         event.stop()
-        pane = event.pane
-        question = (f"This message makes the request ≈{short_count(event.tokens)} tokens, and "
-                    f"{self._ref(pane)} takes {short_count(event.limit)}. Older turns can stay in the"
-                    " conversation, marked \"not sent\".")
-        self._offer_fit(pane, event.limit, question, after_error=False)
+        offer_before_sending(self, event.pane, event.tokens, event.limit)
 
     def on_conversation_pane_reply_finished(self, event: ConversationPane.ReplyFinished) -> None:
         event.stop()
-        pane = event.pane
-        self.t502.refresh_balance(pane.conversation.provider)
-        named = context_error(event.error)
-        if named is None or event.reply is not pane.conversation.messages[-1]:
-            return
-        conversation = pane.conversation
-        if named:
-            self.session.learn_context(conversation.provider, conversation.model, named)
-        # The server refused what the estimate let through: aim below both its figure and
-        # the estimate, or trimming would send the same request again.
-        known = budget(named, self.session.request_params(conversation)) if named else pane.context_limit()
-        limit = min(known or 1 << 40, int(request_tokens(conversation) * 0.75))
-        said = f" (its context: {named:,} tokens)" if named else ""
-        question = f"{self._ref(pane)} says the conversation is too long for it{said}."
-        self._offer_fit(pane, limit, question, after_error=True)
-
-    def _offer_fit(self, pane: ConversationPane, limit: int, question: str, after_error: bool) -> None:
-        """Ask whether to send only the newest turns that fit, or to switch model; then send
-        (the message in the composer, or, after a server's refusal, the same turn again)."""
-        async def answered(choice: str | None) -> None:
-            if choice == "trim":
-                trim = await pane.leave_out_oldest(limit, "" if after_error else pane.composer.text)
-                if trim is None:
-                    self.notify(f"Even your message alone is more than {short_count(limit)} tokens: shorten it,"
-                                " or switch to a model with a larger context (ctrl+o).", severity="warning")
-                    return
-                left = len(trim.leave_out)
-                self.notify(f"{left} older message{'s' if left != 1 else ''} left out (marked \"not sent\")."
-                            if left else "It fits now.")
-            elif choice == "switch":
-                self.t502.pick_model(self._ref(pane), lambda ref: self._switched(pane, ref, after_error))
-                return
-            else:
-                return
-            if after_error:
-                await pane.retry()
-            else:
-                pane.send_unchecked()
-
-        self.app.push_screen(Choice(question, [("trim", "Send only the newest turns that fit", "t"),
-                                               ("switch", "Switch model…", "m")]), answered)
-
-    async def _switched(self, pane: ConversationPane, ref: str | None, after_error: bool) -> None:
-        if not ref:
-            return
-        await self._use_model(pane, ref)
-        if after_error:
-            await pane.retry()
-        else:
-            pane.composer.submit()
+        self.t502.refresh_balance(event.pane.conversation.provider)
+        offer_after_refusal(self, event.pane, event.reply, event.error)
 
     def action_edit_system_prompt(self) -> None:
         """Edit the visible conversation's system prompt."""
