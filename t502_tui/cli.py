@@ -144,7 +144,7 @@ def _config(config: Config, verb: str) -> int:
     import tomli_w
 
     from t502_tui.config import mask_secret
-    from t502_tui.settings_schema import SETTINGS, allowed
+    from t502_tui.settings_schema import PROVIDER_FIELDS, SETTINGS, allowed
 
     exists = config.path is not None and config.path.is_file()
     lines = [f"# {config.path}{'' if exists else ' (not created yet: these are the defaults)'}"]
@@ -153,6 +153,9 @@ def _config(config: Config, verb: str) -> int:
         value = getattr(config, setting.name)
         if setting.secret:
             value = mask_secret(value)
+        elif setting.name == "providers":  # their keys are as secret as the top-level one
+            value = {name: {key: mask_secret(item) if PROVIDER_FIELDS[key].secret else item
+                            for key, item in entry.items()} for name, entry in value.items()}
         text = tomli_w.dumps({setting.name: value}).rstrip("\n")
         if setting.env and os.environ.get(setting.env, "").strip():
             text += f"  # from {setting.env}, which overrides the file"

@@ -56,6 +56,8 @@ def test_ask_another_provider_with_a_preset_and_files(server: LoopbackServer, lo
     # 1,000 prompt and 2 completion tokens at the user's own prices
     assert result.stderr.rstrip().endswith("local/x · tokens: 1,000 prompt + 2 completion = 1,002 total · $0.0010")
     assert_clean(result)
+    shown = t502("config", "show", T502_CONFIG=write_config(tmp_path, local, 'api_key = "sk-provider-secret-99"'))
+    assert "sk-provider-secret-99" not in shown.stdout and 'api_key = "sk-…t-99"' in shown.stdout
     missing = t502("ask", "--preset", "nope", "hi", server=server, T502_CONFIG=config)
     assert missing.returncode == 2 and "no preset 'nope' (the config has: reviewer)" in missing.stderr
     folder = t502("ask", "-f", str(tmp_path), "hi", server=server, T502_CONFIG=config)
