@@ -87,7 +87,7 @@ class ChatMessage:
         if not self.attachments:
             return self.content
         files = [fenced(a.name, a.text) for a in self.attachments if a.is_text]
-        text = "\n\n".join(files + [self.content]) if files else self.content
+        text = "\n\n".join(files + ([self.content] if self.content else [])) if files else self.content
         images = [a for a in self.attachments if not a.is_text]
         if not images:
             return text

@@ -83,6 +83,7 @@ def test_files_go_first_fenced_then_the_message() -> None:
     image = Attachment("dot.png", "image/png", b"\x89PNG", 1, 1)
     assert ChatMessage("user", "what next?", attachments=[note]).api_content() == (
         "todo.txt\n```\nbuy milk\n```\n\nwhat next?")
+    assert ChatMessage("user", "", attachments=[note]).api_content() == "todo.txt\n```\nbuy milk\n```"
     parts = ChatMessage("user", "and this?", attachments=[note, image]).api_content()
     assert isinstance(parts, list) and parts[0]["text"].endswith("```\n\nand this?")
     assert parts[1]["type"] == "image_url"
