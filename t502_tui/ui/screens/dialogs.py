@@ -66,11 +66,12 @@ class Choice(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
 
-    def __init__(self, question: str, answers: list[tuple[str, str, str]]) -> None:
+    def __init__(self, question: str, answers: list[tuple[str, str, str]], hint: str = "Esc cancels") -> None:
         """``answers``: (id, label, key) each; the first is the one focused."""
         super().__init__()
         self.question = question
         self.answers = answers
+        self.hint = hint
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -78,7 +79,7 @@ class Choice(ModalScreen[str | None]):
             with Horizontal(classes="dialog-buttons"):
                 for ident, label, key in self.answers:
                     yield Button(f"{label} ({key})", id=f"choice-{ident}", compact=True)
-            yield Static(Content("Esc keeps your message in the composer"), classes="hint")
+            yield Static(Content(self.hint), classes="hint")
 
     def on_mount(self) -> None:
         self.query(Button).first().focus()
