@@ -11,6 +11,7 @@ from textual.widgets import Input, OptionList
 
 from loopback import DEMO_MODELS, DEMO_PRICING, LoopbackServer, RecordedRequest, Reply, text_stream
 from t502_tui import paths, provider_facts
+from t502_tui.session import LAST_MODEL
 from t502_tui.store import Store, default_path
 from t502_tui.ui.screens.conversation_settings import ConversationSettingsScreen
 from t502_tui.ui.screens.dialogs import Choice
@@ -159,3 +160,16 @@ system_prompt = "Be short."
     to_relay = server.chat_requests()[-1]
     assert to_relay.headers["authorization"] == f"Bearer {KEY}" and to_relay.json["temperature"] == 0.3
     assert [m["content"] for m in to_relay.json["messages"]] == ["hi", "Short answer here.", "again"]
+
+
+async def test_the_model_chosen_last_may_be_another_providers(server: LoopbackServer, local: LoopbackServer) -> None:
+    config = paths.config_file()
+    config.parent.mkdir(parents=True)
+    config.write_text(f'[providers.local]\nbase_url = "{local.url}"\n')
+    store = Store(default_path())
+    store.set_preference(LAST_MODEL, "local/llama3")
+    store.close()
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: pane(app).conversation.provider == "local")
+        assert pane(app).conversation.model == "llama3" and "local/llama3" in status(app)

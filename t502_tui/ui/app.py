@@ -164,7 +164,7 @@ class T502App(App[None]):
             await self.session.replace_client()
             self.load_models(force=True)
         if "low_balance" in changed:
-            self.chat.refresh_state()
+            self.refresh_chat()
         self.save_settings(self._file_updates(dict(changed)))
 
     def _file_updates(self, changed: dict[str, object]) -> dict[str, object]:
@@ -204,6 +204,15 @@ class T502App(App[None]):
     def chat(self) -> ChatScreen:
         """The main screen (under any dialog)."""
         return next(s for s in self.screen_stack if isinstance(s, ChatScreen))
+
+    def _chat_if_open(self) -> ChatScreen | None:
+        """The main screen, or None once t502 is closing (a late answer has nowhere to go)."""
+        return next((s for s in self.screen_stack if isinstance(s, ChatScreen)), None)
+
+    def refresh_chat(self) -> None:
+        """Redraw the chat's state, if it is still there."""
+        if (chat := self._chat_if_open()) is not None:
+            chat.refresh_state()
 
     def get_default_screen(self) -> Screen:
         return ChatScreen(self.session)
@@ -309,12 +318,15 @@ class T502App(App[None]):
             self._set_default_model(last)
 
     def _set_default_model(self, model: str) -> None:
-        """New conversations (and the empty ones open now) get ``model``."""
+        """New conversations (and the empty ones open now) get ``model`` (``MODEL`` or
+        ``PROVIDER/MODEL``)."""
         self.default_model = model
-        for pane in self.chat.panes:
+        chat = self._chat_if_open()
+        provider, bare = self.session.split(model)
+        for pane in chat.panes if chat is not None else []:
             if not pane.conversation.messages:
-                pane.conversation.model = model
-        self.chat.refresh_state()
+                pane.conversation.provider, pane.conversation.model = provider, bare
+        self.refresh_chat()
 
     def store_failed(self, error: StoreError) -> None:
         """Tell the user that saving failed; the conversation stays on screen."""
@@ -330,7 +342,7 @@ class T502App(App[None]):
     def set_connection(self, connection: Connection) -> None:
         """Record what the server said and show it."""
         self.connection = connection
-        self.chat.refresh_state()
+        self.refresh_chat()
 
     # -- setup --------------------------------------------------------------------------------
 
@@ -395,7 +407,7 @@ class T502App(App[None]):
         """A model list or a price list arrived: redraw what shows them."""
         if isinstance(self.screen, ModelPicker):
             self.screen.set_groups(self.picker_groups())
-        self.chat.refresh_state()
+        self.refresh_chat()
 
     def on_model_picker_refresh_requested(self) -> None:
         self.load_models(force=True)
@@ -497,7 +509,7 @@ class T502App(App[None]):
             facts.low_balance_told = True
             self.notify(f"{format_cost(left)} left on the {name} key.", title="Balance", severity="warning",
                         timeout=10, markup=False)
-        self.chat.refresh_state()
+        self.refresh_chat()
 
     # -- palette ------------------------------------------------------------------------------
 
