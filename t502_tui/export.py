@@ -13,6 +13,7 @@ from typing import Any
 
 from t502_tui.attachments import Attachment
 from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus
+from t502_tui.prices import format_cost
 from t502_tui.service.events import Usage
 from t502_tui.terminal_text import visible_name
 
@@ -33,6 +34,10 @@ def to_markdown(conversation: Conversation) -> str:
     total = conversation.total_usage()
     if total.total_tokens:
         lines.append(f"- Tokens: {total.describe()}")
+    if (cost := conversation.total_cost()) is not None:
+        lines.append(f"- Cost: {'' if cost[1] else 'at least '}{format_cost(cost[0])}")
+    if conversation.preset:
+        lines.append(f"- Preset: {conversation.preset}")
     if conversation.system_prompt:
         lines.append(f"- System prompt: {' '.join(conversation.system_prompt.split())}")
     lines.append("")
@@ -40,16 +45,18 @@ def to_markdown(conversation: Conversation) -> str:
         if message.role == "user":
             heading = f"## You · {message.created:%Y-%m-%d %H:%M}"
         else:
-            heading = f"## {visible_name(message.model or 'assistant')} · {message.created:%Y-%m-%d %H:%M}"
+            heading = f"## {visible_name(message.writer) if message.model else 'assistant'} · {message.created:%Y-%m-%d %H:%M}"
             if message.usage:
                 heading += f" · {message.usage.describe()}"
+            if message.cost is not None:
+                heading += f" · {format_cost(message.cost)}"
             if message.status not in (ReplyStatus.COMPLETE, ReplyStatus.STREAMING):
                 heading += f" · {message.status.value}"
         lines += [heading, ""]
         if message.reasoning:
             lines += ["<details><summary>Thinking</summary>", "", message.reasoning.strip(), "", "</details>", ""]
         for image in message.attachments:
-            lines.append(f"- Attached image: {image.describe()}")
+            lines.append(f"- Attached {'file' if image.is_text else 'image'}: {image.describe()}")
         if message.attachments:
             lines.append("")
         if message.content:
@@ -93,7 +100,7 @@ def to_json(conversation: Conversation, every_message: list[ChatMessage] | None 
              "status": m.status.value, "error": m.error, "finish_reason": m.finish_reason,
              "usage": _usage_dict(m.usage), "created": m.created.isoformat(),
              "in_context": m.in_context, "cost": m.cost, "provider": m.provider,
-             "attachments": [{"name": a.name, "mime": a.mime, "width": a.width, "height": a.height,
+             "attachments": [{"name": a.name, "mime": a.mime, "width": a.width, "height": a.height, "kind": a.kind,
                               "data": base64.b64encode(a.data).decode("ascii")} for a in m.attachments]}
             for i, m in enumerate(messages)
         ],
@@ -215,7 +222,8 @@ def _attachments(item: dict[str, Any], where: str) -> list[Attachment]:
             data = base64.b64decode(image["data"], validate=True)
             out.append(Attachment(_text(image, "name", where), image["mime"], data,
                                   _whole(image.get("width"), f"{where}: an image's width", _MAX_PIXELS),
-                                  _whole(image.get("height"), f"{where}: an image's height", _MAX_PIXELS)))
+                                  _whole(image.get("height"), f"{where}: an image's height", _MAX_PIXELS),
+                                  "text" if image.get("kind") == "text" else "image"))
         except (KeyError, TypeError, ValueError):
             raise ImportError_(f"{where}: an attachment is damaged") from None
     return out

@@ -474,7 +474,8 @@ class Store:
         images: dict[int, list[Attachment]] = {}
         for row in self._db.execute(f"SELECT * FROM attachments WHERE message_id IN ({marks}) ORDER BY id", ids):
             images.setdefault(row["message_id"], []).append(
-                Attachment(row["name"], row["mime"], bytes(row["data"]), row["width"], row["height"]))
+                Attachment(row["name"], row["mime"], bytes(row["data"]), row["width"], row["height"],
+                           "text" if row["kind"] == "text" else "image"))
         for message in messages:
             message.alternatives = siblings.get((message.parent_id, message.role), [])
             message.attachments = images.get(message.id or -1, [])
@@ -583,8 +584,9 @@ class Store:
             )
             message_id = int(cursor.lastrowid or 0)
             self._db.executemany(
-                "INSERT INTO attachments (message_id, name, mime, width, height, data) VALUES (?, ?, ?, ?, ?, ?)",
-                [(message_id, a.name, a.mime, a.width, a.height, a.data) for a in message.attachments],
+                "INSERT INTO attachments (message_id, name, mime, width, height, data, kind)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(message_id, a.name, a.mime, a.width, a.height, a.data, a.kind) for a in message.attachments],
             )
             self._db.execute(
                 "UPDATE conversations SET updated = ?, model = ?, leaf_id = ? WHERE id = ?",

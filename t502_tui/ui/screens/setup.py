@@ -1,4 +1,7 @@
-"""First run: ask for the base URL and key, check them with ``/models``, save them."""
+"""First run: ask for the base URL and key, check them with ``/models``, save them.
+
+A server that needs no key (a local Ollama, llama.cpp, vLLM) is checked without one.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from t502_tui.config import validate_base_url
-from t502_tui.service import ChatClient, ServiceError
+from t502_tui.service import ChatClient, ModelInfo, ServiceError
 
 
 @dataclass
@@ -22,7 +25,7 @@ class SetupResult:
 
     base_url: str
     api_key: str
-    models: list[str]
+    models: list[ModelInfo]
 
 
 class SetupScreen(ModalScreen[SetupResult | None]):
@@ -40,8 +43,9 @@ class SetupScreen(ModalScreen[SetupResult | None]):
             yield Static(Content.styled("Welcome to t502", "bold"), id="setup-title")
             yield Static(
                 Content(
-                    "No API key is set. Enter the server and your key; t502 checks them "
-                    f"and saves them to {self.config_path} (readable only by you)."
+                    "No API key is set. Enter the server and your key (none for a local server); t502"
+                    f" checks them and saves them to {self.config_path} (readable only by you). More"
+                    " servers can be added later: Ctrl+P → Add a provider."
                 ),
                 id="setup-intro",
             )
@@ -74,10 +78,7 @@ class SetupScreen(ModalScreen[SetupResult | None]):
         if problem := validate_base_url(url):
             self._say(f"The base URL {problem}.", error=True)
             return
-        if not key:
-            self._say("Enter the API key (or Skip for a server that needs none).", error=True)
-            return
-        self._say(f"Checking the key with {url}/models …")
+        self._say(f"Checking {'the key' if key else 'without a key'} with {url}/models …")
         self._check(url, key)
 
     @work(exclusive=True, group="setup-check")
@@ -86,6 +87,7 @@ class SetupScreen(ModalScreen[SetupResult | None]):
             try:
                 models = await client.list_models()
             except ServiceError as error:
-                self._say(f"That did not work: {error.message}", error=True)
+                hint = " Enter the API key." if not key and getattr(error, "status", None) == 401 else ""
+                self._say(f"That did not work: {error.message}.{hint}", error=True)
                 return
-        self.dismiss(SetupResult(url, key, [m.id for m in models]))
+        self.dismiss(SetupResult(url, key, models))

@@ -10,16 +10,15 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import TextArea
 
-from t502_tui.attachments import path_from_text
-
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".gif"}
+from t502_tui.attachments import paths_from_text
 
 class Composer(TextArea):
     """Enter sends; Shift+Enter, Alt+Enter and Ctrl+J insert a newline.
 
     Pasted text never sends, whatever newlines it holds (it arrives as one paste event);
-    a pasted or dropped image path attaches the image. Up in an empty composer asks for
-    the conversation's earlier messages, to edit one and send it again.
+    pasted or dropped paths of files (images, text, code) attach them (a folder alone is
+    pasted as text). Up in an empty composer asks for the conversation's earlier messages,
+    to edit one and send it again.
     """
 
     BINDINGS = [
@@ -34,11 +33,11 @@ class Composer(TextArea):
         composer: Composer
 
     @dataclass
-    class ImagePasted(Message):
-        """An image file's path was pasted or dropped: attach it."""
+    class FilesPasted(Message):
+        """Paths of files were pasted or dropped: attach them."""
 
         composer: Composer
-        path: Path
+        paths: list[Path]
 
     @dataclass
     class Submitted(Message):
@@ -96,6 +95,10 @@ class Composer(TextArea):
             self.action_newline()
         # Other keys go on to TextArea's own handler (Textual calls each class's in turn).
 
+    def submit(self) -> None:
+        """Send what is in the composer, as the send key does."""
+        self._submit()
+
     def _submit(self) -> None:
         text = self.text
         if not text.strip():
@@ -127,12 +130,12 @@ class Composer(TextArea):
         self._recalled_text = text
 
     async def _on_paste(self, event: events.Paste) -> None:
-        path = path_from_text(event.text)
-        if path is not None and path.suffix.lower() in IMAGE_SUFFIXES:
-            # A dropped or pasted image path attaches the image instead of its name.
+        paths = paths_from_text(event.text)
+        if any(path.is_file() for path in paths):
+            # Dropped or pasted file paths attach the files instead of their names.
             event.stop()
             event.prevent_default()
-            self.post_message(self.ImagePasted(self, path))
+            self.post_message(self.FilesPasted(self, paths))
         # Otherwise TextArea's own handler runs next (Textual calls each class's handler).
 
     def restore(self, text: str) -> None:
