@@ -66,6 +66,18 @@ async def test_a_burst_starting_with_up_lands_in_the_recalled_text(server: Loopb
         assert pane(app).editing is not None
 
 
+async def test_escape_in_a_burst_leaves_the_edit_begun_by_the_same_burst(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "What is 4+4?")
+        await settle(app)
+        composer = pane(app).composer
+        composer.focus()
+        burst(app, "up", *typed("x"), "escape", *typed("new"))
+        await until_text(pilot, composer, "new")
+        assert pane(app).editing is None
+
+
 async def test_enter_and_a_pasted_image_path_in_a_burst(server: LoopbackServer, tmp_path: Path) -> None:
     image = tmp_path / "dot.png"
     image.write_bytes(tiny_png())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,8 @@ from textual.widgets import TextArea
 from t502_tui.attachments import path_from_text
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".gif"}
+CATCH_UP_SECONDS = 1.0
+"""The longest a key waits for the keys before it (a stuck handler must not stop typing)."""
 
 
 class Composer(TextArea):
@@ -96,6 +99,19 @@ class Composer(TextArea):
             return  # TextArea's own handler types it next, or it bubbles up unused
         event.stop()
         event.prevent_default()
+
+    async def caught_up(self) -> None:
+        """Return once the composer, then its conversation, have handled what was sent to
+        them so far: the keys, and what those keys asked of the conversation (a send, an
+        edit). The app waits for this before acting on its own keys (Esc, Ctrl+N…), which
+        it otherwise does at once, ahead of keys still waiting here."""
+        for node in (self, self.parent):
+            done = asyncio.Event()
+            if node is not None and node.call_later(done.set):
+                try:
+                    await asyncio.wait_for(done.wait(), CATCH_UP_SECONDS)
+                except TimeoutError:
+                    return
 
     async def _run_binding(self, key: str) -> bool:
         """Run now the binding the app would run for ``key`` once it bubbled up (an
