@@ -1,0 +1,67 @@
+"""Small terminals (80×24 over SSH, 60×20): the conversation list makes room, nothing is cut."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from textual.app import App, ComposeResult
+
+from loopback import LoopbackServer
+from t502_tui.conversation import Conversation
+from t502_tui.store import ConversationSummary
+from t502_tui.ui.widgets.sidebar import ConversationList
+from tui_helpers import make_app, until
+
+
+async def test_the_list_hides_below_100_columns_and_ctrl_b_brings_it(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(80, 24)) as pilot:
+        sidebar = app.chat.query_one("#sidebar")
+        listing = app.chat.query_one(ConversationList)
+        await pilot.pause()
+        assert not sidebar.display
+        await pilot.press("ctrl+b")
+        assert sidebar.display and listing.has_focus
+        await pilot.press("ctrl+b")
+        assert not sidebar.display and app.focused is app.chat.active_pane.composer  # type: ignore[union-attr]
+        await pilot.resize_terminal(120, 30)
+        await until(pilot, lambda: sidebar.display)
+        await pilot.press("ctrl+b", "ctrl+b")  # hidden by the user in a wide terminal
+        assert not sidebar.display
+        await pilot.resize_terminal(80, 24)
+        await pilot.resize_terminal(130, 30)
+        await pilot.pause()
+        assert not sidebar.display
+        await pilot.press("ctrl+b")
+        assert sidebar.display
+
+
+async def test_the_list_shown_in_a_narrow_terminal_hides_once_a_conversation_is_chosen(
+        server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(80, 24)) as pilot:
+        sidebar = app.chat.query_one("#sidebar")
+        await pilot.press("ctrl+b")
+        assert sidebar.display
+        await pilot.press("enter")
+        await until(pilot, lambda: not sidebar.display)
+
+
+async def test_sidebar_rows_do_not_wrap() -> None:
+    class SidebarApp(App[None]):
+        CSS_PATH = "../t502_tui/ui/app.tcss"
+
+        def compose(self) -> ComposeResult:
+            yield ConversationList(id="conversation-list")
+
+    app = SidebarApp()
+    async with app.run_test(size=(30, 10)) as pilot:
+        sidebar = app.query_one(ConversationList)
+        model = "claude-sonnet-4-5-20250929-thinking"
+        saved = ConversationSummary("c1", "東京の天気について詳しく教えてください", datetime.now(), model, 12, False)
+        sidebar.show([(Conversation(model=model), False)], [saved], set(), None)
+        await pilot.pause()
+        drawn = [sidebar.render_line(y).text.rstrip() for y in range(4)]
+        assert drawn[0].strip() == "New conversation" and drawn[1].strip().endswith("…")
+        assert drawn[2].strip().startswith("東京") and drawn[2].endswith("…")
+        assert drawn[3].strip().startswith("claude-sonnet") and drawn[3].endswith("…")
