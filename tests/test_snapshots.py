@@ -86,3 +86,16 @@ def test_main_screen_light_theme(snap_compare) -> None:  # type: ignore[no-untyp
     app = make_app(None, [finished_conversation()], T502_BASE_URL=DEAD_URL)
     app.config.theme = "t502-dawn"
     assert snap_compare(app, terminal_size=SIZE)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)], ids=["80x24", "60x20"])
+def test_main_screen_small(snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    """The conversation list makes room; the conversation, status line and footer fit."""
+    assert snap_compare(make_app(None, [finished_conversation()], T502_BASE_URL=DEAD_URL), terminal_size=size)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)], ids=["80x24", "60x20"])
+def test_help_small(snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    """Keys and what they do in two columns that wrap; the frame whole; Esc named."""
+    assert snap_compare(make_app(None, [finished_conversation()], T502_BASE_URL=DEAD_URL),
+                        press=["f1"], terminal_size=size)
