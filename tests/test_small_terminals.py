@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import pytest
 from textual.app import App, ComposeResult
 from textual.screen import Screen
 from textual.widgets import Button
@@ -24,7 +23,6 @@ from t502_tui.ui.screens.theme_picker import ThemePicker
 from t502_tui.ui.widgets.sidebar import ConversationList
 from tui_helpers import make_app, until
 
-SMALL = [(60, 20), (80, 24)]
 
 
 async def test_the_list_hides_below_100_columns_and_ctrl_b_brings_it(server: LoopbackServer) -> None:
@@ -97,11 +95,9 @@ def every_dialog(app: T502App) -> list[Screen[object]]:
     ]
 
 
-@pytest.mark.parametrize("size", SMALL)
-async def test_every_dialog_fits_and_its_hints_and_buttons_can_be_reached(
-        server: LoopbackServer, size: tuple[int, int]) -> None:
+async def test_every_dialog_fits_60x20_and_its_hints_and_buttons_can_be_reached(server: LoopbackServer) -> None:
     app = make_app(server)
-    async with app.run_test(size=size) as pilot:
+    async with app.run_test(size=(60, 20)) as pilot:
         await until(pilot, lambda: app.session.history is not None)
         for dialog in every_dialog(app):
             await app.push_screen(dialog)
@@ -115,11 +111,9 @@ async def test_every_dialog_fits_and_its_hints_and_buttons_can_be_reached(
             app.pop_screen()
 
 
-@pytest.mark.parametrize("size", SMALL)
-async def test_help_leaves_room_between_each_key_and_what_it_does(
-        server: LoopbackServer, size: tuple[int, int]) -> None:
+async def test_help_leaves_room_between_each_key_and_what_it_does(server: LoopbackServer) -> None:
     app = make_app(server)
-    async with app.run_test(size=size) as pilot:
+    async with app.run_test(size=(60, 20)) as pilot:
         await pilot.press("f1")
         await until(pilot, lambda: isinstance(app.screen, HelpScreen))
         rows = list(app.screen.query(".help-row"))
