@@ -79,10 +79,15 @@ async def test_a_key_typed_after_a_tab_lands_in_the_key_field_and_is_never_shown
         assert "brand-new" not in app.export_screenshot()
 
 
-async def test_enter_in_the_url_field_moves_on_to_the_key(server: LoopbackServer) -> None:
+async def test_tab_goes_url_key_buttons_and_enter_in_the_url_moves_on_to_the_key(server: LoopbackServer) -> None:
     app = make_app(server, T502_API_KEY="")
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: isinstance(app.screen, SetupScreen))
+        order = []
+        for _ in range(4):
+            await pilot.press("tab")
+            order.append(app.focused.id)  # type: ignore[union-attr]
+        assert order == ["setup-save", "setup-skip", "setup-url", "setup-key"]
         await pilot.press("shift+tab")
         url = app.screen.query_one("#setup-url")
         assert url.has_focus

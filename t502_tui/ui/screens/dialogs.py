@@ -25,7 +25,7 @@ class TextPrompt(ModalScreen[str | None]):
         self.hint = hint
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(classes="dialog"):
+        with VerticalScroll(classes="dialog", can_focus=False):
             yield Static(Content.styled(self.title_text, "bold"))
             yield Input(self.value, id="prompt-input")
             yield Static(Content(self.hint or "Enter confirms · Esc cancels"), classes="hint")
@@ -47,7 +47,7 @@ class Confirm(ModalScreen[bool]):
         self.action_label = action
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(classes="dialog"):
+        with VerticalScroll(classes="dialog", can_focus=False):
             yield Static(Content(self.question))
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.action_label, variant="error", id="confirm-yes")

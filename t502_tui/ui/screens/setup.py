@@ -52,7 +52,7 @@ class SetupScreen(ModalScreen[SetupResult | None]):
         self.config_path = config_path
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="setup"):
+        with VerticalScroll(id="setup", can_focus=False):
             yield Static(Content.styled("Welcome to t502", "bold"), id="setup-title")
             yield Static(
                 Content(
