@@ -46,16 +46,9 @@ async def test_the_list_hides_below_100_columns_and_ctrl_b_brings_it(server: Loo
         assert not sidebar.display
         await pilot.press("ctrl+b")
         assert sidebar.display
-
-
-async def test_the_list_shown_in_a_narrow_terminal_hides_once_a_conversation_is_chosen(
-        server: LoopbackServer) -> None:
-    app = make_app(server)
-    async with app.run_test(size=(80, 24)) as pilot:
-        sidebar = app.chat.query_one("#sidebar")
-        await pilot.press("ctrl+b")
-        assert sidebar.display
-        await pilot.press("enter")
+        await pilot.resize_terminal(80, 24)
+        await until(pilot, lambda: not sidebar.display)
+        await pilot.press("ctrl+b", "enter")  # shown in a narrow terminal to choose a conversation
         await until(pilot, lambda: not sidebar.display)
 
 
@@ -105,8 +98,9 @@ async def test_every_dialog_fits_60x20_and_its_hints_and_buttons_can_be_reached(
             frame = dialog.children[0]
             assert dialog.region.contains_region(frame.region), f"{type(dialog).__name__} is cut off"
             for part in [*dialog.query(".hint"), *dialog.query(Button)]:
-                part.scroll_visible(animate=False)
-                await pilot.pause()
+                if not frame.region.contains_region(part.region):
+                    part.scroll_visible(animate=False)
+                    await pilot.pause()
                 assert frame.region.contains_region(part.region), f"{type(dialog).__name__}: {part} out of reach"
             app.pop_screen()
 
