@@ -36,6 +36,7 @@ class _SetupButton(Button):
     async def _on_key(self, event: events.Key) -> None:
         if event.is_printable and event.key != "space" and event.character:
             event.stop()
+            event.prevent_default()
             key = self.screen.query_one("#setup-key", Input)
             self.screen.set_focus(key)
             key.insert_text_at_cursor(event.character)
