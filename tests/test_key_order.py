@@ -54,7 +54,8 @@ async def test_backspaces_after_recall_apply_before_the_text_typed_after_them(se
         await until_text(pilot, composer, "WhatAnd 5+5 instead?")
 
 
-async def test_a_burst_starting_with_up_lands_in_the_recalled_text_and_escape_waits_its_turn(server: LoopbackServer) -> None:
+async def test_a_burst_starting_with_up_lands_in_the_recalled_text_and_escape_waits_its_turn(
+        server: LoopbackServer) -> None:
     app = make_app(server)
     async with app.run_test(size=(120, 40)) as pilot:
         await send(pilot, "What is 4+4?")

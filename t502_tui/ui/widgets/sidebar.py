@@ -26,7 +26,7 @@ def _when(moment: datetime) -> str:
 
 
 class ConversationList(OptionList):
-    """One row per conversation (title, then model, time and size, each cut to one line);
+    """One row per conversation (title, then time, size and model, each cut to one line);
     a dot marks one that is streaming.
 
     Asks for the next page of history (:class:`MoreWanted`) when the cursor nears the end.
@@ -67,7 +67,8 @@ class ConversationList(OptionList):
             dot = "● " if summary.id in streaming_ids else "  "
             options.append(Option(Content.assemble(
                 (dot, "$accent"), _one_line(summary.title), "\n",
-                (f"  {visible_name(summary.model or '-')} · {_when(summary.updated)} · {summary.message_count} msgs",
+                # The model last: a long id is what the cut takes, not the time and size.
+                (f"  {_when(summary.updated)} · {summary.message_count} msgs · {visible_name(summary.model or '-')}",
                  "dim"),
             ), id=summary.id))
         keep = self.highlighted
