@@ -64,13 +64,14 @@ async def test_sidebar_rows_do_not_wrap() -> None:
         sidebar = app.query_one(ConversationList)
         model = "claude-sonnet-4-5-20250929-thinking"
         title = "東京の天気について詳しく教えてください"
-        saved = ConversationSummary("c1", title, datetime.now(), model, 12, False)
+        when = datetime.now()
+        saved = ConversationSummary("c1", title, when, model, 12, False)
         sidebar.show([(Conversation(model=model), False)], [saved], set(), None)
         await pilot.pause()
         drawn = [sidebar.render_line(y).text.rstrip() for y in range(4)]
         assert drawn[0].strip() == "New conversation" and drawn[1].strip().endswith("…")
         assert drawn[2].strip().startswith("東京") and drawn[2].endswith("…")
-        assert drawn[3].strip().startswith(f"{datetime.now():%H:%M} · 12 msgs · claude-") and drawn[3].endswith("…")
+        assert drawn[3].strip().startswith(f"{when:%H:%M} · 12 msgs · claude-") and drawn[3].endswith("…")
 
 
 def every_dialog(app: T502App) -> list[Screen[object]]:
