@@ -67,7 +67,7 @@ async def test_sidebar_draws_titles_and_models_literally() -> None:
         await pilot.pause()
         drawn = [line.strip() for line in lines(sidebar)]
         assert "new<U+202E>one" in drawn and "gpt-4o<U+202E><U+200B>" in drawn
-        assert f"{MARKUP}<U+2066>" in drawn and any(line.startswith(f"{MARKUP} · ") for line in drawn)
+        assert f"{MARKUP}<U+2066>" in drawn and any(line.endswith(f" msgs · {MARKUP}") for line in drawn)
 
 
 def test_shell_shows_names_as_spelt(server: LoopbackServer) -> None:

@@ -108,3 +108,16 @@ def test_model_picker_with_providers_and_prices(snap_compare) -> None:  # type: 
         await pilot.press("ctrl+o")
 
     assert snap_compare(app, run_before=loaded, terminal_size=SIZE)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)], ids=["80x24", "60x20"])
+def test_main_screen_small(snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    """The conversation list makes room; the conversation, status line and footer fit."""
+    assert snap_compare(make_app(None, [finished_conversation()], T502_BASE_URL=DEAD_URL), terminal_size=size)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)], ids=["80x24", "60x20"])
+def test_help_small(snap_compare, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    """Keys and what they do in two columns that wrap; the frame whole; Esc named."""
+    assert snap_compare(make_app(None, [finished_conversation()], T502_BASE_URL=DEAD_URL),
+                        press=["f1"], terminal_size=size)

@@ -15,7 +15,7 @@ import signal
 from collections.abc import Callable, Iterable
 
 from rich.console import RenderableType
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
@@ -112,6 +112,13 @@ class T502App(App[None]):
         """A notice, shown literally: t502's notices carry server messages, paths and names,
         none of which may be read as markup."""
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded and isinstance(self.focused, Composer):
+            # Keys come in a burst over a slow link: the composer applies the earlier ones
+            # before the app's own bindings act on this one (see Composer.caught_up).
+            await self.focused.caught_up()
+        await super().on_event(event)
 
     # -- themes -------------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.command import SimpleCommand
@@ -47,6 +47,8 @@ if TYPE_CHECKING:
     from t502_tui.ui.app import T502App
 
 HISTORY_PAGE = 100
+NARROW_BELOW = 100
+"""Terminals narrower than this (columns) hide the conversation list until Ctrl+B."""
 APP_ACTIONS = {"send", "newline", "command_palette", "quit"}
 """Actions bound elsewhere: the composer sends and makes new lines, the app the rest."""
 METER_DELAY = 0.3
@@ -74,6 +76,10 @@ class ChatScreen(Screen[None]):
         self._key_states: tuple[bool | None, ...] = ()
         """Whether cancel and retry were enabled when the footer was last drawn."""
         self._meter_timer: Timer | None = None
+        self._narrow: bool | None = None
+        """The terminal was narrower than NARROW_BELOW when last measured."""
+        self._list_hidden_by_user = False
+        """Ctrl+B hid the list in a wide terminal: it stays hidden, whatever the width."""
 
     @property
     def t502(self) -> T502App:
@@ -294,6 +300,8 @@ class ChatScreen(Screen[None]):
     async def _conversation_chosen(self, event: OptionList.OptionSelected) -> None:
         if event.option.id:
             await self.open_saved(event.option.id)
+            if self._narrow:
+                self._show_list(False)  # shown only to choose: the conversation needs the room
 
     @on(ConversationList.CommandRequested)
     async def _list_command(self, event: ConversationList.CommandRequested) -> None:
@@ -531,15 +539,35 @@ class ChatScreen(Screen[None]):
 
     def action_toggle_sidebar(self) -> None:
         """Show and focus the conversation list; hide it when it has the focus."""
-        sidebar = self.query_one("#sidebar")
         listing = self.query_one(ConversationList)
-        if sidebar.display and listing.has_focus:
-            sidebar.display = False
-            if pane := self.active_pane:
-                pane.composer.focus()
+        if self.query_one("#sidebar").display and listing.has_focus:
+            self._show_list(False)
+            self._list_hidden_by_user = not self._narrow
         else:
-            sidebar.display = True
+            self._show_list(True)
+            self._list_hidden_by_user = False
             listing.focus()
+
+    def _show_list(self, show: bool) -> None:
+        """Show or hide the conversation list; the composer gets the focus it had."""
+        sidebar = self.query_one("#sidebar")
+        if not show and sidebar.has_focus_within and (pane := self.active_pane):
+            pane.composer.focus()
+        sidebar.display = show
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit_list()
+
+    def on_screen_resume(self) -> None:
+        self._fit_list()  # the terminal may have changed size under a dialog
+
+    def _fit_list(self) -> None:
+        """Below NARROW_BELOW columns the list hides; wide again, it comes back (unless
+        the user hid it there). Only a crossing changes it: Ctrl+B's choice holds."""
+        narrow = self.app.size.width < NARROW_BELOW
+        if narrow != self._narrow:
+            self._narrow = narrow
+            self._show_list(not narrow and not self._list_hidden_by_user)
 
     def action_switch_model(self) -> None:
         """Choose the model for the next message of the visible conversation."""

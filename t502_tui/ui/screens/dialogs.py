@@ -1,12 +1,14 @@
 """Small dialogs: ask for one line of text, confirm something that cannot be undone, or
-choose one of a few answers."""
+choose one of a few answers.
+
+Each scrolls inside the terminal when it does not fit (a long title at 60×20)."""
 
 from __future__ import annotations
 
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
@@ -24,7 +26,7 @@ class TextPrompt(ModalScreen[str | None]):
         self.hint = hint
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
+        with VerticalScroll(classes="dialog", can_focus=False):
             yield Static(Content.styled(self.title_text, "bold"))
             yield Input(self.value, id="prompt-input")
             yield Static(Content(self.hint or "Enter confirms · Esc cancels"), classes="hint")
@@ -46,7 +48,7 @@ class Confirm(ModalScreen[bool]):
         self.action_label = action
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
+        with VerticalScroll(classes="dialog", can_focus=False):
             yield Static(Content(self.question))
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.action_label, variant="error", id="confirm-yes")
@@ -74,7 +76,7 @@ class Choice(ModalScreen[str | None]):
         self.hint = hint
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
+        with VerticalScroll(classes="dialog", can_focus=False):
             yield Static(Content(self.question))
             with Horizontal(classes="dialog-buttons"):
                 for ident, label, key in self.answers:

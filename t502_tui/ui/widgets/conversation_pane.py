@@ -102,7 +102,8 @@ class ConversationPane(Vertical):
         yield Static(classes="new-text")
         yield Static(classes="edit-banner")
         yield AttachmentBar()
-        yield Composer(send_keys=self.keys["send"], newline_keys=self.keys["newline"], id=f"{self.id}-composer")
+        yield Composer(send_keys=self.keys["send"], newline_keys=self.keys["newline"],
+                       recall=self.recall_previous, id=f"{self.id}-composer")
 
     def on_mount(self) -> None:
         self.view.show(self.conversation.messages[self._shown_from:])
@@ -340,8 +341,8 @@ class ConversationPane(Vertical):
         self.query_one(AttachmentBar).show([])
         return True
 
-    def on_composer_recall_requested(self, event: Composer.RecallRequested) -> None:
-        event.stop()
+    def recall_previous(self) -> None:
+        """Edit the user message before the one being edited (the last one at first)."""
         users = [m for m in self.conversation.messages if m.role == "user"]
         if self.editing in users:
             users = users[: users.index(self.editing)]
