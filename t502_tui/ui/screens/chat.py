@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-import re
 from pathlib import Path
-from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
-from textual import events, on, work
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.command import SimpleCommand
@@ -17,25 +14,24 @@ from textual.actions import SkipAction
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import ContentSwitcher, Footer, OptionList, Static
+from textual.widgets import ContentSwitcher, Footer, Static
 
 from t502_tui.context_fit import request_tokens
 from t502_tui.conversation import Conversation
-from t502_tui.export import to_json, to_markdown
+from t502_tui.export import to_markdown
 from t502_tui.keys import ACTIONS
-from t502_tui.paths import write_private
 from t502_tui.presets import Preset, presets_of
 from t502_tui.request_params import settings_summary
 from t502_tui.service import ServiceError
 from t502_tui.session import ChatSession
-from t502_tui.store import ConversationSummary, Store, StoreError
+from t502_tui.store import ConversationSummary, StoreError
 from t502_tui.ui.clipboard import copy
 from t502_tui.ui.screens.attach import AttachScreen
 from t502_tui.ui.screens.conversation_settings import ConversationSettings, ConversationSettingsScreen
-from t502_tui.ui.screens.dialogs import Confirm, TextPrompt
+from t502_tui.ui.screens.dialogs import Confirm
 from t502_tui.ui.screens.fit_offer import offer_after_refusal, offer_before_sending
 from t502_tui.ui.screens.preset_picker import PresetPicker
-from t502_tui.ui.screens.search import SearchChoice, SearchScreen
+from t502_tui.ui.screens.saved_conversations import SavedConversations
 from t502_tui.ui.screens.system_prompt import SystemPromptEditor
 from t502_tui.ui.widgets.composer import Composer
 from t502_tui.ui.widgets.conversation_pane import VISIBLE_AT_OPEN, ConversationPane
@@ -46,7 +42,6 @@ from t502_tui.ui.widgets.status_line import StatusFacts, StatusLine
 if TYPE_CHECKING:
     from t502_tui.ui.app import T502App
 
-HISTORY_PAGE = 100
 NARROW_BELOW = 100
 """Terminals narrower than this (columns) hide the conversation list until Ctrl+B."""
 APP_ACTIONS = {"send", "newline", "command_palette", "quit"}
@@ -55,7 +50,7 @@ METER_DELAY = 0.3
 """The context meter follows typing, redrawn this long after the last key."""
 
 
-class ChatScreen(Screen[None]):
+class ChatScreen(SavedConversations, Screen[None]):
     """Orchestrates the panes and the history list; each pane does its own streaming."""
 
     # Priority: a key the user rebinds here wins over the composer's own editing keys.
@@ -84,14 +79,6 @@ class ChatScreen(Screen[None]):
     @property
     def t502(self) -> T502App:
         return cast("T502App", self.app)
-
-    async def _write(self, call: Callable[[Store], object]) -> bool:
-        """A change to the history; False (the failure is shown) if it did not happen."""
-        history = self.session.history
-        if history is None:
-            self.notify("History is off, so nothing can be changed in it.", severity="warning")
-            return False
-        return await history.write(call)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="body"):
@@ -259,59 +246,6 @@ class ChatScreen(Screen[None]):
         else:
             self.refresh_state()
 
-    # -- history list ---------------------------------------------------------------------------
-
-    @work(group="history", exclusive=True)
-    async def reload_history(self) -> None:
-        """Read the loaded part of the history list again (after a change)."""
-        history = self.session.history
-        if history is None:
-            return
-        size = max(HISTORY_PAGE, len(self.saved))
-        try:
-            rows = await history.read(lambda store: store.list_conversations(0, size))
-        except StoreError as error:
-            if str(error) != self._history_error:  # said once, not at every change
-                self._history_error = str(error)
-                self.notify(str(error), title="History", severity="error", timeout=15)
-            return
-        self._history_error = None
-        self.saved = rows
-        self._history_complete = len(rows) < size
-        self.refresh_state()
-
-    @on(ConversationList.MoreWanted)
-    @work(group="history-more", exclusive=True)
-    async def _more_history(self) -> None:
-        history = self.session.history
-        if history is None or self._history_complete:
-            return
-        try:
-            rows = await history.read(lambda store: store.list_conversations(len(self.saved), HISTORY_PAGE))
-        except StoreError as error:
-            self.notify(str(error), severity="error")
-            return
-        known = {s.id for s in self.saved}
-        self.saved += [r for r in rows if r.id not in known]
-        self._history_complete = len(rows) < HISTORY_PAGE
-        self.refresh_state()
-
-    @on(OptionList.OptionSelected, "#conversation-list")
-    async def _conversation_chosen(self, event: OptionList.OptionSelected) -> None:
-        if event.option.id:
-            await self.open_saved(event.option.id)
-            if self._narrow:
-                self._show_list(False)  # shown only to choose: the conversation needs the room
-
-    @on(ConversationList.CommandRequested)
-    async def _list_command(self, event: ConversationList.CommandRequested) -> None:
-        if event.command == "rename":
-            self.action_rename(event.conversation_id)
-        elif event.command == "archive":
-            await self.action_archive(event.conversation_id)
-        elif event.command == "delete":
-            self.action_delete(event.conversation_id)
-
     # -- actions ------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -410,132 +344,6 @@ class ChatScreen(Screen[None]):
             self.show_pane(others[-1])
         else:
             await self.new_conversation()
-
-    def _target(self, conversation_id: str | None) -> tuple[str, str] | None:
-        """(id, title) of the given conversation, or of the visible one if it is saved."""
-        if conversation_id is None:
-            pane = self.active_pane
-            if pane is None or not pane.conversation.saved:
-                self.notify("This conversation has not been saved yet: send a message first.",
-                            severity="warning")
-                return None
-            return pane.conversation.id, pane.conversation.display_title
-        summary = next((s for s in self.saved if s.id == conversation_id), None)
-        pane = self.pane_for(conversation_id)
-        title = pane.conversation.display_title if pane else summary.title if summary else conversation_id
-        return conversation_id, title
-
-    @work(group="dialog")
-    async def action_rename(self, conversation_id: str | None = None) -> None:
-        """Give a conversation a title."""
-        if (target := self._target(conversation_id)) is None:
-            return
-        ident, title = target
-        new = await self.app.push_screen_wait(TextPrompt("Rename conversation", title))
-        if not new:
-            return
-        if await self._write(lambda store: store.rename(ident, new)):
-            if pane := self.pane_for(ident):
-                pane.conversation.title = new
-            self.reload_history()
-
-    async def action_archive(self, conversation_id: str | None = None) -> None:
-        """Hide a conversation from the list; undone with "Unarchive a conversation"."""
-        if (target := self._target(conversation_id)) is None:
-            return
-        ident, title = target
-        if await self._write(lambda store: store.set_archived(ident, True)):
-            if pane := self.pane_for(ident):
-                pane.conversation.archived = True
-                await self._close(pane)
-            self.notify(f"Archived “{title}”. Ctrl+P → Unarchive a conversation brings it back.")
-            self.reload_history()
-
-    async def action_unarchive(self) -> None:
-        """Choose an archived conversation to bring back."""
-        history = self.session.history
-        if history is None:
-            return
-        try:
-            rows = await history.read(lambda store: store.list_conversations(0, 500, True))
-        except StoreError as error:
-            self.notify(str(error), severity="error")
-            return
-        if not rows:
-            self.notify("No archived conversations.")
-            return
-        async def restore(ident: str) -> None:
-            if await self._write(lambda store: store.set_archived(ident, False)):
-                self.reload_history()
-                await self.open_saved(ident)
-
-        self.app.search_commands(
-            [SimpleCommand(r.title, lambda ident=r.id: restore(ident),
-                           f"{r.model} · {r.updated:%Y-%m-%d %H:%M} · {r.message_count} msgs") for r in rows],
-            placeholder="Unarchive which conversation?",
-        )
-
-    @work(group="dialog")
-    async def action_delete(self, conversation_id: str | None = None) -> None:
-        """Delete a conversation for good, after asking."""
-        if (target := self._target(conversation_id)) is None:
-            return
-        ident, title = target
-        if not await self.app.push_screen_wait(Confirm(f"Delete “{title}” and all its messages for good?", "Delete")):
-            return
-        if await self._write(lambda store: store.delete(ident)):
-            if pane := self.pane_for(ident):
-                await self._close(pane)
-            self.notify(f"Deleted “{title}”")
-            self.reload_history()
-
-    @work(group="dialog")
-    async def action_export(self, kind: str) -> None:
-        """Write the visible conversation to a file."""
-        pane = self.active_pane
-        if pane is None or not pane.conversation.messages:
-            self.notify("Nothing to export yet.", severity="warning")
-            return
-        if pane.conversation.has_older:
-            await pane.load_older(None)
-        stem = re.sub(r"[^\w-]+", "-", pane.conversation.display_title).strip("-")[:40] or "conversation"
-        default = str(Path.cwd() / f"{stem}.{kind}")
-        path = await self.app.push_screen_wait(TextPrompt(f"Export as {'Markdown' if kind == 'md' else 'JSON'} to", default))
-        if not path:
-            return
-        if kind == "md":
-            text = to_markdown(pane.conversation)
-        else:
-            # Complete, like `t502 history export`: every branch, not just the one in view.
-            history = self.session.history
-            tree = None
-            if history is not None and pane.conversation.saved:
-                ident = pane.conversation.id
-                try:
-                    tree = await history.read(lambda store: store.all_messages(ident))
-                except StoreError as error:
-                    self.notify(f"Exported the branch in view only: {error}", severity="warning")
-            text = to_json(pane.conversation, tree)
-        target = Path(path).expanduser()
-        try:
-            await asyncio.to_thread(write_private, target, text)
-        except OSError as error:
-            self.notify(f"Could not write {target}: {error.strerror or error}", severity="error")
-            return
-        self.notify(f"Wrote {target}")
-
-    def action_search(self) -> None:
-        """Search every saved message."""
-        history = self.session.history
-        if history is None:
-            self.notify("History is off, so there is nothing to search.", severity="warning")
-            return
-
-        async def chosen(choice: SearchChoice | None) -> None:
-            if choice is not None:
-                await self.open_saved(choice.conversation_id, choice.message_id)
-
-        self.app.push_screen(SearchScreen(history), chosen)
 
     def action_toggle_sidebar(self) -> None:
         """Show and focus the conversation list; hide it when it has the focus."""
