@@ -30,7 +30,8 @@ from common import Server  # noqa: E402
 from loopback import chunk, sse, usage_chunk  # noqa: E402
 from scripted_replies import markdown_tokens  # noqa: E402
 
-from t502_tui.service import ChatClient, ContentDelta  # noqa: E402
+from t502_tui.service import ContentDelta  # noqa: E402
+from t502_tui.service.client import ChatClient  # noqa: E402
 from t502_tui.service.sse import SSEDecoder  # noqa: E402
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from typing import TYPE_CHECKING
 
 from t502_tui.model_catalog import (
     load_cached_models,
@@ -22,8 +23,11 @@ from t502_tui.model_catalog import (
 )
 from t502_tui.prices import Price, relay_prices
 from t502_tui.providers import Provider
-from t502_tui.service import APIError, ChatClient, ConnectionFailed, ModelInfo, ServiceError, TimedOut
+from t502_tui.service import APIError, ConnectionFailed, ModelInfo, ServiceError, TimedOut
 from t502_tui.service.pricing import Balance, parse_balance, parse_relay_pricing
+
+if TYPE_CHECKING:
+    from t502_tui.service.client import ChatClient
 
 log = logging.getLogger("t502.facts")
 

@@ -18,10 +18,11 @@ from t502_tui.prices import Price, reply_cost, user_price
 from t502_tui.provider_facts import ProviderFacts
 from t502_tui.providers import Provider, configured, ref_for, split_ref
 from t502_tui.request_params import params_for
-from t502_tui.service import ChatClient, ServiceError, Usage
+from t502_tui.service import ServiceError, Usage
 from t502_tui.store import Store, StoreError
 
 if TYPE_CHECKING:
+    from t502_tui.service.client import ChatClient
     from t502_tui.turn import Turn
 
 LAST_MODEL = "last_model"
@@ -32,6 +33,8 @@ TURN_END_SECONDS = 5.0
 
 def make_client(config: Config, provider: Provider | None = None) -> ChatClient:
     """A client for ``provider`` (by default, the server and key in ``config``)."""
+    from t502_tui.service.client import ChatClient  # httpx: not needed for the first screen
+
     return ChatClient(
         provider.base_url if provider else config.base_url,
         provider.api_key if provider else config.api_key,

@@ -18,7 +18,6 @@ import pytest
 import fault_server as fs
 from loopback import LoopbackServer, Reply, chunk, sse, stream_reply
 from t502_tui.service import (
-    ChatClient,
     ConnectionFailed,
     ContentDelta,
     IncompleteReply,
@@ -26,6 +25,7 @@ from t502_tui.service import (
     TimedOut,
     TooLarge,
 )
+from t502_tui.service.client import ChatClient
 from t502_tui.service import client as client_module
 from t502_tui.service import sse as sse_module
 

@@ -24,7 +24,6 @@ from loopback import (
 )
 from t502_tui.service import (
     APIError,
-    ChatClient,
     ConnectionFailed,
     ContentDelta,
     Finished,
@@ -36,6 +35,7 @@ from t502_tui.service import (
     Usage,
     UsageReport,
 )
+from t502_tui.service.client import ChatClient
 
 KEY = "sk-secret-test-key-0123456789"
 CHAT = "/chat/completions"

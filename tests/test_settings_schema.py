@@ -97,7 +97,7 @@ REFUSED = ["http://[::1/v1", "http://h:99999/v1", "http://h:0/v1", "http://h:x/v
 
 @pytest.mark.parametrize("url", ACCEPTED)
 async def test_every_url_the_schema_accepts_is_one_httpx_can_use(url: str) -> None:
-    from t502_tui.service import ChatClient
+    from t502_tui.service.client import ChatClient
 
     checked = validate(BY_NAME["base_url"], url)
     httpx.URL(checked + "/chat/completions")

@@ -1,6 +1,9 @@
-"""The service layer: talking to an OpenAI-compatible API. Never imports Textual."""
+"""The service layer: talking to an OpenAI-compatible API. Never imports Textual.
 
-from t502_tui.service.client import ChatClient, RetryNotice
+The client lives in :mod:`t502_tui.service.client`, imported where a request is made:
+httpx is a tenth of t502's start-up, and the first screen needs none of it.
+"""
+
 from t502_tui.service.errors import (
     APIError,
     ConnectionFailed,
@@ -15,6 +18,7 @@ from t502_tui.service.events import (
     Finished,
     ModelInfo,
     ReasoningDelta,
+    RetryNotice,
     StreamEvent,
     Usage,
     UsageReport,
@@ -22,7 +26,6 @@ from t502_tui.service.events import (
 
 __all__ = [
     "APIError",
-    "ChatClient",
     "Completion",
     "ConnectionFailed",
     "ContentDelta",

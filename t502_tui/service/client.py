@@ -23,7 +23,6 @@ import random
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -58,6 +57,7 @@ from t502_tui.service.events import (
     Finished,
     ModelInfo,
     ReasoningDelta,
+    RetryNotice,
     StreamEvent,
     server_int,
 )
@@ -88,15 +88,6 @@ MAX_MODEL_LIST = 16 * 1024 * 1024
 
 MAX_MODELS = 10_000
 """Models kept from one list; the rest are dropped (a picker of more helps nobody)."""
-
-
-@dataclass(frozen=True)
-class RetryNotice:
-    """Told to the ``on_retry`` callback before waiting to try again."""
-
-    attempt: int
-    delay: float
-    reason: str
 
 
 def _finite(value: object) -> bool:

@@ -167,3 +167,12 @@ class ModelInfo:
     """US$ per 1M input tokens, when the server lists prices (OpenRouter's ``pricing``)."""
     output_price: float | None = None
     """US$ per 1M output tokens, likewise."""
+
+
+@dataclass(frozen=True)
+class RetryNotice:
+    """Told to the ``on_retry`` callback before waiting to try again."""
+
+    attempt: int
+    delay: float
+    reason: str

@@ -134,15 +134,16 @@ class T502App(Servers, App[None]):
         ours = sorted(self.code_themes)
         return ours + sorted(name for name in self.available_themes if name not in self.code_themes)
 
-    def try_theme(self, name: str) -> bool:
+    def try_theme(self, name: str, draw: bool = True) -> bool:
         """Switch to the theme ``name`` if a reply can be drawn with it; otherwise stay (or
-        go back to the default) and say so. No theme choice can break drawing later."""
+        go back to the default) and say so. No theme choice can break drawing later.
+        Without ``draw`` only its colours are checked (at start-up, for speed)."""
         theme = self.get_theme(name)
         try:
             if theme is None:
                 raise LookupError("there is no such theme")
             theme.to_color_system().generate()  # what Textual makes of it, before it is in force
-            probe_theme(self.console, theme, self._code_theme_of(theme))
+            probe_theme(self.console, theme, self._code_theme_of(theme), draw)
         except Exception as error:  # a theme file, or a colour, t502 cannot draw with
             if self.theme not in self.available_themes or self.theme == name:
                 self.theme = DEFAULT_THEME
@@ -262,7 +263,7 @@ class T502App(Servers, App[None]):
             loop.add_signal_handler(signum, self._ended_by_signal, signum)
         self.open_history()
         if self.config.theme in self.available_themes:
-            self.try_theme(self.config.theme)
+            self.try_theme(self.config.theme, draw=False)
         else:
             self.theme = DEFAULT_THEME
             self.notify(f"There is no theme {self.config.theme!r}; using {DEFAULT_THEME}.",

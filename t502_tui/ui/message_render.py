@@ -8,16 +8,13 @@ is turned into a Rich colour here, so no theme can make drawing fail.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-import re
-
 from rich.console import Console, RenderableType
-from rich.markdown import Markdown
 from rich.padding import Padding
 from rich.segment import Segment
 from rich.style import Style
-from rich.syntax import Syntax
 from rich.text import Text
 from rich.theme import Theme as RichTheme
 from textual.color import Color, ColorParseError
@@ -26,6 +23,8 @@ from textual.theme import Theme
 
 from t502_tui.terminal_text import defuse
 
+# rich.markdown and rich.syntax (markdown-it, Pygments) are imported where first drawn:
+# they are a tenth of start-up, and the first screen has no reply on it.
 
 
 def _rich_color(value: str | None, fallback: str) -> str:
@@ -90,6 +89,8 @@ def markdown_lines(console: Console, source: str, width: int, look: Look) -> lis
     """Markdown drawn to ``width`` cells (blank lines around it trimmed)."""
     if width <= 0 or not source.strip():
         return []
+    from rich.markdown import Markdown
+
     return _lines(console, Markdown(defuse(source), code_theme=look.code_theme, hyperlinks=True), width, look, True)
 
 
@@ -138,6 +139,8 @@ def code_lines(console: Console, code: str, language: str, width: int, look: Loo
     """A piece of a code fence, highlighted; room above the first piece and below the last."""
     if width <= 0:
         return []
+    from rich.syntax import Syntax
+
     code = defuse(code).rstrip("\n")
     padding = (1 if first else 0, 1, 1 if last else 0, 1)
     syntax = Syntax(code, language or "text", theme=look.code_theme, word_wrap=True, padding=padding)
@@ -149,6 +152,8 @@ def growing_code_lines(console: Console, code: str, width: int, look: Look, firs
     yet (it is, once complete): highlighting on every frame would cost most of a frame."""
     if width <= 0:
         return []
+    from rich.syntax import Syntax
+
     background = Syntax.get_theme(look.code_theme).get_background_style()
     body = Padding(Text(defuse(code), style=background, overflow="fold"), (1 if first else 0, 1, 0, 1),
                    style=background, expand=True)
@@ -199,8 +204,12 @@ print("hello")
 """
 
 
-def probe_theme(console: Console, theme: Theme, code_theme: str) -> None:
-    """Draw a sample reply with ``theme``: raises if the theme cannot draw one."""
+def probe_theme(console: Console, theme: Theme, code_theme: str, draw: bool = True) -> None:
+    """Draw a sample reply with ``theme``: raises if the theme cannot draw one. Without
+    ``draw``, only its colours are checked (what can fail; at start-up, drawing the sample
+    would cost more than the rest of the first screen)."""
     look = Look.of(theme, code_theme, Style())
+    if not draw:
+        return
     markdown_lines(console, SAMPLE, 60, look)
     code_lines(console, "x = 1", "python", 60, look, True, True)

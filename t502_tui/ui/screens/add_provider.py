@@ -14,7 +14,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from t502_tui.service import ChatClient, ModelInfo, ServiceError
+from t502_tui.service import ModelInfo, ServiceError
 from t502_tui.settings_schema import BY_NAME, SettingError, validate
 
 
@@ -84,6 +84,8 @@ class AddProviderScreen(ModalScreen[NewProvider | None]):
 
     @work(exclusive=True, group="provider-check")
     async def _check(self, name: str, entry: dict[str, Any]) -> None:
+        from t502_tui.service.client import ChatClient  # httpx: not needed for the first screen
+
         async with ChatClient(entry["base_url"], entry.get("api_key", ""), max_retries=0, idle_timeout=20) as client:
             try:
                 models = await client.list_models()

@@ -19,7 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from t502_tui.config import validate_base_url
-from t502_tui.service import ChatClient, ModelInfo, ServiceError
+from t502_tui.service import ModelInfo, ServiceError
 
 
 @dataclass
@@ -111,6 +111,8 @@ class SetupScreen(ModalScreen[SetupResult | None]):
 
     @work(exclusive=True, group="setup-check")
     async def _check(self, url: str, key: str) -> None:
+        from t502_tui.service.client import ChatClient  # httpx: not needed for the first screen
+
         async with ChatClient(url, key, max_retries=0, idle_timeout=20) as client:
             try:
                 models = await client.list_models()
