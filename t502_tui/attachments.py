@@ -29,6 +29,9 @@ class Attachment:
     data: bytes
     width: int | None = None
     height: int | None = None
+    source: str | None = None
+    """The http(s) link it was downloaded from (a generated image a relay linked to);
+    None for an image attached by the user or sent inline by the model."""
 
     @property
     def size(self) -> int:
