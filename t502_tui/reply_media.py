@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
@@ -31,6 +32,32 @@ PROGRESS_SECONDS = 0.1
 """Progress is told at most this often."""
 
 OnChange = Callable[[], None]
+
+
+@dataclass(frozen=True)
+class MediaItem:
+    """One image or link of a reply, as the chat lists them: kept images first, then the
+    links not kept (images still to download, videos)."""
+
+    key: str
+    """Its key in ``ChatMessage.media``: ``attachment:N``, or the link."""
+    image: Attachment | None = None
+    link: MediaLink | None = None
+
+    @property
+    def name(self) -> str:
+        """A file name for it."""
+        return self.image.name if self.image is not None else self.link.name if self.link else "file"
+
+
+def media_items(message: ChatMessage) -> list[MediaItem]:
+    """The images and media links of a reply, in the order the chat shows them."""
+    if message.role != "assistant":
+        return []
+    items = [MediaItem(f"attachment:{index}", image=image) for index, image in enumerate(message.attachments, 1)]
+    kept = {image.source for image in message.attachments if image.source}
+    items += [MediaItem(link.url, link=link) for link in links_in(message.content) if link.url not in kept]
+    return items
 
 
 def pending_images(reply: ChatMessage) -> list[MediaLink]:
@@ -156,6 +183,7 @@ async def download_video(reply: ChatMessage, link: MediaLink, target: Path, on_c
     try:
         path = unique_path(target, link.name) if target.is_dir() else target
         await client.fetch_to(link.url, path, MAX_VIDEO_BYTES, progress)
+        state.path = path
     except DownloadError as error:
         state.error = str(error)
         return None
@@ -167,5 +195,4 @@ async def download_video(reply: ChatMessage, link: MediaLink, target: Path, on_c
         if own:
             await client.aclose()
         on_change()
-    state.path = path
     return path

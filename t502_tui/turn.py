@@ -181,8 +181,8 @@ class Turn:
         """What the listener raised while the reply streamed, if anything."""
         self._media = MediaExtractor()
         """Lifts images out of the text before it is kept (see t502_tui.media)."""
-        self._last_char = ""
-        """The last character of the reply's text so far."""
+        self._tail = ""
+        """The last two characters of the reply's text so far."""
 
     def interrupt(self) -> None:
         """Mark the turn as ended by t502 closing (a signal); the caller then cancels it."""
@@ -315,7 +315,7 @@ class Turn:
     def _add_text(self, text: str) -> None:
         if text:
             self._content.append(text)
-            self._last_char = text[-1]
+            self._tail = (self._tail + text)[-2:]
 
     async def _take_pieces(self, reply: ChatMessage, pieces: list[str | RawImage]) -> None:
         """Text and the images lifted out of it, in order."""
@@ -338,7 +338,8 @@ class Turn:
                 text = f"![image]({link})"
         else:
             text = await self._keep(reply, raw)
-        self._add_text(("" if not self._last_char else "\n" if self._last_char == "\n" else "\n\n") + text + "\n\n")
+        tail = self._tail
+        self._add_text(("" if not tail or tail == "\n\n" else "\n" if tail[-1] == "\n" else "\n\n") + text + "\n\n")
         await self._took_text()
 
     async def _keep(self, reply: ChatMessage, raw: RawImage) -> str:

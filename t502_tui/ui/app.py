@@ -37,6 +37,7 @@ from t502_tui.service import ServiceError
 from t502_tui.session import LAST_MODEL, ChatSession
 from t502_tui.store import StoreError, default_path
 from t502_tui.turn import Connection, LinkState
+from t502_tui.ui import graphics
 from t502_tui.ui.commands import app_commands
 from t502_tui.ui.message_render import probe_theme
 from t502_tui.ui.screens.chat import ChatScreen
@@ -79,6 +80,7 @@ class T502App(App[None]):
 
     def __init__(self, config: Config, conversations: list[Conversation] | None = None) -> None:
         super().__init__()
+        graphics.probe()  # now: once Textual runs, the terminal's answers would be read as keys
         self.config = config
         self.session = ChatSession(config, history_later=True)
         """Settings, API client and history, shared by every conversation."""

@@ -18,15 +18,18 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, OptionList, Static
 
-from t502_tui.conversation import Conversation
-from t502_tui.export import to_json, to_markdown
+from t502_tui.conversation import ChatMessage, Conversation
+from t502_tui.export import to_json, to_markdown, write_markdown
 from t502_tui.keys import ACTIONS
+from t502_tui.media import MediaState
 from t502_tui.paths import write_private
+from t502_tui.reply_media import downloads_dir, unique_path, write_image
 from t502_tui.session import ChatSession
 from t502_tui.store import ConversationSummary, Store, StoreError
 from t502_tui.ui.clipboard import copy
 from t502_tui.ui.screens.attach import AttachScreen
 from t502_tui.ui.screens.dialogs import Confirm, TextPrompt
+from t502_tui.ui.screens.image_view import ImageScreen
 from t502_tui.ui.screens.search import SearchChoice, SearchScreen
 from t502_tui.ui.screens.system_prompt import SystemPromptEditor
 from t502_tui.ui.widgets.conversation_pane import VISIBLE_AT_OPEN, ConversationPane
@@ -437,20 +440,26 @@ class ChatScreen(Screen[None]):
         path = await self.app.push_screen_wait(TextPrompt(f"Export as {'Markdown' if kind == 'md' else 'JSON'} to", default))
         if not path:
             return
-        if kind == "md":
-            text = to_markdown(pane.conversation)
-        else:
-            # Complete, like `t502 history export`: every branch, not just the one in view.
-            history = self.session.history
-            tree = None
-            if history is not None and pane.conversation.saved:
-                ident = pane.conversation.id
-                try:
-                    tree = await history.read(lambda store: store.all_messages(ident))
-                except StoreError as error:
-                    self.notify(f"Exported the branch in view only: {error}", severity="warning")
-            text = to_json(pane.conversation, tree)
         target = Path(path).expanduser()
+        if kind == "md":
+            try:
+                images = await asyncio.to_thread(write_markdown, pane.conversation, target)
+            except OSError as error:
+                self.notify(f"Could not write {target}: {error.strerror or error}", severity="error")
+                return
+            self.notify(f"Wrote {target}" + (f" and {images} image{'s' if images != 1 else ''} beside it"
+                                             if images else ""))
+            return
+        # Complete, like `t502 history export`: every branch, not just the one in view.
+        history = self.session.history
+        tree = None
+        if history is not None and pane.conversation.saved:
+            ident = pane.conversation.id
+            try:
+                tree = await history.read(lambda store: store.all_messages(ident))
+            except StoreError as error:
+                self.notify(f"Exported the branch in view only: {error}", severity="warning")
+        text = to_json(pane.conversation, tree)
         try:
             await asyncio.to_thread(write_private, target, text)
         except OSError as error:
@@ -535,11 +544,22 @@ class ChatScreen(Screen[None]):
         )
 
     def on_conversation_view_action_requested(self, event: ConversationView.ActionRequested) -> None:
-        """Delete a message of the visible conversation, after asking."""
+        """Delete a message of the visible conversation, after asking; save or view one
+        of its images."""
+        pane, message = self.active_pane, event.message
+        if event.action == "save" and pane is not None:
+            event.stop()
+            self.save_media(pane, message, event.item)
+        elif event.action == "view" and pane is not None:
+            event.stop()
+            item = pane.media_item(message, event.item)
+            if item is not None and item.image is not None:
+                self.app.push_screen(ImageScreen(item.image))
+            elif item is not None:
+                self.notify("Only images are shown here; o opens a video.", severity="warning")
         if event.action != "delete":
             return
         event.stop()
-        pane, message = self.active_pane, event.message
         if pane is None:
             return
         if pane.streaming:
@@ -552,6 +572,36 @@ class ChatScreen(Screen[None]):
 
         what = "your message" if message.role == "user" else f"this reply from {message.model}"
         self.app.push_screen(Confirm(f"Delete {what}? What followed it stays.", "Delete"), confirmed)
+
+    @work(group="dialog")
+    async def save_media(self, pane: ConversationPane, message: ChatMessage, index: int) -> None:
+        """Save one of a reply's images (or fetch its video) to a path the user types,
+        the downloads folder by default."""
+        item = pane.media_item(message, index)
+        if item is None:
+            return
+        if item.image is None and (item.link is None or item.link.kind != "video"):
+            self.notify("That image is not downloaded yet: r downloads it.", severity="warning")
+            return
+        folder = downloads_dir()
+        default = await asyncio.to_thread(unique_path, folder, item.name)
+        what = "image" if item.image is not None else "video"
+        answer = await self.app.push_screen_wait(TextPrompt(f"Save the {what} as", str(default)))
+        if not answer:
+            return
+        target = Path(answer).expanduser()
+        if item.image is None:
+            assert item.link is not None
+            pane.download_video(message, item.link, target)
+            return
+        try:
+            path = await asyncio.to_thread(write_image, item.image, target)
+        except OSError as error:
+            self.notify(f"Could not write {target}: {error.strerror or error}", severity="error")
+            return
+        message.media.setdefault(item.key, MediaState()).path = path
+        pane.media_changed(message)
+        self.notify(f"Saved the image as {path}")
 
     def action_copy_last_reply(self) -> None:
         """Copy the newest reply of the visible conversation."""
