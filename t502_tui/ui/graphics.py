@@ -37,14 +37,14 @@ def probe() -> None:
     if stdout is None or not stdout.isatty() or os.environ.get("TMUX") or term.startswith(("screen", "tmux")):
         return
     try:
-        from textual_image import widget
+        from textual_image import renderable, widget
     except ImportError:
         return  # the extra is not installed: half-blocks
     except Exception:  # the terminal answered in a way the library did not expect
         log.exception("textual-image could not ask the terminal")
         return
-    if widget.Image not in (widget.HalfcellImage, widget.UnicodeImage):
-        _widget = widget.Image
+    if renderable.Image not in (renderable.HalfcellImage, renderable.UnicodeImage):
+        _widget = widget.Image  # Kitty's protocol or Sixel: the terminal answered
 
 
 def graphics_widget() -> Any:

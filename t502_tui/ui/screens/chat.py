@@ -23,7 +23,7 @@ from t502_tui.export import to_json, to_markdown, write_markdown
 from t502_tui.keys import ACTIONS
 from t502_tui.media import MediaState
 from t502_tui.paths import write_private
-from t502_tui.reply_media import downloads_dir, unique_path, write_image
+from t502_tui.reply_media import downloads_dir, media_items, unique_path, write_image
 from t502_tui.session import ChatSession
 from t502_tui.store import ConversationSummary, Store, StoreError
 from t502_tui.ui.clipboard import copy
@@ -572,6 +572,21 @@ class ChatScreen(Screen[None]):
 
         what = "your message" if message.role == "user" else f"this reply from {message.model}"
         self.app.push_screen(Confirm(f"Delete {what}? What followed it stays.", "Delete"), confirmed)
+
+    def act_on_media(self, action: str) -> None:
+        """``action`` (open, save, copy_path, view, download) on the image or link chosen
+        in the visible conversation, or on the newest reply's (from the palette)."""
+        pane = self.active_pane
+        if pane is None:
+            return
+        view = pane.view
+        chosen = view.chosen_message
+        if chosen is None or not media_items(chosen):
+            chosen = next((m for m in reversed(pane.conversation.messages) if media_items(m)), None)
+        if chosen is None:
+            self.notify("No reply here has images or media links.", severity="warning")
+            return
+        view.post_message(ConversationView.ActionRequested(chosen, action, view.chosen_item_of(chosen)))
 
     @work(group="dialog")
     async def save_media(self, pane: ConversationPane, message: ChatMessage, index: int) -> None:

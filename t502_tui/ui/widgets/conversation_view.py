@@ -525,6 +525,11 @@ class ConversationView(ScrollView, can_focus=True):
         elif message.status is not ReplyStatus.STREAMING:
             self.post_message(self.ActionRequested(message, action, self.blocks[self.chosen].chosen_item))
 
+    def chosen_item_of(self, message: ChatMessage) -> int:
+        """Which of ``message``'s images and links is chosen (0 when it is not shown)."""
+        index = self._index(message)
+        return self.blocks[index].chosen_item if index is not None else 0
+
     def action_next_item(self) -> None:
         """Choose the next image or link of the chosen reply (for o, s, y, v, f)."""
         if self.chosen is None or not self.blocks:
