@@ -1,19 +1,30 @@
-"""Images attached to a message: read, checked, measured and sent as data URLs.
+"""Files attached to a message: images (sent as data URLs) and text or code files (sent
+as fenced blocks), read, checked and measured.
 
-Only the standard library: the format and size come from each format's header (PNG,
-JPEG, GIF, WebP), which is all a chat client needs to tell an image from anything else.
+Only the standard library: an image's format and size come from its header (PNG, JPEG,
+GIF, WebP), which is all a chat client needs to tell an image from anything else; any
+other file is taken as text if it decodes as text (see :mod:`t502_tui.text_files`).
 """
 
 from __future__ import annotations
 
 import base64
+import glob
+import os
+import shlex
+import stat
 import struct
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from t502_tui.text_files import decode_text
+from t502_tui.tokens import estimate_tokens, short_count
+
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 DEFAULT_MAX_COUNT = 8
+DEFAULT_MAX_TEXT_BYTES = 512 * 1024
+DEFAULT_MAX_FILES = 20
 
 
 class AttachmentError(ValueError):
@@ -22,13 +33,16 @@ class AttachmentError(ValueError):
 
 @dataclass(frozen=True)
 class Attachment:
-    """An image kept with its message (its bytes, not a path that may vanish)."""
+    """An image or a text file kept with its message (its content, not a path that may
+    vanish); a text file's ``data`` is its text in UTF-8, whatever it was on disk."""
 
     name: str
     mime: str
     data: bytes
     width: int | None = None
     height: int | None = None
+    kind: str = "image"
+    """``image`` or ``text``."""
     source: str | None = None
     """The http(s) link it was downloaded from (a generated image a relay linked to);
     None for an image attached by the user or sent inline by the model."""
@@ -37,8 +51,29 @@ class Attachment:
     def size(self) -> int:
         return len(self.data)
 
+    @property
+    def is_text(self) -> bool:
+        return self.kind == "text"
+
+    @property
+    def text(self) -> str:
+        """A text file's content."""
+        return self.data.decode("utf-8", "replace")
+
+    @property
+    def icon(self) -> str:
+        return "📄" if self.is_text else "🖼"
+
+    @property
+    def tokens(self) -> int:
+        """About how many tokens the attachment adds to a request (0 for images: the
+        server's count for them varies too much to guess)."""
+        return estimate_tokens(self.text) + estimate_tokens(self.name) + 4 if self.is_text else 0
+
     def describe(self) -> str:
-        """``cat.png · 120 KB · 640×480``."""
+        """``cat.png · 120 KB · 640×480``, or ``main.py · ≈1.2k tokens``."""
+        if self.is_text:
+            return f"{self.name} · ≈{short_count(self.tokens)} tokens"
         if self.size < 1024:
             size = f"{self.size} B"
         elif self.size < 1024 * 1024:
@@ -99,42 +134,103 @@ def _jpeg_size(data: bytes) -> tuple[int | None, int | None]:
     return None, None
 
 
-def path_from_text(text: str) -> Path | None:
+def _existing(text: str) -> Path | None:
+    if text.startswith("file://"):
+        text = unquote(urlsplit(text).path)
+    path = Path(text).expanduser()
+    try:
+        return path if path.exists() else None
+    except (OSError, ValueError):
+        return None
+
+
+def path_from_text(text: str, folders: bool = False) -> Path | None:
     """A path typed, pasted or dropped into the terminal: quotes, ``file://`` and ``\\ ``
-    escapes removed; None unless it is one line naming an existing file."""
+    escapes removed; None unless it is one line naming an existing file (or, with
+    ``folders``, folder)."""
     text = text.strip()
     if not text or "\n" in text:
         return None
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
         text = text[1:-1]
-    if text.startswith("file://"):
-        text = unquote(urlsplit(text).path)
-    text = text.replace("\\ ", " ")
-    path = Path(text).expanduser()
+    path = _existing(text.replace("\\ ", " "))
+    return path if path is not None and (folders or path.is_file()) else None
+
+
+def paths_from_text(text: str) -> list[Path]:
+    """The paths in a paste or a drop: one path (spaces and all), or several as a terminal
+    drops them (quoted or escaped, space-separated), every one existing; else none."""
+    single = path_from_text(text, folders=True)
+    if single is not None:
+        return [single]
+    if "\n" in text.strip():
+        return []
     try:
-        return path if path.is_file() else None
-    except OSError:
-        return None
+        words = shlex.split(text)
+    except ValueError:
+        return []
+    found = [_existing(word) for word in words]
+    return [path for path in found if path is not None] if words and all(found) else []
+
+
+def expand_paths(text: str) -> list[Path]:
+    """Paths typed into the attach dialog: several (quoted like a shell), and patterns
+    (``src/*.py``) expanded, in order; a pattern that matches nothing is kept as typed,
+    to be reported as missing."""
+    try:
+        words = shlex.split(text)
+    except ValueError:
+        words = [text.strip()]
+    out: list[Path] = []
+    for word in words:
+        expanded = str(Path(word).expanduser())
+        matches = sorted(glob.glob(expanded)) if glob.has_magic(expanded) else []
+        out += [Path(match) for match in matches] or [Path(expanded)]
+    return out
+
+
+def _too_big(path: Path, size: int, max_bytes: int) -> AttachmentError:
+    return AttachmentError(
+        f"{path.name} is {size / 1024 / 1024:.1f} MB; the limit is {max_bytes / 1024 / 1024:g} MB")
+
+
+def read_regular_file(path: Path, max_bytes: int, what: str = "a file") -> bytes:
+    """The bytes of ``path``, which must be a regular file of at most ``max_bytes``.
+
+    A folder, a FIFO (opening it would wait for a writer), a device such as /dev/zero
+    (endless) or anything that grows past the limit while read is refused with a clear
+    reason: never more than ``max_bytes + 1`` bytes are read.
+    """
+    try:
+        handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise AttachmentError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise AttachmentError(f"{path} is a folder, not {what}") from None
+    except OSError as exc:
+        raise AttachmentError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    try:
+        info = os.fstat(handle)
+        if stat.S_ISDIR(info.st_mode):
+            raise AttachmentError(f"{path} is a folder, not {what}")
+        if not stat.S_ISREG(info.st_mode):
+            raise AttachmentError(f"{path} is not a regular file (a pipe or a device), so it is not {what}")
+        if info.st_size > max_bytes:
+            raise _too_big(path, info.st_size, max_bytes)
+        with os.fdopen(handle, "rb", closefd=False) as file:
+            data = file.read(max_bytes + 1)
+    except OSError as exc:
+        raise AttachmentError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    finally:
+        os.close(handle)
+    if len(data) > max_bytes:
+        raise _too_big(path, len(data), max_bytes)
+    return data
 
 
 def load_image(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Attachment:
     """Read an image to attach; raises AttachmentError with a clear reason."""
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise AttachmentError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise AttachmentError(f"{path}: {exc.strerror or exc}") from None
-    if path.is_dir():
-        raise AttachmentError(f"{path} is a folder, not an image")
-    if size > max_bytes:
-        raise AttachmentError(
-            f"{path.name} is {size / 1024 / 1024:.1f} MB; the limit is {max_bytes / 1024 / 1024:g} MB"
-        )
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise AttachmentError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    data = read_regular_file(path, max_bytes, "an image")
     kind = sniff(data)
     if kind is None:
         raise AttachmentError(f"{path.name} is not a PNG, JPEG, WebP or GIF image")
@@ -142,7 +238,37 @@ def load_image(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Attachment:
     return Attachment(path.name, mime, data, width, height)
 
 
-def check_count(count: int, max_count: int = DEFAULT_MAX_COUNT) -> None:
-    """Refuse more than ``max_count`` images on one message."""
+def check_count(count: int, max_count: int = DEFAULT_MAX_COUNT, what: str = "image") -> None:
+    """Refuse more than ``max_count`` images (or text files) on one message."""
     if count > max_count:
-        raise AttachmentError(f"at most {max_count} image{'s' if max_count != 1 else ''} can go with one message")
+        raise AttachmentError(f"at most {max_count} {what}{'s' if max_count != 1 else ''} can go with one message")
+
+
+def _size(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MB" if size >= 1024 * 1024 else f"{size / 1024:.0f} KB"
+
+
+def load_text(path: Path, data: bytes) -> Attachment:
+    """A text file's attachment from its bytes; AttachmentError for a binary one."""
+    decoded = decode_text(data)
+    if decoded is None:
+        raise AttachmentError(f"{path.name} looks like a binary file, not text: only text and code files"
+                              " and images (PNG, JPEG, WebP, GIF) can be attached")
+    return Attachment(path.name, "text/plain", decoded[0].encode("utf-8"), kind="text")
+
+
+def load_attachment(path: Path, max_image_bytes: int = DEFAULT_MAX_BYTES,
+                    max_text_bytes: int = DEFAULT_MAX_TEXT_BYTES) -> Attachment:
+    """Read an image or a text file to attach; AttachmentError says why it cannot be."""
+    if path.is_dir():
+        raise AttachmentError(f"{path} is a folder: attach the files in it instead"
+                              f" (several paths, or a pattern like {path / '*.py'})")
+    data = read_regular_file(path, max(max_image_bytes, max_text_bytes), "an image or a text file")
+    if (kind := sniff(data)) is not None:
+        if len(data) > max_image_bytes:
+            raise _too_big(path, len(data), max_image_bytes)
+        mime, width, height = kind
+        return Attachment(path.name, mime, data, width, height)
+    if len(data) > max_text_bytes:
+        raise AttachmentError(f"{path.name} is {_size(len(data))}; text files up to {_size(max_text_bytes)} can be attached")
+    return load_text(path, data)

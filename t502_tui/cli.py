@@ -19,7 +19,8 @@ from t502_tui import __version__
 from t502_tui.config import Config, ConfigError, load_config
 from t502_tui.debug_log import debug_requested, enable_debug_log
 from t502_tui.cli_history import add_history_commands, open_store, run_history_command
-from t502_tui.terminal_text import defuse, visible_name
+from t502_tui.cli_models import list_models, show_balance
+from t502_tui.terminal_text import defuse
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -45,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
         "the answer to stdout. Reasoning goes to stderr, then one usage line.",
     )
     ask.add_argument("prompt", nargs="*", metavar="PROMPT", help="the question (words are joined)")
-    ask.add_argument("-m", "--model", help="model to ask (default: from the config)")
+    ask.add_argument("-m", "--model", help="model to ask, MODEL or PROVIDER/MODEL (default: from the config)")
+    ask.add_argument("--preset", metavar="NAME", help="start from a preset of the config ([presets.NAME])")
     ask.add_argument("-s", "--system", metavar="TEXT", help="system prompt for this question")
     ask.add_argument(
         "--no-stream", action="store_true", help="wait for the whole answer instead of streaming"
@@ -54,6 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument(
         "-i", "--image", action="append", default=[], metavar="PATH",
         help="attach an image (PNG, JPEG, WebP or GIF); repeat for several",
+    )
+    ask.add_argument(
+        "-f", "--file", action="append", default=[], metavar="FILE",
+        help="send a text or code file as context (a fenced block headed by its name); repeat for several",
     )
     ask.add_argument(
         "--save-images", metavar="DIR", default=".",
@@ -68,7 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--continue", dest="continue_id", nargs="?", const="", metavar="ID",
         help="continue the latest conversation, or the one whose id starts with ID",
     )
-    commands.add_parser("models", help="list the models the server offers, one per line")
+    models = commands.add_parser("models", help="list the models every provider offers, one per line")
+    models.add_argument("--provider", metavar="NAME", help="only this provider's models")
+    models.add_argument("--prices", action="store_true",
+                        help="add each model's price (US$ per 1M input/output tokens, or per request) and context")
+    commands.add_parser("balance", help="what is left on each provider's key (and what was spent)")
     config = commands.add_parser("config", help="where the config file is, and what is in force")
     config_verbs = config.add_subparsers(dest="verb", metavar="VERB", required=True)
     config_verbs.add_parser("path", help="print the config file's path")
@@ -110,7 +120,9 @@ def _command(config: Config, args: argparse.Namespace) -> int:
     if args.command == "ask":
         return _run(_ask(config, args))
     if args.command == "models":
-        return _run(_models(config))
+        return _run(list_models(config, args.provider, args.prices))
+    if args.command == "balance":
+        return _run(show_balance(config))
     if args.command in ("history", "import"):
         return run_history_command(args)
     if args.command == "config":
@@ -147,7 +159,7 @@ def _config(config: Config, verb: str) -> int:
     import tomli_w
 
     from t502_tui.config import mask_secret
-    from t502_tui.settings_schema import SETTINGS, allowed
+    from t502_tui.settings_schema import PROVIDER_FIELDS, SETTINGS, allowed
 
     exists = config.path is not None and config.path.is_file()
     lines = [f"# {config.path}{'' if exists else ' (not created yet: these are the defaults)'}"]
@@ -156,6 +168,9 @@ def _config(config: Config, verb: str) -> int:
         value = getattr(config, setting.name)
         if setting.secret:
             value = mask_secret(value)
+        elif setting.name == "providers":  # their keys are as secret as the top-level one
+            value = {name: {key: mask_secret(item) if PROVIDER_FIELDS[key].secret else item
+                            for key, item in entry.items()} for name, entry in value.items()}
         text = tomli_w.dumps({setting.name: value}).rstrip("\n")
         if setting.env and os.environ.get(setting.env, "").strip():
             text += f"  # from {setting.env}, which overrides the file"
@@ -166,28 +181,13 @@ def _config(config: Config, verb: str) -> int:
 
 
 def _tui(config: Config) -> int:
+    from t502_tui.providers import configured
     from t502_tui.ui.app import T502App
 
+    configured(config)  # key commands run now, while the terminal is still a terminal
     app = T502App(config)
     app.run()
     return app.return_code or EXIT_OK
-
-
-async def _models(config: Config) -> int:
-    from t502_tui.service import ServiceError
-    from t502_tui.session import make_client
-
-    async with make_client(config) as client:
-        try:
-            models = await client.list_models()
-        except ServiceError as error:
-            hint = " (no API key is set: put api_key in the config file or set T502_API_KEY)" if (
-                getattr(error, "status", None) == 401 and not config.api_key) else ""
-            _error(error.message + hint)
-            return EXIT_FAILED
-    for ident in sorted({m.id for m in models}, key=str.lower):
-        print(visible_name(ident))
-    return EXIT_OK
 
 
 def _read_prompt(args: argparse.Namespace) -> str:
@@ -210,14 +210,18 @@ class _ReplyPrinter:
         self.err_tty = sys.stderr.isatty()
         self.in_reasoning = False
         self.last_out = "\n"
+        self.error: Any = None
+        """The ServiceError the reply ended with, if any."""
         self.image_dir = image_dir
         self.reply: Any = None
 
     def __call__(self, event: Any) -> None:
-        from t502_tui.turn import ReplyGrew, ReplyStarted, RetryWaiting
+        from t502_tui.turn import ReplyEnded, ReplyGrew, ReplyStarted, RetryWaiting
 
         if isinstance(event, ReplyStarted):
             self.reply = event.reply
+        elif isinstance(event, ReplyEnded):
+            self.error = event.error
         elif isinstance(event, ReplyGrew):
             if event.reasoning:
                 self.reasoning(event.reasoning)
@@ -293,14 +297,25 @@ def _finish_note(reason: str | None) -> str | None:
     return None
 
 
-def _conversation_for(config: Config, args: argparse.Namespace, store: Any) -> Any:
-    """The conversation this question belongs to: a new one, or the one to continue."""
+def _conversation_for(config: Config, args: argparse.Namespace, store: Any, session: Any) -> Any:
+    """The conversation this question belongs to: a new one (from a preset, if asked), or
+    the one to continue."""
     from t502_tui.conversation import Conversation
+    from t502_tui.presets import find_preset
 
     if args.continue_id is None:
+        preset = None
+        if args.preset:
+            preset = find_preset(config, args.preset)
+            if preset is None:
+                names = ", ".join(config.presets) or "none"
+                raise LookupError(f"there is no preset {args.preset!r} (the config has: {names})")
+        provider, model = session.split(args.model or (preset and preset.model) or config.model)
+        system = preset.system_prompt if preset and preset.system_prompt is not None else config.system_prompt
         return Conversation(
-            model=args.model or config.model,
-            system_prompt=args.system if args.system is not None else config.system_prompt,
+            model=model, provider=provider,
+            system_prompt=args.system if args.system is not None else system,
+            settings=dict(preset.params) if preset else {}, preset=preset.name if preset else "",
         )
     if store is None:
         raise LookupError("there is no history to continue (see the warning above)")
@@ -309,28 +324,55 @@ def _conversation_for(config: Config, args: argparse.Namespace, store: Any) -> A
         raise LookupError("there is no conversation to continue yet")
     conversation = store.load_conversation(ident)
     if args.model:
-        conversation.model = args.model
+        conversation.provider, conversation.model = session.split(args.model, conversation.provider)
     if args.system is not None:
         conversation.system_prompt = args.system
     return conversation
 
 
-def _load_images(config: Config, paths: list[str]) -> list[Any]:
-    """The images given with --image, checked against the configured limits."""
+def _load_attachments(config: Config, images: list[str], files: list[str]) -> list[Any]:
+    """The images given with --image and the files given with --file, checked against
+    the configured limits."""
     from pathlib import Path
 
-    from t502_tui.attachments import check_count, load_image
+    from t502_tui.attachments import check_count, load_attachment, load_image
 
-    check_count(len(paths), config.max_images)
-    return [load_image(Path(p).expanduser(), int(config.max_image_mb * 1024 * 1024)) for p in paths]
+    check_count(len(images), config.max_images)
+    check_count(len(files), config.max_files, "text file")
+    image_bytes = int(config.max_image_mb * 1024 * 1024)
+    loaded = [load_image(Path(p).expanduser(), image_bytes) for p in images]
+    loaded += [load_attachment(Path(p).expanduser(), image_bytes, config.max_file_kb * 1024) for p in files]
+    check_count(sum(not a.is_text for a in loaded), config.max_images)
+    check_count(sum(a.is_text for a in loaded), config.max_files, "text file")
+    return loaded
+
+
+def _say_if_it_cannot_fit(session: Any, conversation: Any, prompt: Any) -> None:
+    """A note on stderr when the request is larger than the model's known context."""
+    from t502_tui.context_fit import budget, request_tokens
+    from t502_tui.tokens import short_count
+
+    name = session.provider_of(conversation)
+    context = session.context_for(name, conversation.model)
+    if context is None:
+        return
+    tokens = request_tokens(conversation, prompt.content, prompt.attachments)
+    limit = budget(context, session.request_params(conversation))
+    if tokens > limit:
+        print(f"warning: this request is ≈{short_count(tokens)} tokens and {defuse(conversation.model)} takes"
+              f" {short_count(limit)}; it will likely be refused (start a new conversation, send less,"
+              " or pick a model with a larger context)", file=sys.stderr)
 
 
 async def _ask(config: Config, args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from t502_tui.attachments import AttachmentError
+    from t502_tui.context_fit import context_error
     from t502_tui.conversation import ChatMessage, ReplyStatus
     from t502_tui.history import History
+    from t502_tui.prices import format_cost
+    from t502_tui.service import ServiceError
     from t502_tui.session import ChatSession
     from t502_tui.store import StoreError
 
@@ -339,28 +381,39 @@ async def _ask(config: Config, args: argparse.Namespace) -> int:
         args.prompt.insert(0, args.continue_id)
         args.continue_id = ""
     prompt = _read_prompt(args)
-    if not prompt.strip():
+    if not prompt.strip() and not args.file:
         _error("nothing to ask: give a prompt, or pipe text into t502 ask")
         return EXIT_USAGE
     image_dir = Path(args.save_images).expanduser()
-    if image_dir.exists() and not image_dir.is_dir():
-        _error(f"--save-images {args.save_images}: not a folder")
+    try:
+        if image_dir.exists() and not image_dir.is_dir():
+            raise NotADirectoryError(0, "not a folder")
+        image_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as error:
+        _error(f"--save-images {args.save_images}: {error.strerror or error}")
         return EXIT_USAGE
     try:
-        images = await asyncio.to_thread(_load_images, config, args.image)
+        attachments = await asyncio.to_thread(_load_attachments, config, args.image, args.file)
     except AttachmentError as error:
         _error(str(error))
         return EXIT_USAGE
     store = None
     if not args.no_save or args.continue_id is not None:
         store = open_store(warn=True)
+    session = ChatSession(config)
     try:
-        conversation = _conversation_for(config, args, store)
-    except (LookupError, StoreError) as exc:
+        conversation = _conversation_for(config, args, store, session)
+        provider = session.provider(session.provider_of(conversation))
+    except (LookupError, StoreError, ServiceError) as exc:
         if store is not None:
             store.close()
         _error(str(exc))
         return EXIT_USAGE
+    if provider.problem:
+        if store is not None:
+            store.close()
+        _error(provider.problem)
+        return EXIT_FAILED
     if args.no_save and store is not None:
         store.close()
         store = None
@@ -368,16 +421,15 @@ async def _ask(config: Config, args: argparse.Namespace) -> int:
     def store_failed(error: StoreError) -> None:
         print(f"warning: not saved: {defuse(str(error))}", file=sys.stderr)
 
-    session = ChatSession(config, History(store, store_failed) if store is not None else None)
-    try:
-        image_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    except OSError as error:
-        _error(f"--save-images {args.save_images}: {error.strerror or error}")
-        return EXIT_USAGE
+    session.history = History(store, store_failed) if store is not None else None
+    facts = session.facts(provider.name)
+    await facts.use_cached_models()
+    facts.load_pricing(session.client_for(provider.name))  # alongside the request, for the cost
+    message = ChatMessage("user", prompt, attachments=attachments)
+    _say_if_it_cannot_fit(session, conversation, message)
     printer = _ReplyPrinter(config.max_retries, image_dir)
     try:
-        reply = await _run_turn(session, conversation, ChatMessage("user", prompt, attachments=images),
-                                printer, stream=not args.no_stream)
+        reply = await _run_turn(session, conversation, message, printer, stream=not args.no_stream)
         printer.end()
         await _keep_linked_images(session, reply, printer)
     finally:
@@ -386,12 +438,16 @@ async def _ask(config: Config, args: argparse.Namespace) -> int:
     if reply.status is not ReplyStatus.COMPLETE:
         suffix = " (the reply above is incomplete)" if reply.content and "incomplete" not in (reply.error or "") else ""
         _error(f"{reply.error or reply.status.value}{suffix}")
+        if context_error(printer.error) is not None:
+            print("note: the conversation is too long for this model: start a new one (without -c),"
+                  " send less, or pick a model with a larger context (-m)", file=sys.stderr)
         return EXIT_FAILED
     if note := _finish_note(reply.finish_reason):
         print(f"note: {note}", file=sys.stderr)
     usage = reply.usage
-    model = reply.model
-    print(f"{model} · tokens: {usage.describe()}" if usage else f"{model} · usage not reported by the server",
+    model = defuse(session.ref(conversation.provider, reply.model or ""))
+    cost = f" · {format_cost(reply.cost)}" if reply.cost is not None else ""
+    print(f"{model} · tokens: {usage.describe()}{cost}" if usage else f"{model} · usage not reported by the server",
           file=sys.stderr)
     return EXIT_OK
 

@@ -69,10 +69,23 @@ class Config:
     send_key: str = default_of("send_key")
     max_image_mb: float = default_of("max_image_mb")
     max_images: int = default_of("max_images")
+    max_file_kb: int = default_of("max_file_kb")
+    max_files: int = default_of("max_files")
+    default_provider: str = default_of("default_provider")
+    """The name ``base_url`` and ``api_key`` go by among the providers."""
+    group: str = default_of("group")
+    low_balance: float = default_of("low_balance")
     keys: dict[str, Any] = field(default_factory=lambda: default_of("keys"))
     """The ``[keys]`` table: action = "key,key" (checked by :mod:`t502_tui.keys`)."""
     params: dict[str, Any] = field(default_factory=lambda: default_of("params"))
     """Extra request parameters sent with every chat request (temperature, max_tokens...)."""
+    providers: dict[str, Any] = field(default_factory=lambda: default_of("providers"))
+    """``[providers.NAME]`` tables, as written (see :mod:`t502_tui.providers`)."""
+    presets: dict[str, Any] = field(default_factory=lambda: default_of("presets"))
+    prices: dict[str, Any] = field(default_factory=lambda: default_of("prices"))
+    context: dict[str, Any] = field(default_factory=lambda: default_of("context"))
+    env_keys: dict[str, str] = field(default_factory=dict)
+    """Keys read at load from the variables that providers' ``api_key_env`` name (never saved)."""
     path: Path | None = None
     """The file these settings came from (it may not exist yet)."""
     model_from_default: bool = True
@@ -213,7 +226,9 @@ def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> 
         config.warnings.append(_unknown_keys_warning(path, unknown))
     if "model" in data:
         config.model_from_default = False
-    if found and config.api_key and found[1] & 0o077 and os.name != "nt":
+    _take_default_provider(config, data, path)
+    keys_in_file = config.api_key or any("api_key" in entry for entry in config.providers.values())
+    if found and keys_in_file and found[1] & 0o077 and os.name != "nt":
         config.warnings.append(
             f"{path} holds your API key and other users may read it "
             f"(mode {stat.S_IMODE(found[1]):04o}); fix: chmod 600 {shlex.quote(str(path))}"
@@ -229,7 +244,34 @@ def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> 
             raise ConfigError(f"{setting.env} {error.reason}{shown}") from None
         if setting.name == "model":
             config.model_from_default = False
+    for name, entry in config.providers.items():
+        if "api_key_env" in entry:
+            config.env_keys[name] = env.get(entry["api_key_env"], "").strip()
+    default = config.providers.get(config.default_provider, {})
+    if "api_key_env" in default and not env.get(ENV_API_KEY, "").strip():
+        config.api_key = config.env_keys[config.default_provider]
     return config
+
+
+def _take_default_provider(config: Config, data: dict[str, Any], path: Path) -> None:
+    """``[providers.<default_provider>]`` may describe the default provider instead of the
+    top-level ``base_url`` and ``api_key``; saying the same thing in both places is refused."""
+    for name, entry in config.providers.items():
+        if name != config.default_provider and "base_url" not in entry:
+            raise ConfigError(f"{path}: 'providers.{name}' needs a base_url (its /v1 root)")
+    entry = config.providers.get(config.default_provider)
+    if not entry:
+        return
+    name = config.default_provider
+    for key, top in (("base_url", "base_url"), ("api_key", "api_key"), ("api_key_env", "api_key"),
+                     ("api_key_cmd", "api_key")):
+        if key in entry and top in data:
+            raise ConfigError(f"{path}: '{top}' and 'providers.{name}.{key}' both describe the default"
+                              f" provider '{name}'; keep one")
+    if "base_url" in entry:
+        config.base_url = entry["base_url"]
+    if "api_key" in entry:
+        config.api_key = entry["api_key"]
 
 
 # -- writing ---------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from typing import Any
 from t502_tui.attachments import Attachment
 from t502_tui.media import MediaState, text_for_model
 from t502_tui.service.events import Usage
+from t502_tui.text_files import fenced
 
 MAX_IMAGES_SENT_BACK = 4
 """Generated images that go back to the model with the next request: the newest few (an
@@ -60,8 +61,8 @@ class ChatMessage:
     parent_id: int | None = None
     """The message this one answers or follows (the conversation is a tree)."""
     attachments: list[Attachment] = field(default_factory=list)
-    """Images sent with a user message, or made by the model for a reply (its text refers
-    to them as ``![alt](attachment:N)``, N from 1; see t502_tui.media)."""
+    """Images and text files sent with a user message, or images the model made for a
+    reply (its text refers to them as ``![alt](attachment:N)``, N from 1; see t502_tui.media)."""
     alternatives: list[int] = field(default_factory=list)
     """Ids of this message and its siblings (other replies, or edited versions), oldest first."""
     in_context: bool | None = None
@@ -70,10 +71,17 @@ class ChatMessage:
     cost: float | None = None
     """What the reply cost in US$, as known when it arrived (None: unknown)."""
     provider: str | None = None
-    """The provider (server) that wrote the reply, for conversations across several."""
+    """The provider (server) that wrote the reply; None for the default provider."""
     media: dict[str, MediaState] = field(default_factory=dict)
     """What t502 is doing with the reply's links and images in this run, by URL or
     ``attachment:N`` (downloads, files written); not stored."""
+
+    @property
+    def writer(self) -> str:
+        """Who wrote a reply, as the user names models: ``gpt-5``, or ``local/llama3`` for
+        one from a provider other than the default."""
+        model = self.model or "model"
+        return f"{self.provider}/{model}" if self.provider else model
 
     @property
     def alternative_label(self) -> str:
@@ -83,11 +91,17 @@ class ChatMessage:
         return f"{self.alternatives.index(self.id) + 1}/{len(self.alternatives)}"
 
     def api_content(self) -> str | list[dict[str, Any]]:
-        """The content as the API takes it: text, or text and image parts."""
+        """The content as the API takes it: text (text files first, each a fenced block
+        headed by its name, then what the user wrote), or text and image parts."""
         if not self.attachments:
             return self.content
-        parts: list[dict[str, Any]] = [{"type": "text", "text": self.content}]
-        parts += [{"type": "image_url", "image_url": {"url": a.data_url()}} for a in self.attachments]
+        files = [fenced(a.name, a.text) for a in self.attachments if a.is_text]
+        text = "\n\n".join(files + ([self.content] if self.content else [])) if files else self.content
+        images = [a for a in self.attachments if not a.is_text]
+        if not images:
+            return text
+        parts: list[dict[str, Any]] = [{"type": "text", "text": text}]
+        parts += [{"type": "image_url", "image_url": {"url": a.data_url()}} for a in images]
         return parts
 
     @property
@@ -172,6 +186,15 @@ class Conversation:
         """The code of every fenced block in the replies, oldest first."""
         return [match.group(2) for message in self.messages if message.role == "assistant"
                 for match in _FENCE.finditer(message.content)]
+
+    def total_cost(self) -> tuple[float, bool] | None:
+        """What the replies cost (US$) and whether that is all of them: False when some
+        reply's cost is unknown or older messages are not loaded; None when no cost is known."""
+        costs = [m.cost for m in self.messages if m.role == "assistant" and (m.usage or m.cost is not None)]
+        known = [c for c in costs if c is not None]
+        if not known:
+            return None
+        return sum(known), len(known) == len(costs) and not self.has_older
 
     def total_usage(self) -> Usage:
         """Tokens spent on every reply of this conversation."""

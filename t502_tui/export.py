@@ -14,7 +14,8 @@ from typing import Any
 from t502_tui import paths
 from t502_tui.attachments import Attachment
 from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus
-from t502_tui.media import REFERENCE, raw_image
+from t502_tui.media import REFERENCE
+from t502_tui.prices import format_cost
 from t502_tui.service.events import Usage
 from t502_tui.terminal_text import visible_name
 
@@ -35,7 +36,7 @@ def _image_text(message: ChatMessage, files: dict[str, bytes] | None, folder: st
     for index, image in enumerate(message.attachments, 1):
         name = f"{folder}/{number}-{index}-{image.name}"
         names.append(name)
-        if files is not None:
+        if files is not None and not image.is_text:
             files[name] = image.data
 
     def image(match: re.Match[str]) -> str:
@@ -48,7 +49,9 @@ def _image_text(message: ChatMessage, files: dict[str, bytes] | None, folder: st
     shown = {int(m.group(2)) for m in REFERENCE.finditer(message.content)}
     extra: list[str] = []
     for index, attachment in enumerate(message.attachments, 1):
-        if attachment.source and files is not None:
+        if attachment.is_text:
+            extra.append(f"- Attached file: {attachment.describe()}")
+        elif attachment.source and files is not None:
             content = content.replace(attachment.source, names[index - 1])  # the link expires; the file stays
         elif index not in shown and not attachment.source:
             extra.append(f"![{attachment.name}]({names[index - 1]})" if files is not None
@@ -68,6 +71,10 @@ def to_markdown(conversation: Conversation, files: dict[str, bytes] | None = Non
     total = conversation.total_usage()
     if total.total_tokens:
         lines.append(f"- Tokens: {total.describe()}")
+    if (cost := conversation.total_cost()) is not None:
+        lines.append(f"- Cost: {'' if cost[1] else 'at least '}{format_cost(cost[0])}")
+    if conversation.preset:
+        lines.append(f"- Preset: {conversation.preset}")
     if conversation.system_prompt:
         lines.append(f"- System prompt: {' '.join(conversation.system_prompt.split())}")
     lines.append("")
@@ -75,9 +82,11 @@ def to_markdown(conversation: Conversation, files: dict[str, bytes] | None = Non
         if message.role == "user":
             heading = f"## You · {message.created:%Y-%m-%d %H:%M}"
         else:
-            heading = f"## {visible_name(message.model or 'assistant')} · {message.created:%Y-%m-%d %H:%M}"
+            heading = f"## {visible_name(message.writer) if message.model else 'assistant'} · {message.created:%Y-%m-%d %H:%M}"
             if message.usage:
                 heading += f" · {message.usage.describe()}"
+            if message.cost is not None:
+                heading += f" · {format_cost(message.cost)}"
             if message.status not in (ReplyStatus.COMPLETE, ReplyStatus.STREAMING):
                 heading += f" · {message.status.value}"
         lines += [heading, ""]
@@ -141,7 +150,7 @@ def to_json(conversation: Conversation, every_message: list[ChatMessage] | None 
              "status": m.status.value, "error": m.error, "finish_reason": m.finish_reason,
              "usage": _usage_dict(m.usage), "created": m.created.isoformat(),
              "in_context": m.in_context, "cost": m.cost, "provider": m.provider,
-             "attachments": [{"name": a.name, "mime": a.mime, "width": a.width, "height": a.height,
+             "attachments": [{"name": a.name, "mime": a.mime, "width": a.width, "height": a.height, "kind": a.kind,
                               "url": a.data_url(), "source": a.source} for a in m.attachments]}
             for i, m in enumerate(messages)
         ],
@@ -261,10 +270,10 @@ def _attachments(item: dict[str, Any], where: str) -> list[Attachment]:
             if not isinstance(image, dict) or not isinstance(image["mime"], str):
                 raise TypeError
             if isinstance(image.get("url"), str):  # version 2: a data URL
-                raw = raw_image(image["url"])
-                if raw is None or raw.mime is None:
+                head, _, payload = image["url"].partition(",")
+                if not (head.startswith("data:") and head.endswith(";base64")):
                     raise ValueError
-                data = _base64(raw.data)
+                data = _base64(payload)
             elif isinstance(image.get("data"), str):  # version 1: base64
                 data = _base64(image["data"])
             else:
@@ -275,7 +284,7 @@ def _attachments(item: dict[str, Any], where: str) -> list[Attachment]:
             out.append(Attachment(_text(image, "name", where), image["mime"], data,
                                   _whole(image.get("width"), f"{where}: an image's width", _MAX_PIXELS),
                                   _whole(image.get("height"), f"{where}: an image's height", _MAX_PIXELS),
-                                  source))
+                                  "text" if image.get("kind") == "text" else "image", source=source))
         except (KeyError, TypeError, ValueError):
             raise ImportError_(f"{where}: an attachment is damaged") from None
     return out

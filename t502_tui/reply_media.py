@@ -79,7 +79,7 @@ def image_from_download(data: bytes, link: MediaLink, index: int) -> Attachment:
         raise DownloadError("the link does not give a PNG, JPEG, WebP or GIF image")
     mime, width, height = kind
     stem = link.name.rsplit(".", 1)[0] if "." in link.name else link.name
-    return Attachment(f"{stem or f'image-{index}'}.{EXTENSIONS[mime]}", mime, data, width, height, link.url)
+    return Attachment(f"{stem or f'image-{index}'}.{EXTENSIONS[mime]}", mime, data, width, height, source=link.url)
 
 
 def _state(reply: ChatMessage, key: str) -> MediaState:

@@ -249,6 +249,14 @@ def _check_named(value: str) -> str:
     return value
 
 
+def _bad_name() -> str:
+    raise SettingError("must be a name of letters, digits, '.', '_' or '-' (no '/')")
+
+
+REASONING_EFFORTS = {"minimal": "the least thinking", "low": "a little thinking",
+                     "medium": "the usual", "high": "the most thinking"}
+
+
 def _check_plain(value: Any, where: str, depth: int = 0) -> None:
     """Raise unless ``value`` holds only what a JSON request can: no dates, nan or inf."""
     if depth > MAX_NESTING:
@@ -271,7 +279,7 @@ def _check_table(table: dict[str, Any]) -> dict[str, Any]:
     return table
 
 
-def _check_params(table: dict[str, Any]) -> dict[str, Any]:
+def _check_params(table: dict[str, Any], where: str = "") -> dict[str, Any]:
     checked = dict(table)
     for key, value in table.items():
         known = PARAMS_BY_NAME.get(key)
@@ -279,10 +287,82 @@ def _check_params(table: dict[str, Any]) -> dict[str, Any]:
             try:
                 checked[key] = validate(known, value)
             except SettingError as error:
-                raise SettingError(error.reason, key) from None
+                raise SettingError(error.reason, where + key) from None
         else:
-            _check_plain(value, key)
+            _check_plain(value, where + key)
     return {key: value for key, value in checked.items() if value is not None}
+
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
+"""A provider's or a preset's name: no ``/``, which parts a provider from its model."""
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
+KEY_SOURCES = {"api_key", "api_key_env", "api_key_cmd"}
+"""The keys of a ``[providers.NAME]`` table that give its key (one at most)."""
+
+
+def _check_entries(table: dict[str, Any], fields: dict[str, Setting], what: str,
+                   extra: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None,
+                   named: bool = True) -> dict[str, Any]:
+    """A table of named tables (``[providers.NAME]``): names checked (when ``named``), each
+    entry through ``fields``; keys ``fields`` does not know go to ``extra`` (or are refused)."""
+    checked: dict[str, Any] = {}
+    for name, entry in table.items():
+        if named and not _NAME.fullmatch(name):
+            raise SettingError("must be named with letters, digits, '.', '_' or '-' (no '/')", name)
+        if not isinstance(entry, dict):
+            raise SettingError(f"must be a table ({what})", name)
+        values: dict[str, Any] = {}
+        rest: dict[str, Any] = {}
+        for key, value in entry.items():
+            field = fields.get(key)
+            if field is None:
+                if extra is None:
+                    raise SettingError(f"is not a key t502 knows here (known: {', '.join(fields)})",
+                                       f"{name}.{key}")
+                rest[key] = value
+                continue
+            try:
+                values[key] = validate(field, value)
+            except SettingError as error:
+                raise SettingError(error.reason, f"{name}.{key}") from None
+        if extra is not None:
+            values.update(extra(name, rest))
+        checked[name] = values
+    return checked
+
+
+def _check_providers(table: dict[str, Any]) -> dict[str, Any]:
+    checked = _check_entries(table, PROVIDER_FIELDS, "base_url, api_key, ...")
+    for name, entry in checked.items():
+        given = [key for key in ("api_key", "api_key_env", "api_key_cmd") if key in entry]
+        if len(given) > 1:
+            raise SettingError(f"gives the key twice ({' and '.join(given)}); keep one", name)
+    return checked
+
+
+def _check_env_name(value: str) -> str:
+    if not _ENV_NAME.fullmatch(value):
+        raise SettingError("must be the name of an environment variable (letters, digits, _)")
+    return value
+
+
+def _check_presets(table: dict[str, Any]) -> dict[str, Any]:
+    return _check_entries(table, PRESET_FIELDS, "system_prompt, model, temperature, ...",
+                          extra=lambda name, rest: _check_params(rest, f"{name}."))
+
+
+def _check_prices(table: dict[str, Any]) -> dict[str, Any]:
+    return _check_entries(table, PRICE_FIELDS, "input, output, request: US$", named=False)
+
+
+def _check_context(table: dict[str, Any]) -> dict[str, Any]:
+    checked: dict[str, Any] = {}
+    for model, value in table.items():
+        try:
+            checked[model] = validate(CONTEXT_FIELD, value)
+        except SettingError as error:
+            raise SettingError(error.reason, model) from None
+    return checked
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -325,8 +405,33 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_image_mb", float, 20.0, "Largest image that may be attached.",
             low=0, above_low=True, high=100, unit="MB"),
     Setting("max_images", int, 8, "Most images that may go with one message.", low=1, high=100),
+    Setting("max_file_kb", int, 512, "Largest text file that may be attached, in kilobytes.",
+            low=1, high=10_240),
+    Setting("max_files", int, 20, "Most text files that may go with one message.", low=1, high=200),
+    Setting("default_provider", str, "token502",
+            "Name of the provider that base_url and api_key describe (the default one).",
+            check=lambda value: _check_named(value) if _NAME.fullmatch(value) else _bad_name(),
+            rule="a name: letters, digits, '.', '_', '-'"),
+    Setting("group", str, "default",
+            "The relay's user group whose price ratio applies (new-api relays).",
+            check=_check_named, rule="one line, not empty"),
+    Setting("low_balance", float, 1.0,
+            "Below this balance (US$) the status line warns, once.", low=0, high=1_000_000, unit="US$"),
     Setting("params", dict, {}, "Extra request parameters sent with every chat request.",
             check=_check_params, rule="a table; no dates, nan or inf"),
+    Setting("providers", dict, {},
+            "More servers, each `[providers.NAME]` with base_url and a key (api_key, api_key_env or"
+            " api_key_cmd).", check=_check_providers, rule="a table of tables"),
+    Setting("presets", dict, {},
+            "Named starting points for conversations: `[presets.NAME]` with a system prompt,"
+            " parameters and optionally a model.", check=_check_presets, rule="a table of tables"),
+    Setting("prices", dict, {},
+            'Your own prices, `[prices."MODEL"]` with input and output in US$ per 1M tokens (or'
+            " request: US$ per request); they win over the server's.",
+            check=_check_prices, rule="a table of tables"),
+    Setting("context", dict, {},
+            'Context length of models the server does not describe: `"MODEL" = tokens`.',
+            check=_check_context, rule="a table of whole numbers"),
     # Which actions and key names are right is for keys.resolve_keys: a wrong one is a
     # warning, and the action keeps its default key.
     Setting("keys", dict, {}, 'Rebound keys: action = "key,key" (F1 lists the keys in force).',
@@ -341,8 +446,50 @@ PARAMS: tuple[Setting, ...] = (
     Setting("max_tokens", int, None, "Longest reply, in tokens (left out: the server's default).",
             low=1, high=10_000_000, optional=True, table="params",
             screen=ScreenField("Max tokens per reply", note="Empty: the server's default.")),
+    Setting("top_p", float, None, "Nucleus sampling: the share of likeliest tokens to draw from.",
+            low=0, high=1, optional=True, table="params"),
+    Setting("reasoning_effort", str, None,
+            "How hard a reasoning model thinks; sent only to models that take it (see below).",
+            choices=REASONING_EFFORTS, optional=True, table="params"),
 )
 """The entries of ``[params]`` that t502 knows and checks; any other entry is sent as is."""
+
+PROVIDER_FIELDS: dict[str, Setting] = {s.name: s for s in (
+    Setting("base_url", str, None, "The server's /v1 root (needed, except for the default provider).",
+            max_length=2000, check=check_base_url, rule="an http:// or https:// URL",
+            table="providers.NAME"),
+    Setting("api_key", str, None, "Its key, written in the file.", max_length=1000, secret=True,
+            check=_check_api_key, rule="printable ASCII without spaces", table="providers.NAME"),
+    Setting("api_key_env", str, None, "The environment variable holding its key.",
+            check=_check_env_name, rule="a variable's name", table="providers.NAME"),
+    Setting("api_key_cmd", str, None,
+            "A command printing its key (run once per start; a shell only for shell syntax).",
+            max_length=1000, check=_check_named, rule="one line, not empty", table="providers.NAME"),
+    Setting("group", str, None, "Its relay user group, for prices (default: `group`).",
+            check=_check_named, rule="one line, not empty", table="providers.NAME"),
+)}
+"""The keys of one ``[providers.NAME]`` table."""
+
+PRESET_FIELDS: dict[str, Setting] = {s.name: s for s in (
+    Setting("system_prompt", str, None, "The system prompt of conversations started from it.",
+            max_length=100_000, multiline=True, table="presets.NAME"),
+    Setting("model", str, None, "Its model, `MODEL` or `PROVIDER/MODEL` (default: the current one).",
+            check=_check_named, rule="one line, not empty", table="presets.NAME"),
+    Setting("description", str, None, "A few words shown when choosing it.", table="presets.NAME"),
+)}
+"""The keys of one ``[presets.NAME]`` table; every other key is a request parameter, checked
+as in ``[params]``."""
+
+PRICE_FIELDS: dict[str, Setting] = {s.name: s for s in (
+    Setting("input", float, None, "US$ per 1M input tokens.", low=0, high=100_000,
+            table='prices."MODEL"'),
+    Setting("output", float, None, "US$ per 1M output tokens (reasoning tokens included).",
+            low=0, high=100_000, table='prices."MODEL"'),
+    Setting("request", float, None, "US$ per request, for models priced so.", low=0, high=10_000,
+            table='prices."MODEL"'),
+)}
+CONTEXT_FIELD = Setting("MODEL", int, None, "Tokens the model takes in one request.",
+                        low=1, high=100_000_000, table="context")
 
 BY_NAME: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}
 PARAMS_BY_NAME: dict[str, Setting] = {setting.name: setting for setting in PARAMS}
@@ -350,5 +497,7 @@ PARAMS_BY_NAME: dict[str, Setting] = {setting.name: setting for setting in PARAM
 
 def every_setting() -> list[Setting]:
     """Top-level settings, each table followed by the entries of it that t502 knows."""
-    known = {"params": PARAMS}
+    known = {"params": PARAMS, "providers": tuple(PROVIDER_FIELDS.values()),
+             "presets": tuple(PRESET_FIELDS.values()), "prices": tuple(PRICE_FIELDS.values()),
+             "context": (CONTEXT_FIELD,)}
     return [s for setting in SETTINGS for s in (setting, *known.get(setting.name, ()))]

@@ -485,12 +485,13 @@ class Store:
             siblings.setdefault((row["parent_id"], row["role"]), []).append(row["id"])
         images: dict[int, list[Attachment]] = {}
         rows = self._db.execute(
-            "SELECT a.message_id, a.name, a.mime, a.width, a.height, a.source, coalesce(b.data, a.data) AS bytes"
+            "SELECT a.message_id, a.name, a.mime, a.width, a.height, a.kind, a.source, coalesce(b.data, a.data) AS bytes"
             f" FROM attachments a LEFT JOIN blobs b ON b.sha256 = a.sha256 WHERE a.message_id IN ({marks})"
             " ORDER BY a.id", ids)
         for row in rows:
             images.setdefault(row["message_id"], []).append(
-                Attachment(row["name"], row["mime"], bytes(row["bytes"]), row["width"], row["height"], row["source"]))
+                Attachment(row["name"], row["mime"], bytes(row["bytes"]), row["width"], row["height"],
+                           "text" if row["kind"] == "text" else "image", source=row["source"]))
         for message in messages:
             message.alternatives = siblings.get((message.parent_id, message.role), [])
             message.attachments = images.get(message.id or -1, [])
@@ -672,9 +673,9 @@ class Store:
             digest = hashlib.sha256(image.data).hexdigest()
             self._db.execute("INSERT OR IGNORE INTO blobs (sha256, data) VALUES (?, ?)", (digest, image.data))
             self._db.execute(
-                "INSERT INTO attachments (message_id, name, mime, width, height, data, sha256, source)"
-                " VALUES (?, ?, ?, ?, ?, x'', ?, ?)",
-                (message_id, image.name, image.mime, image.width, image.height, digest, image.source))
+                "INSERT INTO attachments (message_id, name, mime, width, height, data, kind, sha256, source)"
+                " VALUES (?, ?, ?, ?, ?, x'', ?, ?, ?)",
+                (message_id, image.name, image.mime, image.width, image.height, image.kind, digest, image.source))
 
     def add_attachments(self, message_id: int, attachments: list[Attachment]) -> None:
         """Add images to a saved message, after the ones it has (a reply's generated or

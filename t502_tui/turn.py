@@ -29,6 +29,7 @@ from t502_tui.media import (
     raw_image,
     reference,
 )
+from t502_tui.providers import Provider
 from t502_tui.recording import ReplyRecorder
 from t502_tui.service import (
     APIError,
@@ -147,10 +148,13 @@ TurnEvent = (PromptSaved | ReplyStarted | ReplyGrew | ReplyMediaChanged | RetryW
 Listener = Callable[[TurnEvent], None]
 
 
-def error_text(error: ServiceError, has_key: bool) -> str:
+def error_text(error: ServiceError, has_key: bool, provider: Provider | None = None,
+               default: bool = True) -> str:
     """The line kept with a failed reply: the server's reason, and the likely fix."""
     status = getattr(error, "status", None)
     if status == 401 and not has_key:
+        if provider is not None and (provider.problem or not default):
+            return f"{error.message} (no API key for {provider.name}: {provider.key_hint})"
         return f"{error.message} (no API key is set: set T502_API_KEY or api_key in the config file)"
     if status == 404:
         return f"{error.message} (is the model name right? `t502 models` and Ctrl+O list the ones this key may use)"
@@ -226,6 +230,8 @@ class Turn:
         try:
             await self._read(reply, await self._request())
             await self._take_pieces(reply, self._media.finish(complete=True))
+            if reply.usage is not None and reply.usage.cost is None:
+                await session.facts(conversation.provider).pricing_ready()
             status = ReplyStatus.COMPLETE
             self._set_connection(Connection(LinkState.READY))
         except asyncio.CancelledError:
@@ -245,14 +251,23 @@ class Turn:
         finally:
             self._end_media()
             self._merge()
+            reply.cost = session.reply_cost(conversation.provider, reply.model or "", reply.usage)
             reply.status = status
-            reply.error = error_text(error, bool(session.config.api_key)) if error else None
+            reply.error = self._error_text(error) if error else None
             await asyncio.shield(self._recorder.finish(status, reply.error))
             if self._listener_error is None:
                 self.listener(ReplyEnded(reply, error))
         if self._listener_error is not None:
             raise self._listener_error
         return reply
+
+    def _error_text(self, error: ServiceError) -> str:
+        name = self.session.provider_of(self.conversation)
+        try:
+            provider = self.session.provider(name)
+        except ServiceError:
+            return error.message
+        return error_text(error, bool(provider.api_key), provider, name == self.session.default_provider)
 
     async def _request(self) -> list[dict[str, Any]]:
         """The messages to send: the whole branch, older messages read from the store."""
@@ -272,8 +287,8 @@ class Turn:
         return full.request_messages(self.session.config.system_role)
 
     async def _events(self, request: list[dict[str, Any]], model: str) -> AsyncIterator[StreamEvent]:
-        client = self.session.client
-        params = self.session.request_params(self.conversation)
+        client = self.session.client_for(self.session.provider_of(self.conversation))
+        params = self.session.request_params(self.conversation, model)
         on_retry = self._retrying
         if self.stream:
             async for event in client.stream_chat(request, model, on_retry=on_retry, **params):

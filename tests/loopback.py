@@ -5,6 +5,11 @@ subprocesses (the CLI) can all talk to it. Tests queue :class:`Reply` objects pe
 (or install a handler); each reply is sent exactly as scripted: status, headers, a body,
 or chunks written one by one with pauses, gates that wait for the test, and an optional
 dropped connection at the end. Every request is recorded with its parsed JSON body.
+
+Like a new-api relay, it can also check a key (:attr:`LoopbackServer.key`), list models
+with metadata (:attr:`~LoopbackServer.models`), and serve ``/api/pricing`` and the two
+``/dashboard/billing`` endpoints (:attr:`~LoopbackServer.pricing`, ``balance``); without
+them those paths answer 404, as a plain OpenAI-compatible server does.
 """
 
 from __future__ import annotations
@@ -144,6 +149,28 @@ DEFAULT_MODELS = ["gpt-5", "claude-sonnet-4", "deepseek-r1", "gemini-2.5-pro",
                   "text-embedding-3-small", "dall-e-3"]
 
 
+def relay_pricing(entries: dict[str, dict[str, Any]], group_ratio: dict[str, float] | None = None) -> dict[str, Any]:
+    """A new-api ``/api/pricing`` body: ``{model: {"model_ratio": ..., ...}}`` per model."""
+    data = [{"model_name": name, "quota_type": 0, "model_ratio": 1, "completion_ratio": 1, "model_price": 0,
+             "enable_groups": ["default"], **entry} for name, entry in entries.items()]
+    return {"success": True, "data": data, "group_ratio": group_ratio if group_ratio is not None else {"default": 1}}
+
+
+DEMO_PRICING = relay_pricing({
+    "gpt-5": {"model_ratio": 0.625, "completion_ratio": 8},            # $1.25 / $10 per 1M
+    "claude-sonnet-4": {"model_ratio": 1.5, "completion_ratio": 5},    # $3 / $15 per 1M
+    "deepseek-r1": {"model_ratio": 0.275, "completion_ratio": 4},      # $0.55 / $2.20 per 1M
+    "gemini-2.5-pro": {"quota_type": 1, "model_price": 0.04},          # $0.04 per request
+})
+"""A relay's price list for the default models, for tests and for trying t502 by hand."""
+DEMO_MODELS = [
+    {"id": "gpt-5", "context_length": 400_000}, {"id": "claude-sonnet-4", "context_length": 200_000},
+    {"id": "deepseek-r1", "context_window": 64_000}, {"id": "gemini-2.5-pro", "max_model_len": 1_048_576},
+    {"id": "tiny-context", "top_provider": {"context_length": 300}}, {"id": "text-embedding-3-small"},
+]
+"""Model entries with context lengths, each key a server may use; ``tiny-context`` takes 300 tokens."""
+
+
 class LoopbackServer:
     """Start with :meth:`start`; the base URL for clients is :attr:`url` (ends in ``/v1``)."""
 
@@ -162,6 +189,14 @@ class LoopbackServer:
         """When the last streamed reply's last byte was written (time.time())."""
         self.log_requests = False
         """Print each request (method, path, body) to stderr: for trying t502 by hand."""
+        self.key: str | None = None
+        """When set, a request without ``Authorization: Bearer <key>`` gets 401."""
+        self.models: list[dict[str, Any]] | None = None
+        """The ``/models`` entries (metadata and all); None: :data:`DEFAULT_MODELS`, bare."""
+        self.pricing: dict[str, Any] | str | None = None
+        """The body of ``/api/pricing`` (at the root, not under /v1); None: 404."""
+        self.balance: tuple[float, float] | None = None
+        """(``hard_limit_usd``, ``total_usage`` in cents) for the billing endpoints; None: 404."""
 
     @property
     def url(self) -> str:
@@ -197,7 +232,29 @@ class LoopbackServer:
             if not self.request_seen.wait_for(lambda: len(self.requests) >= count, timeout):
                 raise TimeoutError(f"expected {count} requests, got {len(self.requests)}")
 
+    def requests_to(self, suffix: str) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.path.split("?")[0].endswith(suffix)]
+
+    def _economy(self, request: RecordedRequest) -> Reply | None:
+        path = request.path.split("?")[0]
+        if path == "/api/pricing" and self.pricing is not None:
+            return Reply(body=self.pricing if isinstance(self.pricing, str) else json.dumps(self.pricing))
+        if path.endswith("/dashboard/billing/subscription") and self.balance is not None:
+            return Reply(body=json.dumps({"object": "billing_subscription", "hard_limit_usd": self.balance[0],
+                                          "soft_limit_usd": self.balance[0], "access_until": 0}))
+        if path.endswith("/dashboard/billing/usage") and self.balance is not None:
+            return Reply(body=json.dumps({"object": "list", "total_usage": self.balance[1]}))
+        if path.endswith("/models") and self.models is not None:
+            return Reply(body=json.dumps({"object": "list", "data": [
+                {"object": "model", "created": 1700000000, "owned_by": "test", **m} for m in self.models]}))
+        return None
+
     def _pick(self, request: RecordedRequest) -> Reply:
+        if self.key is not None and request.headers.get("authorization") != f"Bearer {self.key}":
+            return Reply(401, body=json.dumps({"error": {"message": "Invalid token", "type": "new_api_error"}}))
+        if (reply := self._economy(request)) is not None and not any(
+                request.path.endswith(suffix) and queue for suffix, queue in self.queues.items()):
+            return reply
         for suffix, queue in self.queues.items():
             if request.path.endswith(suffix) and queue:
                 return queue.popleft()
@@ -290,9 +347,20 @@ def main() -> None:
     from loopback import LoopbackServer
     from scripted_replies import reply_for
 
+    import argparse
+
+    parser = argparse.ArgumentParser(description="a loopback OpenAI-compatible server for trying t502")
+    parser.add_argument("--key", help="refuse requests without this key (401)")
+    parser.add_argument("--relay", action="store_true",
+                        help="act as a new-api relay: prices, a balance, context lengths (tiny-context: 300)")
+    parser.add_argument("--balance", type=float, default=25.0, help="hard_limit_usd with --relay")
+    args = parser.parse_args()
     server = LoopbackServer()
     server.handler = reply_for
     server.log_requests = True
+    server.key = args.key
+    if args.relay:
+        server.pricing, server.models, server.balance = DEMO_PRICING, DEMO_MODELS, (args.balance, 658.0)
     server.start()
     print(f"T502_BASE_URL={server.url}", file=sys.stderr, flush=True)
     try:

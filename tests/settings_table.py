@@ -22,7 +22,7 @@ END = "<!-- end of settings table -->"
 
 def _default(setting: Setting) -> str:
     if setting.default is None:
-        return "(the server's)"
+        return "(the server's)" if setting.optional else ""
     if setting.type is dict:
         return ""
     return "`" + tomli_w.dumps({"x": setting.default})[4:].strip() + "`"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import struct
 from pathlib import Path
 
@@ -56,10 +57,14 @@ def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     path = tmp_path / "secret.png"
     path.write_bytes(tiny_png())
 
-    def refuse(self: Path) -> bytes:  # chmod 0 is no obstacle to root, so refuse by hand
-        raise PermissionError(13, "Permission denied")
+    real_open = os.open
 
-    monkeypatch.setattr(Path, "read_bytes", refuse)
+    def refuse(name: object, *args: object) -> int:  # chmod 0 is no obstacle to root: refuse by hand
+        if str(name) == str(path):
+            raise PermissionError(13, "Permission denied")
+        return real_open(name, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", refuse)
     with pytest.raises(AttachmentError, match="cannot read"):
         load_image(path)
 
@@ -83,3 +88,14 @@ async def test_path_completion(tmp_path: Path) -> None:
     assert await suggester.get_suggestion(str(tmp_path / "hol")) == str(tmp_path / "holiday.png")
     assert await suggester.get_suggestion(str(tmp_path / "home")) == str(tmp_path / "homework") + "/"
     assert await suggester.get_suggestion(str(tmp_path / "zzz")) is None
+
+
+def test_only_regular_files_are_read_and_never_past_the_limit(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)
+    with pytest.raises(AttachmentError, match="not a regular file"):
+        load_image(fifo)  # today: waits forever for a writer
+    with pytest.raises(AttachmentError, match="not a regular file"):
+        load_image(Path("/dev/zero"), 1024)  # today: reads until memory runs out
+    with pytest.raises(AttachmentError, match="folder"):
+        load_image(tmp_path)

@@ -46,3 +46,23 @@ def test_a_crash_record_is_private(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert where is not None and stat.S_IMODE(where.stat().st_mode) == 0o600
     assert stat.S_IMODE(where.parent.stat().st_mode) == 0o700
     assert "boom ***" in where.read_text()
+
+
+def test_every_providers_key_is_masked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from t502_tui.config import load_config
+    from t502_tui.providers import configured
+
+    monkeypatch.setattr(debug_log, "_filter", None)
+    monkeypatch.setattr(debug_log, "_enabled_at", None)
+    logger = logging.getLogger("t502")
+    monkeypatch.setattr(logger, "handlers", [])
+    monkeypatch.setattr(logger, "level", logger.level)
+    config = tmp_path / "config.toml"
+    config.write_text('[providers.a]\nbase_url = "http://a/v1"\napi_key = "sk-in-the-file-a"\n'
+                      '[providers.b]\nbase_url = "http://b/v1"\napi_key_env = "B_KEY"\n')
+    path = enable_debug_log([], tmp_path / "debug.log")
+    configured(load_config(config, env={"B_KEY": "sk-in-a-variable-b"}))
+    logging.getLogger("t502.test").debug("keys sk-in-the-file-a and sk-in-a-variable-b")
+    for handler in logger.handlers:
+        handler.close()
+    assert "keys *** and ***" in path.read_text()

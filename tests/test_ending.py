@@ -47,7 +47,7 @@ async def test_quitting_keeps_unsent_text(server: LoopbackServer) -> None:
         await pilot.press("ctrl+q")
     again = make_app(server)
     async with again.run_test(size=(100, 30)) as pilot:
-        await until(pilot, lambda: again.session.history_ready.is_set())
+        await until(pilot, lambda: again.session.history_ready.is_set() and again.chat.active_pane is not None)
         await until(pilot, lambda: pane(again).composer.text == "half a thought, not sent")
     assert not server.chat_requests()
 

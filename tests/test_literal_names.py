@@ -12,7 +12,7 @@ from loopback import LoopbackServer, models_reply
 from t502_tui.conversation import ChatMessage, Conversation
 from t502_tui.store import ConversationSummary, Store, default_path
 from t502_tui.terminal_text import defuse, visible_name
-from t502_tui.ui.screens.model_picker import ModelPicker
+from t502_tui.ui.screens.model_picker import ModelPicker, PickerGroup, PickerRow
 from t502_tui.ui.widgets.sidebar import ConversationList
 from store_helpers import append
 from test_cli import t502
@@ -37,7 +37,9 @@ def lines(widget: OptionList) -> list[str]:
 async def test_model_picker_draws_ids_literally() -> None:
     class PickerApp(App[None]):
         def on_mount(self) -> None:
-            self.push_screen(ModelPicker([MARKUP, POSER, "gpt-4o"], current=POSER, recent=[MARKUP]))
+            rows = [PickerRow(f"token502/{m}", m) for m in (MARKUP, POSER, "gpt-4o")]
+            self.push_screen(ModelPicker([PickerGroup("token502", rows)], current=f"token502/{POSER}",
+                                         recent=[f"token502/{MARKUP}"]))
 
     app = PickerApp()
     async with app.run_test(size=(100, 30)) as pilot:
@@ -65,7 +67,7 @@ async def test_sidebar_draws_titles_and_models_literally() -> None:
         await pilot.pause()
         drawn = [line.strip() for line in lines(sidebar)]
         assert "new<U+202E>one" in drawn and "gpt-4o<U+202E><U+200B>" in drawn
-        assert f"{MARKUP}<U+2066>" in drawn and any(line.startswith(f"{MARKUP} · ") for line in drawn)
+        assert f"{MARKUP}<U+2066>" in drawn and any(line.endswith(f" msgs · {MARKUP}") for line in drawn)
 
 
 def test_shell_shows_names_as_spelt(server: LoopbackServer) -> None:

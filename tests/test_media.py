@@ -215,7 +215,7 @@ def test_export_and_import_keep_generated_images(tmp_path: Path) -> None:
     reply = ChatMessage("assistant", "A sun: ![sun](attachment:1) and ![b](https://cdn.example/b.jpg)",
                         model="m", attachments=[Attachment("image-1.png", "image/png", png, 96, 64),
                                                 Attachment("b.jpg", "image/jpeg", jpeg, 64, 64,
-                                                           "https://cdn.example/b.jpg")])
+                                                           source="https://cdn.example/b.jpg")])
     conversation = Conversation(model="m", title="Pictures", messages=[ChatMessage("user", "draw"), reply])
     markdown = tmp_path / "out" / "pics.md"
     markdown.parent.mkdir()

@@ -7,6 +7,7 @@ from textual.widgets import Button, Input, Select, TextArea
 
 from loopback import LoopbackServer
 from t502_tui import paths
+from t502_tui.config import load_config
 from t502_tui.ui.app import T502App
 from t502_tui.ui.screens.settings import SettingsScreen
 from tui_helpers import make_app, until
@@ -93,7 +94,7 @@ async def test_save_and_cancel_stay_on_screen_while_the_form_scrolls(
         def buttons_shown() -> bool:
             return all(
                 screen.get_widget_at(b.region.x + 1, b.region.y + 1)[0] is b
-                for b in screen.query(Button)
+                for b in screen.query("#settings-buttons Button")
             )
 
         assert buttons_shown()
@@ -118,3 +119,29 @@ async def test_a_comment_survives_a_save_from_the_app(server: LoopbackServer) ->
     assert path.read_text() == (
         '# work relay\nmodel = "gpt-5-mini"  # the usual\n\n# keys\n[keys]\nsearch = "ctrl+k"\n'
     )
+
+
+async def test_the_default_providers_table_is_edited_and_a_provider_added(server: LoopbackServer) -> None:
+    path = paths.config_file()
+    path.parent.mkdir(parents=True)
+    path.write_text('[providers.token502]\nbase_url = "https://relay.example/v1"\napi_key_cmd = "echo sk-old"\n')
+    app: T502App = make_app(server)
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await open_settings(pilot)
+        assert "token502 is the Base URL and API key above" in str(screen.query_one("#settings-providers").render())
+        screen.query_one("#settings-add-provider", Button).press()
+        await until(pilot, lambda: app.screen.__class__.__name__ == "AddProviderScreen")
+        app.screen.query_one("#provider-name", Input).value = "local"
+        app.screen.query_one("#provider-url", Input).value = server.url
+        await pilot.press("enter")
+        await until(pilot, lambda: app.screen is screen and "local:" in str(screen.query_one("#settings-providers").render()))
+        await until(pilot, lambda: "local" in app.session.provider_names and app.session.facts("local").models is not None)
+        screen.query_one("#base_url", Input).value = "http://127.0.0.1:1/v1"
+        screen.query_one("#api_key", Input).value = "sk-typed-in-settings"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: "sk-typed" in path.read_text())
+    saved = load_config(path, env={})
+    assert "base_url" not in path.read_text().split("[providers")[0]  # not at the top as well: it would not load
+    assert saved.providers["token502"] == {"base_url": "http://127.0.0.1:1/v1", "api_key": "sk-typed-in-settings"}
+    assert saved.providers["local"] == {"base_url": server.url}
+    assert (saved.base_url, saved.api_key) == ("http://127.0.0.1:1/v1", "sk-typed-in-settings")

@@ -134,26 +134,29 @@ async def test_pasted_image_path_attaches_and_is_sent(server: LoopbackServer, tm
     assert only_saved_conversation()[0].attachments[0].name == "red dot.png"
 
 
-async def test_attach_screen_and_chip_removal(server: LoopbackServer, tmp_path: Path) -> None:
+async def test_attach_screen_takes_several_files_refuses_binary_and_chips_remove(
+        server: LoopbackServer, tmp_path: Path) -> None:
     image = tmp_path / "pic.png"
     image.write_bytes(tiny_png())
     (tmp_path / "notes.txt").write_text("hello")
+    (tmp_path / "blob.bin").write_bytes(bytes(range(256)) * 4)
     app = make_app(server)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("ctrl+t")
         await until(pilot, lambda: isinstance(app.screen, AttachScreen))
-        app.screen.query_one("#attach-path").value = str(tmp_path / "notes.txt")  # type: ignore[attr-defined]
+        app.screen.query_one("#attach-path").value = str(tmp_path / "blob.bin")  # type: ignore[attr-defined]
         await pilot.press("enter")
         await until(pilot, lambda: not isinstance(app.screen, AttachScreen))
+        await until(pilot, lambda: any("binary" in n.message for n in app._notifications))
         assert not pane(app).attachments
-        assert any("not a PNG" in n.message for n in app._notifications)
         await pilot.press("ctrl+t")
         await until(pilot, lambda: isinstance(app.screen, AttachScreen))
-        app.screen.query_one("#attach-path").value = str(image)  # type: ignore[attr-defined]
+        app.screen.query_one("#attach-path").value = f"{image} {tmp_path}/*.txt"  # type: ignore[attr-defined]
         await pilot.press("enter")
-        await until(pilot, lambda: len(pane(app).attachments) == 1)
+        await until(pilot, lambda: len(pane(app).attachments) == 2)
+        assert [a.kind for a in pane(app).attachments] == ["image", "text"]
         await pilot.click(".chip")
-        await until(pilot, lambda: not pane(app).attachments)
+        await until(pilot, lambda: len(pane(app).attachments) == 1)
 
 
 async def test_retry_keeps_a_partial_reply_as_a_version(server: LoopbackServer) -> None:

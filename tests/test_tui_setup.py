@@ -63,3 +63,36 @@ async def test_key_field_is_masked(server: LoopbackServer) -> None:
         assert app.screen.query_one("#setup-key").password  # type: ignore[attr-defined]
         rendered = "".join(str(app.screen.query_one("#setup-key").render_line(0).text) for _ in [0])
         assert NEW_KEY not in rendered
+
+
+async def test_a_key_typed_after_a_tab_lands_in_the_key_field_and_is_never_shown(server: LoopbackServer) -> None:
+    server.script("/models", Reply(401, body=f'{{"error": {{"message": "Invalid token {NEW_KEY}"}}}}'))
+    app = make_app(server, T502_API_KEY="")
+    async with app.run_test(size=(60, 20)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, SetupScreen))
+        await pilot.press("tab", *NEW_KEY)
+        key = app.screen.query_one("#setup-key")
+        assert key.value == NEW_KEY and key.has_focus  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        message = app.screen.query_one("#setup-message")
+        await until(pilot, lambda: "Invalid token" in str(message.render()))
+        assert "brand-new" not in app.export_screenshot()
+
+
+async def test_tab_goes_url_key_buttons_and_enter_in_the_url_moves_on_to_the_key(server: LoopbackServer) -> None:
+    app = make_app(server, T502_API_KEY="")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, SetupScreen))
+        order = []
+        for _ in range(4):
+            await pilot.press("tab")
+            order.append(app.focused.id)  # type: ignore[union-attr]
+        assert order == ["setup-save", "setup-skip", "setup-url", "setup-key"]
+        await pilot.press("shift+tab")
+        url = app.screen.query_one("#setup-url")
+        assert url.has_focus
+        await pilot.press(*"/")  # the cursor is at the end: nothing of the URL is replaced
+        assert url.value == server.url + "/"  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        assert app.screen.query_one("#setup-key").has_focus
+        assert not server.requests or all(not r.path.endswith("/models") for r in server.requests)

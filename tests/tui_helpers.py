@@ -26,11 +26,18 @@ def make_app(server: LoopbackServer | None, conversations: list[Conversation] | 
     return T502App(load_config(env=values), conversations)
 
 
+def _holds(condition: Callable[[], bool]) -> bool:
+    try:
+        return condition()
+    except AssertionError:
+        return False  # asked of something not there yet (the pane, while the app starts)
+
+
 async def until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 10) -> None:
     """Let the app run until ``condition`` holds (an event the test cannot await directly)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    while not condition():
+    while not _holds(condition):
         if loop.time() > deadline:
             raise AssertionError("condition not reached in time")
         await pilot.pause(0.01)

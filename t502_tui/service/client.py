@@ -62,6 +62,7 @@ from t502_tui.service.events import (
     StreamEvent,
     server_int,
 )
+from t502_tui.service.pricing import UnusableAnswer, context_length, listed_prices
 from t502_tui.service.server_json import dumps, loads
 from t502_tui.service.sse import SSEDecoder, SSEEvent
 
@@ -69,6 +70,8 @@ log = logging.getLogger("t502.service")
 
 MAX_ERROR_BODY = 256 * 1024
 """How much of an error body is read: enough for any message, not a whole site."""
+MAX_INFO_BODY = 8 * 1024 * 1024
+"""The largest price list or billing answer read: a relay's covers a few thousand models."""
 
 MAX_STREAM_REPLY = 256 * 1024 * 1024
 """Decompressed bytes of one streamed reply. SSE spends about 200 bytes of framing per
@@ -398,11 +401,44 @@ class ChatClient:
                         ident,
                         owner if isinstance(owner, str) and len(owner) <= MAX_NAME else "",
                         server_int(item.get("created"), "a model's created", MAX_TIMESTAMP),
+                        context_length(item),
+                        *listed_prices(item),
                     )
                 )
             elif isinstance(ident, str) and ident:
                 log.debug("dropped a model id of %d characters", len(ident))
         return models
+
+    # -- what the server tells about money ------------------------------------------------
+
+    @property
+    def root_url(self) -> str:
+        """The server's root: the base URL without its ``/v1`` (where a relay serves
+        ``/api/pricing``)."""
+        return re.sub(r"/v1$", "", self.base_url, flags=re.I)
+
+    async def get_json(self, path: str, *, limit: int = MAX_INFO_BODY) -> Any:
+        """One GET (never retried: these are optional) of ``path`` under the base URL, or of
+        an absolute URL, its body read up to ``limit`` bytes and decoded as JSON.
+
+        Any failure (an error status, an HTML page, a body too large or not JSON) raises
+        :class:`ServiceError`; the caller decides the server has no such endpoint.
+        """
+        deadline = asyncio.get_running_loop().time() + min(self.max_reply_seconds, self.idle_timeout)
+        try:
+            outcome = await self._attempt("GET", path, None, deadline)
+            if isinstance(outcome, ServiceError):
+                raise outcome
+            try:
+                raw = await self._read_whole(outcome, f"the answer to {path}", limit, deadline)
+            finally:
+                await outcome.aclose()
+            try:
+                return loads(raw.decode("utf-8", "replace"))
+            except ValueError:
+                raise UnusableAnswer(f"the answer to {path} is not JSON") from None
+        except ServiceError as error:
+            raise self._scrubbed(error) from None
 
     # -- chat ------------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +53,8 @@ class Usage:
     """Part of the completion spent thinking, when the server says."""
     cached_tokens: int | None = None
     """Part of the prompt served from the provider's cache, when the server says."""
+    cost: float | None = None
+    """What the server says the reply cost, in US$ (OpenRouter's ``usage.cost``)."""
 
     @classmethod
     def from_json(cls, data: Any) -> Usage | None:
@@ -71,12 +74,15 @@ class Usage:
         prompt, completion = prompt or 0, completion or 0
         details = data.get("completion_tokens_details") or data.get("output_tokens_details")
         prompt_details = data.get("prompt_tokens_details") or data.get("input_tokens_details")
+        cost = data.get("cost")
         return cls(
             prompt_tokens=prompt,
             completion_tokens=completion,
             total_tokens=total if total is not None else prompt + completion,
             reasoning_tokens=_count(details, "reasoning_tokens") if isinstance(details, dict) else None,
             cached_tokens=_count(prompt_details, "cached_tokens") if isinstance(prompt_details, dict) else None,
+            cost=float(cost) if isinstance(cost, (int, float)) and not isinstance(cost, bool)
+            and math.isfinite(cost) and 0 <= cost < 1e6 else None,
         )
 
     def __add__(self, other: Usage) -> Usage:
@@ -89,6 +95,7 @@ class Usage:
             self.total_tokens + other.total_tokens,
             both(self.reasoning_tokens, other.reasoning_tokens),
             both(self.cached_tokens, other.cached_tokens),
+            None if self.cost is None and other.cost is None else (self.cost or 0) + (other.cost or 0),
         )
 
     def describe(self) -> str:
@@ -166,3 +173,9 @@ class ModelInfo:
     id: str
     owned_by: str = ""
     created: int | None = None
+    context_length: int | None = None
+    """Tokens the model takes in one request, when the server says."""
+    input_price: float | None = None
+    """US$ per 1M input tokens, when the server lists prices (OpenRouter's ``pricing``)."""
+    output_price: float | None = None
+    """US$ per 1M output tokens, likewise."""

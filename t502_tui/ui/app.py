@@ -1,48 +1,49 @@
 """The Textual application: composes the chat and owns what every screen shares.
 
-It holds the session (settings, API client, history), the model list, the keys and the
-themes; screens and widgets get what they need from it and report back with messages.
+It holds the session (settings, a client per provider, history, and what each provider
+told: models, prices, balance), the keys and the themes; screens and widgets get what
+they need from it and report back with messages.
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
+from functools import partial
 import os
 import signal
 from collections.abc import Callable, Iterable
 
 from rich.console import RenderableType
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.theme import Theme
+from textual.worker import WorkerFailed
 
 from t502_tui.config import ENV_MODEL, Config, ConfigError, save_config
 from t502_tui.conversation import Conversation
-from t502_tui.debug_log import record_crash
+from t502_tui.debug_log import mask_secret, record_crash
 from t502_tui.keys import resolve_keys
-from t502_tui.model_catalog import (
-    is_chat_model,
-    load_cached_models,
-    load_recent_models,
-    remember_model,
-    save_cached_models,
-)
+from t502_tui.model_catalog import is_chat_model, load_recent_models, remember_model, save_cached_models
 from t502_tui.paths import config_file, display_path
+from t502_tui.prices import format_cost
 from t502_tui.service import ServiceError
 from t502_tui.session import LAST_MODEL, ChatSession
+from t502_tui.settings_schema import KEY_SOURCES
+from t502_tui.tokens import short_count
 from t502_tui.store import StoreError, default_path
 from t502_tui.turn import Connection, LinkState
 from t502_tui.ui import graphics
 from t502_tui.ui.commands import app_commands
 from t502_tui.ui.message_render import probe_theme
 from t502_tui.ui.screens.chat import ChatScreen
+from t502_tui.ui.screens.add_provider import AddProviderScreen, NewProvider
 from t502_tui.ui.screens.help import HelpScreen
-from t502_tui.ui.screens.model_picker import ModelPicker
+from t502_tui.ui.screens.model_picker import ModelPicker, PickerGroup, PickerRow
 from t502_tui.ui.screens.settings import SettingsScreen
 from t502_tui.ui.screens.setup import SetupResult, SetupScreen
 from t502_tui.ui.screens.theme_picker import ThemePicker
@@ -83,23 +84,29 @@ class T502App(App[None]):
         graphics.probe()  # now: once Textual runs, the terminal's answers would be read as keys
         self.config = config
         self.session = ChatSession(config, history_later=True)
-        """Settings, API client and history, shared by every conversation."""
+        """Settings, a client per provider, history, and what the providers told."""
+        self.provider_problems = [p.problem for p in self.session.providers() if p.problem]
+        """Keys that could not be read (a failed api_key_cmd, an unset api_key_env)."""
         self.initial_conversations = conversations or []
         """Conversations to open at start (a new empty one when there are none)."""
-        self.models: list[str] | None = None
-        """Model ids from the server; None until fetched."""
-        self.models_note = "Loading the model list…"
         self.recent_models: list[str] = []
-        """Models chosen lately, newest first (read from disk with the model list)."""
+        """Models chosen lately (``MODEL`` or ``PROVIDER/MODEL``), newest first."""
         self.default_model = config.model
-        """Model for new conversations: the config's, then the user's latest choice."""
+        """Model for new conversations (``MODEL`` or ``PROVIDER/MODEL``): the config's,
+        then the user's latest choice."""
+        self._balance_timers: set[str] = set()
+        """Providers whose balance is to be asked once the 30 s between requests pass."""
         self.keys, self.key_problems = resolve_keys(config.keys, config.send_key)
         """Keys in force for every action (see :mod:`t502_tui.keys`), and what was wrong."""
         self.set_keymap(self._keymap_for(self.keys))
         self.code_themes, self.theme_warnings = register_themes(self)
         """Pygments style of each t502 theme, and the theme files that were skipped."""
         self.connection = Connection(LinkState.CONNECTING)
-        """What the model list said of the server; each conversation keeps its own too."""
+        """What the default provider's model list said of it; each conversation keeps its own too."""
+        self.connections: dict[str, Connection] = {}
+        """What the other providers' model lists said of them."""
+        self.started = False
+        """The first frame is drawn: requests may go out."""
         self.store_path = default_path()
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
@@ -107,6 +114,13 @@ class T502App(App[None]):
         """A notice, shown literally: t502's notices carry server messages, paths and names,
         none of which may be read as markup."""
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded and isinstance(self.focused, Composer):
+            # Keys come in a burst over a slow link: the composer applies the earlier ones
+            # before the app's own bindings act on this one (see Composer.caught_up).
+            await self.focused.caught_up()
+        await super().on_event(event)
 
     # -- themes -------------------------------------------------------------------------------
 
@@ -170,6 +184,9 @@ class T502App(App[None]):
         """Edit the settings; changes apply at once and are saved to the config file."""
         self.push_screen(SettingsScreen(self.config, self.theme_names()), self._settings_changed)
 
+    async def on_settings_screen_provider_added(self, event: SettingsScreen.ProviderAdded) -> None:
+        await self._provider_added(event.provider)
+
     async def _settings_changed(self, changed: dict[str, object] | None) -> None:
         if not changed:
             return
@@ -187,7 +204,27 @@ class T502App(App[None]):
         if {"base_url", "api_key"} & changed.keys():
             await self.session.replace_client()
             self.load_models(force=True)
-        self.save_settings(dict(changed))
+        if "low_balance" in changed:
+            self.refresh_chat()
+        self.save_settings(self._file_updates(dict(changed)))
+
+    def _file_updates(self, changed: dict[str, object]) -> dict[str, object]:
+        """Where the changed settings go in the file: the default provider's URL and key go
+        to its ``[providers.NAME]`` table when that is where the file describes them (both
+        places at once would not load)."""
+        entry = self.config.providers.get(self.config.default_provider)
+        if not entry:
+            return changed
+        table = dict(entry)
+        if "base_url" in changed and "base_url" in table:
+            table["base_url"] = changed.pop("base_url")
+        if "api_key" in changed and KEY_SOURCES & table.keys():
+            table = {key: value for key, value in table.items() if key not in KEY_SOURCES}
+            table["api_key"] = changed.pop("api_key")
+        if table != entry:
+            self.config.providers = {**self.config.providers, self.config.default_provider: table}
+            changed["providers"] = self.config.providers
+        return changed
 
     @work(group="save-config")
     async def save_settings(self, updates: dict[str, object]) -> None:
@@ -207,7 +244,21 @@ class T502App(App[None]):
     @property
     def chat(self) -> ChatScreen:
         """The main screen (under any dialog)."""
-        return next(s for s in self.screen_stack if isinstance(s, ChatScreen))
+        chat = self._chat_if_open()
+        assert chat is not None, "the chat screen is not up"
+        return chat
+
+    def _chat_if_open(self) -> ChatScreen | None:
+        """The main screen, or None while t502 starts or closes (a late answer, or a
+        background task that finishes then, has nowhere to go)."""
+        if not self.is_running:
+            return None
+        return next((s for s in self.screen_stack if isinstance(s, ChatScreen)), None)
+
+    def refresh_chat(self) -> None:
+        """Redraw the chat's state, if it is still there."""
+        if (chat := self._chat_if_open()) is not None:
+            chat.refresh_state()
 
     def get_default_screen(self) -> Screen:
         return ChatScreen(self.session)
@@ -225,17 +276,26 @@ class T502App(App[None]):
                         title="Config", severity="warning")
         for warning in [*self.config.warnings, *self.theme_warnings, *self.key_problems]:
             self.notify(warning, title="Config", severity="warning", timeout=10)
-        if not self.config.api_key:
+        for problem in self.provider_problems:
+            self.notify(problem, title="API key", severity="error", timeout=15)
+        if self._needs_setup:
             self.connection = Connection(LinkState.NO_KEY)
             self.push_screen(
                 SetupScreen(self.config.base_url, display_path(self.config.path or config_file())),
                 self._setup_done,
             )
 
+    @property
+    def _needs_setup(self) -> bool:
+        """No key for the default provider, and nothing else configured: the first run."""
+        default = self.session.provider()
+        return not default.api_key and not default.problem and not self.config.providers
+
     def on_ready(self) -> None:
         # After the first frame: start-up is not slowed by what can wait, and no request
         # goes out before there is something on screen.
-        if self.config.api_key:
+        self.started = True
+        if not self._needs_setup:
             self.load_models()
         self.set_timer(FREEZE_AFTER_SECONDS, _freeze_long_lived_objects)
 
@@ -263,9 +323,10 @@ class T502App(App[None]):
         history = self.session.history
         if history is None:
             return
+        chat = self._chat_if_open()
         try:
-            drafts = {pane.conversation.id: pane.composer.text for pane in self.chat.panes}
-        except (StopIteration, NoMatches):
+            drafts = {pane.conversation.id: pane.composer.text for pane in chat.panes} if chat else {}
+        except NoMatches:
             return  # the chat was never drawn
         history.submit(lambda store: store.save_drafts(drafts))
 
@@ -274,7 +335,8 @@ class T502App(App[None]):
         # then exits, but keeps the conversation and the unsent text first, and says where
         # the traceback is.
         self._keep_the_session()
-        where = record_crash(error, [self.config.api_key])
+        failure = error.error if isinstance(error, WorkerFailed) else error
+        where = record_crash(failure, [self.config.api_key, *(p.api_key for p in self.session.providers())])
         super()._handle_exception(error)
         if where is not None:  # the traceback is there, with its locals' secrets masked
             self._exit_renderables[:] = [
@@ -289,7 +351,9 @@ class T502App(App[None]):
         if error is not None:
             self.notify(f"History is off: {error}", title="History", severity="error", timeout=15)
             return
-        self.chat.reload_history()
+        if (chat := self._chat_if_open()) is None:
+            return
+        chat.reload_history()
         history = self.session.history
         assert history is not None
         try:
@@ -297,28 +361,38 @@ class T502App(App[None]):
             drafts = await history.read(lambda store: store.unsent_drafts())
         except StoreError:
             return  # the list's own read says what is wrong
-        await self.chat.reopen_drafts(drafts)
+        if (chat := self._chat_if_open()) is not None:
+            await chat.reopen_drafts(drafts)
         if last and not os.environ.get(ENV_MODEL, "").strip():
             # The config's model is only the first run's; then the one chosen last.
             self._set_default_model(last)
 
     def _set_default_model(self, model: str) -> None:
-        """New conversations (and the empty ones open now) get ``model``."""
+        """New conversations (and the empty ones open now) get ``model`` (``MODEL`` or
+        ``PROVIDER/MODEL``)."""
         self.default_model = model
-        for pane in self.chat.panes:
+        chat = self._chat_if_open()
+        provider, bare = self.session.split(model)
+        for pane in chat.panes if chat is not None else []:
             if not pane.conversation.messages:
-                pane.conversation.model = model
-        self.chat.refresh_state()
+                pane.conversation.provider, pane.conversation.model = provider, bare
+        self.refresh_chat()
 
     def store_failed(self, error: StoreError) -> None:
         """Tell the user that saving failed; the conversation stays on screen."""
         self.notify(f"Not saved: {error}. The conversation stays on screen.",
                     title="History", severity="error", timeout=15)
 
+    def connection_of(self, provider: str) -> Connection:
+        """What provider ``provider`` (empty: the default) said last, as far as the app knows."""
+        if not provider or provider == self.session.default_provider:
+            return self.connection
+        return self.connections.get(provider, Connection(LinkState.CONNECTING))
+
     def set_connection(self, connection: Connection) -> None:
         """Record what the server said and show it."""
         self.connection = connection
-        self.chat.refresh_state()
+        self.refresh_chat()
 
     # -- setup --------------------------------------------------------------------------------
 
@@ -328,69 +402,165 @@ class T502App(App[None]):
             return
         self.config.base_url, self.config.api_key = result.base_url, result.api_key
         await self.session.replace_client()
-        self._models_arrived(result.models, "")
+        await asyncio.to_thread(save_cached_models, result.base_url, result.models)
         self.set_connection(Connection(LinkState.READY))
-        self.save_settings({"base_url": result.base_url, "api_key": result.api_key})
+        self.save_settings({"base_url": result.base_url, "api_key": result.api_key or None})
+        self.load_models()
 
     # -- models -------------------------------------------------------------------------------
 
+    @property
+    def models(self) -> list[str] | None:
+        """The default provider's model ids; None until fetched."""
+        models = self.session.facts().models
+        return None if models is None else [m.id for m in models]
+
     @work(group="models", exclusive=True)
     async def load_models(self, force: bool = False) -> None:
-        """Fetch the model list in the background (from the day-old cache unless forced);
-        a failure is shown on the status line and in the picker."""
-        client = self.session.client
+        """Fetch every provider's model list in the background (from the day-old cache
+        unless forced), then its prices and balance; a failure is shown on that provider's
+        group in the picker (and, for the default provider, on the status line)."""
         if not self.recent_models:
             self.recent_models = await asyncio.to_thread(load_recent_models)
-        cached = None if force else await asyncio.to_thread(load_cached_models, client.base_url)
-        if cached is not None:
-            self._models_arrived(cached, "")
-            self.set_connection(Connection(LinkState.READY))
-            return
-        try:
-            models = [m.id for m in await client.list_models()]
-        except ServiceError as error:
-            self._models_arrived(None, f"Could not load the model list: {error.message}")
-            connection = Connection.after(error)
-            if connection.state is LinkState.REJECTED:
+        await asyncio.gather(*(self._load_provider(name, force) for name in self.session.provider_names))
+
+    async def _load_provider(self, name: str, force: bool) -> None:
+        facts, client = self.session.facts(name), self.session.client_for(name)
+        error = await facts.load_models(client, force)
+        if name == self.session.default_provider:
+            connection = Connection(LinkState.READY) if error is None else Connection.after(error)
+            if connection.state is LinkState.REJECTED and error is not None:
                 self.notify(f"{error.message}. Settings (F2) can replace the key.", title="Server",
                             severity="error", timeout=10)
+            self._default_model_check()
             self.set_connection(connection)
-            return
-        await asyncio.to_thread(save_cached_models, client.base_url, models)
-        self._models_arrived(models, "")
-        self.set_connection(Connection(LinkState.READY))
+            self.refresh_balance(name)
+        else:
+            self.connections[name] = Connection(LinkState.READY) if error is None else Connection.after(error)
+        self._models_changed()
+        await facts.load_pricing(client)
+        self._models_changed()
 
-    def _models_arrived(self, models: list[str] | None, note: str) -> None:
-        self.models = models
-        self.models_note = note
-        if models and self.config.model_from_default and self.default_model not in models:
-            chat = [m for m in models if is_chat_model(m)]
-            if chat:
-                self.notify(
-                    f"This server does not offer {self.default_model}; using {chat[0]}. "
-                    "Ctrl+O picks another.",
-                )
-                self._set_default_model(chat[0])
+    def _default_model_check(self) -> None:
+        """When no one chose the model and the server does not offer it, take its first chat model."""
+        provider, model = self.session.split(self.default_model)
+        models = self.models
+        if provider or not models or not self.config.model_from_default or model in models:
+            return
+        chat = [m for m in models if is_chat_model(m)]
+        if chat:
+            self.notify(f"This server does not offer {model}; using {chat[0]}. Ctrl+O picks another.")
+            self._set_default_model(chat[0])
+
+    def _models_changed(self) -> None:
+        """A model list or a price list arrived: redraw what shows them."""
+        if not self.is_running:
+            return  # t502 closed while it was on its way
         if isinstance(self.screen, ModelPicker):
-            self.screen.set_models(models, note)
-        self.chat.refresh_state()
+            self.screen.set_groups(self.picker_groups())
+        self.refresh_chat()
 
     def on_model_picker_refresh_requested(self) -> None:
         self.load_models(force=True)
 
+    def picker_groups(self) -> list[PickerGroup]:
+        """Every provider's models as the picker shows them, with prices and context."""
+        groups = []
+        session = self.session
+        for name in session.provider_names:
+            facts = session.facts(name)
+            rows = None
+            if facts.models is not None:
+                rows = []
+                for info in facts.models:
+                    price = session.price_for(name, info.id)
+                    context = session.context_for(name, info.id)
+                    rows.append(PickerRow(
+                        f"{name}/{info.id}", session.ref("" if name == session.default_provider else name, info.id),
+                        price.describe() if price is not None and price.known else "",
+                        short_count(context) if context else "",
+                        price.sort_key if price is not None and price.known else None,
+                        is_chat_model(info.id),
+                    ))
+            note = facts.models_note or ("" if rows is not None else "loading the model list…")
+            groups.append(PickerGroup(name, rows, note))
+        return groups
+
     def pick_model(self, current: str, chosen: Callable[[str | None], object]) -> None:
-        """Open the model picker; ``chosen`` gets the model (or None)."""
-        self.push_screen(ModelPicker(self.models, current, self.recent_models, self.models_note), chosen)
+        """Open the model picker; ``chosen`` gets ``MODEL`` (typed, of the current provider)
+        or ``PROVIDER/MODEL`` (or None)."""
+        qualified = [self._qualified(ref) for ref in self.recent_models]
+        self.push_screen(ModelPicker(self.picker_groups(), self._qualified(current), qualified), chosen)
+
+    def _qualified(self, ref: str) -> str:
+        provider, model = self.session.split(ref)
+        return f"{provider or self.session.default_provider}/{model}"
 
     def note_model_used(self, model: str) -> None:
-        """The user chose ``model``: first among the recent ones, and the model of new
-        conversations from now on, this run and the next (saved off the loop)."""
+        """The user chose ``model`` (``MODEL`` or ``PROVIDER/MODEL``): first among the
+        recent ones, and the model of new conversations from now on, this run and the
+        next (saved off the loop)."""
         self.default_model = model
         self.recent_models = [model] + [m for m in self.recent_models if m != model]
         self.run_worker(asyncio.to_thread(remember_model, model), group="recent-models")
         if (history := self.session.history) is not None:
             self.run_worker(history.write(lambda store: store.set_preference(LAST_MODEL, model)),
                             group="last-model")
+
+    def add_provider(self) -> None:
+        """Add a provider (checked with its /models), saved under [providers.NAME]."""
+        self.push_screen(AddProviderScreen(self.session.provider_names), self._provider_added)
+
+    async def _provider_added(self, new: NewProvider | None) -> None:
+        if new is None:
+            return
+        mask_secret(new.entry.get("api_key", ""))
+        self.config.providers = {**self.config.providers, new.name: new.entry}
+        await asyncio.to_thread(save_cached_models, new.entry["base_url"], new.models)
+        self.save_settings({"providers": self.config.providers})
+        self.notify(f"Added {new.name}: its {len(new.models)} models are in the picker (ctrl+o).")
+        self.run_worker(partial(self._load_provider, new.name, False), group=f"models-{new.name}")
+
+    # -- balance ------------------------------------------------------------------------------
+
+    def refresh_balance(self, name: str = "", asked: bool = False, first_time: bool = False) -> None:
+        """Ask provider ``name`` what is left on the key; at most once per 30 s (a request
+        inside that time is made when it ends). ``asked``: the user asked (say why not);
+        ``first_time``: only if it was never asked."""
+        name = name or self.session.default_provider
+        try:
+            facts = self.session.facts(name)
+        except ServiceError:
+            return
+        if first_time and facts.balance_asked:
+            return
+        if not facts.balance_possible:
+            if asked:
+                self.notify(f"{name} does not tell the balance of this key.")
+            return
+        wait = facts.balance_wait()
+        if wait > 0:
+            if name not in self._balance_timers:
+                self._balance_timers.add(name)
+                self.set_timer(wait + 0.05, lambda: self._balance_due(name))
+            return
+        self._read_balance(name)
+
+    def _balance_due(self, name: str) -> None:
+        self._balance_timers.discard(name)
+        self.refresh_balance(name)
+
+    @work(group="balance")
+    async def _read_balance(self, name: str) -> None:
+        facts = self.session.facts(name)
+        if not await facts.refresh_balance(self.session.client_for(name)) or facts.balance is None:
+            return
+        left = facts.balance.left
+        if left < self.config.low_balance and not facts.low_balance_told:
+            facts.low_balance_told = True
+            self.notify(f"{format_cost(left)} left on the {name} key.", title="Balance", severity="warning",
+                        timeout=10)
+        self.refresh_chat()
 
     # -- palette ------------------------------------------------------------------------------
 

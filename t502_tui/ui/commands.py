@@ -21,11 +21,15 @@ if TYPE_CHECKING:
 def app_commands(app: T502App, screen: Screen) -> Iterator[SystemCommand]:
     """The commands for ``screen``: the app's own, and the chat's when it is in front."""
     yield SystemCommand("Change theme", "Preview themes as you move; the choice is saved", app.change_theme)
+    yield SystemCommand("Add a provider", "Another server (Ollama, vLLM, OpenRouter, a relay), saved to the config",
+                        app.add_provider)
     if not isinstance(screen, ChatScreen):
         return
     chat = screen
     yield SystemCommand("Switch model", "Choose the model for the next reply (ctrl+o)", chat.action_switch_model)
     yield SystemCommand("New conversation", "Start a new conversation (ctrl+n)", chat.action_new_conversation)
+    yield SystemCommand("Conversation settings", "This conversation's system prompt, temperature, top_p,"
+                        " max tokens, reasoning effort (f3)", chat.action_conversation_settings)
     yield SystemCommand("Edit system prompt", "Set this conversation's system prompt", chat.action_edit_system_prompt)
     yield SystemCommand("Copy last reply", "Copy the newest reply (ctrl+l)", chat.action_copy_last_reply)
     yield SystemCommand("Copy code block", "Copy one code block of this conversation", chat.action_copy_code_block)
@@ -33,7 +37,8 @@ def app_commands(app: T502App, screen: Screen) -> Iterator[SystemCommand]:
     yield SystemCommand("Regenerate", "Ask again for the last reply, keeping the old one (ctrl+g)", chat.action_regenerate)
     yield SystemCommand("Regenerate with…", "Pick a model, then ask again for the last reply", chat.action_regenerate_with)
     yield SystemCommand("Edit last message", "Change your last message and send it as a new branch (↑)", chat.action_edit_last)
-    yield SystemCommand("Attach image", "Add a PNG, JPEG, WebP or GIF to the next message (ctrl+t)", chat.action_attach)
+    yield SystemCommand("Attach files", "Add images, text or code files to the next message (ctrl+t)",
+                        chat.action_attach)
     yield SystemCommand("Open image", "Open the chosen (or newest) image the model made in your viewer (o)",
                         lambda: chat.act_on_media("open"))
     yield SystemCommand("Save image or video", "Save the chosen (or newest) image, or fetch a video, to a path (s)",
@@ -53,6 +58,7 @@ def app_commands(app: T502App, screen: Screen) -> Iterator[SystemCommand]:
     yield SystemCommand("Export conversation as JSON", "Write a complete, re-importable file", lambda: chat.action_export("json"))
     yield SystemCommand("Close conversation", "Close this conversation, stopping its reply", chat.action_close_conversation)
     yield SystemCommand("Toggle sidebar", "Go to, or hide, the conversation list (ctrl+b)", chat.action_toggle_sidebar)
-    yield SystemCommand("Refresh model list", "Fetch the model list from the server again", lambda: app.load_models(force=True))
+    yield SystemCommand("Refresh model list", "Fetch every provider's model list again", lambda: app.load_models(force=True))
+    yield SystemCommand("Refresh balance", "Ask the provider what is left on the key", chat.action_refresh_balance)
     yield SystemCommand("Settings", "Server, key, default model, prompt, theme, send key (F2)", app.open_settings)
     yield SystemCommand("Help", "Keys and commands (F1)", app.show_help)

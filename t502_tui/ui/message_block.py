@@ -22,6 +22,7 @@ from textual.strip import Strip
 from t502_tui.conversation import ChatMessage, ReplyStatus
 from t502_tui.media import MediaState
 from t502_tui.paths import display_path
+from t502_tui.prices import format_cost
 from t502_tui.reply_media import MediaItem, media_items
 from t502_tui.terminal_text import defuse, visible_name
 from t502_tui.ui.image_preview import PreviewCache, preview_size
@@ -451,14 +452,18 @@ def header_text(message: ChatMessage, palette: Palette) -> Text:
     if message.role == "user":
         parts += [("You", palette["model"]), (f" · {message.created:%H:%M}", header)]
     else:
-        parts += [(visible_name(message.model or "model"), palette["model"]), (f" · {message.created:%H:%M:%S}", header)]
+        parts += [(visible_name(message.writer), palette["model"]), (f" · {message.created:%H:%M:%S}", header)]
     if label := message.alternative_label:
         parts += [(" · ", header), (f"‹{label}›", palette["accent"])]
-    for image in message.attachments if message.role == "user" else ():  # a reply's are shown below it
-        parts.append((f" · 🖼 {defuse(image.describe())}", palette["secondary"]))
+    for attachment in message.attachments if message.role == "user" else ():  # a reply's are shown below it
+        parts.append((f" · {attachment.icon} {defuse(attachment.describe())}", palette["secondary"]))
+    if message.role == "user" and message.in_context is False:
+        parts.append((" · not sent (left out to fit the model's context)", header))
     if message.role == "assistant":
         if message.usage:
             parts.append((f" · {message.usage.describe()}", header))
+        if message.cost is not None:
+            parts.append((f" · {format_cost(message.cost)}", header))
         if message.status in _STATUS:
             text, role = _STATUS[message.status]
             parts += [(" · ", header), (text, palette[role])]

@@ -1,4 +1,4 @@
-"""Choosing an image to attach: a path with completion, or a file picker."""
+"""Choosing files to attach (images, text, code): paths with completion, or a file picker."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from textual.screen import ModalScreen
 from textual.suggester import Suggester
 from textual.widgets import DirectoryTree, Input, Static
 
+from t502_tui.attachments import expand_paths
+
 
 class PathSuggester(Suggester):
     """Completes the last part of a path from what is on disk (→ accepts)."""
@@ -24,6 +26,8 @@ class PathSuggester(Suggester):
     async def get_suggestion(self, value: str) -> str | None:
         if not value:
             return None
+        head, _, value = value.rpartition(" ")  # several paths: complete the last
+        head = head + " " if head else ""
         typed = Path(value).expanduser()
         folder, stem = (typed, "") if value.endswith("/") else (typed.parent, typed.name)
         def matches() -> list[str]:
@@ -36,27 +40,28 @@ class PathSuggester(Suggester):
             return None
         if not names:
             return None
-        return value[: len(value) - len(stem)] + names[0]
+        return head + value[: len(value) - len(stem)] + names[0]
 
 
-class AttachScreen(ModalScreen[Path | None]):
-    """Dismisses with the path chosen (Enter in the field, or a file picked), or None."""
+class AttachScreen(ModalScreen[list[Path] | None]):
+    """Dismisses with the paths chosen (Enter in the field, or a file picked), or None."""
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
 
     def compose(self) -> ComposeResult:
         with Vertical(id="attach"):
-            yield Static(Content.styled("Attach an image (PNG, JPEG, WebP, GIF)", "bold"))
-            yield Input(placeholder="~/Pictures/photo.png", suggester=PathSuggester(), id="attach-path")
+            yield Static(Content.styled("Attach files: images (PNG, JPEG, WebP, GIF), text and code", "bold"))
+            yield Input(placeholder="~/notes.md src/*.py 'a file with spaces.txt'", suggester=PathSuggester(),
+                        id="attach-path")
             yield DirectoryTree(Path.home() if Path.home().is_dir() else Path("/"), id="attach-tree")
-            yield Static(Content("→ completes the path · Enter attaches · or pick a file below · Esc cancels"),
-                         classes="hint")
+            yield Static(Content("→ completes · several paths or a pattern (*.py) at once · Enter attaches ·"
+                                 " or pick a file below · Esc cancels"), classes="hint")
 
     @on(Input.Submitted)
     def _typed(self, event: Input.Submitted) -> None:
         if event.value.strip():
-            self.dismiss(Path(event.value.strip()).expanduser())
+            self.dismiss(expand_paths(event.value.strip()))
 
     @on(DirectoryTree.FileSelected)
     def _picked(self, event: DirectoryTree.FileSelected) -> None:
-        self.dismiss(event.path)
+        self.dismiss([event.path])

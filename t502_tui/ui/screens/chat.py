@@ -8,7 +8,7 @@ from pathlib import Path
 from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.command import SimpleCommand
@@ -16,33 +16,46 @@ from textual.containers import Horizontal, Vertical
 from textual.actions import SkipAction
 from textual.css.query import NoMatches
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import ContentSwitcher, Footer, OptionList, Static
 
+from t502_tui.context_fit import request_tokens
 from t502_tui.conversation import ChatMessage, Conversation
 from t502_tui.export import to_json, to_markdown, write_markdown
 from t502_tui.keys import ACTIONS
 from t502_tui.media import MediaState
 from t502_tui.paths import write_private
+from t502_tui.presets import Preset, presets_of
 from t502_tui.reply_media import downloads_dir, media_items, unique_path, write_image
+from t502_tui.request_params import settings_summary
+from t502_tui.service import ServiceError
 from t502_tui.session import ChatSession
 from t502_tui.store import ConversationSummary, Store, StoreError
 from t502_tui.ui.clipboard import copy
 from t502_tui.ui.screens.attach import AttachScreen
+from t502_tui.ui.screens.conversation_settings import ConversationSettings, ConversationSettingsScreen
 from t502_tui.ui.screens.dialogs import Confirm, TextPrompt
+from t502_tui.ui.screens.fit_offer import offer_after_refusal, offer_before_sending
 from t502_tui.ui.screens.image_view import ImageScreen
+from t502_tui.ui.screens.preset_picker import PresetPicker
 from t502_tui.ui.screens.search import SearchChoice, SearchScreen
 from t502_tui.ui.screens.system_prompt import SystemPromptEditor
+from t502_tui.ui.widgets.composer import Composer
 from t502_tui.ui.widgets.conversation_pane import VISIBLE_AT_OPEN, ConversationPane
 from t502_tui.ui.widgets.conversation_view import ConversationView
 from t502_tui.ui.widgets.sidebar import ConversationList
-from t502_tui.ui.widgets.status_line import StatusLine
+from t502_tui.ui.widgets.status_line import StatusFacts, StatusLine
 
 if TYPE_CHECKING:
     from t502_tui.ui.app import T502App
 
 HISTORY_PAGE = 100
+NARROW_BELOW = 100
+"""Terminals narrower than this (columns) hide the conversation list until Ctrl+B."""
 APP_ACTIONS = {"send", "newline", "command_palette", "quit"}
 """Actions bound elsewhere: the composer sends and makes new lines, the app the rest."""
+METER_DELAY = 0.3
+"""The context meter follows typing, redrawn this long after the last key."""
 
 
 class ChatScreen(Screen[None]):
@@ -65,6 +78,11 @@ class ChatScreen(Screen[None]):
         """The last failure to read the history list that was shown."""
         self._key_states: tuple[bool | None, ...] = ()
         """Whether cancel and retry were enabled when the footer was last drawn."""
+        self._meter_timer: Timer | None = None
+        self._narrow: bool | None = None
+        """The terminal was narrower than NARROW_BELOW when last measured."""
+        self._list_hidden_by_user = False
+        """Ctrl+B hid the list in a wide terminal: it stays hidden, whatever the width."""
 
     @property
     def t502(self) -> T502App:
@@ -111,11 +129,18 @@ class ChatScreen(Screen[None]):
         """The open pane of a conversation, if it is open."""
         return next((p for p in self.panes if p.conversation.id == conversation_id), None)
 
-    async def new_conversation(self) -> ConversationPane:
-        """Open an empty conversation with the current model and default system prompt."""
-        return await self.open_conversation(
-            Conversation(model=self.t502.default_model, system_prompt=self.t502.config.system_prompt)
-        )
+    async def new_conversation(self, preset: Preset | None = None) -> ConversationPane:
+        """Open an empty conversation with the current model, default system prompt and
+        settings, or with what ``preset`` holds instead."""
+        config = self.t502.config
+        provider, model = self.session.split(preset.model if preset and preset.model else self.t502.default_model)
+        conversation = Conversation(model=model, provider=provider, system_prompt=config.system_prompt)
+        if preset is not None:
+            if preset.system_prompt is not None:
+                conversation.system_prompt = preset.system_prompt
+            conversation.settings = dict(preset.params)
+            conversation.preset = preset.name
+        return await self.open_conversation(conversation)
 
     async def open_conversation(self, conversation: Conversation) -> ConversationPane:
         """Show ``conversation`` in a pane of its own and bring it to the front."""
@@ -172,6 +197,8 @@ class ChatScreen(Screen[None]):
         self.query_one(ContentSwitcher).current = pane.id
         pane.composer.focus()
         self.refresh_state()
+        if self.t502.started:
+            self.t502.refresh_balance(pane.conversation.provider, first_time=True)
 
     def refresh_state(self) -> None:
         """Redraw the sidebar, the status line and the footer's key hints."""
@@ -189,17 +216,45 @@ class ChatScreen(Screen[None]):
             active.conversation.id if active else None,
         )
         if active:
-            status.show(
-                active.conversation.model,
-                active.conversation.total_usage(),
-                active.connection or self.t502.connection,
-                self.session.client.host,
-            )
+            status.show(self._status_facts(active))
         key_states = (self.check_action("cancel", ()), self.check_action("retry", ()))
         if key_states != self._key_states:
             # The footer redraws all its keys on each refresh: only when one changed.
             self._key_states = key_states
             self.refresh_bindings()
+
+    def _status_facts(self, pane: ConversationPane) -> StatusFacts:
+        """What the status line shows for ``pane``'s conversation."""
+        session, conversation = self.session, pane.conversation
+        name = session.provider_of(conversation)
+        try:
+            facts = session.facts(name)
+            host = session.client_for(name).host
+        except ServiceError:
+            facts, host = None, f"no provider {name}"
+        limit = pane.context_limit()
+        context = None
+        if limit is not None:
+            length = session.context_for(conversation.provider, conversation.model) or limit
+            context = (request_tokens(conversation, pane.composer.text, pane.attachments), length, limit)
+        balance = facts.balance.left if facts is not None and facts.balance is not None else None
+        return StatusFacts(
+            session.ref(conversation.provider, conversation.model), conversation.total_usage(),
+            pane.connection or self.t502.connection_of(name), host, conversation.preset,
+            settings_summary(conversation.settings, session.config.params, conversation.model),
+            conversation.total_cost(), context, balance, session.config.low_balance,
+        )
+
+    def on_text_area_changed(self, event: Composer.Changed) -> None:
+        if isinstance(event.text_area, Composer):
+            if self._meter_timer is not None:
+                self._meter_timer.stop()
+            self._meter_timer = self.set_timer(METER_DELAY, self._meter_due)
+
+    def _meter_due(self) -> None:
+        self._meter_timer = None
+        if (pane := self.active_pane) is not None and pane.context_limit() is not None:
+            self.query_one(StatusLine).show(self._status_facts(pane))
 
     def on_conversation_pane_changed(self, event: ConversationPane.Changed) -> None:
         if event.saved:
@@ -248,6 +303,8 @@ class ChatScreen(Screen[None]):
     async def _conversation_chosen(self, event: OptionList.OptionSelected) -> None:
         if event.option.id:
             await self.open_saved(event.option.id)
+            if self._narrow:
+                self._show_list(False)  # shown only to choose: the conversation needs the room
 
     @on(ConversationList.CommandRequested)
     async def _list_command(self, event: ConversationList.CommandRequested) -> None:
@@ -290,14 +347,14 @@ class ChatScreen(Screen[None]):
         if pane is None:
             return
 
-        async def chosen(model: str | None) -> None:
-            if model:
-                self.t502.note_model_used(model)
-                if not await pane.regenerate(model):
+        async def chosen(ref: str | None) -> None:
+            if ref:
+                await self.use_model(pane, ref)
+                if not await pane.regenerate():
                     self.notify("Nothing to regenerate: the last message is not a finished reply.",
                                 severity="warning")
 
-        self.t502.pick_model(pane.conversation.model, chosen)
+        self.t502.pick_model(self.ref(pane), chosen)
 
     def action_edit_last(self) -> None:
         """Edit your last message and send it again as a new branch."""
@@ -312,9 +369,9 @@ class ChatScreen(Screen[None]):
         if pane is None:
             return
 
-        async def chosen(path: Path | None) -> None:
-            if path is not None:
-                await pane.attach(path)
+        async def chosen(paths: list[Path] | None) -> None:
+            if paths:
+                await pane.attach(*paths)
 
         self.app.push_screen(AttachScreen(), chosen)
 
@@ -330,8 +387,17 @@ class ChatScreen(Screen[None]):
             self.notify("Nothing to retry: the last reply is complete.")
 
     async def action_new_conversation(self) -> None:
-        """Start a new conversation."""
-        await self.new_conversation()
+        """Start a new conversation: blank, or from a preset when the config has some."""
+        presets = presets_of(self.t502.config)
+        if not presets:
+            await self.new_conversation()
+            return
+
+        async def chosen(choice: Preset | str | None) -> None:
+            if choice is not None:
+                await self.new_conversation(choice if isinstance(choice, Preset) else None)
+
+        self.app.push_screen(PresetPicker(presets, self.t502.config.params), chosen)
 
     async def action_close_conversation(self) -> None:
         """Close the visible conversation (stopping its reply)."""
@@ -482,15 +548,35 @@ class ChatScreen(Screen[None]):
 
     def action_toggle_sidebar(self) -> None:
         """Show and focus the conversation list; hide it when it has the focus."""
-        sidebar = self.query_one("#sidebar")
         listing = self.query_one(ConversationList)
-        if sidebar.display and listing.has_focus:
-            sidebar.display = False
-            if pane := self.active_pane:
-                pane.composer.focus()
+        if self.query_one("#sidebar").display and listing.has_focus:
+            self._show_list(False)
+            self._list_hidden_by_user = not self._narrow
         else:
-            sidebar.display = True
+            self._show_list(True)
+            self._list_hidden_by_user = False
             listing.focus()
+
+    def _show_list(self, show: bool) -> None:
+        """Show or hide the conversation list; the composer gets the focus it had."""
+        sidebar = self.query_one("#sidebar")
+        if not show and sidebar.has_focus_within and (pane := self.active_pane):
+            pane.composer.focus()
+        sidebar.display = show
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit_list()
+
+    def on_screen_resume(self) -> None:
+        self._fit_list()  # the terminal may have changed size under a dialog
+
+    def _fit_list(self) -> None:
+        """Below NARROW_BELOW columns the list hides; wide again, it comes back (unless
+        the user hid it there). Only a crossing changes it: Ctrl+B's choice holds."""
+        narrow = self.app.size.width < NARROW_BELOW
+        if narrow != self._narrow:
+            self._narrow = narrow
+            self._show_list(not narrow and not self._list_hidden_by_user)
 
     def action_switch_model(self) -> None:
         """Choose the model for the next message of the visible conversation."""
@@ -498,17 +584,69 @@ class ChatScreen(Screen[None]):
         if pane is None:
             return
 
-        async def chosen(model: str | None) -> None:
-            if not model or pane.conversation.model == model:
-                return
-            pane.conversation.model = model
-            self.t502.note_model_used(model)
-            if pane.conversation.saved and self.session.history is not None:
-                await self.session.history.save_conversation(pane.conversation)
-            self.refresh_state()
-            self.notify(f"Next replies come from {model}")
+        async def chosen(ref: str | None) -> None:
+            if ref and await self.use_model(pane, ref):
+                self.notify(f"Next replies come from {self.ref(pane)}")
 
-        self.t502.pick_model(pane.conversation.model, chosen)
+        self.t502.pick_model(self.ref(pane), chosen)
+
+    def ref(self, pane: ConversationPane) -> str:
+        """The pane's model as the user names it (``PROVIDER/MODEL`` off the default provider)."""
+        return self.session.ref(pane.conversation.provider, pane.conversation.model)
+
+    async def use_model(self, pane: ConversationPane, ref: str) -> bool:
+        """Make ``ref`` (a bare model is of the conversation's provider) the model of the
+        pane's next replies; False when it already is. The whole history goes to it."""
+        conversation = pane.conversation
+        provider, model = self.session.split(ref, conversation.provider)
+        if (provider, model) == (conversation.provider, conversation.model):
+            return False
+        conversation.provider, conversation.model = provider, model
+        self.t502.note_model_used(self.session.ref(provider, model))
+        if conversation.saved and self.session.history is not None:
+            await self.session.history.save_conversation(conversation)
+        self.refresh_state()
+        self.t502.refresh_balance(provider, first_time=True)
+        return True
+
+    def action_conversation_settings(self) -> None:
+        """Set this conversation's system prompt, temperature, top_p, max tokens and
+        reasoning effort."""
+        pane = self.active_pane
+        if pane is None:
+            return
+        conversation = pane.conversation
+
+        async def done(result: ConversationSettings | None) -> None:
+            if result is None:
+                return
+            conversation.system_prompt, conversation.settings = result.system_prompt, result.settings
+            if conversation.saved and self.session.history is not None:
+                await self.session.history.save_conversation(conversation)
+            self.refresh_state()
+            shown = settings_summary(conversation.settings, self.session.config.params, conversation.model)
+            self.notify("This conversation now uses " + (", ".join(shown) if shown else "the default settings"),
+                        markup=False)
+
+        self.app.push_screen(ConversationSettingsScreen(
+            conversation.system_prompt, conversation.settings, self.session.config.params,
+            self.ref(pane), conversation.preset), done)
+
+    def action_refresh_balance(self) -> None:
+        """Ask the visible conversation's provider what is left on the key."""
+        pane = self.active_pane
+        self.t502.refresh_balance(pane.conversation.provider if pane else "", asked=True)
+
+    # -- the model's context ------------------------------------------------------------
+
+    def on_conversation_pane_wont_fit(self, event: ConversationPane.WontFit) -> None:
+        event.stop()
+        offer_before_sending(self, event.pane, event.tokens, event.limit)
+
+    def on_conversation_pane_reply_finished(self, event: ConversationPane.ReplyFinished) -> None:
+        event.stop()
+        self.t502.refresh_balance(event.pane.conversation.provider)
+        offer_after_refusal(self, event.pane, event.reply, event.error)
 
     def action_edit_system_prompt(self) -> None:
         """Edit the visible conversation's system prompt."""

@@ -1,11 +1,14 @@
-"""Small dialogs: ask for one line of text, or confirm something that cannot be undone."""
+"""Small dialogs: ask for one line of text, confirm something that cannot be undone, or
+choose one of a few answers.
+
+Each scrolls inside the terminal when it does not fit (a long title at 60×20)."""
 
 from __future__ import annotations
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
@@ -23,7 +26,7 @@ class TextPrompt(ModalScreen[str | None]):
         self.hint = hint
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
+        with VerticalScroll(classes="dialog", can_focus=False):
             yield Static(Content.styled(self.title_text, "bold"))
             yield Input(self.value, id="prompt-input")
             yield Static(Content(self.hint or "Enter confirms · Esc cancels"), classes="hint")
@@ -45,7 +48,7 @@ class Confirm(ModalScreen[bool]):
         self.action_label = action
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
+        with VerticalScroll(classes="dialog", can_focus=False):
             yield Static(Content(self.question))
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.action_label, variant="error", id="confirm-yes")
@@ -57,3 +60,39 @@ class Confirm(ModalScreen[bool]):
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "confirm-yes")
+
+
+class Choice(ModalScreen[str | None]):
+    """A question with a few answers, each a button with a key; dismisses with the chosen
+    answer's id, or None (Esc)."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+
+    def __init__(self, question: str, answers: list[tuple[str, str, str]], hint: str = "Esc cancels") -> None:
+        """``answers``: (id, label, key) each; the first is the one focused."""
+        super().__init__()
+        self.question = question
+        self.answers = answers
+        self.hint = hint
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog", can_focus=False):
+            yield Static(Content(self.question))
+            with Horizontal(classes="dialog-buttons"):
+                for ident, label, key in self.answers:
+                    yield Button(f"{label} ({key})", id=f"choice-{ident}", compact=True)
+            yield Static(Content(self.hint), classes="hint")
+
+    def on_mount(self) -> None:
+        self.query(Button).first().focus()
+
+    def on_key(self, event: events.Key) -> None:
+        for ident, _, key in self.answers:
+            if event.key == key:
+                event.stop()
+                self.dismiss(ident)
+                return
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss((event.button.id or "")[len("choice-"):] or None)

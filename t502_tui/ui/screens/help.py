@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
@@ -18,7 +18,8 @@ TERMINAL_NOTE = (
 
 
 class HelpScreen(ModalScreen[None]):
-    """A list of keys; Esc, F1 or q closes it."""
+    """A list of keys (scrolled with ↑↓ and PageUp/PageDown in a small terminal); Esc, F1
+    or q closes it."""
 
     BINDINGS = [Binding("escape,f1,q", "dismiss", "Close")]
 
@@ -29,10 +30,12 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         rows = [(key_label(self.keys[action.name]), action.help) for action in ACTIONS if action.name in self.keys]
         rows += list(PLACES)
-        with VerticalScroll(id="help"):
-            yield Static(Content.styled("t502 keys", "bold"))
-            for key, what in rows:
-                with Horizontal(classes="help-row"):
-                    yield Static(Content.styled(key, "bold $accent"), classes="help-key")
-                    yield Static(Content(what), classes="help-what")
-            yield Static(Content(TERMINAL_NOTE), classes="hint help-note")
+        with Vertical(id="help"):
+            yield Static(Content.styled("t502 keys", "bold"), id="help-title")
+            with VerticalScroll(id="help-rows"):
+                for key, what in rows:
+                    with Horizontal(classes="help-row"):
+                        yield Static(Content.styled(key, "bold $accent"), classes="help-key")
+                        yield Static(Content(what), classes="help-what")
+                yield Static(Content(TERMINAL_NOTE), classes="hint help-note")
+            yield Static(Content("↑↓ PageUp PageDown scroll · Esc closes"), classes="hint")

@@ -1,6 +1,13 @@
-"""The model picker: type to filter the server's models; any typed id can be used as is."""
+"""The model picker: type to filter every provider's models; any typed id can be used as is.
+
+With several providers the models are grouped under their provider's name, each group
+with its own loading state or failure. Where known, each model shows its price (US$ per
+1M input/output tokens, or per request) and its context length; ctrl+s sorts by price.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from textual import on
 from textual.app import ComposeResult
@@ -12,17 +19,46 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from t502_tui.model_catalog import is_chat_model
-from t502_tui.terminal_text import visible_name
+from t502_tui.terminal_text import defuse, visible_name
+
+MAX_NAME_WIDTH = 44
+"""Model names are padded to line up the price column, up to this width."""
+
+
+@dataclass(frozen=True)
+class PickerRow:
+    """One model as the picker shows it."""
+
+    ref: str
+    """``PROVIDER/MODEL``: what choosing the row dismisses with."""
+    label: str
+    """How the user names it: ``MODEL`` for the default provider, else ``PROVIDER/MODEL``."""
+    price: str = ""
+    context: str = ""
+    sort_key: float | None = None
+    """Cheapest first when sorting by price; None (unknown) sorts last."""
+    chat: bool = True
+    """False for image, audio and embedding models (hidden unless asked for)."""
+
+
+@dataclass(frozen=True)
+class PickerGroup:
+    """One provider's models (None until loaded), or why they are missing."""
+
+    name: str
+    rows: list[PickerRow] | None
+    note: str = ""
 
 
 class ModelPicker(ModalScreen[str | None]):
-    """Dismisses with the chosen model id, or None."""
+    """Dismisses with ``PROVIDER/MODEL`` for a listed model, the text as typed for one
+    typed in (a bare model is the current provider's), or None."""
 
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Close"),
         Binding("ctrl+a", "toggle_all", "Show all kinds"),
         Binding("ctrl+r", "refresh_list", "Refresh list"),
+        Binding("ctrl+s", "toggle_sort", "Sort by price"),
         Binding("down", "move(1)", show=False),
         Binding("up", "move(-1)", show=False),
         Binding("pagedown", "move(10)", show=False),
@@ -30,19 +66,30 @@ class ModelPicker(ModalScreen[str | None]):
     ]
 
     class RefreshRequested(Message):
-        """The user wants the model list fetched again from the server."""
+        """The user wants the model lists fetched again from the servers."""
 
-    def __init__(self, models: list[str] | None, current: str, recent: list[str], note: str = "") -> None:
+    def __init__(self, groups: list[PickerGroup], current: str, recent: list[str]) -> None:
         super().__init__()
-        self.models = models or []
+        self.groups = groups
         self.current = current
         self.recent = recent
-        self.note = note
         self.show_all = False
+        self.by_price = False
+
+    @property
+    def _rows(self) -> dict[str, PickerRow]:
+        return {row.ref: row for group in self.groups for row in group.rows or []}
+
+    def _label(self, ref: str) -> str:
+        row = self._rows.get(ref)
+        if row is not None:
+            return row.label
+        provider, _, model = ref.partition("/")
+        return model if len(self.groups) < 2 or provider == self.groups[0].name else ref
 
     def compose(self) -> ComposeResult:
         with Vertical(id="picker"):
-            yield Static(Content.assemble(("Switch model", "bold"), f" · now {visible_name(self.current)}"),
+            yield Static(Content.assemble(("Switch model", "bold"), " · now ", visible_name(self._label(self.current))),
                          id="picker-title")
             yield Input(placeholder="Type to filter, or a model id to use as is", id="picker-filter")
             yield OptionList(id="picker-list")
@@ -51,58 +98,103 @@ class ModelPicker(ModalScreen[str | None]):
     def on_mount(self) -> None:
         self._fill("")
 
-    def set_models(self, models: list[str] | None, note: str = "") -> None:
-        """New list from the server (or the reason there is none)."""
-        self.models = models or []
-        self.note = note
+    def set_groups(self, groups: list[PickerGroup]) -> None:
+        """New lists from the servers (or the reasons there are none)."""
+        self.groups = groups
         self._fill(self.query_one(Input).value)
+
+    def _option(self, row: PickerRow, width: int, tag: str = "") -> Option:
+        """``gpt-5  current      $1.25/$10 · 400k ctx``: the name (and its tag), then the
+        price and context lined up after the longest name."""
+        parts: list[str | tuple[str, str]] = [visible_name(row.label)]
+        if tag:
+            parts.append((f"  {tag}", "dim"))
+        extra = self._extra(row)
+        if extra:
+            used = len(row.label) + (len(tag) + 2 if tag else 0)
+            parts.append((" " * max(2, width + len("  current") + 2 - used) + extra, "dim"))
+        return Option(Content.assemble(*parts), id=f"m:{row.ref}")
+
+    @staticmethod
+    def _extra(row: PickerRow) -> str:
+        return " · ".join(part for part in (row.price, row.context and f"{row.context} ctx") if part)
 
     def _fill(self, query: str) -> None:
         needle = query.strip().lower()
+        typed = query.strip()
         options: list[Option | None] = []
         seen: set[str] = set()
+        rows = self._rows
+        several = len(self.groups) > 1
+        known_labels = {row.label for row in rows.values()}
+        matching = [r for r in rows.values() if needle in r.label.lower()]
+        width = min(MAX_NAME_WIDTH, max((len(r.label) for r in matching), default=0))
+        # The price column starts after the longest name, but never so far that it wraps.
+        room = self.query_one(OptionList).scrollable_content_region.width or int(self.app.size.width * 0.8) - 6
+        extra = max((len(self._extra(r)) for r in matching), default=0)
+        width = max(0, min(width, room - extra - len("  current") - 4))
 
-        def add(model_id: str, label: Content | None = None) -> None:
-            # A str label would be read as markup: a model id is shown as spelt.
-            if model_id not in seen:
-                seen.add(model_id)
-                options.append(Option(label or Content(visible_name(model_id)), id=f"m:{model_id}"))
+        def add(row: PickerRow, tag: str = "") -> None:
+            if row.ref not in seen:
+                seen.add(row.ref)
+                options.append(self._option(row, width, tag))
 
-        matches = [m for m in self.models if needle in m.lower()]
-        typed = query.strip()
-        as_typed = Content.assemble(("Use ", "dim"), visible_name(typed), (" as typed", "dim"))
-        if typed and typed not in self.models and not matches:
-            add(typed, as_typed)
-        top = [self.current, *self.recent]
-        for model_id in top:
-            if needle in model_id.lower():
-                add(model_id, Content.assemble(visible_name(model_id),
-                                               ("  current" if model_id == self.current else "  recent", "dim")))
-        chat = [m for m in matches if is_chat_model(m)]
-        other = [m for m in matches if not is_chat_model(m)]
-        if options and chat:
+        as_typed = Option(Content.assemble(("Use ", "dim"), visible_name(typed), (" as typed", "dim")), id=f"t:{typed}")
+        offer_typed = bool(typed) and typed not in known_labels
+        if offer_typed and not matching:
+            options.append(as_typed)
+            offer_typed = False
+        for ref in [self.current, *self.recent]:
+            row = rows.get(ref) or PickerRow(ref, self._label(ref))
+            if needle in row.label.lower():
+                add(row, "current" if ref == self.current else "recent")
+        hidden = 0
+        for group in self.groups:
+            chat = [r for r in group.rows or [] if needle in r.label.lower() and r.chat]
+            other = [r for r in group.rows or [] if needle in r.label.lower() and not r.chat and r.ref not in seen]
+            hidden += 0 if self.show_all else len(other)
+            if self.by_price:
+                chat.sort(key=lambda r: (r.sort_key is None, r.sort_key or 0.0))
+            if several and (chat or other or not needle):
+                options.append(None)
+                options.append(self._heading(group))
+            elif options and chat:
+                options.append(None)
+            for row in chat:
+                add(row)
+            if other and self.show_all:
+                options.append(None)
+                options.append(Option(Content.styled("Not for chat (images, audio, embeddings, …)", "dim italic"),
+                                      disabled=True))
+                for row in other:
+                    add(row)
+        if offer_typed:
             options.append(None)
-        for model_id in chat:
-            add(model_id)
-        hidden = [m for m in other if m not in seen]
-        if hidden and self.show_all:
-            options.append(None)
-            options.append(Option(Content.styled("Not for chat (images, audio, embeddings, …)", "dim italic"), disabled=True))
-            for model_id in hidden:
-                add(model_id)
-        if typed and typed not in seen:
-            options.append(None)
-            add(typed, as_typed)
+            options.append(as_typed)
         option_list = self.query_one(OptionList)
         option_list.set_options(options)
-        if option_list.option_count:
-            option_list.highlighted = 0
+        first = next((i for i in range(option_list.option_count)
+                      if not option_list.get_option_at_index(i).disabled), None)
+        option_list.highlighted = first
+        self._note(hidden)
+
+    def _heading(self, group: PickerGroup) -> Option:
+        if group.rows is None:
+            note = group.note or "loading…"
+            style = "$error" if not note.startswith("loading") else "dim"
+            return Option(Content.assemble((visible_name(group.name), "bold"), (f" · {defuse(note)}", style)),
+                          disabled=True)
+        count = f" · {len(group.rows)} model{'s' if len(group.rows) != 1 else ''}"
+        return Option(Content.assemble((visible_name(group.name), "bold"), (count, "dim")), disabled=True)
+
+    def _note(self, hidden: int) -> None:
         notes = []
-        if self.note:
-            notes.append(self.note)
-        if hidden and not self.show_all:
-            notes.append(f"{len(hidden)} image/audio/embedding models hidden (ctrl+a shows them)")
-        notes.append("Enter chooses · ctrl+r refreshes the list · Esc closes")
+        single = self.groups[0] if len(self.groups) == 1 else None
+        if single is not None and single.note:
+            notes.append(single.note[:1].upper() + single.note[1:])
+        if hidden:
+            notes.append(f"{hidden} image/audio/embedding models hidden (ctrl+a shows them)")
+        notes.append("Enter chooses · ctrl+s sorts by price · ctrl+r refreshes · Esc closes")
         self.query_one("#picker-note", Static).update(Content(" · ".join(notes)))
 
     @on(Input.Changed)
@@ -113,19 +205,28 @@ class ModelPicker(ModalScreen[str | None]):
         option_list = self.query_one(OptionList)
         if not option_list.option_count:
             return
-        index = option_list.highlighted or 0
+        index = option_list.highlighted if option_list.highlighted is not None else -1 if step > 0 else 0
         target = min(max(index + step, 0), option_list.option_count - 1)
-        # Skip disabled rows (the "not for chat" heading) in the direction of travel.
-        while option_list.get_option_at_index(target).disabled and 0 < target < option_list.option_count - 1:
-            target += 1 if step > 0 else -1
-        option_list.highlighted = target
+        # Skip disabled rows (headings) in the direction of travel, then the other way.
+        for direction in (1 if step > 0 else -1, -1 if step > 0 else 1):
+            while 0 <= target < option_list.option_count and option_list.get_option_at_index(target).disabled:
+                target += direction
+            if 0 <= target < option_list.option_count:
+                option_list.highlighted = target
+                return
+            target = min(max(index, 0), option_list.option_count - 1)
 
     def action_toggle_all(self) -> None:
         self.show_all = not self.show_all
         self._fill(self.query_one(Input).value)
 
+    def action_toggle_sort(self) -> None:
+        self.by_price = not self.by_price
+        self._fill(self.query_one(Input).value)
+        self.notify("Sorted by price, cheapest first" if self.by_price else "Sorted as the servers list them")
+
     def action_refresh_list(self) -> None:
-        self.query_one("#picker-note", Static).update("Refreshing the model list…")
+        self.query_one("#picker-note", Static).update("Refreshing the model lists…")
         self.post_message(self.RefreshRequested())
 
     @on(Input.Submitted)
@@ -141,5 +242,5 @@ class ModelPicker(ModalScreen[str | None]):
         self._choose(event.option)
 
     def _choose(self, option: Option) -> None:
-        if option.id and option.id.startswith("m:"):
+        if option.id and option.id[:2] in ("m:", "t:"):
             self.dismiss(option.id[2:])

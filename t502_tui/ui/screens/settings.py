@@ -7,6 +7,7 @@ start would refuse. Enter saves; Tab moves to the next field.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from textual import events, on
@@ -14,6 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Input, Select, Static, TextArea
@@ -21,6 +23,7 @@ from textual.widgets import Button, Input, Select, Static, TextArea
 from t502_tui.config import Config
 from t502_tui.paths import config_file, display_path
 from t502_tui.settings_schema import Setting, SettingError, every_setting, parse_text
+from t502_tui.ui.screens.add_provider import AddProviderScreen, NewProvider
 
 REVEAL_KEY = "ctrl+r"
 REVEAL_LABEL = "Ctrl+R"
@@ -57,6 +60,12 @@ class SettingsScreen(ModalScreen[dict[str, Any] | None]):
     ]
     AUTO_FOCUS = ".setting-field"
 
+    @dataclass
+    class ProviderAdded(Message):
+        """A provider was added (and checked) from here: the app saves it and lists its models."""
+
+        provider: NewProvider
+
     def __init__(self, config: Config, themes: list[str]) -> None:
         super().__init__()
         self.config = config
@@ -64,6 +73,8 @@ class SettingsScreen(ModalScreen[dict[str, Any] | None]):
         self.fields = [setting for setting in every_setting() if setting.screen]
         """The settings shown, in the schema's order."""
         self._revealed = False
+        self._added: dict[str, dict[str, Any]] = {}
+        """Providers added from this screen (the app saves them)."""
 
     def _current(self, setting: Setting) -> Any:
         if setting.table:
@@ -116,10 +127,37 @@ class SettingsScreen(ModalScreen[dict[str, Any] | None]):
                         note = self._note(setting)
                         yield Static(Content(note), id=f"{setting.name}-note",
                                      classes="setting-note" + ("" if note else " -empty"))
+                yield Static(self._providers_text(), id="settings-providers", classes="setting-note")
+                yield Button("Add a provider…", id="settings-add-provider", compact=True)
             yield Static("Enter or Ctrl+S saves · Tab: next field · Esc cancels", id="settings-hint")
             with Horizontal(id="settings-buttons"):
                 yield Button("Save", variant="primary", id="settings-save")
                 yield Button("Cancel", id="settings-cancel")
+
+    def _providers_text(self) -> Content:
+        """Every provider, where it is and where its key comes from."""
+        config = self.config
+        lines = [f"Providers: {config.default_provider} is the Base URL and API key above."]
+        for name, entry in {**config.providers, **self._added}.items():
+            if name == config.default_provider:
+                continue
+            key = ("key in the file" if "api_key" in entry else f"key from ${entry['api_key_env']}"
+                   if "api_key_env" in entry else "key from a command" if "api_key_cmd" in entry else "no key")
+            lines.append(f"  {name}: {entry.get('base_url', '')} · {key}")
+        lines.append("Change or remove them under [providers] in the config file.")
+        return Content("\n".join(lines))
+
+    @on(Button.Pressed, "#settings-add-provider")
+    def _add_provider(self) -> None:
+        names = [self.config.default_provider, *self.config.providers, *self._added]
+
+        def added(new: NewProvider | None) -> None:
+            if new is not None:
+                self.post_message(self.ProviderAdded(new))
+                self._added[new.name] = new.entry
+                self.query_one("#settings-providers", Static).update(self._providers_text())
+
+        self.app.push_screen(AddProviderScreen(names), added)
 
     def _setting(self, name: str) -> Setting:
         return next(setting for setting in self.fields if setting.name == name)

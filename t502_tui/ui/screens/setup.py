@@ -1,19 +1,25 @@
-"""First run: ask for the base URL and key, check them with ``/models``, save them."""
+"""First run: ask for the base URL and key, check them with ``/models``, save them.
+
+The cursor starts in the key field (the one thing most people fill in); Tab goes URL →
+key → buttons, and anything typed while a button has the focus goes into the key field,
+masked: a key typed after one Tab too many is never lost, nor shown.
+A server that needs no key (a local Ollama, llama.cpp, vLLM) is checked without one.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Input, Static
 
 from t502_tui.config import validate_base_url
-from t502_tui.service import ChatClient, ServiceError
+from t502_tui.service import ChatClient, ModelInfo, ServiceError
 
 
 @dataclass
@@ -22,7 +28,19 @@ class SetupResult:
 
     base_url: str
     api_key: str
-    models: list[str]
+    models: list[ModelInfo]
+
+
+class _SetupButton(Button):
+    """A button that hands typed characters to the key field (and the focus with them)."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.is_printable and event.key != "space" and event.character:
+            event.stop()
+            event.prevent_default()
+            key = self.screen.query_one("#setup-key", Input)
+            self.screen.set_focus(key)
+            key.insert_text_at_cursor(event.character)
 
 
 class SetupScreen(ModalScreen[SetupResult | None]):
@@ -36,26 +54,32 @@ class SetupScreen(ModalScreen[SetupResult | None]):
         self.config_path = config_path
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="setup"):
+        with VerticalScroll(id="setup", can_focus=False):
             yield Static(Content.styled("Welcome to t502", "bold"), id="setup-title")
             yield Static(
                 Content(
-                    "No API key is set. Enter the server and your key; t502 checks them "
-                    f"and saves them to {self.config_path} (readable only by you)."
+                    "No API key is set. Type or paste your key (none for a local server), and the "
+                    f"server's address if it is not this one; t502 checks them and saves them to "
+                    f"{self.config_path}, readable only by you. More servers can be added later: "
+                    "Ctrl+P → Add a provider."
                 ),
                 id="setup-intro",
             )
-            yield Label("Base URL")
-            yield Input(self.base_url, id="setup-url")
-            yield Label("API key")
-            yield Input(password=True, placeholder="sk-…", id="setup-key")
+            url = Input(self.base_url, select_on_focus=False, id="setup-url", classes="setup-field")
+            url.border_title = "Base URL"
+            yield url
+            key = Input(password=True, select_on_focus=False, placeholder="sk-… (it is not shown)",
+                        id="setup-key", classes="setup-field")
+            key.border_title = "API key"
+            yield key
             yield Static(id="setup-message")
+            yield Static(Content("Enter checks and saves · Tab: next · Esc skips"), classes="hint")
             with Horizontal(id="setup-buttons"):
-                yield Button("Check and save", variant="primary", id="setup-save")
-                yield Button("Skip", id="setup-skip")
+                yield _SetupButton("Check and save", variant="primary", id="setup-save")
+                yield _SetupButton("Skip", id="setup-skip")
 
     def on_mount(self) -> None:
-        self.query_one("#setup-key", Input).focus()
+        self.set_focus(self.query_one("#setup-key", Input))
 
     def _say(self, text: str, error: bool = False) -> None:
         message = self.query_one("#setup-message", Static)
@@ -66,7 +90,15 @@ class SetupScreen(ModalScreen[SetupResult | None]):
     def _skip(self) -> None:
         self.dismiss(None)
 
-    @on(Input.Submitted)
+    @on(Input.Submitted, "#setup-url")
+    def _url_entered(self) -> None:
+        key = self.query_one("#setup-key", Input)
+        if key.value.strip():
+            self._save()
+        else:
+            self.set_focus(key)
+
+    @on(Input.Submitted, "#setup-key")
     @on(Button.Pressed, "#setup-save")
     def _save(self) -> None:
         url = self.query_one("#setup-url", Input).value.strip().rstrip("/")
@@ -74,10 +106,7 @@ class SetupScreen(ModalScreen[SetupResult | None]):
         if problem := validate_base_url(url):
             self._say(f"The base URL {problem}.", error=True)
             return
-        if not key:
-            self._say("Enter the API key (or Skip for a server that needs none).", error=True)
-            return
-        self._say(f"Checking the key with {url}/models …")
+        self._say(f"Checking {'the key' if key else 'without a key'} with {url}/models …")
         self._check(url, key)
 
     @work(exclusive=True, group="setup-check")
@@ -86,6 +115,7 @@ class SetupScreen(ModalScreen[SetupResult | None]):
             try:
                 models = await client.list_models()
             except ServiceError as error:
-                self._say(f"That did not work: {error.message}", error=True)
+                hint = " Enter the API key." if not key and getattr(error, "status", None) == 401 else ""
+                self._say(f"That did not work: {error.message}.{hint}", error=True)
                 return
-        self.dismiss(SetupResult(url, key, [m.id for m in models]))
+        self.dismiss(SetupResult(url, key, models))

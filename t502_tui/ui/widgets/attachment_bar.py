@@ -1,4 +1,4 @@
-"""The images waiting to go with the next message, as removable chips."""
+"""The images and files waiting to go with the next message, as removable chips."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from t502_tui.terminal_text import defuse
 
 
 class AttachmentBar(Horizontal):
-    """One chip per image; pressing a chip (click, or Enter on it) removes the image."""
+    """One chip per image or file; pressing a chip (click, or Enter on it) removes it."""
 
     @dataclass
     class Removed(Message):
@@ -26,7 +26,8 @@ class AttachmentBar(Horizontal):
         """Redraw the chips (the bar hides itself when there are none)."""
         self.remove_children()
         self.mount_all(
-            Button(f"🖼 {defuse(image.describe())} ✕", id=f"chip-{index}", classes="chip", compact=True)
+            # Named, not given ids: the old chips are still being removed when these mount.
+            Button(f"{image.icon} {defuse(image.describe())} ✕", name=str(index), classes="chip", compact=True)
             for index, image in enumerate(images)
         )
         self.display = bool(images)
@@ -34,4 +35,4 @@ class AttachmentBar(Horizontal):
     @on(Button.Pressed, ".chip")
     def _remove(self, event: Button.Pressed) -> None:
         event.stop()
-        self.post_message(self.Removed(int((event.button.id or "chip-0").split("-")[1])))
+        self.post_message(self.Removed(int(event.button.name or 0)))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,16 +12,24 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import TextArea
 
-from t502_tui.attachments import path_from_text
+from t502_tui.attachments import paths_from_text
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".gif"}
+CATCH_UP_SECONDS = 1.0
+"""The longest a key waits for the keys before it (a stuck handler must not stop typing)."""
+
 
 class Composer(TextArea):
     """Enter sends; Shift+Enter, Alt+Enter and Ctrl+J insert a newline.
 
     Pasted text never sends, whatever newlines it holds (it arrives as one paste event);
-    a pasted or dropped image path attaches the image. Up in an empty composer asks for
-    the conversation's earlier messages, to edit one and send it again.
+    pasted or dropped paths of files (images, text, code) attach them (a folder alone is
+    pasted as text). Up in an empty composer brings back the conversation's earlier
+    messages, to edit one and send it again.
+
+    Keys are applied here, one after the other, in the order they arrive. Textual runs a
+    key's binding only once the key has bubbled up to the app, after the keys queued
+    behind it have been typed here: a burst of Backspaces and text (a slow SSH link
+    delivers keys together) would delete after the text typed after them.
     """
 
     BINDINGS = [
@@ -28,17 +38,11 @@ class Composer(TextArea):
     ]
 
     @dataclass
-    class RecallRequested(Message):
-        """↑ in an empty composer: bring back the previous message of the conversation."""
+    class FilesPasted(Message):
+        """Paths of files were pasted or dropped: attach them."""
 
         composer: Composer
-
-    @dataclass
-    class ImagePasted(Message):
-        """An image file's path was pasted or dropped: attach it."""
-
-        composer: Composer
-        path: Path
+        paths: list[Path]
 
     @dataclass
     class Submitted(Message):
@@ -52,6 +56,7 @@ class Composer(TextArea):
         *,
         send_keys: list[str] | None = None,
         newline_keys: list[str] | None = None,
+        recall: Callable[[], object] | None = None,
         id: str | None = None,
     ) -> None:
         super().__init__(
@@ -65,6 +70,9 @@ class Composer(TextArea):
         """Keys that send the message."""
         self.newline_keys = set(newline_keys or ["ctrl+j", "shift+enter", "alt+enter"])
         """Keys that insert a line break."""
+        self._recall = recall
+        """Brings back the previous message (with :meth:`show_recalled`). Called, not
+        posted: the keys typed right after ↑ must land in the recalled text."""
         self.recalled = False
         """The text is an earlier message brought back with ↑."""
         self._recalled_text = ""
@@ -83,18 +91,40 @@ class Composer(TextArea):
         self.placeholder = self._hint()
 
     async def _on_key(self, event: events.Key) -> None:
-        # Handled here, not through bindings: a binding's action runs later, after keys
-        # typed just behind it, which would put the newline (or the send) out of order.
         if event.key in self.send_keys:
-            event.stop()
-            event.prevent_default()
             self._submit()
-            return
-        if event.key in self.newline_keys:
-            event.stop()
-            event.prevent_default()
+        elif event.key in self.newline_keys:
             self.action_newline()
-        # Other keys go on to TextArea's own handler (Textual calls each class's in turn).
+        elif event.is_printable or not await self._run_binding(event.key):
+            return  # TextArea's own handler types it next, or it bubbles up unused
+        event.stop()
+        event.prevent_default()
+
+    async def caught_up(self) -> None:
+        """Return once the composer, then its conversation, have handled what was sent to
+        them so far: the keys, and what those keys asked of the conversation (a send, an
+        edit). The app waits for this before acting on its own keys (Esc, Ctrl+N…), which
+        it otherwise does at once, ahead of keys still waiting here."""
+        for node in (self, self.parent):
+            done = asyncio.Event()
+            if node is not None and node.call_later(done.set):
+                try:
+                    await asyncio.wait_for(done.wait(), CATCH_UP_SECONDS)
+                except TimeoutError:
+                    return
+
+    async def _run_binding(self, key: str) -> bool:
+        """Run now the binding the app would run for ``key`` once it bubbled up (an
+        editing key of the composer's, or one of a container's), so it keeps its place
+        among the keys typed around it. False if no binding took it."""
+        active = self.screen.active_bindings.get(key)
+        if active is None or active.binding.priority or not active.enabled:
+            return False  # priority bindings have run already, before the key came here
+        return await self.app.run_action(active.binding.action, active.node)
+
+    def submit(self) -> None:
+        """Send what is in the composer, as the send key does."""
+        self._submit()
 
     def _submit(self) -> None:
         text = self.text
@@ -115,7 +145,8 @@ class Composer(TextArea):
         Once the recalled text is changed, ↑ only moves the cursor: edits are never lost."""
         untouched = self.recalled and self.text == self._recalled_text
         if not select and (not self.text or (untouched and self.cursor_location[0] == 0)):
-            self.post_message(self.RecallRequested(self))
+            if self._recall is not None:
+                self._recall()
             return
         super().action_cursor_up(select)
 
@@ -127,12 +158,12 @@ class Composer(TextArea):
         self._recalled_text = text
 
     async def _on_paste(self, event: events.Paste) -> None:
-        path = path_from_text(event.text)
-        if path is not None and path.suffix.lower() in IMAGE_SUFFIXES:
-            # A dropped or pasted image path attaches the image instead of its name.
+        paths = paths_from_text(event.text)
+        if any(path.is_file() for path in paths):
+            # Dropped or pasted file paths attach the files instead of their names.
             event.stop()
             event.prevent_default()
-            self.post_message(self.ImagePasted(self, path))
+            self.post_message(self.FilesPasted(self, paths))
         # Otherwise TextArea's own handler runs next (Textual calls each class's handler).
 
     def restore(self, text: str) -> None:

@@ -20,7 +20,8 @@ from textual.message import Message
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
-from t502_tui.attachments import Attachment, AttachmentError, check_count, load_image
+from t502_tui.attachments import Attachment, AttachmentError, check_count, load_attachment
+from t502_tui.context_fit import Trim, budget, request_tokens, trim_to_fit
 from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus
 from t502_tui.media import MediaLink, MediaState
 from t502_tui.reply_media import (
@@ -32,6 +33,7 @@ from t502_tui.reply_media import (
     media_items,
     pending_images,
 )
+from t502_tui.service import ServiceError
 from t502_tui.session import ChatSession
 from t502_tui.store import StoreError
 from t502_tui.system_open import open_path
@@ -68,6 +70,23 @@ class ConversationPane(Vertical):
         saved: bool = False
         """True when the store now holds something new for this conversation."""
 
+    @dataclass
+    class WontFit(Message):
+        """The message being sent would make the request larger than the model's context
+        (it is back in the composer): ask what to do."""
+
+        pane: ConversationPane
+        tokens: int
+        limit: int
+
+    @dataclass
+    class ReplyFinished(Message):
+        """A reply ended (any way), and is saved."""
+
+        pane: ConversationPane
+        reply: ChatMessage
+        error: ServiceError | None
+
     def __init__(self, conversation: Conversation, session: ChatSession, *,
                  keys: dict[str, list[str]], id: str) -> None:
         super().__init__(id=id, classes="conversation")
@@ -88,13 +107,16 @@ class ConversationPane(Vertical):
         """Images waiting to go with the next message."""
         self.editing: ChatMessage | None = None
         """The earlier message being edited; sending makes a new branch from it."""
+        self.fit_checked = False
+        """The next send goes without checking that it fits (the user chose to send it)."""
 
     def compose(self) -> ComposeResult:
         yield ConversationView(classes="messages")
         yield Static(classes="new-text")
         yield Static(classes="edit-banner")
         yield AttachmentBar()
-        yield Composer(send_keys=self.keys["send"], newline_keys=self.keys["newline"], id=f"{self.id}-composer")
+        yield Composer(send_keys=self.keys["send"], newline_keys=self.keys["newline"],
+                       recall=self.recall_previous, id=f"{self.id}-composer")
 
     def on_mount(self) -> None:
         self.view.show(self.conversation.messages[self._shown_from:])
@@ -314,6 +336,11 @@ class ConversationPane(Vertical):
             event.composer.restore(text)
             self.notify("A reply is still streaming: Esc stops it.", severity="warning")
             return
+        checked, self.fit_checked = self.fit_checked, False
+        if not checked and self.editing is None and (over := self.over_context(text, self.attachments)):
+            event.composer.restore(text)
+            self.post_message(self.WontFit(self, *over))
+            return
         message = ChatMessage("user", text, attachments=list(self.attachments))
         if self.editing is not None and self.editing in self.conversation.messages:
             # A new branch from the edited message's parent; the old branch is kept.
@@ -325,6 +352,46 @@ class ConversationPane(Vertical):
         self.view.add(message)
         self.view.follow()
         self.start_reply(message)
+
+    # -- the model's context ------------------------------------------------------------
+
+    def context_limit(self) -> int | None:
+        """The tokens a request of this conversation may use, when the model's context is known."""
+        session, conversation = self.session, self.conversation
+        context = session.context_for(conversation.provider, conversation.model)
+        return None if context is None else budget(context, session.request_params(conversation))
+
+    def over_context(self, text: str = "", attachments: list[Attachment] | None = None) -> tuple[int, int] | None:
+        """(≈ tokens, limit) when the next request, with ``text`` as the new message, would
+        not fit the model's known context; None when it fits or the context is unknown."""
+        limit = self.context_limit()
+        if limit is None:
+            return None
+        tokens = request_tokens(self.conversation, text, attachments or [])
+        return (tokens, limit) if tokens > limit else None
+
+    async def leave_out_oldest(self, limit: int, text: str = "") -> Trim | None:
+        """Mark the oldest turns "not sent" until the request (with ``text`` as the new
+        message) fits ``limit`` tokens; they stay in the conversation. None when even the
+        new message alone does not fit (nothing is changed then)."""
+        if self.conversation.has_older:
+            await self.load_older(None)
+        trim = trim_to_fit(self.conversation, limit, text, self.attachments)
+        if trim is None:
+            return None
+        history = self.session.history
+        for message in trim.leave_out:
+            message.in_context = False
+            if history is not None and message.id is not None:
+                await history.update_message(message)
+            self.view.changed(message)
+        self._changed()
+        return trim
+
+    def send_unchecked(self) -> None:
+        """Send what is in the composer now, as the user chose, without the context check."""
+        self.fit_checked = True
+        self.composer.submit()
 
     # -- versions, edits, deletions ------------------------------------------------------
 
@@ -385,8 +452,8 @@ class ConversationPane(Vertical):
         self.query_one(AttachmentBar).show([])
         return True
 
-    def on_composer_recall_requested(self, event: Composer.RecallRequested) -> None:
-        event.stop()
+    def recall_previous(self) -> None:
+        """Edit the user message before the one being edited (the last one at first)."""
         users = [m for m in self.conversation.messages if m.role == "user"]
         if self.editing in users:
             users = users[: users.index(self.editing)]
@@ -420,24 +487,33 @@ class ConversationPane(Vertical):
         self.start_reply()
         return True
 
-    # -- images -------------------------------------------------------------------------------
+    # -- attachments ------------------------------------------------------------------------
 
-    async def attach(self, path: Path) -> None:
-        """Read an image off the event loop and put it on the next message."""
+    async def attach(self, *paths: Path) -> None:
+        """Read images and text files off the event loop and put them on the next message;
+        each one that cannot be attached is said, the others are attached."""
         config = self.session.config
-        try:
-            check_count(len(self.attachments) + 1, config.max_images)
-            image = await asyncio.to_thread(load_image, path, int(config.max_image_mb * 1024 * 1024))
-        except AttachmentError as error:
-            self.notify(str(error), title="Not attached", severity="error")
-            return
-        self.attachments.append(image)
+        problems = []
+        for path in paths:
+            try:
+                found = await asyncio.to_thread(load_attachment, path, int(config.max_image_mb * 1024 * 1024),
+                                                config.max_file_kb * 1024)
+                texts = sum(a.is_text for a in self.attachments) + found.is_text
+                check_count(len(self.attachments) + 1 - texts, config.max_images)
+                check_count(texts, config.max_files, "text file")
+            except AttachmentError as error:
+                problems.append(str(error))
+                continue
+            self.attachments.append(found)
+        if problems:
+            more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+            self.notify("\n".join(problems[:3]) + more, title="Not attached", severity="error")
         self.query_one(AttachmentBar).show(self.attachments)
         self.composer.focus()
 
-    async def on_composer_image_pasted(self, event: Composer.ImagePasted) -> None:
+    async def on_composer_files_pasted(self, event: Composer.FilesPasted) -> None:
         event.stop()
-        await self.attach(event.path)
+        await self.attach(*event.paths)
 
     def on_attachment_bar_removed(self, event: AttachmentBar.Removed) -> None:
         event.stop()
@@ -529,4 +605,5 @@ class ConversationPane(Vertical):
             self._reply = None
             self.view.finish(event.reply)
             self._changed(saved=True)
+            self.post_message(self.ReplyFinished(self, event.reply, event.error))
             self.keep_linked_images(event.reply)

@@ -16,12 +16,9 @@ from t502_tui.store import ConversationSummary
 from t502_tui.terminal_text import visible_name
 
 
-TITLE_WIDTH = 24
-
-
-def _short(title: str) -> str:
-    title = visible_name(" ".join(title.split()))
-    return title if len(title) <= TITLE_WIDTH else title[: TITLE_WIDTH - 1] + "…"
+def _one_line(title: str) -> str:
+    """The title on one line; the stylesheet cuts it (with …) to the list's width."""
+    return visible_name(" ".join(title.split()))
 
 
 def _when(moment: datetime) -> str:
@@ -29,7 +26,8 @@ def _when(moment: datetime) -> str:
 
 
 class ConversationList(OptionList):
-    """One row per conversation; a dot marks one that is streaming.
+    """One row per conversation (title, then time, size and model, each cut to one line);
+    a dot marks one that is streaming.
 
     Asks for the next page of history (:class:`MoreWanted`) when the cursor nears the end.
     """
@@ -62,14 +60,15 @@ class ConversationList(OptionList):
         options = []
         for conversation, streaming in unsaved:
             options.append(Option(Content.assemble(
-                ("● " if streaming else "  ", "$accent"), _short(conversation.display_title), "\n",
+                ("● " if streaming else "  ", "$accent"), _one_line(conversation.display_title), "\n",
                 (f"  {visible_name(conversation.model)}", "dim"),
             ), id=conversation.id))
         for summary in saved:
             dot = "● " if summary.id in streaming_ids else "  "
             options.append(Option(Content.assemble(
-                (dot, "$accent"), _short(summary.title), "\n",
-                (f"  {visible_name(summary.model or '-')} · {_when(summary.updated)} · {summary.message_count} msgs",
+                (dot, "$accent"), _one_line(summary.title), "\n",
+                # The model last: a long id is what the cut takes, not the time and size.
+                (f"  {_when(summary.updated)} · {summary.message_count} msgs · {visible_name(summary.model or '-')}",
                  "dim"),
             ), id=summary.id))
         keep = self.highlighted

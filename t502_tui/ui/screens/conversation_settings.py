@@ -1,0 +1,125 @@
+"""One conversation's own settings: its system prompt and request parameters.
+
+Each field left empty takes the default (``[params]``, or the server's); the fields are
+checked with the same rules as ``[params]`` in the config (:mod:`t502_tui.settings_schema`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Select, Static, TextArea
+
+from t502_tui.request_params import takes_reasoning_effort
+from t502_tui.settings_schema import PARAMS_BY_NAME, REASONING_EFFORTS, SettingError, parse_text
+
+FIELDS = ("temperature", "top_p", "max_tokens")
+LABELS = {"temperature": "Temperature (0 to 2)", "top_p": "top_p (0 to 1)", "max_tokens": "Max tokens per reply"}
+NAMES = {"temperature": "Temperature", "top_p": "top_p", "max_tokens": "Max tokens"}
+
+
+@dataclass(frozen=True)
+class ConversationSettings:
+    """What the dialog was closed with."""
+
+    system_prompt: str
+    settings: dict[str, Any]
+
+
+class ConversationSettingsScreen(ModalScreen[ConversationSettings | None]):
+    """Dismisses with the conversation's new settings (ctrl+s), or None (Esc)."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", priority=True),
+        Binding("escape", "dismiss(None)", "Cancel"),
+    ]
+    AUTO_FOCUS = "#conv-system"
+
+    def __init__(self, system_prompt: str, settings: dict[str, Any], defaults: dict[str, Any], model: str,
+                 preset: str = "") -> None:
+        super().__init__()
+        self.system_prompt = system_prompt
+        self.settings = settings
+        self.defaults = defaults
+        self.model = model
+        self.preset = preset
+
+    def _default(self, name: str) -> str:
+        value = self.defaults.get(name)
+        return "empty: the server's default" if value is None else f"empty: {value} (from [params])"
+
+    def compose(self) -> ComposeResult:
+        started = f" · started from preset {self.preset}" if self.preset else ""
+        with Vertical(id="conversation-settings"):
+            yield Static(Content.assemble(("This conversation's settings", "bold"), started,
+                                          (" · sent with each of its requests", "dim")))
+            with VerticalScroll(id="conv-form", can_focus=False):
+                prompt = TextArea(self.system_prompt, soft_wrap=True, id="conv-system", classes="conv-field")
+                prompt.border_title = "System prompt"
+                yield prompt
+                for name in FIELDS:
+                    value = self.settings.get(name)
+                    field = Input("" if value is None else str(value), placeholder=self._default(name),
+                                  id=f"conv-{name}", classes="conv-field")
+                    field.border_title = LABELS[name]
+                    yield field
+                    yield Static(classes="setting-note -empty", id=f"conv-{name}-note")
+                effort = self.settings.get("reasoning_effort")
+                choices = [(f"{value}: {meaning}", value) for value, meaning in REASONING_EFFORTS.items()]
+                select = Select([("default", "")] + choices, value=effort or "", allow_blank=False, compact=True,
+                                id="conv-effort", classes="conv-field")
+                select.border_title = "Reasoning effort"
+                yield select
+                taken = takes_reasoning_effort(self.model)
+                yield Static(Content(f"Sent to {self.model}." if taken else
+                                     f"{self.model} does not take it: kept, and sent to models that do."),
+                             classes="setting-note")
+            yield Static("ctrl+s saves · Tab: next field · Esc cancels", classes="hint")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Save", variant="primary", id="conv-save")
+                yield Button("Cancel", id="conv-cancel")
+
+    def _read(self, name: str) -> Any:
+        return parse_text(PARAMS_BY_NAME[name], self.query_one(f"#conv-{name}", Input).value)
+
+    def _check(self, name: str) -> bool:
+        note = self.query_one(f"#conv-{name}-note", Static)
+        try:
+            self._read(name)
+        except SettingError as error:
+            note.update(Content(f"{NAMES[name]} {error.reason}."))
+            note.set_classes("setting-note error")
+            return False
+        note.set_classes("setting-note -empty")
+        return True
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        if event.input.id and event.input.id.startswith("conv-"):
+            self._check(event.input.id[5:])
+
+    @on(Button.Pressed, "#conv-cancel")
+    def _cancel(self) -> None:
+        self.dismiss(None)
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#conv-save")
+    def action_save(self) -> None:
+        if not all([self._check(name) for name in FIELDS]):
+            self.notify("Fix the fields marked in red first.", severity="error")
+            return
+        settings = {k: v for k, v in self.settings.items() if k not in (*FIELDS, "reasoning_effort")}
+        for name in FIELDS:
+            if (value := self._read(name)) is not None:
+                settings[name] = value
+        effort = self.query_one("#conv-effort", Select).value
+        if isinstance(effort, str) and effort:
+            settings["reasoning_effort"] = effort
+        self.dismiss(ConversationSettings(self.query_one("#conv-system", TextArea).text.strip(), settings))

@@ -1,0 +1,79 @@
+"""When a request will not fit the model's context, or the server said it did not: offer to
+send only the newest turns that fit (the older ones stay, marked "not sent") or to switch
+model, then send the message in the composer (or the refused turn again)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from t502_tui.context_fit import budget, context_error, request_tokens
+from t502_tui.conversation import ChatMessage
+from t502_tui.service import ServiceError
+from t502_tui.tokens import short_count
+from t502_tui.ui.screens.dialogs import Choice
+from t502_tui.ui.widgets.conversation_pane import ConversationPane
+
+if TYPE_CHECKING:
+    from t502_tui.ui.screens.chat import ChatScreen
+
+REFUSED_SHARE = 0.75
+"""After a refusal that names no context length, aim at this share of the estimate."""
+
+
+def offer_before_sending(chat: ChatScreen, pane: ConversationPane, tokens: int, limit: int) -> None:
+    """The message in the composer would make the request larger than the model takes."""
+    question = (f"This message makes the request ≈{short_count(tokens)} tokens, and {chat.ref(pane)} takes"
+                f" {short_count(limit)}. Older turns can stay in the conversation, marked \"not sent\".")
+    _offer(chat, pane, limit, question, after_error=False)
+
+
+def offer_after_refusal(chat: ChatScreen, pane: ConversationPane, reply: ChatMessage,
+                        error: ServiceError | None) -> None:
+    """A reply ended: if the server said the conversation is too long, offer the same."""
+    named = context_error(error)
+    conversation = pane.conversation
+    if named is None or not conversation.messages or reply is not conversation.messages[-1]:
+        return
+    session = chat.session
+    if named:
+        session.learn_context(conversation.provider, conversation.model, named)
+    # The server refused what the estimate let through: aim below both its figure and the
+    # estimate, or trimming would send the same request again.
+    known = budget(named, session.request_params(conversation)) if named else pane.context_limit()
+    limit = min(known or 1 << 40, int(request_tokens(conversation) * REFUSED_SHARE))
+    said = f" (its context: {named:,} tokens)" if named else ""
+    _offer(chat, pane, limit, f"{chat.ref(pane)} says the conversation is too long for it{said}.", after_error=True)
+
+
+def _offer(chat: ChatScreen, pane: ConversationPane, limit: int, question: str, after_error: bool) -> None:
+    async def send() -> None:
+        if after_error:
+            await pane.retry()
+        else:
+            pane.send_unchecked()
+
+    async def switched(ref: str | None) -> None:
+        if ref:
+            await chat.use_model(pane, ref)
+            if after_error:
+                await pane.retry()
+            else:
+                pane.composer.submit()  # checked again, against the new model
+
+    async def answered(choice: str | None) -> None:
+        if choice == "switch":
+            chat.t502.pick_model(chat.ref(pane), switched)
+        elif choice == "trim":
+            trim = await pane.leave_out_oldest(limit, "" if after_error else pane.composer.text)
+            if trim is None:
+                chat.notify(f"Even your message alone is more than {short_count(limit)} tokens: shorten it,"
+                            " or switch to a model with a larger context (ctrl+o).", severity="warning")
+                return
+            left = len(trim.leave_out)
+            chat.notify(f"{left} older message{'s' if left != 1 else ''} left out (marked \"not sent\")."
+                        if left else "It fits now.")
+            await send()
+
+    hint = "Esc leaves it as it is (ctrl+r sends it again)" if after_error else "Esc keeps your message in the composer"
+    chat.app.push_screen(Choice(question, [("trim", "Send only the newest turns that fit", "t"),
+                                           ("switch", "Switch model…", "m")], hint), answered)

@@ -1,0 +1,102 @@
+"""The shell across providers: ask -m PROVIDER/MODEL, -f, --preset; models; balance."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from loopback import DEMO_MODELS, DEMO_PRICING, LoopbackServer, text_stream
+from test_cli import KEY, assert_clean, t502
+
+
+@pytest.fixture
+def local() -> Iterator[LoopbackServer]:
+    server = LoopbackServer().start()
+    yield server
+    server.stop()
+
+
+def write_config(tmp_path: Path, local: LoopbackServer, extra: str = "") -> str:
+    path = tmp_path / "config.toml"
+    path.write_text(f"""
+[providers.local]
+base_url = "{local.url}"
+{extra}
+[presets.reviewer]
+system_prompt = "You review code."
+temperature = 0.2
+model = "gpt-5"
+
+[prices."local/x"]
+input = 1.0
+output = 2.0
+""")
+    path.chmod(0o600)
+    return str(path)
+
+
+def test_ask_another_provider_with_a_preset_and_files(server: LoopbackServer, local: LoopbackServer,
+                                                      tmp_path: Path) -> None:
+    code = tmp_path / "main.py"
+    code.write_text("print('hi')\n")
+    local.script("/chat/completions", text_stream("Looks fine.", model="x", prompt_tokens=1000))
+    config = write_config(tmp_path, local)
+    result = t502("ask", "--preset", "reviewer", "-m", "local/x", "-f", str(code), "review", server=server,
+                  T502_CONFIG=config)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "Looks fine.\n"
+    assert not server.chat_requests()
+    body = local.chat_requests()[0].json
+    assert body["model"] == "x" and body["temperature"] == 0.2
+    assert body["messages"] == [{"role": "system", "content": "You review code."},
+                                {"role": "user", "content": "main.py\n```python\nprint('hi')\n```\n\nreview"}]
+    # 1,000 prompt and 2 completion tokens at the user's own prices
+    assert result.stderr.rstrip().endswith("local/x · tokens: 1,000 prompt + 2 completion = 1,002 total · $0.0010")
+    assert_clean(result)
+    shown = t502("config", "show", T502_CONFIG=write_config(tmp_path, local, 'api_key = "sk-provider-secret-99"'))
+    assert "sk-provider-secret-99" not in shown.stdout and 'api_key = "sk-…t-99"' in shown.stdout
+    missing = t502("ask", "--preset", "nope", "hi", server=server, T502_CONFIG=config)
+    assert missing.returncode == 2 and "no preset 'nope' (the config has: reviewer)" in missing.stderr
+    folder = t502("ask", "-f", str(tmp_path), "hi", server=server, T502_CONFIG=config)
+    assert folder.returncode == 2 and "is a folder: attach the files in it instead" in folder.stderr
+
+
+def test_a_failing_key_command_stops_ask_with_its_reason(server: LoopbackServer, local: LoopbackServer,
+                                                         tmp_path: Path) -> None:
+    script = tmp_path / "key.py"
+    script.write_text("import sys\nprint('vault is locked', file=sys.stderr)\nsys.exit(3)\n")
+    config = write_config(tmp_path, local, f'api_key_cmd = "{sys.executable} {script}"')
+    result = t502("ask", "-m", "local/x", "hi", server=server, T502_CONFIG=config)
+    assert result.returncode == 1
+    assert result.stderr.strip() == "error: providers.local: api_key_cmd failed (exit 3): vault is locked"
+    assert not local.requests
+    assert t502("ask", "hi", server=server, T502_CONFIG=config).returncode == 0  # its command runs only for it
+
+
+def test_models_with_prices_balance_and_a_request_that_cannot_fit(
+        server: LoopbackServer, local: LoopbackServer, tmp_path: Path) -> None:
+    server.pricing, server.models, server.balance = DEMO_PRICING, DEMO_MODELS, (25.0, 658.0)
+    config = write_config(tmp_path, local)
+    listed = t502("models", "--prices", server=server, T502_CONFIG=config)
+    assert listed.returncode == 0, listed.stderr
+    lines = {line.split()[0]: line.split()[1:] for line in listed.stdout.splitlines()}
+    assert lines["gpt-5"] == ["$1.25/$10", "400k"] and lines["gemini-2.5-pro"] == ["$0.04/request", "1.05M"]
+    assert lines["tiny-context"] == ["-", "300"] and lines["local/gpt-5"] == ["-", "-"]
+    only = t502("models", "--provider", "local", server=server, T502_CONFIG=config)
+    assert only.stdout.split() == sorted(f"local/{m}" for m in ("gpt-5", "claude-sonnet-4", "deepseek-r1",
+                                                                 "gemini-2.5-pro", "text-embedding-3-small",
+                                                                 "dall-e-3"))
+    unknown = t502("models", "--provider", "nope", server=server, T502_CONFIG=config)
+    assert unknown.returncode == 2 and "no provider 'nope' (the config has: token502, local)" in unknown.stderr
+    balance = t502("balance", server=server, T502_CONFIG=config)
+    assert balance.returncode == 0
+    assert balance.stdout == "token502: $18.42 left ($6.58 spent of $25.00)\n"
+    assert "local: no key, so no balance" in balance.stderr
+    big = t502("ask", "-m", "tiny-context", "word " * 400, server=server, T502_CONFIG=config)
+    assert "warning: this request is ≈" in big.stderr and "tiny-context takes 300" in big.stderr
+    assert big.returncode == 0  # said, then sent: the server is the judge
+    assert_clean(balance)
+    assert KEY not in listed.stdout + listed.stderr

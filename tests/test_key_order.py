@@ -1,0 +1,87 @@
+"""Keys that arrive together (a paste-fast burst over a slow SSH link) apply in order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import events
+from textual.pilot import Pilot
+
+from loopback import LoopbackServer
+from t502_tui.ui.app import T502App
+from t502_tui.ui.widgets.composer import Composer
+from test_cli import tiny_png
+from tui_helpers import make_app, pane, send, settle, until
+
+
+NAMES = {" ": "space", "+": "plus", "?": "question_mark", "!": "exclamation_mark"}
+
+
+def burst(app: T502App, *keys: str | events.Paste) -> None:
+    """Post every key to the app at once, as a terminal delivers a burst: no pause between
+    them for any handler to catch up. Single characters stand for themselves."""
+    for key in keys:
+        if isinstance(key, events.Paste):
+            app.post_message(key)
+        elif len(key) == 1:
+            app.post_message(events.Key(NAMES.get(key, key), key))
+        else:
+            app.post_message(events.Key(key, None))
+
+
+def typed(text: str) -> list[str]:
+    return list(text)
+
+
+async def until_text(pilot: Pilot, composer: Composer, expected: str) -> None:
+    """Wait for the burst to be applied; on a timeout, show what the composer holds."""
+    try:
+        await until(pilot, lambda: composer.text == expected, timeout=3)
+    except AssertionError:
+        assert composer.text == expected
+
+
+async def test_backspaces_after_recall_apply_before_the_text_typed_after_them(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "What is 4+4?")
+        await settle(app)
+        composer = pane(app).composer
+        composer.focus()
+        await pilot.press("up")
+        assert composer.text == "What is 4+4?"
+        burst(app, *["backspace"] * 8, *typed("And 5+5 instead?"))
+        await until_text(pilot, composer, "WhatAnd 5+5 instead?")
+
+
+async def test_a_burst_starting_with_up_lands_in_the_recalled_text_and_escape_waits_its_turn(
+        server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "What is 4+4?")
+        await settle(app)
+        composer = pane(app).composer
+        composer.focus()
+        burst(app, "up", "backspace", "backspace", *typed("5?"), "ctrl+j", *typed("Thanks"))
+        await until_text(pilot, composer, "What is 4+5?\nThanks")
+        assert pane(app).editing is not None
+        # Esc acts (leaves the edit, empties the composer) after the keys before it, even
+        # where those start the edit: the app does not act on it ahead of them.
+        burst(app, "escape", "up", *typed("x"), "escape", *typed("new"))
+        await until_text(pilot, composer, "new")
+        assert pane(app).editing is None
+
+
+async def test_enter_and_a_pasted_image_path_in_a_burst(server: LoopbackServer, tmp_path: Path) -> None:
+    image = tmp_path / "dot.png"
+    image.write_bytes(tiny_png())
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        composer = pane(app).composer
+        composer.focus()
+        await pilot.pause()
+        burst(app, *typed("hi"), "enter", *typed("see"), events.Paste(str(image)), *typed(" thiss"), "backspace", "!")
+        await until_text(pilot, composer, "see this!")
+        await until(pilot, lambda: len(pane(app).attachments) == 1)
+        await settle(app)
+    assert server.chat_requests()[0].json["messages"] == [{"role": "user", "content": "hi"}]

@@ -1,0 +1,121 @@
+"""Small terminals (80×24 over SSH, 60×20): the conversation list makes room, nothing is cut."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from textual.app import App, ComposeResult
+from textual.screen import Screen
+from textual.widgets import Button
+
+from loopback import LoopbackServer
+from t502_tui.conversation import Conversation
+from t502_tui.store import ConversationSummary
+from t502_tui.ui.app import T502App
+from t502_tui.ui.screens.attach import AttachScreen
+from t502_tui.ui.screens.dialogs import Confirm, TextPrompt
+from t502_tui.ui.screens.help import HelpScreen
+from t502_tui.ui.screens.model_picker import ModelPicker, PickerGroup, PickerRow
+from t502_tui.ui.screens.search import SearchScreen
+from t502_tui.ui.screens.setup import SetupScreen
+from t502_tui.ui.screens.system_prompt import SystemPromptEditor
+from t502_tui.ui.screens.theme_picker import ThemePicker
+from t502_tui.ui.widgets.sidebar import ConversationList
+from tui_helpers import make_app, until
+
+
+
+async def test_the_list_hides_below_100_columns_and_ctrl_b_brings_it(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(80, 24)) as pilot:
+        sidebar = app.chat.query_one("#sidebar")
+        listing = app.chat.query_one(ConversationList)
+        await pilot.pause()
+        assert not sidebar.display
+        await pilot.press("ctrl+b")
+        assert sidebar.display and listing.has_focus
+        await pilot.press("ctrl+b")
+        assert not sidebar.display and app.focused is app.chat.active_pane.composer  # type: ignore[union-attr]
+        await pilot.resize_terminal(120, 30)
+        await until(pilot, lambda: sidebar.display)
+        await pilot.press("ctrl+b", "ctrl+b")  # hidden by the user in a wide terminal
+        assert not sidebar.display
+        await pilot.resize_terminal(80, 24)
+        await pilot.resize_terminal(130, 30)
+        await pilot.pause()
+        assert not sidebar.display
+        await pilot.press("ctrl+b")
+        assert sidebar.display
+        await pilot.resize_terminal(80, 24)
+        await until(pilot, lambda: not sidebar.display)
+        await pilot.press("ctrl+b", "enter")  # shown in a narrow terminal to choose a conversation
+        await until(pilot, lambda: not sidebar.display)
+
+
+async def test_sidebar_rows_do_not_wrap() -> None:
+    class SidebarApp(App[None]):
+        CSS_PATH = "../t502_tui/ui/app.tcss"
+
+        def compose(self) -> ComposeResult:
+            yield ConversationList(id="conversation-list")
+
+    app = SidebarApp()
+    async with app.run_test(size=(30, 10)) as pilot:
+        sidebar = app.query_one(ConversationList)
+        model = "claude-sonnet-4-5-20250929-thinking"
+        title = "東京の天気について詳しく教えてください"
+        when = datetime.now()
+        saved = ConversationSummary("c1", title, when, model, 12, False)
+        sidebar.show([(Conversation(model=model), False)], [saved], set(), None)
+        await pilot.pause()
+        drawn = [sidebar.render_line(y).text.rstrip() for y in range(4)]
+        assert drawn[0].strip() == "New conversation" and drawn[1].strip().endswith("…")
+        assert drawn[2].strip().startswith("東京") and drawn[2].endswith("…")
+        assert drawn[3].strip().startswith(f"{when:%H:%M} · 12 msgs · claude-") and drawn[3].endswith("…")
+
+
+def every_dialog(app: T502App) -> list[Screen[object]]:
+    """Each window t502 opens over the chat, with long texts where a text can be long."""
+    assert app.session.history is not None
+    return [
+        HelpScreen(app.keys),
+        ModelPicker([PickerGroup("token502", [PickerRow(f"token502/{m}", m, chat=m != "dall-e-3")
+                                              for m in ("gpt-5", "claude-sonnet-4", "dall-e-3")])],
+                    "token502/gpt-5", ["token502/claude-sonnet-4"]),
+        SearchScreen(app.session.history),
+        AttachScreen(),
+        ThemePicker(app.theme_names(), app.theme, lambda name: True),
+        TextPrompt("Rename conversation", "A rather long title " * 8),
+        Confirm(f"Delete “{'a long title ' * 12}” and all its messages for good?", "Delete"),
+        SystemPromptEditor("Be brief. " * 60, "system"),
+        SetupScreen("https://api.token502.com/v1", "~/.config/t502/config.toml"),
+    ]
+
+
+async def test_every_dialog_fits_60x20_and_its_hints_and_buttons_can_be_reached(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await until(pilot, lambda: app.session.history is not None)
+        for dialog in every_dialog(app):
+            await app.push_screen(dialog)
+            await pilot.pause()
+            frame = dialog.children[0]
+            assert dialog.region.contains_region(frame.region), f"{type(dialog).__name__} is cut off"
+            for part in [*dialog.query(".hint"), *dialog.query(Button)]:
+                if not frame.region.contains_region(part.region):
+                    part.scroll_visible(animate=False)
+                    await pilot.pause()
+                assert frame.region.contains_region(part.region), f"{type(dialog).__name__}: {part} out of reach"
+            app.pop_screen()
+
+
+async def test_help_leaves_room_between_each_key_and_what_it_does(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await pilot.press("f1")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        rows = list(app.screen.query(".help-row"))
+        assert len(rows) > 20
+        for row in rows:
+            key, what = row.children
+            assert what.region.x - key.content_region.right >= 2, f"{key.render()} runs into {what.render()}"

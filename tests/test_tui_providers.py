@@ -1,0 +1,174 @@
+"""The chat across providers, with prices, balance and the context guard: one app, driven
+with Pilot against a relay-like loopback server, a keyless one, and one that is down."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from textual.widgets import Input, OptionList
+
+from loopback import DEMO_MODELS, DEMO_PRICING, LoopbackServer, RecordedRequest, Reply, text_stream
+from t502_tui import paths, provider_facts
+from t502_tui.session import LAST_MODEL
+from t502_tui.store import Store, default_path
+from t502_tui.ui.screens.conversation_settings import ConversationSettingsScreen
+from t502_tui.ui.screens.dialogs import Choice
+from t502_tui.ui.screens.model_picker import ModelPicker
+from t502_tui.ui.screens.preset_picker import PresetPicker
+from t502_tui.ui.widgets.status_line import StatusLine
+from tui_helpers import KEY, header, make_app, pane, send, settle, until
+
+CHAT = "/chat/completions"
+
+
+def counted(request: RecordedRequest) -> Reply | None:
+    """A reply whose usage counts the prompt as a server would (about 4 characters a token)."""
+    if not request.path.endswith(CHAT):
+        return None
+    prompt = len(json.dumps(request.json["messages"])) // 4
+    return text_stream("Short answer here.", model=request.json["model"], prompt_tokens=prompt)
+
+
+@pytest.fixture
+def local() -> Iterator[LoopbackServer]:
+    server = LoopbackServer()
+    server.handler = counted
+    yield server.start()
+    server.stop()
+
+
+def status(app) -> str:  # type: ignore[no-untyped-def]
+    return str(app.chat.query_one(StatusLine).render())
+
+
+def headers(app, role: str) -> list[str]:  # type: ignore[no-untyped-def]
+    return [header(app, m) for m in pane(app).view.messages if m.role == role]
+
+
+async def test_a_chat_across_providers_with_settings_presets_prices_and_the_context_guard(
+        server: LoopbackServer, local: LoopbackServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    server.key, server.pricing, server.models, server.balance = KEY, DEMO_PRICING, DEMO_MODELS, (25.0, 658.0)
+    config = paths.config_file()
+    config.parent.mkdir(parents=True)
+    config.write_text(f"""
+[providers.local]
+base_url = "{local.url}"
+[providers.down]
+base_url = "http://127.0.0.1:7/v1"
+api_key_cmd = "false"
+[presets.small]
+model = "local/small"
+system_prompt = "Be short."
+[context]
+"local/small" = 70
+""")
+    clock = [1000.0]
+    monkeypatch.setattr(provider_facts, "clock", lambda: clock[0])
+    app = make_app(server)
+    app.config.max_retries = 0
+    async with app.run_test(size=(120, 40)) as pilot:
+        facts = app.session.facts
+        await until(pilot, lambda: facts("local").models is not None and bool(facts("down").models_note)
+                    and facts().balance is not None)
+        assert "$18.42 left" in status(app)
+        assert any(n.message == "providers.down: api_key_cmd failed (exit 1)" for n in app._notifications)
+
+        # The picker groups every provider's models; each failure shows on its own group.
+        await pilot.press("ctrl+o")
+        await until(pilot, lambda: isinstance(app.screen, ModelPicker))
+        rows = [str(o.prompt) for o in app.screen.query_one(OptionList)._options]
+        assert any(r.startswith("local · 6 models") for r in rows)
+        assert any(r.startswith("down · Could not load the model list: cannot connect") for r in rows)
+        assert any(r.startswith("gpt-5") and "$1.25/$10 · 400k ctx" in r for r in rows)
+        app.screen.query_one(Input).value = "local/claude"
+        await pilot.press("enter")
+        await until(pilot, lambda: not isinstance(app.screen, ModelPicker))
+        conversation = pane(app).conversation
+        assert (conversation.provider, conversation.model) == ("local", "claude-sonnet-4")
+
+        # This conversation's own parameters: saved, shown, sent.
+        await pilot.press("f3")
+        await until(pilot, lambda: isinstance(app.screen, ConversationSettingsScreen))
+        app.screen.query_one("#conv-temperature", Input).value = "0.3"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: "temp 0.3" in status(app))
+        await send(pilot, "hi")
+        await settle(app)
+
+        # Switching provider mid-conversation: the whole history goes to the new one.
+        await pilot.press("ctrl+o")
+        await until(pilot, lambda: isinstance(app.screen, ModelPicker))
+        app.screen.query_one(Input).value = "gpt-5"
+        await pilot.press("enter")
+        await until(pilot, lambda: conversation.provider == "")
+        clock[0] += 31
+        server.balance = (25.0, 2450.0)
+        await send(pilot, "again")
+        await settle(app)
+        await until(pilot, lambda: "$0.5000 left" in status(app))
+        assert any("$0.5000 left on the token502 key" in n.message for n in app._notifications)
+        replies = headers(app, "assistant")
+        assert replies[0].startswith("local/claude-sonnet-4") and "$" not in replies[0]  # no price known
+        assert replies[1].startswith("gpt-5") and "$0.0" in replies[1]
+        assert pane(app).conversation.messages[-1].cost is not None
+
+        # A preset on Ctrl+N; then more turns than its model's context takes.
+        await pilot.press("ctrl+n")
+        await until(pilot, lambda: isinstance(app.screen, PresetPicker))
+        await pilot.press("down", "enter")
+        await until(pilot, lambda: pane(app).conversation.preset == "small")
+        small = pane(app).conversation
+        assert (small.provider, small.model, small.system_prompt) == ("local", "small", "Be short.")
+        assert "preset small" in status(app)
+        for index in range(12):
+            await send(pilot, f"question number {index}")
+            await settle(app)
+            if isinstance(app.screen, Choice):
+                break
+        assert isinstance(app.screen, Choice), "the guard never asked"
+        sent_before = len(local.chat_requests())
+        await pilot.press("t")
+        await until(pilot, lambda: len(local.chat_requests()) == sent_before + 1)
+        await settle(app)
+        kept = [m["content"] for m in local.chat_requests()[-1].json["messages"]]
+        assert kept[0] == "Be short." and "question number 0" not in kept and kept[-1] == f"question number {index}"
+        assert small.messages[0].in_context is False and small.messages[-1].content == "Short answer here."
+        assert "not sent" in headers(app, "user")[0]
+
+        # The server's own "too long": the same offer, then the turn again, shorter.
+        local.script(CHAT, Reply(400, body=json.dumps({"error": {
+            "message": "This model's maximum context length is 50 tokens.", "code": "context_length_exceeded"}})))
+        await send(pilot, "one more")
+        await until(pilot, lambda: isinstance(app.screen, Choice))
+        refused = len(local.chat_requests()[-1].json["messages"])
+        await pilot.press("t")
+        await until(pilot, lambda: small.messages[-1].content == "Short answer here."
+                    and small.messages[-2].content == "one more")
+        await settle(app)
+        assert len(local.chat_requests()[-1].json["messages"]) < refused
+        assert app.session.context_for("local", "small") == 70  # the config's table wins
+    store = Store(default_path())
+    try:
+        saved = store.load_conversation(small.id)
+    finally:
+        store.close()
+    assert saved.preset == "small" and saved.messages[0].in_context is False
+    assert "authorization" not in local.chat_requests()[0].headers
+    to_relay = server.chat_requests()[-1]
+    assert to_relay.headers["authorization"] == f"Bearer {KEY}" and to_relay.json["temperature"] == 0.3
+    assert [m["content"] for m in to_relay.json["messages"]] == ["hi", "Short answer here.", "again"]
+
+
+async def test_the_model_chosen_last_may_be_another_providers(server: LoopbackServer, local: LoopbackServer) -> None:
+    config = paths.config_file()
+    config.parent.mkdir(parents=True)
+    config.write_text(f'[providers.local]\nbase_url = "{local.url}"\n')
+    store = Store(default_path())
+    store.set_preference(LAST_MODEL, "local/llama3")
+    store.close()
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: pane(app).conversation.provider == "local")
+        assert pane(app).conversation.model == "llama3" and "local/llama3" in status(app)
