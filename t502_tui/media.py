@@ -252,6 +252,10 @@ class MediaLink:
     url: str
     kind: str
     """``image`` or ``video``."""
+    shown: bool = False
+    """A Markdown image (``![..](url)``) or an image part: what image models send, fetched
+    as soon as the reply is in. A bare link that merely ends in ``.png`` is fetched only
+    when asked, as a model explaining a web page did not make it."""
 
     @property
     def name(self) -> str:
@@ -269,11 +273,12 @@ def _suffix(url: str) -> str:
 
 
 def links_in(text: str) -> list[MediaLink]:
-    """Links to media in ``text``, in order, each once: http(s) Markdown images, and any
+    """Links to media in ``text``, each once: http(s) Markdown images, then any other
     http(s) URL whose path ends in an image or video extension."""
     found: dict[str, str] = {}
-    for match in _MARKDOWN_IMAGE.finditer(text):
-        found.setdefault(match.group(1), "image")
+    shown = [match.group(1) for match in _MARKDOWN_IMAGE.finditer(text)]
+    for url in shown:
+        found.setdefault(url, "image")
     for match in _URL.finditer(text):
         url = match.group(0).rstrip(".,;:!?*_")
         path = _suffix(url)
@@ -281,7 +286,8 @@ def links_in(text: str) -> list[MediaLink]:
             found.setdefault(url, "video")
         elif path.endswith(IMAGE_SUFFIXES):
             found.setdefault(url, "image")
-    return [MediaLink(url, kind) for url, kind in list(found.items())[:MAX_LINKS]]
+    inline = set(shown)
+    return [MediaLink(url, kind, url in inline) for url, kind in list(found.items())[:MAX_LINKS]]
 
 
 @dataclass

@@ -60,10 +60,12 @@ def media_items(message: ChatMessage) -> list[MediaItem]:
     return items
 
 
-def pending_images(reply: ChatMessage) -> list[MediaLink]:
-    """The image links in the reply's text that are not kept with it yet."""
+def pending_images(reply: ChatMessage, everything: bool = False) -> list[MediaLink]:
+    """The images the reply shows by link (with ``everything``, also bare links to image
+    files) that are not kept with it yet."""
     kept = {image.source for image in reply.attachments if image.source}
-    return [link for link in links_in(reply.content) if link.kind == "image" and link.url not in kept]
+    return [link for link in links_in(reply.content)
+            if link.kind == "image" and link.url not in kept and (link.shown or everything)]
 
 
 def videos(reply: ChatMessage) -> list[MediaLink]:
@@ -87,10 +89,11 @@ def _state(reply: ChatMessage, key: str) -> MediaState:
 
 
 async def keep_linked_images(reply: ChatMessage, history: History | None, on_change: OnChange,
-                             downloader: Downloader | None = None) -> None:
-    """Download the images the reply links to and keep them with it (in the store too).
-    A failure is noted on the reply (``reply.media[url].error``); it never raises."""
-    links = pending_images(reply)
+                             downloader: Downloader | None = None, everything: bool = False) -> None:
+    """Download the images the reply shows by link (see :func:`pending_images`) and keep
+    them with it (in the store too). A failure is noted on the reply
+    (``reply.media[url].error``); it never raises."""
+    links = pending_images(reply, everything)
     if not links:
         return
     own = downloader is None

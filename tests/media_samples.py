@@ -1,6 +1,6 @@
 """Images, videos and replies that carry them, for tests, benchmarks and trying t502 by
-hand (``draw``, ``draw big``, ``draw link``, ``draw parts``, ``draw images``, ``video``
-in tests/scripted_replies.py)."""
+hand (``draw``, ``draw big``, ``prose big`` (text of the same size), ``draw link``,
+``draw parts``, ``draw images``, ``video`` in tests/scripted_replies.py)."""
 
 from __future__ import annotations
 
@@ -86,12 +86,25 @@ def file_reply(data: bytes, content_type: str = "image/png", pieces: int = 1, pa
     return Reply(chunks=chunks, content_type=content_type, headers={"Content-Length": str(len(data))})
 
 
+@cache
+def big_image_text() -> str:
+    """A reply carrying a 5 MB PNG as a data URL (about 7 MB of text)."""
+    return f"A large one:\n\n![big](data:image/png;base64,{b64(noisy_png(5 * 1024 * 1024))})\n\nDone. END-OF-REPLY"
+
+
+def prose_like(size: int) -> str:
+    """``size`` characters of plain paragraphs, ending like :func:`big_image_text`."""
+    paragraph = "Plain words of a long reply, a few dozen of them, to be drawn as text in the view. " * 8 + "\n\n"
+    return (paragraph * (size // len(paragraph) + 1))[:size - 18] + "Done. END-OF-REPLY"
+
+
 def scripted_media(prompt: str, base: str, model: str) -> Reply | None:
     """The replies tests/scripted_replies.py gives for media keywords; ``base`` is the
     server's own address, where the linked files are."""
     if "draw big" in prompt:
-        return text_reply(f"A large one:\n\n![big](data:image/png;base64,{b64(noisy_png(5 * 1024 * 1024))})\n\nDone.",
-                          model=model)
+        return text_reply(big_image_text(), model=model)
+    if "prose big" in prompt:
+        return text_reply(prose_like(len(big_image_text())), model=model)
     if "draw link" in prompt:
         return text_reply(f"Here: ![sunset]({base}/files/sunset.png) and a broken one ![gone]({base}/files/gone.png)",
                           model=model)

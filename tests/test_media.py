@@ -168,7 +168,9 @@ async def test_linked_images_are_downloaded_without_the_key_and_failures_leave_a
     server.script("/files/ok", file_reply(picture_png(), "text/html"))  # the bytes decide, not the type
     server.script("/files/slow.png", Reply(chunks=[stall, b"late"], content_type="image/png"))
     server.script("/files/page.png", file_reply(b"<html>not an image</html>"))
-    text = f"![a]({base}/files/ok) ![b]({base}/files/gone.png) ![c]({base}/files/slow.png) ![d]({base}/files/page.png)"
+    server.script("/files/bare.png", file_reply(picture_png(32, 32)))
+    text = (f"![a]({base}/files/ok) ![b]({base}/files/gone.png) ![c]({base}/files/slow.png) "
+            f"![d]({base}/files/page.png) and a bare link, fetched only when asked: {base}/files/bare.png")
     reply, _, _ = await run_turn(server, tmp_path, "draw", text_reply(text))
     changes: list[int] = []
     history = History(Store(tmp_path / "t502.db"))
@@ -181,15 +183,15 @@ async def test_linked_images_are_downloaded_without_the_key_and_failures_leave_a
     assert "sent nothing for 0.5 s" in str(errors["slow.png"]) and "not give a PNG" in str(errors["page.png"])
     assert changes and reply.content == text  # failed links stay, to be tried again
     files = [r for r in server.requests if "/files/" in r.path]
+    assert not [r for r in files if r.path.endswith("bare.png")]
     assert files and all("authorization" not in r.headers and KEY not in str(r.headers) for r in files)
-    # Trying again once the file is there keeps it too; the store has both.
+    # Trying again (r: the bare link too) once the file is there keeps it; the store has them.
     server.script("/files/gone.png", file_reply(picture_jpeg()))
-    await keep_linked_images(reply, history, lambda: None)
+    await keep_linked_images(reply, history, lambda: None, everything=True)
     await history.close()
-    assert [a.mime for a in reply.attachments] == ["image/png", "image/jpeg"]
+    assert sorted(a.source.rsplit("/", 1)[1] for a in reply.attachments if a.source) == ["bare.png", "gone.png", "ok"]
     assert reply.media[f"{base}/files/gone.png"].error is None
-    assert stored(tmp_path, "SELECT source FROM attachments ORDER BY id") == [
-        (f"{base}/files/ok",), (f"{base}/files/gone.png",)]
+    assert len(stored(tmp_path, "SELECT source FROM attachments WHERE source IS NOT NULL")) == 3
 
 
 async def test_a_video_link_is_fetched_with_progress_only_when_asked(server: LoopbackServer, tmp_path: Path) -> None:

@@ -192,11 +192,13 @@ class ConversationPane(Vertical):
         if self.is_attached:
             self.view.changed(message)
 
-    def keep_linked_images(self, reply: ChatMessage) -> None:
-        """Download the images ``reply`` links to (in the background) and keep them."""
-        if pending_images(reply):
-            self.run_worker(keep_linked_images(reply, self.session.history, lambda: self.media_changed(reply)),
-                            group="media", exit_on_error=False, description="downloading a reply's images")
+    def keep_linked_images(self, reply: ChatMessage, everything: bool = False) -> None:
+        """Download the images ``reply`` shows by link (with ``everything``, its bare image
+        links too) in the background, and keep them."""
+        if pending_images(reply, everything):
+            self.run_worker(
+                keep_linked_images(reply, self.session.history, lambda: self.media_changed(reply), everything=everything),
+                group="media", exit_on_error=False, description="downloading a reply's images")
 
     def download_video(self, message: ChatMessage, link: MediaLink, target: Path, then_open: bool = False) -> None:
         """Fetch a video to ``target`` (a file, or a folder for a new file) with progress
@@ -247,7 +249,7 @@ class ConversationPane(Vertical):
             if link is None or link.kind != "image":
                 self.notify("Only image links are downloaded again here; o downloads a video.")
             else:
-                self.keep_linked_images(message)
+                self.keep_linked_images(message, everything=True)
             return
         path = await self._file_of(message, item)
         if path is None and link is not None:  # a video not downloaded yet
