@@ -214,6 +214,8 @@ class _ReplyPrinter:
         """The ServiceError the reply ended with, if any."""
         self.image_dir = image_dir
         self.reply: Any = None
+        self.saved: list[str] = []
+        """Files saved while the answer streams, said on stderr once its lines end."""
 
     def __call__(self, event: Any) -> None:
         from t502_tui.turn import ReplyEnded, ReplyGrew, ReplyStarted, RetryWaiting
@@ -256,7 +258,7 @@ class _ReplyPrinter:
             self.end()
             _error(f"image {index} could not be saved in {self.image_dir}: {error.strerror or error}")
             return f"[image {index}: not saved]"
-        self.note(f"saved {path}{origin}")
+        self.saved.append(f"saved {path}{origin}")
         return str(path)
 
     def note(self, text: str) -> None:
@@ -287,6 +289,9 @@ class _ReplyPrinter:
             sys.stdout.write("\n")
             self.last_out = "\n"
         sys.stdout.flush()
+        for line in self.saved:
+            self.note(line)
+        self.saved.clear()
 
 
 def _finish_note(reason: str | None) -> str | None:
@@ -460,6 +465,7 @@ async def _keep_linked_images(session: Any, reply: Any, printer: _ReplyPrinter) 
     await keep_linked_images(reply, session.history, lambda: None)
     for index, image in enumerate(reply.attachments[before:], before + 1):
         printer.save_image(index, f" (from {image.source})")
+    printer.end()
     for url, state in reply.media.items():
         if state.error:
             printer.note(f"warning: {url} was not downloaded: {state.error}")
