@@ -34,7 +34,9 @@ def _image_text(message: ChatMessage, files: dict[str, bytes] | None, folder: st
     to fill, as ``[image N]``), and lines for the images its text does not show."""
     names: list[str] = []
     for index, image in enumerate(message.attachments, 1):
-        name = f"{folder}/{number}-{index}-{image.name}"
+        # The name may come from an imported file: nothing in it may lead out of the folder.
+        safe = re.sub(r"[^\w.-]+", "-", image.name).strip(".-")[-80:] or "image"
+        name = f"{folder}/{number}-{index}-{safe}"
         names.append(name)
         if files is not None and not image.is_text:
             files[name] = image.data

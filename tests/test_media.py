@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import os
+import struct
+import zlib
 import sqlite3
 import subprocess
 import sys
@@ -36,6 +38,7 @@ from t502_tui.history import History
 from t502_tui.media import MediaError, MediaExtractor, RawImage, decode_image, links_in
 from t502_tui.reply_media import download_video, keep_linked_images, pending_images, videos
 from t502_tui.store import Store
+from t502_tui.thumbnails import ThumbnailError, make_thumbnail
 from t502_tui.turn import ReplyMediaChanged, Turn
 from test_turn import KEY, Events, session_for
 
@@ -159,6 +162,12 @@ async def test_images_in_delta_images_and_content_parts_are_kept(server: Loopbac
     assert reply.content == ("Two:\n\n![image 1](attachment:1)\n\n![image](https://cdn.example/c.png)\n\n"
                              "*[an image could not be kept: not a PNG, JPEG, WebP or GIF image]*\n\n")
     assert [link.url for link in pending_images(reply)] == ["https://cdn.example/c.png"]
+    # An image before any text: the reply's row is written with it, once.
+    reply, _, _ = await run_turn(server, tmp_path, "only", delta_reply({"images": [image_part(data_url(png))]}),
+                                 conversation=conversation)
+    assert reply.content == "![image 1](attachment:1)\n\n"
+    assert stored(tmp_path, f"SELECT count(*) FROM attachments WHERE message_id = {reply.id}") == [(1,)]
+    assert stored(tmp_path, "SELECT count(*) FROM attachments") == [(3,)]
 
 
 async def test_linked_images_are_downloaded_without_the_key_and_failures_leave_a_retry(
@@ -236,11 +245,31 @@ def test_export_and_import_keep_generated_images(tmp_path: Path) -> None:
         assert store.load_conversation(ident).messages[1].attachments == reply.attachments
     finally:
         store.close()
+    hostile = Conversation(model="m", messages=[ChatMessage("assistant", "![x](attachment:1)", attachments=[
+        Attachment("../../../escape me.png", "image/png", png)])])
+    write_markdown(hostile, tmp_path / "out" / "h.md")
+    assert [p.name for p in (tmp_path / "out" / "h-images").iterdir()] == ["1-1-escape-me.png"]
     old = json.loads(exported)  # a version 1 file: base64 in "data"
     old["t502_export"] = 1
     for image in old["messages"][1]["attachments"]:
         image["data"] = image.pop("url").split(",", 1)[1]
     assert read_export(json.dumps(old)).conversation.messages[1].attachments[0].data == png
+
+
+def test_a_preview_refuses_bombs_and_damage_quickly() -> None:
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    # A header that says 900 million pixels, with a few bytes of "image" after it.
+    bomb = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 30000, 30000, 8, 2, 0, 0, 0)) \
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 1000)) + chunk(b"IEND", b"")
+    for data, reason in ((bomb, "too large to preview"), (noisy_png(60000)[:30000], "truncated"),
+                         (b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "cannot be read")):
+        with pytest.raises(ThumbnailError, match=reason):
+            make_thumbnail(data)
+    thumbnail = make_thumbnail(picture_png(960, 640))
+    assert (thumbnail.width, thumbnail.height) == (240, 160)
+    assert len(thumbnail.pixels(30, 20, (0, 0, 0))) == 30 * 20 * 3
 
 
 def test_images_stored_before_schema_4_are_still_read(tmp_path: Path) -> None:
