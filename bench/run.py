@@ -12,6 +12,7 @@ import platform
 import time
 
 import history
+import media_stream
 import responsiveness
 import startup
 import streaming
@@ -35,6 +36,7 @@ def main() -> None:
     print("== responsiveness"); figures["responsiveness"] = responsiveness.run(sizes[-1], 40, runs)
     figures["responsiveness_100_per_s"] = responsiveness.run(2000, 40, runs, rate=100)
     print("== history"); figures["history"] = history.run(runs)
+    print("== media"); figures["media"] = media_stream.run(1 if args.quick else 3)
     out = ROOT / "bench" / "results" / "latest.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(figures, indent=2))

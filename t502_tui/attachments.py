@@ -43,6 +43,9 @@ class Attachment:
     height: int | None = None
     kind: str = "image"
     """``image`` or ``text``."""
+    source: str | None = None
+    """The http(s) link it was downloaded from (a generated image a relay linked to);
+    None for an image attached by the user or sent inline by the model."""
 
     @property
     def size(self) -> int:

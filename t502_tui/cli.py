@@ -62,6 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="send a text or code file as context (a fenced block headed by its name); repeat for several",
     )
     ask.add_argument(
+        "--save-images", metavar="DIR", default=".",
+        help="where images the model makes are saved (default: the current folder); the"
+        " answer names each file in its place, and each path is printed on stderr",
+    )
+    ask.add_argument(
         "-c", dest="continue_id", action="store_const", const="",
         help="continue the latest conversation",
     )
@@ -196,9 +201,10 @@ def _read_prompt(args: argparse.Namespace) -> str:
 
 class _ReplyPrinter:
     """Shows a turn on the terminal: the answer on stdout, reasoning dimmed on stderr,
-    retries as notes."""
+    retries as notes. Images the model makes are saved in ``image_dir`` and named by
+    their path in the answer: base64 is never printed."""
 
-    def __init__(self, max_retries: int) -> None:
+    def __init__(self, max_retries: int, image_dir: Any = None) -> None:
         self.max_retries = max_retries
         self.out_tty = sys.stdout.isatty()
         self.err_tty = sys.stderr.isatty()
@@ -206,11 +212,17 @@ class _ReplyPrinter:
         self.last_out = "\n"
         self.error: Any = None
         """The ServiceError the reply ended with, if any."""
+        self.image_dir = image_dir
+        self.reply: Any = None
+        self.saved: list[str] = []
+        """Files saved while the answer streams, said on stderr once its lines end."""
 
     def __call__(self, event: Any) -> None:
-        from t502_tui.turn import ReplyEnded, ReplyGrew, RetryWaiting
+        from t502_tui.turn import ReplyEnded, ReplyGrew, ReplyStarted, RetryWaiting
 
-        if isinstance(event, ReplyEnded):
+        if isinstance(event, ReplyStarted):
+            self.reply = event.reply
+        elif isinstance(event, ReplyEnded):
             self.error = event.error
         elif isinstance(event, ReplyGrew):
             if event.reasoning:
@@ -230,7 +242,37 @@ class _ReplyPrinter:
         sys.stderr.flush()
         self.in_reasoning = True
 
+    def save_image(self, index: int, origin: str = "") -> str:
+        """Save the reply's image ``index`` (from 1); its path, or a note if it could not be."""
+        from t502_tui.media import EXTENSIONS
+        from t502_tui.reply_media import unique_path, write_image
+
+        images = self.reply.attachments if self.reply is not None else []
+        if not 1 <= index <= len(images) or self.image_dir is None:
+            return f"[image {index}]"
+        image = images[index - 1]
+        name = f"{self.reply.created:%Y%m%d-%H%M%S}-image-{index}.{EXTENSIONS.get(image.mime, 'img')}"
+        try:
+            path = write_image(image, unique_path(self.image_dir, name))
+        except OSError as error:
+            self.end()
+            _error(f"image {index} could not be saved in {self.image_dir}: {error.strerror or error}")
+            return f"[image {index}: not saved]"
+        self.saved.append(f"saved {path}{origin}")
+        return str(path)
+
+    def note(self, text: str) -> None:
+        """A line on stderr, after any reasoning line."""
+        if self.in_reasoning:
+            sys.stderr.write("\n")
+            self.in_reasoning = False
+        print(defuse(text), file=sys.stderr, flush=True)
+
     def content(self, text: str) -> None:
+        if "](attachment:" in text:
+            from t502_tui.media import REFERENCE
+
+            text = REFERENCE.sub(lambda match: self.save_image(int(match.group(2))), text)
         if self.in_reasoning:
             sys.stderr.write("\n")
             self.in_reasoning = False
@@ -247,6 +289,9 @@ class _ReplyPrinter:
             sys.stdout.write("\n")
             self.last_out = "\n"
         sys.stdout.flush()
+        for line in self.saved:
+            self.note(line)
+        self.saved.clear()
 
 
 def _finish_note(reason: str | None) -> str | None:
@@ -325,6 +370,8 @@ def _say_if_it_cannot_fit(session: Any, conversation: Any, prompt: Any) -> None:
 
 
 async def _ask(config: Config, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from t502_tui.attachments import AttachmentError
     from t502_tui.context_fit import context_error
     from t502_tui.conversation import ChatMessage, ReplyStatus
@@ -341,6 +388,14 @@ async def _ask(config: Config, args: argparse.Namespace) -> int:
     prompt = _read_prompt(args)
     if not prompt.strip() and not args.file:
         _error("nothing to ask: give a prompt, or pipe text into t502 ask")
+        return EXIT_USAGE
+    image_dir = Path(args.save_images).expanduser()
+    try:
+        if image_dir.exists() and not image_dir.is_dir():
+            raise NotADirectoryError(0, "not a folder")
+        image_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as error:
+        _error(f"--save-images {args.save_images}: {error.strerror or error}")
         return EXIT_USAGE
     try:
         attachments = await asyncio.to_thread(_load_attachments, config, args.image, args.file)
@@ -377,9 +432,11 @@ async def _ask(config: Config, args: argparse.Namespace) -> int:
     facts.load_pricing(session.client_for(provider.name))  # alongside the request, for the cost
     message = ChatMessage("user", prompt, attachments=attachments)
     _say_if_it_cannot_fit(session, conversation, message)
-    printer = _ReplyPrinter(config.max_retries)
+    printer = _ReplyPrinter(config.max_retries, image_dir)
     try:
         reply = await _run_turn(session, conversation, message, printer, stream=not args.no_stream)
+        printer.end()
+        await _keep_linked_images(session, reply, printer)
     finally:
         printer.end()
         await session.aclose()
@@ -398,6 +455,20 @@ async def _ask(config: Config, args: argparse.Namespace) -> int:
     print(f"{model} · tokens: {usage.describe()}{cost}" if usage else f"{model} · usage not reported by the server",
           file=sys.stderr)
     return EXIT_OK
+
+
+async def _keep_linked_images(session: Any, reply: Any, printer: _ReplyPrinter) -> None:
+    """Download the images the reply links to, keep them with it, and save each one."""
+    from t502_tui.reply_media import keep_linked_images
+
+    before = len(reply.attachments)
+    await keep_linked_images(reply, session.history, lambda: None)
+    for index, image in enumerate(reply.attachments[before:], before + 1):
+        printer.save_image(index, f" (from {image.source})")
+    printer.end()
+    for url, state in reply.media.items():
+        if state.error:
+            printer.note(f"warning: {url} was not downloaded: {state.error}")
 
 
 async def _run_turn(session: Any, conversation: Any, prompt: Any, printer: _ReplyPrinter, stream: bool) -> Any:

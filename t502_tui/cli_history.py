@@ -115,7 +115,7 @@ def _search(store: Any, args: argparse.Namespace) -> int:
 
 
 def _export(store: Any, args: argparse.Namespace) -> int:
-    from t502_tui.export import to_json, to_markdown
+    from t502_tui.export import to_json, to_markdown, write_markdown
 
     ident = store.find_conversation(args.id)
     conversation = store.load_conversation(ident)
@@ -124,12 +124,17 @@ def _export(store: Any, args: argparse.Namespace) -> int:
     else:
         text = to_markdown(conversation)
     if args.output:
+        images = 0
         try:
-            paths.write_private(Path(args.output), text)
+            if args.format == "md":
+                images = write_markdown(conversation, Path(args.output))
+            else:
+                paths.write_private(Path(args.output), text)
         except OSError as error:
             print(f"error: cannot write {defuse(args.output)}: {error.strerror or error}", file=sys.stderr)
             return EXIT_FAILED
-        print(f"wrote {defuse(args.output)}", file=sys.stderr)
+        extra = f" and {images} image{'s' if images != 1 else ''} beside it" if images else ""
+        print(f"wrote {defuse(args.output)}{extra}", file=sys.stderr)
     else:
         sys.stdout.write(text)
     return EXIT_OK

@@ -14,8 +14,13 @@ from enum import StrEnum
 from typing import Any
 
 from t502_tui.attachments import Attachment
+from t502_tui.media import MediaState, text_for_model
 from t502_tui.service.events import Usage
 from t502_tui.text_files import fenced
+
+MAX_IMAGES_SENT_BACK = 4
+"""Generated images that go back to the model with the next request: the newest few (an
+edit refers to the last ones; every image of a long session would be megabytes a turn)."""
 
 _FENCE = re.compile(r"^(```|~~~)[^\n]*\n(.*?)^\1", re.M | re.S)
 
@@ -56,7 +61,8 @@ class ChatMessage:
     parent_id: int | None = None
     """The message this one answers or follows (the conversation is a tree)."""
     attachments: list[Attachment] = field(default_factory=list)
-    """Images and text files sent with a user message."""
+    """Images and text files sent with a user message, or images the model made for a
+    reply (its text refers to them as ``![alt](attachment:N)``, N from 1; see t502_tui.media)."""
     alternatives: list[int] = field(default_factory=list)
     """Ids of this message and its siblings (other replies, or edited versions), oldest first."""
     in_context: bool | None = None
@@ -66,6 +72,9 @@ class ChatMessage:
     """What the reply cost in US$, as known when it arrived (None: unknown)."""
     provider: str | None = None
     """The provider (server) that wrote the reply; None for the default provider."""
+    media: dict[str, MediaState] = field(default_factory=dict)
+    """What t502 is doing with the reply's links and images in this run, by URL or
+    ``attachment:N`` (downloads, files written); not stored."""
 
     @property
     def writer(self) -> str:
@@ -144,11 +153,33 @@ class Conversation:
         return "New conversation"
 
     def request_messages(self, system_role: str = "system") -> list[dict[str, Any]]:
-        """The history as the API takes it: system prompt first, then every sendable turn."""
+        """The history as the API takes it: system prompt first, then every sendable turn.
+
+        A reply goes as text (its images as ``[image N]``, its links as written): many
+        OpenAI-compatible servers refuse image parts in an assistant message. The images
+        the model made inline (not links: those it wrote itself, as text) go back at the
+        start of the user message after it, as image parts, so "make it blue" shows the
+        model the image it made; only the newest :data:`MAX_IMAGES_SENT_BACK`.
+        """
         out: list[dict[str, Any]] = []
         if self.system_prompt.strip():
             out.append({"role": system_role, "content": self.system_prompt})
-        out += [{"role": m.role, "content": m.api_content()} for m in self.messages if m.sendable]
+        turns = [m for m in self.messages if m.sendable]
+        made = [(m, a) for m in turns if m.role == "assistant" for a in m.attachments if a.source is None]
+        sent_back = {id(a) for _, a in made[-MAX_IMAGES_SENT_BACK:]}
+        carried: list[Attachment] = []
+        for message in turns:
+            if message.role == "assistant":
+                out.append({"role": "assistant", "content": text_for_model(message.content)})
+                carried += [a for a in message.attachments if id(a) in sent_back]
+                continue
+            content = message.api_content()
+            if carried:
+                parts: list[dict[str, Any]] = [{"type": "text", "text": "(The images of your previous reply.)"}]
+                parts += [{"type": "image_url", "image_url": {"url": a.data_url()}} for a in carried]
+                content = parts + (content if isinstance(content, list) else [{"type": "text", "text": content}])
+                carried = []
+            out.append({"role": message.role, "content": content})
         return out
 
     def code_blocks(self) -> list[str]:

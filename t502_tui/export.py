@@ -11,23 +11,62 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from t502_tui import paths
 from t502_tui.attachments import Attachment
 from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus
+from t502_tui.media import REFERENCE
 from t502_tui.prices import format_cost
 from t502_tui.service.events import Usage
 from t502_tui.terminal_text import visible_name
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""2: images as data URLs (``url``) with the link they came from (``source``); version 1
+files (base64 in ``data``) are still read."""
 
 
 class ImportError_(ValueError):
     """The file is not a t502 conversation export; the message says what is wrong."""
 
 
-def to_markdown(conversation: Conversation) -> str:
+def _image_text(message: ChatMessage, files: dict[str, bytes] | None, folder: str,
+                number: int) -> tuple[str, list[str]]:
+    """The message's text with its images as files in ``folder`` (or, with no ``files``
+    to fill, as ``[image N]``), and lines for the images its text does not show."""
+    names: list[str] = []
+    for index, image in enumerate(message.attachments, 1):
+        # The name may come from an imported file: nothing in it may lead out of the folder.
+        safe = re.sub(r"[^\w.-]+", "-", image.name).strip(".-")[-80:] or "image"
+        name = f"{folder}/{number}-{index}-{safe}"
+        names.append(name)
+        if files is not None and not image.is_text:
+            files[name] = image.data
+
+    def image(match: re.Match[str]) -> str:
+        index = int(match.group(2))
+        if files is None or not 1 <= index <= len(names):
+            return f"[image {index}]"
+        return f"![{match.group(1)}]({names[index - 1]})"
+
+    content = REFERENCE.sub(image, message.content)
+    shown = {int(m.group(2)) for m in REFERENCE.finditer(message.content)}
+    extra: list[str] = []
+    for index, attachment in enumerate(message.attachments, 1):
+        if attachment.is_text:
+            extra.append(f"- Attached file: {attachment.describe()}")
+        elif attachment.source and files is not None:
+            content = content.replace(attachment.source, names[index - 1])  # the link expires; the file stays
+        elif index not in shown and not attachment.source:
+            extra.append(f"![{attachment.name}]({names[index - 1]})" if files is not None
+                         else f"- Attached image: {attachment.describe()}")
+    return content, extra
+
+
+def to_markdown(conversation: Conversation, files: dict[str, bytes] | None = None, folder: str = "images") -> str:
     """A readable transcript with the model and usage of every reply.
 
     Names in headings (the title, models) are shown as spelt (:func:`visible_name`).
+    Images are written as links to files in ``folder`` (relative to the transcript) when
+    ``files`` is given, which gets their bytes by path; else each is named in the text.
     """
     lines = [f"# {visible_name(conversation.display_title)}", ""]
     lines.append(f"- Started {conversation.created:%Y-%m-%d %H:%M}")
@@ -41,7 +80,7 @@ def to_markdown(conversation: Conversation) -> str:
     if conversation.system_prompt:
         lines.append(f"- System prompt: {' '.join(conversation.system_prompt.split())}")
     lines.append("")
-    for message in conversation.messages:
+    for number, message in enumerate(conversation.messages, 1):
         if message.role == "user":
             heading = f"## You · {message.created:%Y-%m-%d %H:%M}"
         else:
@@ -55,15 +94,28 @@ def to_markdown(conversation: Conversation) -> str:
         lines += [heading, ""]
         if message.reasoning:
             lines += ["<details><summary>Thinking</summary>", "", message.reasoning.strip(), "", "</details>", ""]
-        for image in message.attachments:
-            lines.append(f"- Attached {'file' if image.is_text else 'image'}: {image.describe()}")
-        if message.attachments:
-            lines.append("")
-        if message.content:
-            lines += [message.content.rstrip(), ""]
+        content, extra = _image_text(message, files, folder, number)
+        if extra:
+            lines += [*extra, ""]
+        if content:
+            lines += [content.rstrip(), ""]
         if message.error:
             lines += [f"> Error: {message.error}", ""]
     return "\n".join(lines)
+
+
+def write_markdown(conversation: Conversation, path: Path) -> int:
+    """Write the transcript to ``path`` and its images as files in a folder beside it
+    (``<name>-images/``), all private; the number of images written. Raises OSError."""
+    folder = f"{path.stem}-images"
+    files: dict[str, bytes] = {}
+    text = to_markdown(conversation, files, folder)
+    if files:
+        paths.private_dir(path.parent / folder)
+        for name, data in files.items():
+            paths.write_private(path.parent / name, data)
+    paths.write_private(path, text)
+    return len(files)
 
 
 def _usage_dict(usage: Usage | None) -> dict[str, Any] | None:
@@ -101,7 +153,7 @@ def to_json(conversation: Conversation, every_message: list[ChatMessage] | None 
              "usage": _usage_dict(m.usage), "created": m.created.isoformat(),
              "in_context": m.in_context, "cost": m.cost, "provider": m.provider,
              "attachments": [{"name": a.name, "mime": a.mime, "width": a.width, "height": a.height, "kind": a.kind,
-                              "data": base64.b64encode(a.data).decode("ascii")} for a in m.attachments]}
+                              "url": a.data_url(), "source": a.source} for a in m.attachments]}
             for i, m in enumerate(messages)
         ],
     }
@@ -217,16 +269,32 @@ def _attachments(item: dict[str, Any], where: str) -> list[Attachment]:
     out = []
     for image in images:
         try:
-            if not isinstance(image["data"], str) or not isinstance(image["mime"], str):
+            if not isinstance(image, dict) or not isinstance(image["mime"], str):
                 raise TypeError
-            data = base64.b64decode(image["data"], validate=True)
+            if isinstance(image.get("url"), str):  # version 2: a data URL
+                head, _, payload = image["url"].partition(",")
+                if not (head.startswith("data:") and head.endswith(";base64")):
+                    raise ValueError
+                data = _base64(payload)
+            elif isinstance(image.get("data"), str):  # version 1: base64
+                data = _base64(image["data"])
+            else:
+                raise TypeError
+            source = image.get("source")
+            if source is not None and (not isinstance(source, str) or not source.startswith(("http://", "https://"))):
+                raise ValueError
             out.append(Attachment(_text(image, "name", where), image["mime"], data,
                                   _whole(image.get("width"), f"{where}: an image's width", _MAX_PIXELS),
                                   _whole(image.get("height"), f"{where}: an image's height", _MAX_PIXELS),
-                                  "text" if image.get("kind") == "text" else "image"))
+                                  "text" if image.get("kind") == "text" else "image", source=source))
         except (KeyError, TypeError, ValueError):
             raise ImportError_(f"{where}: an attachment is damaged") from None
     return out
+
+
+def _base64(text: str) -> bytes:
+    return base64.b64decode(text, validate=True)
+
 
 
 def _message(item: Any, index: int) -> ChatMessage:

@@ -65,6 +65,11 @@ PLACES: tuple[tuple[str, str], ...] = (
     ("< > on a message", "flip between its versions (regenerated replies, edited messages)"),
     ("k on a reply", "send it with your next message, or leave it out (a reply cut off by an error is left out)"),
     ("Enter on a reply", "open or close its thinking"),
+    ("o / s / y / v on a reply's image", "open it in the system viewer / save it (the downloads folder by default) "
+     "/ copy its file's path / view it whole (Esc closes)"),
+    ("i / f / r on a reply's images and links", "choose the next one / show its file in its folder "
+     "/ download an image link again"),
+    ("o / s on a video link", "download it with progress and open it / download it where you say"),
     ("PageUp PageDown Home End on the messages", "scroll; End follows the newest text again"),
     ("mouse drag, then Ctrl+C", "select text and copy it"),
     ("Enter / r / a / d in the list", "open / rename / archive / delete a conversation"),

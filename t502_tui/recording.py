@@ -20,6 +20,9 @@ class ReplyRecorder:
     :data:`FLUSH_CHARS`), one write at a time, and the final state is written by
     :meth:`finish`. After a failed write the reply goes on in memory (the failure was
     reported by the history).
+
+    Images the reply gains (``message.attachments``, replaced by a longer list, never
+    changed in place) are written with the next write of its text.
     """
 
     def __init__(self, conversation: Conversation, message: ChatMessage, history: History | None) -> None:
@@ -34,6 +37,8 @@ class ReplyRecorder:
         self._writer: asyncio.Task[None] | None = None
         self._finishing = False
         self._first_write = asyncio.Event()
+        self._saved_images = len(message.attachments)
+        """How many of the message's images the store has."""
 
     def add(self, content: str = "", reasoning: str = "") -> None:
         """Record answer and reasoning text."""
@@ -90,10 +95,16 @@ class ReplyRecorder:
     async def _save(self) -> bool:
         if self.history is None:
             return False
+        images = self.message.attachments
         if self.message.id is None:
             saved = await self.history.add_message(self.conversation, self.message)
         else:
             saved = await self.history.update_message(self.message)
+            if saved and len(images) > self._saved_images and self.message.id is not None:
+                ident, new = self.message.id, images[self._saved_images:]
+                saved = await self.history.write(lambda store: store.add_attachments(ident, new))
+        if saved:
+            self._saved_images = len(images)
         if not saved:
             self.history = None
         return saved

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import json
 import os
 import sqlite3
@@ -39,7 +40,7 @@ from t502_tui.service.events import Usage
 T = TypeVar("T")
 P = ParamSpec("P")
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 APPLICATION_ID = 0x74353032  # "t502"
 
 _MIGRATIONS: dict[int, str] = {
@@ -118,6 +119,17 @@ _MIGRATIONS: dict[int, str] = {
     ALTER TABLE attachments ADD COLUMN kind TEXT NOT NULL DEFAULT 'image';
     CREATE TABLE preferences (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     CREATE TABLE drafts (conversation_id TEXT PRIMARY KEY, text TEXT NOT NULL, saved REAL NOT NULL);
+    """,
+    # Images are kept once however many messages carry them (a generated image sent back,
+    # a conversation imported twice); rows written before keep their bytes in `data`.
+    4: """
+    CREATE TABLE blobs (sha256 TEXT PRIMARY KEY, data BLOB NOT NULL);
+    ALTER TABLE attachments ADD COLUMN sha256 TEXT;
+    ALTER TABLE attachments ADD COLUMN source TEXT;
+    CREATE INDEX attachments_by_blob ON attachments(sha256) WHERE sha256 IS NOT NULL;
+    CREATE TRIGGER blobs_unused AFTER DELETE ON attachments
+    WHEN old.sha256 IS NOT NULL AND NOT EXISTS (SELECT 1 FROM attachments WHERE sha256 = old.sha256)
+    BEGIN DELETE FROM blobs WHERE sha256 = old.sha256; END;
     """,
 }
 
@@ -472,10 +484,14 @@ class Store:
         for row in rows:
             siblings.setdefault((row["parent_id"], row["role"]), []).append(row["id"])
         images: dict[int, list[Attachment]] = {}
-        for row in self._db.execute(f"SELECT * FROM attachments WHERE message_id IN ({marks}) ORDER BY id", ids):
+        rows = self._db.execute(
+            "SELECT a.message_id, a.name, a.mime, a.width, a.height, a.kind, a.source, coalesce(b.data, a.data) AS bytes"
+            f" FROM attachments a LEFT JOIN blobs b ON b.sha256 = a.sha256 WHERE a.message_id IN ({marks})"
+            " ORDER BY a.id", ids)
+        for row in rows:
             images.setdefault(row["message_id"], []).append(
-                Attachment(row["name"], row["mime"], bytes(row["data"]), row["width"], row["height"],
-                           "text" if row["kind"] == "text" else "image"))
+                Attachment(row["name"], row["mime"], bytes(row["bytes"]), row["width"], row["height"],
+                           "text" if row["kind"] == "text" else "image", source=row["source"]))
         for message in messages:
             message.alternatives = siblings.get((message.parent_id, message.role), [])
             message.attachments = images.get(message.id or -1, [])
@@ -583,11 +599,7 @@ class Store:
                  message.parent_id, _flag(message.in_context), message.cost, message.provider),
             )
             message_id = int(cursor.lastrowid or 0)
-            self._db.executemany(
-                "INSERT INTO attachments (message_id, name, mime, width, height, data, kind)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(message_id, a.name, a.mime, a.width, a.height, a.data, a.kind) for a in message.attachments],
-            )
+            self._insert_attachments(message_id, message.attachments)
             self._db.execute(
                 "UPDATE conversations SET updated = ?, model = ?, leaf_id = ? WHERE id = ?",
                 (now, conversation.model, message_id, conversation.id),
@@ -643,10 +655,7 @@ class Store:
                      _flag(message.in_context), message.cost, message.provider),
                 )
                 new_id = int(cursor.lastrowid or 0)
-                db.executemany(
-                    "INSERT INTO attachments (message_id, name, mime, width, height, data) VALUES (?, ?, ?, ?, ?, ?)",
-                    [(new_id, a.name, a.mime, a.width, a.height, a.data) for a in message.attachments],
-                )
+                self._insert_attachments(new_id, message.attachments)
                 if message.id is not None:
                     new_ids[message.id] = new_id
                 previous = new_id
@@ -656,6 +665,31 @@ class Store:
             return ident
 
         return str(self._write("import", write))
+
+    def _insert_attachments(self, message_id: int, attachments: list[Attachment]) -> None:
+        """Attach images to a message inside the caller's transaction, each image's bytes
+        kept once (by their SHA-256) however many messages carry them."""
+        for image in attachments:
+            digest = hashlib.sha256(image.data).hexdigest()
+            self._db.execute("INSERT OR IGNORE INTO blobs (sha256, data) VALUES (?, ?)", (digest, image.data))
+            self._db.execute(
+                "INSERT INTO attachments (message_id, name, mime, width, height, data, kind, sha256, source)"
+                " VALUES (?, ?, ?, ?, ?, x'', ?, ?, ?)",
+                (message_id, image.name, image.mime, image.width, image.height, image.kind, digest, image.source))
+
+    def add_attachments(self, message_id: int, attachments: list[Attachment]) -> None:
+        """Add images to a saved message, after the ones it has (a reply's generated or
+        downloaded images, which come after its row was written)."""
+
+        def write() -> None:
+            self._db.execute("BEGIN IMMEDIATE")
+            if self._db.execute("SELECT 1 FROM messages WHERE id = ?", (message_id,)).fetchone() is None:
+                self._db.execute("ROLLBACK")
+                raise StoreError("the message was deleted before its images could be kept")
+            self._insert_attachments(message_id, attachments)
+            self._db.execute("COMMIT")
+
+        self._write("images", write)
 
     def update_message(self, message: ChatMessage) -> None:
         """Write the message's text, status, usage and flags as they are now (give it a

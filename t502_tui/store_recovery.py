@@ -110,6 +110,9 @@ _MEND = (
        WHERE conversation_id NOT IN (SELECT id FROM conversations) GROUP BY conversation_id""",
     "UPDATE conversations SET leaf_id = NULL WHERE leaf_id NOT IN (SELECT id FROM messages)",
     "DELETE FROM attachments WHERE message_id NOT IN (SELECT id FROM messages)",
+    # An image whose bytes were lost is dropped rather than shown empty.
+    """DELETE FROM attachments WHERE length(data) = 0
+       AND (sha256 IS NULL OR sha256 NOT IN (SELECT sha256 FROM blobs))""",
 )
 
 
@@ -169,7 +172,7 @@ def _copy_into(source: sqlite3.Connection, fresh: Path) -> tuple[tuple[int, int,
         target.execute("BEGIN")
         reader = _Reader(source)
         tables = _tables(source)
-        for table in ("conversations", "messages", "attachments", "drafts", "preferences"):
+        for table in ("conversations", "messages", "blobs", "attachments", "drafts", "preferences"):
             if table in tables:
                 _copy(reader, target, table)
         for statement in _MEND:

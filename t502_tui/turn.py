@@ -20,6 +20,15 @@ from enum import StrEnum
 from typing import Any
 
 from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus
+from t502_tui.media import (
+    MAX_IMAGES,
+    MediaError,
+    MediaExtractor,
+    RawImage,
+    decode_image,
+    raw_image,
+    reference,
+)
 from t502_tui.providers import Provider
 from t502_tui.recording import ReplyRecorder
 from t502_tui.service import (
@@ -27,6 +36,7 @@ from t502_tui.service import (
     ConnectionFailed,
     ContentDelta,
     Finished,
+    ImageDelta,
     ReasoningDelta,
     RetryNotice,
     ServiceError,
@@ -100,6 +110,14 @@ class ReplyGrew:
 
 
 @dataclass(frozen=True)
+class ReplyMediaChanged:
+    """The reply gained an image (its reference follows in the text), or the state of one
+    of its images or links changed (a download started, progressed, failed)."""
+
+    reply: ChatMessage
+
+
+@dataclass(frozen=True)
 class RetryWaiting:
     """The request failed in a way that may pass; it is sent again after a wait."""
 
@@ -125,7 +143,8 @@ class _ListenerFailed(Exception):
     """The listener raised: stop reading (the reply is kept as stopped)."""
 
 
-TurnEvent = PromptSaved | ReplyStarted | ReplyGrew | RetryWaiting | ConnectionChanged | ReplyEnded
+TurnEvent = (PromptSaved | ReplyStarted | ReplyGrew | ReplyMediaChanged | RetryWaiting | ConnectionChanged
+             | ReplyEnded)
 Listener = Callable[[TurnEvent], None]
 
 
@@ -164,6 +183,10 @@ class Turn:
         """Set once the reply has its final status and is saved."""
         self._listener_error: Exception | None = None
         """What the listener raised while the reply streamed, if anything."""
+        self._media = MediaExtractor()
+        """Lifts images out of the text before it is kept (see t502_tui.media)."""
+        self._tail = ""
+        """The last two characters of the reply's text so far."""
 
     def interrupt(self) -> None:
         """Mark the turn as ended by t502 closing (a signal); the caller then cancels it."""
@@ -206,6 +229,7 @@ class Turn:
         status, error = ReplyStatus.ERROR, None
         try:
             await self._read(reply, await self._request())
+            await self._take_pieces(reply, self._media.finish(complete=True))
             if reply.usage is not None and reply.usage.cost is None:
                 await session.facts(conversation.provider).pricing_ready()
             status = ReplyStatus.COMPLETE
@@ -225,6 +249,7 @@ class Turn:
                                  partial=self._received)
             self._set_connection(Connection(LinkState.READY))
         finally:
+            self._end_media()
             self._merge()
             reply.cost = session.reply_cost(conversation.provider, reply.model or "", reply.usage)
             reply.status = status
@@ -276,13 +301,13 @@ class Turn:
     async def _read(self, reply: ChatMessage, request: list[dict[str, Any]]) -> None:
         handed_back = time.monotonic()
         async for event in self._events(request, reply.model or ""):
-            if isinstance(event, (ContentDelta, ReasoningDelta)):
-                (self._content if isinstance(event, ContentDelta) else self._reasoning).append(event.text)
-                if self._received:
-                    self._merge_soon()
-                else:  # the first words: in the store before they are shown
-                    self._received = True
-                    await self._merge_first()
+            if isinstance(event, ContentDelta):
+                await self._take_pieces(reply, self._media.feed(event.text))
+            elif isinstance(event, ReasoningDelta):
+                self._reasoning.append(event.text)
+                await self._took_text()
+            elif isinstance(event, ImageDelta):
+                await self._take_image(reply, event.url)
             elif isinstance(event, UsageReport):
                 reply.usage = event.usage
             elif isinstance(event, Finished):
@@ -292,6 +317,70 @@ class Turn:
             if time.monotonic() - handed_back > YIELD_SECONDS:
                 await asyncio.sleep(0)
                 handed_back = time.monotonic()
+
+    async def _took_text(self) -> None:
+        if not self._content and not self._reasoning:
+            return
+        if self._received:
+            self._merge_soon()
+        else:  # the first words: in the store before they are shown
+            self._received = True
+            await self._merge_first()
+
+    def _add_text(self, text: str) -> None:
+        if text:
+            self._content.append(text)
+            self._tail = (self._tail + text)[-2:]
+
+    async def _take_pieces(self, reply: ChatMessage, pieces: list[str | RawImage]) -> None:
+        """Text and the images lifted out of it, in order."""
+        for piece in pieces:
+            if type(piece) is str:
+                self._add_text(piece)
+            else:
+                self._add_text(await self._keep(reply, piece))  # type: ignore[arg-type]
+        await self._took_text()
+
+    async def _take_image(self, reply: ChatMessage, url: str) -> None:
+        """An image outside the text: kept, with its reference (or its link, to download
+        once the reply is in) on a paragraph of its own."""
+        raw = raw_image(url)
+        if raw is None:
+            link = url.strip()
+            if len(link) > 4096 or any(c.isspace() or c in "()<>" for c in link):
+                text = "*[the server sent an image link t502 cannot use]*"
+            else:
+                text = f"![image]({link})"
+        else:
+            text = await self._keep(reply, raw)
+        tail = self._tail
+        self._add_text(("" if not tail or tail == "\n\n" else "\n" if tail[-1] == "\n" else "\n\n") + text + "\n\n")
+        await self._took_text()
+
+    async def _keep(self, reply: ChatMessage, raw: RawImage) -> str:
+        """Make ``raw`` an attachment of the reply; the text that stands for it."""
+        index = len(reply.attachments) + 1
+        if index > MAX_IMAGES:
+            return f"*[an image was dropped: t502 keeps at most {MAX_IMAGES} of one reply]*"
+        try:
+            if raw.cut_off or raw.too_large:
+                image = decode_image(raw, "")  # refused at once: nothing to decode
+            else:
+                image = await asyncio.to_thread(decode_image, raw, f"image-{index}")
+        except MediaError as error:
+            return f"*[an image could not be kept: {error}]*"
+        reply.attachments = [*reply.attachments, image]  # a new list: the recorder's snapshots keep theirs
+        self._tell(ReplyMediaChanged(reply))
+        return reference(raw.alt, index)
+
+    def _end_media(self) -> None:
+        """The reply ended early: what was held back is text again, an image being read
+        is noted as cut off."""
+        for piece in self._media.finish(complete=False):
+            if type(piece) is str:
+                self._add_text(piece)
+            else:
+                self._add_text("*[an image could not be kept: the reply ended in the middle of it]*")
 
     def _merge_soon(self) -> None:
         """Hand the text over now if a frame has passed since the last time, else at the

@@ -59,6 +59,8 @@ class Reply:
     status: int = 200
     body: bytes | str | None = None
     chunks: list[Chunk] | None = None
+    """Written one by one, HTTP-chunked; with a Content-Length header, as the body itself
+    (a file of known size arriving bit by bit)."""
     headers: dict[str, str] = field(default_factory=dict)
     content_type: str = "application/json"
     drop: bool = False
@@ -301,7 +303,9 @@ class LoopbackServer:
                           + "\r\n").encode() + body)
             await writer.drain()
             return
-        headers["Transfer-Encoding"] = "chunked"
+        sized = "Content-Length" in reply.headers  # a body of known length, sent in pieces
+        if not sized:
+            headers["Transfer-Encoding"] = "chunked"
         writer.write((status_line + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
                       + "\r\n").encode())
         await writer.drain()
@@ -315,9 +319,9 @@ class LoopbackServer:
                     await item.wait()
                     continue
                 data = item.encode() if isinstance(item, str) else item
-                writer.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+                writer.write(data if sized else f"{len(data):x}\r\n".encode() + data + b"\r\n")
                 await writer.drain()
-            if not reply.drop:
+            if not reply.drop and not sized:
                 writer.write(b"0\r\n\r\n")
                 await writer.drain()
             self.last_byte_at = time.time()

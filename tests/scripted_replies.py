@@ -2,8 +2,9 @@
 
 ``python tests/loopback.py`` answers with these: ``slow``, ``long 20000`` (Markdown with
 code; ``long 2000 rate 100`` sends 100 tokens a second), ``prose 1000 rate 20`` (plain
-paragraphs), ``think``, ``escape``, ``drop``, ``status 401`` (any status), otherwise an
-echo naming the model.
+paragraphs), ``think``, ``escape``, ``drop``, ``status 401`` (any status), the media
+replies of tests/media_samples.py (``draw``, ``draw big``, ``draw link``, ``draw parts``,
+``draw images``, ``video``), otherwise an echo naming the model.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import re
 
 from loopback import Pause, RecordedRequest, Reply, chunk, sse, stream_reply, text_stream, usage_chunk
+from media_samples import media_file, scripted_media
 
 PARAGRAPH = (
     "Streaming **Markdown** keeps its cost in the *new* text only, with `inline code`, "
@@ -58,11 +60,16 @@ def prose_tokens(count: int) -> list[str]:
 def reply_for(request: RecordedRequest) -> Reply | None:
     """Pick a reply from keywords in the last user message."""
     if not request.path.endswith("/chat/completions"):
-        return None
+        return media_file(request.path)
     body = request.json
     model = body.get("model", "?")
     messages = body.get("messages") or [{}]
-    prompt = str(messages[-1].get("content", ""))
+    content = messages[-1].get("content", "")
+    prompt = content if isinstance(content, str) else " ".join(
+        p.get("text", "") for p in content if isinstance(p, dict) and isinstance(p.get("text"), str))
+    base = "http://" + request.headers.get("host", "127.0.0.1")
+    if (media := scripted_media(prompt, base, model)) is not None:
+        return media
     if match := re.search(r"status (\d{3})", prompt):
         status = int(match.group(1))
         return Reply(status, body=json.dumps({"error": {"message": f"scripted error {status} for {model}",

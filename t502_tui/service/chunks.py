@@ -16,6 +16,7 @@ from t502_tui.service.events import (
     Completion,
     ContentDelta,
     Finished,
+    ImageDelta,
     ReasoningDelta,
     StreamEvent,
     Usage,
@@ -41,6 +42,45 @@ def _text(value: Any) -> str:
             if isinstance(part, dict) and isinstance(part.get("text"), str)
         )
     return ""
+
+
+def image_url(part: Any) -> str | None:
+    """The image in one content part or ``images`` entry, as sent (data URL, link or bare
+    base64): ``{"type": "image_url", "image_url": {"url": ...}}``, with the URL also
+    accepted as a plain string, or ``{"b64_json": ...}``; None for anything else."""
+    if not isinstance(part, dict):
+        return None
+    value = part.get("image_url")
+    if isinstance(value, dict):
+        value = value.get("url")
+    if not isinstance(value, str):
+        value = part.get("b64_json")
+    return value if isinstance(value, str) and value else None
+
+
+def _content_events(content: Any) -> list[StreamEvent]:
+    """Content as events: text, or the text and image parts of a list, in order."""
+    if isinstance(content, str):
+        return [ContentDelta(content)] if content else []
+    events: list[StreamEvent] = []
+    if isinstance(content, list):
+        for part in content:
+            if not isinstance(part, dict):
+                continue
+            if isinstance(text := part.get("text"), str):
+                if text:
+                    events.append(ContentDelta(text))
+            elif url := image_url(part):
+                events.append(ImageDelta(url))
+    return events
+
+
+def _images(message: dict[str, Any]) -> list[str]:
+    """The ``images`` array of a delta or message (OpenRouter's way of sending them)."""
+    images = message.get("images")
+    if not isinstance(images, list):
+        return []
+    return [url for item in images if (url := image_url(item))]
 
 
 def _reasoning(message: dict[str, Any]) -> str:
@@ -121,8 +161,13 @@ def events_from_chunk(chunk: dict[str, Any], partial: bool) -> list[StreamEvent]
             if ("reasoning_content" in delta or "reasoning" in delta) and (reasoning := _reasoning(delta)):
                 events.append(ReasoningDelta(reasoning))
             content = delta.get("content")
-            if content and (text := content if isinstance(content, str) else _text(content)):
-                events.append(ContentDelta(text))
+            if type(content) is str:
+                if content:
+                    events.append(ContentDelta(content))
+            elif content:
+                events += _content_events(content)
+            if "images" in delta:
+                events += [ImageDelta(url) for url in _images(delta)]
         reason = choice.get("finish_reason")
         if reason and isinstance(reason, str):
             events.append(Finished(reason[:MAX_FINISH_REASON]))
@@ -145,12 +190,15 @@ def completion_from_body(data: Any) -> Completion | None:
         message = {"content": choice["text"]}
     reason = choice.get("finish_reason")
     model = data.get("model")
+    content = message.get("content")
+    images = [e.url for e in _content_events(content) if isinstance(e, ImageDelta)] if isinstance(content, list) else []
     return Completion(
-        content=_text(message.get("content")),
+        content=_text(content),
         reasoning=_reasoning(message),
         finish_reason=reason[:MAX_FINISH_REASON] if isinstance(reason, str) else None,
         usage=Usage.from_json(data.get("usage")),
         model=model if isinstance(model, str) and len(model) <= MAX_NAME else None,
+        images=tuple(images + _images(message)),
     )
 
 
@@ -161,6 +209,7 @@ def events_from_completion(completion: Completion) -> list[StreamEvent]:
         events.append(ReasoningDelta(completion.reasoning))
     if completion.content:
         events.append(ContentDelta(completion.content))
+    events += [ImageDelta(url) for url in completion.images]
     if completion.usage:
         events.append(UsageReport(completion.usage))
     events.append(Finished(completion.finish_reason or "stop"))

@@ -55,6 +55,7 @@ from t502_tui.service.events import (
     Completion,
     ContentDelta,
     Finished,
+    ImageDelta,
     ModelInfo,
     ReasoningDelta,
     RetryNotice,
@@ -683,7 +684,7 @@ class _StreamReader:
     def _take(self, events: list[StreamEvent]) -> list[StreamEvent]:
         for event in events:
             kind = type(event)
-            if kind is ContentDelta or kind is ReasoningDelta:
+            if kind is ContentDelta or kind is ReasoningDelta or kind is ImageDelta:
                 self.got_text = True
             elif kind is Finished:
                 self.finished = True
@@ -731,5 +732,5 @@ class _StreamReader:
             )
         self.finished = True
         events = events_from_completion(completion)
-        self.got_text = bool(completion.content or completion.reasoning)
+        self.got_text = bool(completion.content or completion.reasoning or completion.images)
         return events

@@ -294,3 +294,8 @@ def error_from_response(
         retry_after=wait,
         detail=f"HTTP {status} {reason}\n{body}",
     )
+
+
+class DownloadError(Exception):
+    """A download failed; the message says why in a few words (``HTTP 404``, ``no data
+    for 30 s``)."""

@@ -140,7 +140,17 @@ class Finished:
     finish_reason: str
 
 
-StreamEvent = ContentDelta | ReasoningDelta | UsageReport | Finished
+@dataclass(frozen=True)
+class ImageDelta:
+    """An image the model made, outside the text: a part of a ``content`` array, or an
+    entry of ``delta.images`` / ``message.images``. ``url`` is as the server sent it: a
+    ``data:`` URL, an http(s) link, or bare base64 (the caller tells the type from the
+    bytes)."""
+
+    url: str
+
+
+StreamEvent = ContentDelta | ReasoningDelta | ImageDelta | UsageReport | Finished
 
 
 @dataclass(frozen=True)
@@ -152,6 +162,8 @@ class Completion:
     finish_reason: str | None = None
     usage: Usage | None = None
     model: str | None = None
+    images: tuple[str, ...] = ()
+    """Images outside the text (see :class:`ImageDelta`), in the order they came."""
 
 
 @dataclass(frozen=True)

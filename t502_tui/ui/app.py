@@ -33,6 +33,7 @@ from t502_tui.session import LAST_MODEL, ChatSession
 from t502_tui.settings_schema import KEY_SOURCES
 from t502_tui.store import StoreError, default_path
 from t502_tui.turn import Connection, LinkState
+from t502_tui.ui import graphics
 from t502_tui.ui.commands import app_commands
 from t502_tui.ui.servers import Servers
 from t502_tui.ui.message_render import probe_theme
@@ -75,6 +76,7 @@ class T502App(Servers, App[None]):
 
     def __init__(self, config: Config, conversations: list[Conversation] | None = None) -> None:
         super().__init__()
+        graphics.probe()  # now: once Textual runs, the terminal's answers would be read as keys
         self.config = config
         self.session = ChatSession(config, history_later=True)
         """Settings, a client per provider, history, and what the providers told."""

@@ -39,6 +39,14 @@ def app_commands(app: T502App, screen: Screen) -> Iterator[SystemCommand]:
     yield SystemCommand("Edit last message", "Change your last message and send it as a new branch (↑)", chat.action_edit_last)
     yield SystemCommand("Attach files", "Add images, text or code files to the next message (ctrl+t)",
                         chat.action_attach)
+    yield SystemCommand("Open image", "Open the chosen (or newest) image the model made in your viewer (o)",
+                        lambda: chat.act_on_media("open"))
+    yield SystemCommand("Save image or video", "Save the chosen (or newest) image, or fetch a video, to a path (s)",
+                        lambda: chat.act_on_media("save"))
+    yield SystemCommand("Copy image path", "Copy the file path of the chosen (or newest) image (y)",
+                        lambda: chat.act_on_media("copy_path"))
+    yield SystemCommand("View image", "Show the chosen (or newest) image as large as the screen allows (v)",
+                        lambda: chat.act_on_media("view"))
     yield SystemCommand("Copy conversation as Markdown", "The whole conversation, with models and usage", chat.action_copy_conversation)
     yield SystemCommand("Stop reply", "Stop the streaming reply, keeping its text (Esc)", chat.action_cancel)
     yield SystemCommand("Search conversations", "Full-text search over every saved message (ctrl+f)", chat.action_search)

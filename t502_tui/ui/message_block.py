@@ -1,7 +1,8 @@
 """One message as the conversation view draws it: lines, made when needed and kept.
 
 A block is a header (who, model, time, versions, usage, how it ended), the reasoning
-(folded to one line unless opened), the body, and an error line. The body is cut into
+(folded to one line unless opened), the body, a reply's images and media links (each
+image with a preview drawn in half-blocks), and an error line. The body is cut into
 segments (:mod:`t502_tui.ui.markdown_segments`) that are drawn once per width and theme
 and kept; while a reply streams only its open tail is drawn again. Segments far from the
 screen are not drawn at all until they are needed: until then they count with an
@@ -13,16 +14,22 @@ from __future__ import annotations
 from bisect import bisect_right
 
 from rich.console import Console
+from rich.segment import Segment as _Segment
 from rich.style import Style
 from rich.text import Text
 from textual.strip import Strip
 
 from t502_tui.conversation import ChatMessage, ReplyStatus
+from t502_tui.media import MediaState
+from t502_tui.paths import display_path
 from t502_tui.prices import format_cost
+from t502_tui.reply_media import MediaItem, media_items
 from t502_tui.terminal_text import defuse, visible_name
+from t502_tui.ui.image_preview import PreviewCache, preview_size
 from t502_tui.ui.markdown_segments import MarkdownSegmenter, Segment
 from t502_tui.ui.message_render import (
     Look,
+    blank_line,
     code_lines,
     estimate_lines,
     growing_code_lines,
@@ -217,8 +224,13 @@ class _Body:
 class Block:
     """A message and the lines that show it."""
 
-    def __init__(self, message: ChatMessage, *, streaming: bool = False) -> None:
+    def __init__(self, message: ChatMessage, *, streaming: bool = False,
+                 previews: PreviewCache | None = None) -> None:
         self.message = message
+        self.previews = previews
+        """Where image previews come from (None: captions only)."""
+        self.chosen_item = 0
+        """The image or link the media keys act on, of the reply's several."""
         self.folded = True
         """The reasoning is shown as one line; Enter (or a click on it) opens it."""
         self._body = _Body(message.content if message.role == "assistant" else "", streaming)
@@ -229,6 +241,7 @@ class Block:
         self._user: list[Strip] = []
         self._fold: list[Strip] = []
         self._error: list[Strip] = []
+        self._media: list[Strip] = []
 
     @property
     def is_reply(self) -> bool:
@@ -295,7 +308,35 @@ class Block:
             error = Text.assemble(("✗ ", palette["error"] + Style(bold=True)), (defuse(message.error), palette["error"]),
                                   ("   ctrl+r retries", palette["header"]))
             self._error = text_lines(console, error, width, look)
+        self._media = self._media_lines(console, width, look, palette)
         self._fixed_key = (width, look)
+
+    def _media_lines(self, console: Console, width: int, look: Look, palette: Palette) -> list[Strip]:
+        """Each image's caption and preview, each link's caption, in order."""
+        items = media_items(self.message)
+        lines: list[Strip] = []
+        for number, item in enumerate(items):
+            chosen = number == self.chosen_item and len(items) > 1
+            caption = _caption(item, self.message.media.get(item.key), palette, chosen)
+            lines += text_lines(console, caption, width, look)
+            if item.image is not None:
+                lines += self._preview(item, console, width, look, palette)
+        return lines
+
+    def _preview(self, item: MediaItem, console: Console, width: int, look: Look, palette: Palette) -> list[Strip]:
+        image = item.image
+        assert image is not None
+        columns, rows = preview_size(image.width, image.height, width - 2)
+        background = look.base.bgcolor.get_truecolor() if look.base.bgcolor else None
+        drawn = self.previews.lines(image, columns, rows, tuple(background or (0, 0, 0)), look.base) \
+            if self.previews is not None else "no preview here"
+        if isinstance(drawn, str):
+            return text_lines(console, Text(f"  ({drawn})", palette["secondary"]), width, look)
+        if drawn is None:  # being made: its room is kept, so nothing moves when it comes
+            note = text_lines(console, Text("  drawing the preview…", palette["secondary"]), width, look)[:1]
+            return note + [blank_line(width, look)] * (rows - 1)
+        indent = Strip([_Segment("  ", look.base)], 2)
+        return [Strip.join([indent, line]).extend_cell_length(width, look.base) for line in drawn]
 
     def _parts(self, console: Console, width: int, look: Look, palette: Palette) -> list[tuple[str, int]]:
         """(part, height) in order; a 1-line gap after the message is the last part."""
@@ -309,6 +350,8 @@ class Block:
             parts.append(("user", len(self._user)))
         else:
             parts.append(("body", self._body.height(console, width, look)))
+        if self._media:
+            parts.append(("media", len(self._media)))
         if self._error:
             parts.append(("error", len(self._error)))
         parts.append(("gap", 1))
@@ -343,6 +386,8 @@ class Block:
                     return part, self._user[y]
                 if part == "error":
                     return part, self._error[y]
+                if part == "media":
+                    return part, self._media[y]
                 if part == "body":
                     return part, self._body.line(console, width, look, y)
                 if part == "reasoning":
@@ -361,6 +406,45 @@ class Block:
         return y
 
 
+def _size(count: int) -> str:
+    return f"{count / 1024 / 1024:.1f} MB" if count >= 1024 * 1024 else f"{count / 1024:.0f} KB"
+
+
+def _caption(item: MediaItem, state: MediaState | None, palette: Palette, chosen: bool) -> Text:
+    """One line about an image or link: what it is, where it is, what the keys do."""
+    header, secondary = palette["header"], palette["secondary"]
+    mark = ("▸ ", palette["accent"]) if chosen else ("", header)
+    parts: list[tuple[str, Style]] = [mark]
+    if item.image is not None:
+        parts += [("🖼 ", secondary), (defuse(item.image.describe()), secondary)]
+        if state is not None and state.path is not None:
+            parts.append((f" · saved as {defuse(display_path(state.path))}", header))
+        parts.append(("  o open · s save · y path · v view", header))
+        return Text.assemble(*parts)
+    link = item.link
+    assert link is not None
+    video = link.kind == "video"
+    parts += [("▶ video " if video else "⤓ image ", secondary), (defuse(link.url), secondary)]
+    if state is not None and state.downloading:
+        if video and state.total:
+            done = min(1.0, state.received / state.total)
+            bar = "━" * round(20 * done) + "─" * (20 - round(20 * done))
+            parts += [("  ", header), (bar, palette["accent"]),
+                      (f" {done:.0%} of {_size(state.total)}", header)]
+        else:
+            parts.append((f"  downloading… {_size(state.received)}" if state.received else "  downloading…", header))
+    elif state is not None and state.error:
+        parts += [("  ✗ ", palette["error"]), (defuse(state.error), palette["error"]),
+                  ("  r tries again" if not video else "  o tries again", header)]
+    elif video and state is not None and state.path is not None:
+        parts.append((f"  saved as {defuse(display_path(state.path))} · o open · f show folder · y copy path", header))
+    elif video:
+        parts.append(("  o download and open · s save as", header))
+    else:
+        parts.append(("  not downloaded · r downloads it", header))
+    return Text.assemble(*parts)
+
+
 def header_text(message: ChatMessage, palette: Palette) -> Text:
     """Who wrote the message and when, its versions, usage and how it ended."""
     parts: list[tuple[str, Style] | str] = []
@@ -371,7 +455,7 @@ def header_text(message: ChatMessage, palette: Palette) -> Text:
         parts += [(visible_name(message.writer), palette["model"]), (f" · {message.created:%H:%M:%S}", header)]
     if label := message.alternative_label:
         parts += [(" · ", header), (f"‹{label}›", palette["accent"])]
-    for attachment in message.attachments:
+    for attachment in message.attachments if message.role == "user" else ():  # a reply's are shown below it
         parts.append((f" · {attachment.icon} {defuse(attachment.describe())}", palette["secondary"]))
     if message.role == "user" and message.in_context is False:
         parts.append((" · not sent (left out to fit the model's context)", header))

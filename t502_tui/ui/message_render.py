@@ -85,13 +85,32 @@ def _lines(console: Console, renderable: RenderableType, width: int, look: Look,
     return [Strip(line, width) for line in lines]
 
 
+_IMAGE = re.compile(r"!\[([^\[\]\n]*)\]\(\s*<?([^()\s<>]*)>?\)")
+
+
+def inline_images(source: str) -> str:
+    """Images as a picture sign and their alt text, in the line: Rich would draw each
+    one before the paragraph it is in. A reply's images are shown below its text (see
+    message_block), a link as a link."""
+    if "![" not in source:
+        return source
+
+    def sign(match: re.Match[str]) -> str:
+        alt = re.sub(r"[*_`\\]", "", match.group(1)).strip() or "image"
+        url = match.group(2)
+        return f"[🖼 {alt}]({url})" if url.startswith(("http://", "https://")) else f"🖼 *{alt}*"
+
+    return _IMAGE.sub(sign, source)
+
+
 def markdown_lines(console: Console, source: str, width: int, look: Look) -> list[Strip]:
     """Markdown drawn to ``width`` cells (blank lines around it trimmed)."""
     if width <= 0 or not source.strip():
         return []
     from rich.markdown import Markdown
 
-    return _lines(console, Markdown(defuse(source), code_theme=look.code_theme, hyperlinks=True), width, look, True)
+    markdown = Markdown(defuse(inline_images(source)), code_theme=look.code_theme, hyperlinks=True)
+    return _lines(console, markdown, width, look, True)
 
 
 _BLOCK_START = re.compile(r"^(?: {4}|\t| {0,3}(?:[#>|]|[-+*] |\d{1,9}[.)] |```|~~~|[-*_=]{3,}\s*$))")
@@ -162,7 +181,7 @@ def growing_code_lines(console: Console, code: str, width: int, look: Look, firs
 
 def paragraph_lines(console: Console, source: str, width: int, look: Look) -> list[Strip]:
     """A growing paragraph: the cheap way when it is a plain one, else as Markdown."""
-    text = paragraph_text(source)
+    text = paragraph_text(inline_images(source))
     if text is None or width <= 0:
         return markdown_lines(console, source, width, look)
     return _lines(console, text, width, look, True)

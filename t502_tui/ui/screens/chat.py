@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from textual import events
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.command import SimpleCommand
@@ -17,10 +18,12 @@ from textual.timer import Timer
 from textual.widgets import ContentSwitcher, Footer, Static
 
 from t502_tui.context_fit import request_tokens
-from t502_tui.conversation import Conversation
+from t502_tui.conversation import ChatMessage, Conversation
 from t502_tui.export import to_markdown
 from t502_tui.keys import ACTIONS
+from t502_tui.media import MediaState
 from t502_tui.presets import Preset, presets_of
+from t502_tui.reply_media import downloads_dir, media_items, unique_path, write_image
 from t502_tui.request_params import settings_summary
 from t502_tui.service import ServiceError
 from t502_tui.session import ChatSession
@@ -28,8 +31,9 @@ from t502_tui.store import ConversationSummary, StoreError
 from t502_tui.ui.clipboard import copy
 from t502_tui.ui.screens.attach import AttachScreen
 from t502_tui.ui.screens.conversation_settings import ConversationSettings, ConversationSettingsScreen
-from t502_tui.ui.screens.dialogs import Confirm
+from t502_tui.ui.screens.dialogs import Confirm, TextPrompt
 from t502_tui.ui.screens.fit_offer import offer_after_refusal, offer_before_sending
+from t502_tui.ui.screens.image_view import ImageScreen
 from t502_tui.ui.screens.preset_picker import PresetPicker
 from t502_tui.ui.screens.saved_conversations import SavedConversations
 from t502_tui.ui.screens.system_prompt import SystemPromptEditor
@@ -481,11 +485,22 @@ class ChatScreen(SavedConversations, Screen[None]):
         )
 
     def on_conversation_view_action_requested(self, event: ConversationView.ActionRequested) -> None:
-        """Delete a message of the visible conversation, after asking."""
+        """Delete a message of the visible conversation, after asking; save or view one
+        of its images."""
+        pane, message = self.active_pane, event.message
+        if event.action == "save" and pane is not None:
+            event.stop()
+            self.save_media(pane, message, event.item)
+        elif event.action == "view" and pane is not None:
+            event.stop()
+            item = pane.media_item(message, event.item)
+            if item is not None and item.image is not None:
+                self.app.push_screen(ImageScreen(item.image))
+            elif item is not None:
+                self.notify("Only images are shown here; o opens a video.", severity="warning")
         if event.action != "delete":
             return
         event.stop()
-        pane, message = self.active_pane, event.message
         if pane is None:
             return
         if pane.streaming:
@@ -498,6 +513,51 @@ class ChatScreen(SavedConversations, Screen[None]):
 
         what = "your message" if message.role == "user" else f"this reply from {message.model}"
         self.app.push_screen(Confirm(f"Delete {what}? What followed it stays.", "Delete"), confirmed)
+
+    def act_on_media(self, action: str) -> None:
+        """``action`` (open, save, copy_path, view, download) on the image or link chosen
+        in the visible conversation, or on the newest reply's (from the palette)."""
+        pane = self.active_pane
+        if pane is None:
+            return
+        view = pane.view
+        chosen = view.chosen_message
+        if chosen is None or not media_items(chosen):
+            chosen = next((m for m in reversed(pane.conversation.messages) if media_items(m)), None)
+        if chosen is None:
+            self.notify("No reply here has images or media links.", severity="warning")
+            return
+        view.post_message(ConversationView.ActionRequested(chosen, action, view.chosen_item_of(chosen)))
+
+    @work(group="dialog")
+    async def save_media(self, pane: ConversationPane, message: ChatMessage, index: int) -> None:
+        """Save one of a reply's images (or fetch its video) to a path the user types,
+        the downloads folder by default."""
+        item = pane.media_item(message, index)
+        if item is None:
+            return
+        if item.image is None and (item.link is None or item.link.kind != "video"):
+            self.notify("That image is not downloaded yet: r downloads it.", severity="warning")
+            return
+        folder = downloads_dir()
+        default = await asyncio.to_thread(unique_path, folder, item.name)
+        what = "image" if item.image is not None else "video"
+        answer = await self.app.push_screen_wait(TextPrompt(f"Save the {what} as", str(default)))
+        if not answer:
+            return
+        target = Path(answer).expanduser()
+        if item.image is None:
+            assert item.link is not None
+            pane.download_video(message, item.link, target)
+            return
+        try:
+            path = await asyncio.to_thread(write_image, item.image, target)
+        except OSError as error:
+            self.notify(f"Could not write {target}: {error.strerror or error}", severity="error")
+            return
+        message.media.setdefault(item.key, MediaState()).path = path
+        pane.media_changed(message)
+        self.notify(f"Saved the image as {path}")
 
     def action_copy_last_reply(self) -> None:
         """Copy the newest reply of the visible conversation."""

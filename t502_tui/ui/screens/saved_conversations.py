@@ -18,7 +18,7 @@ from textual import work
 from textual.command import SimpleCommand
 from textual.widgets import OptionList
 
-from t502_tui.export import to_json, to_markdown
+from t502_tui.export import to_json, write_markdown
 from t502_tui.paths import write_private
 from t502_tui.store import ConversationSummary, Store, StoreError
 from t502_tui.ui.screens.dialogs import Confirm, TextPrompt
@@ -194,20 +194,26 @@ class SavedConversations(_Base):
         path = await self.app.push_screen_wait(TextPrompt(f"Export as {'Markdown' if kind == 'md' else 'JSON'} to", default))
         if not path:
             return
-        if kind == "md":
-            text = to_markdown(pane.conversation)
-        else:
-            # Complete, like `t502 history export`: every branch, not just the one in view.
-            history = self.session.history
-            tree = None
-            if history is not None and pane.conversation.saved:
-                ident = pane.conversation.id
-                try:
-                    tree = await history.read(lambda store: store.all_messages(ident))
-                except StoreError as error:
-                    self.notify(f"Exported the branch in view only: {error}", severity="warning")
-            text = to_json(pane.conversation, tree)
         target = Path(path).expanduser()
+        if kind == "md":
+            try:
+                images = await asyncio.to_thread(write_markdown, pane.conversation, target)
+            except OSError as error:
+                self.notify(f"Could not write {target}: {error.strerror or error}", severity="error")
+                return
+            self.notify(f"Wrote {target}" + (f" and {images} image{'s' if images != 1 else ''} beside it"
+                                             if images else ""))
+            return
+        # Complete, like `t502 history export`: every branch, not just the one in view.
+        history = self.session.history
+        tree = None
+        if history is not None and pane.conversation.saved:
+            ident = pane.conversation.id
+            try:
+                tree = await history.read(lambda store: store.all_messages(ident))
+            except StoreError as error:
+                self.notify(f"Exported the branch in view only: {error}", severity="warning")
+        text = to_json(pane.conversation, tree)
         try:
             await asyncio.to_thread(write_private, target, text)
         except OSError as error:

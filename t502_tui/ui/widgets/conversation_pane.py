@@ -23,20 +23,33 @@ from textual.worker import Worker, WorkerState
 from t502_tui.attachments import Attachment, AttachmentError, check_count, load_attachment
 from t502_tui.context_fit import Trim, budget, request_tokens, trim_to_fit
 from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus
+from t502_tui.media import MediaLink, MediaState
+from t502_tui.reply_media import (
+    MediaItem,
+    cached_file,
+    download_video,
+    downloads_dir,
+    keep_linked_images,
+    media_items,
+    pending_images,
+)
 from t502_tui.service import ServiceError
 from t502_tui.session import ChatSession
 from t502_tui.store import StoreError
+from t502_tui.system_open import open_path
 from t502_tui.turn import (
     Connection,
     ConnectionChanged,
     PromptSaved,
     ReplyEnded,
     ReplyGrew,
+    ReplyMediaChanged,
     ReplyStarted,
     RetryWaiting,
     Turn,
     TurnEvent,
 )
+from t502_tui.ui.clipboard import copy
 from t502_tui.ui.widgets.attachment_bar import AttachmentBar
 from t502_tui.ui.widgets.composer import Composer
 from t502_tui.ui.widgets.conversation_view import ConversationView
@@ -146,9 +159,12 @@ class ConversationPane(Vertical):
 
     async def on_conversation_view_action_requested(self, event: ConversationView.ActionRequested) -> None:
         message, action = event.message, event.action
-        if action == "delete":
-            return  # the screen asks first, then calls delete()
+        if action in ("delete", "save", "view"):
+            return  # the screen asks first (a path, a confirmation) or shows a screen
         event.stop()
+        if action in ("open", "copy_path", "reveal", "download"):
+            await self.media_action(message, action, event.item)
+            return
         if action == "edit" and message.role == "user":
             self.edit(message)
         elif action in ("previous_version", "next_version"):
@@ -160,6 +176,103 @@ class ConversationPane(Vertical):
             self.view.changed(message)
             self.notify("This reply goes with your next message." if message.in_context
                         else "This reply is left out of what the model sees next.")
+
+    # -- images and media links ------------------------------------------------------------
+
+    def media_item(self, message: ChatMessage, item: int) -> MediaItem | None:
+        """The ``item``-th image or link of ``message`` (said when there is none)."""
+        items = media_items(message)
+        if not items:
+            self.notify("This message has no images or media links.", severity="warning")
+            return None
+        return items[min(item, len(items) - 1)]
+
+    def media_changed(self, message: ChatMessage) -> None:
+        """Draw the message's images and links again (a state changed)."""
+        if self.is_attached:
+            self.view.changed(message)
+
+    def keep_linked_images(self, reply: ChatMessage, everything: bool = False) -> None:
+        """Download the images ``reply`` shows by link (with ``everything``, its bare image
+        links too) in the background, and keep them."""
+        if pending_images(reply, everything):
+            self.run_worker(
+                keep_linked_images(reply, self.session.history, lambda: self.media_changed(reply), everything=everything),
+                group="media", exit_on_error=False, description="downloading a reply's images")
+
+    def download_video(self, message: ChatMessage, link: MediaLink, target: Path, then_open: bool = False) -> None:
+        """Fetch a video to ``target`` (a file, or a folder for a new file) with progress
+        shown under the reply; then open it if asked."""
+        state = message.media.get(link.url)
+        if state is not None and state.downloading:
+            self.notify("That video is still downloading.")
+            return
+
+        async def fetch() -> None:
+            path = await download_video(message, link, target, lambda: self.media_changed(message))
+            if path is None:
+                error = message.media[link.url].error
+                self.notify(f"The video was not downloaded: {error}", title="Video", severity="error")
+                return
+            self.notify(f"Saved the video as {path}", title="Video")
+            if then_open:
+                self._open(path)
+
+        self.run_worker(fetch(), group="media", exit_on_error=False, description="downloading a video")
+
+    def _open(self, path: Path) -> None:
+        if (problem := open_path(path)) is not None:
+            self.notify(problem, severity="error")
+
+    async def _file_of(self, message: ChatMessage, item: MediaItem) -> Path | None:
+        """The file holding the item: where it was saved, or (an image) a copy in the cache."""
+        state = message.media.get(item.key)
+        if state is not None and state.path is not None and state.path.exists():
+            return state.path
+        if item.image is None:
+            return None
+        try:
+            path = await asyncio.to_thread(cached_file, item.image)
+        except OSError as error:
+            self.notify(f"Could not write the image to a file: {error.strerror or error}", severity="error")
+            return None
+        message.media.setdefault(item.key, MediaState()).path = path
+        return path
+
+    async def media_action(self, message: ChatMessage, action: str, index: int) -> None:
+        """Open an image or video, copy its path, show its folder, or download again."""
+        item = self.media_item(message, index)
+        if item is None:
+            return
+        link = item.link
+        if action == "download" or (link is not None and link.kind == "image" and action == "open"):
+            if link is None or link.kind != "image":
+                self.notify("Only image links are downloaded again here; o downloads a video.")
+            else:
+                self.keep_linked_images(message, everything=True)
+            return
+        path = await self._file_of(message, item)
+        if path is None and link is not None:  # a video not downloaded yet
+            if action == "open":
+                folder = downloads_dir()
+                try:
+                    await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
+                except OSError as error:
+                    self.notify(f"Cannot use {folder}: {error.strerror or error}", severity="error")
+                    return
+                self.download_video(message, link, folder, then_open=True)
+            else:
+                self.notify("Download the video first: o downloads and opens it, s saves it where you say.")
+            return
+        if path is None:
+            return
+        if action == "open":
+            self._open(path)
+        elif action == "reveal":
+            self._open(path.parent)
+        elif action == "copy_path":
+            copy(self.app, str(path), "the file's path")
+        self.media_changed(message)
 
     # -- older messages ---------------------------------------------------------------------
 
@@ -488,8 +601,11 @@ class ConversationPane(Vertical):
             notice = event.notice
             self.notify(f"{notice.reason}; trying again in {notice.delay:.0f} s", title="Retrying",
                         severity="warning", timeout=max(3.0, notice.delay))
+        elif isinstance(event, ReplyMediaChanged):
+            self.view.changed(event.reply)
         elif isinstance(event, ReplyEnded):
             self._reply = None
             self.view.finish(event.reply)
             self._changed(saved=True)
             self.post_message(self.ReplyFinished(self, event.reply, event.error))
+            self.keep_linked_images(event.reply)

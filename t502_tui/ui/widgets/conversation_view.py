@@ -26,7 +26,9 @@ from textual.strip import Strip
 from textual.timer import Timer
 
 from t502_tui.conversation import ChatMessage, ReplyStatus
+from t502_tui.reply_media import media_items
 from t502_tui.ui.clipboard import copy
+from t502_tui.ui.image_preview import PreviewCache
 from t502_tui.ui.message_block import Block, Palette
 from t502_tui.ui.message_render import Look
 
@@ -70,15 +72,25 @@ class ConversationView(ScrollView, can_focus=True):
         Binding("less_than_sign,left_square_bracket", "act('previous_version')", "Prev version", key_display="<"),
         Binding("greater_than_sign,right_square_bracket", "act('next_version')", "Next version", key_display=">"),
         Binding("k", "act('context')", "Send/leave out"),
+        Binding("o", "act('open')", "Open image", show=False),
+        Binding("s", "act('save')", "Save image", show=False),
+        Binding("y", "act('copy_path')", "Copy image path", show=False),
+        Binding("v", "act('view')", "View image", show=False),
+        Binding("f", "act('reveal')", "Show in folder", show=False),
+        Binding("r", "act('download')", "Download again", show=False),
+        Binding("i", "next_item", "Next image", show=False),
         Binding("escape", "leave", "Back", show=False),
     ]
 
     @dataclass
     class ActionRequested(Message):
-        """The user asked for ``action`` on ``message`` (edit, delete, a version, context)."""
+        """The user asked for ``action`` on ``message`` (edit, delete, a version, context,
+        or one of its images and links: open, save, copy_path, view, reveal, download)."""
 
         message: ChatMessage
         action: str
+        item: int = 0
+        """Which of the message's images and links (see reply_media.media_items)."""
 
     @dataclass
     class OlderWanted(Message):
@@ -118,6 +130,8 @@ class ConversationView(ScrollView, can_focus=True):
         self._look: Look | None = None
         self._palette: Palette = {}
         self._bars: dict[str, Style] = {}
+        self.previews = PreviewCache(self._previews_ready)
+        """Image previews of the replies shown, made in a thread."""
 
     # -- looks --------------------------------------------------------------------------
 
@@ -153,7 +167,7 @@ class ConversationView(ScrollView, can_focus=True):
 
     def show(self, messages: list[ChatMessage]) -> None:
         """Show these messages (and nothing else), scrolled to the newest."""
-        self.blocks = [Block(m) for m in messages]
+        self.blocks = [Block(m, previews=self.previews) for m in messages]
         self.chosen = None
         self._relayout(0)
         self.follow()
@@ -163,7 +177,7 @@ class ConversationView(ScrollView, can_focus=True):
         if not messages:
             return
         before = self._total
-        self.blocks[:0] = [Block(m) for m in messages]
+        self.blocks[:0] = [Block(m, previews=self.previews) for m in messages]
         if self.chosen is not None:
             self.chosen += len(messages)
         self._relayout(0)
@@ -173,7 +187,7 @@ class ConversationView(ScrollView, can_focus=True):
 
     def add(self, message: ChatMessage, *, streaming: bool = False) -> None:
         """A new message at the bottom (a reply that will stream, with ``streaming``)."""
-        self.blocks.append(Block(message, streaming=streaming))
+        self.blocks.append(Block(message, streaming=streaming, previews=self.previews))
         self._relayout(len(self.blocks) - 1)
         self._after_growth()
 
@@ -198,11 +212,25 @@ class ConversationView(ScrollView, can_focus=True):
             self.refresh()
 
     def changed(self, message: ChatMessage) -> None:
-        """The message's header, status or error changed."""
+        """The message's header, status, error or media changed."""
         index = self._index(message)
         if index is not None:
             self.blocks[index].changed()
             self._relayout(index)
+            if self.following:
+                self._prepare_view()  # it may have grown: keep the newest line in sight
+            self.refresh()
+
+    def _previews_ready(self) -> None:
+        """A preview was made: draw the replies with images again (their height is known
+        beforehand, so nothing moves unless an image's size was not)."""
+        first = None
+        for index, block in enumerate(self.blocks):
+            if block.message.attachments and block.is_reply:
+                block.changed()
+                first = index if first is None else first
+        if first is not None and self.is_mounted:
+            self._relayout(first)
             self.refresh()
 
     def grow(self, message: ChatMessage, content: str, reasoning: str) -> None:
@@ -490,12 +518,29 @@ class ConversationView(ScrollView, can_focus=True):
     def action_act(self, action: str) -> None:
         """Ask for ``action`` on the chosen message."""
         message = self.chosen_message
-        if message is None:
+        if message is None or self.chosen is None:
             return
         if action == "copy":
             copy(self.app, message.content, "the message as Markdown")
         elif message.status is not ReplyStatus.STREAMING:
-            self.post_message(self.ActionRequested(message, action))
+            self.post_message(self.ActionRequested(message, action, self.blocks[self.chosen].chosen_item))
+
+    def chosen_item_of(self, message: ChatMessage) -> int:
+        """Which of ``message``'s images and links is chosen (0 when it is not shown)."""
+        index = self._index(message)
+        return self.blocks[index].chosen_item if index is not None else 0
+
+    def action_next_item(self) -> None:
+        """Choose the next image or link of the chosen reply (for o, s, y, v, f)."""
+        if self.chosen is None or not self.blocks:
+            return
+        block = self.blocks[self.chosen]
+        count = len(media_items(block.message))
+        if count > 1:
+            block.chosen_item = (block.chosen_item + 1) % count
+            block.changed()
+            self._relayout(self.chosen)
+            self.refresh()
 
     def action_leave(self) -> None:
         self.post_message(self.Left())

@@ -1,0 +1,309 @@
+"""Images and videos in replies, without Textual: recognised in every shape they arrive in,
+kept once, downloaded without the API key, sent back, exported and imported, and saved as
+files by ``t502 ask``; against the loopback server."""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import zlib
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from loopback import Gate, LoopbackServer, Reply
+from media_samples import (
+    b64,
+    data_url,
+    delta_reply,
+    file_reply,
+    image_part,
+    noisy_png,
+    picture_jpeg,
+    picture_png,
+    scripted_media,
+    text_reply,
+)
+from t502_tui import media
+from t502_tui.attachments import Attachment
+from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus
+from t502_tui.service.downloads import Downloader
+from t502_tui.export import read_export, to_json, write_markdown
+from t502_tui.history import History
+from t502_tui.media import MediaError, MediaExtractor, RawImage, decode_image, links_in
+from t502_tui.reply_media import download_video, keep_linked_images, pending_images, videos
+from t502_tui.store import Store
+from t502_tui.thumbnails import ThumbnailError, make_thumbnail
+from t502_tui.turn import ReplyMediaChanged, Turn
+from test_turn import KEY, Events, session_for
+
+CHAT = "/chat/completions"
+
+
+def lifted(text: str, step: int, complete: bool = True) -> tuple[str, list[RawImage]]:
+    """What the extractor keeps of ``text`` fed ``step`` characters at a time."""
+    extractor = MediaExtractor()
+    out: list[str | RawImage] = []
+    for start in range(0, len(text), step):
+        out += extractor.feed(text[start:start + step])
+    out += extractor.finish(complete)
+    return "".join(p if isinstance(p, str) else "<IMAGE>" for p in out), [p for p in out if isinstance(p, RawImage)]
+
+
+@pytest.mark.parametrize("step", [1, 2, 3, 7, 64, 10**6])
+def test_a_data_url_image_is_lifted_out_wherever_the_text_is_cut(step: int) -> None:
+    png = picture_png()
+    text = (f"Look! [1] d ![a sun](data:image/png;base64,{b64(png)}) then "
+            f'![x](data:image/jpeg;base64,{b64(picture_jpeg())} "a title") and data:image/png;base64,{b64(png)}.')
+    kept, images = lifted(text, step)
+    assert kept == "Look! [1] d <IMAGE> then <IMAGE> and <IMAGE>."
+    assert [i.alt for i in images] == ["a sun", "x", ""]
+    assert decode_image(images[0], "image-1").data == png
+    assert decode_image(images[1], "image-2").mime == "image/jpeg"  # told from the bytes
+
+
+@pytest.mark.parametrize("text", [
+    "array[i] and ![a link](https://example.com/a.png) and [x](data:text/plain;base64,QQ==)",
+    "ends in d", "ends in !", "ends in ![half", "d" * 5000, "[" + "a" * 3000,
+])
+def test_text_that_only_looks_like_an_image_is_kept_as_it_is(text: str) -> None:
+    assert lifted(text, 5) == (text, [])
+
+
+def test_an_image_cut_off_or_damaged_or_too_large_is_refused_with_a_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    kept, [cut] = lifted(f"![a](data:image/png;base64,{b64(picture_png())[:40]}", 9, complete=False)
+    assert kept == "<IMAGE>" and cut.cut_off
+    cases = [(cut, "ended in the middle"), (RawImage("", None, "!!!!"), "base64 is damaged"),
+             (RawImage("", None, b64(b"plain text, not a picture")), "not a PNG, JPEG, WebP or GIF")]
+    monkeypatch.setattr(media, "MAX_BASE64_CHARS", 1000)
+    _, [large] = lifted(f"![a](data:image/png;base64,{b64(noisy_png(4000))})", 300)
+    cases.append((large, "larger than"))
+    for raw, reason in cases:
+        with pytest.raises(MediaError, match=reason):
+            decode_image(raw, "x")
+
+
+def test_links_to_images_and_videos_are_found_once_each() -> None:
+    text = ("![a](https://cdn.example/x?sig=1) again https://cdn.example/x?sig=1, a page https://example.com "
+            "[b](https://cdn.example/b.JPG) and https://v.example/clip.mp4.")
+    assert [(link.url, link.kind) for link in links_in(text)] == [
+        ("https://cdn.example/x?sig=1", "image"), ("https://cdn.example/b.JPG", "image"),
+        ("https://v.example/clip.mp4", "video")]
+
+
+async def run_turn(server: LoopbackServer, tmp_path: Path, prompt: str, *replies: Reply,
+                   conversation: Conversation | None = None, stream: bool = True) -> tuple[ChatMessage, Events, Any]:
+    server.script(CHAT, *replies)
+    session = session_for(server.url, tmp_path)
+    conversation = conversation or Conversation(model="image-model")
+    events = Events()
+    try:
+        reply = await Turn(session, conversation, events, stream=stream).run(ChatMessage("user", prompt))
+    finally:
+        await session.aclose()
+    return reply, events, conversation
+
+
+def stored(tmp_path: Path, sql: str) -> list[Any]:
+    db = sqlite3.connect(tmp_path / "t502.db")
+    try:
+        return db.execute(sql).fetchall()
+    finally:
+        db.close()
+
+
+async def test_a_streamed_2mb_data_url_image_is_kept_once_and_never_in_the_text(
+        server: LoopbackServer, tmp_path: Path) -> None:
+    png = noisy_png(2 * 1024 * 1024)
+    text = f"Here it is:\n\n![a cat](data:image/png;base64,{b64(png)})\n\nEnjoy."
+    reply, events, conversation = await run_turn(server, tmp_path, "draw", text_reply(text))
+    assert reply.status is ReplyStatus.COMPLETE
+    assert reply.content == "Here it is:\n\n![a cat](attachment:1)\n\nEnjoy." == events.text()
+    assert [a.data for a in reply.attachments] == [png] and reply.attachments[0].mime == "image/png"
+    assert any(isinstance(e, ReplyMediaChanged) for e in events)
+    # The same image again (a model repeating itself): one copy of its bytes in the store.
+    await run_turn(server, tmp_path, "again", text_reply(text), conversation=conversation)
+    assert stored(tmp_path, "SELECT max(length(content)) FROM messages") == [(len(reply.content),)]
+    assert stored(tmp_path, "SELECT count(*), sum(length(data)) FROM blobs") == [(1, len(png))]
+    assert stored(tmp_path, "SELECT count(*) FROM attachments") == [(2,)]
+    store = Store(tmp_path / "t502.db")
+    try:
+        loaded = store.load_conversation(conversation.id).messages
+        assert loaded[1].content == reply.content and loaded[1].attachments == reply.attachments
+        store.delete_message(loaded[1])
+        assert stored(tmp_path, "SELECT count(*) FROM blobs") == [(1,)]  # the other reply still has it
+        store.delete(conversation.id)
+        assert stored(tmp_path, "SELECT count(*) FROM blobs") == [(0,)]
+    finally:
+        store.close()
+    # "make it blue": the image goes back as an image part of the next user turn.
+    messages = server.chat_requests()[1].json["messages"]
+    assert messages[1] == {"role": "assistant", "content": "Here it is:\n\n[image 1]\n\nEnjoy."}
+    parts = messages[2]["content"]
+    assert parts[1] == image_part(data_url(png)) and parts[-1] == {"type": "text", "text": "again"}
+
+
+async def test_images_in_delta_images_and_content_parts_are_kept(server: LoopbackServer, tmp_path: Path) -> None:
+    png, jpeg = picture_png(), picture_jpeg()
+    reply, events, conversation = await run_turn(
+        server, tmp_path, "draw", delta_reply({"images": [image_part(data_url(png))]}, "Made:"))
+    assert reply.content == "Made:\n\n![image 1](attachment:1)\n\n" and reply.attachments[0].data == png
+    whole = Reply(body=json.dumps({"choices": [{"index": 0, "finish_reason": "stop", "message": {
+        "role": "assistant", "content": [
+            {"type": "text", "text": "Two:"}, image_part(b64(jpeg)),  # bare base64: a JPEG by its bytes
+            image_part("https://cdn.example/c.png"), image_part("garbage that is no image")]}}]}))
+    reply, _, _ = await run_turn(server, tmp_path, "more", whole, conversation=conversation, stream=False)
+    assert [a.mime for a in reply.attachments] == ["image/jpeg"] and reply.attachments[0].data == jpeg
+    assert reply.content == ("Two:\n\n![image 1](attachment:1)\n\n![image](https://cdn.example/c.png)\n\n"
+                             "*[an image could not be kept: not a PNG, JPEG, WebP or GIF image]*\n\n")
+    assert [link.url for link in pending_images(reply)] == ["https://cdn.example/c.png"]
+    # An image before any text: the reply's row is written with it, once.
+    reply, _, _ = await run_turn(server, tmp_path, "only", delta_reply({"images": [image_part(data_url(png))]}),
+                                 conversation=conversation)
+    assert reply.content == "![image 1](attachment:1)\n\n"
+    assert stored(tmp_path, f"SELECT count(*) FROM attachments WHERE message_id = {reply.id}") == [(1,)]
+    assert stored(tmp_path, "SELECT count(*) FROM attachments") == [(3,)]
+
+
+async def test_linked_images_are_downloaded_without_the_key_and_failures_leave_a_retry(
+        server: LoopbackServer, tmp_path: Path) -> None:
+    base = server.url.removesuffix("/v1")
+    stall = Gate()
+    server.script("/files/ok", file_reply(picture_png(), "text/html"))  # the bytes decide, not the type
+    server.script("/files/slow.png", Reply(chunks=[stall, b"late"], content_type="image/png"))
+    server.script("/files/page.png", file_reply(b"<html>not an image</html>"))
+    server.script("/files/bare.png", file_reply(picture_png(32, 32)))
+    text = (f"![a]({base}/files/ok) ![b]({base}/files/gone.png) ![c]({base}/files/slow.png) "
+            f"![d]({base}/files/page.png) and a bare link, fetched only when asked: {base}/files/bare.png")
+    reply, _, _ = await run_turn(server, tmp_path, "draw", text_reply(text))
+    changes: list[int] = []
+    history = History(Store(tmp_path / "t502.db"))
+    async with Downloader(idle_timeout=0.5) as downloader:
+        await keep_linked_images(reply, history, lambda: changes.append(1), downloader)
+    stall.open()
+    assert [(a.source, a.data) for a in reply.attachments] == [(f"{base}/files/ok", picture_png())]
+    errors = {url.rsplit("/", 1)[1]: state.error for url, state in reply.media.items()}
+    assert errors["ok"] is None and "HTTP 404" in str(errors["gone.png"])
+    assert "sent nothing for 0.5 s" in str(errors["slow.png"]) and "not give a PNG" in str(errors["page.png"])
+    assert changes and reply.content == text  # failed links stay, to be tried again
+    files = [r for r in server.requests if "/files/" in r.path]
+    assert not [r for r in files if r.path.endswith("bare.png")]
+    assert files and all("authorization" not in r.headers and KEY not in str(r.headers) for r in files)
+    # Trying again (r: the bare link too) once the file is there keeps it; the store has them.
+    server.script("/files/gone.png", file_reply(picture_jpeg()))
+    await keep_linked_images(reply, history, lambda: None, everything=True)
+    await history.close()
+    assert sorted(a.source.rsplit("/", 1)[1] for a in reply.attachments if a.source) == ["bare.png", "gone.png", "ok"]
+    assert reply.media[f"{base}/files/gone.png"].error is None
+    assert len(stored(tmp_path, "SELECT source FROM attachments WHERE source IS NOT NULL")) == 3
+
+
+async def test_a_video_link_is_fetched_with_progress_only_when_asked(server: LoopbackServer, tmp_path: Path) -> None:
+    reply_for_video = scripted_media("video", server.url.removesuffix("/v1"), "veo")
+    assert reply_for_video is not None
+    reply, events, _ = await run_turn(server, tmp_path, "video", reply_for_video)
+    assert "生成中 35%" in reply.content and not reply.attachments
+    assert not [r for r in server.requests if "/files/" in r.path]  # not downloaded unless asked
+    [link] = videos(reply)
+    clip = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 400
+    server.script("/files/clip.mp4", file_reply(clip, "video/mp4", pieces=8))
+    seen: list[tuple[int, int | None]] = []
+    path = await download_video(reply, link, tmp_path, lambda: seen.append(
+        (reply.media[link.url].received, reply.media[link.url].total)))
+    assert path == tmp_path / "clip.mp4" and path.read_bytes() == clip
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert seen[-1] == (len(clip), len(clip)) and reply.media[link.url].path == path
+    assert not reply.media[link.url].downloading
+
+
+def test_export_and_import_keep_generated_images(tmp_path: Path) -> None:
+    png, jpeg = picture_png(), picture_jpeg()
+    reply = ChatMessage("assistant", "A sun: ![sun](attachment:1) and ![b](https://cdn.example/b.jpg)",
+                        model="m", attachments=[Attachment("image-1.png", "image/png", png, 96, 64),
+                                                Attachment("b.jpg", "image/jpeg", jpeg, 64, 64,
+                                                           source="https://cdn.example/b.jpg")])
+    conversation = Conversation(model="m", title="Pictures", messages=[ChatMessage("user", "draw"), reply])
+    markdown = tmp_path / "out" / "pics.md"
+    markdown.parent.mkdir()
+    assert write_markdown(conversation, markdown) == 2
+    text = markdown.read_text()
+    assert "![sun](pics-images/2-1-image-1.png)" in text and "![b](pics-images/2-2-b.jpg)" in text
+    assert "cdn.example" not in text and "base64" not in text
+    assert (markdown.parent / "pics-images" / "2-1-image-1.png").read_bytes() == png
+    exported = to_json(conversation)
+    assert data_url(png) in exported
+    back = read_export(exported).conversation
+    assert back.messages[1].attachments == reply.attachments and back.messages[1].content == reply.content
+    store = Store(tmp_path / "t502.db")
+    try:
+        ident = store.import_conversation(back)
+        assert store.load_conversation(ident).messages[1].attachments == reply.attachments
+    finally:
+        store.close()
+    hostile = Conversation(model="m", messages=[ChatMessage("assistant", "![x](attachment:1)", attachments=[
+        Attachment("../../../escape me.png", "image/png", png)])])
+    write_markdown(hostile, tmp_path / "out" / "h.md")
+    assert [p.name for p in (tmp_path / "out" / "h-images").iterdir()] == ["1-1-escape-me.png"]
+    old = json.loads(exported)  # a version 1 file: base64 in "data"
+    old["t502_export"] = 1
+    for image in old["messages"][1]["attachments"]:
+        image["data"] = image.pop("url").split(",", 1)[1]
+    assert read_export(json.dumps(old)).conversation.messages[1].attachments[0].data == png
+
+
+def test_a_preview_refuses_bombs_and_damage_quickly() -> None:
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    # A header that says 900 million pixels, with a few bytes of "image" after it.
+    bomb = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 30000, 30000, 8, 2, 0, 0, 0)) \
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 1000)) + chunk(b"IEND", b"")
+    for data, reason in ((bomb, "too large to preview"), (noisy_png(60000)[:30000], "truncated"),
+                         (b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "cannot be read")):
+        with pytest.raises(ThumbnailError, match=reason):
+            make_thumbnail(data)
+    thumbnail = make_thumbnail(picture_png(960, 640))
+    assert (thumbnail.width, thumbnail.height) == (240, 160)
+    assert len(thumbnail.pixels(30, 20, (0, 0, 0))) == 30 * 20 * 3
+
+
+def test_images_stored_before_schema_4_are_still_read(tmp_path: Path) -> None:
+    store = Store(tmp_path / "t502.db")
+    conversation = Conversation(model="m", messages=[ChatMessage("user", "hi")])
+    store.add_message(conversation, conversation.messages[0])
+    store.close()
+    db = sqlite3.connect(tmp_path / "t502.db")
+    db.execute("INSERT INTO attachments (message_id, name, mime, data) VALUES (1, 'old.png', 'image/png', ?)",
+               (picture_png(),))
+    db.commit()
+    db.close()
+    store = Store(tmp_path / "t502.db")
+    try:
+        assert store.load_conversation(conversation.id).messages[0].attachments[0].data == picture_png()
+    finally:
+        store.close()
+
+
+def test_ask_saves_images_and_never_prints_base64(server: LoopbackServer, tmp_path: Path) -> None:
+    png, big = picture_png(), noisy_png(1024 * 1024)
+    base = server.url.removesuffix("/v1")
+    server.script(CHAT, text_reply(f"One ![a](data:image/png;base64,{b64(big)}) two ![b]({base}/files/b.png)"))
+    server.script("/files/b.png", file_reply(png))
+    out = tmp_path / "pictures"
+    result = subprocess.run([sys.executable, "-m", "t502_tui", "ask", "--save-images", str(out), "draw"],
+                            capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "T502_BASE_URL": server.url, "T502_API_KEY": KEY})
+    assert result.returncode == 0, result.stderr
+    files = sorted(out.iterdir())
+    assert [f.read_bytes() for f in files] == [big, png]
+    assert result.stdout == f"One {files[0]} two ![b]({base}/files/b.png)\n"
+    assert f"saved {files[0]}" in result.stderr and f"saved {files[1]} (from {base}/files/b.png)" in result.stderr
+    assert b64(big)[:100] not in result.stdout + result.stderr and "Traceback" not in result.stderr
+    bad = subprocess.run([sys.executable, "-m", "t502_tui", "ask", "--save-images", str(files[0]), "x"],
+                         capture_output=True, text=True, timeout=60, env={**os.environ})
+    assert bad.returncode == 2 and "not a folder" in bad.stderr

@@ -1,0 +1,69 @@
+"""A reply with images in the chat, driven with Pilot against the loopback server: shown as
+a half-block preview (never as base64), kept, downloaded again, saved, opened, its path
+copied and viewed whole. One app for all of it: the suite stays fast."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input
+
+from loopback import LoopbackServer
+from media_samples import b64, file_reply, noisy_png, picture_png, text_reply
+from t502_tui.ui.screens.image_view import ImageScreen
+from t502_tui.ui.widgets import conversation_pane
+from tui_helpers import choose, make_app, pane, send, shown, until
+
+
+async def test_an_image_reply_is_shown_kept_and_handled_in_the_chat(
+        server: LoopbackServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    big = noisy_png(2 * 1024 * 1024)
+    base = server.url.removesuffix("/v1")
+    server.script("/chat/completions", text_reply(
+        f"Here:\n\n![noise](data:image/png;base64,{b64(big)})\n\nand ![later]({base}/files/later.png)"))
+    opened: list[Path] = []
+    monkeypatch.setattr(conversation_pane, "open_path", lambda path: opened.append(path))
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await send(pilot, "draw")
+        view = pane(app).view
+        await until(pilot, lambda: "▀" in shown(app) and "HTTP 404" in shown(app))
+        reply = pane(app).conversation.messages[-1]
+        text = shown(app)
+        assert b64(big)[:40] not in text and "base64" not in text and "data:" not in text
+        assert "🖼 noise" in text and "image-1.png · 2.0 MB" in text
+        assert "r tries again" in text and reply.content.startswith("Here:\n\n![noise](attachment:1)")
+        # The preview is drawn in colour, two pixels a cell.
+        lines = [view.render_line(y) for y in range(view.size.height)]
+        cells = [s for line in lines if "▀" in line.text for s in line if "▀" in s.text]
+        assert cells and all(s.style and s.style.color and s.style.bgcolor for s in cells)
+
+        # r on the link (i chooses it): downloaded now that the file is there.
+        server.script("/files/later.png", file_reply(picture_png()))
+        choose(app, reply)
+        await pilot.press("i", "r")
+        await until(pilot, lambda: len(reply.attachments) == 2)
+        assert reply.attachments[1].source == f"{base}/files/later.png"
+        await until(pilot, lambda: "HTTP 404" not in shown(app))
+
+        # s saves the chosen image where the user says (the first again, after i).
+        await pilot.press("i", "s")
+        await until(pilot, lambda: bool(app.screen.query(Input)))
+        target = tmp_path / "saved.png"
+        app.screen.query_one(Input).value = str(target)
+        await pilot.press("enter")
+        await until(pilot, lambda: target.exists())
+        assert target.read_bytes() == big
+        await until(pilot, lambda: "saved as" in shown(app))
+
+        # o opens it in the system viewer, y copies its path, v shows it whole.
+        await pilot.press("o")
+        await until(pilot, lambda: bool(opened))
+        assert opened[0].read_bytes() == big
+        await pilot.press("y")
+        assert app.clipboard == str(opened[0])
+        await pilot.press("v")
+        await until(pilot, lambda: isinstance(app.screen, ImageScreen))
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, ImageScreen))
