@@ -152,11 +152,20 @@ def unique_path(folder: Path, name: str) -> Path:
     return path
 
 
+def file_for(target: Path, name: str) -> Path:
+    """The file to write for ``target``: a new one named ``name`` in it if it is a folder,
+    else ``target`` itself, its folder made if missing (a first save to a downloads
+    folder that does not exist yet). Raises OSError. Blocks."""
+    if target.is_dir():
+        return unique_path(target, name)
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return target
+
+
 def write_image(image: Attachment, path: Path) -> Path:
     """Write the image's bytes to ``path`` (a folder: a new file in it named after the
     image); the file written. Raises OSError. Blocks: run it off the event loop."""
-    if path.is_dir():
-        path = unique_path(path, image.name)
+    path = file_for(path, image.name)
     paths.write_private(path, image.data)
     return path
 
@@ -192,7 +201,7 @@ async def download_video(reply: ChatMessage, link: MediaLink, target: Path, on_c
     own = downloader is None
     client = downloader or Downloader(idle_timeout=60.0, max_seconds=3600.0)
     try:
-        path = unique_path(target, link.name) if target.is_dir() else target
+        path = await asyncio.to_thread(file_for, target, link.name)
         await client.fetch_to(link.url, path, MAX_VIDEO_BYTES, progress)
         state.path = path
     except DownloadError as error:

@@ -36,7 +36,7 @@ from t502_tui.service.downloads import Downloader
 from t502_tui.export import read_export, to_json, write_markdown
 from t502_tui.history import History
 from t502_tui.media import MediaError, MediaExtractor, RawImage, decode_image, links_in
-from t502_tui.reply_media import download_video, keep_linked_images, pending_images, videos
+from t502_tui.reply_media import download_video, keep_linked_images, pending_images, videos, write_image
 from t502_tui.store import Store
 from t502_tui.thumbnails import ThumbnailError, make_thumbnail
 from t502_tui.turn import ReplyMediaChanged, Turn
@@ -254,6 +254,14 @@ def test_export_and_import_keep_generated_images(tmp_path: Path) -> None:
     for image in old["messages"][1]["attachments"]:
         image["data"] = image.pop("url").split(",", 1)[1]
     assert read_export(json.dumps(old)).conversation.messages[1].attachments[0].data == png
+
+
+def test_saving_an_image_makes_the_missing_folder_and_never_overwrites(tmp_path: Path) -> None:
+    image = Attachment("image-1.png", "image/png", picture_png(), 96, 64)
+    downloads = tmp_path / "Downloads"  # a first save, to a downloads folder not made yet
+    first = write_image(image, downloads / "sun.png")
+    assert first.read_bytes() == image.data and first.stat().st_mode & 0o777 == 0o600
+    assert [write_image(image, downloads).name for _ in range(2)] == ["image-1.png", "image-1-2.png"]
 
 
 def test_a_preview_refuses_bombs_and_damage_quickly() -> None:
