@@ -24,7 +24,6 @@ from t502_tui.tokens import estimate_tokens, short_count
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 DEFAULT_MAX_COUNT = 8
 DEFAULT_MAX_TEXT_BYTES = 512 * 1024
-DEFAULT_MAX_FILES = 20
 
 
 class AttachmentError(ValueError):

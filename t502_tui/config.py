@@ -35,7 +35,6 @@ from t502_tui.settings_schema import (
 )
 
 ENV_API_KEY = BY_NAME["api_key"].env
-ENV_BASE_URL = BY_NAME["base_url"].env
 ENV_MODEL = BY_NAME["model"].env
 
 MAX_CONFIG_BYTES = 1024 * 1024

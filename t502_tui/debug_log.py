@@ -92,7 +92,3 @@ def record_crash(error: BaseException, secrets: list[str]) -> Path | None:
         return None
     return path
 
-
-def debug_log_path() -> Path | None:
-    """Where the debug log is being written, if it is."""
-    return _enabled_at

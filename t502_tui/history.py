@@ -99,7 +99,3 @@ class History:
         self._executor.submit(self.store.close)
         await asyncio.to_thread(self._executor.shutdown, True)
 
-    def close_now(self) -> None:
-        """:meth:`close` for code that is not on the event loop (the shell)."""
-        self._executor.submit(self.store.close)
-        self._executor.shutdown(wait=True)

@@ -53,7 +53,6 @@ ACTIONS: tuple[Action, ...] = (
 )
 """Every action that ``[keys]`` can rebind, in the order the help lists them."""
 
-BY_ACTION = {action.name: action for action in ACTIONS}
 DEFAULT_KEYS: dict[str, str] = {action.name: action.keys for action in ACTIONS}
 """Action name → keys, in the order the help screen lists them."""
 

@@ -108,7 +108,6 @@ class MediaExtractor:
         self._in_link = False
         self._closing = False
         """After an image's base64 in a link: skipping its title up to the ``)``."""
-        self._closed = 0
 
     def feed(self, text: str) -> list[str | RawImage]:
         """The kept text and the images found in ``text`` (with what came before)."""
@@ -186,7 +185,6 @@ class MediaExtractor:
     def _close(self, out: list[str | RawImage], cut_off: bool) -> None:
         parts = self._parts or []
         too_large = self._size > MAX_BASE64_CHARS
-        self._closed += 1
         out.append(RawImage(self._alt, self._mime, "" if too_large else "".join(parts), too_large, cut_off))
         self._parts = None
 

@@ -48,8 +48,6 @@ class Provider:
     """The relay's user group whose price ratio applies to this key."""
     problem: str = ""
     """Why there is no key though the config asks for one (a failed command, an unset variable)."""
-    key_source: str = ""
-    """Where the key comes from, for messages: ``api_key``, ``$VAR``, ``api_key_cmd``, or empty."""
 
     @property
     def key_hint(self) -> str:
@@ -154,20 +152,16 @@ def _provider(config: Config, name: str, entry: dict[str, str], run_commands: bo
         base_url, key = entry.get("base_url", ""), entry.get("api_key", "")
         if "api_key_env" in entry:
             key = config.env_keys.get(name, "")
-    source, problem = ("api_key" if key else ""), ""
-    if "api_key_env" in entry:
-        if key and key == config.env_keys.get(name):
-            source = f"${entry['api_key_env']}"
-        elif not key:
-            problem = f"{where}: api_key_env names {entry['api_key_env']}, which is not set"
+    problem = ""
+    if "api_key_env" in entry and not key:
+        problem = f"{where}: api_key_env names {entry['api_key_env']}, which is not set"
     if "api_key_cmd" in entry and not key:
-        source = "api_key_cmd"
         if run_commands:
             key, problem = key_from_command(entry["api_key_cmd"], where)
         else:
             problem = f"{where}: api_key_cmd was not run"
     mask_secret(key)  # whichever way it came, it never reaches the debug log
-    return Provider(name, base_url, key, entry.get("group", config.group), problem, source)
+    return Provider(name, base_url, key, entry.get("group", config.group), problem)
 
 
 def configured(config: Config, *, only: str | None = None, run_commands: bool = True) -> dict[str, Provider]:

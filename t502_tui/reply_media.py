@@ -72,11 +72,6 @@ def pending_images(reply: ChatMessage, everything: bool = False) -> list[MediaLi
             if link.kind == "image" and link.url not in kept and (link.shown or everything)]
 
 
-def videos(reply: ChatMessage) -> list[MediaLink]:
-    """The video links in the reply's text."""
-    return [link for link in links_in(reply.content) if link.kind == "video"]
-
-
 def image_from_download(data: bytes, link: MediaLink, index: int) -> Attachment:
     """A downloaded file as an image of the reply, if its bytes are one (whatever the
     server called it); raises DownloadError."""

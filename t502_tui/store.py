@@ -724,11 +724,6 @@ class Store:
 
         self._write("delete message", write)
 
-    def set_leaf(self, conversation_id: str, message_id: int | None) -> None:
-        """Make ``message_id`` the end of the current branch."""
-        self._write("branch", lambda: self._db.execute(
-            "UPDATE conversations SET leaf_id = ? WHERE id = ?", (message_id, conversation_id)))
-
     @_reads("a conversation")
     def all_messages(self, conversation_id: str) -> list[ChatMessage]:
         """Every message of every branch, oldest first (for a complete export)."""

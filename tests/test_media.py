@@ -36,7 +36,7 @@ from t502_tui.service.downloads import Downloader
 from t502_tui.export import read_export, to_json, write_markdown
 from t502_tui.history import History
 from t502_tui.media import MediaError, MediaExtractor, RawImage, decode_image, links_in
-from t502_tui.reply_media import download_video, keep_linked_images, pending_images, videos, write_image
+from t502_tui.reply_media import download_video, keep_linked_images, pending_images, write_image
 from t502_tui.store import Store
 from t502_tui.thumbnails import ThumbnailError, make_thumbnail
 from t502_tui.turn import ReplyMediaChanged, Turn
@@ -209,7 +209,7 @@ async def test_a_video_link_is_fetched_with_progress_only_when_asked(server: Loo
     reply, events, _ = await run_turn(server, tmp_path, "video", reply_for_video)
     assert "生成中 35%" in reply.content and not reply.attachments
     assert not [r for r in server.requests if "/files/" in r.path]  # not downloaded unless asked
-    [link] = videos(reply)
+    [link] = [link for link in links_in(reply.content) if link.kind == "video"]
     clip = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 400
     server.script("/files/clip.mp4", file_reply(clip, "video/mp4", pieces=8))
     seen: list[tuple[int, int | None]] = []

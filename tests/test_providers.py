@@ -45,7 +45,7 @@ base_url = "http://localhost:11434/v1/"
     providers = configured(config)
     assert list(providers) == ["token502", "env", "cmd", "local"]
     assert providers["token502"].api_key == "sk-top" and providers["token502"].group == "default"
-    assert providers["env"].api_key == "sk-env" and providers["env"].key_source == "$MY_KEY"
+    assert providers["env"].api_key == "sk-env"
     assert providers["cmd"].api_key == SECRET and providers["cmd"].group == "vip"
     assert providers["local"].api_key == "" and providers["local"].base_url == "http://localhost:11434/v1"
     configured(config)

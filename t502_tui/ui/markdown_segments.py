@@ -85,8 +85,6 @@ class MarkdownSegmenter:
         self._fence: _Fence | None = None
         self._after_blank = False
         """The last line read (outside a fence) was blank: a block may start next."""
-        self.settled = 0
-        """How many segments have been settled so far."""
 
     @property
     def text(self) -> str:
@@ -100,11 +98,6 @@ class MarkdownSegmenter:
         if text:
             self._parts.append(text)
             self._incoming.append(text)
-
-    @property
-    def pending(self) -> int:
-        """Characters appended since the last :meth:`settle`."""
-        return sum(len(t) for t in self._incoming)
 
     def tail(self) -> Segment | None:
         """The open part, as it would be drawn now (None when there is nothing)."""
@@ -122,7 +115,7 @@ class MarkdownSegmenter:
         if tail is not None:
             if tail.is_code:
                 tail = Segment(tail.source, tail.language, first=tail.first, last=True)
-            self._settled(tail, segments)
+            segments.append(tail)
         self._tail, self._scanned, self._fence = "", 0, None
         return segments
 
@@ -131,14 +124,10 @@ class MarkdownSegmenter:
             self._tail += "".join(self._incoming)
             self._incoming.clear()
 
-    def _settled(self, segment: Segment, out: list[Segment]) -> None:
-        self.settled += 1
-        out.append(segment)
-
     def _cut(self, tail: str, at: int, out: list[Segment]) -> str:
         """Settle ``tail[:at]`` as Markdown (if it holds anything); the rest stays."""
         if tail[:at].strip():
-            self._settled(Segment(tail[:at]), out)
+            out.append(Segment(tail[:at]))
         return tail[at:]
 
     def settle(self) -> list[Segment]:
@@ -171,7 +160,7 @@ class MarkdownSegmenter:
                 self._after_blank = True  # a block may start right after a fence
                 if fence.pieces:
                     code = tail[:position].partition("\n")[2]
-                    self._settled(Segment(code, fence.language, first=False, last=True), out)
+                    out.append(Segment(code, fence.language, first=False, last=True))
                     tail, after = tail[after:], 0
                 elif fence.start == 0 and not fence.opening[0].isspace():
                     tail, after = self._cut(tail, after, out), 0  # a whole fence at the margin
@@ -179,7 +168,7 @@ class MarkdownSegmenter:
                 fence.lines += 1
                 if fence.lines >= FENCE_PIECE_LINES and fence.start == 0:
                     code = tail[:after].partition("\n")[2]
-                    self._settled(Segment(code, fence.language, first=fence.pieces == 0, last=False), out)
+                    out.append(Segment(code, fence.language, first=fence.pieces == 0, last=False))
                     fence.pieces += 1
                     fence.lines = 0
                     tail = fence.opening + "\n" + tail[after:]

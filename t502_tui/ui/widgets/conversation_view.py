@@ -196,20 +196,21 @@ class ConversationView(ScrollView, can_focus=True):
         index = self._index(message)
         if index is not None:
             del self.blocks[index:]
-            if self.chosen is not None and self.chosen >= len(self.blocks):
-                self.chosen = len(self.blocks) - 1 if self.blocks else None
-            self._relayout(index)
-            self.refresh()
+            self._dropped(index)
 
     def remove(self, message: ChatMessage) -> None:
         """Drop one message."""
         index = self._index(message)
         if index is not None:
             del self.blocks[index]
-            if self.chosen is not None and self.chosen >= len(self.blocks):
-                self.chosen = len(self.blocks) - 1 if self.blocks else None
-            self._relayout(index)
-            self.refresh()
+            self._dropped(index)
+
+    def _dropped(self, index: int) -> None:
+        """Blocks from ``index`` on were dropped: keep the choice on one that is left."""
+        if self.chosen is not None and self.chosen >= len(self.blocks):
+            self.chosen = len(self.blocks) - 1 if self.blocks else None
+        self._relayout(index)
+        self.refresh()
 
     def changed(self, message: ChatMessage) -> None:
         """The message's header, status, error or media changed."""
