@@ -301,3 +301,7 @@ async def test_notices_show_server_text_literally(server: LoopbackServer) -> Non
         await pilot.pause()
         notice = list(app._notifications)[-1]
         assert notice.message == "the server said [bold red]x[/] and [link=http://evil]here[/]" and not notice.markup
+        app.screen.notify("could not write /tmp/[/]x.png")  # screens and widgets ask for markup
+        await pilot.pause()
+        notice = list(app._notifications)[-1]
+        assert notice.message == "could not write /tmp/[/]x.png" and not notice.markup

@@ -107,8 +107,9 @@ class T502App(Servers, App[None]):
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
         """A notice, shown literally: t502's notices carry server messages, paths and names,
-        none of which may be read as markup."""
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        none of which may be read as markup. ``markup`` is ignored: widgets' and screens'
+        ``notify`` pass True for it, and a path like ``x[/]y`` would fail to show."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key) and not event.is_forwarded and isinstance(self.focused, Composer):
