@@ -12,6 +12,7 @@ the same name on :class:`~t502_tui.config.Config`); a table brings its own ``che
 from __future__ import annotations
 
 import copy
+import ipaddress
 import math
 import re
 import unicodedata
@@ -212,6 +213,23 @@ def default_of(name: str) -> Any:
 
 _HOST = re.compile(r"[A-Za-z0-9._~%-]+|[0-9A-Fa-f:.]+(?:%[A-Za-z0-9._~-]+)?")
 """A host name, an IPv4 address, or an IPv6 one (urlsplit has taken off its brackets)."""
+_IPV4_STYLE = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+")
+"""Four dotted numbers: httpx takes them for an IPv4 address, and refuses a wrong one."""
+
+
+def _address_problem(host: str) -> str | None:
+    """Why ``host`` is not a usable IP address, if it is written as one."""
+    if ":" in host:
+        check, rule = ipaddress.IPv6Address, "an IPv6 address"
+    elif _IPV4_STYLE.fullmatch(host):
+        check, rule = ipaddress.IPv4Address, "an IPv4 address (four numbers from 0 to 255)"
+    else:
+        return None
+    try:
+        check(host)
+    except ValueError:
+        return f"has the host {host}, which is not {rule}"
+    return None
 
 
 def check_base_url(value: str) -> str:
@@ -230,6 +248,8 @@ def check_base_url(value: str) -> str:
         raise SettingError("has no host name")
     if not _HOST.fullmatch(parts.hostname):
         raise SettingError("has a host name t502 cannot use (write non-ASCII names as xn--)")
+    if problem := _address_problem(parts.hostname):
+        raise SettingError(problem)
     if port == 0:
         raise SettingError("has port 0 (ports go from 1 to 65535)")
     if parts.query or parts.fragment or value.endswith(("?", "#")):

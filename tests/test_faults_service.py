@@ -348,3 +348,13 @@ async def test_invalid_utf8_is_replaced_not_raised(server: LoopbackServer, loopb
                                                      *sse(chunk(finish="stop"))]))
     events = await stream(loopback_client)
     assert ContentDelta("a\ufffd\ufffdb") in events
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.999/v1", "http://[::1::2]/v1"])
+async def test_a_base_url_httpx_refuses_fails_each_request_not_the_app(url: str) -> None:
+    # The config refuses these; a client made from anything else must still not raise
+    # where it is made (a worker's crash), only where requests are.
+    async with ChatClient(url, "k", max_retries=0) as broken:
+        assert broken.host == url
+        with pytest.raises(ServiceError, match="cannot be used"):
+            await broken.list_models()

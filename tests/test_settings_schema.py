@@ -92,7 +92,8 @@ ACCEPTED = ["http://127.0.0.1:8080/v1", "https://api.example.com/v1/", "http://[
             "https://xn--bcher-kva.example/v1", "HTTPS://API.EXAMPLE.COM/v1"]
 REFUSED = ["http://[::1/v1", "http://h:99999/v1", "http://h:0/v1", "http://h:x/v1", "ftp://h/v1",
            "http:///v1", "http://h/v1?x", "http://h/v1#f", "http://☃.example/v1", "http://h\t/v1",
-           "http://a b/v1", "http://h/\u202ev1", "//h/v1", "h/v1"]
+           "http://a b/v1", "http://h/\u202ev1", "//h/v1", "h/v1", "http://127.0.0.999/v1",
+           "http://127.0.0.135665/v1", "http://01.02.03.04/v1", "http://[::1::2]/v1", "http://[1.2.3.4]/v1"]
 
 
 @pytest.mark.parametrize("url", ACCEPTED)

@@ -162,8 +162,15 @@ class ChatClient:
         headers = {"User-Agent": f"t502/{__version__}", "Accept": "application/json"}
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
+        self._unusable: str | None = None
+        """Why the base URL cannot be used (every request fails with it), or None."""
+        try:
+            root = httpx.URL(self.base_url + "/")
+        except httpx.InvalidURL as exc:  # checked config never gets here; a variable may
+            self._unusable = f"the base URL {self.base_url!r} cannot be used: {exc}"
+            root = httpx.URL("http://invalid/")
         self._http = httpx.AsyncClient(
-            base_url=self.base_url + "/",
+            base_url=root,
             headers=headers,
             timeout=httpx.Timeout(idle_timeout, connect=connect_timeout, write=30.0),
             follow_redirects=False,
@@ -172,6 +179,8 @@ class ChatClient:
     @property
     def host(self) -> str:
         """The server's address as the user wrote it, for messages."""
+        if self._unusable:
+            return self.base_url
         return httpx.URL(self.base_url).netloc.decode("ascii", "replace")
 
     async def aclose(self) -> None:
@@ -258,6 +267,8 @@ class ChatClient:
         self, method: str, path: str, body: dict[str, Any] | None, deadline: float
     ) -> httpx.Response | ServiceError:
         """One try: the open response if it succeeded, else the error it came to."""
+        if self._unusable:
+            raise ServiceError(self._unusable)
         request = self._http.build_request(method, path, json=body)
         log.debug("%s %s model=%s", method, request.url, (body or {}).get("model"))
         try:
