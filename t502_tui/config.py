@@ -14,7 +14,6 @@ import os
 import re
 import shlex
 import stat
-import tempfile
 import threading
 import tomllib
 from dataclasses import dataclass, field
@@ -89,6 +88,8 @@ class Config:
     """The file these settings came from (it may not exist yet)."""
     model_from_default: bool = True
     """True when no file, variable or flag chose the model, so a "model not found" can hint."""
+    keyless: bool = False
+    """The file says ``api_key = ""``: the server needs no key (set-up is not offered again)."""
     warnings: list[str] = field(default_factory=list)
     """Problems worth telling the user that did not stop loading (unknown keys, file mode)."""
 
@@ -225,6 +226,7 @@ def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> 
         config.warnings.append(_unknown_keys_warning(path, unknown))
     if "model" in data:
         config.model_from_default = False
+    config.keyless = data.get("api_key") == ""
     _take_default_provider(config, data, path)
     keys_in_file = config.api_key or any("api_key" in entry for entry in config.providers.values())
     if found and keys_in_file and found[1] & 0o077 and os.name != "nt":
@@ -308,18 +310,9 @@ def _edited_text(text: str, updates: dict[str, Any], path: Path) -> str:
 
 
 def _write_atomically(target: Path, text: str) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=".config-", suffix=".tmp", dir=target.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, target)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    if not target.parent.exists():  # a folder of the user's own choosing is left as it is
+        paths.private_dir(target.parent)
+    paths.write_private(target, text)
 
 
 def save_config(path: Path, updates: dict[str, Any]) -> None:

@@ -80,6 +80,7 @@ def test_save_creates_0600_and_keeps_unknown_keys() -> None:
     fresh = paths.config_dir() / "sub" / "new.toml"
     save_config(fresh, {"api_key": "k"})
     assert stat.S_IMODE(fresh.stat().st_mode) == 0o600
+    assert stat.S_IMODE(fresh.parent.stat().st_mode) == 0o700  # a folder it made: private too
 
 
 def test_mask_secret() -> None:

@@ -7,6 +7,8 @@ import tomllib
 
 from loopback import LoopbackServer, Reply
 from t502_tui import paths
+from t502_tui.config import load_config
+from t502_tui.ui.app import T502App
 from t502_tui.ui.screens.setup import SetupScreen
 from tui_helpers import make_app, until, settle
 
@@ -96,3 +98,18 @@ async def test_tab_goes_url_key_buttons_and_enter_in_the_url_moves_on_to_the_key
         await pilot.press("enter")
         assert app.screen.query_one("#setup-key").has_focus
         assert not server.requests or all(not r.path.endswith("/models") for r in server.requests)
+
+
+async def test_a_server_without_keys_is_set_up_once(server: LoopbackServer) -> None:
+    app = make_app(server, T502_API_KEY="")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, SetupScreen))
+        await pilot.press("enter")  # on the empty key: check without one
+        await until(pilot, lambda: not isinstance(app.screen, SetupScreen))
+        await until(pilot, lambda: paths.config_file().exists())
+    assert tomllib.loads(paths.config_file().read_text()) == {"base_url": server.url, "api_key": ""}
+    again = T502App(load_config(env={}))
+    async with again.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: bool(again.models))
+        assert not isinstance(again.screen, SetupScreen)
+        assert "no API key" not in again.export_screenshot()

@@ -286,7 +286,7 @@ class T502App(Servers, App[None]):
     def _needs_setup(self) -> bool:
         """No key for the default provider, and nothing else configured: the first run."""
         default = self.session.provider()
-        return not default.api_key and not default.problem and not self.config.providers
+        return not (default.api_key or default.problem or self.config.providers or self.config.keyless)
 
     def on_ready(self) -> None:
         # After the first frame: start-up is not slowed by what can wait, and no request
@@ -390,7 +390,8 @@ class T502App(Servers, App[None]):
         await self.session.replace_client()
         await asyncio.to_thread(save_cached_models, result.base_url, result.models)
         self.set_connection(Connection(LinkState.READY))
-        self.save_settings({"base_url": result.base_url, "api_key": result.api_key or None})
+        self.config.keyless = not result.api_key
+        self.save_settings({"base_url": result.base_url, "api_key": result.api_key})  # "": no key needed
         self.load_models()
 
     # -- palette ------------------------------------------------------------------------------
