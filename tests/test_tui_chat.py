@@ -305,3 +305,16 @@ async def test_notices_show_server_text_literally(server: LoopbackServer) -> Non
         await pilot.pause()
         notice = list(app._notifications)[-1]
         assert notice.message == "could not write /tmp/[/]x.png" and not notice.markup
+
+
+def test_palette_pick_lists_show_titles_code_and_names_literally() -> None:
+    from textual.content import Content
+    from textual.fuzzy import Matcher
+
+    from t502_tui.ui.screens.dialogs import pick
+
+    line = pick("[bold red]French[/] chat \x1b[31m", lambda: None, "model [b]x[/] · 2 msgs")
+    assert Content.from_markup(line.name).plain == "[bold red]French[/] chat ^[[31m"
+    assert Matcher("fre").highlight(line.name).plain == "[bold red]French[/] chat ^[[31m"
+    assert line.help_text is not None and Content.from_markup(line.help_text).plain == "model [b]x[/] · 2 msgs"
+    assert pick("def f() -> list[int]:", lambda: None).help_text is None

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, cast
 from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.command import SimpleCommand
 from textual.containers import Horizontal, Vertical
 from textual.actions import SkipAction
 from textual.css.query import NoMatches
@@ -31,7 +30,7 @@ from t502_tui.store import ConversationSummary, StoreError
 from t502_tui.ui.clipboard import copy
 from t502_tui.ui.screens.attach import AttachScreen
 from t502_tui.ui.screens.conversation_settings import ConversationSettings, ConversationSettingsScreen
-from t502_tui.ui.screens.dialogs import Confirm, TextPrompt
+from t502_tui.ui.screens.dialogs import Confirm, TextPrompt, pick
 from t502_tui.ui.screens.fit_offer import offer_after_refusal, offer_before_sending
 from t502_tui.ui.screens.image_view import ImageScreen
 from t502_tui.ui.screens.preset_picker import PresetPicker
@@ -479,8 +478,8 @@ class ChatScreen(SavedConversations, Screen[None]):
             copy(self.app, code, "the code block")
 
         self.app.search_commands(
-            [SimpleCommand(" ".join(code.split())[:60] or "(empty)", lambda code=code: copier(code),
-                           f"{len(code.splitlines())} lines") for code in reversed(blocks)],
+            [pick(" ".join(code.split())[:60] or "(empty)", lambda code=code: copier(code),
+                  f"{len(code.splitlines())} lines") for code in reversed(blocks)],
             placeholder="Copy which code block?",
         )
 

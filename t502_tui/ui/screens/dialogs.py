@@ -1,5 +1,5 @@
-"""Small dialogs: ask for one line of text, confirm something that cannot be undone, or
-choose one of a few answers.
+"""Small dialogs: ask for one line of text, confirm something that cannot be undone,
+choose one of a few answers, or pick from a list in the command palette.
 
 Each scrolls inside the terminal when it does not fit (a long title at 60×20)."""
 
@@ -8,10 +8,22 @@ from __future__ import annotations
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.command import SimpleCommand
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
+from textual.markup import escape
+from textual.types import IgnoreReturnCallbackType
 from textual.widgets import Button, Input, Static
+
+from t502_tui.terminal_text import visible_name
+
+
+def pick(name: str, callback: IgnoreReturnCallbackType, help_text: str = "") -> SimpleCommand:
+    """One line of a pick list in the palette (``app.search_commands``), shown literally:
+    Textual reads a command's name and help as markup, and these hold titles, code and
+    model names."""
+    return SimpleCommand(escape(visible_name(name)), callback, escape(visible_name(help_text)) or None)
 
 
 class TextPrompt(ModalScreen[str | None]):

@@ -15,13 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import work
-from textual.command import SimpleCommand
 from textual.widgets import OptionList
 
 from t502_tui.export import to_json, write_markdown
 from t502_tui.paths import write_private
 from t502_tui.store import ConversationSummary, Store, StoreError
-from t502_tui.ui.screens.dialogs import Confirm, TextPrompt
+from t502_tui.ui.screens.dialogs import Confirm, TextPrompt, pick
 from t502_tui.ui.screens.search import SearchChoice, SearchScreen
 from t502_tui.ui.widgets.sidebar import ConversationList
 
@@ -161,8 +160,8 @@ class SavedConversations(_Base):
                 await self.open_saved(ident)
 
         self.app.search_commands(
-            [SimpleCommand(r.title, lambda ident=r.id: restore(ident),
-                           f"{r.model} · {r.updated:%Y-%m-%d %H:%M} · {r.message_count} msgs") for r in rows],
+            [pick(r.title, lambda ident=r.id: restore(ident),
+                  f"{r.model} · {r.updated:%Y-%m-%d %H:%M} · {r.message_count} msgs") for r in rows],
             placeholder="Unarchive which conversation?",
         )
 
