@@ -401,7 +401,9 @@ class T502App(Servers, App[None]):
         self.push_screen(HelpScreen(self.keys))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        for command in super().get_system_commands(screen):
-            if command.title != "Theme":  # replaced by "Change theme", which previews and saves
-                yield command
+        """t502's commands, not Textual's: its Theme is "Change theme" here (which previews
+        and saves), F1 lists the keys, and its Keys panel, Maximize and Screenshot do not
+        fit t502's screens (a panel Esc does not close, a composer filling the screen, a
+        picture of the conversation left readable by others)."""
         yield from app_commands(self, screen)
+        yield SystemCommand("Quit", "Quit t502 (what was typed and any streaming reply are kept)", self.action_quit)

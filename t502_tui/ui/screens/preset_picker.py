@@ -29,7 +29,7 @@ class PresetPicker(ModalScreen[Preset | str | None]):
         self.defaults = defaults
 
     def compose(self) -> ComposeResult:
-        options = [Option(Content.assemble(("Blank", "bold"), ("  the default model, prompt and settings", "dim")),
+        options = [Option(Content.assemble(("Blank", "bold"), ("  the model picked last, the default prompt and settings", "dim")),
                           id=BLANK)]
         for index, preset in enumerate(self.presets):
             about = " · ".join(part for part in (preset.description, preset.summary(self.defaults)) if part)
