@@ -119,3 +119,18 @@ async def test_help_leaves_room_between_each_key_and_what_it_does(server: Loopba
         for row in rows:
             key, what = row.children
             assert what.region.x - key.content_region.right >= 2, f"{key.render()} runs into {what.render()}"
+
+
+async def test_arrows_move_between_a_confirmations_buttons(server: LoopbackServer) -> None:
+    app = make_app(server)
+    answers: list[bool] = []
+    async with app.run_test(size=(60, 20)) as pilot:
+        await app.push_screen(Confirm("Delete it for good?", "Delete"), answers.append)
+        await pilot.pause()
+        assert app.focused is not None and app.focused.id == "confirm-no"
+        await pilot.press("left")
+        assert app.focused.id == "confirm-yes"
+        await pilot.press("right")
+        assert app.focused.id == "confirm-no"
+        await pilot.press("enter")
+        await until(pilot, lambda: answers == [False])

@@ -43,6 +43,14 @@ class PathSuggester(Suggester):
         return head + value[: len(value) - len(stem)] + names[0]
 
 
+def _start_folder() -> Path:
+    """Where t502 was started (typed paths are relative to it too), else the home folder."""
+    try:
+        return Path.cwd()
+    except OSError:  # the folder was deleted after t502 started
+        return Path.home() if Path.home().is_dir() else Path("/")
+
+
 class AttachScreen(ModalScreen[list[Path] | None]):
     """Dismisses with the paths chosen (Enter in the field, or a file picked), or None."""
 
@@ -53,7 +61,7 @@ class AttachScreen(ModalScreen[list[Path] | None]):
             yield Static(Content.styled("Attach files: images (PNG, JPEG, WebP, GIF), text and code", "bold"))
             yield Input(placeholder="~/notes.md src/*.py 'a file with spaces.txt'", suggester=PathSuggester(),
                         id="attach-path")
-            yield DirectoryTree(Path.home() if Path.home().is_dir() else Path("/"), id="attach-tree")
+            yield DirectoryTree(_start_folder(), id="attach-tree")
             yield Static(Content("→ completes · several paths or a pattern (*.py) at once · Enter attaches ·"
                                  " or pick a file below · Esc cancels"), classes="hint")
 

@@ -19,6 +19,10 @@ from textual.widgets import Button, Input, Static
 from t502_tui.terminal_text import visible_name
 
 
+ARROWS_MOVE = [Binding("left", "app.focus_previous", show=False), Binding("right", "app.focus_next", show=False)]
+"""In a row of buttons, ← and → go from one to the next, as Tab does."""
+
+
 def pick(name: str, callback: IgnoreReturnCallbackType, help_text: str = "") -> SimpleCommand:
     """One line of a pick list in the palette (``app.search_commands``), shown literally:
     Textual reads a command's name and help as markup, and these hold titles, code and
@@ -52,7 +56,7 @@ class TextPrompt(ModalScreen[str | None]):
 class Confirm(ModalScreen[bool]):
     """Dismisses with True only when the user confirms."""
 
-    BINDINGS = [Binding("escape,n", "dismiss(False)", "No"), Binding("y", "dismiss(True)", "Yes")]
+    BINDINGS = [Binding("escape,n", "dismiss(False)", "No"), Binding("y", "dismiss(True)", "Yes"), *ARROWS_MOVE]
 
     def __init__(self, question: str, action: str) -> None:
         super().__init__()
@@ -78,7 +82,7 @@ class Choice(ModalScreen[str | None]):
     """A question with a few answers, each a button with a key; dismisses with the chosen
     answer's id, or None (Esc)."""
 
-    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel"), *ARROWS_MOVE]
 
     def __init__(self, question: str, answers: list[tuple[str, str, str]], hint: str = "Esc cancels") -> None:
         """``answers``: (id, label, key) each; the first is the one focused."""
