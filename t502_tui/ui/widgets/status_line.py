@@ -2,7 +2,8 @@
 how full the model's context is, the balance, and the connection.
 
 It is one line: when the terminal is too narrow, parts are shortened, then the least
-needed are left out (the host first; the model, its settings and the connection never).
+needed are left out (the host first; the model, its settings and the connection's state
+never).
 """
 
 from __future__ import annotations
@@ -73,11 +74,13 @@ class StatusLine(Static):
         self._draw()
 
     def on_resize(self, event: events.Resize) -> None:
-        pass
+        self._draw()  # fitted to the new width
 
     def _parts(self, facts: StatusFacts) -> list[_Part]:
         connection = facts.connection
         dot, style = _LOOK.get(connection.state, ("○", "dim"))
+        # Ready, the host may go (the green dot says it); any other state keeps its name.
+        state = "" if connection.state is LinkState.READY else f" {connection.state.value}"
         if connection.state is LinkState.READY:
             words = facts.host
         elif connection.reason:
@@ -112,7 +115,7 @@ class StatusLine(Static):
         if facts.balance is not None:
             look = "$warning" if facts.balance < facts.low_balance else ""
             parts.append(_Part(1, Content.styled(f"{format_cost(facts.balance)} left", look)))
-        parts.append(_Part(5, Content.styled(f"{dot} {words}", style), Content.styled(dot, style), kept=True))
+        parts.append(_Part(5, Content.styled(f"{dot} {words}", style), Content.styled(dot + state, style), kept=True))
         return parts
 
     def _draw(self) -> None:

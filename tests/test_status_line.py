@@ -1,0 +1,37 @@
+"""The status line keeps what matters when the terminal is narrow: the model, and the
+connection's state in words (not only a coloured dot) whenever it is not ready."""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+
+from t502_tui.service import Usage
+from t502_tui.turn import Connection, LinkState
+from t502_tui.ui.widgets.status_line import StatusFacts, StatusLine
+
+
+class _Line(App[None]):
+    def compose(self) -> ComposeResult:
+        yield StatusLine()
+
+
+def facts(connection: Connection) -> StatusFacts:
+    return StatusFacts("token502/a-rather-long-model-name", Usage(12_345, 6_789, 19_134), connection,
+                       "api.token502.com", settings=["temp 0.2", "top_p 0.9"], cost=(1.2345, True),
+                       context=(19_134, 128_000, 120_000), balance=18.42)
+
+
+async def test_a_narrow_line_keeps_the_model_and_says_offline_in_words() -> None:
+    app = _Line()
+    async with app.run_test(size=(60, 3)) as pilot:
+        line = app.query_one(StatusLine)
+        line.show(facts(Connection(LinkState.OFFLINE, "cannot connect to api.token502.com: Connection refused")))
+        await pilot.pause()
+        text = str(line.render())
+        assert "a-rather-long-model-name" in text and "● offline" in text
+        line.show(facts(Connection(LinkState.READY)))
+        await pilot.pause()
+        assert str(line.render()).endswith("●")  # ready: the host goes first, the dot stays
+        await pilot.resize_terminal(200, 3)
+        await pilot.pause()
+        assert "api.token502.com" in str(line.render())  # redrawn for the new width
