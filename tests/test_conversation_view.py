@@ -104,3 +104,17 @@ async def test_selecting_a_whole_message_copies_its_text_not_the_bars(server: Lo
         await pilot.pause()
         app.screen.selections = {view: Selection(Offset(0, 1), Offset(3, 2))}
         assert app.screen.get_selected_text() == "one\ntwo"
+
+
+async def test_a_new_theme_redraws_the_conversation_in_its_colours(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await send(pilot, "hello")
+        await until(pilot, lambda: not pane(app).streaming and len(pane(app).conversation.messages) == 2)
+        view = pane(app).view
+        for name in ("textual-light", "ansi-dark"):  # ansi: the terminal's own colours
+            assert app.try_theme(name)
+            await pilot.pause()
+            assert view.look.theme_name == name and view.look.base == view.rich_style
+            line = view.render_line(1)
+            assert {segment.style.bgcolor for segment in line if segment.style} == {view.rich_style.bgcolor}

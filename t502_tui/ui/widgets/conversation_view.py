@@ -152,8 +152,8 @@ class ConversationView(ScrollView, can_focus=True):
             }
         return look
 
-    def _notify_style_update(self) -> None:
-        super()._notify_style_update()
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
         self._look = None
         self._layout_for = None
         self.refresh()
