@@ -118,3 +118,35 @@ async def test_a_new_theme_redraws_the_conversation_in_its_colours(server: Loopb
             assert view.look.theme_name == name and view.look.base == view.rich_style
             line = view.render_line(1)
             assert {segment.style.bgcolor for segment in line if segment.style} == {view.rich_style.bgcolor}
+
+
+async def test_a_finished_reply_ends_at_the_bottom_of_the_view(server: LoopbackServer) -> None:
+    server.script(CHAT, stream_reply([*sse(*(chunk(f"line {i} of the reply\n\n") for i in range(40)),
+                                           chunk("the very end"), chunk(finish="stop"))]))
+    app = make_app(server)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await send(pilot, "go")
+        await until(pilot, lambda: not pane(app).streaming and len(pane(app).conversation.messages) == 2)
+        await pilot.pause()
+        view = pane(app).view
+        last = view.scrollable_content_region.height - 1
+        assert view.following and view.scroll_y == view.max_scroll_y > 0
+        assert "the very end" in view.render_line(last - 1).text  # below it only the space after a message
+
+
+async def test_a_saved_conversation_opens_at_its_newest_text(server: LoopbackServer) -> None:
+    body = "".join(f"paragraph {i} of the reply, long enough to wrap at seventy columns or so.\n\n" for i in range(30))
+    server.script(CHAT, stream_reply([*sse(chunk(body + "the very end"), chunk(finish="stop"))]))
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await send(pilot, "first")
+        await until(pilot, lambda: not pane(app).streaming and len(pane(app).conversation.messages) == 2)
+        ident = pane(app).conversation.id
+        await settle(app)
+        await app.chat.action_close_conversation()  # a new, empty one takes its place
+        await pilot.pause()
+        await app.chat.open_saved(ident)
+        await pilot.pause()
+        view = pane(app).view
+        assert view.following and view.scroll_y == view.max_scroll_y > 0
+        assert "the very end" in view.visible_text()

@@ -110,7 +110,10 @@ class ChatScreen(SavedConversations, Screen[None]):
         switcher = self.query_one(ContentSwitcher)
         if switcher.current is None:
             return None
-        return switcher.get_child_by_id(switcher.current, ConversationPane)
+        try:
+            return switcher.get_child_by_id(switcher.current, ConversationPane)
+        except NoMatches:  # it is being closed: the footer may ask meanwhile
+            return None
 
     def pane_for(self, conversation_id: str) -> ConversationPane | None:
         """The open pane of a conversation, if it is open."""
@@ -342,11 +345,11 @@ class ChatScreen(SavedConversations, Screen[None]):
     async def _close(self, pane: ConversationPane) -> None:
         pane.cancel_reply()
         others = [p for p in self.panes if p is not pane]
-        await pane.remove()
         if others:
             self.show_pane(others[-1])
         else:
             await self.new_conversation()
+        await pane.remove()  # after another is in front: one always is
 
     def action_toggle_sidebar(self) -> None:
         """Show and focus the conversation list; hide it when it has the focus."""

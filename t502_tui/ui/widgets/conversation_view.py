@@ -40,6 +40,9 @@ FRAME_CHARS = 16
 SLOW_FRAME_SECONDS = 0.25
 """A frame waits for FRAME_CHARS new characters, or this long: at reading speed a frame
 per few words, not per word (the first words after a pause are drawn at once)."""
+FOLLOW_JUMP = 5
+"""Following a streaming reply, the view moves this many lines past the newest one (at
+most a quarter of the view): moving repaints every line shown, so not at every line."""
 EDGE = 3
 """Older messages are asked for when the view is this close to its top."""
 _LEFT, _RIGHT = 3, 1
@@ -344,20 +347,24 @@ class ConversationView(ScrollView, can_focus=True):
 
     def _follow_top(self) -> int:
         """Where the view's top goes to keep the newest line in sight: where it is while
-        that line still fits, else so that the line is a third of a screen from the
-        bottom while a reply streams (or at the bottom otherwise)."""
+        that line still fits, else so that the line is a few lines from the bottom while
+        a reply streams (the view then moves every few lines, not every line); once
+        nothing streams, the newest line at the bottom."""
         height = self.scrollable_content_region.height
         if height <= 0:
             return 0  # not laid out yet
         top = int(self.scroll_y)
-        if top <= self._total <= top + height:
+        streaming = any(block.streaming for block in self.blocks)
+        if top <= self._total <= top + height and (streaming or top + height <= max(height, self._total)):
             return top
-        jump = height // 3 if any(block.streaming for block in self.blocks) else 0
+        jump = min(FOLLOW_JUMP, height // 4) if streaming else 0
         return max(0, self._total - height + jump)
 
     def _prepare_view(self) -> None:
         """Draw what is about to be shown (following: the newest line, however it moves)."""
         height = self.scrollable_content_region.height
+        if height <= 0:
+            return  # not laid out yet: the first resize does this
         for _ in range(4):
             top = self._follow_top() if self.following else int(self.scroll_y)
             if not self._prepare(top, top + height):
@@ -442,7 +449,7 @@ class ConversationView(ScrollView, can_focus=True):
         self.following = True
         self._unseen = False
         height = self.scrollable_content_region.height
-        if self._total > height:
+        if height > 0 and self._total > height:  # else the first resize goes there
             self._set_height(self._total)
             self._scroll(self._total - height)
         self._prepare_view()
