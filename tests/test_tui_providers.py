@@ -12,11 +12,14 @@ from textual.widgets import Input, OptionList
 from loopback import DEMO_MODELS, DEMO_PRICING, LoopbackServer, RecordedRequest, Reply, text_stream
 from t502_tui import paths, provider_facts
 from t502_tui.session import LAST_MODEL
+from t502_tui.prices import Price
 from t502_tui.store import Store, default_path
+from t502_tui.turn import LinkState
 from t502_tui.ui.screens.conversation_settings import ConversationSettingsScreen
 from t502_tui.ui.screens.dialogs import Choice
 from t502_tui.ui.screens.model_picker import ModelPicker
 from t502_tui.ui.screens.preset_picker import PresetPicker
+from t502_tui.ui.screens.settings import SettingsScreen
 from t502_tui.ui.widgets.status_line import StatusLine
 from tui_helpers import KEY, header, make_app, pane, send, settle, until
 
@@ -172,3 +175,19 @@ async def test_the_model_chosen_last_may_be_another_providers(server: LoopbackSe
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: pane(app).conversation.provider == "local")
         assert pane(app).conversation.model == "llama3" and "local/llama3" in status(app)
+
+
+async def test_a_key_fixed_in_settings_brings_the_prices_a_wrong_one_was_refused(server: LoopbackServer) -> None:
+    server.key, server.pricing, server.models, server.balance = KEY, DEMO_PRICING, DEMO_MODELS, (25.0, 658.0)
+    app = make_app(server, T502_API_KEY="sk-wrong-key-000")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.connection.state is LinkState.REJECTED)
+        await settle(app)
+        assert server.requests_to("/api/pricing") and app.session.price_for("", "gpt-5") is None
+        await pilot.press("f2")
+        await until(pilot, lambda: isinstance(app.screen, SettingsScreen))
+        app.screen.query_one("#api_key", Input).value = KEY
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: app.session.price_for("", "gpt-5") == Price(1.25, 10))
+        await until(pilot, lambda: app.connection.state is LinkState.READY and "$18.42 left" in status(app))
+        assert app.session.context_for("", "gpt-5") == 400_000
