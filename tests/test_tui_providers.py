@@ -11,6 +11,7 @@ from textual.widgets import Input, OptionList
 
 from loopback import DEMO_MODELS, DEMO_PRICING, LoopbackServer, RecordedRequest, Reply, text_stream
 from t502_tui import paths, provider_facts
+from t502_tui.context_fit import request_tokens
 from t502_tui.session import LAST_MODEL
 from t502_tui.prices import Price
 from t502_tui.store import Store, default_path
@@ -191,3 +192,27 @@ async def test_a_key_fixed_in_settings_brings_the_prices_a_wrong_one_was_refused
         await until(pilot, lambda: app.session.price_for("", "gpt-5") == Price(1.25, 10))
         await until(pilot, lambda: app.connection.state is LinkState.READY and "$18.42 left" in status(app))
         assert app.session.context_for("", "gpt-5") == 400_000
+
+
+@pytest.mark.parametrize("over", [2, 8])
+async def test_a_message_just_over_a_tiny_context_sends_only_the_newest_turns(server: LoopbackServer, over: int) -> None:
+    server.models = DEMO_MODELS  # tiny-context takes 300 tokens; each reply says the prompt was 5
+    app = make_app(server, T502_MODEL="tiny-context")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: pane(app).context_limit() == 300)
+        for index in range(2):
+            await send(pilot, f"question {index} " + "q" * 300)
+            await settle(app)
+        conversation = pane(app).conversation
+        draft = "next "
+        while request_tokens(conversation, draft) < 300 + over:
+            draft += "x"
+        pane(app).composer.load_text(draft)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, Choice))
+        await pilot.press("t")
+        await until(pilot, lambda: len(server.chat_requests()) == 3)
+        await settle(app)
+        sent = [m["content"] for m in server.chat_requests()[-1].json["messages"]]
+        assert sent[-1] == draft and not any(text.startswith("question 0") for text in sent)
+        assert "not sent" in headers(app, "user")[0] and "not sent" not in headers(app, "user")[-1]
