@@ -8,10 +8,12 @@ from __future__ import annotations
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
+
+from t502_tui.ui.widgets.button_row import ButtonRow
 
 
 class TextPrompt(ModalScreen[str | None]):
@@ -50,7 +52,7 @@ class Confirm(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog", can_focus=False):
             yield Static(Content(self.question))
-            with Horizontal(classes="dialog-buttons"):
+            with ButtonRow(classes="dialog-buttons"):
                 yield Button(self.action_label, variant="error", id="confirm-yes")
                 yield Button("Cancel", id="confirm-no")
 
@@ -78,7 +80,7 @@ class Choice(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog", can_focus=False):
             yield Static(Content(self.question))
-            with Horizontal(classes="dialog-buttons"):
+            with ButtonRow(classes="dialog-buttons"):
                 for ident, label, key in self.answers:
                     yield Button(f"{label} ({key})", id=f"choice-{ident}", compact=True)
             yield Static(Content(self.hint), classes="hint")
