@@ -4,7 +4,9 @@ when it does not.
 The size of the next request is the last reply's ``prompt_tokens`` (the server's own
 count of everything before it) plus an estimate (characters / 4) of what came since;
 without such a reply, or once the user has changed which messages are sent, it is the
-estimate of the whole request. Either way it is shown as "≈".
+estimate of the whole request. Either way it is shown as "≈". The meter, the check before
+sending and the trim all count it this one way (:class:`RequestSize`), so a trim always
+ends where the meter then says the request fits.
 
 Older turns left out are marked ``in_context = False``, the flag ``k`` on a reply sets:
 they stay in the conversation, marked "not sent".
@@ -41,7 +43,8 @@ def message_tokens(message: ChatMessage) -> int:
     return estimate_tokens(message.content) + sum(a.tokens for a in message.attachments) + MESSAGE_OVERHEAD
 
 
-def _whole(conversation: Conversation) -> int:
+def _estimated(conversation: Conversation) -> int:
+    """The estimate of everything sent now: the system prompt and the sendable messages."""
     total = estimate_tokens(conversation.system_prompt) + MESSAGE_OVERHEAD if conversation.system_prompt.strip() else 0
     return total + sum(message_tokens(m) for m in conversation.messages if m.sendable)
 
@@ -61,14 +64,36 @@ def _counted_base(conversation: Conversation) -> int | None:
     return None
 
 
+@dataclass(frozen=True)
+class RequestSize:
+    """The next request's size, the one way the meter, the check and the trim count it."""
+
+    counted: int | None
+    """The server's count of what is sent now (see :func:`_counted_base`), when it applies."""
+    estimated: int
+    """The estimate of what is sent now."""
+    new: int
+    """The estimate of the new message (0 for none)."""
+
+    def tokens(self, left_out: int = 0) -> int:
+        """About how many tokens the request is, with messages worth ``left_out`` estimated
+        tokens marked "not sent". The server's count no longer describes a request with
+        messages left out: it is then the estimate, as the meter shows once they are marked."""
+        if self.counted is not None and not left_out:
+            return self.counted + self.new
+        return self.estimated - left_out + self.new
+
+
+def request_size(conversation: Conversation, draft: str = "", attachments: Sequence[Attachment] = ()) -> RequestSize:
+    """The next request's size, with ``draft`` (and its files) as the new message."""
+    new = estimate_tokens(draft) + sum(a.tokens for a in attachments) + MESSAGE_OVERHEAD if (draft or attachments) else 0
+    return RequestSize(_counted_base(conversation), _estimated(conversation), new)
+
+
 def request_tokens(conversation: Conversation, draft: str = "", attachments: Sequence[Attachment] = ()) -> int:
     """About how many tokens the next request will be, with ``draft`` (and its files) as
     the new message."""
-    base = _counted_base(conversation)
-    total = base if base is not None else _whole(conversation)
-    if draft or attachments:
-        total += estimate_tokens(draft) + sum(a.tokens for a in attachments) + MESSAGE_OVERHEAD
-    return total
+    return request_size(conversation, draft, attachments).tokens()
 
 
 def budget(context_length: int, params: dict[str, Any]) -> int:
@@ -101,28 +126,23 @@ def _turns(messages: list[ChatMessage]) -> list[list[ChatMessage]]:
 
 def trim_to_fit(conversation: Conversation, limit: int, draft: str = "",
                 attachments: Sequence[Attachment] = ()) -> Trim | None:
-    """The oldest whole turns to leave out so the request fits ``limit`` tokens (the newest
-    are kept); None when even the new message alone does not fit.
-
-    Counting is the estimate, scaled by how far the server's own count (when there is
-    one) is from it, so trimming agrees with the meter.
-    """
-    whole = _whole(conversation)
-    counted = _counted_base(conversation)
-    scale = min(3.0, max(0.5, counted / whole)) if counted and whole else 1.0
-    extra = estimate_tokens(draft) + sum(a.tokens for a in attachments) + MESSAGE_OVERHEAD if (draft or attachments) else 0
-    total = (whole + extra) * scale
+    """The oldest whole turns to leave out so the request fits ``limit`` tokens, counted as
+    :func:`request_tokens` counts it once they are marked (the newest are kept); None when
+    no such trim fits (the new message alone, or the turn a retry answers, is too large)."""
+    size = request_size(conversation, draft, attachments)
+    tokens, left_out = size.tokens(), 0
     leave_out: list[ChatMessage] = []
     turns = _turns(conversation.messages)
     keep_last = 0 if (draft or attachments) else 1  # a retry keeps the message it answers
     for turn in turns[: len(turns) - keep_last]:
-        if total <= limit:
+        if tokens <= limit:
             break
         leave_out += turn
-        total -= sum(message_tokens(m) for m in turn) * scale
-    if total > limit:
+        left_out += sum(message_tokens(m) for m in turn)
+        tokens = size.tokens(left_out)
+    if tokens > limit:
         return None
-    return Trim(leave_out, int(total))
+    return Trim(leave_out, tokens)
 
 
 def context_error(error: ServiceError | None) -> int | None:

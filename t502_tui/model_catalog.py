@@ -126,6 +126,15 @@ def save_cached_pricing(base_url: str, pricing: RelayPricing | None) -> None:
     _save("prices", base_url, value)
 
 
+def forget_cached(base_url: str) -> None:
+    """Drop what ``base_url`` told (its models, its prices): its server or key changed."""
+    for kind in ("models", "prices"):
+        try:
+            _cache_file(kind, base_url).unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
 def load_recent_models() -> list[str]:
     """Models the user chose lately, newest first."""
     try:

@@ -2,10 +2,10 @@
 
 The chat and the shell share these through the session. Each is loaded when the caller
 asks (the chat after its first frame, never before; ``t502 ask`` alongside its request).
-An endpoint a server does not have (404, 401, an HTML page, a body of the wrong shape) is
-remembered as absent and not asked again this run; a passing failure (no connection, a
-5xx) is simply tried again next time. The balance is asked at most once per
-:data:`BALANCE_SECONDS`.
+An endpoint a server does not have (404, 405, an HTML page, a body of the wrong shape) is
+remembered as absent; any other failure (a refused key, no connection, a timeout, a 5xx)
+says nothing about the endpoint, is never cached, and is tried again when next asked. The
+balance is asked at most once per :data:`BALANCE_SECONDS`.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from t502_tui.model_catalog import (
 )
 from t502_tui.prices import Price, relay_prices
 from t502_tui.providers import Provider
-from t502_tui.service import APIError, ConnectionFailed, ModelInfo, ServiceError, TimedOut
-from t502_tui.service.pricing import Balance, parse_balance, parse_relay_pricing
+from t502_tui.service import APIError, ModelInfo, ServiceError, TooLarge
+from t502_tui.service.pricing import Balance, UnusableAnswer, parse_balance, parse_relay_pricing
 
 if TYPE_CHECKING:
     from t502_tui.service.client import ChatClient
@@ -39,11 +39,16 @@ PRICES_WAIT_SECONDS = 5.0
 """How long a finished reply waits for a price list still loading before its cost is left unknown."""
 
 
-def _passing(error: ServiceError) -> bool:
-    """A failure that may pass (no connection, a timeout, rate limit, 5xx): ask again later."""
+ABSENT_STATUSES = frozenset({404, 405})
+"""Statuses that say the server has no such endpoint (a 401 or 403 only says the key was refused)."""
+
+
+def _absent(error: ServiceError) -> bool:
+    """The server has no such endpoint, or answers it with something t502 cannot use; any
+    other failure (a refused key, no connection, a timeout, a 5xx) may pass."""
     if isinstance(error, APIError):
-        return error.retryable
-    return isinstance(error, (ConnectionFailed, TimedOut))
+        return error.status in ABSENT_STATUSES
+    return isinstance(error, (UnusableAnswer, TooLarge))
 
 
 class ProviderFacts:
@@ -59,10 +64,13 @@ class ProviderFacts:
         self.relay: dict[str, Price] = {}
         """Prices from the relay's ``/api/pricing``, for this provider's group."""
         self.pricing_absent = False
+        """The server has no price list (or one t502 cannot use): not asked again for a while."""
         self._pricing: asyncio.Task[None] | None = None
+        self._pricing_failed = False
+        """The last reading failed in a way that may pass (a refused key, no connection...)."""
         self.balance: Balance | None = None
         self.balance_absent = False
-        """The server has no billing endpoints (or refused them): not asked again this run."""
+        """The server has no billing endpoints (or answers them with garbage): not asked again this run."""
         self._balance_asked: float | None = None
         """When the balance was last asked (on :data:`clock`)."""
         self._balance_lock = asyncio.Lock()
@@ -114,8 +122,9 @@ class ProviderFacts:
         return None
 
     def load_pricing(self, client: ChatClient) -> asyncio.Task[None]:
-        """Start reading the relay's price list (cached for a few hours), once per run."""
-        if self._pricing is None:
+        """Start reading the relay's price list (cached for a few hours), once per run, or
+        again after a failure that may pass."""
+        if self._pricing is None or (self._pricing.done() and self._pricing_failed):
             self._pricing = asyncio.ensure_future(self._read_pricing(client))
         return self._pricing
 
@@ -128,6 +137,7 @@ class ProviderFacts:
                 pass
 
     async def _read_pricing(self, client: ChatClient) -> None:
+        self._pricing_failed = False
         base = self.provider.base_url
         cached = await asyncio.to_thread(load_cached_pricing, base)
         if cached is not None:
@@ -137,9 +147,11 @@ class ProviderFacts:
                 body = await client.get_json(client.root_url + "/api/pricing")
             except ServiceError as error:
                 log.debug("no price list at %s: %s", client.root_url, error.message)
-                if not _passing(error):
+                if _absent(error):
                     self.pricing_absent = True
                     await asyncio.to_thread(save_cached_pricing, base, None)
+                else:
+                    self._pricing_failed = True
                 return
             pricing = parse_relay_pricing(body)
             await asyncio.to_thread(save_cached_pricing, base, pricing)
@@ -177,7 +189,7 @@ class ProviderFacts:
                 usage = await client.get_json("dashboard/billing/usage")
             except ServiceError as error:
                 log.debug("no balance from %s: %s", client.host, error.message)
-                self.balance_absent = not _passing(error)
+                self.balance_absent = _absent(error)
                 return False
             balance = parse_balance(subscription, usage)
             if balance is None:

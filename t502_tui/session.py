@@ -14,6 +14,7 @@ from t502_tui.config import Config
 from t502_tui.conversation import Conversation
 from t502_tui.debug_log import mask_secret
 from t502_tui.history import History
+from t502_tui.model_catalog import forget_cached
 from t502_tui.prices import Price, reply_cost, user_price
 from t502_tui.provider_facts import ProviderFacts
 from t502_tui.providers import Provider, configured, ref_for, split_ref
@@ -138,14 +139,20 @@ class ChatSession:
         """How the user names ``model`` of ``provider``: bare for the default provider."""
         return ref_for(provider, model, self.default_provider)
 
-    async def replace_client(self) -> None:
-        """Talk to the server, or with the key, now in the config (the default provider)."""
+    async def provider_changed(self, name: str = "") -> None:
+        """Provider ``name`` (empty: the default) has a new server or key in the config:
+        talk to it anew, and forget what it told (models, prices, balance), in this run and
+        in the cache, since another key may see other models or have been refused."""
+        name = name or self.default_provider
         mask_secret(self.config.api_key)
-        self._providers.pop(self.default_provider, None)
-        self._facts.pop(self.default_provider, None)
-        old = self._clients.pop(self.default_provider, None)
+        self._providers.pop(name, None)
+        self._facts.pop(name, None)
+        old = self._clients.pop(name, None)
         if old is not None:
             await old.aclose()
+        if name in self.provider_names:
+            base_url = configured(self.config, only=name, run_commands=False)[name].base_url
+            await asyncio.to_thread(forget_cached, base_url)
 
     # -- what the providers told -----------------------------------------------------------
 

@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from loopback import DEMO_MODELS, DEMO_PRICING, LoopbackServer, text_stream, usage_chunk, chunk, sse, stream_reply
+from loopback import DEMO_MODELS, DEMO_PRICING, LoopbackServer, Reply, text_stream, usage_chunk, chunk, sse, stream_reply
 from t502_tui import provider_facts
 from t502_tui.attachments import Attachment
 from t502_tui.config import load_config
 from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus
 from t502_tui.export import read_export, to_json, to_markdown
 from t502_tui.history import History
+from t502_tui.model_catalog import load_cached_pricing, save_cached_pricing
 from t502_tui.prices import Price
 from t502_tui.session import ChatSession
 from t502_tui.store import Store
@@ -109,6 +110,62 @@ async def test_a_server_without_prices_or_balance_is_asked_once(
     await again.facts().load_pricing(again.client)  # remembered for a while: not asked again
     await again.aclose()
     assert len(local.requests_to("/api/pricing")) == 1
+
+
+async def test_a_wrong_key_is_not_taken_for_a_server_without_prices(server: LoopbackServer) -> None:
+    server.key, server.pricing, server.models, server.balance = KEY_A, DEMO_PRICING, DEMO_MODELS, (25.0, 658.0)
+    wrong = ChatSession(load_config(env={"T502_BASE_URL": server.url, "T502_API_KEY": "sk-wrong-key-000"}))
+    facts = wrong.facts()
+    assert await facts.load_models(wrong.client) is not None
+    await facts.load_pricing(wrong.client)
+    assert not await facts.refresh_balance(wrong.client)
+    await wrong.aclose()
+    assert len(server.requests_to("/api/pricing")) == 1  # it was asked, and refused
+    assert not facts.pricing_absent and not facts.balance_absent and facts.balance_possible
+    assert load_cached_pricing(server.url) is None  # nothing remembered for the next start
+    right = ChatSession(load_config(env={"T502_BASE_URL": server.url, "T502_API_KEY": KEY_A}))  # the key fixed
+    await right.facts().load_pricing(right.client)
+    await right.aclose()
+    assert right.price_for("", "gpt-5") == Price(1.25, 10)
+
+
+@pytest.mark.parametrize("status", [403, 429, 500, 503])
+async def test_a_passing_failure_of_the_price_list_is_asked_again(server: LoopbackServer, status: int) -> None:
+    server.pricing = DEMO_PRICING
+    server.script("/api/pricing", Reply(status, body=json.dumps({"error": {"message": "not now"}})))
+    session = ChatSession(load_config(env={"T502_BASE_URL": server.url, "T502_API_KEY": KEY_A}))
+    facts = session.facts()
+    await facts.load_pricing(session.client)
+    assert not facts.pricing_absent and session.price_for("", "gpt-5") is None
+    await facts.load_pricing(session.client)  # as the next model-list refresh does
+    await session.aclose()
+    assert session.price_for("", "gpt-5") == Price(1.25, 10)
+    assert len(server.requests_to("/api/pricing")) == 2
+
+
+@pytest.mark.parametrize("status", [404, 405])
+async def test_a_missing_price_list_is_remembered(server: LoopbackServer, status: int) -> None:
+    server.script("/api/pricing", Reply(status, body="{}"))
+    session = ChatSession(load_config(env={"T502_BASE_URL": server.url, "T502_API_KEY": KEY_A}))
+    await session.facts().load_pricing(session.client)
+    await session.facts().load_pricing(session.client)
+    await session.aclose()
+    assert session.facts().pricing_absent and load_cached_pricing(server.url) == (None,)
+    assert len(server.requests_to("/api/pricing")) == 1
+
+
+async def test_a_providers_new_key_or_server_forgets_what_it_told(
+        server: LoopbackServer, local: LoopbackServer, tmp_path: Path) -> None:
+    server.pricing = local.pricing = DEMO_PRICING
+    session = session_for(server, local, tmp_path)
+    for name, url in (("", server.url), ("local", local.url)):
+        save_cached_pricing(url, None)  # "no price list", as a refused key once made t502 believe
+        await session.facts(name).load_pricing(session.client_for(name))
+        assert session.price_for(name, "gpt-5") is None
+        await session.provider_changed(name)
+        await session.facts(name).load_pricing(session.client_for(name))
+        assert session.price_for(name, "gpt-5") == Price(1.25, 10)
+    await session.aclose()
 
 
 async def test_a_malformed_price_list_is_ignored(local: LoopbackServer, caplog: pytest.LogCaptureFixture) -> None:

@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from loopback import DEMO_PRICING, relay_pricing
-from t502_tui.context_fit import context_error, request_tokens, trim_to_fit
+from t502_tui.context_fit import Trim, context_error, request_tokens, trim_to_fit
 from t502_tui.conversation import ChatMessage, Conversation
 from t502_tui.prices import Price, format_cost, relay_prices, reply_cost, user_price
 from t502_tui.service import APIError, ServiceError, Usage
@@ -100,6 +100,28 @@ def test_trimming_leaves_out_the_oldest_whole_turns() -> None:
     assert trim_to_fit(conversation, 10, "next " * 100) is None  # the new message alone is too big
     roomy = trim_to_fit(conversation, whole * 2, "next")
     assert roomy is not None and roomy.leave_out == []
+
+
+@pytest.mark.parametrize("counted", [None, 5, 150, 2000])
+@pytest.mark.parametrize("over", [1, 8, 30])
+def test_a_request_just_over_the_limit_is_trimmed_until_the_meter_says_it_fits(counted: int | None, over: int) -> None:
+    conversation = Conversation(model="m", system_prompt="be brief", messages=turns(3, 100))
+    if counted is not None:
+        conversation.messages[-1].usage = Usage(counted, 20, counted + 20)  # the server counted fewer, or more
+    draft = "next " * 4
+    limit = request_tokens(conversation, draft) - over  # the check says: over by this much
+    trim = trim_to_fit(conversation, limit, draft)
+    assert trim is not None and trim.leave_out, "the edge was taken for a fit"
+    for message in trim.leave_out:
+        message.in_context = False
+    assert request_tokens(conversation, draft) == trim.tokens <= limit  # what the meter shows next
+    assert trim_to_fit(conversation, limit, draft) == Trim([], trim.tokens)
+
+
+def test_a_retry_that_no_trim_makes_fit_says_so() -> None:
+    conversation = Conversation(model="m", messages=turns(2, 40) + [ChatMessage("user", "x" * 4000)])
+    assert trim_to_fit(conversation, 500) is None  # the message the retry answers is kept, and too large
+    assert [m.in_context for m in conversation.messages] == [None] * 5
 
 
 @pytest.mark.parametrize(("error", "limit"), [

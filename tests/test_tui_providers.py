@@ -11,12 +11,17 @@ from textual.widgets import Input, OptionList
 
 from loopback import DEMO_MODELS, DEMO_PRICING, LoopbackServer, RecordedRequest, Reply, text_stream
 from t502_tui import paths, provider_facts
+from t502_tui.context_fit import request_tokens
+from t502_tui.model_catalog import remember_model
 from t502_tui.session import LAST_MODEL
+from t502_tui.prices import Price
 from t502_tui.store import Store, default_path
+from t502_tui.turn import LinkState
 from t502_tui.ui.screens.conversation_settings import ConversationSettingsScreen
 from t502_tui.ui.screens.dialogs import Choice
 from t502_tui.ui.screens.model_picker import ModelPicker
 from t502_tui.ui.screens.preset_picker import PresetPicker
+from t502_tui.ui.screens.settings import SettingsScreen
 from t502_tui.ui.widgets.status_line import StatusLine
 from tui_helpers import KEY, header, make_app, pane, send, settle, until
 
@@ -100,7 +105,7 @@ system_prompt = "Be short."
         # Switching provider mid-conversation: the whole history goes to the new one.
         await pilot.press("ctrl+o")
         await until(pilot, lambda: isinstance(app.screen, ModelPicker))
-        app.screen.query_one(Input).value = "gpt-5"
+        app.screen.query_one(Input).value = f"{app.session.default_provider}/gpt-5"  # bare: local's
         await pilot.press("enter")
         await until(pilot, lambda: conversation.provider == "")
         clock[0] += 31
@@ -172,3 +177,92 @@ async def test_the_model_chosen_last_may_be_another_providers(server: LoopbackSe
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: pane(app).conversation.provider == "local")
         assert pane(app).conversation.model == "llama3" and "local/llama3" in status(app)
+
+
+async def test_a_key_fixed_in_settings_brings_the_prices_a_wrong_one_was_refused(server: LoopbackServer) -> None:
+    server.key, server.pricing, server.models, server.balance = KEY, DEMO_PRICING, DEMO_MODELS, (25.0, 658.0)
+    app = make_app(server, T502_API_KEY="sk-wrong-key-000")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.connection.state is LinkState.REJECTED)
+        await settle(app)
+        assert server.requests_to("/api/pricing") and app.session.price_for("", "gpt-5") is None
+        await pilot.press("f2")
+        await until(pilot, lambda: isinstance(app.screen, SettingsScreen))
+        app.screen.query_one("#api_key", Input).value = KEY
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: app.session.price_for("", "gpt-5") == Price(1.25, 10))
+        await until(pilot, lambda: app.connection.state is LinkState.READY and "$18.42 left" in status(app))
+        assert app.session.context_for("", "gpt-5") == 400_000
+
+
+@pytest.mark.parametrize("over", [2, 8])
+async def test_a_message_just_over_a_tiny_context_sends_only_the_newest_turns(server: LoopbackServer, over: int) -> None:
+    server.models = DEMO_MODELS  # tiny-context takes 300 tokens; each reply says the prompt was 5
+    app = make_app(server, T502_MODEL="tiny-context")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: pane(app).context_limit() == 300)
+        for index in range(2):
+            await send(pilot, f"question {index} " + "q" * 300)
+            await settle(app)
+        conversation = pane(app).conversation
+        draft = "next "
+        while request_tokens(conversation, draft) < 300 + over:
+            draft += "x"
+        pane(app).composer.load_text(draft)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, Choice))
+        await pilot.press("t")
+        await until(pilot, lambda: len(server.chat_requests()) == 3)
+        await settle(app)
+        sent = [m["content"] for m in server.chat_requests()[-1].json["messages"]]
+        assert sent[-1] == draft and not any(text.startswith("question 0") for text in sent)
+        assert "not sent" in headers(app, "user")[0] and "not sent" not in headers(app, "user")[-1]
+
+
+def picker_rows(app) -> list[str]:  # type: ignore[no-untyped-def]
+    return [str(o.prompt) for o in app.screen.query_one(OptionList)._options]
+
+
+async def test_ctrl_a_shows_and_hides_the_models_not_for_chat_from_the_filter_box(server: LoopbackServer) -> None:
+    server.models = DEMO_MODELS
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.session.facts().models is not None)
+        await pilot.press("ctrl+o")
+        await until(pilot, lambda: isinstance(app.screen, ModelPicker))
+        note = app.screen.query_one("#picker-note")
+        assert isinstance(app.focused, Input) and "1 image/audio/embedding models hidden (ctrl+a shows them)" in str(
+            note.render())
+        await pilot.press("ctrl+a")
+        assert "text-embedding-3-small" in picker_rows(app) and "ctrl+a hides" in str(note.render())
+        await pilot.press("e", "m", "b")
+        assert app.screen.query_one(Input).value == "emb" and "text-embedding-3-small" in picker_rows(app)
+        await pilot.press("ctrl+a")
+        assert "text-embedding-3-small" not in picker_rows(app) and "hidden (ctrl+a shows" in str(note.render())
+
+
+async def test_a_typed_id_picks_the_current_providers_model_before_a_recent_one(
+        server: LoopbackServer, local: LoopbackServer) -> None:
+    server.models = DEMO_MODELS  # has tiny-context; local has not
+    config = paths.config_file()
+    config.parent.mkdir(parents=True)
+    config.write_text(f'[providers.local]\nbase_url = "{local.url}"\n')
+    remember_model("local/gpt-5")  # a recent row, pinned above the groups
+
+    async def pick(typed: str) -> tuple[str, str]:
+        await pilot.press("ctrl+o")
+        await until(pilot, lambda: isinstance(app.screen, ModelPicker))
+        app.screen.query_one(Input).value = typed
+        await pilot.press("enter")
+        await until(pilot, lambda: not isinstance(app.screen, ModelPicker))
+        conversation = pane(app).conversation
+        return conversation.provider, conversation.model
+
+    app = make_app(server, T502_MODEL="deepseek-r1")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.session.facts("local").models is not None
+                    and app.session.facts().models is not None)
+        assert await pick("gpt-5") == ("", "gpt-5")  # the conversation is on the default provider
+        assert await pick("local/claude-sonnet-4") == ("local", "claude-sonnet-4")
+        assert await pick("gpt-5") == ("local", "gpt-5")  # now on local
+        assert await pick("tiny-context") == ("", "tiny-context")  # local has none: the default's

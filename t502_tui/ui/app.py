@@ -199,7 +199,7 @@ class T502App(Servers, App[None]):
             self.keys, self.key_problems = resolve_keys(self.config.keys, self.config.send_key)
             self._apply_keymap()
         if {"base_url", "api_key"} & changed.keys():
-            await self.session.replace_client()
+            await self.session.provider_changed()
             self.load_models(force=True)
         if "low_balance" in changed:
             self.refresh_chat()
@@ -387,7 +387,7 @@ class T502App(Servers, App[None]):
             self.load_models()
             return
         self.config.base_url, self.config.api_key = result.base_url, result.api_key
-        await self.session.replace_client()
+        await self.session.provider_changed()
         await asyncio.to_thread(save_cached_models, result.base_url, result.models)
         self.set_connection(Connection(LinkState.READY))
         self.config.keyless = not result.api_key

@@ -157,6 +157,7 @@ class Servers(_Base):
             return
         mask_secret(new.entry.get("api_key", ""))
         self.config.providers = {**self.config.providers, new.name: new.entry}
+        await self.session.provider_changed(new.name)
         await asyncio.to_thread(save_cached_models, new.entry["base_url"], new.models)
         self.save_settings({"providers": self.config.providers})
         self.notify(f"Added {new.name}: its {len(new.models)} models are in the picker (ctrl+o).")

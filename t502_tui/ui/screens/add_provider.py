@@ -9,13 +9,14 @@ from typing import Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from t502_tui.service import ModelInfo, ServiceError
 from t502_tui.settings_schema import BY_NAME, SettingError, validate
+from t502_tui.ui.widgets.button_row import ButtonRow
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class AddProviderScreen(ModalScreen[NewProvider | None]):
             yield Label("API key (empty for a server that needs none)")
             yield Input(password=True, id="provider-key")
             yield Static(id="provider-message")
-            with Horizontal(classes="dialog-buttons"):
+            with ButtonRow(classes="dialog-buttons"):
                 yield Button("Check and save", variant="primary", id="provider-save")
                 yield Button("Cancel", id="provider-cancel")
 

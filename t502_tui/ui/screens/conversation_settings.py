@@ -12,13 +12,14 @@ from typing import Any
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Select, Static, TextArea
 
 from t502_tui.request_params import takes_reasoning_effort
 from t502_tui.settings_schema import PARAMS_BY_NAME, REASONING_EFFORTS, SettingError, parse_text
+from t502_tui.ui.widgets.button_row import ButtonRow
 
 FIELDS = ("temperature", "top_p", "max_tokens")
 LABELS = {"temperature": "Temperature (0 to 2)", "top_p": "top_p (0 to 1)", "max_tokens": "Max tokens per reply"}
@@ -82,7 +83,7 @@ class ConversationSettingsScreen(ModalScreen[ConversationSettings | None]):
                                      f"{self.model} does not take it: kept, and sent to models that do."),
                              classes="setting-note")
             yield Static("ctrl+s saves · Tab: next field · Esc cancels", classes="hint")
-            with Horizontal(classes="dialog-buttons"):
+            with ButtonRow(classes="dialog-buttons"):
                 yield Button("Save", variant="primary", id="conv-save")
                 yield Button("Cancel", id="conv-cancel")
 

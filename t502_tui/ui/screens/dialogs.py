@@ -9,7 +9,7 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.command import SimpleCommand
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.markup import escape
@@ -17,6 +17,7 @@ from textual.types import IgnoreReturnCallbackType
 from textual.widgets import Button, Input, Static
 
 from t502_tui.terminal_text import visible_name
+from t502_tui.ui.widgets.button_row import ButtonRow
 
 
 ARROWS_MOVE = [Binding("left", "app.focus_previous", show=False), Binding("right", "app.focus_next", show=False)]
@@ -66,7 +67,7 @@ class Confirm(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog", can_focus=False):
             yield Static(Content(self.question))
-            with Horizontal(classes="dialog-buttons"):
+            with ButtonRow(classes="dialog-buttons"):
                 yield Button(self.action_label, variant="error", id="confirm-yes")
                 yield Button("Cancel", id="confirm-no")
 
@@ -94,7 +95,7 @@ class Choice(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog", can_focus=False):
             yield Static(Content(self.question))
-            with Horizontal(classes="dialog-buttons"):
+            with ButtonRow(classes="dialog-buttons"):
                 for ident, label, key in self.answers:
                     yield Button(f"{label} ({key})", id=f"choice-{ident}", compact=True)
             yield Static(Content(self.hint), classes="hint")

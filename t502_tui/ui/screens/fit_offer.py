@@ -66,8 +66,9 @@ def _offer(chat: ChatScreen, pane: ConversationPane, limit: int, question: str, 
         elif choice == "trim":
             trim = await pane.leave_out_oldest(limit, "" if after_error else pane.composer.text)
             if trim is None:
-                chat.notify(f"Even your message alone is more than {short_count(limit)} tokens: shorten it,"
-                            " or switch to a model with a larger context (ctrl+o).", severity="warning")
+                prompt = " with the system prompt" if pane.conversation.system_prompt.strip() else ""
+                chat.notify(f"Even your message alone{prompt} is more than {short_count(limit)} tokens: shorten"
+                            " it, or switch to a model with a larger context (ctrl+o).", severity="warning")
                 return
             left = len(trim.leave_out)
             chat.notify(f"{left} older message{'s' if left != 1 else ''} left out (marked \"not sent\")."

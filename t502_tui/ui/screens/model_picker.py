@@ -56,7 +56,8 @@ class ModelPicker(ModalScreen[str | None]):
 
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Close"),
-        Binding("ctrl+a", "toggle_all", "Show all kinds"),
+        # Before the filter box, whose own ctrl+a goes to the start of the line.
+        Binding("ctrl+a", "toggle_all", "Show all kinds", priority=True),
         Binding("ctrl+r", "refresh_list", "Refresh list"),
         Binding("ctrl+s", "toggle_sort", "Sort by price"),
         Binding("down", "move(1)", show=False),
@@ -175,8 +176,24 @@ class ModelPicker(ModalScreen[str | None]):
         option_list.set_options(options)
         first = next((i for i in range(option_list.option_count)
                       if not option_list.get_option_at_index(i).disabled), None)
-        option_list.highlighted = first
+        option_list.highlighted = self._exact_index(typed, seen)
+        if option_list.highlighted is None:
+            option_list.highlighted = first
         self._note(hidden)
+
+    def _exact_index(self, typed: str, shown: set[str]) -> int | None:
+        """Where the shown model a typed id names exactly is: the current provider's, then
+        the default provider's, then the one whose ``PROVIDER/MODEL`` it is (not a recent
+        row of another provider that merely contains it)."""
+        if not typed:
+            return None
+        provider = self.current.partition("/")[0]
+        default = self.groups[0].name if self.groups else ""
+        labelled = [row.ref for row in self._rows.values() if row.label == typed]
+        for ref in (f"{provider}/{typed}", f"{default}/{typed}", typed, *labelled):
+            if ref in shown:
+                return self.query_one(OptionList).get_option_index(f"m:{ref}")
+        return None
 
     def _heading(self, group: PickerGroup) -> Option:
         if group.rows is None:
@@ -194,6 +211,8 @@ class ModelPicker(ModalScreen[str | None]):
             notes.append(single.note[:1].upper() + single.note[1:])
         if hidden:
             notes.append(f"{hidden} image/audio/embedding models hidden (ctrl+a shows them)")
+        elif self.show_all and any(not row.chat for row in self._rows.values()):
+            notes.append("ctrl+a hides image/audio/embedding models")
         notes.append("Enter chooses · ctrl+s sorts by price · ctrl+r refreshes · Esc closes")
         self.query_one("#picker-note", Static).update(Content(" · ".join(notes)))
 

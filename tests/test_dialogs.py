@@ -1,0 +1,33 @@
+"""The small dialogs at the sizes people run t502 in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.app import App
+from textual.widgets import Button
+
+from t502_tui.ui import app as t502_app
+from t502_tui.ui.screens.dialogs import Choice
+from t502_tui.ui.widgets.button_row import ButtonRow
+
+class DialogApp(App[None]):
+    CSS_PATH = Path(t502_app.__file__).with_name("app.tcss")
+
+
+ANSWERS = [("trim", "Send only the newest turns that fit", "t"), ("switch", "Switch model…", "m")]
+
+
+@pytest.mark.parametrize(("size", "stacked"), [((60, 20), True), ((140, 45), False)])
+async def test_a_choice_shows_every_answer_whole_stacking_them_when_narrow(
+        size: tuple[int, int], stacked: bool) -> None:
+    app = DialogApp()
+    async with app.run_test(size=size) as pilot:
+        app.push_screen(Choice("The conversation no longer fits the model.", ANSWERS))
+        await pilot.pause()
+        await pilot.pause()
+        assert app.screen.query_one(ButtonRow).has_class("stacked") is stacked
+        for button in app.screen.query(Button):
+            label = str(button.label)
+            assert button.region.width >= len(label) and button.region.right <= size[0], label
