@@ -4,17 +4,23 @@ files by ``t502 ask``; against the loopback server."""
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
 import os
+import shutil
+import ssl
 import struct
 import zlib
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from loopback import Gate, LoopbackServer, Reply
 from media_samples import (
@@ -33,10 +39,11 @@ from t502_tui import media
 from t502_tui.attachments import Attachment
 from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus
 from t502_tui.service.downloads import Downloader
-from t502_tui.export import read_export, to_json, write_markdown
+from t502_tui.export import ImportError_, read_export, to_json, write_markdown
 from t502_tui.history import History
 from t502_tui.media import MediaError, MediaExtractor, RawImage, decode_image, links_in
 from t502_tui.reply_media import download_video, keep_linked_images, pending_images, write_image
+from t502_tui.service.errors import DownloadError
 from t502_tui.store import Store
 from t502_tui.thumbnails import ThumbnailError, make_thumbnail
 from t502_tui.turn import ReplyMediaChanged, Turn
@@ -78,8 +85,8 @@ def test_text_that_only_looks_like_an_image_is_kept_as_it_is(text: str) -> None:
 def test_an_image_cut_off_or_damaged_or_too_large_is_refused_with_a_reason(monkeypatch: pytest.MonkeyPatch) -> None:
     kept, [cut] = lifted(f"![a](data:image/png;base64,{b64(picture_png())[:40]}", 9, complete=False)
     assert kept == "<IMAGE>" and cut.cut_off
-    cases = [(cut, "ended in the middle"), (RawImage("", None, "!!!!"), "base64 is damaged"),
-             (RawImage("", None, b64(b"plain text, not a picture")), "not a PNG, JPEG, WebP or GIF")]
+    cases = [(cut, "ended in the middle"), (RawImage("", "!!!!"), "base64 is damaged"),
+             (RawImage("", b64(b"plain text, not a picture")), "not a PNG, JPEG, WebP or GIF")]
     monkeypatch.setattr(media, "MAX_BASE64_CHARS", 1000)
     _, [large] = lifted(f"![a](data:image/png;base64,{b64(noisy_png(4000))})", 300)
     cases.append((large, "larger than"))
@@ -315,3 +322,40 @@ def test_ask_saves_images_and_never_prints_base64(server: LoopbackServer, tmp_pa
     bad = subprocess.run([sys.executable, "-m", "t502_tui", "ask", "--save-images", str(files[0]), "x"],
                          capture_output=True, text=True, timeout=60, env={**os.environ})
     assert bad.returncode == 2 and "not a folder" in bad.stderr
+
+
+def test_thousands_of_images_in_one_piece_keep_the_first_ones_only() -> None:
+    extractor = MediaExtractor()
+    out = extractor.feed("a ![](data:image/png;base64,QQ)" * 5000) + extractor.finish()
+    assert "".join(p for p in out if isinstance(p, str)) == "a " * 5000
+    assert len([p for p in out if isinstance(p, RawImage)]) == media.MAX_IMAGES
+    assert extractor.dropped == 5000 - media.MAX_IMAGES
+
+
+@pytest.mark.parametrize("reply", [
+    text_reply("![](data:image/png;base64,QQ)" * 1000, piece=10**9),
+    delta_reply({"images": [image_part("QQ")] * 600 + [image_part("https://cdn.example/a.png")] * 400}),
+], ids=["in the text", "in images[]"])
+async def test_images_past_the_limit_are_one_note_however_many_fail(
+        server: LoopbackServer, tmp_path: Path, reply: Reply) -> None:
+    kept, _, _ = await run_turn(server, tmp_path, "draw", reply)
+    assert kept.content.count("*[an image could not be kept: not a PNG, JPEG, WebP or GIF image]*") == media.MAX_IMAGES
+    assert kept.content.endswith(f"*[{1000 - media.MAX_IMAGES} more images dropped: t502 keeps at most "
+                                 f"{media.MAX_IMAGES} of one reply]*\n\n")
+    assert "cdn.example" not in kept.content and len(kept.content) < 5000
+
+
+@pytest.mark.parametrize("step", [1, 3, 10**6])
+def test_a_data_url_missing_its_parenthesis_ends_at_the_first_space(step: int) -> None:
+    url, rest = f"data:image/png;base64,{b64(picture_png())}", ' "a title that never ends' + " x" * 300
+    kept, images = lifted(f"![a]({url} and the rest of the answer.\n\n![b]({url}  \n) ![c]({url} \"a title\"\n)"
+                          f" ![d]({url}{rest}", step)
+    assert kept == f"<IMAGE> and the rest of the answer.\n\n<IMAGE> <IMAGE> <IMAGE>{rest}"
+    assert [decode_image(image, "i").data for image in images] == [picture_png()] * 4
+
+
+def test_a_markdown_image_of_a_video_file_is_a_video() -> None:
+    reply = ChatMessage("assistant", "![video](https://v.example/clip.mp4) ![pic](https://v.example/pic)")
+    assert [(link.kind, link.name) for link in links_in(reply.content)] == [("video", "clip.mp4"), ("image", "pic")]
+    assert [link.url for link in pending_images(reply)] == ["https://v.example/pic"]
+
