@@ -359,3 +359,94 @@ def test_a_markdown_image_of_a_video_file_is_a_video() -> None:
     assert [(link.kind, link.name) for link in links_in(reply.content)] == [("video", "clip.mp4"), ("image", "pic")]
     assert [link.url for link in pending_images(reply)] == ["https://v.example/pic"]
 
+
+async def test_a_link_urlsplit_cannot_read_is_still_kept_under_a_plain_name(server: LoopbackServer) -> None:
+    url = server.url.removesuffix("/v1").replace("http://", "http://user\uff20@") + "/files/a.png"
+    server.script("/files/a.png", file_reply(picture_png()))
+    reply = ChatMessage("assistant", f"![x]({url})")
+    await keep_linked_images(reply, None, lambda: None, own_url=server.url)
+    assert [(a.name, a.data) for a in reply.attachments] == [("image.png", picture_png())]
+
+
+async def test_an_image_downloading_is_not_downloaded_again_and_tells_its_progress(server: LoopbackServer) -> None:
+    base = server.url.removesuffix("/v1")
+    gate, png = Gate(), noisy_png(300_000)
+    server.script("/files/a.png", Reply(chunks=[png[:100_000], gate, png[100_000:]], content_type="image/png",
+                                        headers={"Content-Length": str(len(png))}),
+                  file_reply(png))  # what a second download would get
+    reply = ChatMessage("assistant", f"![x]({base}/files/a.png)")
+    state = reply.media.setdefault(f"{base}/files/a.png", media.MediaState())
+    started = asyncio.Event()
+
+    def changed() -> None:
+        if state.total is not None:
+            started.set()
+
+    first = asyncio.create_task(keep_linked_images(reply, None, changed, own_url=server.url))
+    await started.wait()
+    assert state.downloading and state.total == len(png)  # the caption says how much came
+    assert pending_images(reply, everything=True) == []
+    second = asyncio.create_task(keep_linked_images(reply, None, lambda: None, everything=True))  # r meanwhile
+    gate.open()
+    await asyncio.gather(first, second)
+    assert [a.data for a in reply.attachments] == [png] and state.received == len(png)
+    assert len(server.requests_to("/files/a.png")) == 1
+
+
+async def test_downloads_nobody_asked_for_stay_off_local_hosts(server: LoopbackServer) -> None:
+    base = server.url.removesuffix("/v1")
+    server.script("/files/own.png", file_reply(picture_png()))
+    server.script("/files/local.png", file_reply(picture_jpeg()))
+    local = base.replace("127.0.0.1", "localhost") + "/files/local.png"
+    reply = ChatMessage("assistant", f"![a]({base}/files/own.png) ![b]({local}) ![c](http://192.0.2.1/x.png) "
+                                     "![d](http://[::ffff:10.0.0.1]/y.png)")
+    await keep_linked_images(reply, None, lambda: None, own_url=server.url)
+    assert [a.source for a in reply.attachments] == [f"{base}/files/own.png"]  # the provider's own host
+    errors = {url: state.error for url, state in reply.media.items() if state.error}
+    assert sorted(errors) == sorted([local, "http://192.0.2.1/x.png", "http://[::ffff:10.0.0.1]/y.png"])
+    assert all("local or private address, not fetched without asking" in e for e in errors.values())
+    assert server.requests_to("/files/local.png") == []
+    # r: the user asks for them.
+    reply.content = f"![b]({local})"
+    await keep_linked_images(reply, None, lambda: None, everything=True)
+    assert [a.source for a in reply.attachments][1:] == [local]
+
+
+@pytest.fixture
+def https_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LoopbackServer]:
+    """A loopback server on https, its certificate (made for 127.0.0.1) trusted by httpx."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("openssl is needed to make a certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run([openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                    "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    secure = LoopbackServer(tls=context).start()
+    yield secure
+    secure.stop()
+
+
+async def test_downloads_nobody_asked_for_never_go_from_https_to_http(
+        server: LoopbackServer, https_server: LoopbackServer) -> None:
+    plain = f"{server.url.removesuffix('/v1')}/files/a.png"
+    https_server.script("/files/a.png", *[Reply(status=302, headers={"Location": plain}, body="")] * 2)
+    server.script("/files/a.png", file_reply(picture_png()))
+    url = f"{https_server.url.removesuffix('/v1')}/files/a.png"
+    async with Downloader(public_only=True, own_url=server.url) as careful:
+        with pytest.raises(DownloadError, match="redirects from https to plain http"):
+            await careful.fetch(url, 1_000_000)
+    assert server.requests_to("/files/a.png") == []
+    async with Downloader() as asked:
+        assert await asked.fetch(url, 1_000_000) == picture_png()
+
+
+async def test_a_video_to_a_path_that_cannot_be_is_a_reason_not_a_crash(server: LoopbackServer, tmp_path: Path) -> None:
+    reply = ChatMessage("assistant", "https://v.example/clip.mp4")
+    [link] = links_in(reply.content)
+    assert await download_video(reply, link, tmp_path / "a\x00b.mp4", lambda: None) is None
+    assert "could not write" in str(reply.media[link.url].error) and not reply.media[link.url].downloading
+
