@@ -30,6 +30,7 @@ from t502_tui.media import (
     MediaError,
     MediaLink,
     MediaState,
+    file_name,
     image_of,
     links_in,
 )
@@ -164,7 +165,10 @@ def downloads_dir() -> Path:
 
 
 def unique_path(folder: Path, name: str) -> Path:
-    """``folder/name``, or ``name-2``, ``name-3``... if it is taken."""
+    """``folder/name``, or ``name-2``, ``name-3``... if it is taken; ``name`` made a safe
+    file name first (:func:`~t502_tui.media.file_name`: it may come from a server or an
+    imported file)."""
+    name = file_name(name)
     path = folder / name
     stem, dot, suffix = name.rpartition(".")
     if not dot:

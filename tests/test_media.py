@@ -444,9 +444,33 @@ async def test_downloads_nobody_asked_for_never_go_from_https_to_http(
         assert await asked.fetch(url, 1_000_000) == picture_png()
 
 
+def test_names_from_servers_and_imported_files_stay_in_their_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "out"
+    folder.mkdir()
+    for name in ("../../escaped.png", str(tmp_path / "abs.png"), "[/]x.png", "a\x00b.png", ".hidden.png", ".."):
+        write_image(Attachment(name, "image/png", picture_png(), 96, 64), folder)
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == [
+        "a-b.png", "abs.png", "escaped.png", "hidden.png", "image", "x.png"]
+    assert all(p.parent == folder for p in folder.iterdir())
+    reply = ChatMessage("assistant", "![x](attachment:1)",
+                        attachments=[Attachment("../../\x1b[2Jevil.png", "image/png", picture_png(), 96, 64)])
+    back = read_export(to_json(Conversation(model="m", messages=[reply]))).conversation
+    assert back.messages[0].attachments[0].name == "2Jevil.png"
+
+
 async def test_a_video_to_a_path_that_cannot_be_is_a_reason_not_a_crash(server: LoopbackServer, tmp_path: Path) -> None:
     reply = ChatMessage("assistant", "https://v.example/clip.mp4")
     [link] = links_in(reply.content)
     assert await download_video(reply, link, tmp_path / "a\x00b.mp4", lambda: None) is None
     assert "could not write" in str(reply.media[link.url].error) and not reply.media[link.url].downloading
 
+
+def test_only_the_four_image_formats_are_decoded(tmp_path: Path) -> None:
+    bmp = io.BytesIO()
+    Image.open(io.BytesIO(picture_png())).save(bmp, "BMP")
+    with pytest.raises(ThumbnailError):
+        make_thumbnail(bmp.getvalue())
+    reply = ChatMessage("assistant", "![x](attachment:1)",
+                        attachments=[Attachment("x.png", "image/png", bmp.getvalue(), 96, 64)])
+    with pytest.raises(ImportError_, match="message 1: an attachment is not a PNG, JPEG, WebP or GIF image"):
+        read_export(to_json(Conversation(model="m", messages=[reply])))
