@@ -7,13 +7,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
 from loopback import LoopbackServer
 from media_samples import b64, file_reply, noisy_png, picture_png, text_reply
-from t502_tui.ui.screens.image_view import ImageScreen
+from t502_tui import reply_media
+from t502_tui.attachments import Attachment, sniff
+from t502_tui.conversation import ChatMessage, Conversation
+from t502_tui.thumbnails import Thumbnail, make_thumbnail
+from t502_tui.ui import image_preview
+from t502_tui.ui.screens import image_view
+from t502_tui.ui.screens.chat import ChatScreen
+from t502_tui.ui.screens.dialogs import Confirm
+from t502_tui.ui.screens.image_view import HalfBlockPicture, ImageScreen
 from t502_tui.ui.widgets import conversation_pane
-from tui_helpers import choose, make_app, pane, send, shown, until
+from tui_helpers import choose, make_app, pane, send, settle, shown, until
 
 
 async def test_an_image_reply_is_shown_kept_and_handled_in_the_chat(
@@ -67,3 +75,40 @@ async def test_an_image_reply_is_shown_kept_and_handled_in_the_chat(
         await until(pilot, lambda: isinstance(app.screen, ImageScreen))
         await pilot.press("escape")
         await until(pilot, lambda: not isinstance(app.screen, ImageScreen))
+
+
+def image_reply(png: bytes, name: str = "image-1.png") -> ChatMessage:
+    mime, width, height = sniff(png)  # type: ignore[misc]
+    return ChatMessage("assistant", "![x](attachment:1)", model="m",
+                       attachments=[Attachment(name, mime, png, width, height)])
+
+
+async def test_saving_asks_before_replacing_and_a_path_that_cannot_be_is_a_message(tmp_path: Path) -> None:
+    conversation = Conversation(model="m", messages=[ChatMessage("user", "hi"), image_reply(picture_png())])
+    target = tmp_path / "there.png"
+    target.write_bytes(b"mine")
+    app = make_app(None, [conversation])
+    async with app.run_test(size=(100, 30)) as pilot:
+        reply = pane(app).conversation.messages[-1]
+
+        async def save_as(path: str) -> None:
+            choose(app, reply)
+            await pilot.press("s")
+            await until(pilot, lambda: bool(app.screen.query(Input)))
+            app.screen.query_one(Input).value = path
+            await pilot.press("enter")
+
+        await save_as(str(target))
+        await until(pilot, lambda: isinstance(app.screen, Confirm))
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, ChatScreen))
+        assert target.read_bytes() == b"mine"
+        await save_as(str(target))
+        await until(pilot, lambda: isinstance(app.screen, Confirm))
+        await pilot.press("y")
+        await until(pilot, lambda: target.read_bytes() == picture_png())
+        await save_as(str(tmp_path / "a\x00b.png"))
+        await until(pilot, lambda: any("Could not write" in n.message and "a^@b.png" in n.message
+                                       for n in app._notifications))
+        assert app.is_running and isinstance(app.screen, ChatScreen)
+
