@@ -112,3 +112,20 @@ async def test_saving_asks_before_replacing_and_a_path_that_cannot_be_is_a_messa
                                        for n in app._notifications))
         assert app.is_running and isinstance(app.screen, ChatScreen)
 
+
+async def test_the_image_view_shows_names_literally_and_says_why_it_cannot_draw(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(data: bytes) -> Thumbnail:
+        raise RuntimeError("a decoder bug")
+
+    monkeypatch.setattr(image_view, "make_thumbnail", broken)
+    reply = image_reply(picture_png(), "\x1b]0;owned\x07x.png")
+    app = make_app(None, [Conversation(model="m", messages=[ChatMessage("user", "hi"), reply])])
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.push_screen(ImageScreen(reply.attachments[0]))
+        await until(pilot, lambda: bool(app.screen.query(HalfBlockPicture)))
+        caption = str(app.screen.query_one("#image-caption", Static).render())
+        assert "\x1b" not in caption and "^[]0;owned^Gx.png" in caption
+        picture = app.screen.query_one(HalfBlockPicture)
+        await until(pilot, lambda: "no picture (RuntimeError)" in picture.render_line(0).text)
+
