@@ -113,6 +113,26 @@ async def test_saving_asks_before_replacing_and_a_path_that_cannot_be_is_a_messa
         assert app.is_running and isinstance(app.screen, ChatScreen)
 
 
+async def test_many_image_replies_decode_only_the_previews_in_view(monkeypatch: pytest.MonkeyPatch) -> None:
+    made: list[int] = []
+
+    def counting(data: bytes) -> Thumbnail:
+        made.append(len(data))
+        return make_thumbnail(data)
+
+    monkeypatch.setattr(image_preview, "make_thumbnail", counting)
+    replies = [image_reply(picture_png(20 + i, 20)) for i in range(image_preview.KEPT + 16)]
+    app = make_app(None, [Conversation(model="m", messages=replies)])
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = pane(app).view
+        view.show(replies)  # all of them, not only the newest page
+        await until(pilot, lambda: view.visible_text().count("▀") > 20)
+        for _ in range(5):
+            await pilot.pause()
+        assert 0 < len(made) <= 8  # the replies in view and beside it, not all of them
+    view.previews.on_ready()  # a thumbnail made as t502 closes: nothing to draw, nothing raised
+
+
 async def test_the_image_view_shows_names_literally_and_says_why_it_cannot_draw(
         monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(data: bytes) -> Thumbnail:
@@ -129,3 +149,28 @@ async def test_the_image_view_shows_names_literally_and_says_why_it_cannot_draw(
         picture = app.screen.query_one(HalfBlockPicture)
         await until(pilot, lambda: "no picture (RuntimeError)" in picture.render_line(0).text)
 
+
+async def test_links_wait_for_r_with_download_images_off_and_redraws_do_not_reread_the_text(
+        server: LoopbackServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    base = server.url.removesuffix("/v1")
+    server.script("/chat/completions", text_reply(f"Here: ![sun]({base}/files/sun.png)" + " words" * 10_000))
+    server.script("/files/sun.png", file_reply(picture_png()))
+    scans: list[int] = []
+    listed = reply_media.links_in
+    monkeypatch.setattr(reply_media, "links_in", lambda text: scans.append(len(text)) or listed(text))
+    app = make_app(server)
+    app.config.download_images = False
+    async with app.run_test(size=(100, 30)) as pilot:
+        await send(pilot, "draw")
+        await until(pilot, lambda: "not downloaded" in shown(app))
+        await settle(app)
+        assert server.requests_to("/files/sun.png") == []
+        view, reply = pane(app).view, pane(app).conversation.messages[-1]
+        before = len(scans)
+        for _ in range(10):  # what a video's progress does, ten times a second
+            view.changed(reply)
+            await pilot.pause()
+        assert len(scans) == before
+        choose(app, reply)
+        await pilot.press("r")
+        await until(pilot, lambda: len(reply.attachments) == 1 and "▀" in shown(app))
