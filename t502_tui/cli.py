@@ -458,11 +458,14 @@ async def _ask(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _keep_linked_images(session: Any, reply: Any, printer: _ReplyPrinter) -> None:
-    """Download the images the reply links to, keep them with it, and save each one."""
+    """Download the images the reply links to (unless ``download_images`` is off), keep
+    them with it, and save each one."""
     from t502_tui.reply_media import keep_linked_images
 
+    if not session.config.download_images:
+        return
     before = len(reply.attachments)
-    await keep_linked_images(reply, session.history, lambda: None)
+    await keep_linked_images(reply, session.history, lambda: None, own_url=session.base_url_of(reply.provider or ""))
     for index, image in enumerate(reply.attachments[before:], before + 1):
         printer.save_image(index, f" (from {image.source})")
     printer.end()

@@ -69,6 +69,8 @@ class Config:
     max_images: int = default_of("max_images")
     max_file_kb: int = default_of("max_file_kb")
     max_files: int = default_of("max_files")
+    download_images: bool = default_of("download_images")
+    """Fetch a reply's linked images when it ends (relays' links expire); off, only on ``r``."""
     default_provider: str = default_of("default_provider")
     """The name ``base_url`` and ``api_key`` go by among the providers."""
     group: str = default_of("group")

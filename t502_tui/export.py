@@ -6,15 +6,15 @@ import base64
 import json
 import re
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from t502_tui import paths
-from t502_tui.attachments import Attachment
+from t502_tui.attachments import Attachment, sniff
 from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus
-from t502_tui.media import REFERENCE
+from t502_tui.media import REFERENCE, file_name
 from t502_tui.prices import format_cost
 from t502_tui.service.events import Usage
 from t502_tui.terminal_text import visible_name
@@ -35,8 +35,7 @@ def _image_text(message: ChatMessage, files: dict[str, bytes] | None, folder: st
     names: list[str] = []
     for index, image in enumerate(message.attachments, 1):
         # The name may come from an imported file: nothing in it may lead out of the folder.
-        safe = re.sub(r"[^\w.-]+", "-", image.name).strip(".-")[-80:] or "image"
-        name = f"{folder}/{number}-{index}-{safe}"
+        name = f"{folder}/{number}-{index}-{file_name(image.name)}"
         names.append(name)
         if files is not None and not image.is_text:
             files[name] = image.data
@@ -283,12 +282,20 @@ def _attachments(item: dict[str, Any], where: str) -> list[Attachment]:
             source = image.get("source")
             if source is not None and (not isinstance(source, str) or not source.startswith(("http://", "https://"))):
                 raise ValueError
-            out.append(Attachment(_text(image, "name", where), image["mime"], data,
-                                  _whole(image.get("width"), f"{where}: an image's width", _MAX_PIXELS),
-                                  _whole(image.get("height"), f"{where}: an image's height", _MAX_PIXELS),
-                                  "text" if image.get("kind") == "text" else "image", source=source))
+            attachment = Attachment(_text(image, "name", where), image["mime"], data,
+                                    _whole(image.get("width"), f"{where}: an image's width", _MAX_PIXELS),
+                                    _whole(image.get("height"), f"{where}: an image's height", _MAX_PIXELS),
+                                    "text" if image.get("kind") == "text" else "image", source=source)
         except (KeyError, TypeError, ValueError):
             raise ImportError_(f"{where}: an attachment is damaged") from None
+        if not attachment.is_text:
+            # Its bytes are decoded for previews and its name becomes a file's: both only as
+            # an image of a message may be (a TIFF or an EPS is not, nor "../../x.png").
+            found = sniff(data)
+            if found is None:
+                raise ImportError_(f"{where}: an attachment is not a PNG, JPEG, WebP or GIF image")
+            attachment = replace(attachment, name=file_name(attachment.name), mime=found[0])
+        out.append(attachment)
     return out
 
 

@@ -62,8 +62,13 @@ _UNDECIDED = re.compile(
 """Text at the end that may still become a :data:`_HEADER` once more text comes."""
 _HOLD = MAX_ALT + 320
 """The most text held back while it may still become an image's start."""
-_END_IN_LINK = re.compile(r"[^A-Za-z0-9+/=_\-\s]")
-_END_BARE = re.compile(r"[^A-Za-z0-9+/=_\-]")
+_END = re.compile(r"[^A-Za-z0-9+/=_\-]")
+"""Where an image's base64 ends: a space or anything else that base64 does not hold (a
+data URL missing its ``)`` must not swallow the rest of the answer)."""
+_LINK_END = re.compile(r'\s{0,40}(?:"[^"]{0,%d}"\s{0,40})?\)' % MAX_ALT)
+"""What closes a data URL in a link: spaces, a title, the ``)``."""
+_LINK_END_SO_FAR = re.compile(r'\s{0,40}(?:"[^"]{0,%d}(?:"\s{0,40})?)?\Z' % MAX_ALT)
+"""Text at the end that may still become :data:`_LINK_END`."""
 _WHITESPACE = re.compile(r"\s")
 
 REFERENCE = re.compile(r"!\[([^\[\]\n]{0,%d})\]\(attachment:(\d{1,4})\)" % MAX_ALT)
@@ -78,11 +83,10 @@ def reference(alt: str, index: int) -> str:
 
 @dataclass(frozen=True)
 class RawImage:
-    """An image's base64 as it arrived, still to be decoded (:func:`decode_image`)."""
+    """An image's base64 as it arrived, still to be decoded (:func:`decode_image`; its
+    bytes tell its type, whatever the server claimed)."""
 
     alt: str
-    mime: str | None
-    """The type the server claimed (the bytes decide)."""
     data: str
     too_large: bool = False
     cut_off: bool = False
@@ -95,30 +99,42 @@ class MediaError(ValueError):
 
 class MediaExtractor:
     """Lifts data-URL images out of streamed text; :meth:`feed` each piece, then
-    :meth:`finish`. Both return the text to keep and the images, in order."""
+    :meth:`finish`. Both return the text to keep and the images, in order.
+
+    Past :data:`MAX_IMAGES` images, the base64 of each further one is skipped and only
+    counted (:attr:`dropped`). The text is walked once, by position: a piece of a
+    megabyte holding thousands of small images is not copied once per image.
+    """
 
     def __init__(self) -> None:
         self._held = ""
-        """Text that may be the start of an image, waiting for more."""
+        """Text that may be the start of an image (or, after an image in a link, its
+        ``)``), waiting for more."""
         self._parts: list[str] | None = None
         """The base64 of the image being read (None: reading text)."""
         self._size = 0
         self._alt = ""
-        self._mime: str | None = None
         self._in_link = False
+        self._keeping = True
+        """The image being read is one of the first MAX_IMAGES (else it is skipped)."""
         self._closing = False
         """After an image's base64 in a link: skipping its title up to the ``)``."""
+        self._lifted = 0
+        self.dropped = 0
+        """Images skipped past MAX_IMAGES."""
 
     def feed(self, text: str) -> list[str | RawImage]:
         """The kept text and the images found in ``text`` (with what came before)."""
         out: list[str | RawImage] = []
-        while text:
+        buffer, self._held = self._held + text, ""
+        at = 0
+        while at < len(buffer):
             if self._closing:
-                text = self._skip_title(text)
+                at = self._skip_title(buffer, at)
             elif self._parts is not None:
-                text = self._read_base64(text, out)
+                at = self._read_base64(buffer, at, out)
             else:
-                text = self._read_text(text, out)
+                at = self._read_text(buffer, at, out)
         return out
 
     def finish(self, complete: bool = True) -> list[str | RawImage]:
@@ -133,59 +149,59 @@ class MediaExtractor:
         self._closing = False
         return out
 
-    def _read_text(self, text: str, out: list[str | RawImage]) -> str:
-        buffer = self._held + text
-        self._held = ""
-        match = _HEADER.search(buffer)
+    def _read_text(self, buffer: str, at: int, out: list[str | RawImage]) -> int:
+        match = _HEADER.search(buffer, at)
         if match is not None:
-            if match.start():
-                out.append(buffer[:match.start()])
+            if match.start() > at:
+                out.append(buffer[at:match.start()])
             self._parts, self._size = [], 0
             self._alt = match.group(2) or ""
-            self._mime = match.group(3).lower()
             self._in_link = match.group(2) is not None
-            return buffer[match.end():]
-        start = self._undecided(buffer)
-        if start:
-            out.append(buffer[:start])
+            self._keeping = self._lifted < MAX_IMAGES
+            return match.end()
+        start = self._undecided(buffer, at)
+        if start > at:
+            out.append(buffer[at:start])
         self._held = buffer[start:]
-        return ""
+        return len(buffer)
 
     @staticmethod
-    def _undecided(buffer: str) -> int:
+    def _undecided(buffer: str, at: int) -> int:
         """Where the text that may still become an image starts (its length: none)."""
-        match = _UNDECIDED.search(buffer, max(0, len(buffer) - _HOLD))
+        match = _UNDECIDED.search(buffer, max(at, len(buffer) - _HOLD))
         return len(buffer) if match is None else match.start()
 
-    def _read_base64(self, text: str, out: list[str | RawImage]) -> str:
-        end = (_END_IN_LINK if self._in_link else _END_BARE).search(text)
-        piece = text if end is None else text[:end.start()]
-        self._size += len(piece)
-        if self._parts is not None and self._size <= MAX_BASE64_CHARS:
-            self._parts.append(piece)
-        if end is None:
-            return ""
-        self._close(out, cut_off=False)
-        rest = text[end.start():]
-        if self._in_link:
-            if rest.startswith(")"):
-                return rest[1:]
-            if rest.startswith('"'):
-                self._closing = True
-                return rest[1:]
-        return rest
+    def _read_base64(self, buffer: str, at: int, out: list[str | RawImage]) -> int:
+        end = _END.search(buffer, at)
+        stop = len(buffer) if end is None else end.start()
+        self._size += stop - at
+        if self._parts is not None and self._keeping and self._size <= MAX_BASE64_CHARS:
+            self._parts.append(buffer[at:stop])
+        if end is not None:
+            self._close(out, cut_off=False)
+            self._closing = self._in_link
+        return stop
 
-    def _skip_title(self, text: str) -> str:
-        end = text.find(")")
-        if end == -1:
-            return ""
+    def _skip_title(self, buffer: str, at: int) -> int:
+        """After an image's base64 in a link: past its title and ``)``; or, when the text
+        goes on otherwise (the ``)`` left out), back to text where the base64 ended."""
+        match = _LINK_END.match(buffer, at)
+        if match is not None:
+            self._closing = False
+            return match.end()
+        if _LINK_END_SO_FAR.match(buffer, at):
+            self._held = buffer[at:]
+            return len(buffer)
         self._closing = False
-        return text[end + 1:]
+        return at
 
     def _close(self, out: list[str | RawImage], cut_off: bool) -> None:
-        parts = self._parts or []
-        too_large = self._size > MAX_BASE64_CHARS
-        out.append(RawImage(self._alt, self._mime, "" if too_large else "".join(parts), too_large, cut_off))
+        if self._keeping:
+            too_large = self._size > MAX_BASE64_CHARS
+            out.append(RawImage(self._alt, "" if too_large else "".join(self._parts or []), too_large, cut_off))
+            self._lifted += 1
+        else:
+            self.dropped += 1
         self._parts = None
 
 
@@ -196,11 +212,11 @@ def raw_image(url: str) -> RawImage | None:
     if text[:8].lower().startswith(("http://", "https://")):
         return None
     if len(text) > MAX_BASE64_CHARS + 200:
-        return RawImage("", None, "", too_large=True)
+        return RawImage("", "", too_large=True)
     match = _HEADER.match(text)
     if match is not None and match.group(2) is None:
-        return RawImage("", match.group(3).lower(), text[match.end():])
-    return RawImage("", None, text)
+        return RawImage("", text[match.end():])
+    return RawImage("", text)
 
 
 def decode_image(raw: RawImage, name: str) -> Attachment:
@@ -224,11 +240,26 @@ def decode_image(raw: RawImage, name: str) -> Attachment:
         raise MediaError("its base64 is damaged") from None
     if not data:
         raise MediaError("it is empty")
+    return image_of(data, name)
+
+
+def image_of(data: bytes, stem: str, source: str | None = None) -> Attachment:
+    """``data`` as an image of a reply, named ``stem`` and the extension its bytes call
+    for (what a server called it counts for nothing); raises :class:`MediaError` unless
+    it is a PNG, JPEG, GIF or WebP image."""
     kind = sniff(data)
     if kind is None:
         raise MediaError("not a PNG, JPEG, WebP or GIF image")
     mime, width, height = kind
-    return Attachment(f"{name}.{EXTENSIONS[mime]}", mime, data, width, height)
+    return Attachment(f"{stem}.{EXTENSIONS[mime]}", mime, data, width, height, source=source)
+
+
+def file_name(name: str, default: str = "image") -> str:
+    """``name`` made safe to write a file by: its last path part, with anything but
+    letters, digits, ``.``, ``_`` and ``-`` turned into ``-``. Names come from servers and
+    imported files: none may lead out of its folder, make one, or hide as a dot file."""
+    tail = name.replace("\\", "/").rsplit("/", 1)[-1]
+    return re.sub(r"[^\w.-]+", "-", tail)[-80:].strip(".-") or default
 
 
 def text_for_model(content: str) -> str:
@@ -258,32 +289,36 @@ class MediaLink:
     @property
     def name(self) -> str:
         """The file name the link ends in (for saving), or a plain one."""
-        tail = urlsplit(self.url).path.rstrip("/").rsplit("/", 1)[-1]
-        tail = re.sub(r"[^\w.-]+", "-", tail)[-80:].strip(".-")
-        return tail or ("video.mp4" if self.kind == "video" else "image")
+        return file_name(_path(self.url).rstrip("/"), "video.mp4" if self.kind == "video" else "image")
 
 
-def _suffix(url: str) -> str:
+def _path(url: str) -> str:
+    """The path of ``url``; empty when urlsplit cannot read it (a host with characters
+    that change under NFKC, such as a fullwidth ``＠``)."""
     try:
-        return urlsplit(url).path.lower()
+        return urlsplit(url).path
     except ValueError:
         return ""
 
 
+def _kind(url: str) -> str | None:
+    """``video`` or ``image`` by the link's extension; None for neither."""
+    path = _path(url).lower()
+    return "video" if path.endswith(VIDEO_SUFFIXES) else "image" if path.endswith(IMAGE_SUFFIXES) else None
+
+
 def links_in(text: str) -> list[MediaLink]:
     """Links to media in ``text``, each once: http(s) Markdown images, then any other
-    http(s) URL whose path ends in an image or video extension."""
+    http(s) URL whose path ends in an image or video extension. The extension comes first:
+    ``![video](…/clip.mp4)`` is a video."""
     found: dict[str, str] = {}
     shown = [match.group(1) for match in _MARKDOWN_IMAGE.finditer(text)]
     for url in shown:
-        found.setdefault(url, "image")
+        found.setdefault(url, _kind(url) or "image")
     for match in _URL.finditer(text):
         url = match.group(0).rstrip(".,;:!?*_")
-        path = _suffix(url)
-        if path.endswith(VIDEO_SUFFIXES):
-            found.setdefault(url, "video")
-        elif path.endswith(IMAGE_SUFFIXES):
-            found.setdefault(url, "image")
+        if kind := _kind(url):
+            found.setdefault(url, kind)
     inline = set(shown)
     return [MediaLink(url, kind, url in inline) for url, kind in list(found.items())[:MAX_LINKS]]
 

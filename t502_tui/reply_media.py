@@ -20,10 +20,20 @@ from typing import TYPE_CHECKING
 import platformdirs
 
 from t502_tui import paths
-from t502_tui.attachments import Attachment, sniff
+from t502_tui.attachments import Attachment
 from t502_tui.conversation import ChatMessage
 from t502_tui.history import History
-from t502_tui.media import EXTENSIONS, MAX_IMAGE_BYTES, MAX_IMAGES, MediaLink, MediaState, links_in
+from t502_tui.media import (
+    EXTENSIONS,
+    MAX_IMAGE_BYTES,
+    MAX_IMAGES,
+    MediaError,
+    MediaLink,
+    MediaState,
+    file_name,
+    image_of,
+    links_in,
+)
 from t502_tui.service.errors import DownloadError
 
 if TYPE_CHECKING:
@@ -66,48 +76,68 @@ def media_items(message: ChatMessage) -> list[MediaItem]:
 
 def pending_images(reply: ChatMessage, everything: bool = False) -> list[MediaLink]:
     """The images the reply shows by link (with ``everything``, also bare links to image
-    files) that are not kept with it yet."""
+    files) that are neither kept with it yet nor downloading now."""
     kept = {image.source for image in reply.attachments if image.source}
     return [link for link in links_in(reply.content)
-            if link.kind == "image" and link.url not in kept and (link.shown or everything)]
+            if link.kind == "image" and link.url not in kept and (link.shown or everything)
+            and not (link.url in reply.media and reply.media[link.url].downloading)]
 
 
 def image_from_download(data: bytes, link: MediaLink, index: int) -> Attachment:
     """A downloaded file as an image of the reply, if its bytes are one (whatever the
     server called it); raises DownloadError."""
-    kind = sniff(data)
-    if kind is None:
-        raise DownloadError("the link does not give a PNG, JPEG, WebP or GIF image")
-    mime, width, height = kind
     stem = link.name.rsplit(".", 1)[0] if "." in link.name else link.name
-    return Attachment(f"{stem or f'image-{index}'}.{EXTENSIONS[mime]}", mime, data, width, height, source=link.url)
+    try:
+        return image_of(data, stem or f"image-{index}", link.url)
+    except MediaError:
+        raise DownloadError("the link does not give a PNG, JPEG, WebP or GIF image") from None
 
 
 def _state(reply: ChatMessage, key: str) -> MediaState:
     return reply.media.setdefault(key, MediaState())
 
 
+def _progress(state: MediaState, on_change: OnChange) -> Callable[[int, int | None], None]:
+    """Keeps a download's progress on its state, told at most every PROGRESS_SECONDS."""
+    last = 0.0
+
+    def progress(received: int, total: int | None) -> None:
+        nonlocal last
+        state.received, state.total = received, total
+        now = time.monotonic()
+        if now - last >= PROGRESS_SECONDS:
+            last = now
+            on_change()
+
+    return progress
+
+
 async def keep_linked_images(reply: ChatMessage, history: History | None, on_change: OnChange,
-                             downloader: Downloader | None = None, everything: bool = False) -> None:
+                             downloader: Downloader | None = None, everything: bool = False,
+                             own_url: str = "") -> None:
     """Download the images the reply shows by link (see :func:`pending_images`) and keep
     them with it (in the store too). A failure is noted on the reply
-    (``reply.media[url].error``); it never raises."""
+    (``reply.media[url].error``); it never raises.
+
+    Unless the user asked (``everything``: ``r``), only public hosts are fetched, and the
+    host of ``own_url``, the provider's base URL (a server of the user's own may be local):
+    a model can be made to link to anything on the user's network."""
     links = pending_images(reply, everything)
     if not links:
         return
     from t502_tui.service.downloads import Downloader  # httpx: not needed for the first screen
 
     own = downloader is None
-    client = downloader or Downloader()
+    client = downloader or Downloader(public_only=not everything, own_url=own_url)
     limit = asyncio.Semaphore(IMAGES_AT_ONCE)
 
     async def one(link: MediaLink) -> None:
         state = _state(reply, link.url)
-        state.error, state.downloading = None, True
+        state.error, state.downloading, state.received, state.total = None, True, 0, None
         on_change()
         try:
             async with limit:
-                data = await client.fetch(link.url, MAX_IMAGE_BYTES)
+                data = await client.fetch(link.url, MAX_IMAGE_BYTES, _progress(state, on_change))
             if len(reply.attachments) >= MAX_IMAGES:
                 raise DownloadError(f"a reply keeps at most {MAX_IMAGES} images")
             image = image_from_download(data, link, len(reply.attachments) + 1)
@@ -135,7 +165,10 @@ def downloads_dir() -> Path:
 
 
 def unique_path(folder: Path, name: str) -> Path:
-    """``folder/name``, or ``name-2``, ``name-3``... if it is taken."""
+    """``folder/name``, or ``name-2``, ``name-3``... if it is taken; ``name`` made a safe
+    file name first (:func:`~t502_tui.media.file_name`: it may come from a server or an
+    imported file)."""
+    name = file_name(name)
     path = folder / name
     stem, dot, suffix = name.rpartition(".")
     if not dot:
@@ -149,8 +182,9 @@ def unique_path(folder: Path, name: str) -> Path:
 
 def file_for(target: Path, name: str) -> Path:
     """The file to write for ``target``: a new one named ``name`` in it if it is a folder,
-    else ``target`` itself, its folder made if missing (a first save to a downloads
-    folder that does not exist yet). Raises OSError. Blocks."""
+    else ``target`` itself (a path the user typed), its folder made if missing (a first
+    save to a downloads folder that does not exist yet). Raises OSError, and ValueError
+    for a path holding a NUL. Blocks."""
     if target.is_dir():
         return unique_path(target, name)
     target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -159,7 +193,8 @@ def file_for(target: Path, name: str) -> Path:
 
 def write_image(image: Attachment, path: Path) -> Path:
     """Write the image's bytes to ``path`` (a folder: a new file in it named after the
-    image); the file written. Raises OSError. Blocks: run it off the event loop."""
+    image); the file written. Raises OSError, and ValueError for a path holding a NUL.
+    Blocks: run it off the event loop."""
     path = file_for(path, image.name)
     paths.write_private(path, image.data)
     return path
@@ -181,15 +216,6 @@ async def download_video(reply: ChatMessage, link: MediaLink, target: Path, on_c
     state = _state(reply, link.url)
     state.error, state.downloading, state.received, state.total = None, True, 0, None
     on_change()
-    last = 0.0
-
-    def progress(received: int, total: int | None) -> None:
-        nonlocal last
-        now = time.monotonic()
-        state.received, state.total = received, total
-        if now - last >= PROGRESS_SECONDS:
-            last = now
-            on_change()
 
     from t502_tui.service.downloads import Downloader
 
@@ -197,13 +223,16 @@ async def download_video(reply: ChatMessage, link: MediaLink, target: Path, on_c
     client = downloader or Downloader(idle_timeout=60.0, max_seconds=3600.0)
     try:
         path = await asyncio.to_thread(file_for, target, link.name)
-        await client.fetch_to(link.url, path, MAX_VIDEO_BYTES, progress)
+        await client.fetch_to(link.url, path, MAX_VIDEO_BYTES, _progress(state, on_change))
         state.path = path
     except DownloadError as error:
         state.error = str(error)
         return None
     except OSError as error:
         state.error = f"could not write {target}: {error.strerror or error}"
+        return None
+    except ValueError as error:  # a path holding a NUL
+        state.error = f"could not write {target}: {error}"
         return None
     finally:
         state.downloading = False

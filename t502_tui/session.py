@@ -125,6 +125,14 @@ class ChatSession:
     def client(self, client: ChatClient) -> None:
         self._clients[self.default_provider] = client
 
+    def base_url_of(self, name: str = "") -> str:
+        """The base URL of provider ``name`` (empty: the default); empty when the config
+        no longer has it."""
+        try:
+            return self.provider(name).base_url
+        except ServiceError:
+            return ""
+
     def provider_of(self, conversation: Conversation) -> str:
         """The name of the provider the conversation's next reply comes from."""
         return conversation.provider or self.default_provider

@@ -59,7 +59,7 @@ class Setting:
 
     name: str
     type: type
-    """``str``, ``int``, ``float`` (whole numbers are taken too) or ``dict`` (a table)."""
+    """``str``, ``int``, ``float`` (whole numbers are taken too), ``bool`` or ``dict`` (a table)."""
     default: Any
     help: str
     """One sentence saying what the setting does, for the README and ``config show``."""
@@ -108,6 +108,8 @@ def describe(setting: Setting) -> str:
         return "a table"
     if setting.type is str:
         return "a string"
+    if setting.type is bool:
+        return "true or false"
     what = "a whole number" if setting.type is int else "a number"
     if setting.unit:
         what += f" of {setting.unit}"
@@ -127,8 +129,8 @@ def allowed(setting: Setting) -> str:
     if setting.type is str:
         lines = "several lines" if setting.multiline else "one line"
         return f"{lines}, up to {setting.max_length:,} characters"
-    if setting.type is dict:
-        return "a table"
+    if setting.type in (dict, bool):
+        return describe(setting)
     low, high = _format_number(setting.low or 0), _format_number(setting.high or 0)
     span = f"above {low}, up to {high}" if setting.above_low else f"{low} to {high}"
     return f"whole number, {span}" if setting.type is int else span
@@ -180,7 +182,7 @@ def validate(setting: Setting, value: Any) -> Any:
     if value is None and setting.optional:
         return None
     wanted: tuple[type, ...] = (int, float) if setting.type is float else (setting.type,)
-    if isinstance(value, bool) or not isinstance(value, wanted):
+    if isinstance(value, bool) != (setting.type is bool) or not isinstance(value, wanted):
         raise SettingError(f"must be {describe(setting)}")
     if setting.type in (int, float):
         value = _check_number(setting, value)
@@ -428,6 +430,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_file_kb", int, 512, "Largest text file that may be attached, in kilobytes.",
             low=1, high=10_240),
     Setting("max_files", int, 20, "Most text files that may go with one message.", low=1, high=200),
+    Setting("download_images", bool, True,
+            "Download the images a reply links to as soon as it ends (false: only when you press r)."),
     Setting("default_provider", str, "token502",
             "Name of the provider that base_url and api_key describe (the default one).",
             check=lambda value: _check_named(value) if _NAME.fullmatch(value) else _bad_name(),

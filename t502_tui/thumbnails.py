@@ -3,7 +3,8 @@
 Decoding a generated image takes tens of milliseconds (a 2048² PNG) and its bytes come
 from a server, so this runs off the event loop and refuses what could hang or exhaust
 memory: more than :data:`MAX_PIXELS` pixels (a decompression bomb says it is huge in its
-header, which is read first), a truncated or damaged file, a format Pillow does not know.
+header, which is read first), a truncated or damaged file, and any format but the four an
+image of a message may be (Pillow reads dozens, some through Ghostscript).
 A thumbnail is made once per image and scaled from there to any number of cells.
 """
 
@@ -17,6 +18,8 @@ from PIL import Image
 
 MAX_PIXELS = 40_000_000
 """The most pixels decoded for a preview (an 8K image is 33 million)."""
+FORMATS = ("PNG", "JPEG", "GIF", "WEBP")
+"""The formats Pillow is let decode: those of :func:`t502_tui.attachments.sniff`."""
 THUMBNAIL_SIZE = (480, 160)
 """The thumbnail fits in this many pixels: more than any preview needs (a preview cell is
 one pixel wide and two high)."""
@@ -48,7 +51,7 @@ def make_thumbnail(data: bytes) -> Thumbnail:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as image:
+            with Image.open(io.BytesIO(data), formats=FORMATS) as image:
                 width, height = image.size
                 if width <= 0 or height <= 0 or width * height > MAX_PIXELS:
                     raise ThumbnailError(f"too large to preview ({width}×{height})")

@@ -187,6 +187,10 @@ class Turn:
         """Lifts images out of the text before it is kept (see t502_tui.media)."""
         self._tail = ""
         """The last two characters of the reply's text so far."""
+        self._images = 0
+        """Images of the reply so far (lifted out of its text or sent apart), kept or not."""
+        self._dropped = 0
+        """Of those, the ones past MAX_IMAGES: not even tried, told in one note at the end."""
 
     def interrupt(self) -> None:
         """Mark the turn as ended by t502 closing (a signal); the caller then cancels it."""
@@ -337,13 +341,28 @@ class Turn:
         for piece in pieces:
             if type(piece) is str:
                 self._add_text(piece)
-            else:
+            elif self._counted():
                 self._add_text(await self._keep(reply, piece))  # type: ignore[arg-type]
         await self._took_text()
+
+    def _counted(self) -> bool:
+        """Count one more image of the reply; False past MAX_IMAGES (it is dropped)."""
+        self._images += 1
+        if self._images > MAX_IMAGES:
+            self._dropped += 1
+            return False
+        return True
+
+    def _paragraph(self, text: str) -> str:
+        """``text`` as a paragraph of its own after the text so far."""
+        tail = self._tail
+        return ("" if not tail or tail == "\n\n" else "\n" if tail[-1] == "\n" else "\n\n") + text + "\n\n"
 
     async def _take_image(self, reply: ChatMessage, url: str) -> None:
         """An image outside the text: kept, with its reference (or its link, to download
         once the reply is in) on a paragraph of its own."""
+        if not self._counted():
+            return
         raw = raw_image(url)
         if raw is None:
             link = url.strip()
@@ -353,15 +372,12 @@ class Turn:
                 text = f"![image]({link})"
         else:
             text = await self._keep(reply, raw)
-        tail = self._tail
-        self._add_text(("" if not tail or tail == "\n\n" else "\n" if tail[-1] == "\n" else "\n\n") + text + "\n\n")
+        self._add_text(self._paragraph(text))
         await self._took_text()
 
     async def _keep(self, reply: ChatMessage, raw: RawImage) -> str:
         """Make ``raw`` an attachment of the reply; the text that stands for it."""
         index = len(reply.attachments) + 1
-        if index > MAX_IMAGES:
-            return f"*[an image was dropped: t502 keeps at most {MAX_IMAGES} of one reply]*"
         try:
             if raw.cut_off or raw.too_large:
                 image = decode_image(raw, "")  # refused at once: nothing to decode
@@ -374,13 +390,18 @@ class Turn:
         return reference(raw.alt, index)
 
     def _end_media(self) -> None:
-        """The reply ended early: what was held back is text again, an image being read
-        is noted as cut off."""
+        """The reply ended (early, if anything is left): what was held back is text again,
+        an image being read is noted as cut off, images past MAX_IMAGES are counted."""
         for piece in self._media.finish(complete=False):
             if type(piece) is str:
                 self._add_text(piece)
-            else:
+            elif self._counted():
                 self._add_text("*[an image could not be kept: the reply ended in the middle of it]*")
+        dropped = self._dropped + self._media.dropped
+        if dropped:
+            images = "image" if dropped == 1 else "images"
+            self._add_text(self._paragraph(f"*[{dropped} more {images} dropped: t502 keeps at most {MAX_IMAGES}"
+                                           " of one reply]*"))
 
     def _merge_soon(self) -> None:
         """Hand the text over now if a frame has passed since the last time, else at the

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 import sys
 import threading
 import time
@@ -174,7 +175,9 @@ DEMO_MODELS = [
 class LoopbackServer:
     """Start with :meth:`start`; the base URL for clients is :attr:`url` (ends in ``/v1``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+        self.tls = tls
+        """Serve https with this context (None: plain http)."""
         self.requests: list[RecordedRequest] = []
         self.queues: dict[str, deque[Reply]] = defaultdict(deque)
         self.handler: Callable[[RecordedRequest], Reply | None] | None = None
@@ -200,12 +203,12 @@ class LoopbackServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}/v1"
 
     def start(self) -> LoopbackServer:
         self._thread.start()
         self._server = asyncio.run_coroutine_threadsafe(
-            asyncio.start_server(self._serve, "127.0.0.1", 0), self._loop).result(5)
+            asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=self.tls), self._loop).result(5)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 

@@ -4,17 +4,23 @@ files by ``t502 ask``; against the loopback server."""
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
 import os
+import shutil
+import ssl
 import struct
 import zlib
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from loopback import Gate, LoopbackServer, Reply
 from media_samples import (
@@ -33,10 +39,11 @@ from t502_tui import media
 from t502_tui.attachments import Attachment
 from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus
 from t502_tui.service.downloads import Downloader
-from t502_tui.export import read_export, to_json, write_markdown
+from t502_tui.export import ImportError_, read_export, to_json, write_markdown
 from t502_tui.history import History
 from t502_tui.media import MediaError, MediaExtractor, RawImage, decode_image, links_in
 from t502_tui.reply_media import download_video, keep_linked_images, pending_images, write_image
+from t502_tui.service.errors import DownloadError
 from t502_tui.store import Store
 from t502_tui.thumbnails import ThumbnailError, make_thumbnail
 from t502_tui.turn import ReplyMediaChanged, Turn
@@ -78,8 +85,8 @@ def test_text_that_only_looks_like_an_image_is_kept_as_it_is(text: str) -> None:
 def test_an_image_cut_off_or_damaged_or_too_large_is_refused_with_a_reason(monkeypatch: pytest.MonkeyPatch) -> None:
     kept, [cut] = lifted(f"![a](data:image/png;base64,{b64(picture_png())[:40]}", 9, complete=False)
     assert kept == "<IMAGE>" and cut.cut_off
-    cases = [(cut, "ended in the middle"), (RawImage("", None, "!!!!"), "base64 is damaged"),
-             (RawImage("", None, b64(b"plain text, not a picture")), "not a PNG, JPEG, WebP or GIF")]
+    cases = [(cut, "ended in the middle"), (RawImage("", "!!!!"), "base64 is damaged"),
+             (RawImage("", b64(b"plain text, not a picture")), "not a PNG, JPEG, WebP or GIF")]
     monkeypatch.setattr(media, "MAX_BASE64_CHARS", 1000)
     _, [large] = lifted(f"![a](data:image/png;base64,{b64(noisy_png(4000))})", 300)
     cases.append((large, "larger than"))
@@ -315,3 +322,155 @@ def test_ask_saves_images_and_never_prints_base64(server: LoopbackServer, tmp_pa
     bad = subprocess.run([sys.executable, "-m", "t502_tui", "ask", "--save-images", str(files[0]), "x"],
                          capture_output=True, text=True, timeout=60, env={**os.environ})
     assert bad.returncode == 2 and "not a folder" in bad.stderr
+
+
+def test_thousands_of_images_in_one_piece_keep_the_first_ones_only() -> None:
+    extractor = MediaExtractor()
+    out = extractor.feed("a ![](data:image/png;base64,QQ)" * 5000) + extractor.finish()
+    assert "".join(p for p in out if isinstance(p, str)) == "a " * 5000
+    assert len([p for p in out if isinstance(p, RawImage)]) == media.MAX_IMAGES
+    assert extractor.dropped == 5000 - media.MAX_IMAGES
+
+
+@pytest.mark.parametrize("reply", [
+    text_reply("![](data:image/png;base64,QQ)" * 1000, piece=10**9),
+    delta_reply({"images": [image_part("QQ")] * 600 + [image_part("https://cdn.example/a.png")] * 400}),
+], ids=["in the text", "in images[]"])
+async def test_images_past_the_limit_are_one_note_however_many_fail(
+        server: LoopbackServer, tmp_path: Path, reply: Reply) -> None:
+    kept, _, _ = await run_turn(server, tmp_path, "draw", reply)
+    assert kept.content.count("*[an image could not be kept: not a PNG, JPEG, WebP or GIF image]*") == media.MAX_IMAGES
+    assert kept.content.endswith(f"*[{1000 - media.MAX_IMAGES} more images dropped: t502 keeps at most "
+                                 f"{media.MAX_IMAGES} of one reply]*\n\n")
+    assert "cdn.example" not in kept.content and len(kept.content) < 5000
+
+
+@pytest.mark.parametrize("step", [1, 3, 10**6])
+def test_a_data_url_missing_its_parenthesis_ends_at_the_first_space(step: int) -> None:
+    url, rest = f"data:image/png;base64,{b64(picture_png())}", ' "a title that never ends' + " x" * 300
+    kept, images = lifted(f"![a]({url} and the rest of the answer.\n\n![b]({url}  \n) ![c]({url} \"a title\"\n)"
+                          f" ![d]({url}{rest}", step)
+    assert kept == f"<IMAGE> and the rest of the answer.\n\n<IMAGE> <IMAGE> <IMAGE>{rest}"
+    assert [decode_image(image, "i").data for image in images] == [picture_png()] * 4
+
+
+def test_a_markdown_image_of_a_video_file_is_a_video() -> None:
+    reply = ChatMessage("assistant", "![video](https://v.example/clip.mp4) ![pic](https://v.example/pic)")
+    assert [(link.kind, link.name) for link in links_in(reply.content)] == [("video", "clip.mp4"), ("image", "pic")]
+    assert [link.url for link in pending_images(reply)] == ["https://v.example/pic"]
+
+
+async def test_a_link_urlsplit_cannot_read_is_still_kept_under_a_plain_name(server: LoopbackServer) -> None:
+    url = server.url.removesuffix("/v1").replace("http://", "http://user\uff20@") + "/files/a.png"
+    server.script("/files/a.png", file_reply(picture_png()))
+    reply = ChatMessage("assistant", f"![x]({url})")
+    await keep_linked_images(reply, None, lambda: None, own_url=server.url)
+    assert [(a.name, a.data) for a in reply.attachments] == [("image.png", picture_png())]
+
+
+async def test_an_image_downloading_is_not_downloaded_again_and_tells_its_progress(server: LoopbackServer) -> None:
+    base = server.url.removesuffix("/v1")
+    gate, png = Gate(), noisy_png(300_000)
+    server.script("/files/a.png", Reply(chunks=[png[:100_000], gate, png[100_000:]], content_type="image/png",
+                                        headers={"Content-Length": str(len(png))}),
+                  file_reply(png))  # what a second download would get
+    reply = ChatMessage("assistant", f"![x]({base}/files/a.png)")
+    state = reply.media.setdefault(f"{base}/files/a.png", media.MediaState())
+    started = asyncio.Event()
+
+    def changed() -> None:
+        if state.total is not None:
+            started.set()
+
+    first = asyncio.create_task(keep_linked_images(reply, None, changed, own_url=server.url))
+    await started.wait()
+    assert state.downloading and state.total == len(png)  # the caption says how much came
+    assert pending_images(reply, everything=True) == []
+    second = asyncio.create_task(keep_linked_images(reply, None, lambda: None, everything=True))  # r meanwhile
+    gate.open()
+    await asyncio.gather(first, second)
+    assert [a.data for a in reply.attachments] == [png] and state.received == len(png)
+    assert len(server.requests_to("/files/a.png")) == 1
+
+
+async def test_downloads_nobody_asked_for_stay_off_local_hosts(server: LoopbackServer) -> None:
+    base = server.url.removesuffix("/v1")
+    server.script("/files/own.png", file_reply(picture_png()))
+    server.script("/files/local.png", file_reply(picture_jpeg()))
+    local = base.replace("127.0.0.1", "localhost") + "/files/local.png"
+    reply = ChatMessage("assistant", f"![a]({base}/files/own.png) ![b]({local}) ![c](http://192.0.2.1/x.png) "
+                                     "![d](http://[::ffff:10.0.0.1]/y.png)")
+    await keep_linked_images(reply, None, lambda: None, own_url=server.url)
+    assert [a.source for a in reply.attachments] == [f"{base}/files/own.png"]  # the provider's own host
+    errors = {url: state.error for url, state in reply.media.items() if state.error}
+    assert sorted(errors) == sorted([local, "http://192.0.2.1/x.png", "http://[::ffff:10.0.0.1]/y.png"])
+    assert all("local or private address, not fetched without asking" in e for e in errors.values())
+    assert server.requests_to("/files/local.png") == []
+    # r: the user asks for them.
+    reply.content = f"![b]({local})"
+    await keep_linked_images(reply, None, lambda: None, everything=True)
+    assert [a.source for a in reply.attachments][1:] == [local]
+
+
+@pytest.fixture
+def https_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LoopbackServer]:
+    """A loopback server on https, its certificate (made for 127.0.0.1) trusted by httpx."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("openssl is needed to make a certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run([openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                    "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    secure = LoopbackServer(tls=context).start()
+    yield secure
+    secure.stop()
+
+
+async def test_downloads_nobody_asked_for_never_go_from_https_to_http(
+        server: LoopbackServer, https_server: LoopbackServer) -> None:
+    plain = f"{server.url.removesuffix('/v1')}/files/a.png"
+    https_server.script("/files/a.png", *[Reply(status=302, headers={"Location": plain}, body="")] * 2)
+    server.script("/files/a.png", file_reply(picture_png()))
+    url = f"{https_server.url.removesuffix('/v1')}/files/a.png"
+    async with Downloader(public_only=True, own_url=server.url) as careful:
+        with pytest.raises(DownloadError, match="redirects from https to plain http"):
+            await careful.fetch(url, 1_000_000)
+    assert server.requests_to("/files/a.png") == []
+    async with Downloader() as asked:
+        assert await asked.fetch(url, 1_000_000) == picture_png()
+
+
+def test_names_from_servers_and_imported_files_stay_in_their_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "out"
+    folder.mkdir()
+    for name in ("../../escaped.png", str(tmp_path / "abs.png"), "[/]x.png", "a\x00b.png", ".hidden.png", ".."):
+        write_image(Attachment(name, "image/png", picture_png(), 96, 64), folder)
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == [
+        "a-b.png", "abs.png", "escaped.png", "hidden.png", "image", "x.png"]
+    assert all(p.parent == folder for p in folder.iterdir())
+    reply = ChatMessage("assistant", "![x](attachment:1)",
+                        attachments=[Attachment("../../\x1b[2Jevil.png", "image/png", picture_png(), 96, 64)])
+    back = read_export(to_json(Conversation(model="m", messages=[reply]))).conversation
+    assert back.messages[0].attachments[0].name == "2Jevil.png"
+
+
+async def test_a_video_to_a_path_that_cannot_be_is_a_reason_not_a_crash(server: LoopbackServer, tmp_path: Path) -> None:
+    reply = ChatMessage("assistant", "https://v.example/clip.mp4")
+    [link] = links_in(reply.content)
+    assert await download_video(reply, link, tmp_path / "a\x00b.mp4", lambda: None) is None
+    assert "could not write" in str(reply.media[link.url].error) and not reply.media[link.url].downloading
+
+
+def test_only_the_four_image_formats_are_decoded(tmp_path: Path) -> None:
+    bmp = io.BytesIO()
+    Image.open(io.BytesIO(picture_png())).save(bmp, "BMP")
+    with pytest.raises(ThumbnailError):
+        make_thumbnail(bmp.getvalue())
+    reply = ChatMessage("assistant", "![x](attachment:1)",
+                        attachments=[Attachment("x.png", "image/png", bmp.getvalue(), 96, 64)])
+    with pytest.raises(ImportError_, match="message 1: an attachment is not a PNG, JPEG, WebP or GIF image"):
+        read_export(to_json(Conversation(model="m", messages=[reply])))

@@ -125,3 +125,12 @@ def test_a_prompt_may_hold_new_lines_tabs_and_emoji_but_no_escape() -> None:
     assert validate(prompt, text) == text
     with pytest.raises(SettingError):
         validate(prompt, "Be \x1b[31mred")
+
+
+def test_a_switch_takes_true_or_false_and_numbers_still_refuse_them(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "config.toml"
+    path.write_text("download_images = false\n")
+    assert load_config(path=path, env={}).download_images is False
+    for name, value in (("download_images", "no"), ("download_images", 0), ("max_images", True)):
+        with pytest.raises(SettingError, match="must be true or false" if name == "download_images" else "whole"):
+            validate(BY_NAME[name], value)

@@ -7,13 +7,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
 from loopback import LoopbackServer
 from media_samples import b64, file_reply, noisy_png, picture_png, text_reply
-from t502_tui.ui.screens.image_view import ImageScreen
+from t502_tui import reply_media
+from t502_tui.attachments import Attachment, sniff
+from t502_tui.conversation import ChatMessage, Conversation
+from t502_tui.thumbnails import Thumbnail, make_thumbnail
+from t502_tui.ui import image_preview
+from t502_tui.ui.screens import image_view
+from t502_tui.ui.screens.chat import ChatScreen
+from t502_tui.ui.screens.dialogs import Confirm
+from t502_tui.ui.screens.image_view import HalfBlockPicture, ImageScreen
 from t502_tui.ui.widgets import conversation_pane
-from tui_helpers import choose, make_app, pane, send, shown, until
+from tui_helpers import choose, make_app, pane, send, settle, shown, until
 
 
 async def test_an_image_reply_is_shown_kept_and_handled_in_the_chat(
@@ -67,3 +75,102 @@ async def test_an_image_reply_is_shown_kept_and_handled_in_the_chat(
         await until(pilot, lambda: isinstance(app.screen, ImageScreen))
         await pilot.press("escape")
         await until(pilot, lambda: not isinstance(app.screen, ImageScreen))
+
+
+def image_reply(png: bytes, name: str = "image-1.png") -> ChatMessage:
+    mime, width, height = sniff(png)  # type: ignore[misc]
+    return ChatMessage("assistant", "![x](attachment:1)", model="m",
+                       attachments=[Attachment(name, mime, png, width, height)])
+
+
+async def test_saving_asks_before_replacing_and_a_path_that_cannot_be_is_a_message(tmp_path: Path) -> None:
+    conversation = Conversation(model="m", messages=[ChatMessage("user", "hi"), image_reply(picture_png())])
+    target = tmp_path / "there.png"
+    target.write_bytes(b"mine")
+    app = make_app(None, [conversation])
+    async with app.run_test(size=(100, 30)) as pilot:
+        reply = pane(app).conversation.messages[-1]
+
+        async def save_as(path: str) -> None:
+            choose(app, reply)
+            await pilot.press("s")
+            await until(pilot, lambda: bool(app.screen.query(Input)))
+            app.screen.query_one(Input).value = path
+            await pilot.press("enter")
+
+        await save_as(str(target))
+        await until(pilot, lambda: isinstance(app.screen, Confirm))
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, ChatScreen))
+        assert target.read_bytes() == b"mine"
+        await save_as(str(target))
+        await until(pilot, lambda: isinstance(app.screen, Confirm))
+        await pilot.press("y")
+        await until(pilot, lambda: target.read_bytes() == picture_png())
+        await save_as(str(tmp_path / "a\x00b.png"))
+        await until(pilot, lambda: any("Could not write" in n.message and "a^@b.png" in n.message
+                                       for n in app._notifications))
+        assert app.is_running and isinstance(app.screen, ChatScreen)
+
+
+async def test_many_image_replies_decode_only_the_previews_in_view(monkeypatch: pytest.MonkeyPatch) -> None:
+    made: list[int] = []
+
+    def counting(data: bytes) -> Thumbnail:
+        made.append(len(data))
+        return make_thumbnail(data)
+
+    monkeypatch.setattr(image_preview, "make_thumbnail", counting)
+    replies = [image_reply(picture_png(20 + i, 20)) for i in range(image_preview.KEPT + 16)]
+    app = make_app(None, [Conversation(model="m", messages=replies)])
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = pane(app).view
+        view.show(replies)  # all of them, not only the newest page
+        await until(pilot, lambda: view.visible_text().count("▀") > 20)
+        for _ in range(5):
+            await pilot.pause()
+        assert 0 < len(made) <= 8  # the replies in view and beside it, not all of them
+    view.previews.on_ready()  # a thumbnail made as t502 closes: nothing to draw, nothing raised
+
+
+async def test_the_image_view_shows_names_literally_and_says_why_it_cannot_draw(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(data: bytes) -> Thumbnail:
+        raise RuntimeError("a decoder bug")
+
+    monkeypatch.setattr(image_view, "make_thumbnail", broken)
+    reply = image_reply(picture_png(), "\x1b]0;owned\x07x.png")
+    app = make_app(None, [Conversation(model="m", messages=[ChatMessage("user", "hi"), reply])])
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.push_screen(ImageScreen(reply.attachments[0]))
+        await until(pilot, lambda: bool(app.screen.query(HalfBlockPicture)))
+        caption = str(app.screen.query_one("#image-caption", Static).render())
+        assert "\x1b" not in caption and "^[]0;owned^Gx.png" in caption
+        picture = app.screen.query_one(HalfBlockPicture)
+        await until(pilot, lambda: "no picture (RuntimeError)" in picture.render_line(0).text)
+
+
+async def test_links_wait_for_r_with_download_images_off_and_redraws_do_not_reread_the_text(
+        server: LoopbackServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    base = server.url.removesuffix("/v1")
+    server.script("/chat/completions", text_reply(f"Here: ![sun]({base}/files/sun.png)" + " words" * 10_000))
+    server.script("/files/sun.png", file_reply(picture_png()))
+    scans: list[int] = []
+    listed = reply_media.links_in
+    monkeypatch.setattr(reply_media, "links_in", lambda text: scans.append(len(text)) or listed(text))
+    app = make_app(server)
+    app.config.download_images = False
+    async with app.run_test(size=(100, 30)) as pilot:
+        await send(pilot, "draw")
+        await until(pilot, lambda: "not downloaded" in shown(app))
+        await settle(app)
+        assert server.requests_to("/files/sun.png") == []
+        view, reply = pane(app).view, pane(app).conversation.messages[-1]
+        before = len(scans)
+        for _ in range(10):  # what a video's progress does, ten times a second
+            view.changed(reply)
+            await pilot.pause()
+        assert len(scans) == before
+        choose(app, reply)
+        await pilot.press("r")
+        await until(pilot, lambda: len(reply.attachments) == 1 and "▀" in shown(app))

@@ -5,13 +5,19 @@ Links point at the relay's or the model maker's file hosts, not at the API: the 
 here has no API key to send, follows at most a few redirects, and every download has a
 size cap and an idle timeout (and an overall one), so no host can make t502 wait or grow
 forever. What a server says a file is counts for nothing: the caller looks at the bytes.
+
+A reply's text is the model's, and a model can be talked into writing any link: what
+t502 fetches without being asked (``public_only``) stays off the user's own network and
+off plain http once a link started on https.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import os
+import socket
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -29,19 +35,44 @@ MAX_REDIRECTS = 5
 CHUNK = 64 * 1024
 
 
+def _host(url: str) -> str:
+    """The host of an http(s) URL as httpx writes it; empty for anything else."""
+    try:
+        return httpx.URL(url).host if url.startswith(("http://", "https://")) else ""
+    except httpx.InvalidURL:
+        return ""
+
+
+def _is_public(address: str) -> bool:
+    """False for loopback, private, link-local, reserved and multicast addresses (an
+    IPv4 address written as IPv6 too), and for anything that is not an address."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
 class Downloader:
     """One connection pool for a reply's downloads; close it with :meth:`aclose`."""
 
     def __init__(self, *, idle_timeout: float = 30.0, connect_timeout: float = 10.0,
-                 max_seconds: float = 600.0) -> None:
+                 max_seconds: float = 600.0, public_only: bool = False, own_url: str = "") -> None:
         self.idle_timeout = idle_timeout
+        self.connect_timeout = connect_timeout
         self.max_seconds = max_seconds
         """The longest one download may take, however the server trickles."""
+        self.public_only = public_only
+        """Refuse hosts at private, loopback, link-local or reserved addresses (but the
+        host of ``own_url``, the provider's, which may be a local server), and redirects
+        from https to http: for downloads nobody asked for."""
+        self._own_host = _host(own_url)
         self._http = httpx.AsyncClient(
             headers={"User-Agent": f"t502/{__version__}"},
             timeout=httpx.Timeout(idle_timeout, connect=connect_timeout),
-            follow_redirects=True,
-            max_redirects=MAX_REDIRECTS,
+            follow_redirects=False,  # followed by _open, which checks each step
         )
 
     async def aclose(self) -> None:
@@ -83,18 +114,51 @@ class Downloader:
                 os.unlink(temporary)
             raise
 
+    async def _open(self, url: str) -> httpx.Response:
+        """The response at ``url``, redirects followed; with ``public_only``, each step
+        checked before it is taken. Close it."""
+        request = self._http.build_request("GET", url)
+        for _ in range(MAX_REDIRECTS + 1):
+            if self.public_only:
+                await self._check_host(request.url)
+            response = await self._http.send(request, stream=True)
+            following = response.next_request
+            if following is None:
+                return response
+            await response.aclose()
+            if self.public_only and request.url.scheme == "https" and following.url.scheme != "https":
+                raise DownloadError(f"{request.url.host} redirects from https to plain http")
+            request = following
+        raise httpx.TooManyRedirects("too many redirects", request=request)
+
+    async def _check_host(self, url: httpx.URL) -> None:
+        """Raise unless ``url``'s host is the provider's or has only public addresses."""
+        host = url.host
+        if host == self._own_host:
+            return
+        try:
+            addresses = [str(ipaddress.ip_address(host))]
+        except ValueError:
+            try:
+                async with asyncio.timeout(self.connect_timeout):
+                    found = await asyncio.get_running_loop().getaddrinfo(host, url.port or 443,
+                                                                         type=socket.SOCK_STREAM)
+            except (OSError, UnicodeError, TimeoutError):
+                raise DownloadError(f"cannot find the host {host}") from None
+            addresses = [str(info[4][0]) for info in found]
+        if not all(_is_public(address) for address in addresses):
+            raise DownloadError(f"{host} is a local or private address, not fetched without asking")
+
     async def _get(self, url: str, limit: int, take: Callable[[bytes], object],
                    on_progress: Progress | None) -> int:
-        try:
-            host = httpx.URL(url).host if url.startswith(("http://", "https://")) else ""
-        except httpx.InvalidURL:
-            host = ""
+        host = _host(url)
         if not host:
             raise DownloadError("not an http(s) link")
         received = 0
         try:
             async with asyncio.timeout(self.max_seconds):
-                async with self._http.stream("GET", url) as response:
+                response = await self._open(url)
+                async with contextlib.aclosing(response):
                     if response.status_code != 200:
                         raise DownloadError(f"HTTP {response.status_code} from {host}")
                     length = response.headers.get("content-length", "")

@@ -91,6 +91,11 @@ class PreviewCache:
         self._pending: set[tuple[int, int]] = set()
         self._drawn: OrderedDict[tuple[object, ...], list[Strip]] = OrderedDict()
 
+    def known(self, image: Attachment) -> Thumbnail | str | None:
+        """The image's thumbnail or the reason it has none, if made already (None: not
+        made, and nothing is started)."""
+        return self._thumbnails.get(_key(image))
+
     def thumbnail(self, image: Attachment) -> Thumbnail | str | None:
         """The image's thumbnail, the reason it has none, or None while it is made."""
         key = _key(image)

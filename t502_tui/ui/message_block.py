@@ -6,7 +6,8 @@ image with a preview drawn in half-blocks), and an error line. The body is cut i
 segments (:mod:`t502_tui.ui.markdown_segments`) that are drawn once per width and theme
 and kept; while a reply streams only its open tail is drawn again. Segments far from the
 screen are not drawn at all until they are needed: until then they count with an
-estimated height.
+estimated height. Previews too: their room is known from the image's size, and the
+image is decoded only once its preview comes into view.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.strip import Strip
 
+from t502_tui.attachments import Attachment
 from t502_tui.conversation import ChatMessage, ReplyStatus
 from t502_tui.media import MediaState
 from t502_tui.paths import display_path
@@ -242,6 +244,10 @@ class Block:
         self._fold: list[Strip] = []
         self._error: list[Strip] = []
         self._media: list[Strip] = []
+        self._undrawn: list[tuple[int, Attachment, int, int]] = []
+        """Previews whose room in ``_media`` waits for them: (first line, image, columns, rows)."""
+        self._items: tuple[str, list[Attachment], list[MediaItem]] | None = None
+        """The reply's text and images, and the media items listed from them."""
 
     @property
     def is_reply(self) -> bool:
@@ -286,6 +292,22 @@ class Block:
         return True
 
     @property
+    def media_items(self) -> list[MediaItem]:
+        """The reply's images and links (:func:`~t502_tui.reply_media.media_items`), listed
+        again only when its text or its images changed: a redraw (ten a second while a
+        video downloads) must not read megabytes of text again."""
+        message = self.message
+        items = self._items
+        if items is None or items[0] is not message.content or items[1] is not message.attachments:
+            items = self._items = (message.content, message.attachments, media_items(message))
+        return items[2]
+
+    @property
+    def waits_for_previews(self) -> bool:
+        """Some of its previews are not drawn yet."""
+        return bool(self._undrawn)
+
+    @property
     def _has_reasoning(self) -> bool:
         return bool(self._reasoning.text.strip() or self.message.reasoning.strip())
 
@@ -312,31 +334,49 @@ class Block:
         self._fixed_key = (width, look)
 
     def _media_lines(self, console: Console, width: int, look: Look, palette: Palette) -> list[Strip]:
-        """Each image's caption and preview, each link's caption, in order."""
-        items = media_items(self.message)
+        """Each image's caption and the room for its preview, each link's caption, in order."""
+        items = self.media_items
         lines: list[Strip] = []
+        self._undrawn = []
         for number, item in enumerate(items):
             chosen = number == self.chosen_item and len(items) > 1
             caption = _caption(item, self.message.media.get(item.key), palette, chosen)
             lines += text_lines(console, caption, width, look)
             if item.image is not None:
-                lines += self._preview(item, console, width, look, palette)
+                lines += self._preview_room(item.image, len(lines), console, width, look, palette)
         return lines
 
-    def _preview(self, item: MediaItem, console: Console, width: int, look: Look, palette: Palette) -> list[Strip]:
-        image = item.image
-        assert image is not None
+    def _preview_room(self, image: Attachment, top: int, console: Console, width: int, look: Look,
+                      palette: Palette) -> list[Strip]:
+        """The lines a preview takes, said to be drawing until :meth:`_draw_previews` draws
+        it (the rows come from the image's size: nothing moves when it is drawn); one line
+        saying why when it has none."""
         columns, rows = preview_size(image.width, image.height, width - 2)
+        known = self.previews.known(image) if self.previews is not None else "no preview here"
+        if isinstance(known, str):
+            return text_lines(console, Text(f"  ({known})", palette["secondary"]), width, look)
+        self._undrawn.append((top, image, columns, rows))
+        note = text_lines(console, Text("  drawing the preview…", palette["secondary"]), width, look)[:1]
+        return note + [blank_line(width, look)] * (rows - 1)
+
+    def _draw_previews(self, width: int, look: Look, start: int, end: int) -> None:
+        """Draw the previews on media lines ``start`` to ``end``: only there are images
+        decoded (a thumbnail being made is drawn once the view hears it is ready)."""
+        if self.previews is None:
+            return
         background = look.base.bgcolor.get_truecolor() if look.base.bgcolor else None
-        drawn = self.previews.lines(image, columns, rows, tuple(background or (0, 0, 0)), look.base) \
-            if self.previews is not None else "no preview here"
-        if isinstance(drawn, str):
-            return text_lines(console, Text(f"  ({drawn})", palette["secondary"]), width, look)
-        if drawn is None:  # being made: its room is kept, so nothing moves when it comes
-            note = text_lines(console, Text("  drawing the preview…", palette["secondary"]), width, look)[:1]
-            return note + [blank_line(width, look)] * (rows - 1)
         indent = Strip([_Segment("  ", look.base)], 2)
-        return [Strip.join([indent, line]).extend_cell_length(width, look.base) for line in drawn]
+        undrawn = []
+        for preview in self._undrawn:
+            top, image, columns, rows = preview
+            drawn = self.previews.lines(image, columns, rows, tuple(background or (0, 0, 0)), look.base) \
+                if top < end and top + rows > start else None
+            if isinstance(drawn, list):
+                self._media[top:top + rows] = [Strip.join([indent, line]).extend_cell_length(width, look.base)
+                                               for line in drawn]
+            else:
+                undrawn.append(preview)
+        self._undrawn = undrawn
 
     def _parts(self, console: Console, width: int, look: Look, palette: Palette) -> list[tuple[str, int]]:
         """(part, height) in order; a 1-line gap after the message is the last part."""
@@ -371,6 +411,8 @@ class Block:
             if y + height > start and part in ("body", "reasoning"):
                 body = self._body if part == "body" else self._reasoning
                 changed |= body.draw(console, width, look, max(0, start - y), end - y)
+            elif y + height > start and part == "media" and self._undrawn:
+                self._draw_previews(width, look, max(0, start - y), end - y)
             y += height
         return changed
 
@@ -387,6 +429,8 @@ class Block:
                 if part == "error":
                     return part, self._error[y]
                 if part == "media":
+                    if self._undrawn:
+                        self._draw_previews(width, look, y, y + 1)
                     return part, self._media[y]
                 if part == "body":
                     return part, self._body.line(console, width, look, y)

@@ -27,6 +27,7 @@ from t502_tui.request_params import settings_summary
 from t502_tui.service import ServiceError
 from t502_tui.session import ChatSession
 from t502_tui.store import ConversationSummary, StoreError
+from t502_tui.terminal_text import defuse
 from t502_tui.ui.clipboard import copy
 from t502_tui.ui.screens.attach import AttachScreen
 from t502_tui.ui.screens.conversation_settings import ConversationSettings, ConversationSettingsScreen
@@ -534,7 +535,8 @@ class ChatScreen(SavedConversations, Screen[None]):
     @work(group="dialog")
     async def save_media(self, pane: ConversationPane, message: ChatMessage, index: int) -> None:
         """Save one of a reply's images (or fetch its video) to a path the user types,
-        the downloads folder by default."""
+        the downloads folder by default; a file already there is replaced only if the
+        user says so."""
         item = pane.media_item(message, index)
         if item is None:
             return
@@ -548,6 +550,9 @@ class ChatScreen(SavedConversations, Screen[None]):
         if not answer:
             return
         target = Path(answer).expanduser()
+        if await asyncio.to_thread(target.is_file) and not await self.app.push_screen_wait(
+                Confirm(f"{defuse(str(target))} exists. Replace it?", "Replace")):
+            return
         if item.image is None:
             assert item.link is not None
             pane.download_video(message, item.link, target)
@@ -556,6 +561,9 @@ class ChatScreen(SavedConversations, Screen[None]):
             path = await asyncio.to_thread(write_image, item.image, target)
         except OSError as error:
             self.notify(f"Could not write {target}: {error.strerror or error}", severity="error")
+            return
+        except ValueError as error:  # a NUL in the path
+            self.notify(f"Could not write {defuse(str(target))}: {error}", severity="error")
             return
         message.media.setdefault(item.key, MediaState()).path = path
         pane.media_changed(message)

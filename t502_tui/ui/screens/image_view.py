@@ -4,6 +4,7 @@ graphics when it has them (see :mod:`t502_tui.ui.graphics`), half-blocks otherwi
 from __future__ import annotations
 
 import io
+import logging
 from typing import Any
 
 from rich.segment import Segment
@@ -17,9 +18,12 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from t502_tui.attachments import Attachment
-from t502_tui.thumbnails import MAX_PIXELS, Thumbnail, ThumbnailError, make_thumbnail
+from t502_tui.terminal_text import defuse
+from t502_tui.thumbnails import FORMATS, MAX_PIXELS, Thumbnail, ThumbnailError, make_thumbnail
 from t502_tui.ui.graphics import graphics_widget
 from t502_tui.ui.image_preview import half_blocks, preview_size
+
+log = logging.getLogger("t502.preview")
 
 
 class HalfBlockPicture(Widget):
@@ -41,6 +45,9 @@ class HalfBlockPicture(Widget):
             made: Thumbnail | str = make_thumbnail(self.image.data)
         except ThumbnailError as error:
             made = str(error)
+        except Exception as error:  # a decoder bug must not leave "drawing…" forever
+            log.exception("drawing an image failed")
+            made = f"no picture ({type(error).__name__})"
         self.app.call_from_thread(self._made, made)
 
     def _made(self, made: Thumbnail | str) -> None:
@@ -86,7 +93,7 @@ class ImageScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="image-frame"):
-            yield Static(Content(f"{self.image.describe()} · Esc closes"), id="image-caption")
+            yield Static(Content(f"{defuse(self.image.describe())} · Esc closes"), id="image-caption")
             if graphics_widget() is None:
                 yield HalfBlockPicture(self.image, id="image")
 
@@ -100,7 +107,7 @@ class ImageScreen(ModalScreen[None]):
 
         picture: Any = None
         try:
-            with Image.open(io.BytesIO(self.image.data)) as opened:
+            with Image.open(io.BytesIO(self.image.data), formats=FORMATS) as opened:
                 if opened.width * opened.height <= MAX_PIXELS:
                     opened.load()
                     picture = opened.copy()

@@ -193,11 +193,13 @@ class ConversationPane(Vertical):
             self.view.changed(message)
 
     def keep_linked_images(self, reply: ChatMessage, everything: bool = False) -> None:
-        """Download the images ``reply`` shows by link (with ``everything``, its bare image
-        links too) in the background, and keep them."""
+        """Download the images ``reply`` shows by link (with ``everything``, which the user
+        asked for, its bare image links too, from any host) in the background, and keep them."""
         if pending_images(reply, everything):
+            own_url = self.session.base_url_of(reply.provider or "")
             self.run_worker(
-                keep_linked_images(reply, self.session.history, lambda: self.media_changed(reply), everything=everything),
+                keep_linked_images(reply, self.session.history, lambda: self.media_changed(reply),
+                                   everything=everything, own_url=own_url),
                 group="media", exit_on_error=False, description="downloading a reply's images")
 
     def download_video(self, message: ChatMessage, link: MediaLink, target: Path, then_open: bool = False) -> None:
@@ -608,4 +610,5 @@ class ConversationPane(Vertical):
             self.view.finish(event.reply)
             self._changed(saved=True)
             self.post_message(self.ReplyFinished(self, event.reply, event.error))
-            self.keep_linked_images(event.reply)
+            if self.session.config.download_images:
+                self.keep_linked_images(event.reply)

@@ -26,7 +26,6 @@ from textual.strip import Strip
 from textual.timer import Timer
 
 from t502_tui.conversation import ChatMessage, ReplyStatus
-from t502_tui.reply_media import media_items
 from t502_tui.ui.clipboard import copy
 from t502_tui.ui.image_preview import PreviewCache
 from t502_tui.ui.message_block import Block, Palette
@@ -226,14 +225,17 @@ class ConversationView(ScrollView, can_focus=True):
             self.refresh()
 
     def _previews_ready(self) -> None:
-        """A preview was made: draw the replies with images again (their height is known
-        beforehand, so nothing moves unless an image's size was not)."""
+        """A thumbnail was made: draw the replies waiting for previews again (their height
+        is known beforehand, so nothing moves unless an image has no preview). Once the
+        view is gone (t502 closing), there is nothing to draw."""
+        if not self.is_attached:
+            return
         first = None
         for index, block in enumerate(self.blocks):
-            if block.message.attachments and block.is_reply:
+            if block.waits_for_previews:
                 block.changed()
                 first = index if first is None else first
-        if first is not None and self.is_mounted:
+        if first is not None:
             self._relayout(first)
             self.refresh()
 
@@ -543,7 +545,7 @@ class ConversationView(ScrollView, can_focus=True):
         if self.chosen is None or not self.blocks:
             return
         block = self.blocks[self.chosen]
-        count = len(media_items(block.message))
+        count = len(block.media_items)
         if count > 1:
             block.chosen_item = (block.chosen_item + 1) % count
             block.changed()
