@@ -67,9 +67,11 @@ class Terminal:
             **(extra_env or {}),
         }
         exports = " ".join(f"{k}={v}" for k, v in env.items())
+        # As `pip install .` leaves it: compiled once, not compiled again at every start
+        # (a shell with PYTHONDONTWRITEBYTECODE set would make every start compile t502).
         self.started = time.time()
         subprocess.run(["tmux", "new-session", "-d", "-s", self.name, "-x", str(size[0]), "-y", str(size[1]),
-                        f"exec env {exports} TERM=xterm-256color {T502} {args}"], check=True)
+                        f"exec env -u PYTHONDONTWRITEBYTECODE {exports} TERM=xterm-256color {T502} {args}"], check=True)
         self.pid = int(subprocess.run(["tmux", "display", "-p", "-t", self.name, "#{pane_pid}"],
                                       capture_output=True, text=True, check=True).stdout.strip())
 

@@ -331,8 +331,10 @@ class T502App(Servers, App[None]):
         # Textual's one hook for an unhandled error in any screen, widget or worker: t502
         # then exits, but keeps the conversation and the unsent text first, and says where
         # the traceback is.
-        self._keep_the_session()
         failure = error.error if isinstance(error, WorkerFailed) else error
+        if self.return_code is not None and isinstance(failure, NoMatches):
+            return  # quit while starting: a screen looked for a widget quitting removed
+        self._keep_the_session()
         where = record_crash(failure, [self.config.api_key, *(p.api_key for p in self.session.providers())])
         super()._handle_exception(error)
         if where is not None:  # the traceback is there, with its locals' secrets masked

@@ -95,10 +95,13 @@ class ChatScreen(SavedConversations, Screen[None]):
         yield Footer()
 
     async def on_mount(self) -> None:
-        for conversation in self.t502.initial_conversations:
-            await self.open_conversation(conversation)
-        if not self.panes:
-            await self.new_conversation()
+        try:
+            for conversation in self.t502.initial_conversations:
+                await self.open_conversation(conversation)
+            if not self.panes:
+                await self.new_conversation()
+        except NoMatches:  # t502 was closed while it started: its widgets are gone
+            pass
 
     # -- panes -----------------------------------------------------------------------------
 
