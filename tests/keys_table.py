@@ -11,9 +11,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from readme_tables import rewrite, section  # noqa: E402
 from t502_tui.keys import ACTIONS, PLACES, key_label  # noqa: E402
 
-README = Path(__file__).resolve().parent.parent / "README.md"
 START = "<!-- keys table: `python tests/keys_table.py` makes it from t502_tui/keys.py -->"
 END = "<!-- end of keys table -->"
 
@@ -28,13 +28,11 @@ def render() -> str:
 
 def readme_table(text: str) -> str:
     """The table as the README has it now."""
-    start, end = text.index(START), text.index(END) + len(END)
-    return text[start:end]
+    return section(text, START, END)
 
 
 def main() -> None:
-    text = README.read_text(encoding="utf-8")
-    README.write_text(text.replace(readme_table(text), render()), encoding="utf-8")
+    rewrite(START, END, render())
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import stat
 import tomllib
 
 from loopback import LoopbackServer
+from readme_tables import README
 from t502_tui import paths
 from t502_tui.config import load_config, save_config
 from t502_tui.keys import DEFAULT_KEYS, resolve_keys
@@ -122,6 +123,6 @@ async def test_settings_masks_the_key(server: LoopbackServer) -> None:
 def test_readme_keys_table_is_made_from_the_keys() -> None:
     import keys_table
 
-    text = keys_table.README.read_text(encoding="utf-8")
+    text = README.read_text(encoding="utf-8")
     assert keys_table.readme_table(text) == keys_table.render(), (
         "the README's keys table is out of date: run `python tests/keys_table.py`")

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 import settings_table
+from readme_tables import README
 from t502_tui.config import Config, load_config
 from t502_tui.keys import SEND_MODES
 from t502_tui.settings_schema import (
@@ -44,14 +45,14 @@ def test_send_key_choices_are_the_send_modes() -> None:
 
 
 def test_readme_table_is_the_schemas() -> None:
-    text = settings_table.README.read_text(encoding="utf-8")
+    text = README.read_text(encoding="utf-8")
     assert settings_table.readme_table(text) == settings_table.render(), (
         "the README's settings table is out of date: run `python tests/settings_table.py`"
     )
 
 
 def test_readme_example_config_loads_cleanly(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    text = settings_table.README.read_text(encoding="utf-8")
+    text = README.read_text(encoding="utf-8")
     section = text[text.index("## The config file"):]
     example = section[section.index("```toml\n") + 8:section.index("```\n", section.index("```toml"))]
     path = tmp_path / "config.toml"
