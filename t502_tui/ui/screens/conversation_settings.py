@@ -68,7 +68,7 @@ class ConversationSettingsScreen(ModalScreen[ConversationSettings | None]):
                 for name in FIELDS:
                     value = self.settings.get(name)
                     field = Input("" if value is None else str(value), placeholder=self._default(name),
-                                  id=f"conv-{name}", classes="conv-field")
+                                  select_on_focus=False, id=f"conv-{name}", classes="conv-field")
                     field.border_title = LABELS[name]
                     yield field
                     yield Static(classes="setting-note -empty", id=f"conv-{name}-note")
@@ -82,7 +82,7 @@ class ConversationSettingsScreen(ModalScreen[ConversationSettings | None]):
                 yield Static(Content(f"Sent to {self.model}." if taken else
                                      f"{self.model} does not take it: kept, and sent to models that do."),
                              classes="setting-note")
-            yield Static("ctrl+s saves · Tab: next field · Esc cancels", classes="hint")
+            yield Static("Enter (in a one-line field) or ctrl+s saves · Tab: next field · Esc cancels", classes="hint")
             with ButtonRow(classes="dialog-buttons"):
                 yield Button("Save", variant="primary", id="conv-save")
                 yield Button("Cancel", id="conv-cancel")
