@@ -9,7 +9,7 @@ from typing import Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
@@ -39,7 +39,7 @@ class AddProviderScreen(ModalScreen[NewProvider | None]):
         self.taken = taken
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog", id="add-provider"):
+        with VerticalScroll(classes="dialog", id="add-provider", can_focus=False):
             yield Static(Content.styled("Add a provider", "bold"))
             yield Static(Content("Another OpenAI-compatible server: a local Ollama, llama.cpp or vLLM, OpenRouter,"
                                  " another relay. Its models then show in the picker under its name."),
@@ -59,6 +59,7 @@ class AddProviderScreen(ModalScreen[NewProvider | None]):
         message = self.query_one("#provider-message", Static)
         message.set_class(error, "error")
         message.update(Content(text))
+        message.scroll_visible(animate=False)  # below the fields: out of sight in a short terminal
 
     @on(Button.Pressed, "#provider-cancel")
     def _cancel(self) -> None:
