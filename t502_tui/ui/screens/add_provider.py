@@ -17,6 +17,7 @@ from textual.widgets import Button, Input, Label, Static
 from t502_tui.service import ModelInfo, ServiceError
 from t502_tui.settings_schema import BY_NAME, SettingError, validate
 from t502_tui.ui.widgets.button_row import ButtonRow
+from t502_tui.ui.screens.form_keys import TAB_IN_ORDER
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class NewProvider:
 class AddProviderScreen(ModalScreen[NewProvider | None]):
     """Dismisses with the checked provider, or None."""
 
-    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel"), *TAB_IN_ORDER]
     AUTO_FOCUS = "#provider-name"
 
     def __init__(self, taken: list[str]) -> None:
@@ -45,11 +46,11 @@ class AddProviderScreen(ModalScreen[NewProvider | None]):
                                  " another relay. Its models then show in the picker under its name."),
                          classes="hint")
             yield Label("Name (letters, digits, . _ -)")
-            yield Input(placeholder="local", id="provider-name")
+            yield Input(placeholder="local", id="provider-name", select_on_focus=False)
             yield Label("Base URL (up to and including /v1)")
-            yield Input(placeholder="http://localhost:11434/v1", id="provider-url")
+            yield Input(placeholder="http://localhost:11434/v1", id="provider-url", select_on_focus=False)
             yield Label("API key (empty for a server that needs none)")
-            yield Input(password=True, id="provider-key")
+            yield Input(password=True, id="provider-key", select_on_focus=False)
             yield Static(id="provider-message")
             with ButtonRow(classes="dialog-buttons"):
                 yield Button("Check and save", variant="primary", id="provider-save")
@@ -78,7 +79,11 @@ class AddProviderScreen(ModalScreen[NewProvider | None]):
         try:
             checked = validate(BY_NAME["providers"], {name: entry})
         except SettingError as error:
-            what = error.key.partition(".")[2].replace("_", " ") or "The name"
+            field = error.key[len(name) + 1:] if error.key.startswith(f"{name}.") else ""
+            if not field:  # the name itself: its key is the name, which may hold dots
+                self._say(f"The name “{name}” {error.reason}.", error=True)
+                return
+            what = field.replace("_", " ")
             self._say(f"{what[:1].upper() + what[1:]} {error.reason}.", error=True)
             return
         self._say(f"Checking {'the key' if key else 'without a key'} with {checked[name]['base_url']}/models …")

@@ -20,6 +20,7 @@ from textual.widgets import Button, Input, Select, Static, TextArea
 from t502_tui.request_params import takes_reasoning_effort
 from t502_tui.settings_schema import PARAMS_BY_NAME, REASONING_EFFORTS, SettingError, parse_text
 from t502_tui.ui.widgets.button_row import ButtonRow
+from t502_tui.ui.screens.form_keys import TAB_IN_ORDER
 
 FIELDS = ("temperature", "top_p", "max_tokens")
 LABELS = {"temperature": "Temperature (0 to 2)", "top_p": "top_p (0 to 1)", "max_tokens": "Max tokens per reply"}
@@ -40,6 +41,7 @@ class ConversationSettingsScreen(ModalScreen[ConversationSettings | None]):
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", priority=True),
         Binding("escape", "dismiss(None)", "Cancel"),
+        *TAB_IN_ORDER,
     ]
     AUTO_FOCUS = "#conv-system"
 
