@@ -58,6 +58,7 @@ DEFAULT_KEYS: dict[str, str] = {action.name: action.keys for action in ACTIONS}
 
 PLACES: tuple[tuple[str, str], ...] = (
     ("↑ in an empty composer", "edit your last message (again: the one before); Enter sends it as a new branch"),
+    ("End at the end of the composer", "go to the newest text and follow it"),
     ("Shift+Tab in the composer", "go to the messages"),
     ("↑ ↓ Tab Shift+Tab on the messages", "choose a message (Esc goes back to the composer)"),
     ("c / e / d on a message", "copy / edit / delete it"),

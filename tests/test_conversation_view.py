@@ -150,3 +150,24 @@ async def test_a_saved_conversation_opens_at_its_newest_text(server: LoopbackSer
         view = pane(app).view
         assert view.following and view.scroll_y == view.max_scroll_y > 0
         assert "the very end" in view.visible_text()
+
+
+async def test_end_in_the_composer_follows_again_but_still_moves_the_cursor_first(server: LoopbackServer) -> None:
+    more = Gate()
+    server.script(CHAT, stream_reply([*sse(chunk(lines(0, 60)), done=False), more,
+                                      *sse(chunk(lines(60, 90)), chunk(finish="stop"))]))
+    app = make_app(server)
+    async with app.run_test(size=(90, 30)) as pilot:
+        await send(pilot, "go")
+        view, composer = pane(app).view, pane(app).composer
+        await until(pilot, lambda: "line 59 of the reply" in view.visible_text())
+        await pilot.press("pageup", "pageup")
+        await pilot.press(*"draft", "home", "end")  # End moves the cursor to the end of the draft
+        await pilot.pause()
+        assert not view.following and composer.cursor_location == (0, 5)
+        more.open()
+        await settle(app)
+        await pilot.press("end")  # nothing after the cursor: follow
+        await pilot.pause()
+        assert view.following and "line 89 of the reply" in view.visible_text()
+        assert composer.text == "draft"

@@ -85,3 +85,27 @@ async def test_enter_and_a_pasted_image_path_in_a_burst(server: LoopbackServer, 
         await until(pilot, lambda: len(pane(app).attachments) == 1)
         await settle(app)
     assert server.chat_requests()[0].json["messages"] == [{"role": "user", "content": "hi"}]
+
+
+async def test_a_burst_with_tabs_fills_each_field_of_a_form_in_turn(server: LoopbackServer) -> None:
+    """"local", Tab, the URL, typed together: each lands in its own field (the text after
+    a Tab used to land in the field the Tab left), and a bad name is named as such."""
+    from textual.widgets import Input
+
+    from t502_tui.ui.screens.add_provider import AddProviderScreen
+
+    app = make_app(server)
+    async with app.run_test(size=(80, 30)) as pilot:
+        screen = AddProviderScreen(["token502"])
+        await app.push_screen(screen)
+        name, url = screen.query_one("#provider-name", Input), screen.query_one("#provider-url", Input)
+        await until(pilot, lambda: app.focused is name)
+        burst(app, *typed("local"), "tab", *typed("http"), "shift+tab", "x")
+        try:
+            await until(pilot, lambda: len(name.value) + len(url.value) == 10, timeout=3)
+        except AssertionError:
+            raise AssertionError((name.value, url.value, app.focused)) from None
+        assert (name.value, url.value) == ("localx", "http")
+        name.value = "a/b"
+        await pilot.press("enter")
+        assert str(screen.query_one("#provider-message").render()).startswith("The name “a/b” must be named")

@@ -145,3 +145,27 @@ async def test_the_default_providers_table_is_edited_and_a_provider_added(server
     assert saved.providers["token502"] == {"base_url": "http://127.0.0.1:1/v1", "api_key": "sk-typed-in-settings"}
     assert saved.providers["local"] == {"base_url": server.url}
     assert (saved.base_url, saved.api_key) == ("http://127.0.0.1:1/v1", "sk-typed-in-settings")
+
+
+async def test_conversation_settings_keep_a_value_when_tab_lands_on_it(server: LoopbackServer) -> None:
+    """Tab onto a field with a value, Backspace, a digit: one character changes (F3 selected
+    the whole value on focus, and Backspace emptied it)."""
+    from t502_tui.ui.screens.conversation_settings import ConversationSettingsScreen
+    from tui_helpers import pane
+
+    app = make_app(server)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("f3")
+        await until(pilot, lambda: isinstance(app.screen, ConversationSettingsScreen))
+        app.screen.query_one("#conv-temperature", Input).value = "0.3"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: pane(app).conversation.settings.get("temperature") == 0.3)
+        await pilot.press("f3")
+        await until(pilot, lambda: isinstance(app.screen, ConversationSettingsScreen))
+        await pilot.pause()
+        await pilot.press("tab")
+        field = app.screen.query_one("#conv-temperature", Input)
+        assert app.focused is field and field.selection.is_empty
+        await pilot.press("backspace", "9", "enter")
+        await until(pilot, lambda: not isinstance(app.screen, ConversationSettingsScreen))
+        assert pane(app).conversation.settings.get("temperature") == 0.9

@@ -12,10 +12,14 @@ from loopback import LoopbackServer
 from t502_tui.conversation import Conversation
 from t502_tui.store import ConversationSummary
 from t502_tui.ui.app import T502App
+from t502_tui.presets import Preset
+from t502_tui.ui.screens.add_provider import AddProviderScreen
 from t502_tui.ui.screens.attach import AttachScreen
-from t502_tui.ui.screens.dialogs import Confirm, TextPrompt
+from t502_tui.ui.screens.conversation_settings import ConversationSettingsScreen
+from t502_tui.ui.screens.dialogs import Choice, Confirm, TextPrompt
 from t502_tui.ui.screens.help import HelpScreen
 from t502_tui.ui.screens.model_picker import ModelPicker, PickerGroup, PickerRow
+from t502_tui.ui.screens.preset_picker import PresetPicker
 from t502_tui.ui.screens.search import SearchScreen
 from t502_tui.ui.screens.setup import SetupScreen
 from t502_tui.ui.screens.system_prompt import SystemPromptEditor
@@ -89,6 +93,11 @@ def every_dialog(app: T502App) -> list[Screen[object]]:
         Confirm(f"Delete “{'a long title ' * 12}” and all its messages for good?", "Delete"),
         SystemPromptEditor("Be brief. " * 60, "system"),
         SetupScreen("https://api.token502.com/v1", "~/.config/t502/config.toml"),
+        AddProviderScreen(["token502"]),
+        ConversationSettingsScreen("Be brief. " * 20, {"temperature": 0.3}, {}, "gpt-5", "a preset"),
+        PresetPicker([Preset(f"preset{i}", "Be brief.", "local/qwen3:8b", "a few words " * 6) for i in range(8)], {}),
+        Choice("This message makes the request ≈379 tokens, and tiny-context takes 300. " * 2,
+               [("trim", "Send only the newest turns that fit", "t"), ("switch", "Switch model…", "m")]),
     ]
 
 

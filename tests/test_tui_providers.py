@@ -266,3 +266,26 @@ async def test_a_typed_id_picks_the_current_providers_model_before_a_recent_one(
         assert await pick("local/claude-sonnet-4") == ("local", "claude-sonnet-4")
         assert await pick("gpt-5") == ("local", "gpt-5")  # now on local
         assert await pick("tiny-context") == ("", "tiny-context")  # local has none: the default's
+
+
+async def test_the_filter_finds_the_default_providers_models_by_provider_slash_model(
+        server: LoopbackServer, local: LoopbackServer) -> None:
+    config = paths.config_file()
+    config.parent.mkdir(parents=True)
+    config.write_text(f'[providers.local]\nbase_url = "{local.url}"\n')
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.session.facts("local").models is not None
+                    and app.session.facts().models is not None)
+        await pilot.press("ctrl+o")
+        await until(pilot, lambda: isinstance(app.screen, ModelPicker))
+        app.screen.query_one(Input).value = f"{app.session.default_provider}/claude"
+        await pilot.pause()
+        rows = picker_rows(app)
+        assert "claude-sonnet-4" in rows and "local/claude-sonnet-4" not in rows
+        app.screen.query_one(Input).value = f"{app.session.default_provider}/claude-sonnet-4"
+        await pilot.pause()
+        assert not any(row.startswith("Use ") for row in picker_rows(app))  # listed: not offered "as typed"
+        await pilot.press("enter")
+        await until(pilot, lambda: not isinstance(app.screen, ModelPicker))
+        assert (pane(app).conversation.provider, pane(app).conversation.model) == ("", "claude-sonnet-4")

@@ -9,7 +9,7 @@ from typing import Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
@@ -17,6 +17,7 @@ from textual.widgets import Button, Input, Label, Static
 from t502_tui.service import ModelInfo, ServiceError
 from t502_tui.settings_schema import BY_NAME, SettingError, validate
 from t502_tui.ui.widgets.button_row import ButtonRow
+from t502_tui.ui.screens.form_keys import TAB_IN_ORDER
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class NewProvider:
 class AddProviderScreen(ModalScreen[NewProvider | None]):
     """Dismisses with the checked provider, or None."""
 
-    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel"), *TAB_IN_ORDER]
     AUTO_FOCUS = "#provider-name"
 
     def __init__(self, taken: list[str]) -> None:
@@ -39,17 +40,17 @@ class AddProviderScreen(ModalScreen[NewProvider | None]):
         self.taken = taken
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog", id="add-provider"):
+        with VerticalScroll(classes="dialog", id="add-provider", can_focus=False):
             yield Static(Content.styled("Add a provider", "bold"))
             yield Static(Content("Another OpenAI-compatible server: a local Ollama, llama.cpp or vLLM, OpenRouter,"
                                  " another relay. Its models then show in the picker under its name."),
                          classes="hint")
             yield Label("Name (letters, digits, . _ -)")
-            yield Input(placeholder="local", id="provider-name")
+            yield Input(placeholder="local", id="provider-name", select_on_focus=False)
             yield Label("Base URL (up to and including /v1)")
-            yield Input(placeholder="http://localhost:11434/v1", id="provider-url")
+            yield Input(placeholder="http://localhost:11434/v1", id="provider-url", select_on_focus=False)
             yield Label("API key (empty for a server that needs none)")
-            yield Input(password=True, id="provider-key")
+            yield Input(password=True, id="provider-key", select_on_focus=False)
             yield Static(id="provider-message")
             with ButtonRow(classes="dialog-buttons"):
                 yield Button("Check and save", variant="primary", id="provider-save")
@@ -59,6 +60,7 @@ class AddProviderScreen(ModalScreen[NewProvider | None]):
         message = self.query_one("#provider-message", Static)
         message.set_class(error, "error")
         message.update(Content(text))
+        message.scroll_visible(animate=False)  # below the fields: out of sight in a short terminal
 
     @on(Button.Pressed, "#provider-cancel")
     def _cancel(self) -> None:
@@ -77,7 +79,11 @@ class AddProviderScreen(ModalScreen[NewProvider | None]):
         try:
             checked = validate(BY_NAME["providers"], {name: entry})
         except SettingError as error:
-            what = error.key.partition(".")[2].replace("_", " ") or "The name"
+            field = error.key[len(name) + 1:] if error.key.startswith(f"{name}.") else ""
+            if not field:  # the name itself: its key is the name, which may hold dots
+                self._say(f"The name “{name}” {error.reason}.", error=True)
+                return
+            what = field.replace("_", " ")
             self._say(f"{what[:1].upper() + what[1:]} {error.reason}.", error=True)
             return
         self._say(f"Checking {'the key' if key else 'without a key'} with {checked[name]['base_url']}/models …")

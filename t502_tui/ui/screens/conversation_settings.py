@@ -20,6 +20,7 @@ from textual.widgets import Button, Input, Select, Static, TextArea
 from t502_tui.request_params import takes_reasoning_effort
 from t502_tui.settings_schema import PARAMS_BY_NAME, REASONING_EFFORTS, SettingError, parse_text
 from t502_tui.ui.widgets.button_row import ButtonRow
+from t502_tui.ui.screens.form_keys import TAB_IN_ORDER
 
 FIELDS = ("temperature", "top_p", "max_tokens")
 LABELS = {"temperature": "Temperature (0 to 2)", "top_p": "top_p (0 to 1)", "max_tokens": "Max tokens per reply"}
@@ -40,6 +41,7 @@ class ConversationSettingsScreen(ModalScreen[ConversationSettings | None]):
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", priority=True),
         Binding("escape", "dismiss(None)", "Cancel"),
+        *TAB_IN_ORDER,
     ]
     AUTO_FOCUS = "#conv-system"
 
@@ -68,7 +70,7 @@ class ConversationSettingsScreen(ModalScreen[ConversationSettings | None]):
                 for name in FIELDS:
                     value = self.settings.get(name)
                     field = Input("" if value is None else str(value), placeholder=self._default(name),
-                                  id=f"conv-{name}", classes="conv-field")
+                                  select_on_focus=False, id=f"conv-{name}", classes="conv-field")
                     field.border_title = LABELS[name]
                     yield field
                     yield Static(classes="setting-note -empty", id=f"conv-{name}-note")
@@ -82,7 +84,7 @@ class ConversationSettingsScreen(ModalScreen[ConversationSettings | None]):
                 yield Static(Content(f"Sent to {self.model}." if taken else
                                      f"{self.model} does not take it: kept, and sent to models that do."),
                              classes="setting-note")
-            yield Static("ctrl+s saves · Tab: next field · Esc cancels", classes="hint")
+            yield Static("Enter (in a one-line field) or ctrl+s saves · Tab: next field · Esc cancels", classes="hint")
             with ButtonRow(classes="dialog-buttons"):
                 yield Button("Save", variant="primary", id="conv-save")
                 yield Button("Cancel", id="conv-cancel")

@@ -50,6 +50,12 @@ class PickerGroup:
     note: str = ""
 
 
+def _matches(row: PickerRow, needle: str) -> bool:
+    """The filter finds a model by its label, and by ``PROVIDER/MODEL`` once a ``/`` is typed
+    (the default provider's rows are labelled without their provider's name)."""
+    return needle in row.label.lower() or ("/" in needle and needle in row.ref.lower())
+
+
 class ModelPicker(ModalScreen[str | None]):
     """Dismisses with ``PROVIDER/MODEL`` for a listed model, the text as typed for one
     typed in (a bare model is the current provider's), or None."""
@@ -128,7 +134,7 @@ class ModelPicker(ModalScreen[str | None]):
         rows = self._rows
         several = len(self.groups) > 1
         known_labels = {row.label for row in rows.values()}
-        matching = [r for r in rows.values() if needle in r.label.lower()]
+        matching = [r for r in rows.values() if _matches(r, needle)]
         width = min(MAX_NAME_WIDTH, max((len(r.label) for r in matching), default=0))
         # The price column starts after the longest name, but never so far that it wraps.
         room = self.query_one(OptionList).scrollable_content_region.width or int(self.app.size.width * 0.8) - 6
@@ -141,18 +147,18 @@ class ModelPicker(ModalScreen[str | None]):
                 options.append(self._option(row, width, tag))
 
         as_typed = Option(Content.assemble(("Use ", "dim"), visible_name(typed), (" as typed", "dim")), id=f"t:{typed}")
-        offer_typed = bool(typed) and typed not in known_labels
+        offer_typed = bool(typed) and typed not in known_labels and typed not in rows
         if offer_typed and not matching:
             options.append(as_typed)
             offer_typed = False
         for ref in [self.current, *self.recent]:
             row = rows.get(ref) or PickerRow(ref, self._label(ref))
-            if needle in row.label.lower():
+            if _matches(row, needle):
                 add(row, "current" if ref == self.current else "recent")
         hidden = 0
         for group in self.groups:
-            chat = [r for r in group.rows or [] if needle in r.label.lower() and r.chat]
-            other = [r for r in group.rows or [] if needle in r.label.lower() and not r.chat and r.ref not in seen]
+            chat = [r for r in group.rows or [] if _matches(r, needle) and r.chat]
+            other = [r for r in group.rows or [] if _matches(r, needle) and not r.chat and r.ref not in seen]
             hidden += 0 if self.show_all else len(other)
             if self.by_price:
                 chat.sort(key=lambda r: (r.sort_key is None, r.sort_key or 0.0))

@@ -24,6 +24,7 @@ from t502_tui.config import Config
 from t502_tui.paths import config_file, display_path
 from t502_tui.settings_schema import Setting, SettingError, every_setting, parse_text
 from t502_tui.ui.screens.add_provider import AddProviderScreen, NewProvider
+from t502_tui.ui.screens.form_keys import TAB_IN_ORDER
 
 REVEAL_KEY = "ctrl+r"
 REVEAL_LABEL = "Ctrl+R"
@@ -57,6 +58,7 @@ class SettingsScreen(ModalScreen[dict[str, Any] | None]):
         Binding("ctrl+s", "save", "Save", priority=True),
         Binding("escape", "dismiss(None)", "Cancel"),
         Binding(REVEAL_KEY, "reveal", "Show key"),
+        *TAB_IN_ORDER,
     ]
     AUTO_FOCUS = ".setting-field"
 

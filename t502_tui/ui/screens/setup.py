@@ -20,6 +20,7 @@ from textual.widgets import Button, Input, Static
 
 from t502_tui.config import validate_base_url
 from t502_tui.service import ModelInfo, ServiceError
+from t502_tui.ui.screens.form_keys import TAB_IN_ORDER
 
 
 @dataclass
@@ -46,7 +47,7 @@ class _SetupButton(Button):
 class SetupScreen(ModalScreen[SetupResult | None]):
     """Dismisses with the checked settings, or None when skipped."""
 
-    BINDINGS = [Binding("escape", "dismiss(None)", "Skip")]
+    BINDINGS = [Binding("escape", "dismiss(None)", "Skip"), *TAB_IN_ORDER]
 
     def __init__(self, base_url: str, config_path: str) -> None:
         super().__init__()

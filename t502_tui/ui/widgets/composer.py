@@ -24,7 +24,8 @@ class Composer(TextArea):
     Pasted text never sends, whatever newlines it holds (it arrives as one paste event);
     pasted or dropped paths of files (images, text, code) attach them (a folder alone is
     pasted as text). Up in an empty composer brings back the conversation's earlier
-    messages, to edit one and send it again.
+    messages, to edit one and send it again; End with nothing after the cursor follows the
+    conversation's newest text.
 
     Keys are applied here, one after the other, in the order they arrive. Textual runs a
     key's binding only once the key has bubbled up to the app, after the keys queued
@@ -43,6 +44,12 @@ class Composer(TextArea):
 
         composer: Composer
         paths: list[Path]
+
+    @dataclass
+    class FollowAsked(Message):
+        """End was pressed with nothing after the cursor: follow the newest text."""
+
+        composer: Composer
 
     @dataclass
     class Submitted(Message):
@@ -95,6 +102,8 @@ class Composer(TextArea):
             self._submit()
         elif event.key in self.newline_keys:
             self.action_newline()
+        elif event.key == "end" and self.selection.is_empty and self.cursor_location == self.document.end:
+            self.post_message(self.FollowAsked(self))
         elif event.is_printable or not await self._run_binding(event.key):
             return  # TextArea's own handler types it next, or it bubbles up unused
         event.stop()

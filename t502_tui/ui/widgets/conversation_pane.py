@@ -151,7 +151,11 @@ class ConversationPane(Vertical):
         indicator = self.query_one(".new-text", Static)
         indicator.display = not event.following and event.unseen
         if indicator.display:
-            indicator.update(Content("↓ new text below · ctrl+end follows it"))
+            indicator.update(Content("↓ new text below · End or ctrl+end follows it"))
+
+    def on_composer_follow_asked(self, event: Composer.FollowAsked) -> None:
+        event.stop()
+        self.view.follow()
 
     def on_conversation_view_left(self, event: ConversationView.Left) -> None:
         event.stop()

@@ -1,0 +1,13 @@
+"""Keys shared by t502's forms (settings, conversation settings, setup, add a provider)."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+
+TAB_IN_ORDER = [
+    Binding("tab", "app.focus_next", "Next field", show=False, priority=True),
+    Binding("shift+tab", "app.focus_previous", "Previous field", show=False, priority=True),
+]
+"""Tab and Shift+Tab move the focus before the keys typed after them are handed out: a
+burst ("local", Tab, a URL) from a paste-fast terminal or a slow SSH link fills each field
+in turn. Without priority, the field the Tab leaves would get the text typed after it."""
