@@ -253,6 +253,7 @@ async def test_a_typed_id_picks_the_current_providers_model_before_a_recent_one(
         await pilot.press("ctrl+o")
         await until(pilot, lambda: isinstance(app.screen, ModelPicker))
         app.screen.query_one(Input).value = typed
+        await pilot.pause()  # the list filtered for it before Enter
         await pilot.press("enter")
         await until(pilot, lambda: not isinstance(app.screen, ModelPicker))
         conversation = pane(app).conversation
