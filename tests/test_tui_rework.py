@@ -93,6 +93,9 @@ async def test_escape_leaves_edit_mode(server: LoopbackServer) -> None:
         pane(app).composer.focus()
         await pilot.press("up")
         assert pane(app).editing is not None
+        await pilot.pause()
+        assert "Cancel edit" in {b.binding.description for b in app.screen.active_bindings.values() if b.enabled}
+        assert "Stop reply" not in {b.binding.description for b in app.screen.active_bindings.values() if b.enabled}
         await pilot.press("escape")
         assert pane(app).editing is None and pane(app).composer.text == ""
 

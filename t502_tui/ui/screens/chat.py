@@ -62,7 +62,12 @@ class ChatScreen(SavedConversations, Screen[None]):
         Binding(action.keys.split(",")[0], action.name, action.label, show=action.footer, id=action.name,
                 priority=True)
         for action in ACTIONS if action.name not in APP_ACTIONS
-    ] + [Binding("ctrl+c,super+c", "copy_selection", "Copy", show=False)]
+    ] + [
+        # The cancel key's other meaning, with its own words in the footer (``[keys]``
+        # rebinds both: they share the id).
+        Binding("escape", "cancel_edit", "Cancel edit", id="cancel", priority=True),
+        Binding("ctrl+c,super+c", "copy_selection", "Copy", show=False),
+    ]
 
     def __init__(self, session: ChatSession) -> None:
         super().__init__()
@@ -211,7 +216,7 @@ class ChatScreen(SavedConversations, Screen[None]):
         )
         if active:
             status.show(self._status_facts(active))
-        key_states = (self.check_action("cancel", ()), self.check_action("retry", ()))
+        key_states = tuple(self.check_action(action, ()) for action in ("cancel", "cancel_edit", "retry"))
         if key_states != self._key_states:
             # The footer redraws all its keys on each refresh: only when one changed.
             self._key_states = key_states
@@ -261,19 +266,23 @@ class ChatScreen(SavedConversations, Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         pane = self.active_pane
         if action == "cancel":
-            return bool(pane and (pane.streaming or pane.editing))
+            return bool(pane and pane.streaming)
+        if action == "cancel_edit":
+            return bool(pane and pane.editing is not None and not pane.streaming)
         if action == "retry":
             return bool(pane and pane.can_retry)
         return True
 
     def action_cancel(self) -> None:
-        """Stop the reply streaming in the visible conversation (or leave edit mode)."""
+        """Stop the reply streaming in the visible conversation."""
         pane = self.active_pane
-        if pane is None:
-            return
-        if pane.cancel_reply():
+        if pane is not None and pane.cancel_reply():
             self.notify("Reply stopped; what arrived is kept.")
-        elif pane.cancel_edit():
+
+    def action_cancel_edit(self) -> None:
+        """Leave edit mode (the composer is emptied; the message stays as it was)."""
+        pane = self.active_pane
+        if pane is not None and pane.cancel_edit():
             self.refresh_bindings()
 
     async def action_regenerate(self) -> None:
