@@ -39,7 +39,7 @@ async def test_scrolling_up_while_a_reply_streams_stays_put_and_end_follows_agai
         after = view.visible_text().split("\n")
         assert after == before.split("\n")[:len(after)]  # the lines being read did not move
         indicator = pane(app).query_one(".new-text", Static)
-        assert indicator.display and "new text below" in str(indicator.render())
+        assert indicator.display and "new text below · End or Ctrl+End follows it" in str(indicator.render())
         await pilot.press("ctrl+end")
         await pilot.pause()
         assert "line 119 of the reply" in view.visible_text() and view.following

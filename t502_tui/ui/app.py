@@ -44,6 +44,7 @@ from t502_tui.ui.screens.setup import SetupResult, SetupScreen
 from t502_tui.ui.screens.theme_picker import ThemePicker
 from t502_tui.ui.themes import DEFAULT_THEME, register_themes
 from t502_tui.ui.widgets.composer import Composer
+from t502_tui.ui.widgets.conversation_pane import ConversationPane
 
 ENDING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 """Signals that end t502 the way Ctrl+Q does."""
@@ -174,8 +175,8 @@ class T502App(Servers, App[None]):
 
     def _apply_keymap(self) -> None:
         self.set_keymap(self._keymap_for(self.keys))
-        for composer in self.query(Composer):
-            composer.set_keys(self.keys["send"], self.keys["newline"])
+        for pane in self.query(ConversationPane):
+            pane.set_keys(self.keys)
 
     def open_settings(self) -> None:
         """Edit the settings; changes apply at once and are saved to the config file."""

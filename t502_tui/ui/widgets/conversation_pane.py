@@ -23,6 +23,7 @@ from textual.worker import Worker, WorkerState
 from t502_tui.attachments import Attachment, AttachmentError, check_count, load_attachment
 from t502_tui.context_fit import Trim, budget, request_tokens, trim_to_fit
 from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus
+from t502_tui.keys import key_label
 from t502_tui.media import MediaLink, MediaState
 from t502_tui.reply_media import (
     MediaItem,
@@ -151,7 +152,13 @@ class ConversationPane(Vertical):
         indicator = self.query_one(".new-text", Static)
         indicator.display = not event.following and event.unseen
         if indicator.display:
-            indicator.update(Content("↓ new text below · End or ctrl+end follows it"))
+            follow = key_label(self.keys.get("scroll_bottom", [])[:1])
+            indicator.update(Content(f"↓ new text below · End{f' or {follow}' if follow else ''} follows it"))
+
+    def set_keys(self, keys: dict[str, list[str]]) -> None:
+        """The user's keys changed (Settings): the composer's and the ones this pane names."""
+        self.keys = keys
+        self.composer.set_keys(keys["send"], keys["newline"])
 
     def on_composer_follow_asked(self, event: Composer.FollowAsked) -> None:
         event.stop()
