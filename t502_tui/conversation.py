@@ -22,6 +22,9 @@ MAX_IMAGES_SENT_BACK = 4
 """Generated images that go back to the model with the next request: the newest few (an
 edit refers to the last ones; every image of a long session would be megabytes a turn)."""
 
+TITLE_CHARS = 40
+"""An untitled conversation is named by this much of its first message, cut at a word."""
+
 _FENCE = re.compile(r"^(```|~~~)[^\n]*\n(.*?)^\1", re.M | re.S)
 
 
@@ -149,7 +152,11 @@ class Conversation:
         for message in self.messages:
             if message.role == "user":
                 first = " ".join(message.content.split())
-                return first[:40] + ("…" if len(first) > 40 else "")
+                if len(first) <= TITLE_CHARS:
+                    return first
+                cut = first[:TITLE_CHARS]
+                space = cut.rfind(" ")
+                return (cut[:space] if space >= TITLE_CHARS * 2 // 3 else cut).rstrip() + "…"  # at a word's end
         return "New conversation"
 
     def request_messages(self, system_role: str = "system") -> list[dict[str, Any]]:

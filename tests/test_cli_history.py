@@ -139,3 +139,13 @@ def test_a_closed_stdout_ends_quietly(server: LoopbackServer, command: list[str]
     err = proc.stderr.read()
     assert proc.wait(timeout=60) == 0
     assert "Broken pipe" not in err and "Traceback" not in err and "Exception ignored" not in err
+
+
+@pytest.mark.parametrize(("first", "title"), [
+    ("What is 2+2?", "What is 2+2?"),
+    ("Explain how   the TCP three-way handshake works in detail", "Explain how the TCP three-way handshake…"),
+    ("x" * 50, "x" * 40 + "…"),
+])
+def test_an_untitled_conversation_is_named_by_its_first_words_cut_at_a_word(first: str, title: str) -> None:
+    conversation = Conversation(model="gpt-5", messages=[ChatMessage("user", first)])
+    assert conversation.display_title == title
