@@ -103,8 +103,12 @@ def main(argv: list[str] | None = None) -> int:
     for warning in config.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if debug_requested(args.debug):
-        path = enable_debug_log([config.api_key])
-        print(f"debug log: {path}", file=sys.stderr)
+        try:
+            path = enable_debug_log([config.api_key])
+            print(f"debug log: {path}", file=sys.stderr)
+        except OSError as error:
+            print(f"warning: no debug log: cannot write {error.filename or 'it'}: {error.strerror or error}",
+                  file=sys.stderr)
     try:
         code = _command(config, args)
         sys.stdout.flush()  # now, not at exit, so that a closed pipe is caught here

@@ -12,6 +12,7 @@ t502 writes goes through :func:`private_dir`, :func:`create_private`,
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 import tempfile
@@ -97,8 +98,19 @@ def _open_private(path: Path, flags: int) -> int:
     try:
         fd = os.open(path, flags | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
     except FileExistsError:
-        fd = os.open(path, flags)
+        # Without O_NONBLOCK, opening a FIFO waits for its other end: forever.
+        not_regular = OSError(errno.EINVAL, "not a regular file (a pipe or a device?)", str(path))
+        try:
+            fd = os.open(path, flags | os.O_NONBLOCK)
+        except OSError as error:
+            if error.errno == errno.ENXIO:  # a FIFO opened to write, that nobody reads
+                raise not_regular from None
+            raise
         info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            os.close(fd)
+            raise not_regular from None
+        os.set_blocking(fd, True)
         if info.st_uid == os.getuid() and info.st_mode & 0o077:
             os.fchmod(fd, stat.S_IMODE(info.st_mode) & 0o700)
     else:
