@@ -132,8 +132,12 @@ def write_private(path: Path, data: str | bytes) -> None:
     """Replace ``path`` with ``data`` at once (a reader never sees half a file), 0600.
 
     The text goes to a private temporary file beside ``path``, which then takes its
-    place; on failure ``path`` is as it was. Raises OSError.
+    place; on failure ``path`` is as it was. A pipe or a device at ``path`` is refused
+    (OSError), not replaced: `-o /dev/null` run as root must not replace /dev/null.
     """
+    with contextlib.suppress(FileNotFoundError):
+        if not stat.S_ISREG(os.stat(path).st_mode) and not path.is_dir():
+            raise OSError(errno.EINVAL, "not a regular file (a pipe or a device?)", str(path))
     payload = data.encode("utf-8") if isinstance(data, str) else data
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
