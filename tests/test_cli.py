@@ -100,6 +100,26 @@ def test_piped_input_too_large_or_binary_is_refused_before_it_is_all_read(
     assert not server.chat_requests()
 
 
+HALF = "half \ud800 pair"
+"""Half a surrogate pair: json.dumps writes it as the escape "\\ud800", as a server may."""
+
+
+@pytest.mark.parametrize("reply", [
+    stream_reply(sse(chunk(HALF, reasoning=HALF, model=HALF), chunk(finish="stop"))),
+    Reply(body=json.dumps({"model": HALF, "choices": [{"message": {"role": "assistant", "content": HALF},
+                                                       "finish_reason": "stop"}]})),
+    Reply(status=400, body=json.dumps({"error": {"message": HALF}})),
+], ids=["stream", "whole", "error"])
+def test_half_a_surrogate_pair_from_a_server_is_a_replacement_character(server: LoopbackServer, reply: Reply) -> None:
+    server.script("/chat/completions", reply)
+    result = t502("ask", "hi", *(["--no-stream"] if reply.chunks is None else []), server=server)
+    assert_clean(result)
+    assert "half \ufffd pair" in result.stdout + result.stderr
+    assert result.returncode == (1 if reply.status == 400 else 0), result.stderr
+    listed = t502("history", "list")
+    assert listed.returncode == 0 and listed.stderr == ""
+
+
 def test_ask_no_stream(server: LoopbackServer) -> None:
     body = {"choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "whole"}}],
             "usage": usage(1, 2)}
