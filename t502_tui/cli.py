@@ -21,6 +21,7 @@ from t502_tui.debug_log import debug_requested, enable_debug_log
 from t502_tui.cli_history import add_history_commands, open_store, run_history_command
 from t502_tui.cli_models import list_models, show_balance
 from t502_tui.terminal_text import defuse
+from t502_tui.text_files import decode_text
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -93,7 +94,7 @@ def _error(message: str, stream: TextIO | None = None) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``t502`` console script."""
-    args = build_parser().parse_args(argv)
+    args = _valid_text_args(build_parser().parse_args(argv))
     try:
         config = load_config()
     except ConfigError as exc:
@@ -102,8 +103,12 @@ def main(argv: list[str] | None = None) -> int:
     for warning in config.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if debug_requested(args.debug):
-        path = enable_debug_log([config.api_key])
-        print(f"debug log: {path}", file=sys.stderr)
+        try:
+            path = enable_debug_log([config.api_key])
+            print(f"debug log: {path}", file=sys.stderr)
+        except OSError as error:
+            print(f"warning: no debug log: cannot write {error.filename or 'it'}: {error.strerror or error}",
+                  file=sys.stderr)
     try:
         code = _command(config, args)
         sys.stdout.flush()  # now, not at exit, so that a closed pipe is caught here
@@ -113,6 +118,29 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
     return code
+
+
+_PATH_ARGS = frozenset({"image", "file", "save_images", "output"})
+"""Arguments naming files: kept as the OS gave them, so any file name can be opened."""
+
+
+def _valid_text(word: str) -> str:
+    """``word`` with bytes that are not UTF-8 (which Python keeps from the command line
+    as lone surrogates, and the store and the network refuse) as U+FFFD."""
+    return os.fsencode(word).decode("utf-8", "replace")
+
+
+def _valid_text_args(args: argparse.Namespace) -> argparse.Namespace:
+    """``args`` with every text argument (prompt, system prompt, model, ids, queries)
+    valid UTF-8: `t502 ask $'\\xff'` was a UnicodeEncodeError traceback from the store."""
+    for name, value in vars(args).items():
+        if name in _PATH_ARGS:
+            continue
+        if isinstance(value, str):
+            setattr(args, name, _valid_text(value))
+        elif isinstance(value, list) and all(isinstance(item, str) for item in value):
+            setattr(args, name, [_valid_text(item) for item in value])
+    return args
 
 
 def _command(config: Config, args: argparse.Namespace) -> int:
@@ -190,10 +218,21 @@ def _tui(config: Config) -> int:
     return app.return_code or EXIT_OK
 
 
-def _read_prompt(args: argparse.Namespace) -> str:
+def _read_prompt(args: argparse.Namespace, config: Config) -> str:
+    """The words given and the text piped in, read to at most ``max_file_kb`` (piped text
+    is a file by another road) and decoded as a text file is; ValueError if too large or
+    binary."""
     prompt = " ".join(args.prompt)
     if not sys.stdin.isatty():
-        piped = sys.stdin.read()
+        limit = config.max_file_kb * 1024
+        data = sys.stdin.buffer.read(limit + 1)
+        if len(data) > limit:
+            raise ValueError(f"the text piped in is larger than {config.max_file_kb} KB (max_file_kb):"
+                             " send a part of it, or raise max_file_kb in the config")
+        decoded = decode_text(data)
+        if decoded is None:
+            raise ValueError("the text piped in looks like a binary file, not text")
+        piped = decoded[0]
         if piped.strip():
             prompt = f"{prompt}\n\n{piped}" if prompt else piped
     return prompt
@@ -385,7 +424,11 @@ async def _ask(config: Config, args: argparse.Namespace) -> int:
         # `--continue why is that?`: the words are the question, not an id.
         args.prompt.insert(0, args.continue_id)
         args.continue_id = ""
-    prompt = _read_prompt(args)
+    try:
+        prompt = _read_prompt(args, config)
+    except ValueError as error:
+        _error(str(error))
+        return EXIT_USAGE
     if not prompt.strip() and not args.file:
         _error("nothing to ask: give a prompt, or pipe text into t502 ask")
         return EXIT_USAGE

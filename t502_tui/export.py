@@ -189,13 +189,17 @@ def _whole(value: Any, where: str, highest: int) -> int | None:
     return value
 
 
+_HALF_PAIR = re.compile("[\ud800-\udfff]")
+
+
 def _text(item: dict[str, Any], key: str, where: str, default: str = "") -> str:
     value = item.get(key)
     if value is None:
         return default
     if not isinstance(value, str):
         raise ImportError_(f"{where}: '{key}' must be text")
-    return value
+    # JSON may spell half a surrogate pair ("\\ud800"), which no UTF-8 store can keep.
+    return _HALF_PAIR.sub("\ufffd", value)
 
 
 def _optional_text(item: dict[str, Any], key: str, where: str) -> str | None:
@@ -279,7 +283,7 @@ def _attachments(item: dict[str, Any], where: str) -> list[Attachment]:
                 data = _base64(image["data"])
             else:
                 raise TypeError
-            source = image.get("source")
+            source = _optional_text(image, "source", where)
             if source is not None and (not isinstance(source, str) or not source.startswith(("http://", "https://"))):
                 raise ValueError
             attachment = Attachment(_text(image, "name", where), image["mime"], data,

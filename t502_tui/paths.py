@@ -12,6 +12,7 @@ t502 writes goes through :func:`private_dir`, :func:`create_private`,
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 import tempfile
@@ -97,8 +98,19 @@ def _open_private(path: Path, flags: int) -> int:
     try:
         fd = os.open(path, flags | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
     except FileExistsError:
-        fd = os.open(path, flags)
+        # Without O_NONBLOCK, opening a FIFO waits for its other end: forever.
+        not_regular = OSError(errno.EINVAL, "not a regular file (a pipe or a device?)", str(path))
+        try:
+            fd = os.open(path, flags | os.O_NONBLOCK)
+        except OSError as error:
+            if error.errno == errno.ENXIO:  # a FIFO opened to write, that nobody reads
+                raise not_regular from None
+            raise
         info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            os.close(fd)
+            raise not_regular from None
+        os.set_blocking(fd, True)
         if info.st_uid == os.getuid() and info.st_mode & 0o077:
             os.fchmod(fd, stat.S_IMODE(info.st_mode) & 0o700)
     else:
@@ -120,8 +132,12 @@ def write_private(path: Path, data: str | bytes) -> None:
     """Replace ``path`` with ``data`` at once (a reader never sees half a file), 0600.
 
     The text goes to a private temporary file beside ``path``, which then takes its
-    place; on failure ``path`` is as it was. Raises OSError.
+    place; on failure ``path`` is as it was. A pipe or a device at ``path`` is refused
+    (OSError), not replaced: `-o /dev/null` run as root must not replace /dev/null.
     """
+    with contextlib.suppress(FileNotFoundError):
+        if not stat.S_ISREG(os.stat(path).st_mode) and not path.is_dir():
+            raise OSError(errno.EINVAL, "not a regular file (a pipe or a device?)", str(path))
     payload = data.encode("utf-8") if isinstance(data, str) else data
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

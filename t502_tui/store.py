@@ -377,7 +377,8 @@ class Store:
             where = "" if locked in (None, path) else f" in {path}"
             return StoreError(f"{locked or path} is read-only: {reason}; make it writable to keep the history{where}")
         if doing == "open":
-            return StoreError(f"cannot open the history database {path}: {exc}")
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            return StoreError(f"cannot open the history database {path}: {reason}")
         hint = "; free some disk space and try again" if code == SQLITE_FULL else ""
         if doing == "read":
             return StoreError(f"could not read {path} ({what}): {exc}{hint}")

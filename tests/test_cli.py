@@ -55,6 +55,71 @@ def test_ask_reads_piped_stdin_after_prompt(server: LoopbackServer) -> None:
     assert messages[1]["content"] == "summarise:\n\nline one\nline two\n"
 
 
+def t502_bytes(*args: str | bytes, server: LoopbackServer, stdin: bytes = b"",
+               tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """Like :func:`t502`, with any bytes on the command line and on stdin (from a file,
+    so that t502 may stop reading it early)."""
+    piped = tmp_path / "stdin"
+    piped.write_bytes(stdin)
+    with piped.open("rb") as source:
+        result = subprocess.run([sys.executable, "-m", "t502_tui", *args], stdin=source, capture_output=True,
+                                env=env_for(server), timeout=60)
+    return subprocess.CompletedProcess(result.args, result.returncode, result.stdout.decode(errors="replace"),
+                                       result.stderr.decode(errors="replace"))
+
+
+def test_bytes_that_are_not_utf8_on_the_command_line_are_sent_and_saved(server: LoopbackServer,
+                                                                       tmp_path: Path) -> None:
+    server.script("/chat/completions", text_stream("fine"))
+    result = t502_bytes("ask", "-s", b"sys \xff", b"caf\xe9", b"\xff\xfe", server=server,
+                        tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert_clean(result)
+    messages = server.chat_requests()[0].json["messages"]
+    assert messages[0]["content"] == "sys \ufffd" and messages[1]["content"] == "caf\ufffd \ufffd\ufffd"
+    listed = t502("history", "list", server=server)
+    assert listed.returncode == 0 and "caf" in listed.stdout, listed.stderr
+
+
+def test_piped_text_in_any_encoding_is_decoded_as_a_file_is(server: LoopbackServer, tmp_path: Path) -> None:
+    server.script("/chat/completions", text_stream("fine"))
+    result = t502_bytes("ask", "fix:", server=server, stdin=b"caf\xe9 cr\xe8me\n", tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert server.chat_requests()[0].json["messages"][0]["content"] == "fix:\n\ncaf\u00e9 cr\u00e8me\n"
+
+
+@pytest.mark.parametrize(("stdin", "says"), [
+    (b"y\n" * 300_000, "larger than 512 KB"),
+    (bytes(range(256)) * 20, "binary"),
+], ids=["large", "binary"])
+def test_piped_input_too_large_or_binary_is_refused_before_it_is_all_read(
+        server: LoopbackServer, stdin: bytes, says: str, tmp_path: Path) -> None:
+    result = t502_bytes("ask", "hi", server=server, stdin=stdin, tmp_path=tmp_path)
+    assert result.returncode == 2 and says in result.stderr
+    assert_clean(result)
+    assert not server.chat_requests()
+
+
+HALF = "half \ud800 pair"
+"""Half a surrogate pair: json.dumps writes it as the escape "\\ud800", as a server may."""
+
+
+@pytest.mark.parametrize("reply", [
+    stream_reply(sse(chunk(HALF, reasoning=HALF, model=HALF), chunk(finish="stop"))),
+    Reply(body=json.dumps({"model": HALF, "choices": [{"message": {"role": "assistant", "content": HALF},
+                                                       "finish_reason": "stop"}]})),
+    Reply(status=400, body=json.dumps({"error": {"message": HALF}})),
+], ids=["stream", "whole", "error"])
+def test_half_a_surrogate_pair_from_a_server_is_a_replacement_character(server: LoopbackServer, reply: Reply) -> None:
+    server.script("/chat/completions", reply)
+    result = t502("ask", "hi", *(["--no-stream"] if reply.chunks is None else []), server=server)
+    assert_clean(result)
+    assert "half \ufffd pair" in result.stdout + result.stderr
+    assert result.returncode == (1 if reply.status == 400 else 0), result.stderr
+    listed = t502("history", "list")
+    assert listed.returncode == 0 and listed.stderr == ""
+
+
 def test_ask_no_stream(server: LoopbackServer) -> None:
     body = {"choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "whole"}}],
             "usage": usage(1, 2)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import stat
 import subprocess
 import sys
@@ -65,3 +66,14 @@ def test_every_providers_key_is_masked(tmp_path: Path, monkeypatch: pytest.Monke
     for handler in logger.handlers:
         handler.close()
     assert "keys *** and ***" in path.read_text()
+
+
+@pytest.mark.parametrize("kind", ["fifo", "folder"])
+def test_a_debug_log_that_cannot_be_written_is_a_warning(kind: str, tmp_path: Path) -> None:
+    log = tmp_path / "state" / "t502" / "debug.log"
+    log.parent.mkdir(parents=True)
+    os.mkfifo(log) if kind == "fifo" else log.mkdir()
+    result = subprocess.run([sys.executable, "-m", "t502_tui", "--debug", "config", "show"], capture_output=True,
+                            text=True, timeout=20)
+    assert result.returncode == 0 and "Traceback" not in result.stderr
+    assert f"warning: no debug log: cannot write {log}: " in result.stderr

@@ -115,6 +115,17 @@ def test_deep_nesting_is_one_line(tmp_path: Path) -> None:
     assert result.stderr == f"error: {path} cannot be imported: not a t502 conversation export (nested too deeply)\n"
 
 
+def test_half_a_surrogate_pair_is_kept_as_a_replacement_character(tmp_path: Path) -> None:
+    half = "a\ud800b"
+    messages = [{**turn, "content": half, "model": half} for turn in turns(2)]
+    path = tmp_path / "half.json"
+    path.write_text(json.dumps(export_file(messages, title=half, system_prompt=half)))  # ASCII: "\\ud800"
+    result = t502("import", str(path))
+    assert result.returncode == 0, result.stderr
+    shown = t502("history", "show", result.stderr.split()[1])
+    assert shown.returncode == 0 and shown.stdout.count("a\ufffdb") >= 3, shown.stderr
+
+
 def test_not_a_regular_file_or_not_utf8(tmp_path: Path) -> None:
     fifo = tmp_path / "pipe.json"
     os.mkfifo(fifo)  # opening it would wait for a writer forever

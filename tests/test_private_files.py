@@ -102,6 +102,29 @@ def test_export_to_a_missing_folder_is_one_line(tmp_path: Path) -> None:
     assert result.stderr == f"error: cannot write {tmp_path / 'no' / 'such.md'}: No such file or directory\n"
 
 
+@pytest.mark.parametrize("format_", ["md", "json"])
+def test_export_to_a_pipe_or_a_device_is_refused_not_replaced(format_: str, tmp_path: Path) -> None:
+    store = Store(default_path())
+    conversation = Conversation(model="m")
+    store.add_message(conversation, ChatMessage("user", "x"))
+    store.close()
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    result = t502("history", "export", conversation.id[:8], "--format", format_, "-o", str(pipe))
+    assert result.returncode == 1
+    assert result.stderr == f"error: cannot write {pipe}: not a regular file (a pipe or a device?)\n"
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(("pipe", "."))] == ["pipe"]
+
+
+def test_write_private_never_replaces_a_device_through_a_link(tmp_path: Path) -> None:
+    link = tmp_path / "null"
+    link.symlink_to(os.devnull)
+    with pytest.raises(OSError, match="not a regular file"):
+        paths.write_private(link, "would have replaced /dev/null when run as root")
+    assert link.is_symlink()
+
+
 def test_write_private_replaces_at_once(umask: int, tmp_path: Path) -> None:
     target = tmp_path / "file.txt"
     paths.write_private(target, "one")

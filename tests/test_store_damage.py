@@ -180,3 +180,16 @@ def test_read_only_file_is_read_but_not_written(server: LoopbackServer) -> None:
     assert listing.returncode == 0 and "message 0 0" in listing.stdout
     assert asked.returncode == 0 and asked.stdout == "An answer.\n"
     assert asked.stderr.startswith(f"warning: not saved: {path} is read-only: attempt to write a readonly database")
+
+
+@pytest.mark.parametrize("kind", ["fifo", "folder"])
+def test_a_store_that_is_a_pipe_or_a_folder_is_one_line_not_a_hang(kind: str, server: LoopbackServer) -> None:
+    path = default_path()
+    path.parent.mkdir(parents=True)
+    os.mkfifo(path) if kind == "fifo" else path.mkdir()
+    listing = t502("history", "list")
+    assert listing.returncode == 1 and "Traceback" not in listing.stderr
+    assert listing.stderr.startswith(f"error: cannot open the history database {path}: ")
+    server.script("/chat/completions", text_stream("still answered"))
+    asked = t502("ask", "hi", server=server)
+    assert asked.returncode == 0 and asked.stdout == "still answered\n" and "cannot open" in asked.stderr

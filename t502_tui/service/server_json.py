@@ -9,6 +9,7 @@ error a server sends goes through :func:`loads`, and back to text through :func:
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 MAX_VALUES = 2_000_000
@@ -40,6 +41,26 @@ def loads(text: str) -> Any:
         return loads(trimmed)
     if end != len(text) and not text[end:].isspace():
         raise ValueError("extra data after the JSON value")
+    if "\\ud" in text or "\\uD" in text:  # maybe half a surrogate pair, which no UTF-8 can hold
+        try:
+            return _whole_pairs(value)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
+    return value
+
+
+_HALF_PAIR = re.compile("[\ud800-\udfff]")
+
+
+def _whole_pairs(value: Any) -> Any:
+    """``value`` with each half of a surrogate pair (``"\\ud800"`` alone) as U+FFFD: printed
+    or saved as it is, it raised UnicodeEncodeError."""
+    if isinstance(value, str):
+        return _HALF_PAIR.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_whole_pairs(item) for item in value]
+    if isinstance(value, dict):
+        return {_whole_pairs(key): _whole_pairs(item) for key, item in value.items()}
     return value
 
 
