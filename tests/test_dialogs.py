@@ -31,3 +31,17 @@ async def test_a_choice_shows_every_answer_whole_stacking_them_when_narrow(
         for button in app.screen.query(Button):
             label = str(button.label)
             assert button.region.width >= len(label) and button.region.right <= size[0], label
+
+
+async def test_model_lists_that_come_as_the_picker_closes_are_let_go() -> None:
+    from t502_tui.ui.screens.model_picker import ModelPicker, PickerGroup, PickerRow
+
+    app = DialogApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        picker = ModelPicker([PickerGroup("token502", [PickerRow("token502/gpt-5", "gpt-5")])], "token502/gpt-5", [])
+        app.push_screen(picker)
+        await pilot.pause()
+        picker.dismiss(None)
+        await pilot.pause()
+        assert not isinstance(app.screen, ModelPicker)
+        picker.set_groups([PickerGroup("token502", None, "loading")])  # its widgets are gone: no NoMatches

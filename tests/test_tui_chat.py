@@ -14,7 +14,7 @@ from t502_tui.conversation import ReplyStatus
 from t502_tui.ui import app as app_module
 from t502_tui.ui.app import T502App
 from t502_tui.ui.screens.model_picker import ModelPicker
-from tui_helpers import choose, header, make_app, pane, send, settle, shown, until
+from tui_helpers import choose, header, make_app, pane, picker_ready, send, settle, shown, until
 
 CHAT = "/chat/completions"
 
@@ -43,7 +43,7 @@ async def test_switching_models_keeps_history(server: LoopbackServer) -> None:
         await send(pilot, "first")
         await settle(app)
         await pilot.press("ctrl+o")
-        await until(pilot, lambda: isinstance(app.screen, ModelPicker))
+        await until(pilot, lambda: picker_ready(app))
         await pilot.press(*"claude")
         await pilot.press("enter")
         await until(pilot, lambda: not isinstance(app.screen, ModelPicker))
@@ -81,7 +81,7 @@ async def test_model_typed_that_is_not_listed_is_used_as_is(server: LoopbackServ
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app)
         app.chat.action_switch_model()
-        await until(pilot, lambda: isinstance(app.screen, ModelPicker))
+        await until(pilot, lambda: picker_ready(app))
         await pilot.press(*"my-private-model")
         await pilot.press("enter")
         await until(pilot, lambda: not isinstance(app.screen, ModelPicker))
@@ -267,7 +267,7 @@ async def test_palette_switch_model(server: LoopbackServer) -> None:
         await pilot.press("ctrl+p")
         await pilot.press(*"Switch model")
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, ModelPicker))
+        await until(pilot, lambda: picker_ready(app))
 
 
 async def test_no_request_before_the_first_frame(server: LoopbackServer) -> None:

@@ -23,7 +23,7 @@ from t502_tui.ui.screens.model_picker import ModelPicker
 from t502_tui.ui.screens.preset_picker import PresetPicker
 from t502_tui.ui.screens.settings import SettingsScreen
 from t502_tui.ui.widgets.status_line import StatusLine
-from tui_helpers import KEY, header, make_app, pane, send, settle, until
+from tui_helpers import KEY, header, make_app, pane, picker_ready, send, settle, until
 
 CHAT = "/chat/completions"
 
@@ -82,7 +82,7 @@ system_prompt = "Be short."
 
         # The picker groups every provider's models; each failure shows on its own group.
         await pilot.press("ctrl+o")
-        await until(pilot, lambda: isinstance(app.screen, ModelPicker))
+        await until(pilot, lambda: picker_ready(app))
         rows = [str(o.prompt) for o in app.screen.query_one(OptionList)._options]
         assert any(r.startswith("local · 6 models") for r in rows)
         assert any(r.startswith("down · Could not load the model list: cannot connect") for r in rows)
@@ -104,7 +104,7 @@ system_prompt = "Be short."
 
         # Switching provider mid-conversation: the whole history goes to the new one.
         await pilot.press("ctrl+o")
-        await until(pilot, lambda: isinstance(app.screen, ModelPicker))
+        await until(pilot, lambda: picker_ready(app))
         app.screen.query_one(Input).value = f"{app.session.default_provider}/gpt-5"  # bare: local's
         await pilot.press("enter")
         await until(pilot, lambda: conversation.provider == "")
@@ -229,7 +229,7 @@ async def test_ctrl_a_shows_and_hides_the_models_not_for_chat_from_the_filter_bo
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: app.session.facts().models is not None)
         await pilot.press("ctrl+o")
-        await until(pilot, lambda: isinstance(app.screen, ModelPicker))
+        await until(pilot, lambda: picker_ready(app))
         note = app.screen.query_one("#picker-note")
         assert isinstance(app.focused, Input) and "1 image/audio/embedding models hidden (ctrl+a shows them)" in str(
             note.render())
@@ -251,7 +251,7 @@ async def test_a_typed_id_picks_the_current_providers_model_before_a_recent_one(
 
     async def pick(typed: str) -> tuple[str, str]:
         await pilot.press("ctrl+o")
-        await until(pilot, lambda: isinstance(app.screen, ModelPicker))
+        await until(pilot, lambda: picker_ready(app))
         app.screen.query_one(Input).value = typed
         await pilot.pause()  # the list filtered for it before Enter
         await pilot.press("enter")
@@ -279,7 +279,7 @@ async def test_the_filter_finds_the_default_providers_models_by_provider_slash_m
         await until(pilot, lambda: app.session.facts("local").models is not None
                     and app.session.facts().models is not None)
         await pilot.press("ctrl+o")
-        await until(pilot, lambda: isinstance(app.screen, ModelPicker))
+        await until(pilot, lambda: picker_ready(app))
         app.screen.query_one(Input).value = f"{app.session.default_provider}/claude"
         await pilot.pause()
         rows = picker_rows(app)

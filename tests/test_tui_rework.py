@@ -9,11 +9,10 @@ from textual import events
 from loopback import LoopbackServer, text_stream
 from t502_tui.ui.screens.attach import AttachScreen
 from t502_tui.ui.screens.dialogs import Confirm
-from t502_tui.ui.screens.model_picker import ModelPicker
 from t502_tui.ui.widgets.attachment_bar import AttachmentBar
 from t502_tui.ui.widgets.conversation_view import ConversationView
 from test_cli import tiny_png
-from tui_helpers import choose, header, make_app, only_saved_conversation, pane, send, settle, until
+from tui_helpers import choose, header, make_app, only_saved_conversation, pane, picker_ready, send, settle, until
 
 CHAT = "/chat/completions"
 
@@ -52,7 +51,7 @@ async def test_regenerate_with_another_model(server: LoopbackServer) -> None:
         await send(pilot, "compare")
         await settle(app)
         app.chat.action_regenerate_with()
-        await until(pilot, lambda: isinstance(app.screen, ModelPicker))
+        await until(pilot, lambda: picker_ready(app))
         await pilot.press(*"deepseek", "enter")
         await until(pilot, lambda: len(server.chat_requests()) == 2)
         await settle(app)

@@ -93,3 +93,16 @@ def only_saved_conversation(every_branch: bool = False) -> list[ChatMessage]:
         return store.load_conversation(summary.id).messages
     finally:
         store.close()
+
+
+def picker_ready(app: T502App) -> bool:
+    """The model picker is on screen with its list filled (typing into it is then seen)."""
+    from textual.widgets import OptionList
+
+    from t502_tui.ui.screens.model_picker import ModelPicker
+
+    screen = app.screen
+    if not isinstance(screen, ModelPicker) or not screen.is_mounted:
+        return False
+    lists = screen.query(OptionList)
+    return bool(lists) and lists.first().option_count > 0

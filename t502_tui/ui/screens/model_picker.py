@@ -108,7 +108,9 @@ class ModelPicker(ModalScreen[str | None]):
     def set_groups(self, groups: list[PickerGroup]) -> None:
         """New lists from the servers (or the reasons there are none)."""
         self.groups = groups
-        self._fill(self.query_one(Input).value)
+        filters = self.query(Input)
+        if filters:  # not when the lists come as the picker closes
+            self._fill(filters.first().value)
 
     def _option(self, row: PickerRow, width: int, tag: str = "") -> Option:
         """``gpt-5  current      $1.25/$10 · 400k ctx``: the name (and its tag), then the
