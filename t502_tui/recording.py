@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 
 from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus
 from t502_tui.history import History
+
+log = logging.getLogger("t502.recording")
 
 FLUSH_SECONDS = 1.0
 FLUSH_CHARS = 64 * 1024
@@ -87,8 +90,13 @@ class ReplyRecorder:
             self._large.clear()
             self._sync()
             last = time.monotonic()
-            saved = await self._save()
-            self._first_write.set()
+            try:
+                saved = await self._save()
+            except Exception:  # not a StoreError (told by the history): a bug; the reply goes on
+                log.exception("writing the reply ahead failed")
+                self.history, saved = None, False
+            finally:
+                self._first_write.set()  # whoever waits for the first words is never left waiting
             if not saved:
                 return
 

@@ -90,3 +90,20 @@ async def test_a_failing_store_is_told_once_and_the_reply_goes_on(tmp_path: Path
     assert reply.content == "kept in memory still" and reply.id is None
     assert len(told) == 1
     await history.close()
+
+
+async def test_an_unforeseen_failure_writing_ahead_never_leaves_the_first_words_waiting(tmp_path: Path) -> None:
+    class BrokenHistory(History):
+        async def add_message(self, conversation: Conversation, message: ChatMessage) -> bool:
+            raise UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed")
+
+    history = BrokenHistory(Store(tmp_path / "t502.db"), failed)
+    conversation = Conversation(model="m")
+    reply = ChatMessage("assistant", model="m", status=ReplyStatus.STREAMING)
+    recorder = ReplyRecorder(conversation, reply, history)
+    recorder.add("first words")
+    await asyncio.wait_for(recorder.first_written(), 10)
+    recorder.add(" and more")
+    await asyncio.wait_for(recorder.finish(ReplyStatus.COMPLETE), 10)
+    await history.close()
+    assert reply.content == "first words and more" and reply.status is ReplyStatus.COMPLETE
