@@ -64,7 +64,6 @@ class Terminal:
             "XDG_CONFIG_HOME": self.home / "config", "XDG_DATA_HOME": self.home / "data",
             "XDG_CACHE_HOME": self.home / "cache", "XDG_STATE_HOME": self.home / "state",
             "T502_BASE_URL": url, "T502_API_KEY": "sk-bench", "T502_MODEL": "gpt-5",
-            **{k: v for k, v in os.environ.items() if k == "TEXTUAL_SPEEDUPS"},  # to compare without
             **(extra_env or {}),
         }
         exports = " ".join(f"{k}={v}" for k, v in env.items())

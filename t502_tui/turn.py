@@ -55,8 +55,7 @@ MERGE_SECONDS = 1 / 30
 YIELD_SECONDS = 0.004
 """While a reply pours in, the event loop is handed back at least this often: reading
 from a socket that always has data never waits, so it would never let keys in. A key
-needs a few turns of the loop to be echoed: 4 ms rather than 10 took the median echo
-during a 32,000-token flood from 53 to 49 ms (bench/responsiveness.py)."""
+needs a few turns of the loop to be echoed, each of them up to this long."""
 
 
 class LinkState(StrEnum):
