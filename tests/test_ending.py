@@ -146,3 +146,30 @@ def test_the_chat_ended_by_sigterm_saves_the_reply_and_restores_the_terminal(ser
             proc.kill()
         os.close(master)
     assert latest_reply() == ("words the user saw", ReplyStatus.INTERRUPTED)
+
+
+def test_the_chat_ends_when_its_terminal_goes_away_mid_reply(server: LoopbackServer) -> None:
+    # As when a terminal window or a tmux session is closed: the terminal is gone (its
+    # master side closed) and t502 gets SIGHUP while it draws a reply.
+    gate = held_reply(server, "words the user saw")
+    master, slave = pty.openpty()
+    env = env_for(server, TERM="xterm-256color", COLUMNS="100", LINES="30")
+    proc = subprocess.Popen([sys.executable, "-m", "t502_tui"], stdin=slave, stdout=slave, stderr=slave,
+                            env=env, start_new_session=True)
+    os.close(slave)
+    try:
+        read_until(master, b"sends,")
+        os.write(master, b"tell me\r")
+        assert gate.reached.wait(30)
+        read_until(master, b"words the user saw")
+        os.close(master)
+        master = -1
+        proc.send_signal(signal.SIGHUP)
+        assert proc.wait(60) == 128 + signal.SIGHUP
+    finally:
+        gate.open()
+        if proc.poll() is None:
+            proc.kill()
+        if master >= 0:
+            os.close(master)
+    assert latest_reply() == ("words the user saw", ReplyStatus.INTERRUPTED)

@@ -11,6 +11,7 @@ import asyncio
 import gc
 import os
 import signal
+import threading
 from collections.abc import Iterable
 
 from rich.console import RenderableType
@@ -48,6 +49,8 @@ from t502_tui.ui.widgets.conversation_pane import ConversationPane
 
 ENDING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 """Signals that end t502 the way Ctrl+Q does."""
+ENDING_GRACE_SECONDS = 10.0
+"""After an ending signal, how long t502 may take to close before it ends at once."""
 FREEZE_AFTER_SECONDS = 0.25
 """Start-up is over this long after the first frame: what it made lives as long as the app."""
 
@@ -306,8 +309,16 @@ class T502App(Servers, App[None]):
     # -- ending -------------------------------------------------------------------------------
 
     def _ended_by_signal(self, signum: int) -> None:
-        """SIGTERM, or SIGHUP (the terminal closed): end as Ctrl+Q does, the terminal restored."""
+        """SIGTERM, or SIGHUP (the terminal closed): end as Ctrl+Q does, the terminal restored.
+
+        Textual's shutdown writes to the terminal, and with the terminal gone that write can
+        wait forever (seen: t502 left running after its tmux session was killed). So if
+        t502 is still here ENDING_GRACE_SECONDS later, it ends at once: by then the store
+        has long had the interrupted replies and drafts, each write its own transaction."""
         self.exit(return_code=128 + signum)
+        watchdog = threading.Timer(ENDING_GRACE_SECONDS, os._exit, [128 + signum])
+        watchdog.daemon = True
+        watchdog.start()
 
     def exit(self, result: None = None, return_code: int = 0, message: RenderableType | None = None) -> None:
         """Quit, keeping replies still streaming (as interrupted) and what was typed."""
