@@ -1,6 +1,6 @@
 """Run every benchmark and write the figures to bench/results/latest.json.
 
-    python bench/run.py            # the full set (about 10 minutes)
+    python bench/run.py            # the full set (about 7 minutes)
     python bench/run.py --quick    # one run each, smaller sizes (about 1 minute)
 """
 
