@@ -171,3 +171,22 @@ async def test_end_in_the_composer_follows_again_but_still_moves_the_cursor_firs
         await pilot.pause()
         assert view.following and "line 89 of the reply" in view.visible_text()
         assert composer.text == "draft"
+
+
+async def test_shift_tab_chooses_a_message_in_view_not_one_chosen_long_ago(server: LoopbackServer) -> None:
+    long_answer = "\n\n".join(f"paragraph {i} of a long answer" for i in range(40))
+    conversation = Conversation(model="m", messages=[
+        ChatMessage("user", "one"), ChatMessage("assistant", "the first answer", model="m"),
+        ChatMessage("user", "two"), ChatMessage("assistant", long_answer, model="m"),
+    ])
+    app = make_app(server, [conversation])
+    async with app.run_test(size=(90, 30)) as pilot:
+        view = pane(app).view
+        await pilot.pause()
+        await pilot.press("shift+tab", "up", "up")
+        assert view.chosen_message is conversation.messages[1]
+        await pilot.press("escape", "end")
+        await pilot.pause()
+        assert "the first answer" not in view.visible_text()  # the old choice scrolled away
+        await pilot.press("shift+tab")
+        assert view.chosen_message is conversation.messages[3]

@@ -11,7 +11,7 @@ that there is more below. Text can be selected with the mouse and copied.
 from __future__ import annotations
 
 import time
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 from rich.segment import Segment
@@ -489,9 +489,20 @@ class ConversationView(ScrollView, can_focus=True):
     # -- choosing a message ----------------------------------------------------------------
 
     def on_focus(self) -> None:
-        if self.chosen is None and self.blocks:
-            self.chosen = len(self.blocks) - 1
+        # Keys act on the chosen message: it must be one the user can see. A choice made
+        # earlier that has scrolled away gives way to the newest message in view.
+        if self.blocks and (self.chosen is None or not self._in_view(self.chosen)):
+            newest = bisect_left(self._tops, self.scroll_y + self.scrollable_content_region.height) - 1
+            self.chosen = min(max(newest, 0), len(self.blocks) - 1)
         self.refresh()
+
+    def _in_view(self, index: int) -> bool:
+        """Some of block ``index`` is on screen (its closing gap aside)."""
+        if index >= len(self._tops):
+            return False
+        top = self._tops[index]
+        bottom = top + self._height(self.blocks[index]) - 1
+        return top < self.scroll_y + self.scrollable_content_region.height and bottom > self.scroll_y
 
     def on_blur(self) -> None:
         self.refresh()
