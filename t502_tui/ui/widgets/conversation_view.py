@@ -491,9 +491,10 @@ class ConversationView(ScrollView, can_focus=True):
     def on_focus(self) -> None:
         # Keys act on the chosen message: it must be one the user can see. A choice made
         # earlier that has scrolled away gives way to the newest message in view.
-        if self.blocks and (self.chosen is None or not self._in_view(self.chosen)):
+        seen = self.scrollable_content_region.height > 0  # not before the view has its size
+        if self.blocks and (self.chosen is None or (seen and not self._in_view(self.chosen))):
             newest = bisect_left(self._tops, self.scroll_y + self.scrollable_content_region.height) - 1
-            self.chosen = min(max(newest, 0), len(self.blocks) - 1)
+            self.chosen = min(max(newest, 0), len(self.blocks) - 1) if seen else len(self.blocks) - 1
         self.refresh()
 
     def _in_view(self, index: int) -> bool:
