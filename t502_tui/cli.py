@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="add each model's price (US$ per 1M input/output tokens, or per request) and context")
     commands.add_parser("balance", help="what is left on each provider's key (and what was spent)")
     config = commands.add_parser("config", help="where the config file is, and what is in force")
-    config_verbs = config.add_subparsers(dest="verb", metavar="VERB", required=True)
+    config_verbs = config.add_subparsers(dest="verb", required=True)
     config_verbs.add_parser("path", help="print the config file's path")
     config_verbs.add_parser("show", help="print the settings in force, the API key masked")
     add_history_commands(commands)
@@ -232,7 +232,7 @@ def _read_prompt(args: argparse.Namespace, config: Config) -> str:
         decoded = decode_text(data)
         if decoded is None:
             raise ValueError("the text piped in looks like a binary file, not text")
-        piped = decoded[0]
+        piped = decoded[0].rstrip("\r\n")  # `echo hi |` sends "hi", not "hi" and an empty line
         if piped.strip():
             prompt = f"{prompt}\n\n{piped}" if prompt else piped
     return prompt

@@ -17,7 +17,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 def add_history_commands(commands: Any) -> None:
     """Add ``history`` (with its verbs) and ``import`` to the command parser."""
     history = commands.add_parser("history", help="list, show, search, export or delete saved conversations")
-    verbs = history.add_subparsers(dest="verb", metavar="VERB", required=True)
+    verbs = history.add_subparsers(dest="verb", required=True)
     listing = verbs.add_parser("list", help="saved conversations, newest first")
     listing.add_argument("-n", "--limit", type=int, default=50, help="how many (default 50)")
     listing.add_argument("--archived", action="store_true", help="list archived conversations instead")

@@ -52,7 +52,7 @@ def test_ask_reads_piped_stdin_after_prompt(server: LoopbackServer) -> None:
     assert result.returncode == 0
     messages = server.chat_requests()[0].json["messages"]
     assert messages[0] == {"role": "system", "content": "be brief"}
-    assert messages[1]["content"] == "summarise:\n\nline one\nline two\n"
+    assert messages[1]["content"] == "summarise:\n\nline one\nline two"  # no empty last line
 
 
 def t502_bytes(*args: str | bytes, server: LoopbackServer, stdin: bytes = b"",
@@ -85,7 +85,7 @@ def test_piped_text_in_any_encoding_is_decoded_as_a_file_is(server: LoopbackServ
     server.script("/chat/completions", text_stream("fine"))
     result = t502_bytes("ask", "fix:", server=server, stdin=b"caf\xe9 cr\xe8me\n", tmp_path=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert server.chat_requests()[0].json["messages"][0]["content"] == "fix:\n\ncaf\u00e9 cr\u00e8me\n"
+    assert server.chat_requests()[0].json["messages"][0]["content"] == "fix:\n\ncaf\u00e9 cr\u00e8me"
 
 
 @pytest.mark.parametrize(("stdin", "says"), [
