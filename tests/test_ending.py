@@ -3,6 +3,7 @@ typed is in the history, and the terminal is given back as it was."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pty
 import select
@@ -10,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -121,7 +123,10 @@ def read_until(fd: int, wanted: bytes, timeout: float = 30) -> bytes:
     return seen
 
 
-def test_the_chat_ended_by_sigterm_saves_the_reply_and_restores_the_terminal(server: LoopbackServer) -> None:
+@contextlib.contextmanager
+def chat_mid_reply(server: LoopbackServer) -> Iterator[tuple[subprocess.Popen[bytes], list[int]]]:
+    """The real chat in a pseudo-terminal, a reply's first words on screen and the rest
+    held back; yields the process and the terminal's side (a list: a test may close it)."""
     gate = held_reply(server, "words the user saw")
     master, slave = pty.openpty()
     os.set_blocking(master, True)
@@ -129,47 +134,37 @@ def test_the_chat_ended_by_sigterm_saves_the_reply_and_restores_the_terminal(ser
     proc = subprocess.Popen([sys.executable, "-m", "t502_tui"], stdin=slave, stdout=slave, stderr=slave,
                             env=env, start_new_session=True)
     os.close(slave)
+    terminal = [master]
     try:
         read_until(master, b"sends,")
         os.write(master, b"tell me\r")
         assert gate.reached.wait(30)
         read_until(master, b"words the user saw")
+        yield proc, terminal
+    finally:
+        gate.open()
+        if proc.poll() is None:
+            proc.kill()
+        for fd in terminal:
+            os.close(fd)
+
+
+def test_the_chat_ended_by_sigterm_saves_the_reply_and_restores_the_terminal(server: LoopbackServer) -> None:
+    with chat_mid_reply(server) as (proc, [master]):
         proc.send_signal(signal.SIGTERM)
         rest = read_until(master, b"\x1b[?25h")  # the cursor is shown again
         assert b"\x1b[?1049l" in rest and b"\x1b[?1000l" in rest  # main screen back, mouse reporting off
         code = proc.wait(30)
         log = Path(os.environ["XDG_STATE_HOME"]) / "t502" / "debug.log"
         assert code == 128 + signal.SIGTERM, log.read_text() if log.exists() else f"exit {code}"
-    finally:
-        gate.open()
-        if proc.poll() is None:
-            proc.kill()
-        os.close(master)
     assert latest_reply() == ("words the user saw", ReplyStatus.INTERRUPTED)
 
 
 def test_the_chat_ends_when_its_terminal_goes_away_mid_reply(server: LoopbackServer) -> None:
     # As when a terminal window or a tmux session is closed: the terminal is gone (its
-    # master side closed) and t502 gets SIGHUP while it draws a reply.
-    gate = held_reply(server, "words the user saw")
-    master, slave = pty.openpty()
-    env = env_for(server, TERM="xterm-256color", COLUMNS="100", LINES="30")
-    proc = subprocess.Popen([sys.executable, "-m", "t502_tui"], stdin=slave, stdout=slave, stderr=slave,
-                            env=env, start_new_session=True)
-    os.close(slave)
-    try:
-        read_until(master, b"sends,")
-        os.write(master, b"tell me\r")
-        assert gate.reached.wait(30)
-        read_until(master, b"words the user saw")
-        os.close(master)
-        master = -1
+    # side closed) and t502 gets SIGHUP while it draws a reply.
+    with chat_mid_reply(server) as (proc, terminal):
+        os.close(terminal.pop())
         proc.send_signal(signal.SIGHUP)
         assert proc.wait(60) == 128 + signal.SIGHUP
-    finally:
-        gate.open()
-        if proc.poll() is None:
-            proc.kill()
-        if master >= 0:
-            os.close(master)
     assert latest_reply() == ("words the user saw", ReplyStatus.INTERRUPTED)
