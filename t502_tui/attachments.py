@@ -15,6 +15,7 @@ import shlex
 import stat
 import struct
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -63,10 +64,11 @@ class Attachment:
     def icon(self) -> str:
         return "📄" if self.is_text else "🖼"
 
-    @property
+    @cached_property
     def tokens(self) -> int:
         """About how many tokens the attachment adds to a request (0 for images: the
-        server's count for them varies too much to guess)."""
+        server's count for them varies too much to guess). Worked out once: the context
+        meter asks for every file of the conversation at each redraw."""
         return estimate_tokens(self.text) + estimate_tokens(self.name) + 4 if self.is_text else 0
 
     def describe(self) -> str:

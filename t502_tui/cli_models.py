@@ -51,7 +51,7 @@ async def list_models(config: Config, only: str | None, prices: bool) -> int:
                 continue
             await facts.pricing_ready()
             for model in sorted({m.id for m in facts.models or []}, key=str.lower):
-                ref = visible_name(session.ref("" if name == session.default_provider else name, model))
+                ref = visible_name(session.ref(name, model))
                 if not prices:
                     print(ref)
                     continue

@@ -17,6 +17,7 @@ from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus
 from t502_tui.media import REFERENCE, file_name
 from t502_tui.prices import format_cost
 from t502_tui.service.events import Usage
+from t502_tui.service.server_json import whole_pairs
 from t502_tui.terminal_text import visible_name
 
 FORMAT_VERSION = 2
@@ -189,17 +190,13 @@ def _whole(value: Any, where: str, highest: int) -> int | None:
     return value
 
 
-_HALF_PAIR = re.compile("[\ud800-\udfff]")
-
-
 def _text(item: dict[str, Any], key: str, where: str, default: str = "") -> str:
     value = item.get(key)
     if value is None:
         return default
     if not isinstance(value, str):
         raise ImportError_(f"{where}: '{key}' must be text")
-    # JSON may spell half a surrogate pair ("\\ud800"), which no UTF-8 store can keep.
-    return _HALF_PAIR.sub("\ufffd", value)
+    return whole_pairs(value)  # no UTF-8 store can keep half a surrogate pair
 
 
 def _optional_text(item: dict[str, Any], key: str, where: str) -> str | None:

@@ -52,11 +52,16 @@ def loads(text: str) -> Any:
 _HALF_PAIR = re.compile("[\ud800-\udfff]")
 
 
+def whole_pairs(text: str) -> str:
+    """``text`` with each half of a surrogate pair (JSON can spell ``"\\ud800"`` alone) as
+    U+FFFD: printed or saved as it is, it raised UnicodeEncodeError."""
+    return _HALF_PAIR.sub("\ufffd", text)
+
+
 def _whole_pairs(value: Any) -> Any:
-    """``value`` with each half of a surrogate pair (``"\\ud800"`` alone) as U+FFFD: printed
-    or saved as it is, it raised UnicodeEncodeError."""
+    """``value`` with :func:`whole_pairs` applied to every text in it."""
     if isinstance(value, str):
-        return _HALF_PAIR.sub("\ufffd", value)
+        return whole_pairs(value)
     if isinstance(value, list):
         return [_whole_pairs(item) for item in value]
     if isinstance(value, dict):

@@ -117,7 +117,7 @@ class Servers(_Base):
                     price = session.price_for(name, info.id)
                     context = session.context_for(name, info.id)
                     rows.append(PickerRow(
-                        f"{name}/{info.id}", session.ref("" if name == session.default_provider else name, info.id),
+                        f"{name}/{info.id}", session.ref(name, info.id),
                         price.describe() if price is not None and price.known else "",
                         short_count(context) if context else "",
                         price.sort_key if price is not None and price.known else None,
