@@ -36,7 +36,7 @@ def typed(text: str) -> list[str]:
 async def until_text(pilot: Pilot, composer: Composer, expected: str) -> None:
     """Wait for the burst to be applied; on a timeout, show what the composer holds."""
     try:
-        await until(pilot, lambda: composer.text == expected, timeout=3)
+        await until(pilot, lambda: composer.text == expected)
     except AssertionError:
         assert composer.text == expected
 
@@ -102,7 +102,7 @@ async def test_a_burst_with_tabs_fills_each_field_of_a_form_in_turn(server: Loop
         await until(pilot, lambda: app.focused is name)
         burst(app, *typed("local"), "tab", *typed("http"), "shift+tab", "x")
         try:
-            await until(pilot, lambda: len(name.value) + len(url.value) == 10, timeout=3)
+            await until(pilot, lambda: len(name.value) + len(url.value) == 10)
         except AssertionError:
             raise AssertionError((name.value, url.value, app.focused)) from None
         assert (name.value, url.value) == ("localx", "http")

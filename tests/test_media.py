@@ -459,7 +459,7 @@ def test_names_from_servers_and_imported_files_stay_in_their_folder(tmp_path: Pa
 
 
 async def test_a_video_to_a_path_that_cannot_be_is_a_reason_not_a_crash(server: LoopbackServer, tmp_path: Path) -> None:
-    reply = ChatMessage("assistant", "https://v.example/clip.mp4")
+    reply = ChatMessage("assistant", server.url.removesuffix("/v1") + "/files/clip.mp4")  # never the internet
     [link] = links_in(reply.content)
     assert await download_video(reply, link, tmp_path / "a\x00b.mp4", lambda: None) is None
     assert "could not write" in str(reply.media[link.url].error) and not reply.media[link.url].downloading

@@ -46,6 +46,7 @@ async def test_the_list_hides_below_100_columns_and_ctrl_b_brings_it(server: Loo
         assert not sidebar.display
         await pilot.resize_terminal(80, 24)
         await pilot.resize_terminal(130, 30)
+        await until(pilot, lambda: app.chat.size.width == 130)
         await pilot.pause()
         assert not sidebar.display
         await pilot.press("ctrl+b")

@@ -83,7 +83,7 @@ system_prompt = "Be short."
         # The picker groups every provider's models; each failure shows on its own group.
         await pilot.press("ctrl+o")
         await until(pilot, lambda: picker_ready(app))
-        rows = [str(o.prompt) for o in app.screen.query_one(OptionList)._options]
+        rows = [str(o.prompt) for o in app.screen.query_one(OptionList).options]
         assert any(r.startswith("local · 6 models") for r in rows)
         assert any(r.startswith("down · Could not load the model list: cannot connect") for r in rows)
         assert any(r.startswith("gpt-5") and "$1.25/$10 · 400k ctx" in r for r in rows)
@@ -220,7 +220,7 @@ async def test_a_message_just_over_a_tiny_context_sends_only_the_newest_turns(se
 
 
 def picker_rows(app) -> list[str]:  # type: ignore[no-untyped-def]
-    return [str(o.prompt) for o in app.screen.query_one(OptionList)._options]
+    return [str(o.prompt) for o in app.screen.query_one(OptionList).options]
 
 
 async def test_ctrl_a_shows_and_hides_the_models_not_for_chat_from_the_filter_box(server: LoopbackServer) -> None:

@@ -97,6 +97,7 @@ async def test_tab_goes_url_key_buttons_and_enter_in_the_url_moves_on_to_the_key
         assert url.value == server.url + "/"  # type: ignore[attr-defined]
         await pilot.press("enter")
         assert app.screen.query_one("#setup-key").has_focus
+        await settle(app)  # a check, had Enter started one, would have reached the server by now
         assert not server.requests or all(not r.path.endswith("/models") for r in server.requests)
 
 
