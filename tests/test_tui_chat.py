@@ -190,6 +190,20 @@ async def test_markup_and_escapes_are_literal(server: LoopbackServer) -> None:
         assert "[b]me[/b]" in shown(app, pane(app).conversation.messages[0])
 
 
+async def test_escapes_are_literal_while_the_paragraph_still_streams(server: LoopbackServer) -> None:
+    gate = Gate()
+    server.script(CHAT, stream_reply([*sse(chunk("plain words \x1b[31mred\x1b]0;title\x07 and"), done=False), gate,
+                                      *sse(chunk(" more."), chunk(finish="stop"))]))
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "go")
+        await until(pilot, lambda: "plain words" in shown(app))
+        text = shown(app)  # the open paragraph, drawn the quick way
+        assert "^[[31mred" in text and "\x1b" not in text
+        gate.open()
+        await settle(app)
+
+
 async def test_reasoning_is_folded_above_answer(server: LoopbackServer) -> None:
     server.script(CHAT, text_stream("Answer.", reasoning="Pondering deeply"))
     app = make_app(server)

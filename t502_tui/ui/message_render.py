@@ -181,7 +181,7 @@ def growing_code_lines(console: Console, code: str, width: int, look: Look, firs
 
 def paragraph_lines(console: Console, source: str, width: int, look: Look) -> list[Strip]:
     """A growing paragraph: the cheap way when it is a plain one, else as Markdown."""
-    text = paragraph_text(inline_images(source))
+    text = paragraph_text(defuse(inline_images(source)))
     if text is None or width <= 0:
         return markdown_lines(console, source, width, look)
     return _lines(console, text, width, look, True)
