@@ -45,3 +45,18 @@ async def test_model_lists_that_come_as_the_picker_closes_are_let_go() -> None:
         await pilot.pause()
         assert not isinstance(app.screen, ModelPicker)
         picker.set_groups([PickerGroup("token502", None, "loading")])  # its widgets are gone: no NoMatches
+
+
+async def test_an_attached_files_name_is_shown_literally_on_its_chip() -> None:
+    from t502_tui.attachments import Attachment
+    from t502_tui.ui.widgets.attachment_bar import AttachmentBar
+
+    app = DialogApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        bar = AttachmentBar()
+        await app.screen.mount(bar)
+        bar.show([Attachment("notes[/].md", "text/plain", b"hello", kind="text"),
+                  Attachment("[red]x[/red].py", "text/plain", b"x = 1", kind="text")])
+        await pilot.pause()
+        labels = [str(button.label) for button in bar.query(Button)]
+        assert "notes[/].md" in labels[0] and "[red]x[/red].py" in labels[1]

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from textual import on
 from textual.containers import Horizontal
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import Button
 
@@ -27,7 +28,7 @@ class AttachmentBar(Horizontal):
         self.remove_children()
         self.mount_all(
             # Named, not given ids: the old chips are still being removed when these mount.
-            Button(f"{image.icon} {defuse(image.describe())} ✕", name=str(index), classes="chip", compact=True)
+            Button(Content(f"{image.icon} {defuse(image.describe())} ✕"), name=str(index), classes="chip", compact=True)
             for index, image in enumerate(images)
         )
         self.display = bool(images)
