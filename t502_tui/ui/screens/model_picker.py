@@ -84,8 +84,14 @@ class ModelPicker(ModalScreen[str | None]):
         self.by_price = False
 
     @property
-    def _rows(self) -> dict[str, PickerRow]:
-        return {row.ref: row for group in self.groups for row in group.rows or []}
+    def groups(self) -> list[PickerGroup]:
+        return self._groups
+
+    @groups.setter
+    def groups(self, groups: list[PickerGroup]) -> None:
+        self._groups = groups
+        # Every listed model by PROVIDER/MODEL: made once per list, not at each keystroke.
+        self._rows = {row.ref: row for group in groups for row in group.rows or []}
 
     def _label(self, ref: str) -> str:
         row = self._rows.get(ref)
