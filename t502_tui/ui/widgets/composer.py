@@ -73,6 +73,9 @@ class Composer(TextArea):
             tab_behavior="focus",
             compact=True,
         )
+        # A blinking cursor is a frame every half second for as long as t502 is open,
+        # idle or not: 0.7% of a core on a laptop's battery for a steady caret's worth.
+        self.cursor_blink = False
         self.send_keys = set(send_keys or ["enter"])
         """Keys that send the message."""
         self.newline_keys = set(newline_keys or ["ctrl+j", "shift+enter", "alt+enter"])
