@@ -3,19 +3,34 @@
 from __future__ import annotations
 
 from textual import events
-from textual.geometry import Offset
+from rich.style import Style
+from textual.geometry import Offset, Region
 from textual.selection import Selection
+from textual.strip import Strip
 from textual.widgets import Static
 
 from loopback import Gate, LoopbackServer, chunk, sse, stream_reply
 from t502_tui.conversation import ChatMessage, Conversation
-from tui_helpers import make_app, pane, send, settle, until
+from t502_tui.ui.widgets.conversation_view import ConversationView
+from tui_helpers import choose, make_app, pane, send, settle, until
 
 CHAT = "/chat/completions"
 
 
 def lines(first: int, last: int) -> str:
     return "".join(f"line {i} of the reply\n\n" for i in range(first, last))
+
+
+def _cells(strip: Strip) -> list[tuple[str, Style | None]]:
+    return [(char, segment.style) for segment in strip for char in segment.text]
+
+
+def painted_as_drawn(view: ConversationView) -> bool:
+    """Every line Textual keeps painted is what the view would draw now: a frame that
+    repaints only the lines that changed left none out."""
+    painted = view.render_lines(Region(0, 0, view.size.width, view.size.height))
+    drawn = [_cells(view.render_line(y)) for y in range(len(painted))]
+    return all(_cells(line)[:len(now)] == now for line, now in zip(painted, drawn, strict=True))
 
 
 async def test_scrolling_up_while_a_reply_streams_stays_put_and_end_follows_again(server: LoopbackServer) -> None:
@@ -190,3 +205,45 @@ async def test_shift_tab_chooses_a_message_in_view_not_one_chosen_long_ago(serve
         assert "the first answer" not in view.visible_text()  # the old choice scrolled away
         await pilot.press("shift+tab")
         assert view.chosen_message is conversation.messages[3]
+
+
+async def test_each_frame_repaints_every_line_that_changed(server: LoopbackServer) -> None:
+    """Frames repaint only from the open text down; a closed fence is highlighted again
+    as a whole (a docstring over lines), and reasoning grows above the answer."""
+    more, fence, done = Gate(), Gate(), Gate()
+    server.script(CHAT, stream_reply([
+        *sse(chunk(reasoning="First thought."), chunk("An opening paragraph.\n\n```python\ndef f():\n"
+                                                    '    """One\n'), done=False),
+        more, *sse(chunk(reasoning=" Second thought."), chunk("    two\n    three\n"), done=False),
+        fence, *sse(chunk('    """\n    return 1\n```\n\nAfter the code.'), done=False),
+        done, *sse(chunk(finish="stop"))]))
+    app = make_app(server)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await send(pilot, "go")
+        view = pane(app).view
+        await until(pilot, lambda: '"""One' in view.visible_text())
+        choose(app, view.messages[-1])
+        await pilot.press("enter")  # the reasoning opened while it streams
+        await until(pilot, lambda: "First thought." in view.visible_text())
+        more.open()
+        await until(pilot, lambda: "Second thought." in view.visible_text() and "three" in view.visible_text())
+        await until(pilot, lambda: painted_as_drawn(view))
+        fence.open()
+        await until(pilot, lambda: "After the code." in view.visible_text())
+        await until(pilot, lambda: painted_as_drawn(view))
+        done.open()
+        await settle(app)
+        await until(pilot, lambda: painted_as_drawn(view))
+
+
+async def test_a_line_painted_again_unchanged_is_not_drawn_again(server: LoopbackServer) -> None:
+    """Textual has turned a kept line into escape codes once: the same strip comes back."""
+    app = make_app(server, [Conversation(model="m", messages=[ChatMessage("user", "hello there")])])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        view = pane(app).view
+        assert view.render_line(0) is view.render_line(0)
+        first = view.render_line(0)
+        app.theme = "textual-light" if app.theme != "textual-light" else "textual-dark"
+        await pilot.pause()
+        assert view.render_line(0) is not first

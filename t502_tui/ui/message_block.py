@@ -106,11 +106,14 @@ class _Body:
     def append(self, text: str) -> None:
         self._segmenter.append(text)
 
-    def settle(self) -> None:
-        """Take in the text appended since the last call."""
-        if self.growing:
-            self._take(self._segmenter.settle())
-            self._tail = self._segmenter.tail()
+    def settle(self) -> bool:
+        """Take in the text appended since the last call; True if text settled before
+        was drawn again (a closed fence), not just the tail."""
+        if not self.growing:
+            return False
+        redrawn = self._take(self._segmenter.settle())
+        self._tail = self._segmenter.tail()
+        return redrawn
 
     def finish(self) -> None:
         """The text is complete: everything becomes settled segments."""
@@ -119,7 +122,9 @@ class _Body:
             self._take(self._segmenter.finish())
             self._tail = None
 
-    def _take(self, segments: list[Segment]) -> None:
+    def _take(self, segments: list[Segment]) -> bool:
+        """Add settled segments; True if some settled before were merged into one."""
+        merged = False
         for segment in segments:
             if segment.is_code and segment.last and not segment.first:
                 # A fence streamed a line at a time has closed: draw it again as one, so
@@ -132,10 +137,12 @@ class _Body:
                     code = "".join(d.segment.source for d in self._drawn[start:]) + segment.source
                     segment = Segment(code, segment.language, first=True, last=True)
                     del self._drawn[start:]
+                    merged = True
                     if len(self._tops) > start:
                         self._settled_height = self._tops[start] - (1 if start else 0)
                         del self._tops[start:]
             self._drawn.append(_Drawn(segment))
+        return merged
 
     @staticmethod
     def _gap(segment: Segment, index: int) -> int:
@@ -248,6 +255,8 @@ class Block:
         """Previews whose room in ``_media`` waits for them: (first line, image, columns, rows)."""
         self._items: tuple[str, list[Attachment], list[MediaItem]] | None = None
         """The reply's text and images, and the media items listed from them."""
+        self._reasoning_grew = False
+        """Reasoning came since the last :meth:`settle` (it is drawn above the body)."""
 
     @property
     def is_reply(self) -> bool:
@@ -263,15 +272,17 @@ class Block:
         """Add streamed text (drawn at the next :meth:`settle`)."""
         if reasoning:
             self._reasoning.append(reasoning)
+            self._reasoning_grew = True
         if content:
             self._body.append(content)
         if reasoning and not self.message.reasoning:
             self.changed()  # the fold line appears
 
-    def settle(self) -> None:
-        """Take in what :meth:`grow` added."""
-        self._body.settle()
-        self._reasoning.settle()
+    def settle(self) -> bool:
+        """Take in what :meth:`grow` added; True if lines above :meth:`tail_top` changed."""
+        self._reasoning_grew = False
+        body = self._body.settle()
+        return self._reasoning.settle() or body
 
     def finish(self) -> None:
         """The reply is over: settle the rest, draw the header as it ended."""
@@ -441,9 +452,11 @@ class Block:
         return "gap", None
 
     def tail_top(self, console: Console, width: int, look: Look, palette: Palette) -> int:
-        """The first line that can change while the reply streams."""
+        """The first line that the text grown since the last :meth:`settle` can change."""
         y = 0
         for part, height in self._parts(console, width, look, palette):
+            if part == "reasoning" and self._reasoning_grew:
+                return y + self._reasoning.tail_top(console, width, look)
             if part == "body":
                 return y + self._body.tail_top(console, width, look)
             y += height

@@ -44,6 +44,8 @@ FOLLOW_JUMP = 5
 most a quarter of the view): moving repaints every line shown, so not at every line."""
 EDGE = 3
 """Older messages are asked for when the view is this close to its top."""
+KEPT_STRIPS = 2048
+"""Drawn lines kept for repainting (all dropped when there are more)."""
 _LEFT, _RIGHT = 3, 1
 """Cells left of a message's text (a margin, its bar, a space) and right of it."""
 
@@ -132,6 +134,10 @@ class ConversationView(ScrollView, can_focus=True):
         self._look: Look | None = None
         self._palette: Palette = {}
         self._bars: dict[str, Style] = {}
+        self._strips: dict[int, tuple[Strip, str, Strip]] = {}
+        """Line → (its text, its bar, the line drawn): a line repainted unchanged is the
+        same strip, which Textual has already cut, filtered and turned into escape codes."""
+        self._blank: Strip | None = None
         self.previews = PreviewCache(self._previews_ready)
         """Image previews of the replies shown, made in a thread."""
 
@@ -157,6 +163,8 @@ class ConversationView(ScrollView, can_focus=True):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._look = None
+        self._strips.clear()
+        self._blank = None
         self._layout_for = None
         self.refresh()
 
@@ -385,30 +393,30 @@ class ConversationView(ScrollView, can_focus=True):
         streaming = [i for i, block in enumerate(self.blocks) if block.streaming]
         if not streaming:
             return
-        for index in streaming:
-            self.blocks[index].settle()
+        console, width, look, palette = self.app.console, self._width, self.look, self._palette
+        # What was the open tail until now may be drawn anew as settled text: from there on.
+        changed_from = min(self._tops[i] + self.blocks[i].tail_top(console, width, look, palette) for i in streaming)
         total = self._total
+        redrawn = [self.blocks[index].settle() for index in streaming]
         self._relayout(streaming[0])
-        self._after_growth(self._total == total, streaming[-1])
+        self._after_growth(None if any(redrawn) else (changed_from, max(total, self._total)))
         self._last_draw = time.monotonic()
         self._draw_cost = time.perf_counter() - started
 
-    def _after_growth(self, same_height: bool = False, index: int | None = None) -> None:
-        """Show what grew: follow it, or tell that it is there."""
+    def _after_growth(self, changed: tuple[int, int] | None = None) -> None:
+        """Show what grew: follow it, or tell that it is there. With ``changed`` (first
+        line, end), the lines outside it are as they were: unless the view moved, only
+        those are painted again."""
+        top = int(self.scroll_y)
         if self.following:
             self._prepare_view()
         elif not self._unseen and self._total > self.scroll_y + self.scrollable_content_region.height:
             self._unseen = True
             self.post_message(self.FollowChanged(False, True))
-        if same_height and index is not None and self.blocks:
-            # Only the open tail changed: repaint its lines.
-            block = self.blocks[index]
-            top = self._tops[index] + block.tail_top(self.app.console, self._width, self.look, self._palette)
-            bottom = self._tops[index] + self._height(block)
-            first = max(0, top - int(self.scroll_y))
-            last = min(self.size.height, bottom - int(self.scroll_y))
-            if last > first:
-                self.refresh(Region(0, first, self.size.width, last - first))
+        if changed is not None and top == int(self.scroll_y):
+            first, end = max(0, changed[0] - top), min(self.size.height, changed[1] - top)
+            if end > first:
+                self.refresh(Region(0, first, self.size.width, end - first))
         else:
             self.refresh()
 
@@ -594,14 +602,24 @@ class ConversationView(ScrollView, can_focus=True):
         line_y = y + int(self.scroll_y)
         block, index, part, content = self._line(line_y)
         if block is None or content is None:
-            return Strip([Segment(" " * width, look.base)], width)
+            if self._blank is None or self._blank.cell_length != width:
+                self._blank = Strip([Segment(" " * width, look.base)], width)
+            return self._blank
+        chosen = index == self.chosen and self.has_focus
+        bar_key = "chosen" if chosen else "user" if block.message.role == "user" else "assistant"
         if self._selection is not None and (span := self._selection.get_span(line_y)) is not None:
             content = _highlight(content, span, self.screen.get_component_rich_style("screen--selection"))
-        content = content.apply_offsets(0, line_y)
-        chosen = index == self.chosen and self.has_focus
-        bar = self._bars["chosen" if chosen else "user" if block.message.role == "user" else "assistant"]
-        left = Segment(" ", look.base), Segment("▌" if chosen else "▎", look.base + bar), Segment(" ", look.base)
-        return Strip.join([Strip(left, _LEFT), content, Strip([Segment(" " * _RIGHT, look.base)], _RIGHT)])
+        else:
+            kept = self._strips.get(line_y)
+            if kept is not None and kept[0] is content and kept[1] == bar_key:
+                return kept[2]
+        left = Segment(" ", look.base), Segment("▌" if chosen else "▎", look.base + self._bars[bar_key]), Segment(" ", look.base)
+        strip = Strip.join([Strip(left, _LEFT), content.apply_offsets(0, line_y),
+                            Strip([Segment(" " * _RIGHT, look.base)], _RIGHT)])
+        if len(self._strips) >= KEPT_STRIPS:
+            self._strips.clear()
+        self._strips[line_y] = (content, bar_key, strip)
+        return strip
 
     # -- selecting text ----------------------------------------------------------------------
 
