@@ -37,7 +37,7 @@ from t502_tui.turn import Connection, LinkState
 from t502_tui.ui import graphics
 from t502_tui.ui.commands import app_commands
 from t502_tui.ui.servers import Servers
-from t502_tui.ui.message_render import probe_theme
+from t502_tui.ui.message_render import load_renderers, probe_theme
 from t502_tui.ui.screens.chat import ChatScreen
 from t502_tui.ui.screens.help import HelpScreen
 from t502_tui.ui.screens.settings import SettingsScreen
@@ -56,9 +56,11 @@ FREEZE_AFTER_SECONDS = 0.25
 
 
 def _freeze_long_lived_objects() -> None:
-    """Take start-up's objects (modules, styles, widgets) out of the garbage collector's
-    sight, once per process. They live as long as the app; walking them made each full
-    collection cost about 30 ms, twice in the middle of a long streaming reply."""
+    """Load the renderers, then take start-up's objects (modules, styles, widgets) out of
+    the garbage collector's sight, once per process. They live as long as the app;
+    walking them made each full collection cost about 30 ms, twice in the middle of a long
+    streaming reply."""
+    load_renderers()
     if not gc.get_freeze_count():
         gc.collect()
         gc.freeze()

@@ -103,6 +103,14 @@ def inline_images(source: str) -> str:
     return _IMAGE.sub(sign, source)
 
 
+def load_renderers() -> None:
+    """Import what drawing Markdown and code takes (a few tens of milliseconds): once the
+    first screen is up, rather than while the first reply streams in."""
+    import rich.markdown  # noqa: F401
+    import rich.syntax  # noqa: F401
+    import textual.scrollbar  # noqa: F401
+
+
 def markdown_lines(console: Console, source: str, width: int, look: Look) -> list[Strip]:
     """Markdown drawn to ``width`` cells (blank lines around it trimmed)."""
     if width <= 0 or not source.strip():

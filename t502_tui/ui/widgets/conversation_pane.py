@@ -110,25 +110,27 @@ class ConversationPane(Vertical):
         """The earlier message being edited; sending makes a new branch from it."""
         self.fit_checked = False
         """The next send goes without checking that it fits (the user chose to send it)."""
+        self._view = ConversationView(classes="messages")
+        self._composer = Composer(send_keys=keys["send"], newline_keys=keys["newline"],
+                                  recall=self.recall_previous, id=f"{id}-composer")
 
     def compose(self) -> ComposeResult:
-        yield ConversationView(classes="messages")
+        yield self._view
         yield Static(classes="new-text")
         yield Static(classes="edit-banner")
         yield AttachmentBar()
-        yield Composer(send_keys=self.keys["send"], newline_keys=self.keys["newline"],
-                       recall=self.recall_previous, id=f"{self.id}-composer")
+        yield self._composer
 
     def on_mount(self) -> None:
         self.view.show(self.conversation.messages[self._shown_from:])
 
     @property
     def view(self) -> ConversationView:
-        return self.query_one(ConversationView)
+        return self._view
 
     @property
     def composer(self) -> Composer:
-        return self.query_one(Composer)
+        return self._composer
 
     @property
     def streaming(self) -> bool:
