@@ -10,6 +10,7 @@ that there is more below. Text can be selected with the mouse and copied.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
@@ -23,7 +24,6 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.selection import Selection
 from textual.strip import Strip
-from textual.timer import Timer
 
 from t502_tui.conversation import ChatMessage, ReplyStatus
 from t502_tui.ui.clipboard import copy
@@ -123,7 +123,10 @@ class ConversationView(ScrollView, can_focus=True):
         """The newest line is in view: new text scrolls into view."""
         self._unseen = False
         self._selection: Selection | None = None
-        self._draw_timer: Timer | None = None
+        self._draw_timer: asyncio.TimerHandle | None = None
+        """The next frame of the streaming replies: the loop's own timer, which hands the
+        frame to the view's messages (a frame or two are planned per frame drawn, and a
+        Textual timer is a task each)."""
         self._moving = False
         """The view is scrolling itself (following, keeping its place), not the user."""
         self._draw_due = 0.0
@@ -263,20 +266,18 @@ class ConversationView(ScrollView, can_focus=True):
             delay = SLOW_FRAME_SECONDS - since  # a few words more, or a moment, first
         due = time.monotonic() + delay
         if self._draw_timer is not None and due < self._draw_due:
-            self._draw_timer.stop()
+            self._draw_timer.cancel()
             self._draw_timer = None
         if self._draw_timer is None:
             self._draw_due = due
-            self._draw_timer = self.set_timer(delay, self._draw)
+            self._draw_timer = asyncio.get_running_loop().call_later(delay, self.call_next, self._draw)
 
     def finish(self, message: ChatMessage) -> None:
         """The reply is over: everything drawn, the header as it ended."""
         index = self._index(message)
         if index is None:
             return
-        if self._draw_timer is not None:
-            self._draw_timer.stop()
-            self._draw_timer = None
+        self._cancel_draw()
         self.blocks[index].finish()
         self._relayout(index)
         self._after_growth()
@@ -384,6 +385,14 @@ class ConversationView(ScrollView, can_focus=True):
             self._set_height(max(self._total, top + height))
             if top != int(self.scroll_y):
                 self._scroll(top)
+
+    def _cancel_draw(self) -> None:
+        if self._draw_timer is not None:
+            self._draw_timer.cancel()
+            self._draw_timer = None
+
+    def on_unmount(self) -> None:
+        self._cancel_draw()
 
     def _draw(self) -> None:
         """A frame of the streaming replies."""
