@@ -106,19 +106,18 @@ def inline_images(source: str) -> str:
 def load_renderers() -> None:
     """Import what drawing Markdown and code takes (a few tens of milliseconds): once the
     first screen is up, rather than while the first reply streams in."""
-    import rich.markdown  # noqa: F401
-    import rich.syntax  # noqa: F401
     import textual.scrollbar  # noqa: F401
+
+    import t502_tui.ui.rich_renderers  # noqa: F401
 
 
 def markdown_lines(console: Console, source: str, width: int, look: Look) -> list[Strip]:
     """Markdown drawn to ``width`` cells (blank lines around it trimmed)."""
     if width <= 0 or not source.strip():
         return []
-    from rich.markdown import Markdown
+    from t502_tui.ui.rich_renderers import markdown
 
-    markdown = Markdown(defuse(inline_images(source)), code_theme=look.code_theme, hyperlinks=True)
-    return _lines(console, markdown, width, look, True)
+    return _lines(console, markdown(defuse(inline_images(source)), look.code_theme), width, look, True)
 
 
 _BLOCK_START = re.compile(r"^(?: {4}|\t| {0,3}(?:[#>|]|[-+*] |\d{1,9}[.)] |```|~~~|[-*_=]{3,}\s*$))")
@@ -166,12 +165,11 @@ def code_lines(console: Console, code: str, language: str, width: int, look: Loo
     """A piece of a code fence, highlighted; room above the first piece and below the last."""
     if width <= 0:
         return []
-    from rich.syntax import Syntax
+    from t502_tui.ui.rich_renderers import syntax
 
-    code = defuse(code).rstrip("\n")
     padding = (1 if first else 0, 1, 1 if last else 0, 1)
-    syntax = Syntax(code, language or "text", theme=look.code_theme, word_wrap=True, padding=padding)
-    return _lines(console, syntax, width, look, False)
+    return _lines(console, syntax(defuse(code).rstrip("\n"), language or "text", look.code_theme, padding),
+                  width, look, False)
 
 
 def growing_code_lines(console: Console, code: str, width: int, look: Look, first: bool) -> list[Strip]:
