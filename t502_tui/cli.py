@@ -238,12 +238,18 @@ def _read_prompt(args: argparse.Namespace, config: Config) -> str:
     return prompt
 
 
+_IMAGE_LINK = re.compile(r"!\[[^\[\]\n]*\]\(\s*<?(https?://[^\s<>()]+)>?(?:\s+\"[^\"\n]*\")?\s*\)")
+"""A Markdown image link to the web; group 1 is the address."""
+
+
 class _ReplyPrinter:
     """Shows a turn on the terminal: the answer on stdout, reasoning dimmed on stderr,
     retries as notes. Images the model makes are saved in ``image_dir`` and named by
-    their path in the answer: base64 is never printed."""
+    their path in the answer: base64 is never printed. With ``hold_links``, the answer is
+    held back from the first image link on, until the linked images are downloaded and
+    their paths can stand in the links' place (:meth:`release`)."""
 
-    def __init__(self, max_retries: int, image_dir: Any = None) -> None:
+    def __init__(self, max_retries: int, image_dir: Any = None, hold_links: bool = False) -> None:
         self.max_retries = max_retries
         self.out_tty = sys.stdout.isatty()
         self.err_tty = sys.stderr.isatty()
@@ -255,6 +261,9 @@ class _ReplyPrinter:
         self.reply: Any = None
         self.saved: list[str] = []
         """Files saved while the answer streams, said on stderr once its lines end."""
+        self.hold_links = hold_links
+        self.held: list[str] | None = None
+        """The answer from where an image link may start (``![``), not printed yet."""
 
     def __call__(self, event: Any) -> None:
         from t502_tui.turn import ReplyEnded, ReplyGrew, ReplyStarted, RetryWaiting
@@ -283,12 +292,17 @@ class _ReplyPrinter:
 
     def save_image(self, index: int, origin: str = "") -> str:
         """Save the reply's image ``index`` (from 1); its path, or a note if it could not be."""
+        path = self.saved_image(index, origin)
+        return str(path) if path is not None else f"[image {index}: not saved]"
+
+    def saved_image(self, index: int, origin: str = "") -> Any:
+        """Save the reply's image ``index`` (from 1); its path, None if it could not be."""
         from t502_tui.media import EXTENSIONS
         from t502_tui.reply_media import unique_path, write_image
 
         images = self.reply.attachments if self.reply is not None else []
         if not 1 <= index <= len(images) or self.image_dir is None:
-            return f"[image {index}]"
+            return None
         image = images[index - 1]
         name = f"{self.reply.created:%Y%m%d-%H%M%S}-image-{index}.{EXTENSIONS.get(image.mime, 'img')}"
         try:
@@ -296,9 +310,9 @@ class _ReplyPrinter:
         except OSError as error:
             self.end()
             _error(f"image {index} could not be saved in {self.image_dir}: {error.strerror or error}")
-            return f"[image {index}: not saved]"
+            return None
         self.saved.append(f"saved {path}{origin}")
-        return str(path)
+        return path
 
     def note(self, text: str) -> None:
         """A line on stderr, after any reasoning line."""
@@ -312,12 +326,38 @@ class _ReplyPrinter:
             from t502_tui.media import REFERENCE
 
             text = REFERENCE.sub(lambda match: self.save_image(int(match.group(2))), text)
+        if self.hold_links and self.held is None:
+            start = text.find("![")
+            if start < 0 and text.endswith("!"):
+                start = len(text) - 1  # "[" may come with the next piece
+            if start >= 0:
+                self.held = []
+                self.held.append(text[start:])
+                text = text[:start]
+        elif self.held is not None:
+            self.held.append(text)
+            return
+        if text:
+            self._write(text)
+
+    def _write(self, text: str) -> None:
         if self.in_reasoning:
             sys.stderr.write("\n")
             self.in_reasoning = False
         sys.stdout.write(defuse(text) if self.out_tty else text)
         sys.stdout.flush()
         self.last_out = text[-1]
+
+    def release(self, paths: dict[str, str]) -> None:
+        """Print the answer held back, each image link whose image was saved replaced by
+        the file's path (``paths``: link → path)."""
+        if self.held is None:
+            return
+        text, self.held = "".join(self.held), None
+        if paths:
+            text = _IMAGE_LINK.sub(lambda match: paths.get(match.group(1), match.group(0)), text)
+        if text:
+            self._write(text)
 
     def end(self) -> None:
         """Finish the current lines so the prompt or the next message starts clean."""
@@ -475,12 +515,12 @@ async def _ask(config: Config, args: argparse.Namespace) -> int:
     facts.load_pricing(session.client_for(provider.name))  # alongside the request, for the cost
     message = ChatMessage("user", prompt, attachments=attachments)
     _say_if_it_cannot_fit(session, conversation, message)
-    printer = _ReplyPrinter(config.max_retries, image_dir)
+    printer = _ReplyPrinter(config.max_retries, image_dir, hold_links=config.download_images)
     try:
         reply = await _run_turn(session, conversation, message, printer, stream=not args.no_stream)
-        printer.end()
         await _keep_linked_images(session, reply, printer)
     finally:
+        printer.release({})  # whatever happened, the answer is printed
         printer.end()
         await session.aclose()
     if reply.status is not ReplyStatus.COMPLETE:
@@ -509,8 +549,12 @@ async def _keep_linked_images(session: Any, reply: Any, printer: _ReplyPrinter) 
         return
     before = len(reply.attachments)
     await keep_linked_images(reply, session.history, lambda: None, own_url=session.base_url_of(reply.provider or ""))
+    paths = {}
     for index, image in enumerate(reply.attachments[before:], before + 1):
-        printer.save_image(index, f" (from {image.source})")
+        path = printer.saved_image(index, f" (from {image.source})")
+        if path is not None and image.source:
+            paths[image.source] = str(path)
+    printer.release(paths)
     printer.end()
     for url, state in reply.media.items():
         if state.error:

@@ -269,3 +269,19 @@ def test_ask_image_limits(tmp_path: Path) -> None:
     assert too_many.returncode == 2 and "at most 1 image can" in too_many.stderr
     too_big = t502("ask", "-i", str(png), "hi", T502_CONFIG=str(config))
     assert too_big.returncode == 2 and "the limit is" in too_big.stderr
+
+
+def test_ask_holds_the_answer_from_an_image_link_until_its_path_is_known(capsys: pytest.CaptureFixture[str]) -> None:
+    from t502_tui.cli import _ReplyPrinter
+
+    printer = _ReplyPrinter(0, hold_links=True)
+    for piece in ("Here it is !", "[a cat](https://h.example/cat.png) and ![", "dog](https://h.example/dog.png) done"):
+        printer.content(piece)
+    assert capsys.readouterr().out == "Here it is "  # the rest waits for the downloads
+    printer.release({"https://h.example/cat.png": "/pictures/cat.png"})
+    printer.release({})  # once only
+    assert capsys.readouterr().out == "/pictures/cat.png and ![dog](https://h.example/dog.png) done"
+
+    keeping = _ReplyPrinter(0, hold_links=False)  # download_images = false: links print as they come
+    keeping.content("![a](https://h.example/a.png)")
+    assert capsys.readouterr().out == "![a](https://h.example/a.png)"

@@ -307,7 +307,8 @@ def test_images_stored_before_schema_4_are_still_read(tmp_path: Path) -> None:
 def test_ask_saves_images_and_never_prints_base64(server: LoopbackServer, tmp_path: Path) -> None:
     png, big = picture_png(), noisy_png(1024 * 1024)
     base = server.url.removesuffix("/v1")
-    server.script(CHAT, text_reply(f"One ![a](data:image/png;base64,{b64(big)}) two ![b]({base}/files/b.png)"))
+    server.script(CHAT, text_reply(f"One ![a](data:image/png;base64,{b64(big)}) two ![b]({base}/files/b.png) and"
+                                   f" ![c]({base}/files/gone.png \"title\") three"))
     server.script("/files/b.png", file_reply(png))
     out = tmp_path / "pictures"
     result = subprocess.run([sys.executable, "-m", "t502_tui", "ask", "--save-images", str(out), "draw"],
@@ -316,7 +317,9 @@ def test_ask_saves_images_and_never_prints_base64(server: LoopbackServer, tmp_pa
     assert result.returncode == 0, result.stderr
     files = sorted(out.iterdir())
     assert [f.read_bytes() for f in files] == [big, png]
-    assert result.stdout == f"One {files[0]} two ![b]({base}/files/b.png)\n"
+    # The link's image was saved: its path in the link's place; one that was not stays a link.
+    assert result.stdout == f"One {files[0]} two {files[1]} and ![c]({base}/files/gone.png \"title\") three\n"
+    assert f"{base}/files/gone.png was not downloaded" in result.stderr
     assert f"saved {files[0]}" in result.stderr and f"saved {files[1]} (from {base}/files/b.png)" in result.stderr
     assert b64(big)[:100] not in result.stdout + result.stderr and "Traceback" not in result.stderr
     bad = subprocess.run([sys.executable, "-m", "t502_tui", "ask", "--save-images", str(files[0]), "x"],
