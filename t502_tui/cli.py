@@ -532,6 +532,8 @@ async def _ask(config: Config, args: argparse.Namespace) -> int:
         return EXIT_FAILED
     if note := _finish_note(reply.finish_reason):
         print(f"note: {note}", file=sys.stderr)
+    elif not reply.content.strip() and not reply.attachments:
+        print("note: the answer has no text", file=sys.stderr)
     usage = reply.usage
     model = defuse(session.ref(conversation.provider, reply.model or ""))
     cost = f" · {format_cost(reply.cost)}" if reply.cost is not None else ""

@@ -285,3 +285,11 @@ def test_ask_holds_the_answer_from_an_image_link_until_its_path_is_known(capsys:
     keeping = _ReplyPrinter(0, hold_links=False)  # download_images = false: links print as they come
     keeping.content("![a](https://h.example/a.png)")
     assert capsys.readouterr().out == "![a](https://h.example/a.png)"
+
+
+def test_ask_says_when_the_answer_has_no_text(server: LoopbackServer) -> None:
+    server.script("/chat/completions", stream_reply(sse(chunk(reasoning="thinking only"), chunk(finish="stop"))))
+    result = t502("ask", "hi", server=server)
+    assert result.returncode == 0 and result.stdout == ""
+    assert "note: the answer has no text" in result.stderr
+    assert_clean(result)

@@ -204,6 +204,17 @@ async def test_escapes_are_literal_while_the_paragraph_still_streams(server: Loo
         await settle(app)
 
 
+async def test_an_answer_without_text_says_so(server: LoopbackServer) -> None:
+    server.script(CHAT, stream_reply(sse(chunk(reasoning="Only thinking"), chunk(finish="stop"))))
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await send(pilot, "hello")
+        await settle(app)
+        await pilot.pause()
+        assert "(the answer has no text)" in shown(app)
+        assert "(the answer has no text)" not in shown(app, pane(app).conversation.messages[0])
+
+
 async def test_reasoning_is_folded_above_answer(server: LoopbackServer) -> None:
     server.script(CHAT, text_stream("Answer.", reasoning="Pondering deeply"))
     app = make_app(server)

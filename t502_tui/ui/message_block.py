@@ -337,6 +337,9 @@ class Block:
             fold = Text.assemble((f"{sign} {what}", palette["fold"]), ("  (enter)" if self.folded else "", palette["header"]))
             self._fold = text_lines(console, fold, width, look)
         self._error = []
+        if self.is_reply and message.status is ReplyStatus.COMPLETE and not message.content.strip() \
+                and not message.attachments:
+            self._error = text_lines(console, Text("(the answer has no text)", palette["secondary"]), width, look)
         if message.error:
             error = Text.assemble(("✗ ", palette["error"] + Style(bold=True)), (defuse(message.error), palette["error"]),
                                   ("   ctrl+r retries", palette["header"]))
