@@ -16,6 +16,7 @@ from t502_tui.theme_files import bundled_theme_files, load_theme_specs, parse_th
 from t502_tui.ui.screens.theme_picker import ThemePicker
 from t502_tui.conversation import ChatMessage, Conversation
 from textual.theme import Theme
+from textual.widgets import OptionList
 from tui_helpers import choose, make_app, shown, until
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,6 +103,9 @@ async def test_escape_restores_the_theme(server: LoopbackServer) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         app.change_theme()
         await until(pilot, lambda: isinstance(app.screen, ThemePicker))
+        await until(pilot, lambda: bool(app.screen.query(OptionList)))
+        labels = [str(option.prompt) for option in app.screen.query_one(OptionList).options]
+        assert [label for label in labels if "in use" in label] == ["t502-midnight  · in use"]
         await pilot.press("down", "down", "escape")
         assert app.theme == "t502-midnight" and not paths.config_file().exists()
 

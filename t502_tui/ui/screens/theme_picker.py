@@ -29,8 +29,15 @@ class ThemePicker(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="theme-picker"):
             yield Static(Content.styled("Change theme", "bold"))
-            yield OptionList(*[Option(name, id=name) for name in self.names], id="theme-list")
+            yield OptionList(*[Option(self._label(name), id=name) for name in self.names], id="theme-list")
             yield Static(Content("↑↓ preview · Enter keeps it · Esc goes back"), classes="hint")
+
+    def _label(self, name: str) -> Content:
+        """The theme's name, literally (a theme file may name itself anything); the one in
+        use says so in words, not only by its colour."""
+        if name == self.original:
+            return Content.assemble(name, ("  · in use", "dim"))
+        return Content(name)
 
     def on_mount(self) -> None:
         themes = self.query_one(OptionList)
