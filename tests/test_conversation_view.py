@@ -247,3 +247,93 @@ async def test_a_line_painted_again_unchanged_is_not_drawn_again(server: Loopbac
         app.theme = "textual-light" if app.theme != "textual-light" else "textual-dark"
         await pilot.pause()
         assert view.render_line(0) is not first
+
+
+def linked_paragraphs(count: int) -> str:
+    """Paragraphs whose links take far fewer cells than their source (so their height
+    before drawing is only a guess), each followed by a list."""
+    return "".join(f"Paragraph {i} names `code_{i}` and [the docs](https://example.com/a/long/path/"
+                   f"{'segment/' * 12}{i}) before a list.\n\n- first item {i}\n- second item {i}\n\n"
+                   for i in range(count)) + "the very end"
+
+
+def shows_what_it_draws(view: ConversationView) -> bool:
+    """The lines on screen are a run of the lines of the messages drawn whole: no stale
+    height leaves a line out, repeats one, or adds a blank."""
+    shown = [line for line in view.visible_text().split("\n")]
+    while shown and not shown[-1]:
+        shown.pop()
+    whole: list[str] = []
+    for message in view.messages:
+        whole += [*view.text_of(message).split("\n"), ""]
+    return any(whole[i:i + len(shown)] == shown for i in range(len(whole) - len(shown) + 1))
+
+
+async def reply_with_links(server: LoopbackServer, pilot, app) -> ConversationView:  # type: ignore[no-untyped-def]
+    server.script(CHAT, stream_reply([*sse(chunk(linked_paragraphs(14)), chunk(finish="stop"))]))
+    await send(pilot, "go")
+    await until(pilot, lambda: not pane(app).streaming and len(pane(app).conversation.messages) == 2)
+    await pilot.pause()
+    return pane(app).view
+
+
+async def test_after_a_resize_the_view_shows_each_line_once_and_reaches_the_end(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(140, 45)) as pilot:
+        view = await reply_with_links(server, pilot, app)
+        for width in (100, 140, 120, 60):
+            await pilot.resize_terminal(width, 45)
+            await pilot.pause()
+            await pilot.press("ctrl+end")
+            await pilot.pause()
+            assert "the very end" in view.visible_text(), width
+            assert shows_what_it_draws(view), width
+            assert painted_as_drawn(view), width
+
+
+async def test_after_a_new_theme_the_view_shows_each_line_once_and_reaches_the_end(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(140, 45)) as pilot:
+        view = await reply_with_links(server, pilot, app)
+        for name in ("textual-light", "ansi-dark", "textual-dark"):
+            assert app.try_theme(name)
+            await pilot.pause()
+            await pilot.press("ctrl+end")
+            await pilot.pause()
+            assert "the very end" in view.visible_text(), name
+            assert shows_what_it_draws(view), name
+            assert painted_as_drawn(view), name
+
+
+async def test_a_saved_conversation_that_fits_the_screen_is_shown_whole(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(140, 200)) as pilot:
+        view = await reply_with_links(server, pilot, app)
+        ident = pane(app).conversation.id
+        await settle(app)
+        await app.chat.action_close_conversation()
+        await pilot.pause()
+        await app.chat.open_saved(ident)
+        await pilot.pause()
+        view = pane(app).view
+        assert "the very end" in view.visible_text()
+        assert shows_what_it_draws(view)
+        assert painted_as_drawn(view)
+
+
+def test_a_paragraph_drawn_to_be_painted_before_it_was_laid_out_still_moves_what_is_below() -> None:
+    from rich.console import Console
+    from textual.theme import BUILTIN_THEMES
+
+    from t502_tui.ui.message_block import _Body
+    from t502_tui.ui.message_render import Look, load_renderers
+
+    load_renderers()
+    console, look = Console(width=80, color_system="truecolor"), Look.of(BUILTIN_THEMES["textual-dark"], "monokai", Style())
+    body = _Body(linked_paragraphs(3), growing=False)
+    guessed = body.height(console, 60, look)
+    assert body.line(console, 60, look, 0) is not None  # painted at once, before being drawn
+    assert body.draw(console, 60, look, 0, guessed)  # drawing finds that the paragraph is shorter
+    lines = [body.line(console, 60, look, y) for y in range(body.height(console, 60, look))]
+    text = [line.text.rstrip() if line is not None else "" for line in lines]
+    assert text[:4] == ["Paragraph 0 names code_0 and the docs before a list.", "", " • first item 0", " • second item 0"]

@@ -201,13 +201,19 @@ class _Body:
         for index in range(first, len(self._drawn)):
             if self._tops[index] >= end:
                 break
-            drawn = self._drawn[index]
-            before = drawn.height(width, look)
-            drawn.draw(console, width, look)
-            if len(drawn.lines or ()) != before:
+            if len(self._drawn[index].draw(console, width, look)) != self._room(index):
                 self._redo_from(index, width, look)
                 changed = True
         return changed
+
+    def _room(self, index: int) -> int:
+        """The lines the layout gives segment ``index`` (its height when laid out, which
+        may have been a guess: it may have been drawn since, to be painted)."""
+        if index + 1 < len(self._drawn):
+            end = self._tops[index + 1] - self._gap(self._drawn[index + 1].segment, index + 1)
+        else:
+            end = self._settled_height
+        return end - self._tops[index]
 
     def line(self, console: Console, width: int, look: Look, y: int) -> Strip | None:
         """Line ``y`` of the body (None for a gap between segments)."""

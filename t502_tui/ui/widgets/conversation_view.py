@@ -356,6 +356,14 @@ class ConversationView(ScrollView, can_focus=True):
             self._scroll(self.scroll_y + self._total - before)
         return True
 
+    def _prepare_to_read(self, top: int, bottom: int) -> None:
+        """Draw lines ``top`` to ``bottom`` to read them (they may be off screen): if that
+        moved what is on screen, the view keeps following or stays put, and is painted again."""
+        if self._prepare(top, bottom):
+            if self.following:
+                self._prepare_view()
+            self.refresh()
+
     def _follow_top(self) -> int:
         """Where the view's top goes to keep the newest line in sight: where it is while
         that line still fits, else so that the line is a few lines from the bottom while
@@ -605,6 +613,20 @@ class ConversationView(ScrollView, can_focus=True):
         part, line = block.line(self.app.console, self._width, self.look, self._palette, y - self._tops[index])
         return block, index, part, line
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """Before painting, make sure the lines are laid out for this width and theme and
+        the ones painted are drawn: a resize or a new theme can be painted before the view
+        hears of it, and a paragraph's height is a guess until it is drawn."""
+        moved = (self._width, self.look) != self._layout_for
+        if moved:
+            self._relayout(0)
+        top = int(self.scroll_y)
+        if self._prepare(top + crop.y, top + crop.bottom) or moved:
+            if self.following:
+                self._prepare_view()
+            self.refresh()  # the lines below moved too: paint them again next
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
         look = self.look
         width = self.scrollable_content_region.width
@@ -640,7 +662,7 @@ class ConversationView(ScrollView, can_focus=True):
     def get_selection(self, selection: Selection) -> tuple[str, str] | None:
         start = selection.start.y if selection.start is not None else 0
         end = selection.end.y if selection.end is not None else self._total - 1
-        self._prepare(start, end + 1)
+        self._prepare_to_read(start, end + 1)
         lines = [""] * start + [self.text_line(y) for y in range(start, min(end, self._total - 1) + 1)]
         return selection.extract("\n".join(lines)), "\n"
 
@@ -656,7 +678,7 @@ class ConversationView(ScrollView, can_focus=True):
         if index is None:
             return ""
         top, height = self._tops[index], self._height(self.blocks[index])
-        self._prepare(top, top + height)
+        self._prepare_to_read(top, top + height)
         return "\n".join(self.text_line(y) for y in range(top, top + height)).strip("\n")
 
     def visible_text(self) -> str:
