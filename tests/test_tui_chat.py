@@ -273,6 +273,18 @@ async def test_new_conversation_and_background_streaming(server: LoopbackServer)
         assert len(app.chat.panes) == 2
 
 
+async def test_ctrl_n_in_a_blank_conversation_opens_no_second_blank_one(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        blank = pane(app)
+        await pilot.press("ctrl+n", "ctrl+n")
+        assert app.chat.panes == [blank] and pane(app) is blank and blank.composer.has_focus
+        blank.composer.load_text("a draft")  # not blank any more: its words are kept apart
+        await pilot.press("ctrl+n")
+        await until(pilot, lambda: pane(app) is not blank)
+        assert len(app.chat.panes) == 2 and blank.composer.text == "a draft"
+
+
 async def test_copy_last_reply(server: LoopbackServer) -> None:
     server.script(CHAT, text_stream("copy me"))
     app = make_app(server)

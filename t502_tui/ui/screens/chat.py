@@ -141,6 +141,16 @@ class ChatScreen(SavedConversations, Screen[None]):
             conversation.preset = preset.name
         return await self.open_conversation(conversation)
 
+    async def _blank_conversation(self) -> None:
+        """A blank conversation in front: the one already open with nothing in it (no
+        message, preset or draft), or a new one."""
+        blank = next((p for p in self.panes if not p.conversation.messages and not p.conversation.preset
+                      and not p.composer.text.strip() and not p.attachments), None)
+        if blank is None:
+            await self.new_conversation()
+        else:
+            self.show_pane(blank)
+
     async def open_conversation(self, conversation: Conversation) -> ConversationPane:
         """Show ``conversation`` in a pane of its own and bring it to the front."""
         pane = ConversationPane(conversation, self.session, keys=self.t502.keys, id=f"c-{conversation.id}")
@@ -340,12 +350,14 @@ class ChatScreen(SavedConversations, Screen[None]):
         """Start a new conversation: blank, or from a preset when the config has some."""
         presets = presets_of(self.t502.config)
         if not presets:
-            await self.new_conversation()
+            await self._blank_conversation()
             return
 
         async def chosen(choice: Preset | str | None) -> None:
-            if choice is not None:
-                await self.new_conversation(choice if isinstance(choice, Preset) else None)
+            if isinstance(choice, Preset):
+                await self.new_conversation(choice)
+            elif choice is not None:
+                await self._blank_conversation()
 
         self.app.push_screen(PresetPicker(presets, self.t502.config.params), chosen)
 
