@@ -263,7 +263,9 @@ class _ReplyPrinter:
         """Files saved while the answer streams, said on stderr once its lines end."""
         self.hold_links = hold_links
         self.held: list[str] | None = None
-        """The answer from where an image link may start (``![``), not printed yet."""
+        """The answer from its first image link (``![``) on, not printed yet."""
+        self.bang = ""
+        """A "!" that ended the last piece: printed once the next shows it starts no link."""
 
     def __call__(self, event: Any) -> None:
         from t502_tui.turn import ReplyEnded, ReplyGrew, ReplyStarted, RetryWaiting
@@ -326,17 +328,17 @@ class _ReplyPrinter:
             from t502_tui.media import REFERENCE
 
             text = REFERENCE.sub(lambda match: self.save_image(int(match.group(2))), text)
-        if self.hold_links and self.held is None:
-            start = text.find("![")
-            if start < 0 and text.endswith("!"):
-                start = len(text) - 1  # "[" may come with the next piece
-            if start >= 0:
-                self.held = []
-                self.held.append(text[start:])
-                text = text[:start]
-        elif self.held is not None:
+        if self.held is not None:
             self.held.append(text)
             return
+        if self.hold_links:
+            text, self.bang = self.bang + text, ""
+            start = text.find("![")
+            if start >= 0:
+                self.held = [text[start:]]
+                text = text[:start]
+            elif text.endswith("!"):  # "[" may come with the next piece: wait for it
+                text, self.bang = text[:-1], "!"
         if text:
             self._write(text)
 
@@ -351,9 +353,9 @@ class _ReplyPrinter:
     def release(self, paths: dict[str, str]) -> None:
         """Print the answer held back, each image link whose image was saved replaced by
         the file's path (``paths``: link → path)."""
-        if self.held is None:
-            return
-        text, self.held = "".join(self.held), None
+        text, self.bang = self.bang, ""
+        if self.held is not None:
+            text, self.held = "".join(self.held), None
         if paths:
             text = _IMAGE_LINK.sub(lambda match: paths.get(match.group(1), match.group(0)), text)
         if text:

@@ -282,6 +282,14 @@ def test_ask_holds_the_answer_from_an_image_link_until_its_path_is_known(capsys:
     printer.release({})  # once only
     assert capsys.readouterr().out == "/pictures/cat.png and ![dog](https://h.example/dog.png) done"
 
+    exclaiming = _ReplyPrinter(0, hold_links=True)  # a "!" that starts no link holds nothing back
+    for piece in ("Hello!", " How are you!", "\n\nFine"):
+        exclaiming.content(piece)
+    assert capsys.readouterr().out == "Hello! How are you!\n\nFine"
+    exclaiming.content("Bye!")
+    exclaiming.release({})
+    assert capsys.readouterr().out == "Bye!"
+
     keeping = _ReplyPrinter(0, hold_links=False)  # download_images = false: links print as they come
     keeping.content("![a](https://h.example/a.png)")
     assert capsys.readouterr().out == "![a](https://h.example/a.png)"
