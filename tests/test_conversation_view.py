@@ -333,7 +333,64 @@ def test_a_paragraph_drawn_to_be_painted_before_it_was_laid_out_still_moves_what
     body = _Body(linked_paragraphs(3), growing=False)
     guessed = body.height(console, 60, look)
     assert body.line(console, 60, look, 0) is not None  # painted at once, before being drawn
-    assert body.draw(console, 60, look, 0, guessed)  # drawing finds that the paragraph is shorter
+    assert body.draw(console, 60, look, 0, guessed, 0)[0]  # drawing finds that the paragraph is shorter
     lines = [body.line(console, 60, look, y) for y in range(body.height(console, 60, look))]
     text = [line.text.rstrip() if line is not None else "" for line in lines]
     assert text[:4] == ["Paragraph 0 names code_0 and the docs before a list.", "", " • first item 0", " • second item 0"]
+
+
+WIDE = "".join((f"## 第{i}节\n\n" if i % 5 == 0 else "") + "流式输出的每一个字都应该尽快显示出来，" * 6 + f"这是第{i}段。\n\n"
+               for i in range(40)) + "the very end"
+"""Paragraphs of wide characters: two cells each, so counting characters guesses short."""
+
+
+async def test_paging_down_and_up_shows_every_line_once_whatever_the_guessed_heights(server: LoopbackServer) -> None:
+    for reply in (WIDE, linked_paragraphs(30)):
+        server.script(CHAT, stream_reply([*sse(chunk(reply), chunk(finish="stop"))]))
+        app = make_app(server)
+        async with app.run_test(size=(100, 45)) as pilot:
+            await send(pilot, "go")
+            await until(pilot, lambda: not pane(app).streaming and len(pane(app).conversation.messages) == 2)
+            view = pane(app).view
+            await pilot.press("ctrl+home")
+            await pilot.pause()
+            height = view.scrollable_content_region.height
+            last = view.visible_text().split("\n")
+            seen = list(last)
+            while not view.following:
+                before = view.scroll_y
+                await pilot.press("pagedown")
+                await pilot.pause()
+                assert view.following or view.scroll_y - before == height - 2  # a page, however lines were guessed
+                screen = view.visible_text().split("\n")
+                overlap = height - int(view.scroll_y - before)
+                assert screen[:overlap] == last[-overlap:]  # nothing skipped, nothing repeated
+                seen += screen[overlap:]
+                last = screen
+            whole = [*view.text_of(view.messages[0]).split("\n"), "", *view.text_of(view.messages[1]).split("\n")]
+            assert [line for line in seen if line] == [line for line in whole if line]
+
+
+async def test_paging_up_through_lines_not_drawn_yet_skips_none(server: LoopbackServer) -> None:
+    for reply in (WIDE, linked_paragraphs(30)):
+        server.script(CHAT, stream_reply([*sse(chunk(reply), chunk(finish="stop"))]))
+        app = make_app(server)
+        async with app.run_test(size=(140, 45)) as pilot:
+            await send(pilot, "go")
+            await until(pilot, lambda: not pane(app).streaming and len(pane(app).conversation.messages) == 2)
+            view = pane(app).view
+            await pilot.resize_terminal(100, 45)  # every line above the view is now a guess
+            await pilot.pause()
+            seen = set(view.visible_text().split("\n"))
+            while view.scroll_y > 0:
+                await pilot.press("pageup")
+                await pilot.pause()
+                seen |= set(view.visible_text().split("\n"))
+            for message in view.messages:
+                assert set(view.text_of(message).split("\n")) <= seen
+
+
+def test_wide_characters_are_guessed_at_two_cells_each() -> None:
+    from t502_tui.ui.message_render import estimate_lines
+
+    assert estimate_lines("字" * 40, 44) == 2 and estimate_lines("a" * 40, 44) == 1

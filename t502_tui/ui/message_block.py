@@ -193,18 +193,23 @@ class _Body:
         gap = 1 if self._drawn and not (self._tail is not None and self._tail.continued) else 0
         return self._settled_height + gap + len(tail)
 
-    def draw(self, console: Console, width: int, look: Look, start: int, end: int) -> bool:
-        """Draw the segments on lines ``start`` to ``end``; True if a height changed."""
+    def draw(self, console: Console, width: int, look: Look, start: int, end: int,
+             anchor: int) -> tuple[bool, int]:
+        """Draw the segments on lines ``start`` to ``end``: whether a height changed, and
+        by how many lines the segments starting above line ``anchor`` grew (so moved it)."""
         self._layout(width, look)
-        changed = False
+        changed, moved = False, 0
         first = max(0, bisect_right(self._tops, start) - 1)
         for index in range(first, len(self._drawn)):
             if self._tops[index] >= end:
                 break
-            if len(self._drawn[index].draw(console, width, look)) != self._room(index):
+            grew = len(self._drawn[index].draw(console, width, look)) - self._room(index)
+            if grew:
                 self._redo_from(index, width, look)
                 changed = True
-        return changed
+                if self._tops[index] < anchor:
+                    moved += grew
+        return changed, moved
 
     def _room(self, index: int) -> int:
         """The lines the layout gives segment ``index`` (its height when laid out, which
@@ -421,20 +426,24 @@ class Block:
         """Lines the block takes at ``width``, the gap after it included."""
         return sum(h for _, h in self._parts(console, width, look, palette))
 
-    def prepare(self, console: Console, width: int, look: Look, palette: Palette, start: int, end: int) -> bool:
-        """Draw what lines ``start`` to ``end`` show; True if the block's height changed."""
-        changed = False
+    def prepare(self, console: Console, width: int, look: Look, palette: Palette, start: int,
+                end: int, anchor: int) -> tuple[bool, int]:
+        """Draw what lines ``start`` to ``end`` show: whether the block's height changed,
+        and by how many lines what was on line ``anchor`` moved down (paragraphs above it
+        whose height was a guess, now drawn)."""
+        changed, moved = False, 0
         y = 0
         for part, height in self._parts(console, width, look, palette):
             if y >= end:
                 break
             if y + height > start and part in ("body", "reasoning"):
                 body = self._body if part == "body" else self._reasoning
-                changed |= body.draw(console, width, look, max(0, start - y), end - y)
+                grew, shift = body.draw(console, width, look, max(0, start - y), end - y, anchor - y)
+                changed, moved = changed or grew, moved + shift
             elif y + height > start and part == "media" and self._undrawn:
                 self._draw_previews(width, look, max(0, start - y), end - y)
             y += height
-        return changed
+        return changed, moved
 
     def line(self, console: Console, width: int, look: Look, palette: Palette, y: int) -> tuple[str, Strip | None]:
         """(part, line) for line ``y`` of the block; the line is None for a gap."""

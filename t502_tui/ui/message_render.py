@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rich.cells import cell_len
 from rich.console import Console, RenderableType
 from rich.padding import Padding
 from rich.segment import Segment
@@ -210,7 +211,8 @@ def blank_line(width: int, look: Look) -> Strip:
 def estimate_lines(source: str, width: int) -> int:
     """About how many lines ``source`` takes at ``width`` (before it is drawn)."""
     usable = max(1, width - 4)
-    return sum(max(1, -(-len(line) // usable)) for line in source.strip("\n").split("\n"))
+    return sum(max(1, -(-(len(line) if line.isascii() else cell_len(line)) // usable))
+               for line in source.strip("\n").split("\n"))
 
 
 SAMPLE = """# Heading

@@ -333,27 +333,30 @@ class ConversationView(ScrollView, can_focus=True):
         self.set_reactive(ConversationView.virtual_size, size)
         self._scroll_update(size)
 
-    def _prepare(self, top: int, bottom: int) -> bool:
-        """Draw what lines ``top`` to ``bottom`` show; True if heights changed."""
+    def _prepare(self, top: int, bottom: int, anchor: int | None = None) -> bool:
+        """Draw what lines ``top`` to ``bottom`` show; True if heights changed. Scrolled
+        up, the line ``anchor`` (``top`` unless given) stays where it is on screen: the
+        paragraphs above it may have been guesses."""
+        anchor = top if anchor is None else anchor
         if not self.blocks:
             return False
         console, width, look, palette = self.app.console, self._width, self.look, self._palette
         first = max(0, bisect_right(self._tops, top) - 1)
-        changed_at = None
+        changed_at, moved = None, 0
         for index in range(first, len(self.blocks)):
             start = self._tops[index]
             if start >= bottom:
                 break
-            if self.blocks[index].prepare(console, width, look, palette, top - start, bottom - start):
+            changed, shift = self.blocks[index].prepare(console, width, look, palette, top - start,
+                                                        bottom - start, anchor - start)
+            if changed:
                 changed_at = index if changed_at is None else changed_at
+                moved += shift
         if changed_at is None:
             return False
-        old_top = self._tops[changed_at]
-        before = self._total
         self._relayout(changed_at)
-        if not self.following and old_top < top:
-            # A block above the top of the view got its real height: keep the view put.
-            self._scroll(self.scroll_y + self._total - before)
+        if moved and not self.following:
+            self._scroll(self.scroll_y + moved)  # what changed below the anchor does not move it
         return True
 
     def _prepare_to_read(self, top: int, bottom: int) -> None:
@@ -455,7 +458,9 @@ class ConversationView(ScrollView, can_focus=True):
                 self._set_height(self._total)
             self.post_message(self.FollowChanged(self.following, self._unseen))
         if not self.following:
-            self._prepare(int(new_value), int(new_value) + height)
+            # Scrolling up a little, the lines seen last stay where the scroll put them.
+            top, last_top = int(new_value), int(old_value)
+            self._prepare(top, top + height, last_top if top < last_top < top + height else top)
         if new_value < EDGE and old_value > new_value and not self._moving:
             self.post_message(self.OlderWanted())  # the user is scrolling up to the top
 
