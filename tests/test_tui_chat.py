@@ -276,9 +276,10 @@ async def test_new_conversation_and_background_streaming(server: LoopbackServer)
 async def test_ctrl_n_in_a_blank_conversation_opens_no_second_blank_one(server: LoopbackServer) -> None:
     app = make_app(server)
     async with app.run_test(size=(120, 40)) as pilot:
-        blank = pane(app)
         await pilot.press("ctrl+n", "ctrl+n")
-        assert app.chat.panes == [blank] and pane(app) is blank and blank.composer.has_focus
+        await pilot.pause()
+        blank = pane(app)
+        assert app.chat.panes == [blank] and blank.composer.has_focus
         blank.composer.load_text("a draft")  # not blank any more: its words are kept apart
         await pilot.press("ctrl+n")
         await until(pilot, lambda: pane(app) is not blank)

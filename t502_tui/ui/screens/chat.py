@@ -142,14 +142,16 @@ class ChatScreen(SavedConversations, Screen[None]):
         return await self.open_conversation(conversation)
 
     async def _blank_conversation(self) -> None:
-        """A blank conversation in front: the one already open with nothing in it (no
-        message, preset or draft), or a new one."""
-        blank = next((p for p in self.panes if not p.conversation.messages and not p.conversation.preset
-                      and not p.composer.text.strip() and not p.attachments), None)
-        if blank is None:
-            await self.new_conversation()
-        else:
-            self.show_pane(blank)
+        """A new blank conversation in front, in place of any open one with nothing in it
+        (no message, draft, attachment, preset or setting of its own): blanks do not pile
+        up, and the new one has the model and settings in force now."""
+        system_prompt = self.t502.config.system_prompt
+        blanks = [p for p in self.panes if not p.conversation.messages and not p.conversation.preset
+                  and not p.conversation.settings and p.conversation.system_prompt == system_prompt
+                  and not p.composer.text.strip() and not p.attachments]
+        await self.new_conversation()
+        for pane in blanks:
+            await pane.remove()
 
     async def open_conversation(self, conversation: Conversation) -> ConversationPane:
         """Show ``conversation`` in a pane of its own and bring it to the front."""
