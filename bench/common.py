@@ -60,6 +60,9 @@ class Terminal:
             raise SystemExit("the benchmarks need tmux (apt-get install tmux)")
         self.home = home or Path(tempfile.mkdtemp(prefix="t502-bench-"))
         self.name = f"t502bench{os.getpid()}{int(time.time() * 1000) % 100000}"
+        self.tmux = ["tmux", "-L", self.name]
+        """A tmux server of its own: one that is still closing after the last run cannot
+        refuse this one ("server exited unexpectedly")."""
         env = {
             "XDG_CONFIG_HOME": self.home / "config", "XDG_DATA_HOME": self.home / "data",
             "XDG_CACHE_HOME": self.home / "cache", "XDG_STATE_HOME": self.home / "state",
@@ -70,17 +73,17 @@ class Terminal:
         # As `pip install .` leaves it: compiled once, not compiled again at every start
         # (a shell with PYTHONDONTWRITEBYTECODE set would make every start compile t502).
         self.started = time.time()
-        subprocess.run(["tmux", "new-session", "-d", "-s", self.name, "-x", str(size[0]), "-y", str(size[1]),
+        subprocess.run([*self.tmux, "new-session", "-d", "-s", self.name, "-x", str(size[0]), "-y", str(size[1]),
                         f"exec env -u PYTHONDONTWRITEBYTECODE {exports} TERM=xterm-256color {T502} {args}"], check=True)
-        self.pid = int(subprocess.run(["tmux", "display", "-p", "-t", self.name, "#{pane_pid}"],
+        self.pid = int(subprocess.run([*self.tmux, "display", "-p", "-t", self.name, "#{pane_pid}"],
                                       capture_output=True, text=True, check=True).stdout.strip())
 
     def screen(self) -> str:
-        return subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name],
+        return subprocess.run([*self.tmux, "capture-pane", "-p", "-t", self.name],
                               capture_output=True, text=True).stdout
 
     def send(self, *keys: str, literal: bool = False) -> None:
-        subprocess.run(["tmux", "send-keys", "-t", self.name, *(["-l"] if literal else []), *keys], check=True)
+        subprocess.run([*self.tmux, "send-keys", "-t", self.name, *(["-l"] if literal else []), *keys], check=True)
 
     def wait_for(self, condition: Callable[[str], bool], timeout: float = 120, interval: float = 0.005) -> float:
         """Poll the screen until ``condition(screen)``; returns the time.time() it held."""
@@ -136,7 +139,7 @@ class Terminal:
             last = now
 
     def close(self) -> None:
-        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True)
+        subprocess.run([*self.tmux, "kill-server"], capture_output=True)
         shutil.rmtree(self.home, ignore_errors=True)
 
 
