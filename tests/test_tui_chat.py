@@ -14,6 +14,7 @@ from t502_tui.conversation import ReplyStatus
 from t502_tui.ui import app as app_module
 from t502_tui.ui.app import T502App
 from t502_tui.ui.screens.model_picker import ModelPicker
+from t502_tui.ui.widgets.sidebar import ConversationList
 from tui_helpers import choose, header, make_app, pane, picker_ready, send, settle, shown, until
 
 CHAT = "/chat/completions"
@@ -280,10 +281,17 @@ async def test_ctrl_n_in_a_blank_conversation_opens_no_second_blank_one(server: 
         await pilot.pause()
         blank = pane(app)
         assert app.chat.panes == [blank] and blank.composer.has_focus
+        assert app.chat.query_one(ConversationList).option_count == 1  # the list says so too
         blank.composer.load_text("a draft")  # not blank any more: its words are kept apart
         await pilot.press("ctrl+n")
         await until(pilot, lambda: pane(app) is not blank)
+        await pilot.press("ctrl+n")
+        await pilot.pause()
         assert len(app.chat.panes) == 2 and blank.composer.text == "a draft"
+        assert app.chat.query_one(ConversationList).option_count == 2
+        await app.chat.action_close_conversation()  # the blank one: the draft's is left, alone in the list
+        await pilot.pause()
+        assert app.chat.panes == [blank] and app.chat.query_one(ConversationList).option_count == 1
 
 
 async def test_copy_last_reply(server: LoopbackServer) -> None:

@@ -152,6 +152,7 @@ class ChatScreen(SavedConversations, Screen[None]):
         await self.new_conversation()
         for pane in blanks:
             await pane.remove()
+        self.refresh_state()
 
     async def open_conversation(self, conversation: Conversation) -> ConversationPane:
         """Show ``conversation`` in a pane of its own and bring it to the front."""
@@ -377,6 +378,7 @@ class ChatScreen(SavedConversations, Screen[None]):
         else:
             await self.new_conversation()
         await pane.remove()  # after another is in front: one always is
+        self.refresh_state()
 
     def action_toggle_sidebar(self) -> None:
         """Show and focus the conversation list; hide it when it has the focus."""
