@@ -105,6 +105,35 @@ async def test_search_opens_conversation_at_the_message(server: LoopbackServer) 
         assert pane(app).view.chosen_message.content == "Sourdough needs a starter."  # type: ignore[union-attr]
 
 
+async def test_a_search_hit_opens_with_its_message_at_the_top_of_the_view(server: LoopbackServer) -> None:
+    linked = "".join(f"Step {i} uses `code` and [a link](https://example.com/{'long/' * 12}{i}).\n\n- a\n- b\n\n"
+                     for i in range(25))
+    seed(["first question", linked + "sourdough starter", "second question", linked, "third", linked])
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.session.history is not None)
+        await pilot.press("ctrl+f")
+        await until(pilot, lambda: isinstance(app.screen, SearchScreen))
+        await pilot.press(*"sourdough")
+        await until(pilot, lambda: len(app.screen.hits) == 1)  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.focused, ConversationView))
+        await pilot.pause()
+        view = pane(app).view
+        assert view.visible_text().split("\n")[0].startswith("gpt-5 · ")  # the hit's header
+        assert view.chosen_message.content.endswith("sourdough starter")  # type: ignore[union-attr]
+        await pilot.press("escape", "ctrl+end")  # the conversation open, at its end: again
+        await pilot.pause()
+        await pilot.press("ctrl+f")
+        await until(pilot, lambda: isinstance(app.screen, SearchScreen))
+        await pilot.press(*"sourdough")
+        await until(pilot, lambda: len(app.screen.hits) == 1)  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.focused, ConversationView))
+        await pilot.pause()
+        assert view.visible_text().split("\n")[0].startswith("gpt-5 · ")
+
+
 async def test_long_conversation_draws_newest_first_then_older_on_scroll(server: LoopbackServer) -> None:
     [ident] = seed([f"message number {i}" for i in range(2000)])
     app = make_app(server)

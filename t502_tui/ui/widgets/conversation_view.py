@@ -129,6 +129,9 @@ class ConversationView(ScrollView, can_focus=True):
         Textual timer is a task each)."""
         self._moving = False
         """The view is scrolling itself (following, keeping its place), not the user."""
+        self._placing = False
+        """The view is putting a given line at its top (a message, its place after a new
+        width): the lines seen before do not hold it back."""
         self._draw_due = 0.0
         self._undrawn = 0
         """Characters added since the last frame."""
@@ -299,9 +302,13 @@ class ConversationView(ScrollView, can_focus=True):
         return block.height(self.app.console, self._width, self.look, self._palette)
 
     def _relayout(self, start: int) -> None:
-        """Work out where each block starts, from block ``start`` on."""
+        """Work out where each block starts, from block ``start`` on. At a new width or
+        theme, a view scrolled up keeps the message at its top where it was."""
         key = (self._width, self.look)
+        kept = None
         if key != self._layout_for:
+            if not self.following and self._tops:
+                kept = self._top_place()
             start, self._layout_for = 0, key
         start = min(start, len(self._tops))
         tops = self._tops[:start]
@@ -311,6 +318,18 @@ class ConversationView(ScrollView, can_focus=True):
             y += self._height(block)
         self._tops, self._total = tops, y
         self._set_height(self._followed_height())
+        if kept is not None and kept[0] < len(tops):
+            index, share = kept
+            height = (tops[index + 1] if index + 1 < len(tops) else y) - tops[index]
+            self._scroll(tops[index] + int(share * height), place=True)
+
+    def _top_place(self) -> tuple[int, float]:
+        """The message at the top of the view, and how far into it the top is (a share
+        of its height: lines move when the width changes)."""
+        top = int(self.scroll_y)
+        index = max(0, bisect_right(self._tops, top) - 1)
+        end = self._tops[index + 1] if index + 1 < len(self._tops) else self._total
+        return index, (top - self._tops[index]) / max(1, end - self._tops[index])
 
     def _followed_height(self) -> int:
         """The height to scroll in: while following, what is shown may end in blank lines
@@ -460,7 +479,8 @@ class ConversationView(ScrollView, can_focus=True):
         if not self.following:
             # Scrolling up a little, the lines seen last stay where the scroll put them.
             top, last_top = int(new_value), int(old_value)
-            self._prepare(top, top + height, last_top if top < last_top < top + height else top)
+            near = top < last_top < top + height and not self._placing
+            self._prepare(top, top + height, last_top if near else top)
         if new_value < EDGE and old_value > new_value and not self._moving:
             self.post_message(self.OlderWanted())  # the user is scrolling up to the top
 
@@ -468,13 +488,14 @@ class ConversationView(ScrollView, can_focus=True):
         if self.scroll_y < EDGE:
             self.post_message(self.OlderWanted())  # at the top already: the wheel asks for more
 
-    def _scroll(self, y: float) -> None:
-        """Scroll now, even before the scrollbar knows the new height (it is shown later)."""
-        self._moving = True
+    def _scroll(self, y: float, place: bool = False) -> None:
+        """Scroll now, even before the scrollbar knows the new height (it is shown later).
+        With ``place``, line ``y`` is what must be at the top, wherever the view was."""
+        self._moving, self._placing = True, place
         try:
             self.scroll_to(y=y, animate=False, force=True)
         finally:
-            self._moving = False
+            self._moving = self._placing = False
 
     def follow(self) -> None:
         """Go to the newest text and keep following it."""
@@ -513,7 +534,7 @@ class ConversationView(ScrollView, can_focus=True):
         self.chosen = index
         self._prepare(self._tops[index], self._tops[index] + self.scrollable_content_region.height)
         self.following = False
-        self._scroll(min(self._tops[index], self.max_scroll_y))
+        self._scroll(min(self._tops[index], self.max_scroll_y), place=True)
         self.refresh()
 
     # -- choosing a message ----------------------------------------------------------------
