@@ -100,6 +100,10 @@ async def test_settings_are_checked_saved_and_applied(server: LoopbackServer) ->
         await until(pilot, lambda: not isinstance(app.screen, SettingsScreen))
         await until(pilot, lambda: paths.config_file().exists())
         assert app.config.params == {"temperature": 0.4} and app.default_model == "claude-sonnet-4"
+        await until(pilot, lambda: any(str(n.message).startswith("Saved ") for n in app._notifications))
+        saved_note = next(str(n.message) for n in app._notifications if str(n.message).startswith("Saved "))
+        assert "model" in saved_note and "the key" in saved_note and " in " in saved_note
+        assert "sk-new-key" not in saved_note
         await pilot.press("ctrl+n")
         await settle(app)
         assert pane(app).conversation.model == "claude-sonnet-4"

@@ -95,6 +95,7 @@ async def test_change_theme_previews_and_saves(server: LoopbackServer) -> None:
         assert previewed != "t502-midnight"
         await pilot.press("enter")
         await until(pilot, lambda: paths.config_file().exists())
+        await until(pilot, lambda: any(f"Saved the theme {previewed} in" in str(n.message) for n in app._notifications))
     assert load_config(env={}).theme == previewed
 
 

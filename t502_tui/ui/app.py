@@ -33,6 +33,7 @@ from t502_tui.paths import config_file, display_path
 from t502_tui.session import LAST_MODEL, ChatSession
 from t502_tui.settings_schema import KEY_SOURCES
 from t502_tui.store import StoreError, default_path
+from t502_tui.terminal_text import visible_name
 from t502_tui.turn import Connection, LinkState
 from t502_tui.ui import graphics
 from t502_tui.ui.commands import app_commands
@@ -53,6 +54,14 @@ ENDING_GRACE_SECONDS = 10.0
 """After an ending signal, how long t502 may take to close before it ends at once."""
 FREEZE_AFTER_SECONDS = 0.25
 """Start-up is over this long after the first frame: what it made lives as long as the app."""
+
+
+def _saved_what(updates: dict[str, object]) -> str:
+    """What a save wrote, in words: the settings' names, a theme's name too (never a key)."""
+    names = [f"the theme {visible_name(str(value))}" if name == "theme" else "the servers" if name == "providers"
+             else "the key" if name == "api_key" else name.replace("_", " ")
+             for name, value in updates.items()]
+    return ", ".join(names) if len(names) <= 4 else f"{len(names)} settings"
 
 
 def _freeze_long_lived_objects() -> None:
@@ -240,7 +249,7 @@ class T502App(Servers, App[None]):
         except ConfigError as error:
             self.notify(str(error), severity="error")
         else:
-            self.notify(f"Saved to {self.config.path}")
+            self.notify(f"Saved {_saved_what(updates)} in {display_path(self.config.path)}", markup=False)
 
     # -- life cycle ---------------------------------------------------------------------------
 
