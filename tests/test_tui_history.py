@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from textual import events
+
 from t502_tui.conversation import ChatMessage, Conversation
 from t502_tui.store import Store, default_path
 from t502_tui.ui.screens.dialogs import Confirm, TextPrompt
@@ -88,6 +90,19 @@ async def test_rename_archive_unarchive_delete(server: LoopbackServer) -> None:
     store = Store(default_path())
     assert store.list_conversations() == [] and store.list_conversations(archived=True) == []
     store.close()
+
+
+async def test_conversations_saved_elsewhere_are_listed_when_the_list_is_opened(server: LoopbackServer) -> None:
+    seed(["old question", "old answer"])
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: "old question" in listed(app))
+        seed(["asked from the shell", "an answer"])  # as `t502 ask` saves it, in another process
+        await pilot.press("ctrl+b")
+        await until(pilot, lambda: "asked from the shell" in listed(app))
+        seed(["asked while away", "another answer"])
+        app.post_message(events.AppFocus())  # the terminal is back in front
+        await until(pilot, lambda: "asked while away" in listed(app))
 
 
 async def test_search_opens_conversation_at_the_message(server: LoopbackServer) -> None:

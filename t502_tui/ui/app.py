@@ -366,6 +366,12 @@ class T502App(Servers, App[None]):
                 f"The details are in {where}"
             ]
 
+    def on_app_focus(self) -> None:
+        """Back in t502's terminal (where the terminal says so): `t502 ask` or another
+        t502 may have saved conversations meanwhile."""
+        if self.session.history is not None and (chat := self._chat_if_open()) is not None:
+            chat.reload_history()
+
     @work(group="history-open")
     async def open_history(self) -> None:
         """Open the history off the event loop; without it, chatting still works (said once)."""

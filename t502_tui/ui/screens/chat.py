@@ -390,6 +390,7 @@ class ChatScreen(SavedConversations, Screen[None]):
             self._show_list(True)
             self._list_hidden_by_user = False
             listing.focus()
+            self.reload_history()  # `t502 ask` may have saved some meanwhile
 
     def _show_list(self, show: bool) -> None:
         """Show or hide the conversation list; the composer gets the focus it had."""
