@@ -12,7 +12,7 @@ from textual.widgets import Static
 from loopback import Gate, LoopbackServer, chunk, sse, stream_reply
 from t502_tui.conversation import ChatMessage, Conversation
 from t502_tui.ui.widgets.conversation_view import ConversationView
-from tui_helpers import choose, make_app, pane, send, settle, until
+from tui_helpers import choose, linked_paragraphs, make_app, pane, send, settle, until
 
 CHAT = "/chat/completions"
 
@@ -249,18 +249,10 @@ async def test_a_line_painted_again_unchanged_is_not_drawn_again(server: Loopbac
         assert view.render_line(0) is not first
 
 
-def linked_paragraphs(count: int) -> str:
-    """Paragraphs whose links take far fewer cells than their source (so their height
-    before drawing is only a guess), each followed by a list."""
-    return "".join(f"Paragraph {i} names `code_{i}` and [the docs](https://example.com/a/long/path/"
-                   f"{'segment/' * 12}{i}) before a list.\n\n- first item {i}\n- second item {i}\n\n"
-                   for i in range(count)) + "the very end"
-
-
 def shows_what_it_draws(view: ConversationView) -> bool:
     """The lines on screen are a run of the lines of the messages drawn whole: no stale
     height leaves a line out, repeats one, or adds a blank."""
-    shown = [line for line in view.visible_text().split("\n")]
+    shown = view.visible_text().split("\n")
     while shown and not shown[-1]:
         shown.pop()
     whole: list[str] = []
@@ -277,18 +269,24 @@ async def reply_with_links(server: LoopbackServer, pilot, app) -> ConversationVi
     return pane(app).view
 
 
+async def reaches_the_end_showing_each_line_once(pilot, view: ConversationView, case: object) -> None:  # type: ignore[no-untyped-def]
+    """After a change (``case``, named if an assertion fails), Ctrl+End shows the reply's
+    last line, every line on screen once, and what is painted is what is drawn."""
+    await pilot.pause()
+    await pilot.press("ctrl+end")
+    await pilot.pause()
+    assert "the very end" in view.visible_text(), case
+    assert shows_what_it_draws(view), case
+    assert painted_as_drawn(view), case
+
+
 async def test_after_a_resize_the_view_shows_each_line_once_and_reaches_the_end(server: LoopbackServer) -> None:
     app = make_app(server)
     async with app.run_test(size=(140, 45)) as pilot:
         view = await reply_with_links(server, pilot, app)
         for width in (100, 140, 120, 60):
             await pilot.resize_terminal(width, 45)
-            await pilot.pause()
-            await pilot.press("ctrl+end")
-            await pilot.pause()
-            assert "the very end" in view.visible_text(), width
-            assert shows_what_it_draws(view), width
-            assert painted_as_drawn(view), width
+            await reaches_the_end_showing_each_line_once(pilot, view, width)
 
 
 async def test_after_a_new_theme_the_view_shows_each_line_once_and_reaches_the_end(server: LoopbackServer) -> None:
@@ -297,12 +295,7 @@ async def test_after_a_new_theme_the_view_shows_each_line_once_and_reaches_the_e
         view = await reply_with_links(server, pilot, app)
         for name in ("textual-light", "ansi-dark", "textual-dark"):
             assert app.try_theme(name)
-            await pilot.pause()
-            await pilot.press("ctrl+end")
-            await pilot.pause()
-            assert "the very end" in view.visible_text(), name
-            assert shows_what_it_draws(view), name
-            assert painted_as_drawn(view), name
+            await reaches_the_end_showing_each_line_once(pilot, view, name)
 
 
 async def test_a_saved_conversation_that_fits_the_screen_is_shown_whole(server: LoopbackServer) -> None:

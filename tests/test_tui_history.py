@@ -12,7 +12,7 @@ from t502_tui.ui.widgets.conversation_pane import VISIBLE_AT_OPEN
 from t502_tui.ui.widgets.conversation_view import ConversationView
 from t502_tui.ui.widgets.sidebar import ConversationList
 from loopback import LoopbackServer
-from tui_helpers import make_app, pane, send, until, settle
+from tui_helpers import linked_paragraphs, make_app, pane, send, until, settle
 from store_helpers import append
 
 
@@ -105,46 +105,41 @@ async def test_conversations_saved_elsewhere_are_listed_when_the_list_is_opened(
         await until(pilot, lambda: "asked while away" in listed(app))
 
 
+async def open_search_hit(pilot, query: str, hits: int) -> None:  # type: ignore[no-untyped-def]
+    """Search for ``query`` (Ctrl+F), wait for ``hits`` hits, open the first."""
+    app = pilot.app
+    await pilot.press("ctrl+f")
+    await until(pilot, lambda: isinstance(app.screen, SearchScreen))
+    await pilot.press(*query)
+    await until(pilot, lambda: len(app.screen.hits) == hits)
+    await pilot.press("enter")
+    await until(pilot, lambda: not isinstance(app.screen, SearchScreen))
+    await until(pilot, lambda: isinstance(app.focused, ConversationView))
+
+
 async def test_search_opens_conversation_at_the_message(server: LoopbackServer) -> None:
     seed(["unrelated", "nothing here"], ["tell me about sourdough", "Sourdough needs a starter."])
     app = make_app(server)
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: app.session.history is not None)
-        await pilot.press("ctrl+f")
-        await until(pilot, lambda: isinstance(app.screen, SearchScreen))
-        await pilot.press(*"sourd")
-        await until(pilot, lambda: len(app.screen.hits) == 2)  # type: ignore[attr-defined]
-        await pilot.press("enter")  # newest match first: the reply
-        await until(pilot, lambda: not isinstance(app.screen, SearchScreen))
-        await until(pilot, lambda: isinstance(app.focused, ConversationView))
+        await open_search_hit(pilot, "sourd", hits=2)  # newest match first: the reply
         assert pane(app).view.chosen_message.content == "Sourdough needs a starter."  # type: ignore[union-attr]
 
 
 async def test_a_search_hit_opens_with_its_message_at_the_top_of_the_view(server: LoopbackServer) -> None:
-    linked = "".join(f"Step {i} uses `code` and [a link](https://example.com/{'long/' * 12}{i}).\n\n- a\n- b\n\n"
-                     for i in range(25))
-    seed(["first question", linked + "sourdough starter", "second question", linked, "third", linked])
+    linked = linked_paragraphs(25)
+    seed(["first question", linked + "\n\nsourdough starter", "second question", linked, "third", linked])
     app = make_app(server)
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: app.session.history is not None)
-        await pilot.press("ctrl+f")
-        await until(pilot, lambda: isinstance(app.screen, SearchScreen))
-        await pilot.press(*"sourdough")
-        await until(pilot, lambda: len(app.screen.hits) == 1)  # type: ignore[attr-defined]
-        await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.focused, ConversationView))
+        await open_search_hit(pilot, "sourdough", hits=1)
         await pilot.pause()
         view = pane(app).view
         assert view.visible_text().split("\n")[0].startswith("gpt-5 · ")  # the hit's header
         assert view.chosen_message.content.endswith("sourdough starter")  # type: ignore[union-attr]
         await pilot.press("escape", "ctrl+end")  # the conversation open, at its end: again
         await pilot.pause()
-        await pilot.press("ctrl+f")
-        await until(pilot, lambda: isinstance(app.screen, SearchScreen))
-        await pilot.press(*"sourdough")
-        await until(pilot, lambda: len(app.screen.hits) == 1)  # type: ignore[attr-defined]
-        await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.focused, ConversationView))
+        await open_search_hit(pilot, "sourdough", hits=1)
         await pilot.pause()
         assert view.visible_text().split("\n")[0].startswith("gpt-5 · ")
 

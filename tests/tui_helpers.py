@@ -106,3 +106,11 @@ def picker_ready(app: T502App) -> bool:
         return False
     lists = screen.query(OptionList)
     return bool(lists) and lists.first().option_count > 0
+
+
+def linked_paragraphs(count: int) -> str:
+    """Paragraphs whose links take far fewer cells than their source (so their height
+    before drawing is only a guess), each followed by a list."""
+    return "".join(f"Paragraph {i} names `code_{i}` and [the docs](https://example.com/a/long/path/"
+                   f"{'segment/' * 12}{i}) before a list.\n\n- first item {i}\n- second item {i}\n\n"
+                   for i in range(count)) + "the very end"
