@@ -140,6 +140,9 @@ class Terminal:
 
     def close(self) -> None:
         subprocess.run([*self.tmux, "kill-server"], capture_output=True)
+        # tmux leaves its socket behind: one per run would pile up in /tmp.
+        sockets = Path(os.environ.get("TMUX_TMPDIR", "/tmp")) / f"tmux-{os.getuid()}"
+        (sockets / self.name).unlink(missing_ok=True)
         shutil.rmtree(self.home, ignore_errors=True)
 
 
