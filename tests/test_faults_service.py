@@ -13,6 +13,7 @@ import json
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 import fault_server as fs
@@ -25,6 +26,7 @@ from t502_tui.service import (
     TimedOut,
     TooLarge,
 )
+from t502_tui.service.addresses import display_host
 from t502_tui.service.client import ChatClient
 from t502_tui.service import client as client_module
 from t502_tui.service import sse as sse_module
@@ -348,6 +350,21 @@ async def test_invalid_utf8_is_replaced_not_raised(server: LoopbackServer, loopb
                                                      *sse(chunk(finish="stop"))]))
     events = await stream(loopback_client)
     assert ContentDelta("a\ufffd\ufffdb") in events
+
+
+@pytest.mark.parametrize(("url", "shown"), [
+    ("https://api.token502.com/v1", "api.token502.com"),
+    ("http://127.0.0.1:8080/v1", "127.0.0.1:8080"),
+    ("http://[::1]:8080/v1", "[::1]:8080"),
+    ("https://me:s3cret@gw.example.com:8443/v1", "gw.example.com:8443"),  # never the password
+    ("http://[::1/v1", "http://[::1/v1"),  # urllib refuses it: the URL as written
+    ("not a url", "not a url"),
+])
+def test_the_host_shown_is_the_address_without_credentials(url: str, shown: str) -> None:
+    # Made without httpx, which the first screen (its status line names the host) does not load.
+    assert display_host(url) == shown
+    if shown != url:
+        assert httpx.URL(url).netloc.decode() == shown  # what the client's own messages said
 
 
 @pytest.mark.parametrize("url", ["http://127.0.0.999/v1", "http://[::1::2]/v1"])

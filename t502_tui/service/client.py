@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 
 from t502_tui import __version__
+from t502_tui.service.addresses import display_host
 from t502_tui.service.chunks import (
     completion_from_body,
     decode_payload,
@@ -179,9 +180,7 @@ class ChatClient:
     @property
     def host(self) -> str:
         """The server's address as the user wrote it, for messages."""
-        if self._unusable:
-            return self.base_url
-        return httpx.URL(self.base_url).netloc.decode("ascii", "replace")
+        return self.base_url if self._unusable else display_host(self.base_url)
 
     async def aclose(self) -> None:
         """Close the connection pool."""

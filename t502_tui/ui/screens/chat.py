@@ -25,6 +25,7 @@ from t502_tui.presets import Preset, presets_of
 from t502_tui.reply_media import downloads_dir, media_items, unique_path, write_image
 from t502_tui.request_params import settings_summary
 from t502_tui.service import ServiceError
+from t502_tui.service.addresses import display_host
 from t502_tui.session import ChatSession
 from t502_tui.store import ConversationSummary, StoreError
 from t502_tui.terminal_text import defuse
@@ -241,7 +242,7 @@ class ChatScreen(SavedConversations, Screen[None]):
         name = session.provider_of(conversation)
         try:
             facts = session.facts(name)
-            host = session.client_for(name).host
+            host = display_host(session.provider(name).base_url)
         except ServiceError:
             facts, host = None, f"no provider {name}"
         limit = pane.context_limit()
