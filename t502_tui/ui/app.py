@@ -66,13 +66,14 @@ def _saved_what(updates: dict[str, object]) -> str:
 
 def _freeze_long_lived_objects() -> None:
     """Load the renderers, then take start-up's objects (modules, styles, widgets) out of
-    the garbage collector's sight, once per process. They live as long as the app;
-    walking them made each full collection cost about 30 ms, twice in the middle of a long
-    streaming reply."""
+    the garbage collector's sight, once per process, and turn the collector on (``t502``
+    starts with it off). They live as long as the app; walking them made each full
+    collection cost about 30 ms, twice in the middle of a long streaming reply."""
     load_renderers()
     if not gc.get_freeze_count():
         gc.collect()
         gc.freeze()
+    gc.enable()
 
 
 class T502App(Servers, App[None]):
