@@ -6,6 +6,7 @@ memory: more than :data:`MAX_PIXELS` pixels (a decompression bomb says it is hug
 header, which is read first), a truncated or damaged file, and any format but the four an
 image of a message may be (Pillow reads dozens, some through Ghostscript).
 A thumbnail is made once per image and scaled from there to any number of cells.
+Pillow is imported with the first image, not with t502 (a fiftieth of its start-up).
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ from __future__ import annotations
 import io
 import warnings
 from dataclasses import dataclass
-
-from PIL import Image
 
 MAX_PIXELS = 40_000_000
 """The most pixels decoded for a preview (an 8K image is 33 million)."""
@@ -39,6 +38,8 @@ class Thumbnail:
 
     def pixels(self, columns: int, rows: int, background: tuple[int, int, int]) -> bytes:
         """RGB pixels scaled to ``columns`` × ``rows``, transparency over ``background``."""
+        from PIL import Image
+
         image = Image.frombytes("RGBA", (self.width, self.height), self.rgba)
         image = image.resize((max(1, columns), max(1, rows)), Image.Resampling.BOX)
         canvas = Image.new("RGBA", image.size, (*background, 255))
@@ -48,6 +49,8 @@ class Thumbnail:
 
 def make_thumbnail(data: bytes) -> Thumbnail:
     """A thumbnail of an image file's bytes (its first frame); raises :class:`ThumbnailError`."""
+    from PIL import Image
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

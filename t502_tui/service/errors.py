@@ -6,7 +6,6 @@ the server's full text for the debug log only.
 
 from __future__ import annotations
 
-import email.utils
 import html
 import logging
 import math
@@ -259,8 +258,10 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
         pass
     else:
         return max(0.0, seconds) if math.isfinite(seconds) else None
+    from email.utils import parsedate_to_datetime  # rare, and a hundredth of start-up
+
     try:
-        when = email.utils.parsedate_to_datetime(value)
+        when = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when is None:
