@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 from pathlib import Path
 
@@ -338,6 +339,16 @@ async def test_no_request_before_the_first_frame(server: LoopbackServer) -> None
     # Then the model list, and what the server may tell of prices and balance (this one has neither).
     assert server.requests[0].path == "/v1/models"
     assert {r.path for r in server.requests} <= {"/v1/models", "/api/pricing", "/v1/dashboard/billing/subscription"}
+
+
+async def test_the_garbage_collector_is_back_on_after_start_up(server: LoopbackServer) -> None:
+    gc.disable()  # as `t502` starts the app
+    try:
+        app = make_app(server)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, gc.isenabled)
+    finally:
+        gc.enable()
 
 
 async def test_notices_show_server_text_literally(server: LoopbackServer) -> None:
