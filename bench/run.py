@@ -1,6 +1,6 @@
 """Run every benchmark and write the figures to bench/results/latest.json.
 
-    python bench/run.py            # the full set (about 7 minutes)
+    python bench/run.py            # the full set (about 9 minutes)
     python bench/run.py --quick    # one run each, smaller sizes (about 1 minute)
 """
 
@@ -13,6 +13,7 @@ import time
 
 import history
 import media_stream
+import reading_floor
 import responsiveness
 import startup
 import streaming
@@ -33,6 +34,7 @@ def main() -> None:
     print("== startup"); figures["startup"] = startup.run(runs)
     paced = {"code_100_per_s": 2000, "prose_20_per_s": 400 if args.quick else 1000}
     print("== streaming"); figures["streaming"] = streaming.run(sizes, runs, paced)
+    print("== reading floor"); figures["reading_floor"] = reading_floor.run(1 if args.quick else 3)
     print("== responsiveness"); figures["responsiveness"] = responsiveness.run(sizes[-1], 40, runs)
     figures["responsiveness_100_per_s"] = responsiveness.run(2000, 40, runs, rate=100)
     print("== history"); figures["history"] = history.run(runs)

@@ -35,7 +35,7 @@ from t502_tui.service import (
     Usage,
     UsageReport,
 )
-from t502_tui.service.client import ChatClient
+from t502_tui.service.client import TRICKLE_PACE, ChatClient, fast_trickle
 
 KEY = "sk-secret-test-key-0123456789"
 CHAT = "/chat/completions"
@@ -238,6 +238,27 @@ async def test_idle_timeout_between_chunks(server: LoopbackServer) -> None:
             await collect(client)
     gate.open()
     assert info.value.partial
+
+
+@pytest.mark.parametrize(("pieces", "gathered", "seconds", "pauses"), [
+    (1, 300, 0.050, False),  # prose at 20 tokens/s: a pause would gather nothing
+    (1, 300, 0.010, True),  # 100 tokens/s: the first packet after the first token
+    (9, 2_700, 0.093, True),  # 100 tokens/s, after a pause: it keeps gathering
+    (300, 64 * 1024, 0.010, False),  # a flood is read as fast as it comes
+])
+def test_only_a_fast_trickle_pauses_to_gather(pieces: int, gathered: int, seconds: float, pauses: bool) -> None:
+    assert fast_trickle(pieces, gathered, seconds) is pauses
+
+
+async def test_a_fast_trickle_arrives_whole_with_an_idle_timeout_shorter_than_its_pauses(
+        server: LoopbackServer) -> None:
+    words = [f"w{i} " for i in range(40)]
+    paced: list[Any] = []
+    for part in sse(*(chunk(word) for word in words), chunk(finish="stop")):
+        paced += [part, Pause(0.004)]
+    server.script(CHAT, stream_reply(paced))
+    async with ChatClient(server.url, KEY, idle_timeout=TRICKLE_PACE / 2) as client:
+        assert text_of(await collect(client)) == "".join(words)
 
 
 async def test_connect_failure_is_retried_then_explained() -> None:
