@@ -108,6 +108,25 @@ async def test_escape_stops_and_keeps_partial_reply(server: LoopbackServer) -> N
     assert await asyncio.to_thread(server.disconnected.wait, 5)
 
 
+async def test_escape_on_a_chosen_message_goes_back_to_the_composer_and_the_reply_goes_on(
+        server: LoopbackServer) -> None:
+    gate = Gate()
+    server.script(CHAT, stream_reply([*sse(chunk("partial answer"), done=False), gate]))
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "tell me")
+        await until(pilot, lambda: "partial answer" in shown(app))
+        await pilot.press("shift+tab")
+        assert app.focused is pane(app).view
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.focused is pane(app).composer and pane(app).streaming
+        await pilot.press("escape")  # from the composer, Esc stops it
+        await settle(app)
+        assert pane(app).conversation.messages[-1].status is ReplyStatus.STOPPED
+    gate.open()
+
+
 async def test_typing_while_streaming(server: LoopbackServer) -> None:
     gate = Gate()
     server.script(CHAT, stream_reply([*sse(chunk("streaming"), done=False), gate, *sse(chunk(finish="stop"))]))

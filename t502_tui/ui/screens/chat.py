@@ -279,8 +279,8 @@ class ChatScreen(SavedConversations, Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         pane = self.active_pane
-        if action == "cancel":
-            return bool(pane and pane.streaming)
+        if action == "cancel":  # on a chosen message, Esc first goes back to the composer
+            return bool(pane and pane.streaming) and self.focused is not pane.view
         if action == "cancel_edit":
             return bool(pane and pane.editing is not None and not pane.streaming)
         if action == "retry":
