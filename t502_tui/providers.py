@@ -96,7 +96,8 @@ def _read_bounded(process: subprocess.Popen[bytes], seconds: float) -> tuple[byt
 
 
 _COMMAND_KEYS: dict[str, tuple[str, str]] = {}
-"""Each key command's (key, problem), so a command runs once per start."""
+"""Each key command's (key, why there is none), so a command runs once per start (two
+providers may share one; each problem names its own)."""
 
 
 def key_from_command(command: str, where: str) -> tuple[str, str]:
@@ -105,15 +106,21 @@ def key_from_command(command: str, where: str) -> tuple[str, str]:
     The command gets no stdin (a prompt must use the terminal itself, as pinentry does);
     its stderr is shown on failure (the key never is).
     """
-    if command in _COMMAND_KEYS:
-        return _COMMAND_KEYS[command]
+    if command not in _COMMAND_KEYS:
+        _COMMAND_KEYS[command] = _run_key_command(command)
+    key, reason = _COMMAND_KEYS[command]
+    return key, f"{where}: {reason}" if reason else ""
+
+
+def _run_key_command(command: str) -> tuple[str, str]:
+    """(key, why there is none) from running ``command`` (see :func:`key_from_command`)."""
     argv = ["/bin/sh", "-c", command] if needs_shell(command) else shlex.split(command)
     try:
         process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                    stderr=subprocess.PIPE)
     except (OSError, ValueError) as error:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-        result = "", f"{where}: api_key_cmd could not start ({defuse(reason)})"
+        result = "", f"api_key_cmd could not start ({defuse(reason)})"
     else:
         with process:
             out, err, finished = _read_bounded(process, KEY_COMMAND_SECONDS)
@@ -125,17 +132,16 @@ def key_from_command(command: str, where: str) -> tuple[str, str]:
         if key:
             stderr = stderr.replace(key, "***")
         if not finished:
-            result = "", f"{where}: api_key_cmd took longer than {KEY_COMMAND_SECONDS:g} s and was stopped"
+            result = "", f"api_key_cmd took longer than {KEY_COMMAND_SECONDS:g} s and was stopped"
         elif process.returncode != 0:
             said = _first_line(stderr)
-            result = "", f"{where}: api_key_cmd failed (exit {process.returncode})" + (f": {said}" if said else "")
+            result = "", f"api_key_cmd failed (exit {process.returncode})" + (f": {said}" if said else "")
         elif not key:
-            result = "", f"{where}: api_key_cmd printed nothing"
+            result = "", "api_key_cmd printed nothing"
         elif not key.isascii() or not key.isprintable() or " " in key:
-            result = "", f"{where}: api_key_cmd printed something that is not a key (printable ASCII without spaces)"
+            result = "", "api_key_cmd printed something that is not a key (printable ASCII without spaces)"
         else:
             result = key, ""
-    _COMMAND_KEYS[command] = result
     return result
 
 

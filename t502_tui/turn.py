@@ -292,7 +292,12 @@ class Turn:
         return full.request_messages(self.session.config.system_role)
 
     async def _events(self, request: list[dict[str, Any]], model: str) -> AsyncIterator[StreamEvent]:
-        client = self.session.client_for(self.session.provider_of(self.conversation))
+        name = self.session.provider_of(self.conversation)
+        if problem := self.session.provider(name).problem:
+            # The config asks for a key it could not get: without it the request would at
+            # best be refused, and t502 reads keys only when it starts.
+            raise ServiceError(f"not sent: {problem} (t502 reads keys when it starts)")
+        client = self.session.client_for(name)
         params = self.session.request_params(self.conversation, model)
         on_retry = self._retrying
         if self.stream:

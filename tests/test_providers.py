@@ -52,6 +52,20 @@ base_url = "http://localhost:11434/v1/"
     assert counter.read_text() == "x"  # once per start, however often asked
 
 
+def test_two_providers_sharing_a_failing_key_command_each_name_themselves(tmp_path: Path) -> None:
+    config = config_with(tmp_path, """
+[providers.one]
+base_url = "http://127.0.0.1:1/v1"
+api_key_cmd = "false"
+[providers.two]
+base_url = "http://127.0.0.1:2/v1"
+api_key_cmd = "false"
+""")
+    providers = configured(config)
+    assert providers["one"].problem == "providers.one: api_key_cmd failed (exit 1)"
+    assert providers["two"].problem == "providers.two: api_key_cmd failed (exit 1)"  # it ran once
+
+
 def test_a_failing_key_command_says_why_and_never_shows_the_key(tmp_path: Path) -> None:
     script = tmp_path / "fail.py"
     script.write_text(f"import sys\nprint({SECRET!r})\nprint('gpg: decryption failed: No secret key {SECRET}',"

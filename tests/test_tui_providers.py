@@ -15,6 +15,7 @@ from t502_tui.context_fit import request_tokens
 from t502_tui.model_catalog import remember_model
 from t502_tui.session import LAST_MODEL
 from t502_tui.prices import Price
+from t502_tui.conversation import ReplyStatus
 from t502_tui.store import Store, default_path
 from t502_tui.turn import LinkState
 from t502_tui.ui.screens.conversation_settings import ConversationSettingsScreen
@@ -177,6 +178,25 @@ async def test_the_model_chosen_last_may_be_another_providers(server: LoopbackSe
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: pane(app).conversation.provider == "local")
         assert pane(app).conversation.model == "llama3" and "local/llama3" in status(app)
+
+
+async def test_a_message_to_a_provider_whose_key_command_failed_is_not_sent(
+        server: LoopbackServer, local: LoopbackServer) -> None:
+    config = paths.config_file()
+    config.parent.mkdir(parents=True)
+    config.write_text(f'[providers.local]\nbase_url = "{local.url}"\napi_key_cmd = "false"\n')
+    store = Store(default_path())
+    store.set_preference(LAST_MODEL, "local/llama3")
+    store.close()
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: pane(app).conversation.provider == "local")
+        await send(pilot, "my words")
+        await settle(app)
+        prompt, reply = pane(app).conversation.messages
+        assert prompt.content == "my words" and reply.status is ReplyStatus.ERROR
+        assert reply.error is not None and "providers.local: api_key_cmd failed (exit 1)" in reply.error
+    assert local.chat_requests() == []  # a request without the key would only have been refused
 
 
 async def test_a_key_fixed_in_settings_brings_the_prices_a_wrong_one_was_refused(server: LoopbackServer) -> None:
