@@ -122,6 +122,16 @@ class ChatMessage:
         return bool(self.content) and self.status is not ReplyStatus.STREAMING and not self.status.cut_off
 
 
+def title_from(text: str) -> str:
+    """A title from the start of ``text``: one line, cut at a word's end after TITLE_CHARS."""
+    first = " ".join(text.split())
+    if len(first) <= TITLE_CHARS:
+        return first
+    cut = first[:TITLE_CHARS]
+    space = cut.rfind(" ")
+    return (cut[:space] if space >= TITLE_CHARS * 2 // 3 else cut).rstrip() + "…"
+
+
 @dataclass
 class Conversation:
     """A titled list of messages, with the model and system prompt for the next request."""
@@ -151,12 +161,7 @@ class Conversation:
             return self.title
         for message in self.messages:
             if message.role == "user":
-                first = " ".join(message.content.split())
-                if len(first) <= TITLE_CHARS:
-                    return first
-                cut = first[:TITLE_CHARS]
-                space = cut.rfind(" ")
-                return (cut[:space] if space >= TITLE_CHARS * 2 // 3 else cut).rstrip() + "…"  # at a word's end
+                return title_from(message.content)
         return "New conversation"
 
     def request_messages(self, system_role: str = "system") -> list[dict[str, Any]]:

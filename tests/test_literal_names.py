@@ -63,7 +63,7 @@ async def test_sidebar_draws_titles_and_models_literally() -> None:
         sidebar = app.query_one(ConversationList)
         unsaved = Conversation(model=POSER, title="new\u202eone")
         saved = ConversationSummary("c1", f"{MARKUP}\u2066", datetime.now(), MARKUP, 2, False)
-        sidebar.show([(unsaved, False)], [saved], set(), None)
+        sidebar.show([(unsaved, False, "")], [saved], set(), None)
         await pilot.pause()
         drawn = [line.strip() for line in lines(sidebar)]
         assert "new<U+202E>one" in drawn and "gpt-4o<U+202E><U+200B>" in drawn

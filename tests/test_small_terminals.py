@@ -71,7 +71,7 @@ async def test_sidebar_rows_do_not_wrap() -> None:
         title = "東京の天気について詳しく教えてください"
         when = datetime.now()
         saved = ConversationSummary("c1", title, when, model, 12, False)
-        sidebar.show([(Conversation(model=model), False)], [saved], set(), None)
+        sidebar.show([(Conversation(model=model), False, "")], [saved], set(), None)
         await pilot.pause()
         drawn = [sidebar.render_line(y).text.rstrip() for y in range(4)]
         assert drawn[0].strip() == "New conversation" and drawn[1].strip().endswith("…")

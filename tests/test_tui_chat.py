@@ -308,7 +308,10 @@ async def test_ctrl_n_in_a_blank_conversation_opens_no_second_blank_one(server: 
         await pilot.press("ctrl+n")
         await pilot.pause()
         assert len(app.chat.panes) == 2 and blank.composer.text == "a draft"
-        assert app.chat.query_one(ConversationList).option_count == 2
+        listing = app.chat.query_one(ConversationList)
+        rows = [str(listing.get_option_at_index(i).prompt) for i in range(listing.option_count)]
+        assert len(rows) == 2 and "New conversation" in rows[0]
+        assert rows[1].split("\n")[0].strip() == "a draft" and "draft ·" in rows[1]  # told apart
         await app.chat.action_close_conversation()  # the blank one: the draft's is left, alone in the list
         await pilot.pause()
         assert app.chat.panes == [blank] and app.chat.query_one(ConversationList).option_count == 1

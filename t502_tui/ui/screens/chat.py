@@ -223,7 +223,8 @@ class ChatScreen(SavedConversations, Screen[None]):
         saved_ids = {s.id for s in self.saved}
         panes = self.panes
         listing.show(
-            [(p.conversation, p.streaming) for p in reversed(panes) if p.conversation.id not in saved_ids],
+            [(p.conversation, p.streaming, p.composer.text) for p in reversed(panes)
+             if p.conversation.id not in saved_ids],
             self.saved,
             {p.conversation.id for p in panes if p.streaming},
             active.conversation.id if active else None,

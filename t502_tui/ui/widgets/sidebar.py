@@ -11,7 +11,7 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option, OptionDoesNotExist
 
-from t502_tui.conversation import Conversation
+from t502_tui.conversation import Conversation, title_from
 from t502_tui.store import ConversationSummary
 from t502_tui.terminal_text import visible_name
 
@@ -51,17 +51,21 @@ class ConversationList(OptionList):
 
     def show(
         self,
-        unsaved: list[tuple[Conversation, bool]],
+        unsaved: list[tuple[Conversation, bool, str]],
         saved: list[ConversationSummary],
         streaming_ids: set[str],
         active_id: str | None,
     ) -> None:
-        """Redraw the rows, keeping the active one highlighted."""
+        """Redraw the rows, keeping the active one highlighted. ``unsaved``: the open
+        conversations not yet in the store, each with whether it streams and its draft
+        (a new conversation with words typed is named by them)."""
         options = []
-        for conversation, streaming in unsaved:
+        for conversation, streaming, draft in unsaved:
+            drafted = not conversation.messages and bool(draft.strip())
+            title = title_from(draft) if drafted else conversation.display_title
             options.append(Option(Content.assemble(
-                ("● " if streaming else "  ", "$accent"), _one_line(conversation.display_title), "\n",
-                (f"  {visible_name(conversation.model)}", "dim"),
+                ("● " if streaming else "  ", "$accent"), _one_line(title), "\n",
+                (f"  {'draft · ' if drafted else ''}{visible_name(conversation.model)}", "dim"),
             ), id=conversation.id))
         for summary in saved:
             dot = "● " if summary.id in streaming_ids else "  "
