@@ -48,6 +48,15 @@ def test_long_message_is_one_cut_line_and_detail_keeps_all() -> None:
     assert "second line" in error.detail
 
 
+def test_a_json_body_cut_short_still_gives_its_message() -> None:
+    # Only the first 256 KB of an error body is read: a relay that pads its JSON past that.
+    body = '{"error": {"message": "Invalid \\"token\\"", "type": "auth", "trace": "' + "x" * 300_000
+    assert error_from_response(401, "", body[:256 * 1024]).message == (
+        'the API key was rejected (HTTP 401): Invalid "token"')
+    hostile = '{"message": "' + "\\" * 200_001  # an escape never closed: still linear
+    assert error_from_response(500, "", hostile).message.startswith("the server failed (HTTP 500)")
+
+
 def test_html_is_never_dumped() -> None:
     error = error_from_response(404, "", "<!DOCTYPE html><html><body><div>x</div></body></html>")
     assert "<" not in error.message

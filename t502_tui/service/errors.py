@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import logging
 import math
+import re
 import time
 from typing import Any
 
@@ -138,6 +139,22 @@ def one_line(text: str, limit: int = MAX_MESSAGE) -> str:
     return ""
 
 
+_MESSAGE_FIELD = re.compile(r'"message"\s*:\s*("(?:[^"\\]|\\.)*")')
+"""A JSON ``"message": "..."`` field with its string whole (each character matches one way:
+linear time on any body)."""
+
+
+def _message_of_cut_json(text: str) -> str:
+    """The first message field of a JSON body cut short (longer than what is read), or ""."""
+    if not text.startswith("{") or (found := _MESSAGE_FIELD.search(text)) is None:
+        return ""
+    try:
+        message = loads(found.group(1))
+    except ValueError:
+        return ""
+    return message if isinstance(message, str) else ""
+
+
 def _looks_like_html(text: str) -> bool:
     head = text.lstrip()[:500].lower()
     return head.startswith("<!doctype html") or "<html" in head or head.startswith("<head")
@@ -241,6 +258,8 @@ def summarize_body(body: str) -> tuple[str, str | None, str | int | None]:
                     continue
                 if fields:
                     return fields
+    if message := _message_of_cut_json(text).strip():
+        return message, None, None
     if _looks_like_html(text):
         title = _html_summary(text)
         return (f"the server sent an HTML page: {title}" if title else "the server sent an HTML page"), None, None
