@@ -35,3 +35,12 @@ async def test_a_narrow_line_keeps_the_model_and_says_offline_in_words() -> None
         await pilot.resize_terminal(200, 3)
         await pilot.pause()
         assert "api.token502.com" in str(line.render())  # redrawn for the new width
+
+
+async def test_the_token_split_goes_before_the_host() -> None:
+    app = _Line()
+    async with app.run_test(size=(60, 3)) as pilot:
+        line = app.query_one(StatusLine)
+        line.show(StatusFacts("gpt-5", Usage(10, 681, 691), Connection(LinkState.READY), "127.0.0.1:38093"))
+        await pilot.pause()
+        assert str(line.render()).endswith("691 tokens · ● 127.0.0.1:38093")

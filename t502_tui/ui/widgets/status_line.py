@@ -1,9 +1,9 @@
 """The status line: the model and what it is set to, the conversation's tokens and cost,
 how full the model's context is, the balance, and the connection.
 
-It is one line: when the terminal is too narrow, parts are shortened, then the least
-needed are left out (the host first; the model, its settings and the connection's state
-never).
+It is one line: when the terminal is too narrow, parts are shortened (the tokens' in/out
+split first, then the host), then the least needed are left out (the model, its settings
+and the connection's state never).
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ class StatusLine(Static):
             parts.append(_Part(3, Content(" · ".join(facts.settings)), Content(f"⚙ {facts.settings[0]}{more}"),
                                kept=True))
         if usage.total_tokens:
-            parts.append(_Part(4, Content(f"{usage.total_tokens:,} tokens ({usage.prompt_tokens:,} in, "
+            parts.append(_Part(6, Content(f"{usage.total_tokens:,} tokens ({usage.prompt_tokens:,} in, "
                                           f"{usage.completion_tokens:,} out)"),
                                Content(f"{short_count(usage.total_tokens)} tokens")))
         else:
