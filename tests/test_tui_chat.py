@@ -127,6 +127,25 @@ async def test_escape_on_a_chosen_message_goes_back_to_the_composer_and_the_repl
     gate.open()
 
 
+@pytest.mark.parametrize("width", [140, 80])
+async def test_escape_in_the_list_goes_back_to_the_composer(server: LoopbackServer, width: int) -> None:
+    gate = Gate()
+    server.script(CHAT, stream_reply([*sse(chunk("partial answer"), done=False), gate]))
+    app = make_app(server)
+    async with app.run_test(size=(width, 30)) as pilot:
+        await send(pilot, "tell me")
+        await until(pilot, lambda: "partial answer" in shown(app))
+        shown_before = app.chat.query_one("#sidebar").display
+        await pilot.press("ctrl+b")
+        listing = app.chat.query_one(ConversationList)
+        assert listing.has_focus
+        await pilot.press("escape")
+        await pilot.pause()
+        assert pane(app).composer.has_focus and pane(app).streaming  # the reply goes on
+        assert app.chat.query_one("#sidebar").display == shown_before  # as it was before Ctrl+B
+    gate.open()
+
+
 async def test_typing_while_streaming(server: LoopbackServer) -> None:
     gate = Gate()
     server.script(CHAT, stream_reply([*sse(chunk("streaming"), done=False), gate, *sse(chunk(finish="stop"))]))

@@ -280,10 +280,12 @@ class ChatScreen(SavedConversations, Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         pane = self.active_pane
-        if action == "cancel":  # on a chosen message, Esc first goes back to the composer
-            return bool(pane and pane.streaming) and self.focused is not pane.view
+        # On a chosen message or in the list, Esc first goes back to the composer.
+        elsewhere = pane is None or self.focused in (pane.view, self.query_one(ConversationList))
+        if action == "cancel":
+            return bool(pane and pane.streaming) and not elsewhere
         if action == "cancel_edit":
-            return bool(pane and pane.editing is not None and not pane.streaming)
+            return bool(pane and pane.editing is not None and not pane.streaming) and not elsewhere
         if action == "retry":
             return bool(pane and pane.can_retry)
         return True
@@ -393,6 +395,13 @@ class ChatScreen(SavedConversations, Screen[None]):
             self._list_hidden_by_user = False
             listing.focus()
             self.reload_history()  # `t502 ask` may have saved some meanwhile
+
+    def on_conversation_list_left(self, event: ConversationList.Left) -> None:
+        """Esc in the list: back to the composer; a narrow terminal has no room to keep it."""
+        if self._narrow:
+            self._show_list(False)
+        elif pane := self.active_pane:
+            pane.composer.focus()
 
     def _show_list(self, show: bool) -> None:
         """Show or hide the conversation list; the composer gets the focus it had."""

@@ -36,7 +36,12 @@ class ConversationList(OptionList):
         Binding("r", "command('rename')", "Rename"),
         Binding("a", "command('archive')", "Archive"),
         Binding("d,delete", "command('delete')", "Delete"),
+        Binding("escape", "leave", "Back", show=False),
     ]
+
+    @dataclass
+    class Left(Message):
+        """The user is done with the list (Esc): back to the composer."""
 
     @dataclass
     class MoreWanted(Message):
@@ -89,6 +94,9 @@ class ConversationList(OptionList):
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         if event.option_list is self and event.option_index >= self.option_count - 5:
             self.post_message(self.MoreWanted())
+
+    def action_leave(self) -> None:
+        self.post_message(self.Left())
 
     def action_command(self, command: str) -> None:
         """Ask for a command on the highlighted row."""
