@@ -40,9 +40,14 @@ def is_chat_model(model_id: str) -> bool:
     return not _NOT_CHAT.search(model_id)
 
 
+def _server_id(base_url: str) -> str:
+    """What a cache file keeps to name its server: a digest, since a base URL may carry a
+    user name and password."""
+    return hashlib.sha256(base_url.encode("utf-8")).hexdigest()
+
+
 def _cache_file(kind: str, base_url: str) -> Path:
-    digest = hashlib.sha256(base_url.encode("utf-8")).hexdigest()[:16]
-    return paths.cache_dir() / f"{kind}-{digest}.json"
+    return paths.cache_dir() / f"{kind}-{_server_id(base_url)[:16]}.json"
 
 
 def _recent_file() -> Path:
@@ -55,7 +60,7 @@ def _load(kind: str, base_url: str, max_age: float) -> tuple[Any, float] | None:
         data = json.loads(_cache_file(kind, base_url).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(data, dict) or data.get("base_url") != base_url:
+    if not isinstance(data, dict) or data.get("server") != _server_id(base_url):
         return None
     fetched = data.get("fetched")
     if not isinstance(fetched, (int, float)) or not 0 <= time.time() - fetched <= max_age:
@@ -67,7 +72,7 @@ def _save(kind: str, base_url: str, value: Any) -> None:
     try:
         path = _cache_file(kind, base_url)
         paths.private_dir(path.parent)
-        paths.write_private(path, json.dumps({"base_url": base_url, "fetched": time.time(), "value": value}))
+        paths.write_private(path, json.dumps({"server": _server_id(base_url), "fetched": time.time(), "value": value}))
     except (OSError, ValueError):
         pass
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from t502_tui.config import Config
 from t502_tui.debug_log import mask_secret
+from t502_tui.service.addresses import url_password
 from t502_tui.terminal_text import defuse
 
 KEY_COMMAND_SECONDS = 60.0
@@ -167,6 +168,7 @@ def _provider(config: Config, name: str, entry: dict[str, str], run_commands: bo
         else:
             problem = f"{where}: api_key_cmd was not run"
     mask_secret(key)  # whichever way it came, it never reaches the debug log
+    mask_secret(url_password(base_url))  # nor a password in the URL (requests are logged)
     return Provider(name, base_url, key, entry.get("group", config.group), problem)
 
 

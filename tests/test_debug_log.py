@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from t502_tui import debug_log
+from t502_tui.config import load_config
 from t502_tui.debug_log import enable_debug_log, mask_secret
+from t502_tui.providers import configured
 
 
 def test_a_key_set_later_is_masked_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -29,6 +31,22 @@ def test_a_key_set_later_is_masked_too(tmp_path: Path, monkeypatch: pytest.Monke
     text = path.read_text()
     assert "sk-first-key" not in text and "sk-second-key" not in text
     assert "keys *** and ***" in text
+
+
+def test_a_password_in_a_base_url_is_masked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(debug_log, "_filter", None)
+    monkeypatch.setattr(debug_log, "_enabled_at", None)
+    logger = logging.getLogger("t502")
+    monkeypatch.setattr(logger, "handlers", [])
+    monkeypatch.setattr(logger, "level", logger.level)
+    path = enable_debug_log([], tmp_path / "debug.log")
+    config = tmp_path / "config.toml"
+    config.write_text('[providers.gw]\nbase_url = "https://me:pw-31337@gw.example.com/v1"\n')
+    configured(load_config(config, env={}))
+    logging.getLogger("t502.test").debug("POST https://me:pw-31337@gw.example.com/v1/chat/completions")
+    for handler in logger.handlers:
+        handler.close()
+    assert "pw-31337" not in path.read_text()
 
 
 def test_without_the_debug_log_nothing_reaches_stderr() -> None:

@@ -67,12 +67,15 @@ def test_debug_log_new_and_loose(umask: int, tmp_path: Path, monkeypatch: pytest
 
 
 def test_model_caches(umask: int, isolated_home: Path) -> None:
-    model_catalog.save_cached_models("http://x", ["a", "b"])
+    url = "http://me:s3cret-pass@x/v1"
+    model_catalog.save_cached_models(url, ["a", "b"])
     model_catalog.remember_model("a")
     [cache] = (isolated_home / "cache" / "t502").glob("models-*.json")
     for path in (cache, isolated_home / "state" / "t502" / "recent_models.json"):
         assert mode(path) == 0o600 and mode(path.parent) == 0o700
-    assert [m.id for m in model_catalog.load_cached_models("http://x") or []] == ["a", "b"]
+    assert "s3cret-pass" not in cache.read_text()  # a password in the base URL is a key too
+    assert [m.id for m in model_catalog.load_cached_models(url) or []] == ["a", "b"]
+    assert model_catalog.load_cached_models("http://x/v1") is None
     assert model_catalog.load_recent_models() == ["a"]
 
 

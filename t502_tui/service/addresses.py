@@ -1,5 +1,5 @@
-"""How a server's address is shown to the user: without httpx, which the first screen
-(whose status line names the server) does not load."""
+"""How a server's address is shown to the user, and what in it is secret: without httpx,
+which the first screen (whose status line names the server) does not load."""
 
 from __future__ import annotations
 
@@ -14,3 +14,11 @@ def display_host(base_url: str) -> str:
     except ValueError:  # e.g. an unbalanced "[" for an IPv6 address
         return base_url
     return netloc.rpartition("@")[2] or base_url
+
+
+def url_password(base_url: str) -> str:
+    """The password written in ``base_url`` (``https://user:password@host/v1``), or ""."""
+    try:
+        return urlsplit(base_url).password or ""
+    except ValueError:
+        return ""
