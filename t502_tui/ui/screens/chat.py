@@ -280,12 +280,11 @@ class ChatScreen(SavedConversations, Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         pane = self.active_pane
-        # On a chosen message or in the list, Esc first goes back to the composer.
-        elsewhere = pane is None or self.focused in (pane.view, self.query_one(ConversationList))
-        if action == "cancel":
-            return bool(pane and pane.streaming) and not elsewhere
-        if action == "cancel_edit":
-            return bool(pane and pane.editing is not None and not pane.streaming) and not elsewhere
+        if action in ("cancel", "cancel_edit"):
+            # On a chosen message or in the list, Esc first goes back to the composer.
+            if pane is None or self.focused is pane.view or isinstance(self.focused, ConversationList):
+                return False
+            return pane.streaming if action == "cancel" else pane.editing is not None and not pane.streaming
         if action == "retry":
             return bool(pane and pane.can_retry)
         return True
