@@ -92,6 +92,42 @@ async def test_rename_archive_unarchive_delete(server: LoopbackServer) -> None:
     store.close()
 
 
+async def test_archive_or_delete_in_the_list_leaves_a_draft_alone(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app)
+        pane(app).composer.load_text("Important unsent draft text")
+        await pilot.press("ctrl+b")
+        for key in ("a", "d", "r"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert not isinstance(app.screen, (Confirm, TextPrompt))
+            assert pane(app).composer.text == "Important unsent draft text"
+        notices = [n.message for n in app._notifications]
+        assert notices[-1] == "This conversation has not been saved yet: send a message first."
+        assert not any(m.startswith(("Archived", "Deleted")) for m in notices)
+
+
+async def test_archiving_the_open_conversation_in_the_list_keeps_the_list_in_hand(server: LoopbackServer) -> None:
+    seed(["keep me", "ok"])
+    app = make_app(server)
+    async with app.run_test(size=(80, 24)) as pilot:  # narrow: the list shows only when asked
+        await pilot.press("ctrl+b")
+        await until(pilot, lambda: "keep me" in listed(app))
+        listing = app.chat.query_one(ConversationList)
+        listing.highlighted = listed(app).index("keep me")
+        await pilot.press("enter")
+        await until(pilot, lambda: pane(app).conversation.display_title == "keep me")
+        await pilot.press("ctrl+b")
+        listing.highlighted = listed(app).index("keep me")
+        await pilot.press("a")
+        await until(pilot, lambda: "keep me" not in listed(app))
+        assert listing.has_focus  # Esc still leaves it
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not app.chat.query_one("#sidebar").display and pane(app).composer.has_focus
+
+
 async def test_conversations_saved_elsewhere_are_listed_when_the_list_is_opened(server: LoopbackServer) -> None:
     seed(["old question", "old answer"])
     app = make_app(server)

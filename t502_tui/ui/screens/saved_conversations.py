@@ -102,18 +102,26 @@ class SavedConversations(_Base):
             self.action_delete(event.conversation_id)
 
     def _target(self, conversation_id: str | None) -> tuple[str, str] | None:
-        """(id, title) of the given conversation, or of the visible one if it is saved."""
-        if conversation_id is None:
-            pane = self.active_pane
-            if pane is None or not pane.conversation.saved:
-                self.notify("This conversation has not been saved yet: send a message first.",
-                            severity="warning")
-                return None
-            return pane.conversation.id, pane.conversation.display_title
-        summary = next((s for s in self.saved if s.id == conversation_id), None)
-        pane = self.pane_for(conversation_id)
-        title = pane.conversation.display_title if pane else summary.title if summary else conversation_id
-        return conversation_id, title
+        """(id, title) of the given conversation (by default the visible one) if it is
+        saved. One that is not (a blank one, or a draft: its words are only in the
+        composer) has nothing to rename, archive or delete, and is left as it is."""
+        pane = self.active_pane if conversation_id is None else self.pane_for(conversation_id)
+        if pane is not None:
+            if pane.conversation.saved:
+                return pane.conversation.id, pane.conversation.display_title
+        elif conversation_id is not None:
+            summary = next((s for s in self.saved if s.id == conversation_id), None)
+            return conversation_id, summary.title if summary else conversation_id
+        self.notify("This conversation has not been saved yet: send a message first.", severity="warning")
+        return None
+
+    async def _close_from_list(self, ident: str, from_list: bool) -> None:
+        """Close the conversation's pane if it is open; a command given in the list leaves
+        the focus there (Esc goes back to the composer)."""
+        if pane := self.pane_for(ident):
+            await self._close(pane)
+            if from_list and self.query_one("#sidebar").display:
+                self.query_one(ConversationList).focus()
 
     @work(group="dialog")
     async def action_rename(self, conversation_id: str | None = None) -> None:
@@ -137,7 +145,7 @@ class SavedConversations(_Base):
         if await self._write(lambda store: store.set_archived(ident, True)):
             if pane := self.pane_for(ident):
                 pane.conversation.archived = True
-                await self._close(pane)
+            await self._close_from_list(ident, conversation_id is not None)
             self.notify(f"Archived “{title}”. Ctrl+P → Unarchive a conversation brings it back.")
             self.reload_history()
 
@@ -174,8 +182,7 @@ class SavedConversations(_Base):
         if not await self.app.push_screen_wait(Confirm(f"Delete “{title}” and all its messages for good?", "Delete")):
             return
         if await self._write(lambda store: store.delete(ident)):
-            if pane := self.pane_for(ident):
-                await self._close(pane)
+            await self._close_from_list(ident, conversation_id is not None)
             self.notify(f"Deleted “{title}”")
             self.reload_history()
 
