@@ -11,7 +11,7 @@ from t502_tui.ui.screens.search import SearchScreen
 from t502_tui.ui.widgets.conversation_pane import VISIBLE_AT_OPEN
 from t502_tui.ui.widgets.conversation_view import ConversationView
 from t502_tui.ui.widgets.sidebar import ConversationList
-from loopback import LoopbackServer
+from loopback import Gate, LoopbackServer, chunk, sse, stream_reply
 from tui_helpers import linked_paragraphs, make_app, pane, send, until, settle
 from store_helpers import append
 
@@ -106,6 +106,22 @@ async def test_archive_or_delete_in_the_list_leaves_a_draft_alone(server: Loopba
         notices = [n.message for n in app._notifications]
         assert notices[-1] == "This conversation has not been saved yet: send a message first."
         assert not any(m.startswith(("Archived", "Deleted")) for m in notices)
+
+
+async def test_archiving_a_streaming_conversation_says_its_reply_was_stopped(server: LoopbackServer) -> None:
+    gate = Gate()
+    server.script("/chat/completions", stream_reply([*sse(chunk("partial"), done=False), gate]))
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "stream me")
+        await until(pilot, lambda: gate.reached.is_set() and "stream me" in listed(app))
+        await pilot.press("ctrl+b")
+        app.chat.query_one(ConversationList).highlighted = listed(app).index("stream me")
+        await pilot.press("a")
+        await until(pilot, lambda: "stream me" not in listed(app))
+        notice = list(app._notifications)[-1].message
+        assert notice.startswith("Archived “stream me”. Its reply was stopped; what arrived is kept.")
+    gate.open()
 
 
 async def test_archiving_the_open_conversation_in_the_list_keeps_the_list_in_hand(server: LoopbackServer) -> None:

@@ -143,10 +143,12 @@ class SavedConversations(_Base):
             return
         ident, title = target
         if await self._write(lambda store: store.set_archived(ident, True)):
+            stopped = ""
             if pane := self.pane_for(ident):
                 pane.conversation.archived = True
+                stopped = " Its reply was stopped; what arrived is kept." if pane.streaming else ""
             await self._close_from_list(ident, conversation_id is not None)
-            self.notify(f"Archived “{title}”. Ctrl+P → Unarchive a conversation brings it back.")
+            self.notify(f"Archived “{title}”.{stopped} Ctrl+P → Unarchive a conversation brings it back.")
             self.reload_history()
 
     async def action_unarchive(self) -> None:
