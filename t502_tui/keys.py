@@ -27,7 +27,8 @@ class Action:
 ACTIONS: tuple[Action, ...] = (
     Action("send", "enter", "Send", "send the message", footer=False),
     Action("newline", "ctrl+j,shift+enter,alt+enter", "Newline", "new line in the message"),
-    Action("cancel", "escape", "Stop reply", "stop the streaming reply (its text is kept; on a chosen message, Esc first goes back to the composer); editing a message: cancel the edit"),
+    Action("cancel", "escape", "Stop reply", "stop the streaming reply (its text is kept; on a chosen message, "
+           "Esc first goes back to the composer); editing a message: cancel the edit"),
     Action("retry", "ctrl+r", "Retry", "retry a failed or stopped reply"),
     Action("regenerate", "ctrl+g", "Regenerate", "ask again for the last reply (the old one is kept: < > flips)",
            footer=False),

@@ -115,12 +115,12 @@ class SavedConversations(_Base):
         self.notify("This conversation has not been saved yet: send a message first.", severity="warning")
         return None
 
-    async def _close_from_list(self, ident: str, from_list: bool) -> None:
-        """Close the conversation's pane if it is open; a command given in the list leaves
+    async def _close_if_open(self, ident: str, keep_list_focus: bool) -> None:
+        """Close the conversation's pane if it is open. A command given in the list keeps
         the focus there (Esc goes back to the composer)."""
         if pane := self.pane_for(ident):
             await self._close(pane)
-            if from_list and self.query_one("#sidebar").display:
+            if keep_list_focus and self.query_one("#sidebar").display:
                 self.query_one(ConversationList).focus()
 
     @work(group="dialog")
@@ -147,7 +147,7 @@ class SavedConversations(_Base):
             if pane := self.pane_for(ident):
                 pane.conversation.archived = True
                 stopped = " Its reply was stopped; what arrived is kept." if pane.streaming else ""
-            await self._close_from_list(ident, conversation_id is not None)
+            await self._close_if_open(ident, keep_list_focus=conversation_id is not None)
             self.notify(f"Archived “{title}”.{stopped} Ctrl+P → Unarchive a conversation brings it back.")
             self.reload_history()
 
@@ -184,7 +184,7 @@ class SavedConversations(_Base):
         if not await self.app.push_screen_wait(Confirm(f"Delete “{title}” and all its messages for good?", "Delete")):
             return
         if await self._write(lambda store: store.delete(ident)):
-            await self._close_from_list(ident, conversation_id is not None)
+            await self._close_if_open(ident, keep_list_focus=conversation_id is not None)
             self.notify(f"Deleted “{title}”")
             self.reload_history()
 
