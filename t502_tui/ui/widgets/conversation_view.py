@@ -61,6 +61,7 @@ class ConversationView(ScrollView, can_focus=True):
     }
 
     BINDINGS = [
+        Binding("escape", "leave", "Back"),  # first in the footer: the way out
         Binding("up", "choose(-1)", "Previous", show=False),
         Binding("down", "choose(1)", "Next", show=False),
         Binding("tab", "choose(1)", "Next", show=False),
@@ -83,7 +84,6 @@ class ConversationView(ScrollView, can_focus=True):
         Binding("f", "act('reveal')", "Show in folder", show=False),
         Binding("r", "act('download')", "Download again", show=False),
         Binding("i", "next_item", "Next image", show=False),
-        Binding("escape", "leave", "Back", show=False),
     ]
 
     @dataclass

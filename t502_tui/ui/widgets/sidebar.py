@@ -33,10 +33,10 @@ class ConversationList(OptionList):
     """
 
     BINDINGS = [
+        Binding("escape", "leave", "Back"),  # first in the footer: the way out
         Binding("r", "command('rename')", "Rename"),
         Binding("a", "command('archive')", "Archive"),
         Binding("d,delete", "command('delete')", "Delete"),
-        Binding("escape", "leave", "Back", show=False),
     ]
 
     @dataclass
