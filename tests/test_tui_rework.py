@@ -99,6 +99,18 @@ async def test_escape_leaves_edit_mode(server: LoopbackServer) -> None:
         assert pane(app).editing is None and pane(app).composer.text == ""
 
 
+async def test_e_on_a_reply_says_only_your_messages_are_edited(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "hello")
+        await settle(app)
+        await pilot.press("shift+tab")  # the newest message: the reply
+        await pilot.press("e")
+        await pilot.pause()
+        assert pane(app).editing is None
+        assert list(app._notifications)[-1].message.startswith("Only your own messages can be edited")
+
+
 async def test_delete_a_message_after_confirming(server: LoopbackServer) -> None:
     app = make_app(server)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -178,8 +178,11 @@ class ConversationPane(Vertical):
         if action in ("open", "copy_path", "reveal", "download"):
             await self.media_action(message, action, event.item)
             return
-        if action == "edit" and message.role == "user":
-            self.edit(message)
+        if action == "edit":
+            if message.role == "user":
+                self.edit(message)
+            else:
+                self.notify("Only your own messages can be edited; Ctrl+G asks again for a reply.")
         elif action in ("previous_version", "next_version"):
             await self._flip(message, -1 if action == "previous_version" else 1)
         elif action == "context" and message.role == "assistant":
