@@ -1,6 +1,6 @@
 """Run every benchmark and write the figures to bench/results/latest.json.
 
-    python bench/run.py            # the full set (about 9 minutes)
+    python bench/run.py            # the full set (about 10 minutes)
     python bench/run.py --quick    # one run each, smaller sizes (about 1 minute)
 """
 
@@ -15,6 +15,7 @@ import history
 import media_stream
 import reading_floor
 import responsiveness
+import screen_gaps
 import startup
 import streaming
 from common import ROOT
@@ -37,6 +38,7 @@ def main() -> None:
     print("== reading floor"); figures["reading_floor"] = reading_floor.run(1 if args.quick else 3)
     print("== responsiveness"); figures["responsiveness"] = responsiveness.run(sizes[-1], 40, runs)
     figures["responsiveness_100_per_s"] = responsiveness.run(2000, 40, runs, rate=100)
+    print("== screen gaps"); figures["screen_gaps"] = screen_gaps.run(1 if args.quick else 3)
     print("== history"); figures["history"] = history.run(runs)
     print("== media"); figures["media"] = media_stream.run(1 if args.quick else 3)
     out = ROOT / "bench" / "results" / "latest.json"

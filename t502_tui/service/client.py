@@ -91,11 +91,13 @@ MAX_MODEL_LIST = 16 * 1024 * 1024
 MAX_MODELS = 10_000
 """Models kept from one list; the rest are dropped (a picker of more helps nobody)."""
 
-TRICKLE_PACE = 1 / 12
+TRICKLE_PACE = 1 / 20
 """Seconds a reply that trickles in fast (a token per network packet at 50-150 tokens/s)
 is left to gather between reads. Taking in one packet costs about 0.4 ms of CPU through
-httpx (bench/reading_floor.py), more than drawing the text; the view draws at most 12
-times a second, so reading more often shows nothing sooner."""
+httpx (bench/reading_floor.py), more than drawing the text. The view draws at most 12
+times a second; a pause of a frame's length (1/12 s) plus the wait for the next packet
+left some frames with nothing new, and the screen stood still for over 0.1 s more often
+(bench/screen_gaps.py), so the pause is shorter than a frame."""
 TRICKLE_RATE = 2 / TRICKLE_PACE
 """Pieces a second above which a pause gathers two or more: slower streams (prose at the
 speed people read) are read as they come, since a pause would gather nothing."""
