@@ -17,12 +17,18 @@ from t502_tui.debug_log import enable_debug_log, mask_secret
 from t502_tui.providers import configured
 
 
-def test_a_key_set_later_is_masked_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def logger(monkeypatch: pytest.MonkeyPatch) -> logging.Logger:
+    """t502's logger with no debug log yet; what a test enables is undone after it."""
     monkeypatch.setattr(debug_log, "_filter", None)
     monkeypatch.setattr(debug_log, "_enabled_at", None)
     logger = logging.getLogger("t502")
     monkeypatch.setattr(logger, "handlers", [])
     monkeypatch.setattr(logger, "level", logger.level)
+    return logger
+
+
+def test_a_key_set_later_is_masked_too(tmp_path: Path, logger: logging.Logger) -> None:
     path = enable_debug_log(["sk-first-key"], tmp_path / "debug.log")
     mask_secret("sk-second-key")
     logging.getLogger("t502.test").debug("keys sk-first-key and sk-second-key")
@@ -33,12 +39,7 @@ def test_a_key_set_later_is_masked_too(tmp_path: Path, monkeypatch: pytest.Monke
     assert "keys *** and ***" in text
 
 
-def test_a_password_in_a_base_url_is_masked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(debug_log, "_filter", None)
-    monkeypatch.setattr(debug_log, "_enabled_at", None)
-    logger = logging.getLogger("t502")
-    monkeypatch.setattr(logger, "handlers", [])
-    monkeypatch.setattr(logger, "level", logger.level)
+def test_a_password_in_a_base_url_is_masked(tmp_path: Path, logger: logging.Logger) -> None:
     path = enable_debug_log([], tmp_path / "debug.log")
     config = tmp_path / "config.toml"
     config.write_text('[providers.gw]\nbase_url = "https://me:pw-31337@gw.example.com/v1"\n')
@@ -66,15 +67,7 @@ def test_a_crash_record_is_private(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert "boom ***" in where.read_text()
 
 
-def test_every_providers_key_is_masked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from t502_tui.config import load_config
-    from t502_tui.providers import configured
-
-    monkeypatch.setattr(debug_log, "_filter", None)
-    monkeypatch.setattr(debug_log, "_enabled_at", None)
-    logger = logging.getLogger("t502")
-    monkeypatch.setattr(logger, "handlers", [])
-    monkeypatch.setattr(logger, "level", logger.level)
+def test_every_providers_key_is_masked(tmp_path: Path, logger: logging.Logger) -> None:
     config = tmp_path / "config.toml"
     config.write_text('[providers.a]\nbase_url = "http://a/v1"\napi_key = "sk-in-the-file-a"\n'
                       '[providers.b]\nbase_url = "http://b/v1"\napi_key_env = "B_KEY"\n')

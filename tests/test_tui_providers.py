@@ -167,13 +167,19 @@ system_prompt = "Be short."
     assert [m["content"] for m in to_relay.json["messages"]] == ["hi", "Short answer here.", "again"]
 
 
-async def test_the_model_chosen_last_may_be_another_providers(server: LoopbackServer, local: LoopbackServer) -> None:
+def local_chosen_last(local: LoopbackServer, entry: str = "") -> None:
+    """A config with the provider ``local`` (plus ``entry`` lines), whose llama3 was the
+    model chosen last."""
     config = paths.config_file()
     config.parent.mkdir(parents=True)
-    config.write_text(f'[providers.local]\nbase_url = "{local.url}"\n')
+    config.write_text(f'[providers.local]\nbase_url = "{local.url}"\n{entry}')
     store = Store(default_path())
     store.set_preference(LAST_MODEL, "local/llama3")
     store.close()
+
+
+async def test_the_model_chosen_last_may_be_another_providers(server: LoopbackServer, local: LoopbackServer) -> None:
+    local_chosen_last(local)
     app = make_app(server)
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: pane(app).conversation.provider == "local")
@@ -182,12 +188,7 @@ async def test_the_model_chosen_last_may_be_another_providers(server: LoopbackSe
 
 async def test_a_message_to_a_provider_whose_key_command_failed_is_not_sent(
         server: LoopbackServer, local: LoopbackServer) -> None:
-    config = paths.config_file()
-    config.parent.mkdir(parents=True)
-    config.write_text(f'[providers.local]\nbase_url = "{local.url}"\napi_key_cmd = "false"\n')
-    store = Store(default_path())
-    store.set_preference(LAST_MODEL, "local/llama3")
-    store.close()
+    local_chosen_last(local, 'api_key_cmd = "false"\n')
     app = make_app(server)
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: pane(app).conversation.provider == "local")
