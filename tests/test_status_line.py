@@ -44,3 +44,24 @@ async def test_the_token_split_goes_before_the_host() -> None:
         line.show(StatusFacts("gpt-5", Usage(10, 681, 691), Connection(LinkState.READY), "127.0.0.1:38093"))
         await pilot.pause()
         assert str(line.render()).endswith("691 tokens · ● 127.0.0.1:38093")
+
+
+async def test_a_new_state_repaints_the_line_without_laying_out_the_screen() -> None:
+    """The line changes several times a reply, never its size: a layout of the whole
+    screen each time cost a few milliseconds."""
+    app = _Line()
+    async with app.run_test(size=(80, 3)) as pilot:
+        line = app.query_one(StatusLine)
+        refreshed: list[bool] = []
+        plain_refresh = line.refresh
+
+        def refresh(*regions, layout=False, **kwargs):  # type: ignore[no-untyped-def]
+            refreshed.append(layout)
+            return plain_refresh(*regions, layout=layout, **kwargs)
+
+        line.refresh = refresh  # type: ignore[method-assign]
+        line.show(facts(Connection(LinkState.STREAMING)))
+        await pilot.pause()
+        assert "streaming" in str(line.render())
+        assert refreshed and not any(refreshed)
+

@@ -25,6 +25,8 @@ class AttachmentBar(Horizontal):
 
     def show(self, images: list[Attachment]) -> None:
         """Redraw the chips (the bar hides itself when there are none)."""
+        if not images and not self.children and not self.display:
+            return  # nothing shown and nothing to show (every send): no layout of the screen
         self.remove_children()
         self.mount_all(
             # Named, not given ids: the old chips are still being removed when these mount.

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from textual import events
 from textual.content import Content
-from textual.widgets import Static
+from textual.widget import Widget
 
 from t502_tui.prices import format_cost
 from t502_tui.service import Usage
@@ -61,12 +61,21 @@ class _Part:
     """Shortened, never left out."""
 
 
-class StatusLine(Static):
-    """One line under the composer; redrawn by the chat screen when anything changes."""
+class StatusLine(Widget):
+    """One line under the composer; redrawn by the chat screen when anything changes.
+
+    Not a ``Static``: updating one lays out the whole screen (a few milliseconds), and
+    this line changes several times a reply without ever changing size."""
+
+    DEFAULT_CSS = "StatusLine { height: 1; }"
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._facts: StatusFacts | None = None
+        self._line = Content()
+
+    def render(self) -> Content:
+        return self._line
 
     def show(self, facts: StatusFacts) -> None:
         """Draw the current state."""
@@ -145,4 +154,5 @@ class StatusLine(Static):
         pieces: list[Content] = []
         for part in parts:
             pieces += [separator, part.full] if pieces else [part.full]
-        self.update(Content.assemble(*pieces))
+        self._line = Content.assemble(*pieces)
+        self.refresh()
