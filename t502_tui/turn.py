@@ -52,6 +52,8 @@ log = logging.getLogger("t502.turn")
 
 MERGE_SECONDS = 1 / 30
 """Text reaches the listener at most this often; pieces arriving between are joined."""
+NOT_SENT = "not sent: "
+"""How the error of a reply that was never asked for begins: trying again cannot help."""
 YIELD_SECONDS = 0.004
 """While a reply pours in, the event loop is handed back at least this often: reading
 from a socket that always has data never waits, so it would never let keys in. A key
@@ -296,7 +298,8 @@ class Turn:
         if problem := self.session.provider(name).problem:
             # The config asks for a key it could not get: without it the request would at
             # best be refused, and t502 reads keys only when it starts.
-            raise ServiceError(f"not sent: {problem} (t502 reads keys when it starts)")
+            raise ServiceError(f"{NOT_SENT}{problem}. t502 runs key commands when it starts: put it right,"
+                               " then start t502 again")
         client = self.session.client_for(name)
         params = self.session.request_params(self.conversation, model)
         on_retry = self._retrying

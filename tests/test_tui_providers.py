@@ -197,6 +197,8 @@ async def test_a_message_to_a_provider_whose_key_command_failed_is_not_sent(
         prompt, reply = pane(app).conversation.messages
         assert prompt.content == "my words" and reply.status is ReplyStatus.ERROR
         assert reply.error is not None and "providers.local: api_key_cmd failed (exit 1)" in reply.error
+        shown = pane(app).view.text_of(reply).replace("\n", " ")
+        assert "start t502 again" in shown and "ctrl+r" not in shown  # trying again would fail the same way
     assert local.chat_requests() == []  # a request without the key would only have been refused
 
 

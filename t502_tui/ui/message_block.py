@@ -27,6 +27,7 @@ from t502_tui.paths import display_path
 from t502_tui.prices import format_cost
 from t502_tui.reply_media import MediaItem, media_items
 from t502_tui.terminal_text import defuse, visible_name
+from t502_tui.turn import NOT_SENT
 from t502_tui.ui.image_preview import PreviewCache, preview_size
 from t502_tui.ui.markdown_segments import MarkdownSegmenter, Segment
 from t502_tui.ui.message_render import (
@@ -352,8 +353,9 @@ class Block:
                 and not message.attachments:
             self._error = text_lines(console, Text("(the answer has no text)", palette["secondary"]), width, look)
         if message.error:
+            hint = "" if message.error.startswith(NOT_SENT) else "   ctrl+r retries"
             error = Text.assemble(("✗ ", palette["error"] + Style(bold=True)), (defuse(message.error), palette["error"]),
-                                  ("   ctrl+r retries", palette["header"]))
+                                  (hint, palette["header"]))
             self._error = text_lines(console, error, width, look)
         self._media = self._media_lines(console, width, look, palette)
         self._fixed_key = (width, look)
