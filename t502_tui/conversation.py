@@ -215,3 +215,9 @@ class Conversation:
             if message.usage:
                 total = total + message.usage
         return total
+
+    def unreported_replies(self) -> int:
+        """Replies with text whose tokens the server did not report (one stopped early, or
+        a server that never tells): the total leaves them out."""
+        return sum(1 for m in self.messages if m.role == "assistant" and m.content and not m.usage
+                   and m.status is not ReplyStatus.STREAMING)

@@ -65,3 +65,15 @@ async def test_a_new_state_repaints_the_line_without_laying_out_the_screen() -> 
         assert "streaming" in str(line.render())
         assert refreshed and not any(refreshed)
 
+
+async def test_replies_whose_tokens_were_not_reported_are_not_called_none() -> None:
+    """A reply stopped with Esc has no usage from the server: not "no tokens yet"."""
+    app = _Line()
+    async with app.run_test(size=(100, 3)) as pilot:
+        line = app.query_one(StatusLine)
+        line.show(StatusFacts("gpt-5", Usage(), Connection(LinkState.READY), "h", unreported=1))
+        await pilot.pause()
+        assert "tokens not reported" in str(line.render())
+        line.show(StatusFacts("gpt-5", Usage(10, 681, 691), Connection(LinkState.READY), "h", unreported=1))
+        await pilot.pause()
+        assert "≥691 tokens (10 in, 681 out)" in str(line.render())  # a lower bound, like "≥$0.01"

@@ -8,15 +8,26 @@ import json
 from pathlib import Path
 
 import pytest
-from textual import events
-
 from loopback import Gate, LoopbackServer, Reply, chunk, sse, stream_reply, text_stream
+from textual import events
+from tui_helpers import (
+    choose,
+    header,
+    make_app,
+    pane,
+    picker_ready,
+    send,
+    settle,
+    shown,
+    until,
+)
+
 from t502_tui.conversation import ReplyStatus
 from t502_tui.ui import app as app_module
 from t502_tui.ui.app import T502App
 from t502_tui.ui.screens.model_picker import ModelPicker
 from t502_tui.ui.widgets.sidebar import ConversationList
-from tui_helpers import choose, header, make_app, pane, picker_ready, send, settle, shown, until
+from t502_tui.ui.widgets.status_line import StatusLine
 
 CHAT = "/chat/completions"
 
@@ -104,6 +115,8 @@ async def test_escape_stops_and_keeps_partial_reply(server: LoopbackServer) -> N
         reply = pane(app).conversation.messages[-1]
         assert reply.status is ReplyStatus.STOPPED and reply.content == "partial answer"
         assert "stopped" in header(app)
+        # The server never said what the cut reply cost: not "no tokens yet".
+        assert "tokens not reported" in str(app.chat.query_one(StatusLine).render())
     gate.open()
     assert await asyncio.to_thread(server.disconnected.wait, 5)
 

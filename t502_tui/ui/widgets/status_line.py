@@ -49,6 +49,8 @@ class StatusFacts:
     once the reply's ``max_tokens`` is set aside), when the context is known."""
     balance: float | None = None
     low_balance: float = 0.0
+    unreported: int = 0
+    """Replies whose tokens are not in ``usage`` (the server did not report them)."""
 
 
 @dataclass
@@ -107,9 +109,13 @@ class StatusLine(Widget):
             parts.append(_Part(3, Content(" · ".join(facts.settings)), Content(f"⚙ {facts.settings[0]}{more}"),
                                kept=True))
         if usage.total_tokens:
-            parts.append(_Part(6, Content(f"{usage.total_tokens:,} tokens ({usage.prompt_tokens:,} in, "
+            # Some replies not counted: the total is a lower bound, like a cost with "≥".
+            more = "≥" if facts.unreported else ""
+            parts.append(_Part(6, Content(f"{more}{usage.total_tokens:,} tokens ({usage.prompt_tokens:,} in, "
                                           f"{usage.completion_tokens:,} out)"),
-                               Content(f"{short_count(usage.total_tokens)} tokens")))
+                               Content(f"{more}{short_count(usage.total_tokens)} tokens")))
+        elif facts.unreported:
+            parts.append(_Part(4, Content("tokens not reported")))
         else:
             parts.append(_Part(4, Content("no tokens yet")))
         if facts.cost is not None:
