@@ -54,6 +54,20 @@ async def test_quitting_keeps_unsent_text(server: LoopbackServer) -> None:
     assert not server.chat_requests()
 
 
+async def test_a_draft_reopened_while_the_user_types_does_not_take_their_keys(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.session.history_ready.is_set() and app.chat.active_pane is not None)
+        first = pane(app)
+        await pilot.press("h", "i")  # typed in the moment before the drafts are read
+        await app.chat.reopen_drafts([("f" * 32, "the draft from last time")])
+        await pilot.press("!")
+        assert pane(app) is first and first.composer.text == "hi!"
+        drafts = [p for p in app.chat.panes if p.composer.text == "the draft from last time"]
+        assert len(drafts) == 1 and drafts[0] is not first
+        assert any("reopened in the conversation list" in n.message for n in app._notifications)
+
+
 async def test_quitting_while_a_reply_streams_keeps_it_as_interrupted(server: LoopbackServer) -> None:
     gate = held_reply(server, "the first words")
     app = make_app(server)

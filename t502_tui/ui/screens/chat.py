@@ -196,12 +196,20 @@ class ChatScreen(SavedConversations, Screen[None]):
 
     async def reopen_drafts(self, drafts: list[tuple[str, str]]) -> None:
         """Bring back text typed in new conversations when t502 last closed, each in its
-        own pane (the empty one open now takes the newest)."""
+        own pane (the empty one open now takes the newest). Someone already typing in
+        the pane in front (they read a moment after start) keeps it in front: their keys
+        do not land after a draft brought in under the cursor."""
+        front = self.active_pane
+        typing = front is not None and bool(front.composer.text.strip())
         for _, text in reversed(drafts):
             pane = self.active_pane
             if pane is None or pane.conversation.messages or pane.composer.text:
                 pane = await self.new_conversation()
             pane.composer.restore(text)
+        if typing and drafts and front is not None:
+            self.show_pane(front)
+            many = f"{len(drafts)} drafts" if len(drafts) > 1 else "A draft"
+            self.notify(f"{many} from last time reopened in the conversation list (ctrl+b).", title="Drafts")
         if drafts and self.session.history is not None:
             await self.session.history.write(lambda store: store.save_drafts({i: "" for i, _ in drafts}))
 
