@@ -84,3 +84,13 @@ def test_a_table_is_not_cut_between_its_rows() -> None:
     segments = fed("| a | b |\n|---|---|\n" + rows + "\nafter\n", random.Random(6))
     table = [s for s in segments if "| a | b |" in s.source]
     assert table and "| 1999 | 3998 |" in table[0].source
+
+
+def test_a_paragraph_indented_a_little_after_a_table_is_a_block_of_its_own() -> None:
+    """In one segment, Rich would draw two blank rows between them; a list item's
+    indented paragraph stays with its list."""
+    table = "| a | b |\n|---|---|\n| 1 | 2 |\n\n second para\n\nthird"
+    sources = [s.source for s in fed(table, random.Random(7))]
+    assert sources == ["| a | b |\n|---|---|\n| 1 | 2 |\n\n", " second para\n\n", "third"]
+    listed = "- item\n\n  more of the item\n\nafter"
+    assert [s.source for s in fed(listed, random.Random(8))] == ["- item\n\n  more of the item\n\n", "after"]

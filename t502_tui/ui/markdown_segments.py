@@ -143,6 +143,12 @@ class MarkdownSegmenter:
             if fence is None:
                 blank = not line.strip()
                 at_margin = not blank and not line[0].isspace()
+                if not at_margin and not blank and self._after_blank and position:
+                    # After a table at the margin nothing is its continuation: a paragraph
+                    # indented a little starts a block too (kept in one, Rich would put two
+                    # blank rows between them).
+                    before = tail[:position].rstrip("\n").rpartition("\n")[2]
+                    at_margin = before.startswith("|")
                 if position and at_margin and (
                     self._after_blank
                     or (position >= LARGE_SEGMENT_CHARS and not _table_row(line)
