@@ -468,7 +468,9 @@ class ConversationView(ScrollView, can_focus=True):
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
         height = self.scrollable_content_region.height
-        in_sight = new_value + height >= self._total - 0.5
+        # As far down as it goes is in sight too: for a moment (a bar above the composer
+        # going), the view's height and the scroll's room may disagree by a line.
+        in_sight = new_value + height >= self._total - 0.5 or new_value >= self.max_scroll_y - 0.5
         if in_sight != self.following:
             self.following = in_sight
             if in_sight:
