@@ -65,7 +65,7 @@ async def test_a_draft_reopened_while_the_user_types_does_not_take_their_keys(se
         assert pane(app) is first and first.composer.text == "hi!"
         drafts = [p for p in app.chat.panes if p.composer.text == "the draft from last time"]
         assert len(drafts) == 1 and drafts[0] is not first
-        assert any("reopened in the conversation list" in n.message for n in app._notifications)
+        assert any("reopened in the conversation list (Ctrl+B)" in n.message for n in app._notifications)
 
 
 async def test_quitting_while_a_reply_streams_keeps_it_as_interrupted(server: LoopbackServer) -> None:

@@ -19,7 +19,7 @@ from textual.widgets import ContentSwitcher, Footer, Static
 from t502_tui.context_fit import request_tokens
 from t502_tui.conversation import ChatMessage, Conversation
 from t502_tui.export import to_markdown
-from t502_tui.keys import ACTIONS
+from t502_tui.keys import ACTIONS, key_label
 from t502_tui.media import MediaState
 from t502_tui.presets import Preset, presets_of
 from t502_tui.reply_media import downloads_dir, media_items, unique_path, write_image
@@ -209,7 +209,9 @@ class ChatScreen(SavedConversations, Screen[None]):
         if typing and drafts and front is not None:
             self.show_pane(front)
             many = f"{len(drafts)} drafts" if len(drafts) > 1 else "A draft"
-            self.notify(f"{many} from last time reopened in the conversation list (ctrl+b).", title="Drafts")
+            keys = key_label(self.t502.keys.get("toggle_sidebar", [])[:1])
+            self.notify(f"{many} from last time reopened in the conversation list{f' ({keys})' if keys else ''}.",
+                        title="Drafts")
         if drafts and self.session.history is not None:
             await self.session.history.write(lambda store: store.save_drafts({i: "" for i, _ in drafts}))
 
