@@ -295,7 +295,11 @@ class Turn:
 
     async def _events(self, request: list[dict[str, Any]], model: str) -> AsyncIterator[StreamEvent]:
         name = self.session.provider_of(self.conversation)
-        if problem := self.session.provider(name).problem:
+        try:
+            provider = self.session.provider(name)
+        except ServiceError as gone:  # the config no longer has it
+            raise ServiceError(f"{NOT_SENT}{gone.message}") from None
+        if problem := provider.problem:
             # The config asks for a key it could not get: without it the request would at
             # best be refused, and t502 reads keys only when it starts.
             raise ServiceError(f"{NOT_SENT}{problem}. t502 runs key commands when it starts: put it right,"

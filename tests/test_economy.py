@@ -19,7 +19,7 @@ from t502_tui.model_catalog import load_cached_pricing, save_cached_pricing
 from t502_tui.prices import Price
 from t502_tui.session import ChatSession
 from t502_tui.store import Store
-from t502_tui.turn import Turn
+from t502_tui.turn import NOT_SENT, Turn
 
 CHAT = "/chat/completions"
 KEY_A = "sk-relay-a-0123456789"
@@ -91,6 +91,7 @@ async def test_a_provider_the_config_lost_is_an_error_not_another_server(
     reply = await Turn(session, conversation, lambda event: None).run(ChatMessage("user", "hi"))
     await session.aclose()
     assert reply.status is ReplyStatus.ERROR and "no provider 'gone'" in (reply.error or "")
+    assert (reply.error or "").startswith(NOT_SENT)  # no "ctrl+r retries": only another model helps
     assert not server.chat_requests() and not local.chat_requests()
 
 

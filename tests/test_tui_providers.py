@@ -199,6 +199,9 @@ async def test_a_message_to_a_provider_whose_key_command_failed_is_not_sent(
         assert reply.error is not None and "providers.local: api_key_cmd failed (exit 1)" in reply.error
         shown = pane(app).view.text_of(reply).replace("\n", " ")
         assert "start t502 again" in shown and "ctrl+r" not in shown  # trying again would fail the same way
+        assert not pane(app).can_retry and app.chat.check_action("retry", ()) is False  # nor the footer
+        pane(app).conversation.provider, pane(app).conversation.model = "", "gpt-5"  # another model: it may
+        assert pane(app).can_retry
     assert local.chat_requests() == []  # a request without the key would only have been refused
 
 

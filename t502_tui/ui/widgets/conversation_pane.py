@@ -39,6 +39,7 @@ from t502_tui.session import ChatSession
 from t502_tui.store import StoreError
 from t502_tui.system_open import open_path
 from t502_tui.turn import (
+    NOT_SENT,
     Connection,
     ConnectionChanged,
     PromptSaved,
@@ -571,11 +572,16 @@ class ConversationPane(Vertical):
 
     @property
     def can_retry(self) -> bool:
-        """True when the last turn has no complete reply and nothing is streaming."""
+        """True when the last turn has no complete reply and nothing is streaming, unless
+        it was never sent for a reason that still holds (a failed key command, a provider
+        gone from the config): only another model, or a restart, changes that."""
         messages = self.conversation.messages
-        return bool(messages) and not self.streaming and (
-            messages[-1].role == "user" or messages[-1].status is not ReplyStatus.COMPLETE
-        )
+        if not messages or self.streaming:
+            return False
+        last, conversation = messages[-1], self.conversation
+        if last.role == "assistant" and (last.error or "").startswith(NOT_SENT):
+            return (last.provider or "", last.model) != (conversation.provider or "", conversation.model)
+        return last.role == "user" or last.status is not ReplyStatus.COMPLETE
 
     async def retry(self) -> bool:
         """Resend the last turn. A failed reply with no text is dropped; one with some
