@@ -86,11 +86,15 @@ def test_a_table_is_not_cut_between_its_rows() -> None:
     assert table and "| 1999 | 3998 |" in table[0].source
 
 
-def test_a_paragraph_indented_a_little_after_a_table_is_a_block_of_its_own() -> None:
-    """In one segment, Rich would draw two blank rows between them; a list item's
-    indented paragraph stays with its list."""
+def test_a_paragraph_indented_a_little_is_a_block_of_its_own_unless_a_list_goes_on() -> None:
+    """In one segment, Rich would draw two blank rows after a table, and the blank row
+    after a paragraph would be drawn as the segment's own (with the reply's bar)."""
     table = "| a | b |\n|---|---|\n| 1 | 2 |\n\n second para\n\nthird"
     sources = [s.source for s in fed(table, random.Random(7))]
     assert sources == ["| a | b |\n|---|---|\n| 1 | 2 |\n\n", " second para\n\n", "third"]
+    prose = "some words.\n\n END-OF-REPLY"
+    assert [s.source for s in fed(prose, random.Random(9))] == ["some words.\n\n", " END-OF-REPLY"]
     listed = "- item\n\n  more of the item\n\nafter"
     assert [s.source for s in fed(listed, random.Random(8))] == ["- item\n\n  more of the item\n\n", "after"]
+    code = "text\n\n    indented code\n"
+    assert [s.source for s in fed(code, random.Random(10))] == [code]

@@ -23,6 +23,7 @@ prose, so each line is highlighted once, when it is complete (the whole fence is
 again, highlighted as one, when it closes)."""
 
 _FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})([^`]*)$")
+_LIST_ITEM = re.compile(r"^ {0,3}(?:[-+*]|\d{1,9}[.)])(?:[ \t]|$)", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,16 @@ def _closes(line: str, fence: _Fence) -> bool:
 
 def _table_row(line: str) -> bool:
     return line.lstrip().startswith("|")
+
+
+def _indented_block(line: str, tail: str, position: int) -> bool:
+    """Whether ``line``, indented a little after a blank line at ``position`` of ``tail``,
+    starts a block of its own: yes, unless a list above may go on in it (in one segment,
+    the blank row before it would be drawn as the segment's own, unlike the gaps between
+    blocks; after a table, Rich would draw two). Four spaces or a tab make code."""
+    indent = len(line) - len(line.lstrip(" "))
+    return (indent < len(line) and indent < 4 and not line[indent].isspace()
+            and not _LIST_ITEM.search(tail, 0, position))
 
 
 class MarkdownSegmenter:
@@ -144,11 +155,7 @@ class MarkdownSegmenter:
                 blank = not line.strip()
                 at_margin = not blank and not line[0].isspace()
                 if not at_margin and not blank and self._after_blank and position:
-                    # After a table at the margin nothing is its continuation: a paragraph
-                    # indented a little starts a block too (kept in one, Rich would put two
-                    # blank rows between them).
-                    before = tail[:position].rstrip("\n").rpartition("\n")[2]
-                    at_margin = before.startswith("|")
+                    at_margin = _indented_block(line, tail, position)
                 if position and at_margin and (
                     self._after_blank
                     or (position >= LARGE_SEGMENT_CHARS and not _table_row(line)
@@ -181,7 +188,7 @@ class MarkdownSegmenter:
                     after = len(fence.opening) + 1
             position = after
         if (self._fence is None and self._after_blank and 0 < position < len(tail)
-                and not tail[position].isspace()):
+                and (not tail[position].isspace() or _indented_block(tail[position:], tail, position))):
             tail, position = self._cut(tail, position, out), 0  # the next block has begun
         self._tail = tail
         self._scanned = position
