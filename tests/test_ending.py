@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from textual import events
 
 from loopback import Gate, LoopbackServer, chunk, sse, stream_reply
 from t502_tui.conversation import ReplyStatus
@@ -66,6 +67,26 @@ async def test_a_draft_reopened_while_the_user_types_does_not_take_their_keys(se
         drafts = [p for p in app.chat.panes if p.composer.text == "the draft from last time"]
         assert len(drafts) == 1 and drafts[0] is not first
         assert any("reopened in the conversation list (Ctrl+B)" in n.message for n in app._notifications)
+
+
+async def test_keys_typed_before_a_draft_came_back_stay_apart_from_it(server: LoopbackServer) -> None:
+    """A key typed a moment after start can reach the composer after the draft it never
+    saw (it waited in the queue): it begins a new message, and the draft moves aside."""
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.session.history_ready.is_set() and app.chat.active_pane is not None)
+        first = pane(app)
+        early = events.Key("n", "n")  # read from the terminal now, handled later
+        await app.chat.reopen_drafts([("f" * 32, "the draft from last time")])
+        assert first.composer.text == "the draft from last time"  # nothing typed yet: it is in front
+        first.composer.post_message(early)
+        await pilot.press("e", "w")
+        await settle(app)
+        assert pane(app) is first and first.composer.text == "new"
+        drafts = [p for p in app.chat.panes if p.composer.text == "the draft from last time"]
+        assert len(drafts) == 1 and drafts[0] is not first
+        await pilot.press("x")  # later keys are ordinary typing
+        assert first.composer.text == "newx"
 
 
 async def test_quitting_while_a_reply_streams_keeps_it_as_interrupted(server: LoopbackServer) -> None:

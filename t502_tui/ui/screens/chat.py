@@ -129,9 +129,10 @@ class ChatScreen(SavedConversations, Screen[None]):
         """The open pane of a conversation, if it is open."""
         return next((p for p in self.panes if p.conversation.id == conversation_id), None)
 
-    async def new_conversation(self, preset: Preset | None = None) -> ConversationPane:
+    async def new_conversation(self, preset: Preset | None = None, *, front: bool = True) -> ConversationPane:
         """Open an empty conversation with the current model, default system prompt and
-        settings, or with what ``preset`` holds instead."""
+        settings, or with what ``preset`` holds instead (behind the one in front, unless
+        ``front``)."""
         config = self.t502.config
         provider, model = self.session.split(preset.model if preset and preset.model else self.t502.default_model)
         conversation = Conversation(model=model, provider=provider, system_prompt=config.system_prompt)
@@ -140,7 +141,7 @@ class ChatScreen(SavedConversations, Screen[None]):
                 conversation.system_prompt = preset.system_prompt
             conversation.settings = dict(preset.params)
             conversation.preset = preset.name
-        return await self.open_conversation(conversation)
+        return await self.open_conversation(conversation, front=front)
 
     async def _blank_conversation(self) -> None:
         """A new blank conversation in front, in place of any open one with nothing in it
@@ -155,11 +156,15 @@ class ChatScreen(SavedConversations, Screen[None]):
             await pane.remove()
         self.refresh_state()
 
-    async def open_conversation(self, conversation: Conversation) -> ConversationPane:
-        """Show ``conversation`` in a pane of its own and bring it to the front."""
+    async def open_conversation(self, conversation: Conversation, *, front: bool = True) -> ConversationPane:
+        """Show ``conversation`` in a pane of its own and bring it to the front (with
+        ``front``; else it is only listed)."""
         pane = ConversationPane(conversation, self.session, keys=self.t502.keys, id=f"c-{conversation.id}")
         await self.query_one(ContentSwitcher).mount(pane)
-        self.show_pane(pane)
+        if front:
+            self.show_pane(pane)
+        else:
+            self.refresh_state()
         return pane
 
     async def open_saved(self, conversation_id: str, message_id: int | None = None) -> None:
@@ -203,17 +208,27 @@ class ChatScreen(SavedConversations, Screen[None]):
         typing = front is not None and bool(front.composer.text.strip())
         for _, text in reversed(drafts):
             pane = self.active_pane
-            if pane is None or pane.conversation.messages or pane.composer.text:
-                pane = await self.new_conversation()
-            pane.composer.restore(text)
-        if typing and drafts and front is not None:
-            self.show_pane(front)
-            many = f"{len(drafts)} drafts" if len(drafts) > 1 else "A draft"
+            if typing or pane is None or pane.conversation.messages or pane.composer.text:
+                pane = await self.new_conversation(front=not typing)
+            pane.composer.restore(text, at_start=True)
+        if typing:
+            self._drafts_listed(len(drafts))
+        if drafts and self.session.history is not None:
+            await self.session.history.write(lambda store: store.save_drafts({i: "" for i, _ in drafts}))
+
+    async def on_composer_draft_displaced(self, event: Composer.DraftDisplaced) -> None:
+        """Keys typed before a draft came back stay where they were typed; the draft
+        moves to a conversation of its own, listed."""
+        pane = await self.new_conversation(front=False)
+        pane.composer.restore(event.draft)
+        self._drafts_listed(1)
+
+    def _drafts_listed(self, count: int) -> None:
+        if count:
+            many = f"{count} drafts" if count > 1 else "A draft"
             keys = key_label(self.t502.keys.get("toggle_sidebar", [])[:1])
             self.notify(f"{many} from last time reopened in the conversation list{f' ({keys})' if keys else ''}.",
                         title="Drafts")
-        if drafts and self.session.history is not None:
-            await self.session.history.write(lambda store: store.save_drafts({i: "" for i, _ in drafts}))
 
     def show_pane(self, pane: ConversationPane) -> None:
         """Bring ``pane`` to the front and put the cursor in its composer."""

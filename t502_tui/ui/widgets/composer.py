@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +53,14 @@ class Composer(TextArea):
         composer: Composer
 
     @dataclass
+    class DraftDisplaced(Message):
+        """Keys typed before ``draft`` was put back reached the composer after it (t502 had
+        just started): the keys stay here, the draft goes elsewhere."""
+
+        composer: Composer
+        draft: str
+
+    @dataclass
     class Submitted(Message):
         """The user sent ``text``; the composer has already been emptied."""
 
@@ -86,6 +95,8 @@ class Composer(TextArea):
         self.recalled = False
         """The text is an earlier message brought back with ↑."""
         self._recalled_text = ""
+        self._restored: tuple[float, str] | None = None
+        """When a draft was put back in the empty composer, and the draft."""
         self.placeholder = self._hint()
 
     def _hint(self) -> str:
@@ -101,6 +112,14 @@ class Composer(TextArea):
         self.placeholder = self._hint()
 
     async def _on_key(self, event: events.Key) -> None:
+        if self._restored is not None and event.is_printable:
+            restored_at, draft = self._restored
+            self._restored = None
+            if event.time < restored_at and self.text == draft:
+                # Typed before the draft came back (the key waited in the queue meanwhile):
+                # the user began a new message; gluing it to the draft would mangle both.
+                self.load_text("")
+                self.post_message(self.DraftDisplaced(self, draft))
         if event.key in self.send_keys:
             self._submit()
         elif event.key in self.newline_keys:
@@ -178,8 +197,11 @@ class Composer(TextArea):
             self.post_message(self.FilesPasted(self, paths))
         # Otherwise TextArea's own handler runs next (Textual calls each class's handler).
 
-    def restore(self, text: str) -> None:
-        """Put back a message that could not be sent, before anything typed since."""
+    def restore(self, text: str, *, at_start: bool = False) -> None:
+        """Put back a message that could not be sent, before anything typed since. With
+        ``at_start`` (a draft from last time, while t502 starts), keys typed before it came
+        back do not join it (see :class:`DraftDisplaced`)."""
         typed = self.text
+        self._restored = (time.monotonic(), text) if at_start and not typed.strip() else None
         self.load_text(f"{text}\n{typed}" if typed.strip() else text)
         self.move_cursor(self.document.end)
