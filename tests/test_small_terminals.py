@@ -6,7 +6,7 @@ from datetime import datetime
 
 from textual.app import App, ComposeResult
 from textual.screen import Screen
-from textual.widgets import Button
+from textual.widgets import Button, Static
 
 from loopback import LoopbackServer
 from t502_tui.conversation import Conversation
@@ -21,6 +21,7 @@ from t502_tui.ui.screens.help import HelpScreen
 from t502_tui.ui.screens.model_picker import ModelPicker, PickerGroup, PickerRow
 from t502_tui.ui.screens.preset_picker import PresetPicker
 from t502_tui.ui.screens.search import SearchScreen
+from t502_tui.ui.screens.settings import SettingsScreen
 from t502_tui.ui.screens.setup import SetupScreen
 from t502_tui.ui.screens.system_prompt import SystemPromptEditor
 from t502_tui.ui.screens.theme_picker import ThemePicker
@@ -144,3 +145,15 @@ async def test_arrows_move_between_a_confirmations_buttons(server: LoopbackServe
         assert app.focused.id == "confirm-no"
         await pilot.press("enter")
         await until(pilot, lambda: answers == [False])
+
+
+async def test_the_settings_title_shows_where_they_are_saved_at_60_columns(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await until(pilot, lambda: app.session.history is not None)
+        await pilot.press("f2")
+        await until(pilot, lambda: isinstance(app.screen, SettingsScreen))
+        await pilot.pause()
+        title = app.screen.query_one("#settings-title", Static)
+        shown = "".join(title.render_line(y).text for y in range(title.size.height)).replace(" ", "")
+        assert "config.toml" in shown  # the path wraps onto a second line, it is not cut
