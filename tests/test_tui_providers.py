@@ -15,7 +15,7 @@ from t502_tui.context_fit import request_tokens
 from t502_tui.model_catalog import remember_model
 from t502_tui.session import LAST_MODEL
 from t502_tui.prices import Price
-from t502_tui.conversation import ReplyStatus
+from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus
 from t502_tui.store import Store, default_path
 from t502_tui.turn import LinkState
 from t502_tui.ui.screens.conversation_settings import ConversationSettingsScreen
@@ -316,3 +316,12 @@ async def test_the_filter_finds_the_default_providers_models_by_provider_slash_m
         await pilot.press("enter")
         await until(pilot, lambda: not isinstance(app.screen, ModelPicker))
         assert (pane(app).conversation.provider, pane(app).conversation.model) == ("", "claude-sonnet-4")
+
+
+async def test_a_conversation_whose_provider_left_the_config_says_so_on_the_status_line(
+        server: LoopbackServer) -> None:
+    gone = Conversation(model="llama3", provider="gone", messages=[ChatMessage("user", "hi")])
+    app = make_app(server, [gone])
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: "no provider 'gone'" in status(app))  # not "connecting" for ever
+        assert "offline" in status(app)

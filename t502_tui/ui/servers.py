@@ -41,6 +41,8 @@ class Servers(_Base):
         """What provider ``provider`` (empty: the default) said last, as far as the app knows."""
         if not provider or provider == self.session.default_provider:
             return self.connection
+        if provider not in self.session.provider_names:  # a conversation outlived it
+            return Connection(LinkState.OFFLINE, f"no provider {provider!r} in the config")
         return self.connections.get(provider, Connection(LinkState.CONNECTING))
 
     def set_connection(self, connection: Connection) -> None:
