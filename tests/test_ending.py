@@ -66,6 +66,7 @@ async def test_a_draft_reopened_while_the_user_types_does_not_take_their_keys(se
         assert pane(app) is first and first.composer.text == "hi!"
         drafts = [p for p in app.chat.panes if p.composer.text == "the draft from last time"]
         assert len(drafts) == 1 and drafts[0] is not first
+        assert [p for p in app.chat.panes if p.display] == [first]
         assert any("reopened in the conversation list (Ctrl+B)" in n.message for n in app._notifications)
 
 
@@ -85,6 +86,7 @@ async def test_keys_typed_before_a_draft_came_back_stay_apart_from_it(server: Lo
         assert pane(app) is first and first.composer.text == "new"
         drafts = [p for p in app.chat.panes if p.composer.text == "the draft from last time"]
         assert len(drafts) == 1 and drafts[0] is not first
+        assert [p for p in app.chat.panes if p.display] == [first]  # the draft is listed, not drawn too
         await pilot.press("x")  # later keys are ordinary typing
         assert first.composer.text == "newx"
 

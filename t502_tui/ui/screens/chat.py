@@ -160,6 +160,7 @@ class ChatScreen(SavedConversations, Screen[None]):
         """Show ``conversation`` in a pane of its own and bring it to the front (with
         ``front``; else it is only listed)."""
         pane = ConversationPane(conversation, self.session, keys=self.t502.keys, id=f"c-{conversation.id}")
+        pane.display = front  # the switcher hides only what is there when it mounts or switches
         await self.query_one(ContentSwitcher).mount(pane)
         if front:
             self.show_pane(pane)
