@@ -83,11 +83,22 @@ class Connection:
     @classmethod
     def after(cls, error: ServiceError) -> Connection:
         """The state a failed request leaves: offline, key rejected, or still ready."""
+        if isinstance(error, NotSent):
+            return error.connection
         if isinstance(error, (ConnectionFailed, TimedOut)) and not error.partial:
             return cls(LinkState.OFFLINE, error.message)
         if isinstance(error, APIError) and error.status in (401, 403):
             return cls(LinkState.REJECTED, error.message)
         return cls(LinkState.READY)
+
+
+class NotSent(ServiceError):
+    """The request was never made, for a reason that holds until t502 starts again or
+    another provider is chosen; ``connection`` is how that provider stands meanwhile."""
+
+    def __init__(self, reason: str, connection: Connection) -> None:
+        super().__init__(f"{NOT_SENT}{reason}")
+        self.connection = connection
 
 
 @dataclass(frozen=True)
@@ -298,12 +309,12 @@ class Turn:
         try:
             provider = self.session.provider(name)
         except ServiceError as gone:  # the config no longer has it
-            raise ServiceError(f"{NOT_SENT}{gone.message}") from None
+            raise NotSent(gone.message, Connection(LinkState.OFFLINE, f"no provider {name!r} in the config")) from None
         if problem := provider.problem:
             # The config asks for a key it could not get: without it the request would at
             # best be refused, and t502 reads keys only when it starts.
-            raise ServiceError(f"{NOT_SENT}{problem}. t502 runs key commands when it starts: put it right,"
-                               " then start t502 again")
+            raise NotSent(f"{problem}. t502 runs key commands when it starts: put it right, then start t502 again",
+                          Connection(LinkState.NO_KEY, problem))
         client = self.session.client_for(name)
         params = self.session.request_params(self.conversation, model)
         on_retry = self._retrying

@@ -86,7 +86,7 @@ system_prompt = "Be short."
         await until(pilot, lambda: picker_ready(app))
         rows = [str(o.prompt) for o in app.screen.query_one(OptionList).options]
         assert any(r.startswith("local · 6 models") for r in rows)
-        assert any(r.startswith("down · Could not load the model list: cannot connect") for r in rows)
+        assert any(r.startswith("down · Not asked: providers.down: api_key_cmd failed") for r in rows)
         assert any(r.startswith("gpt-5") and "$1.25/$10 · 400k ctx" in r for r in rows)
         app.screen.query_one(Input).value = "local/claude"
         await pilot.press("enter")
@@ -200,9 +200,12 @@ async def test_a_message_to_a_provider_whose_key_command_failed_is_not_sent(
         shown = pane(app).view.text_of(reply).replace("\n", " ")
         assert "start t502 again" in shown and "ctrl+r" not in shown  # trying again would fail the same way
         assert not pane(app).can_retry and app.chat.check_action("retry", ()) is False  # nor the footer
+        assert "○ no API key" in status(app)  # not a healthy green dot
         pane(app).conversation.provider, pane(app).conversation.model = "", "gpt-5"  # another model: it may
         assert pane(app).can_retry
-    assert local.chat_requests() == []  # a request without the key would only have been refused
+    # Nothing at all went to it, not even for its models: a request without the key would
+    # only have been refused (and the refusal blamed on a key that was never sent).
+    assert local.requests == []
 
 
 async def test_a_key_fixed_in_settings_brings_the_prices_a_wrong_one_was_refused(server: LoopbackServer) -> None:

@@ -68,7 +68,19 @@ class Servers(_Base):
         await asyncio.gather(*(self._load_provider(name, force) for name in self.session.provider_names))
 
     async def _load_provider(self, name: str, force: bool) -> None:
-        facts, client = self.session.facts(name), self.session.client_for(name)
+        facts = self.session.facts(name)
+        if problem := self.session.provider(name).problem:
+            # Its key could not be had (a key command failed, a variable is unset): nothing
+            # goes to it until t502 starts again, and its group and status say why.
+            facts.set_models(None, f"Not asked: {problem}")
+            connection = Connection(LinkState.NO_KEY, problem)
+            if name == self.session.default_provider:
+                self.set_connection(connection)
+            else:
+                self.connections[name] = connection
+            self._models_changed()
+            return
+        client = self.session.client_for(name)
         error = await facts.load_models(client, force)
         if name == self.session.default_provider:
             connection = Connection(LinkState.READY) if error is None else Connection.after(error)
