@@ -73,8 +73,8 @@ PLACES: tuple[tuple[str, str], ...] = (
     ("o / s on a video link", "download it with progress and open it / download it where you say"),
     ("PageUp PageDown Home End on the messages", "scroll; End follows the newest text again"),
     ("mouse drag, then Ctrl+C", "select text and copy it"),
-    ("Enter / r / a / d in the list", "open / rename / archive / delete a conversation "
-     "(Esc goes back to the composer)"),
+    ("Enter / r / a / d in the list", "open / rename / archive / delete a conversation; d discards a "
+     "draft (Esc goes back to the composer)"),
 )
 """Keys that belong to one place (not rebindable): the keys and where, what they do."""
 

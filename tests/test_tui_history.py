@@ -92,20 +92,33 @@ async def test_rename_archive_unarchive_delete(server: LoopbackServer) -> None:
     store.close()
 
 
-async def test_archive_or_delete_in_the_list_leaves_a_draft_alone(server: LoopbackServer) -> None:
+async def test_archive_or_rename_in_the_list_leave_a_draft_alone_and_d_discards_it_after_asking(
+        server: LoopbackServer) -> None:
     app = make_app(server)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app)
-        pane(app).composer.load_text("Important unsent draft text")
+        draft = pane(app)
+        draft.composer.load_text("Important unsent draft text")
         await pilot.press("ctrl+b")
-        for key in ("a", "d", "r"):
+        for key in ("a", "r"):
             await pilot.press(key)
             await pilot.pause()
             assert not isinstance(app.screen, (Confirm, TextPrompt))
             assert pane(app).composer.text == "Important unsent draft text"
         notices = [n.message for n in app._notifications]
-        assert notices[-1] == "This conversation has not been saved yet: send a message first."
+        assert notices[-1].startswith("This conversation has not been saved yet: send a message first")
         assert not any(m.startswith(("Archived", "Deleted")) for m in notices)
+        await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, Confirm))
+        assert app.screen.question == "Discard the draft “Important unsent draft text”?"
+        await pilot.press("escape")  # kept
+        await until(pilot, lambda: not isinstance(app.screen, Confirm))
+        assert draft.is_attached and draft.composer.text == "Important unsent draft text"
+        await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, Confirm))
+        await pilot.press("y")
+        await until(pilot, lambda: not draft.is_attached)
+        assert pane(app).composer.text == "" and "Draft discarded." in [n.message for n in app._notifications]
 
 
 async def test_archiving_a_streaming_conversation_says_its_reply_was_stopped(server: LoopbackServer) -> None:

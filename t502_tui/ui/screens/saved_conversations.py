@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.widgets import OptionList
 
+from t502_tui.conversation import title_from
 from t502_tui.export import to_json, write_markdown
 from t502_tui.paths import write_private
 from t502_tui.store import ConversationSummary, Store, StoreError
@@ -112,7 +113,8 @@ class SavedConversations(_Base):
         elif conversation_id is not None:
             summary = next((s for s in self.saved if s.id == conversation_id), None)
             return conversation_id, summary.title if summary else conversation_id
-        self.notify("This conversation has not been saved yet: send a message first.", severity="warning")
+        self.notify("This conversation has not been saved yet: send a message first (d discards a draft).",
+                    severity="warning")
         return None
 
     async def _close_if_open(self, ident: str, keep_list_focus: bool) -> None:
@@ -177,7 +179,17 @@ class SavedConversations(_Base):
 
     @work(group="dialog")
     async def action_delete(self, conversation_id: str | None = None) -> None:
-        """Delete a conversation for good, after asking."""
+        """Delete a conversation for good, after asking; one never sent (a draft) is
+        discarded, after asking if anything was typed in it."""
+        pane = self.active_pane if conversation_id is None else self.pane_for(conversation_id)
+        if pane is not None and not pane.conversation.saved:
+            words = pane.composer.text.strip()
+            if (words or pane.attachments) and not await self.app.push_screen_wait(
+                    Confirm(f"Discard the draft “{title_from(words) or 'attachments'}”?", "Discard")):
+                return
+            await self._close_if_open(pane.conversation.id, keep_list_focus=conversation_id is not None)
+            self.notify("Draft discarded." if words or pane.attachments else "Closed the blank conversation.")
+            return
         if (target := self._target(conversation_id)) is None:
             return
         ident, title = target
