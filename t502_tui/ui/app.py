@@ -119,6 +119,9 @@ class T502App(Servers, App[None]):
         self.started = False
         """The first frame is drawn: requests may go out."""
         self.store_path = default_path()
+        self._typed_ahead: list[events.Key] | None = []
+        """Keys typed while t502 started, before there was a composer to take them (None
+        once they have been handed to it)."""
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
@@ -304,10 +307,24 @@ class T502App(Servers, App[None]):
         default = self.session.provider()
         return not (default.api_key or default.problem or self.config.providers or self.config.keyless)
 
+    def on_key(self, event: events.Key) -> None:
+        """A key no widget took. While t502 starts, that is type-ahead read before the
+        composer was there (it went to an empty screen): kept for the composer, not lost."""
+        if self._typed_ahead is not None and event.is_printable and event.character:
+            self._typed_ahead.append(event)
+
+    def _hand_typed_ahead(self) -> None:
+        """Type what was typed ahead into the composer in front (only text: an Enter typed
+        ahead sends nothing the user has not seen)."""
+        keys, self._typed_ahead = self._typed_ahead or [], None
+        if keys and isinstance(self.focused, Composer):
+            self.focused.take_typed_ahead("".join(k.character or "" for k in keys), keys[0].time)
+
     def on_ready(self) -> None:
         # After the first frame: start-up is not slowed by what can wait, and no request
         # goes out before there is something on screen.
         self.started = True
+        self.call_after_refresh(self._hand_typed_ahead)
         if not self._needs_setup:
             self.load_models()
         self.set_timer(FREEZE_AFTER_SECONDS, _freeze_long_lived_objects)

@@ -19,6 +19,11 @@ CATCH_UP_SECONDS = 1.0
 """The longest a key waits for the keys before it (a stuck handler must not stop typing)."""
 
 
+UNSEEN_SECONDS = 0.2
+"""A key this soon after a draft is put back at start was not typed in answer to it (it
+takes a frame to be drawn, and people longer to see it)."""
+
+
 class Composer(TextArea):
     """Enter sends; Shift+Enter, Alt+Enter and Ctrl+J insert a newline.
 
@@ -113,13 +118,8 @@ class Composer(TextArea):
 
     async def _on_key(self, event: events.Key) -> None:
         if self._restored is not None and event.is_printable:
-            restored_at, draft = self._restored
-            self._restored = None
-            if event.time < restored_at and self.text == draft:
-                # Typed before the draft came back (the key waited in the queue meanwhile):
-                # the user began a new message; gluing it to the draft would mangle both.
-                self.load_text("")
-                self.post_message(self.DraftDisplaced(self, draft))
+            # Typed before the draft came back (the key waited in the queue meanwhile)?
+            self._displace_draft(typed_at=event.time)
         if event.key in self.send_keys:
             self._submit()
         elif event.key in self.newline_keys:
@@ -196,6 +196,22 @@ class Composer(TextArea):
             event.prevent_default()
             self.post_message(self.FilesPasted(self, paths))
         # Otherwise TextArea's own handler runs next (Textual calls each class's handler).
+
+    def _displace_draft(self, typed_at: float) -> None:
+        """Keys typed at ``typed_at``, before the draft put back at start could be seen,
+        begin a new message: gluing them to the draft would mangle both, so it goes."""
+        if self._restored is None:
+            return
+        restored_at, draft = self._restored
+        self._restored = None
+        if typed_at < restored_at + UNSEEN_SECONDS and self.text == draft:
+            self.load_text("")
+            self.post_message(self.DraftDisplaced(self, draft))
+
+    def take_typed_ahead(self, text: str, typed_at: float) -> None:
+        """Text typed while t502 started, before there was a composer to take it."""
+        self._displace_draft(typed_at)
+        self.insert(text)
 
     def restore(self, text: str, *, at_start: bool = False) -> None:
         """Put back a message that could not be sent, before anything typed since. With
