@@ -118,7 +118,7 @@ class Composer(TextArea):
 
     async def _on_key(self, event: events.Key) -> None:
         if self._restored is not None and event.is_printable:
-            # Typed before the draft came back (the key waited in the queue meanwhile)?
+            # The first key since a draft came back at start: typed before it could be seen?
             self._displace_draft(typed_at=event.time)
         if event.key in self.send_keys:
             self._submit()
