@@ -54,6 +54,8 @@ ENDING_GRACE_SECONDS = 10.0
 """After an ending signal, how long t502 may take to close before it ends at once."""
 FREEZE_AFTER_SECONDS = 0.25
 """Start-up is over this long after the first frame: what it made lives as long as the app."""
+TYPE_AHEAD_RETRY_SECONDS = 0.05
+"""How often type-ahead looks for a composer to take it while nothing has the focus."""
 
 
 def _saved_what(updates: dict[str, object]) -> str:
@@ -131,10 +133,21 @@ class T502App(Servers, App[None]):
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     async def on_event(self, event: events.Event) -> None:
-        if isinstance(event, events.Key) and not event.is_forwarded and isinstance(self.focused, Composer):
-            # Keys come in a burst over a slow link: the composer applies the earlier ones
-            # before the app's own bindings act on this one (see Composer.caught_up).
-            await self.focused.caught_up()
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            if self._typed_ahead is not None:
+                # Type-ahead: text typed while t502 starts, before the composer has the
+                # focus, would go to an empty screen and be lost. It is kept, and typed into the composer ahead of any
+                # later key, so nothing is lost or put out of order.
+                if self._waiting_for_composer:
+                    if event.is_printable and event.character:
+                        self._typed_ahead.append(event)
+                        return
+                else:
+                    self._hand_typed_ahead()
+            if isinstance(self.focused, Composer):
+                # Keys come in a burst over a slow link: the composer applies the earlier
+                # ones before the app's own bindings act on this one (see Composer.caught_up).
+                await self.focused.caught_up()
         await super().on_event(event)
 
     # -- themes -------------------------------------------------------------------------------
@@ -307,15 +320,19 @@ class T502App(Servers, App[None]):
         default = self.session.provider()
         return not (default.api_key or default.problem or self.config.providers or self.config.keyless)
 
-    def on_key(self, event: events.Key) -> None:
-        """A key no widget took. While t502 starts, that is type-ahead read before the
-        composer was there (it went to an empty screen): kept for the composer, not lost."""
-        if self._typed_ahead is not None and event.is_printable and event.character:
-            self._typed_ahead.append(event)
+    @property
+    def _waiting_for_composer(self) -> bool:
+        """Starting, the chat is up but nothing has the focus yet (its composer takes it
+        first; the first run's setup screen takes keys itself)."""
+        return isinstance(self.screen, ChatScreen) and self.focused is None
 
-    def _hand_typed_ahead(self) -> None:
+    def _hand_typed_ahead(self, tries: int = 40) -> None:
         """Type what was typed ahead into the composer in front (only text: an Enter typed
-        ahead sends nothing the user has not seen)."""
+        ahead sends nothing the user has not seen). Until something has the focus, the
+        keys wait, and this looks again a little later (for two seconds at most)."""
+        if self._waiting_for_composer and tries > 0:
+            self.set_timer(TYPE_AHEAD_RETRY_SECONDS, lambda: self._hand_typed_ahead(tries - 1))
+            return
         keys, self._typed_ahead = self._typed_ahead or [], None
         if keys and isinstance(self.focused, Composer):
             self.focused.take_typed_ahead("".join(k.character or "" for k in keys), keys[0].time)

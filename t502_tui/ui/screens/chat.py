@@ -58,6 +58,10 @@ METER_DELAY = 0.3
 class ChatScreen(SavedConversations, Screen[None]):
     """Orchestrates the panes and the history list; each pane does its own streaming."""
 
+    AUTO_FOCUS = ""
+    """Nothing is focused for the user: the composer is, once its pane is shown (Textual's
+    default would focus the list for a moment at start, and type-ahead would land there)."""
+
     # Priority: a key the user rebinds here wins over the composer's own editing keys.
     BINDINGS = [
         Binding(action.keys.split(",")[0], action.name, action.label, show=action.footer, id=action.name,
