@@ -136,8 +136,8 @@ class T502App(Servers, App[None]):
         if isinstance(event, events.Key) and not event.is_forwarded:
             if self._typed_ahead is not None:
                 # Type-ahead: text typed while t502 starts, before the composer has the
-                # focus, would go to an empty screen and be lost. It is kept, and typed into the composer ahead of any
-                # later key, so nothing is lost or put out of order.
+                # focus, would go to an empty screen and be lost. It is kept, and typed
+                # into the composer ahead of any later key, so nothing is put out of order.
                 if self._waiting_for_composer:
                     if event.is_printable and event.character:
                         self._typed_ahead.append(event)
