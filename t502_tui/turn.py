@@ -81,6 +81,11 @@ class Connection:
     reason: str = ""
 
     @classmethod
+    def gone(cls, provider: str) -> Connection:
+        """How a provider stands that the config no longer has (a conversation outlived it)."""
+        return cls(LinkState.OFFLINE, f"no provider {provider!r} in the config")
+
+    @classmethod
     def after(cls, error: ServiceError) -> Connection:
         """The state a failed request leaves: offline, key rejected, or still ready."""
         if isinstance(error, NotSent):
@@ -309,7 +314,7 @@ class Turn:
         try:
             provider = self.session.provider(name)
         except ServiceError as gone:  # the config no longer has it
-            raise NotSent(gone.message, Connection(LinkState.OFFLINE, f"no provider {name!r} in the config")) from None
+            raise NotSent(gone.message, Connection.gone(name)) from None
         if problem := provider.problem:
             # The config asks for a key it could not get: without it the request would at
             # best be refused, and t502 reads keys only when it starts.

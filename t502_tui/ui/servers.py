@@ -42,7 +42,7 @@ class Servers(_Base):
         if not provider or provider == self.session.default_provider:
             return self.connection
         if provider not in self.session.provider_names:  # a conversation outlived it
-            return Connection(LinkState.OFFLINE, f"no provider {provider!r} in the config")
+            return Connection.gone(provider)
         return self.connections.get(provider, Connection(LinkState.CONNECTING))
 
     def set_connection(self, connection: Connection) -> None:
