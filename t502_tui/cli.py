@@ -381,14 +381,6 @@ class _ReplyPrinter:
         self.saved.clear()
 
 
-def _finish_note(reason: str | None) -> str | None:
-    if reason == "length":
-        return "the reply was cut off at the token limit (finish_reason: length)"
-    if reason == "content_filter":
-        return "the provider's content filter stopped the reply"
-    return None
-
-
 def _conversation_for(config: Config, args: argparse.Namespace, store: Any, session: Any) -> Any:
     """The conversation this question belongs to: a new one (from a preset, if asked), or
     the one to continue."""
@@ -538,8 +530,8 @@ async def _ask(config: Config, args: argparse.Namespace) -> int:
             print("note: the conversation is too long for this model: start a new one (without -c),"
                   " send less, or pick a model with a larger context (-m)", file=sys.stderr)
         return EXIT_FAILED
-    if note := _finish_note(reply.finish_reason):
-        print(f"note: {note}", file=sys.stderr)
+    if note := reply.finish_note:
+        print(f"note: the reply was {note} (finish_reason: {reply.finish_reason})", file=sys.stderr)
     elif not reply.content.strip() and not reply.attachments:
         print("note: the answer has no text", file=sys.stderr)
     usage = reply.usage

@@ -46,6 +46,9 @@ class ReplyStatus(StrEnum):
         return self in (ReplyStatus.ERROR, ReplyStatus.INTERRUPTED)
 
 
+_FINISH_NOTES = {"length": "cut off at the token limit", "content_filter": "stopped by the provider's content filter"}
+
+
 @dataclass
 class ChatMessage:
     """One user or assistant message."""
@@ -106,6 +109,12 @@ class ChatMessage:
         parts: list[dict[str, Any]] = [{"type": "text", "text": text}]
         parts += [{"type": "image_url", "image_url": {"url": a.data_url()}} for a in images]
         return parts
+
+    @property
+    def finish_note(self) -> str | None:
+        """Why the server ended the reply, when the model did not end it itself: a reply
+        that reads whole may be cut off or held back."""
+        return _FINISH_NOTES.get(self.finish_reason or "")
 
     @property
     def sendable(self) -> bool:

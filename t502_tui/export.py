@@ -91,6 +91,8 @@ def to_markdown(conversation: Conversation, files: dict[str, bytes] | None = Non
                 heading += f" · {format_cost(message.cost)}"
             if message.status not in (ReplyStatus.COMPLETE, ReplyStatus.STREAMING):
                 heading += f" · {message.status.value}"
+            if message.finish_note:
+                heading += f" · {message.finish_note}"
         lines += [heading, ""]
         if message.reasoning:
             lines += ["<details><summary>Thinking</summary>", "", message.reasoning.strip(), "", "</details>", ""]

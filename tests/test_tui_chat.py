@@ -23,6 +23,7 @@ from tui_helpers import (
 )
 
 from t502_tui.conversation import ReplyStatus
+from t502_tui.export import to_markdown
 from t502_tui.ui import app as app_module
 from t502_tui.ui.app import T502App
 from t502_tui.ui.screens.model_picker import ModelPicker
@@ -48,6 +49,20 @@ async def test_send_streams_reply_with_usage(server: LoopbackServer) -> None:
         assert "gpt-5" in header(app) and "total" in header(app)
         assert not pane(app).composer.text
     assert server.chat_requests()[0].json["messages"] == [{"role": "user", "content": "hi there"}]
+
+
+@pytest.mark.parametrize(("finish", "note"), [("length", "cut off at the token limit"),
+                                             ("content_filter", "stopped by the provider's content filter")])
+async def test_a_reply_the_server_cut_off_says_so_on_screen_and_in_the_transcript(
+        server: LoopbackServer, finish: str, note: str) -> None:
+    server.script(CHAT, stream_reply(sse(chunk("It reads whole"), chunk(finish=finish))))
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "hi there")
+        await settle(app)
+        await pilot.pause()
+        assert f" · {note}" in header(app)
+        assert f" · {note}\n" in to_markdown(pane(app).conversation)  # `t502 history show`, exports
 
 
 async def test_switching_models_keeps_history(server: LoopbackServer) -> None:

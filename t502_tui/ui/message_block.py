@@ -544,8 +544,8 @@ def header_text(message: ChatMessage, palette: Palette) -> Text:
         if message.status in _STATUS:
             text, role = _STATUS[message.status]
             parts += [(" · ", header), (text, palette[role])]
-        if message.finish_reason == "length":
-            parts.append((" · cut off at the token limit", palette["warning"]))
+        if message.finish_note:
+            parts.append((f" · {message.finish_note}", palette["warning"]))
         if message.status is not ReplyStatus.STREAMING and message.content:
             if not message.sendable:
                 parts.append((" · not sent as context (k sends it)", header))
