@@ -36,6 +36,14 @@ def test_messages(status: int, body: str, expected: str) -> None:
     assert error_from_response(status, reason, body).message == expected
 
 
+def test_escape_sequences_in_a_servers_message_reach_no_terminal() -> None:
+    # Shown in notices, the model picker and the setup screen: none may retitle the window.
+    body = json.dumps({"error": {"message": "A \x1b]0;PWNED\x07 \x1b[2J \x9b31m red"}})
+    error = error_from_response(503, "Service Unavailable", body)
+    assert error.message.endswith("A ^[]0;PWNED^G ^[[2J \\x9b31m red")
+    assert "\\u001b]0;PWNED" in error.detail  # the debug log keeps the body as it came
+
+
 def test_code_may_be_string_or_number() -> None:
     assert error_from_response(400, "", '{"error": {"message": "m", "code": 1234}}').code == 1234
     assert error_from_response(400, "", '{"error": {"message": "m", "code": "x"}}').code == "x"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import OptionList
 
@@ -16,6 +17,7 @@ from t502_tui.ui.screens.model_picker import ModelPicker, PickerGroup, PickerRow
 from t502_tui.ui.widgets.sidebar import ConversationList
 from store_helpers import append
 from test_cli import t502
+from tui_helpers import make_app, settle
 
 MARKUP = "[bold red]x[/]"
 POSER = "gpt-4o\u202e\u200b"  # looks like "gpt-4o"
@@ -51,6 +53,38 @@ async def test_model_picker_draws_ids_literally() -> None:
         await pilot.pause()
         drawn = "\n".join(lines(app.screen.query_one(OptionList)))
         assert "[bold red]x[/]" in drawn and "Use [bold as typed" in drawn
+
+
+ESCAPES = "bell\x07and\x1b]0;TITLE-HACK\x07osc \x1b[41mRED"
+SHOWN = "bell^Gand^[]0;TITLE-HACK^Gosc ^[[41mRED"
+
+
+async def test_notices_show_escape_sequences_as_text(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app)
+        app.notify(f"Next replies come from {ESCAPES}", title=ESCAPES)  # a model id, a server's words
+        await pilot.pause()
+        notice = list(app._notifications)[-1]
+        assert (notice.message, notice.title) == (f"Next replies come from {SHOWN}", SHOWN)
+
+
+@pytest.mark.parametrize("alone", [True, False])
+async def test_model_pickers_notes_show_escape_sequences_as_text(alone: bool) -> None:
+    broken = PickerGroup("relay", None, f"server said {ESCAPES}")
+    groups = [broken] if alone else [PickerGroup("token502", [PickerRow("token502/gpt-5", "gpt-5")]), broken]
+
+    class PickerApp(App[None]):
+        def on_mount(self) -> None:
+            self.push_screen(ModelPicker(groups, current="token502/gpt-5", recent=[]))
+
+    app = PickerApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        if alone:  # the note under the list says what went wrong
+            assert app.screen.query_one("#picker-note").render_line(0).text.startswith(f"Server said {SHOWN} · ")
+        else:  # the group's heading does
+            assert f"relay · server said {SHOWN}" in "\n".join(lines(app.screen.query_one(OptionList)))
 
 
 async def test_sidebar_draws_titles_and_models_literally() -> None:

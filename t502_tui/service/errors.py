@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from t502_tui.service.server_json import dumps, loads
+from t502_tui.terminal_text import defuse
 
 log = logging.getLogger("t502.service")
 
@@ -58,9 +59,10 @@ class ServiceError(Exception):
     """Anything that kept a request from producing a whole reply."""
 
     def __init__(self, message: str, *, detail: str = "", partial: bool = False) -> None:
+        message = defuse(message)  # it may quote the server: no escape sequence may reach a terminal
         super().__init__(message)
         self.message = message
-        """One line for the user."""
+        """One line for the user, control characters shown (``ESC`` as ``^[``)."""
         detail = detail or message
         if len(detail) > MAX_DETAIL:
             detail = f"{detail[:MAX_DETAIL]}… ({len(detail) - MAX_DETAIL:,} more characters)"

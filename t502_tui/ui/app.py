@@ -33,7 +33,7 @@ from t502_tui.paths import config_file, display_path
 from t502_tui.session import LAST_MODEL, ChatSession
 from t502_tui.settings_schema import KEY_SOURCES
 from t502_tui.store import StoreError, default_path
-from t502_tui.terminal_text import visible_name
+from t502_tui.terminal_text import defuse, visible_name
 from t502_tui.turn import Connection, LinkState
 from t502_tui.ui import graphics
 from t502_tui.ui.commands import app_commands
@@ -128,9 +128,10 @@ class T502App(Servers, App[None]):
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
         """A notice, shown literally: t502's notices carry server messages, paths and names,
-        none of which may be read as markup. ``markup`` is ignored: widgets' and screens'
-        ``notify`` pass True for it, and a path like ``x[/]y`` would fail to show."""
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+        none of which may be read as markup or reach the terminal as an escape sequence.
+        ``markup`` is ignored: widgets' and screens' ``notify`` pass True for it, and a
+        path like ``x[/]y`` would fail to show."""
+        super().notify(defuse(message), title=defuse(title), severity=severity, timeout=timeout, markup=False)
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key) and not event.is_forwarded:

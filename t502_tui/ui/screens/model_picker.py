@@ -222,7 +222,7 @@ class ModelPicker(ModalScreen[str | None]):
         notes = []
         single = self.groups[0] if len(self.groups) == 1 else None
         if single is not None and single.note:
-            notes.append(single.note[:1].upper() + single.note[1:])
+            notes.append(defuse(single.note[:1].upper() + single.note[1:]))
         if hidden:
             notes.append(f"{hidden} image/audio/embedding models hidden (ctrl+a shows them)")
         elif self.show_all and any(not row.chat for row in self._rows.values()):
