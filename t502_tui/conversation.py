@@ -131,6 +131,27 @@ class ChatMessage:
         return bool(self.content) and self.status is not ReplyStatus.STREAMING and not self.status.cut_off
 
 
+def _parts(content: str | list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return content if isinstance(content, list) else [{"type": "text", "text": content}]
+
+
+def _alternating(messages: list[dict[str, Any]], start: int) -> list[dict[str, Any]]:
+    """``messages`` with each run of one role from ``start`` on joined into one message,
+    its texts a paragraph apart."""
+    out = messages[:start]
+    for message in messages[start:]:
+        if len(out) > start and out[-1]["role"] == message["role"]:
+            before, content = out[-1]["content"], message["content"]
+            if isinstance(before, str) and isinstance(content, str):
+                joined: str | list[dict[str, Any]] = f"{before}\n\n{content}"
+            else:
+                joined = [*_parts(before), *_parts(content)]
+            out[-1] = {"role": message["role"], "content": joined}
+        else:
+            out.append(message)
+    return out
+
+
 def title_from(text: str) -> str:
     """A title from the start of ``text``: one line, cut at a word's end after TITLE_CHARS."""
     first = " ".join(text.split())
@@ -181,10 +202,15 @@ class Conversation:
         the model made inline (not links: those it wrote itself, as text) go back at the
         start of the user message after it, as image parts, so "make it blue" shows the
         model the image it made; only the newest :data:`MAX_IMAGES_SENT_BACK`.
+
+        Messages of one role in a row (a question whose reply failed, then another) go as
+        one: the chat templates of many models served by vLLM or llama.cpp refuse a
+        history whose roles do not alternate.
         """
         out: list[dict[str, Any]] = []
         if self.system_prompt.strip():
             out.append({"role": system_role, "content": self.system_prompt})
+        first_turn = len(out)
         turns = [m for m in self.messages if m.sendable]
         made = [(m, a) for m in turns if m.role == "assistant" for a in m.attachments if a.source is None]
         sent_back = {id(a) for _, a in made[-MAX_IMAGES_SENT_BACK:]}
@@ -201,7 +227,7 @@ class Conversation:
                 content = parts + (content if isinstance(content, list) else [{"type": "text", "text": content}])
                 carried = []
             out.append({"role": message.role, "content": content})
-        return out
+        return _alternating(out, first_turn)
 
     def code_blocks(self) -> list[str]:
         """The code of every fenced block in the replies, oldest first."""

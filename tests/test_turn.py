@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from loopback import Gate, LoopbackServer, Reply, chunk, sse, stream_reply, text_stream, usage_chunk
+from t502_tui.attachments import Attachment
 from t502_tui.config import load_config
 from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus
 from t502_tui.history import History
@@ -102,6 +103,24 @@ async def test_the_last_words_before_a_pause_are_not_held_back(server: LoopbackS
     assert reply.content == "before the pause after"
 
 
+def test_messages_of_one_role_in_a_row_go_as_one() -> None:
+    # vLLM and llama.cpp serve models whose chat templates refuse user, user.
+    png = Attachment("a.png", "image/png", b"\x89PNG", 1, 1)
+    conversation = Conversation(model="m", system_prompt="be brief", messages=[
+        ChatMessage("user", "failed"), ChatMessage("assistant", "", status=ReplyStatus.ERROR, error="x"),
+        ChatMessage("user", "look", attachments=[png]), ChatMessage("assistant", "a cat"),
+        ChatMessage("user", "stopped"), ChatMessage("assistant", "half", status=ReplyStatus.STOPPED),
+        ChatMessage("assistant", "kept", status=ReplyStatus.ERROR, in_context=True),
+        ChatMessage("user", "and now"),
+    ])
+    sent = conversation.request_messages()
+    assert [m["role"] for m in sent] == ["system", "user", "assistant", "user", "assistant", "user"]
+    assert [part.get("text") for part in sent[1]["content"]] == ["failed", "look", None]
+    assert sent[4]["content"] == "half\n\nkept"
+    assert conversation.request_messages("user")[:2] == [  # a system prompt sent as a user message stays apart
+        {"role": "user", "content": "be brief"}, {"role": "user", "content": sent[1]["content"]}]
+
+
 async def test_a_mid_stream_error_keeps_the_text_and_is_not_sent_again(server: LoopbackServer, tmp_path: Path) -> None:
     server.script(CHAT, stream_reply(sse(chunk("half an"), {"error": {"message": "upstream died"}}, done=False)))
     session = session_for(server.url, tmp_path)
@@ -114,7 +133,8 @@ async def test_a_mid_stream_error_keeps_the_text_and_is_not_sent_again(server: L
     assert isinstance(ended, ReplyEnded) and ended.error is not None and ended.error.partial
     await Turn(session, conversation, Events()).run(ChatMessage("user", "second"))
     sent = server.chat_requests()[1].json["messages"]
-    assert [m["content"] for m in sent] == ["first", "second"]  # the cut-off reply stays out
+    # The cut-off reply stays out, and the two questions go as one: roles alternate.
+    assert [(m["role"], m["content"]) for m in sent] == [("user", "first\n\nsecond")]
     conversation.messages[1].in_context = True  # the user keeps it
     await Turn(session, conversation, Events()).run(ChatMessage("user", "third"))
     assert "half an" in [m["content"] for m in server.chat_requests()[2].json["messages"]]
