@@ -90,7 +90,8 @@ class Connection:
         """The state a failed request leaves: offline, key rejected, or still ready."""
         if isinstance(error, NotSent):
             return error.connection
-        if isinstance(error, (ConnectionFailed, TimedOut)) and not error.partial:
+        unanswered = isinstance(error, ConnectionFailed) or isinstance(error, TimedOut) and not error.answered
+        if unanswered and not error.partial:
             return cls(LinkState.OFFLINE, error.message)
         if isinstance(error, APIError) and error.status in (401, 403):
             return cls(LinkState.REJECTED, error.message)

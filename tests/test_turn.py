@@ -203,6 +203,15 @@ async def test_connection_state_belongs_to_the_turn(server: LoopbackServer) -> N
     reply = await turn.run(ChatMessage("user", "x"))
     assert turn.connection.state is LinkState.REJECTED and "bad key" in turn.connection.reason
     assert reply.status is ReplyStatus.ERROR and reply.content == ""
+    gate = Gate()  # a server that answers, then sends nothing: there, but stuck
+    server.script(CHAT, stream_reply([gate]))
+    session = session_for(server.url)
+    session.config.timeout = 0.2
+    stuck = Turn(session, Conversation(model="m"), Events())
+    reply = await stuck.run(ChatMessage("user", "x"))
+    gate.open()
+    assert reply.error is not None and "sent nothing for 0.2 s" in reply.error
+    assert stuck.connection.state is LinkState.READY
 
 
 async def test_retries_are_told_to_the_listener(server: LoopbackServer) -> None:

@@ -230,10 +230,10 @@ class ChatClient:
         """When a call starting now must be over (on the event loop's clock)."""
         return asyncio.get_running_loop().time() + self.max_reply_seconds
 
-    def _too_long(self) -> TimedOut:
+    def _too_long(self, answered: bool = False) -> TimedOut:
         return TimedOut(
             f"the reply took longer than {self.max_reply_seconds:g} s, the most t502 waits"
-            " for one (max_reply_seconds)"
+            " for one (max_reply_seconds)", answered=answered,
         )
 
     @asynccontextmanager
@@ -366,10 +366,10 @@ class ChatClient:
                     if len(raw) > limit:
                         raise _too_large(what, limit)
         except TimeoutError:
-            raise self._too_long() from None
+            raise self._too_long(answered=True) from None
         except httpx.TimeoutException:
             raise TimedOut(
-                f"the server sent nothing for {self.idle_timeout:g} s before finishing its answer"
+                f"the server sent nothing for {self.idle_timeout:g} s before finishing its answer", answered=True,
             ) from None
         except httpx.DecodingError as exc:
             raise _undecodable(exc) from None
@@ -699,7 +699,7 @@ class _StreamReader:
 
     def _overdue(self, watch: _Watchdog, stray: bool) -> TimedOut:
         if watch.at_deadline:
-            return self.client._too_long()
+            return self.client._too_long(answered=True)
         return self._idle(self.client.idle_timeout, stray)
 
     @staticmethod
@@ -707,9 +707,9 @@ class _StreamReader:
         if stray:
             return TimedOut(
                 f"the server sent no new content for {idle_timeout:g} s, only keep-alives or"
-                " fragments; the reply is incomplete"
+                " fragments; the reply is incomplete", answered=True,
             )
-        return TimedOut(f"the server sent nothing for {idle_timeout:g} s; the reply is incomplete")
+        return TimedOut(f"the server sent nothing for {idle_timeout:g} s; the reply is incomplete", answered=True)
 
     def _interpret(self, sse: SSEEvent) -> list[StreamEvent]:
         """The events in one SSE event. The common case, one chunk object, goes straight

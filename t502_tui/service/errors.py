@@ -114,6 +114,11 @@ class ConnectionFailed(ServiceError):
 class TimedOut(ServiceError):
     """The server took too long to connect or to send the next piece of a reply."""
 
+    def __init__(self, message: str, *, answered: bool = False) -> None:
+        super().__init__(message)
+        self.answered = answered
+        """The server had begun its answer: it is there, only slow or stuck."""
+
 
 class IncompleteReply(ServiceError):
     """The stream ended before the server said the reply was finished."""
