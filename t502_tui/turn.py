@@ -177,7 +177,13 @@ def error_text(error: ServiceError, has_key: bool, provider: Provider | None = N
             return f"{error.message} (no API key for {provider.name}: {provider.key_hint})"
         return f"{error.message} (no API key is set: set T502_API_KEY or api_key in the config file)"
     if status == 404:
-        return f"{error.message} (is the model name right? `t502 models` and Ctrl+O list the ones this key may use)"
+        models = "`t502 models` and Ctrl+O list the ones this key may use"
+        if "model" in error.message.lower():
+            return f"{error.message} (is the model name right? {models})"
+        # No word of a model: an HTML page or a bare "404 page not found" is a path the
+        # server does not have, more likely a wrong base URL.
+        return f"{error.message} (is the base URL right? It is the address before /chat/completions," \
+               f" often ending in /v1. If it is, is the model name right? {models})"
     return error.message
 
 

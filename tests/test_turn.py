@@ -16,6 +16,7 @@ from t502_tui.config import load_config
 from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus
 from t502_tui.history import History
 from t502_tui.service import ContentDelta
+from t502_tui.service.errors import APIError
 from t502_tui.session import ChatSession
 from t502_tui.store import Store
 from t502_tui.turn import (
@@ -26,6 +27,7 @@ from t502_tui.turn import (
     RetryWaiting,
     Turn,
     TurnEvent,
+    error_text,
 )
 
 CHAT = "/chat/completions"
@@ -101,6 +103,16 @@ async def test_the_last_words_before_a_pause_are_not_held_back(server: LoopbackS
     gate.open()
     reply = await task
     assert reply.content == "before the pause after"
+
+
+@pytest.mark.parametrize(("message", "first_hint"), [
+    ("not found (HTTP 404): The model `gpt-9` does not exist", "(is the model name right? `t502 models`"),
+    ("not found (HTTP 404): model_not_found", "(is the model name right?"),
+    ("not found (HTTP 404): the server sent an HTML page: 404 Not Found", "(is the base URL right? It is"),
+    ("not found (HTTP 404): 404 page not found", "(is the base URL right?"),
+])
+def test_a_404_hints_at_what_is_likely_wrong(message: str, first_hint: str) -> None:
+    assert error_text(APIError(message, status=404), has_key=True).startswith(f"{message} {first_hint}")
 
 
 def test_messages_of_one_role_in_a_row_go_as_one() -> None:
