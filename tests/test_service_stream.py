@@ -169,6 +169,13 @@ async def test_end_without_finish_or_done_is_partial(server: LoopbackServer, cli
     assert text_of(seen) == "half" and info.value.partial
 
 
+@pytest.mark.parametrize("content_type", ["text/event-stream", "application/json"])
+async def test_an_empty_answer_is_called_so(server: LoopbackServer, client: ChatClient, content_type: str) -> None:
+    server.script(CHAT, Reply(200, body="\r\n", headers={"Content-Type": content_type}))
+    with pytest.raises(IncompleteReply, match="^the server answered with nothing: no reply, no error$"):
+        await collect(client)
+
+
 async def test_dropped_connection_is_partial(server: LoopbackServer, client: ChatClient) -> None:
     server.script(CHAT, stream_reply(sse(chunk("half"), done=False), drop=True))
     with pytest.raises(IncompleteReply, match="connection was lost") as info:

@@ -757,6 +757,8 @@ class _StreamReader:
     def _whole_body(self, raw: bytes) -> list[StreamEvent]:
         """A streaming request answered with one body: a completion, an error, or junk."""
         text = raw.decode("utf-8", "replace")
+        if not text.strip():
+            raise IncompleteReply("the server answered with nothing: no reply, no error")
         try:
             data = loads(text)
         except ValueError:
