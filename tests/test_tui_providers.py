@@ -270,6 +270,17 @@ async def test_ctrl_a_shows_and_hides_the_models_not_for_chat_from_the_filter_bo
         assert "text-embedding-3-small" not in picker_rows(app) and "hidden (ctrl+a shows" in str(note.render())
 
 
+async def test_a_server_that_lists_no_models_is_told_apart_from_a_blank_picker(server: LoopbackServer) -> None:
+    server.models = []
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.session.facts().models is not None)
+        await pilot.press("ctrl+o")
+        await until(pilot, lambda: picker_ready(app))
+        assert str(app.screen.query_one("#picker-note").render()).startswith(
+            "The server lists no models: type a model's id, Enter uses it · ")
+
+
 async def test_a_typed_id_picks_the_current_providers_model_before_a_recent_one(
         server: LoopbackServer, local: LoopbackServer) -> None:
     server.models = DEMO_MODELS  # has tiny-context; local has not

@@ -137,7 +137,9 @@ class Servers(_Base):
                         price.sort_key if price is not None and price.known else None,
                         is_chat_model(info.id),
                     ))
-            note = facts.models_note or ("" if rows is not None else "loading the model list…")
+            note = facts.models_note or ("loading the model list…" if rows is None else
+                                         "the server lists no models: type a model's id, Enter uses it" if not rows
+                                         else "")
             groups.append(PickerGroup(name, rows, note))
         return groups
 
