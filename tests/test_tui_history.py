@@ -100,6 +100,8 @@ async def test_archive_or_rename_in_the_list_leave_a_draft_alone_and_d_discards_
         draft = pane(app)
         draft.composer.load_text("Important unsent draft text")
         await pilot.press("ctrl+b")
+        await pilot.pause()
+        assert app.active_bindings["d"].binding.description == "Discard"  # in the footer
         for key in ("a", "r"):
             await pilot.press(key)
             await pilot.pause()
@@ -119,6 +121,8 @@ async def test_archive_or_rename_in_the_list_leave_a_draft_alone_and_d_discards_
         await pilot.press("y")
         await until(pilot, lambda: not draft.is_attached)
         assert pane(app).composer.text == "" and "Draft discarded." in [n.message for n in app._notifications]
+        await pilot.pause()
+        assert app.active_bindings["d"].binding.description == "Delete"
 
 
 async def test_archiving_a_streaming_conversation_says_its_reply_was_stopped(server: LoopbackServer) -> None:

@@ -37,7 +37,13 @@ class ConversationList(OptionList):
         Binding("r", "command('rename')", "Rename"),
         Binding("a", "command('archive')", "Archive"),
         Binding("d,delete", "command('delete')", "Delete"),
+        Binding("d,delete", "command('discard')", "Discard"),  # delete, as a draft row calls it
     ]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._drafts: set[str] = set()
+        """Rows that are drafts: their words are only in a composer, so d discards them."""
 
     @dataclass
     class Left(Message):
@@ -65,8 +71,11 @@ class ConversationList(OptionList):
         conversations not yet in the store, each with whether it streams and its draft
         (a new conversation with words typed is named by them)."""
         options = []
+        self._drafts.clear()
         for conversation, streaming, draft in unsaved:
             drafted = not conversation.messages and bool(draft.strip())
+            if drafted:
+                self._drafts.add(conversation.id)
             title = title_from(draft) if drafted else conversation.display_title
             options.append(Option(Content.assemble(
                 ("● " if streaming else "  ", "$accent"), _one_line(title), "\n",
@@ -90,17 +99,28 @@ class ConversationList(OptionList):
                 self.highlighted = self.get_option_index(active_id)
             except OptionDoesNotExist:  # the row is gone (archived, deleted)
                 self.highlighted = min(keep, len(options) - 1) if keep is not None and options else None
+        self.refresh_bindings()  # the row under the cursor may have become a draft, or stopped being one
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        if event.option_list is self and event.option_index >= self.option_count - 5:
-            self.post_message(self.MoreWanted())
+        if event.option_list is self:
+            self.refresh_bindings()  # Delete or Discard
+            if event.option_index >= self.option_count - 5:
+                self.post_message(self.MoreWanted())
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The footer says Discard for d on a draft, Delete elsewhere: of the two
+        bindings of d, only the one that names it is active."""
+        if action == "command" and parameters in (("delete",), ("discard",)):
+            on_draft = self.highlighted is not None and self.get_option_at_index(self.highlighted).id in self._drafts
+            return (parameters == ("discard",)) == on_draft
+        return True
 
     def action_leave(self) -> None:
         self.post_message(self.Left())
 
     def action_command(self, command: str) -> None:
-        """Ask for a command on the highlighted row."""
+        """Ask for a command on the highlighted row (discarding a draft is deleting it)."""
         if self.highlighted is not None:
             option = self.get_option_at_index(self.highlighted)
             if option.id:
-                self.post_message(self.CommandRequested(command, option.id))
+                self.post_message(self.CommandRequested("delete" if command == "discard" else command, option.id))
