@@ -68,8 +68,8 @@ class Confirm(ModalScreen[bool]):
         with VerticalScroll(classes="dialog", can_focus=False):
             yield Static(Content(self.question))
             with ButtonRow(classes="dialog-buttons"):
-                yield Button(self.action_label, variant="error", id="confirm-yes")
-                yield Button("Cancel", id="confirm-no")
+                yield Button(f"{self.action_label} (y)", variant="error", id="confirm-yes")
+                yield Button("Cancel (n)", id="confirm-no")
 
     def on_mount(self) -> None:
         self.query_one("#confirm-no", Button).focus()
