@@ -65,6 +65,21 @@ async def test_a_reply_the_server_cut_off_says_so_on_screen_and_in_the_transcrip
         assert f" · {note}\n" in to_markdown(pane(app).conversation)  # `t502 history show`, exports
 
 
+async def test_a_narrow_header_counts_tokens_in_fewer_words_rather_than_wrap_one(server: LoopbackServer) -> None:
+    server.script(CHAT, text_stream("Hello", model="gpt-5", prompt_tokens=12_345))
+    app = make_app(server)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await send(pilot, "hi there")
+        await settle(app)
+        await pilot.pause()
+        reply = pane(app).conversation.messages[-1]
+        assert reply.usage is not None
+        assert header(app) == f"gpt-5 · {reply.created:%H:%M:%S} · {reply.usage.describe_short()}"
+        await pilot.resize_terminal(120, 30)
+        await pilot.pause()
+        assert header(app).endswith(f" · {reply.usage.describe()}")  # the whole words when there is room
+
+
 async def test_switching_models_keeps_history(server: LoopbackServer) -> None:
     app = make_app(server)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -104,12 +104,21 @@ class Usage:
             f"{self.prompt_tokens:,} prompt + {self.completion_tokens:,} completion"
             f" = {self.total_tokens:,} total"
         )
+        extras = self._extras()
+        return f"{text} ({', '.join(extras)})" if extras else text
+
+    def describe_short(self) -> str:
+        """The same, shorter, for a narrow line: ``38 tokens (18 in, 20 out, reasoning 4)``."""
+        counts = [f"{self.prompt_tokens:,} in", f"{self.completion_tokens:,} out", *self._extras()]
+        return f"{self.total_tokens:,} tokens ({', '.join(counts)})"
+
+    def _extras(self) -> list[str]:
         extras = []
         if self.reasoning_tokens:
             extras.append(f"reasoning {self.reasoning_tokens:,}")
         if self.cached_tokens:
             extras.append(f"cached {self.cached_tokens:,}")
-        return f"{text} ({', '.join(extras)})" if extras else text
+        return extras
 
 
 @dataclass(frozen=True)

@@ -340,7 +340,10 @@ class Block:
         if self._fixed_key == (width, look):
             return
         message = self.message
-        self._header = text_lines(console, header_text(message, palette), width, look)
+        header = header_text(message, palette)
+        if header.cell_len > width and message.usage:  # the short count, rather than a lone "total" below
+            header = header_text(message, palette, short=True)
+        self._header = text_lines(console, header, width, look)
         self._user = text_lines(console, message.content, width, look) if message.role == "user" else []
         self._fold = []
         if self.is_reply and self._has_reasoning:
@@ -522,8 +525,9 @@ def _caption(item: MediaItem, state: MediaState | None, palette: Palette, chosen
     return Text.assemble(*parts)
 
 
-def header_text(message: ChatMessage, palette: Palette) -> Text:
-    """Who wrote the message and when, its versions, usage and how it ended."""
+def header_text(message: ChatMessage, palette: Palette, short: bool = False) -> Text:
+    """Who wrote the message and when, its versions, usage (``short``: in fewer words) and
+    how it ended."""
     parts: list[tuple[str, Style] | str] = []
     header = palette["header"]
     if message.role == "user":
@@ -538,7 +542,7 @@ def header_text(message: ChatMessage, palette: Palette) -> Text:
         parts.append((" · not sent (left out to fit the model's context)", header))
     if message.role == "assistant":
         if message.usage:
-            parts.append((f" · {message.usage.describe()}", header))
+            parts.append((f" · {message.usage.describe_short() if short else message.usage.describe()}", header))
         if message.cost is not None:
             parts.append((f" · {format_cost(message.cost)}", header))
         if message.status in _STATUS:
