@@ -531,7 +531,7 @@ async def _ask(config: Config, args: argparse.Namespace) -> int:
                   " send less, or pick a model with a larger context (-m)", file=sys.stderr)
         return EXIT_FAILED
     if note := reply.finish_note:
-        print(f"note: the reply was {note} (finish_reason: {reply.finish_reason})", file=sys.stderr)
+        print(f"note: {note} (finish_reason: {reply.finish_reason})", file=sys.stderr)
     elif not reply.content.strip() and not reply.attachments:
         print("note: the answer has no text", file=sys.stderr)
     usage = reply.usage

@@ -46,7 +46,13 @@ class ReplyStatus(StrEnum):
         return self in (ReplyStatus.ERROR, ReplyStatus.INTERRUPTED)
 
 
-_FINISH_NOTES = {"length": "cut off at the token limit", "content_filter": "stopped by the provider's content filter"}
+_FINISH_NOTES = {
+    "length": "cut off at the token limit",
+    "content_filter": "stopped by the provider's content filter",
+    # t502 offers no tools; a relay may add some of its own to the request.
+    "tool_calls": "the model asked for a tool, which t502 does not run",
+    "function_call": "the model asked for a tool, which t502 does not run",
+}
 
 
 @dataclass

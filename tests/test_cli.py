@@ -47,6 +47,13 @@ def test_ask_streams_answer_and_usage(server: LoopbackServer) -> None:
     assert_clean(result)
 
 
+def test_ask_says_why_the_server_ended_a_reply_early(server: LoopbackServer) -> None:
+    server.script("/chat/completions", stream_reply(sse(chunk("Reads whole"), chunk(finish="content_filter"))))
+    result = t502("ask", "hi", server=server)
+    assert result.returncode == 0 and result.stdout == "Reads whole\n"
+    assert "note: stopped by the provider's content filter (finish_reason: content_filter)" in result.stderr
+
+
 def test_ask_reads_piped_stdin_after_prompt(server: LoopbackServer) -> None:
     result = t502("ask", "summarise:", "-s", "be brief", server=server, stdin="line one\nline two\n")
     assert result.returncode == 0

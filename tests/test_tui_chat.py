@@ -52,7 +52,8 @@ async def test_send_streams_reply_with_usage(server: LoopbackServer) -> None:
 
 
 @pytest.mark.parametrize(("finish", "note"), [("length", "cut off at the token limit"),
-                                             ("content_filter", "stopped by the provider's content filter")])
+                                             ("content_filter", "stopped by the provider's content filter"),
+                                             ("tool_calls", "the model asked for a tool, which t502 does not run")])
 async def test_a_reply_the_server_cut_off_says_so_on_screen_and_in_the_transcript(
         server: LoopbackServer, finish: str, note: str) -> None:
     server.script(CHAT, stream_reply(sse(chunk("It reads whole"), chunk(finish=finish))))
