@@ -119,3 +119,4 @@ def test_shell_shows_names_as_spelt(server: LoopbackServer) -> None:
     assert "pay<U+202E>usd" in found and "gpt-4o<U+202E><U+200B>: found" in found
     shown = t502("history", "show", conversation.id[:8]).stdout
     assert shown.startswith("# pay<U+202E>usd\n") and "## gpt-4o<U+202E><U+200B> · " in shown
+

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from textual.app import App, ComposeResult
 from textual.screen import Screen
-from textual.widgets import Button, Static
+from textual.widgets import Button, OptionList, Static
 
 from loopback import LoopbackServer
 from t502_tui.conversation import Conversation
@@ -157,3 +157,28 @@ async def test_the_settings_title_shows_where_they_are_saved_at_60_columns(serve
         title = app.screen.query_one("#settings-title", Static)
         shown = "".join(title.render_line(y).text for y in range(title.size.height)).replace(" ", "")
         assert "config.toml" in shown  # the path wraps onto a second line, it is not cut
+
+
+def option_lines(widget: OptionList) -> str:
+    return "\n".join(widget.render_line(y).text.rstrip() for y in range(widget.size.height))
+
+
+async def test_the_heading_of_a_broken_provider_last_in_the_picker_can_be_reached() -> None:
+    rows = [PickerRow(f"token502/model-{i}", f"model-{i}") for i in range(30)]
+    groups = [PickerGroup("token502", rows), PickerGroup("relay", None, "cannot connect to 127.0.0.1:9")]
+
+    class PickerApp(App[None]):
+        def on_mount(self) -> None:
+            self.push_screen(ModelPicker(groups, current="token502/model-0", recent=[]))
+
+    app = PickerApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        await pilot.pause()
+        option_list = app.screen.query_one(OptionList)
+        await pilot.press("pagedown", "pagedown", "pagedown", "pagedown")
+        await pilot.pause()
+        assert str(option_list.get_option_at_index(option_list.highlighted).prompt) == "model-29"
+        assert "relay · cannot connect to 127.0.0.1:9" in option_lines(option_list)  # at 60x20 too
+        await pilot.press("pageup", "pageup", "pageup", "pageup")
+        await pilot.pause()
+        assert "token502 · 30 models" in option_lines(option_list)

@@ -246,8 +246,18 @@ class ModelPicker(ModalScreen[str | None]):
                 target += direction
             if 0 <= target < option_list.option_count:
                 option_list.highlighted = target
+                self._show_edge(option_list, target, step > 0)
                 return
             target = min(max(index, 0), option_list.option_count - 1)
+
+    @staticmethod
+    def _show_edge(option_list: OptionList, index: int, down: bool) -> None:
+        """At the last row that can be chosen (the first, going up), also show the
+        headings past it: a provider whose list failed is only a heading saying why."""
+        beyond = range(index + 1, option_list.option_count) if down else range(index - 1, -1, -1)
+        if all(option_list.get_option_at_index(i).disabled for i in beyond):
+            scroll = option_list.scroll_end if down else option_list.scroll_home
+            option_list.call_after_refresh(scroll, animate=False)
 
     def action_toggle_all(self) -> None:
         self.show_all = not self.show_all
