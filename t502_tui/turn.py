@@ -90,7 +90,7 @@ class Connection:
         """The state a failed request leaves: offline, key rejected, or still ready."""
         if isinstance(error, NotSent):
             return error.connection
-        unanswered = isinstance(error, ConnectionFailed) or isinstance(error, TimedOut) and not error.answered
+        unanswered = isinstance(error, ConnectionFailed) or (isinstance(error, TimedOut) and not error.answered)
         if unanswered and not error.partial:
             return cls(LinkState.OFFLINE, error.message)
         if isinstance(error, APIError) and error.status in (401, 403):
