@@ -66,6 +66,8 @@ class LinkState(StrEnum):
     CONNECTING = "connecting"
     READY = "ready"
     STREAMING = "streaming"
+    RETRYING = "retrying"
+    """A try failed for a reason that may pass (a busy server, a rate limit); another is due."""
     OFFLINE = "offline"
     """No connection: refused, unreachable, timed out before any reply."""
     REJECTED = "rejected"
@@ -341,6 +343,8 @@ class Turn:
     async def _read(self, reply: ChatMessage, request: list[dict[str, Any]]) -> None:
         handed_back = time.monotonic()
         async for event in self._events(request, reply.model or ""):
+            if self.connection.state is LinkState.RETRYING:  # the try after a failed one is answered
+                self._set_connection(Connection(LinkState.STREAMING))
             if isinstance(event, ContentDelta):
                 await self._take_pieces(reply, self._media.feed(event.text))
             elif isinstance(event, ReasoningDelta):
@@ -485,6 +489,7 @@ class Turn:
             self._tell(grew)
 
     def _retrying(self, notice: RetryNotice) -> None:
+        self._set_connection(Connection(LinkState.RETRYING, f"{notice.reason}; trying again in {notice.delay:.0f} s"))
         self._tell(RetryWaiting(notice))
 
     def _set_connection(self, connection: Connection) -> None:

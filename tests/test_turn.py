@@ -234,6 +234,11 @@ async def test_retries_are_told_to_the_listener(server: LoopbackServer) -> None:
     assert reply.status is ReplyStatus.COMPLETE
     [retry] = [e for e in events if isinstance(e, RetryWaiting)]
     assert "slow down" in retry.notice.reason
+    # The status line says so while it waits, and streaming once the next try is answered.
+    states = [e.connection for e in events if isinstance(e, ConnectionChanged)]
+    assert [c.state for c in states] == [LinkState.STREAMING, LinkState.RETRYING, LinkState.STREAMING,
+                                         LinkState.READY]
+    assert states[1].reason.startswith("rate limited") and states[1].reason.endswith("; trying again in 0 s")
 
 
 async def test_regenerating_answers_the_conversation_as_it_is(server: LoopbackServer, tmp_path: Path) -> None:

@@ -47,7 +47,6 @@ from t502_tui.turn import (
     ReplyGrew,
     ReplyMediaChanged,
     ReplyStarted,
-    RetryWaiting,
     Turn,
     TurnEvent,
 )
@@ -621,10 +620,6 @@ class ConversationPane(Vertical):
         elif isinstance(event, ConnectionChanged):
             self.connection = event.connection
             self._changed()
-        elif isinstance(event, RetryWaiting):
-            notice = event.notice
-            self.notify(f"{notice.reason}; trying again in {notice.delay:.0f} s", title="Retrying",
-                        severity="warning", timeout=max(3.0, notice.delay))
         elif isinstance(event, ReplyMediaChanged):
             self.view.changed(event.reply)
         elif isinstance(event, ReplyEnded):

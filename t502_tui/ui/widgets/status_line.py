@@ -23,6 +23,7 @@ from t502_tui.turn import Connection, LinkState
 _LOOK = {
     LinkState.READY: ("●", "$success"),
     LinkState.STREAMING: ("●", "$accent"),
+    LinkState.RETRYING: ("●", "$warning"),
     LinkState.OFFLINE: ("●", "$error"),
     LinkState.REJECTED: ("●", "$error"),
 }
