@@ -104,7 +104,10 @@ class ProviderFacts:
         try:
             models = await client.list_models()
         except ServiceError as error:
-            self.set_models(None, f"Could not load the model list: {error.message}")
+            if self.models:  # a refresh that failed: the list loaded before still holds
+                self.set_models(self.models, f"Could not refresh the model list (this is the last one): {error.message}")
+            else:
+                self.set_models(None, f"Could not load the model list: {error.message}")
             return error
         await asyncio.to_thread(save_cached_models, base, models)
         self.set_models(models)

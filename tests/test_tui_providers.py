@@ -281,6 +281,24 @@ async def test_a_server_that_lists_no_models_is_told_apart_from_a_blank_picker(s
             "The server lists no models: type a model's id, Enter uses it · ")
 
 
+async def test_a_refresh_that_fails_keeps_the_list_and_says_so_in_the_picker_alone(server: LoopbackServer) -> None:
+    server.models = DEMO_MODELS
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.session.facts().models is not None)
+        await pilot.press("ctrl+o")
+        await until(pilot, lambda: picker_ready(app))
+        before = picker_rows(app)
+        server.script("/models", Reply(401, body=json.dumps({"error": {"message": "key revoked"}})))
+        await pilot.press("ctrl+r")
+        note = app.screen.query_one("#picker-note")
+        await until(pilot, lambda: "Could not refresh" in str(note.render()))
+        assert str(note.render()).startswith("Could not refresh the model list (this is the last one): "
+                                             "the API key was rejected (HTTP 401): key revoked")
+        assert picker_rows(app) == before  # still there to choose from
+        assert not any("key revoked" in n.message for n in app._notifications)  # not said twice
+
+
 async def test_a_typed_id_picks_the_current_providers_model_before_a_recent_one(
         server: LoopbackServer, local: LoopbackServer) -> None:
     server.models = DEMO_MODELS  # has tiny-context; local has not

@@ -84,7 +84,8 @@ class Servers(_Base):
         error = await facts.load_models(client, force)
         if name == self.session.default_provider:
             connection = Connection(LinkState.READY) if error is None else Connection.after(error)
-            if connection.state is LinkState.REJECTED and error is not None:
+            # The picker, if open, says it on the provider's line: no notice over it.
+            if connection.state is LinkState.REJECTED and error is not None and not isinstance(self.screen, ModelPicker):
                 self.notify(f"{error.message}. Settings (F2) can replace the key.", title="Server",
                             severity="error", timeout=10)
             self._default_model_check()
