@@ -13,6 +13,7 @@ import traceback
 from pathlib import Path
 
 from t502_tui import paths
+from t502_tui.terminal_text import defuse
 
 ENV_DEBUG = "T502_DEBUG"
 _enabled_at: Path | None = None
@@ -24,23 +25,33 @@ _filter: SecretFilter | None = None
 logging.getLogger("t502").addHandler(logging.NullHandler())
 
 
+MIN_MASKED = 4
+"""Secrets shorter than this are not looked for in text: a local server's key ("k",
+"x") would mask that letter in every word, and is no secret anyway."""
+
+
+def masked(text: str, secrets: list[str]) -> str:
+    """``text`` with each secret of :data:`MIN_MASKED` characters or more as ``***``."""
+    for secret in secrets:
+        if len(secret) >= MIN_MASKED:
+            text = text.replace(secret, "***")
+    return text
+
+
 class SecretFilter(logging.Filter):
-    """Rewrites each record's final text with the secrets masked."""
+    """Rewrites each record's final text with the secrets masked and control characters
+    shown (``ESC`` as ``^[``): ``cat debug.log`` must not retitle the terminal."""
 
     def __init__(self, secrets: list[str]) -> None:
         super().__init__()
         self.secrets = [s for s in secrets if s]
 
     def filter(self, record: logging.LogRecord) -> bool:
-        text = record.getMessage()
-        for secret in self.secrets:
-            text = text.replace(secret, "***")
-        record.msg, record.args = text, None
+        record.msg, record.args = defuse(masked(record.getMessage(), self.secrets)), None
         if record.exc_info and record.exc_text is None:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            for secret in self.secrets:
-                record.exc_text = record.exc_text.replace(secret, "***")
+            record.exc_text = defuse(masked(record.exc_text, self.secrets))
         return True
 
 
@@ -80,10 +91,7 @@ def record_crash(error: BaseException, secrets: list[str]) -> Path | None:
     off), secrets masked, so the user can be pointed at it; its path, or None if it
     cannot be written."""
     path = _enabled_at or paths.state_dir() / "debug.log"
-    text = "".join(traceback.format_exception(error))
-    for secret in [*secrets, *(_filter.secrets if _filter else [])]:
-        if secret:
-            text = text.replace(secret, "***")
+    text = defuse(masked("".join(traceback.format_exception(error)), [*secrets, *(_filter.secrets if _filter else [])]))
     try:
         paths.private_dir(path.parent)
         with paths.open_private_append(path) as log:

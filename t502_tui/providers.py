@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from t502_tui.config import Config
-from t502_tui.debug_log import mask_secret
+from t502_tui.debug_log import mask_secret, masked
 from t502_tui.service.addresses import url_password
 from t502_tui.terminal_text import defuse
 
@@ -131,7 +131,7 @@ def _run_key_command(command: str) -> tuple[str, str]:
         key = next((line.strip() for line in lines if line.strip()), "")
         stderr = err.decode("utf-8", "replace")
         if key:
-            stderr = stderr.replace(key, "***")
+            stderr = masked(stderr, [key])
         if not finished:
             result = "", f"api_key_cmd took longer than {KEY_COMMAND_SECONDS:g} s and was stopped"
         elif process.returncode != 0:

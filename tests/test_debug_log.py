@@ -88,3 +88,14 @@ def test_a_debug_log_that_cannot_be_written_is_a_warning(kind: str, tmp_path: Pa
                             text=True, timeout=20)
     assert result.returncode == 0 and "Traceback" not in result.stderr
     assert f"warning: no debug log: cannot write {log}: " in result.stderr
+
+
+def test_the_log_shows_escape_sequences_and_leaves_a_one_letter_key_alone(
+        tmp_path: Path, logger: logging.Logger) -> None:
+    path = enable_debug_log(["k"], tmp_path / "debug.log")  # a local server's key
+    logging.getLogger("t502.test").debug("model=bell\x07and\x1b]0;TITLE\x07 the key was rejected")
+    for handler in logger.handlers:
+        handler.close()
+    text = path.read_text()
+    assert "model=bell^Gand^[]0;TITLE^G the key was rejected" in text  # `cat debug.log` retitles nothing
+    assert "\x1b" not in text and "\x07" not in text

@@ -316,6 +316,15 @@ async def test_key_echoed_by_server_is_scrubbed(server: LoopbackServer, client: 
     assert KEY not in info.value.message and KEY not in info.value.detail
 
 
+async def test_a_one_letter_key_leaves_the_servers_words_alone(server: LoopbackServer) -> None:
+    # A local server's key like "k" is no secret; masking it garbled "the API ***ey was rejected".
+    server.script(CHAT, Reply(401, body=json.dumps({"error": {"message": "bad key"}})))
+    async with ChatClient(server.url, "k", max_retries=0) as client:
+        with pytest.raises(APIError) as info:
+            await collect(client)
+    assert info.value.message == "the API key was rejected (HTTP 401): bad key"
+
+
 async def test_cancel_closes_connection_promptly(server: LoopbackServer, client: ChatClient) -> None:
     gate = Gate()
     server.script(CHAT, stream_reply([*sse(chunk("first"), done=False), gate]))

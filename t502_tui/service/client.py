@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 
 from t502_tui import __version__
+from t502_tui.debug_log import masked
 from t502_tui.service.addresses import display_host
 from t502_tui.service.chunks import (
     completion_from_body,
@@ -215,7 +216,7 @@ class ChatClient:
 
     def _scrub(self, text: str) -> str:
         """Remove the API key from text a server echoed back."""
-        return text.replace(self._api_key, "***") if self._api_key else text
+        return masked(text, [self._api_key])
 
     def _scrubbed(self, error: ServiceError) -> ServiceError:
         error.message = self._scrub(error.message)
