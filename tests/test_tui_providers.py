@@ -278,7 +278,7 @@ async def test_a_server_that_lists_no_models_is_told_apart_from_a_blank_picker(s
         await pilot.press("ctrl+o")
         await until(pilot, lambda: picker_ready(app))
         assert str(app.screen.query_one("#picker-note").render()).startswith(
-            "The server lists no models: type a model's id, Enter uses it · ")
+            "The server lists no models: type a model's id · Enter chooses")
 
 
 async def test_a_refresh_that_fails_keeps_the_list_and_says_so_in_the_picker_alone(server: LoopbackServer) -> None:

@@ -139,7 +139,7 @@ class Servers(_Base):
                         is_chat_model(info.id),
                     ))
             note = facts.models_note or ("loading the model list…" if rows is None else
-                                         "the server lists no models: type a model's id, Enter uses it" if not rows
+                                         "the server lists no models: type a model's id" if not rows
                                          else "")
             groups.append(PickerGroup(name, rows, note))
         return groups
