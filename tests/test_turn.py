@@ -208,7 +208,7 @@ async def test_connection_state_belongs_to_the_turn(server: LoopbackServer) -> N
     dead = Events()
     await Turn(session_for("http://127.0.0.1:9/v1"), Conversation(model="m"), dead).run(ChatMessage("user", "x"))
     states = [e.connection.state for e in dead if isinstance(e, ConnectionChanged)]
-    assert states == [LinkState.STREAMING, LinkState.OFFLINE]
+    assert states == [LinkState.STREAMING, LinkState.RETRYING, LinkState.OFFLINE]
     server.script(CHAT, Reply(401, body=json.dumps({"error": {"message": "bad key"}})))
     rejected = Events()
     turn = Turn(session_for(server.url), Conversation(model="m"), rejected)
