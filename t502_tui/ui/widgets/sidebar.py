@@ -44,6 +44,8 @@ class ConversationList(OptionList):
         super().__init__(id=id)
         self._drafts: set[str] = set()
         """Rows that are drafts: their words are only in a composer, so d discards them."""
+        self._on_draft = False
+        """The footer names d for a draft (the row under the cursor is one)."""
 
     @dataclass
     class Left(Message):
@@ -100,11 +102,11 @@ class ConversationList(OptionList):
                 self.highlighted = self.get_option_index(active_id)
             except OptionDoesNotExist:  # the row is gone (archived, deleted)
                 self.highlighted = min(keep, len(options) - 1) if keep is not None and options else None
-        self.refresh_bindings()  # the row under the cursor may have become a draft, or stopped being one
+        self._name_d()  # the row under the cursor may have become a draft, or stopped being one
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         if event.option_list is self:
-            self.refresh_bindings()  # Delete or Discard
+            self._name_d()
             if event.option_index >= self.option_count - 5:
                 self.post_message(self.MoreWanted())
 
@@ -112,9 +114,17 @@ class ConversationList(OptionList):
         """The footer says Discard for d on a draft, Delete elsewhere: of the two
         bindings of d, only the one that names it is active."""
         if action == "command" and parameters in (("delete",), ("discard",)):
-            on_draft = self.highlighted is not None and self.get_option_at_index(self.highlighted).id in self._drafts
-            return (parameters == ("discard",)) == on_draft
+            return (parameters == ("discard",)) == self._on_draft
         return True
+
+    def _name_d(self) -> None:
+        """Delete or Discard in the footer, as the row under the cursor is. Only when that
+        changes: each refresh of the bindings redraws the footer, and the list is shown
+        again every time a streaming reply is saved."""
+        on_draft = self.highlighted is not None and self.get_option_at_index(self.highlighted).id in self._drafts
+        if on_draft != self._on_draft:
+            self._on_draft = on_draft
+            self.refresh_bindings()
 
     def action_leave(self) -> None:
         self.post_message(self.Left())
