@@ -428,7 +428,6 @@ class ConversationView(ScrollView, can_focus=True):
         """A frame of the streaming replies."""
         self._draw_timer = None
         self._undrawn = 0
-        self._last_draw = time.monotonic()  # frames are a frame apart from start to start
         started = time.perf_counter()
         streaming = [i for i, block in enumerate(self.blocks) if block.streaming]
         if not streaming:
@@ -440,6 +439,7 @@ class ConversationView(ScrollView, can_focus=True):
         redrawn = [self.blocks[index].settle() for index in streaming]
         self._relayout(streaming[0])
         self._after_growth(None if any(redrawn) else (changed_from, max(total, self._total)))
+        self._last_draw = time.monotonic()
         self._draw_cost = time.perf_counter() - started
 
     def _after_growth(self, changed: tuple[int, int] | None = None) -> None:
