@@ -20,6 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus
+from t502_tui.history import History
 from t502_tui.media import (
     MAX_IMAGES,
     MediaError,
@@ -247,10 +248,10 @@ class Turn:
             self._append(prompt)
         await session.history_ready.wait()  # a message sent in the first instant is saved too
         history = session.history
+        if history is not None and await self._catch_up(history) and prompt is not None:
+            # The model, system prompt and settings this prompt was sent with.
+            await history.save_conversation(conversation)
         if prompt is not None:
-            if history is not None and await history.add_message(conversation, prompt):
-                # The model, system prompt and settings this prompt was sent with.
-                await history.save_conversation(conversation)
             self.listener(PromptSaved(prompt))
         reply = ChatMessage("assistant", model=conversation.model, status=ReplyStatus.STREAMING,
                             provider=conversation.provider or None)
@@ -292,6 +293,20 @@ class Turn:
         if self._listener_error is not None:
             raise self._listener_error
         return reply
+
+    async def _catch_up(self, history: History) -> bool:
+        """Save the conversation's messages the store does not have yet, in order: the
+        prompt, and any an earlier turn could not save (a store locked by another
+        program). Each goes under the one before it; saved alone, what follows would start
+        a new branch as if it were a first message. False if one still cannot be saved."""
+        previous: ChatMessage | None = None
+        for message in self.conversation.messages:
+            if message.id is None and message.status is not ReplyStatus.STREAMING:
+                message.parent_id = previous.id if previous is not None else None
+                if not await history.add_message(self.conversation, message):
+                    return False
+            previous = message
+        return True
 
     def _error_text(self, error: ServiceError) -> str:
         name = self.session.provider_of(self.conversation)

@@ -18,7 +18,7 @@ from t502_tui.history import History
 from t502_tui.service import ContentDelta
 from t502_tui.service.errors import APIError
 from t502_tui.session import ChatSession
-from t502_tui.store import Store
+from t502_tui.store import Store, StoreError
 from t502_tui.turn import (
     ConnectionChanged,
     LinkState,
@@ -202,6 +202,29 @@ async def test_cancelling_keeps_the_text(server: LoopbackServer, tmp_path: Path,
     await session.aclose()
     saved = Store(tmp_path / "t502.db").load_conversation(conversation.id).messages[-1]
     assert saved.status is expected and saved.content == "so far"
+
+
+async def test_messages_the_store_could_not_take_are_saved_with_the_next_in_their_place(
+        server: LoopbackServer, tmp_path: Path) -> None:
+    # Another program held the database locked while "second B" and its reply came.
+    session = session_for(server.url, tmp_path)
+    conversation = Conversation(model="m")
+    await Turn(session, conversation, Events()).run(ChatMessage("user", "first A"))
+    def refused(*args: object) -> None:
+        raise StoreError("database is locked")
+
+    locked = pytest.MonkeyPatch()
+    for method in ("add_message", "update_message"):
+        locked.setattr(Store, method, refused)
+    await Turn(session, conversation, Events()).run(ChatMessage("user", "second B"))
+    assert conversation.messages[2].id is None and conversation.messages[3].id is None
+    locked.undo()
+    await Turn(session, conversation, Events()).run(ChatMessage("user", "third C"))
+    await session.aclose()
+    saved = Store(tmp_path / "t502.db").load_conversation(conversation.id).messages
+    assert [(m.role, m.content) for m in saved] == [(m.role, m.content) for m in conversation.messages]
+    assert [m.content for m in saved if m.role == "user"] == ["first A", "second B", "third C"]
+    assert all(later.parent_id == earlier.id for earlier, later in zip(saved, saved[1:]))  # one branch
 
 
 async def test_connection_state_belongs_to_the_turn(server: LoopbackServer) -> None:
