@@ -12,7 +12,8 @@ from textual.widgets import Static
 from loopback import Gate, LoopbackServer, chunk, sse, stream_reply
 from t502_tui.conversation import ChatMessage, Conversation
 from t502_tui.ui.widgets.conversation_view import ConversationView
-from tui_helpers import choose, linked_paragraphs, make_app, pane, send, settle, until
+from t502_tui.ui.message_block import MAX_SHOWN_REPLY, MAX_SHOWN_TYPED, _shown
+from tui_helpers import choose, linked_paragraphs, make_app, pane, send, settle, shown, until
 
 CHAT = "/chat/completions"
 
@@ -387,3 +388,28 @@ def test_wide_characters_are_guessed_at_two_cells_each() -> None:
     from t502_tui.ui.message_render import estimate_lines
 
     assert estimate_lines("字" * 40, 44) == 2 and estimate_lines("a" * 40, 44) == 1
+
+
+
+async def test_a_huge_message_is_cut_on_screen_and_kept_whole(server: LoopbackServer) -> None:
+    # 5 MB pasted or imported froze t502 for a minute: wrapping grows faster than the text.
+    typed = "".join(f"{i} lorem ipsum dolor sit amet\n" for i in range(10_000))  # 320 KB
+    conversation = Conversation(model="m", messages=[ChatMessage("user", typed), ChatMessage("assistant", "ok")])
+    app = make_app(server, [conversation])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app)
+        user = pane(app).view.messages[0]
+        drawn = shown(app, user)
+        assert drawn.rstrip().endswith("more characters, not shown here (c copies them all)")
+        assert len(drawn) < MAX_SHOWN_TYPED * 1.1 and "0 lorem" in drawn and "9999 lorem" not in drawn
+        assert user.content == typed  # what is kept, copied and sent
+        await pilot.press("ctrl+end")
+
+
+def test_a_huge_reply_is_cut_at_a_lines_end() -> None:
+    written = "".join(f"paragraph {i}\n\n" for i in range(100_000))
+    body = _shown(written, MAX_SHOWN_REPLY)
+    kept = body.split("\n\n… ")[0]
+    assert written.startswith(kept) and len(kept) <= MAX_SHOWN_REPLY and kept.endswith("\n")
+    assert body.endswith(f"… {len(written) - len(kept):,} more characters, not shown here (c copies them all)\n")
+    assert _shown("short", MAX_SHOWN_REPLY) == "short"

@@ -44,6 +44,14 @@ from t502_tui.ui.message_render import (
 Palette = dict[str, Style]
 """Styles by role: header, model, accent, warning, error, secondary, reasoning, fold."""
 
+MAX_SHOWN_TYPED = 100_000
+"""Characters of a user's message drawn: it is wrapped whole, about 0.1 s for this many,
+and again at each new width. A longer one (pasted or imported) is cut on screen; 5 MB
+froze t502 for a minute."""
+MAX_SHOWN_REPLY = 1_000_000
+"""Characters of a saved reply drawn: longer than any model writes (it is drawn a block
+at a time, as it comes into view)."""
+
 _STATUS = {
     ReplyStatus.STREAMING: ("streaming…", "accent"),
     ReplyStatus.STOPPED: ("■ stopped", "warning"),
@@ -254,8 +262,8 @@ class Block:
         """The image or link the media keys act on, of the reply's several."""
         self.folded = True
         """The reasoning is shown as one line; Enter (or a click on it) opens it."""
-        self._body = _Body(message.content if message.role == "assistant" else "", streaming)
-        self._reasoning = _Body(message.reasoning, streaming)
+        self._body = _Body(_shown(message.content, MAX_SHOWN_REPLY) if message.role == "assistant" else "", streaming)
+        self._reasoning = _Body(_shown(message.reasoning, MAX_SHOWN_REPLY), streaming)
         self._header: list[Strip] = []
         self._fixed_key: tuple[int, Look] | None = None
         """What the header, fold, user text and error lines were drawn for."""
@@ -344,7 +352,8 @@ class Block:
         if header.cell_len > width and message.usage:  # the short count, rather than a lone "total" below
             header = header_text(message, palette, short=True)
         self._header = text_lines(console, header, width, look)
-        self._user = text_lines(console, message.content, width, look) if message.role == "user" else []
+        self._user = text_lines(console, _shown(message.content, MAX_SHOWN_TYPED), width, look) \
+            if message.role == "user" else []
         self._fold = []
         if self.is_reply and self._has_reasoning:
             lines = self._reasoning.text.count("\n") + 1
@@ -484,6 +493,15 @@ class Block:
                 return y + self._body.tail_top(console, width, look)
             y += height
         return y
+
+
+def _shown(text: str, limit: int) -> str:
+    """``text`` as drawn: cut after ``limit`` characters (at a line's end) with a line that
+    says so. The message keeps it all: c copies it, exports and the history have it."""
+    if len(text) <= limit:
+        return text
+    cut = text.rfind("\n", 0, limit) + 1 or limit
+    return f"{text[:cut]}\n\n… {len(text) - cut:,} more characters, not shown here (c copies them all)\n"
 
 
 def _size(count: int) -> str:

@@ -194,13 +194,22 @@ def paragraph_lines(console: Console, source: str, width: int, look: Look) -> li
     return _lines(console, text, width, look, True)
 
 
+TEXT_PIECE_LINES = 200
+"""Literal text is wrapped this many lines at a time: Rich splits what it drew at each
+line end by copying the rest, so one long text costs it the square of its length."""
+
+
 def text_lines(console: Console, text: str | Text, width: int, look: Look) -> list[Strip]:
     """Literal text (what the user typed), or styled text t502 made (a header), wrapped to
     ``width`` cells."""
     if width <= 0:
         return []
-    body = Text(defuse(text), no_wrap=False, overflow="fold") if isinstance(text, str) else text
-    return _lines(console, body, width, look, False)
+    if not isinstance(text, str):
+        return _lines(console, text, width, look, False)
+    lines = defuse(text).split("\n")
+    pieces = ["\n".join(lines[i:i + TEXT_PIECE_LINES]) for i in range(0, len(lines), TEXT_PIECE_LINES)]
+    return [strip for piece in pieces
+            for strip in _lines(console, Text(piece, no_wrap=False, overflow="fold"), width, look, False)]
 
 
 def blank_line(width: int, look: Look) -> Strip:
