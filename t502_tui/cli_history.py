@@ -27,7 +27,8 @@ def add_history_commands(commands: Any) -> None:
     search.add_argument("query", nargs="+")
     export = verbs.add_parser("export", help="write a conversation as Markdown or JSON")
     export.add_argument("id")
-    export.add_argument("--format", choices=("md", "json"), default="md")
+    export.add_argument("--format", choices=("md", "json"),
+                        help="md (Markdown) or json (re-importable); by default json for -o NAME.json, else md")
     export.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     delete = verbs.add_parser("delete", help="delete a conversation for good")
     delete.add_argument("id")
@@ -71,7 +72,8 @@ def run_history_command(args: argparse.Namespace) -> int:
     except BrokenPipeError:
         raise  # stdout was closed (`| head`): main() ends quietly
     except OSError as error:
-        print(f"error: {defuse(str(error.filename or ''))}: {error.strerror or error}", file=sys.stderr)
+        where = defuse(str(error.filename)) if error.filename else "cannot write the output"
+        print(f"error: {where}: {error.strerror or error}", file=sys.stderr)
         return EXIT_FAILED
     finally:
         store.close()
@@ -119,6 +121,8 @@ def _export(store: Any, args: argparse.Namespace) -> int:
 
     ident = store.find_conversation(args.id)
     conversation = store.load_conversation(ident)
+    if args.format is None:  # as the file's name says, else Markdown
+        args.format = "json" if args.output and args.output.lower().endswith(".json") else "md"
     if args.format == "json":
         text = to_json(conversation, store.all_messages(ident), store.summary(ident).updated)
     else:

@@ -108,15 +108,17 @@ def to_markdown(conversation: Conversation, files: dict[str, bytes] | None = Non
 
 def write_markdown(conversation: Conversation, path: Path) -> int:
     """Write the transcript to ``path`` and its images as files in a folder beside it
-    (``<name>-images/``), all private; the number of images written. Raises OSError."""
+    (``<name>-images/``), all private; the number of images written. Raises OSError.
+    The transcript goes first: where it cannot be written, nothing is (not a folder of
+    images beside /dev/full, nor folders made on the way to a path that does not exist)."""
     folder = f"{path.stem}-images"
     files: dict[str, bytes] = {}
     text = to_markdown(conversation, files, folder)
+    paths.write_private(path, text)
     if files:
         paths.private_dir(path.parent / folder)
         for name, data in files.items():
             paths.write_private(path.parent / name, data)
-    paths.write_private(path, text)
     return len(files)
 
 

@@ -69,7 +69,7 @@ def test_history_verbs_and_round_trip(server: LoopbackServer, tmp_path: Path) ->
     assert found.returncode == 0 and ident in found.stdout and "sourdough" in found.stdout
     assert t502("history", "search", "nothingmatches").returncode == 1
     out = tmp_path / "c.json"
-    assert t502("history", "export", ident, "--format", "json", "-o", str(out)).returncode == 0
+    assert t502("history", "export", ident, "-o", str(out)).returncode == 0  # JSON, as its name says
     data = json.loads(out.read_text())
     assert data["messages"][1]["reasoning"] == "bread"
     md = t502("history", "export", ident)
@@ -82,6 +82,21 @@ def test_history_verbs_and_round_trip(server: LoopbackServer, tmp_path: Path) ->
     assert "sourdough" in again.stdout and "bread" in again.stdout
     for result in (listing, shown, found, md, imported):
         assert KEY not in result.stdout + result.stderr
+
+
+def test_an_export_that_cannot_be_written_leaves_nothing_behind(server: LoopbackServer, tmp_path: Path) -> None:
+    t502("ask", "hello", server=server)
+    ident = t502("history", "list").stdout.split()[0]
+    nowhere = tmp_path / "no" / "such" / "folder" / "chat.md"
+    result = t502("history", "export", ident, "-o", str(nowhere))
+    assert result.returncode == 1 and "cannot write" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "no").exists()  # no folders made on the way
+    if os.path.exists("/dev/full"):  # a full disk, as standard output
+        with open("/dev/full", "w") as full:
+            result = subprocess.run([sys.executable, "-m", "t502_tui", "history", "export", ident], stdout=full,
+                                    stderr=subprocess.PIPE, text=True, env=env_for(server), timeout=60)
+        assert result.returncode == 1
+        assert result.stderr == "error: cannot write the output: No space left on device\n"
 
 
 def test_bad_import_and_unknown_id(tmp_path: Path) -> None:

@@ -252,6 +252,10 @@ def test_export_and_import_keep_generated_images(tmp_path: Path) -> None:
         assert store.load_conversation(ident).messages[1].attachments == reply.attachments
     finally:
         store.close()
+    nowhere = tmp_path / "no" / "such" / "pics.md"  # the transcript first: where it fails, nothing is written
+    with pytest.raises(OSError):
+        write_markdown(conversation, nowhere)
+    assert not (tmp_path / "no").exists()
     hostile = Conversation(model="m", messages=[ChatMessage("assistant", "![x](attachment:1)", attachments=[
         Attachment("../../../escape me.png", "image/png", png)])])
     write_markdown(hostile, tmp_path / "out" / "h.md")
