@@ -176,7 +176,7 @@ def _read_text(path: Path) -> tuple[str, int] | None:
         return None
     raw, mode = found
     try:
-        return raw.decode("utf-8"), mode
+        return raw.decode("utf-8-sig"), mode  # Notepad starts a UTF-8 file with a BOM
     except UnicodeDecodeError:
         raise ConfigError(f"config file {path} is not UTF-8 text") from None
 

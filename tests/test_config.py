@@ -40,6 +40,13 @@ def test_file_values_and_env_overrides() -> None:
     assert config.params == {"temperature": 0.5} and not config.model_from_default
 
 
+def test_a_file_saved_with_a_bom_reads_and_saves() -> None:
+    path = write('\ufeffmodel = "m1"\n[params]\ntemperature = 0.5\n')  # Notepad's UTF-8
+    assert load_config(env={}).model == "m1"
+    save_config(path, {"model": "m2"})
+    assert load_config(env={}).model == "m2" and load_config(env={}).params == {"temperature": 0.5}
+
+
 def test_broken_toml_names_file_and_line() -> None:
     path = write('base_url = "http://a"\nmodel = \n')
     with pytest.raises(ConfigError) as info:
