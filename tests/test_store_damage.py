@@ -16,7 +16,8 @@ from t502_tui.conversation import ChatMessage, Conversation
 from t502_tui.store import Store, StoreError, default_path
 from store_helpers import append
 from test_cli import env_for, t502
-from tui_helpers import make_app, settle
+from t502_tui.ui.screens.dialogs import Confirm
+from tui_helpers import make_app, pane, settle, until
 
 PAGE = 4096
 
@@ -134,6 +135,31 @@ async def test_chat_says_the_store_is_damaged(damaged: Path, server: LoopbackSer
         await pilot.pause()
         notices = [n.message for n in app._notifications]
         assert any("is damaged" in n and "t502 history recover" in n for n in notices), notices
+
+
+async def test_with_the_history_off_quitting_asks_before_words_are_lost(server: LoopbackServer) -> None:
+    path = default_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"not a database " * 100)  # the history cannot be opened at all
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app)
+        await until(pilot, lambda: app.history_off)
+        await pilot.press("ctrl+q")  # nothing typed or said yet: quits at once
+        await until(pilot, lambda: app.return_code is not None)
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app)
+        await until(pilot, lambda: app.history_off)
+        await pilot.press(*"my words")
+        await pilot.press("ctrl+q")
+        await until(pilot, lambda: isinstance(app.screen, Confirm))
+        assert app.screen.question.startswith("History is off, so nothing on screen or typed is kept")
+        await pilot.press("escape")  # stays
+        await until(pilot, lambda: not isinstance(app.screen, Confirm))
+        assert app.is_running and pane(app).composer.text == "my words"
+        await pilot.press("ctrl+q", "ctrl+q")  # asked, then sure
+        await until(pilot, lambda: app.return_code is not None)
 
 
 # -- read-only ---------------------------------------------------------------------------------

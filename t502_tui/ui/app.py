@@ -40,6 +40,7 @@ from t502_tui.ui.commands import app_commands
 from t502_tui.ui.servers import Servers
 from t502_tui.ui.message_render import load_renderers, probe_theme
 from t502_tui.ui.screens.chat import ChatScreen
+from t502_tui.ui.screens.dialogs import Confirm
 from t502_tui.ui.screens.help import HelpScreen
 from t502_tui.ui.screens.settings import SettingsScreen
 from t502_tui.ui.screens.setup import SetupResult, SetupScreen
@@ -121,6 +122,10 @@ class T502App(Servers, App[None]):
         self.started = False
         """The first frame is drawn: requests may go out."""
         self.store_path = default_path()
+        self.history_off = False
+        """The history could not be opened: nothing typed or said is kept past this run."""
+        self._quit_asked = False
+        """The user was asked whether to quit with the history off (a second Ctrl+Q quits)."""
         self._typed_ahead: list[events.Key] | None = []
         """Keys typed while t502 started, before there was a composer to take them (None
         once they have been handed to it)."""
@@ -278,6 +283,25 @@ class T502App(Servers, App[None]):
         assert chat is not None, "the chat screen is not up"
         return chat
 
+    async def action_quit(self) -> None:
+        """Quit; with the history off and words on screen or typed, only once the user says
+        so, since nothing keeps them (Ctrl+Q again, or y)."""
+        chat = self._chat_if_open()
+        unkept = self.history_off and chat is not None and any(
+            pane.conversation.messages or pane.composer.text.strip() for pane in chat.panes)
+        if not unkept or self._quit_asked:
+            await super().action_quit()
+            return
+        self._quit_asked = True
+
+        async def answered(quit_now: bool | None) -> None:
+            self._quit_asked = False
+            if quit_now:
+                await super(T502App, self).action_quit()
+
+        self.push_screen(Confirm("History is off, so nothing on screen or typed is kept: it is lost when t502"
+                                 " closes. Quit anyway?", "Quit"), answered)
+
     def _chat_if_open(self) -> ChatScreen | None:
         """The main screen, or None while t502 starts or closes (a late answer, or a
         background task that finishes then, has nowhere to go)."""
@@ -413,6 +437,7 @@ class T502App(Servers, App[None]):
         """Open the history off the event loop; without it, chatting still works (said once)."""
         error = await self.session.open_history(self.store_path, self.store_failed)
         if error is not None:
+            self.history_off = True
             self.notify(f"History is off: {error}", title="History", severity="error", timeout=15)
             return
         if (chat := self._chat_if_open()) is None:
