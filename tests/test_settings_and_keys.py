@@ -27,6 +27,21 @@ def test_resolve_keys_reports_unknowns_bad_keys_and_conflicts() -> None:
     assert any("ctrl+o is given to retry and switch_model" in p for p in problems)
 
 
+async def test_start_up_warnings_come_as_one_notice(server: LoopbackServer) -> None:
+    # Stacked one by one, they ran off the bottom of an 80x24 screen.
+    config = paths.config_file()
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('colour = "red"\n[keys]\nnope = "x"\nhelp = "hyper+q"\nretry = "ctrl+o"\nsearch = "q+"\n')
+    app = make_app(server)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app)
+        await pilot.pause()
+        [notice] = [n for n in app._notifications if n.title == "Config"]
+        lines = notice.message.split("\n")
+        assert len(lines) == 5 and all(line.startswith("• ") for line in lines[:4]) and lines[4] == "… and 1 more"
+        assert "unknown key 'colour'" in lines[0] and all(len(line) <= 202 for line in lines)
+
+
 def test_send_mode_swaps_send_and_newline() -> None:
     keys, problems = resolve_keys({}, "ctrl+j")
     assert keys["send"] == ["ctrl+j"] and "enter" in keys["newline"] and not problems

@@ -59,6 +59,16 @@ TYPE_AHEAD_RETRY_SECONDS = 0.05
 """How often type-ahead looks for a composer to take it while nothing has the focus."""
 
 
+def _listed(warnings: list[str], most: int = 4, longest: int = 200) -> str:
+    """Start-up warnings as one notice: several stacked notices ran off a small screen."""
+    if len(warnings) == 1:
+        return warnings[0]
+    lines = [f"• {w if len(w) <= longest else w[:longest - 1] + '…'}" for w in warnings[:most]]
+    if len(warnings) > most:
+        lines.append(f"… and {len(warnings) - most} more")
+    return "\n".join(lines)
+
+
 def _saved_what(updates: dict[str, object]) -> str:
     """What a save wrote, in words: the settings' names, a theme's name too (never a key)."""
     names = [f"the theme {visible_name(str(value))}" if name == "theme" else "the servers" if name == "providers"
@@ -328,8 +338,8 @@ class T502App(Servers, App[None]):
             self.theme = DEFAULT_THEME
             self.notify(f"There is no theme {self.config.theme!r}; using {DEFAULT_THEME}.",
                         title="Config", severity="warning")
-        for warning in [*self.config.warnings, *self.theme_warnings, *self.key_problems]:
-            self.notify(warning, title="Config", severity="warning", timeout=10)
+        if warnings := [*self.config.warnings, *self.theme_warnings, *self.key_problems]:
+            self.notify(_listed(warnings), title="Config", severity="warning", timeout=10)
         for problem in self.provider_problems:
             self.notify(problem, title="API key", severity="error", timeout=15)
         if self._needs_setup:
