@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from t502_tui import paths
+from t502_tui.settings_schema import BY_NAME, SettingError, validate
 
 COLOR_KEYS = ("primary", "secondary", "accent", "foreground", "background", "surface",
               "panel", "success", "warning", "error", "boost")
@@ -61,6 +62,10 @@ def parse_theme(text: str, source: str) -> ThemeSpec:
     name = data.get("name")
     if not isinstance(name, str) or not name.strip():
         raise ValueError("'name' is missing")
+    try:  # a name the config cannot hold could be chosen, but never kept
+        name = validate(BY_NAME["theme"], name)
+    except SettingError as error:
+        raise ValueError(f"'name' {error}") from None
     if "primary" not in data:
         raise ValueError("'primary' is missing")
     dark = data.get("dark", True)

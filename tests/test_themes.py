@@ -70,6 +70,9 @@ def test_parse_errors_are_named() -> None:
         parse_theme('name = "a"\nprimary = "#fff"\ncolour = "red"', "x")
     with pytest.raises(ValueError, match="not valid TOML"):
         parse_theme("name = ", "x")
+    # A name the config could not keep: the theme could be chosen, then silently not saved.
+    with pytest.raises(ValueError, match="'name' must be one line without control characters"):
+        parse_theme('name = "esc\\u001b[31mname"\nprimary = "#fff"', "x")
 
 
 async def test_user_theme_picked_up_and_broken_one_reported(server: LoopbackServer) -> None:
