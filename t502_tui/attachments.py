@@ -190,9 +190,16 @@ def expand_paths(text: str) -> list[Path]:
     return out
 
 
-def _too_big(path: Path, size: int, max_bytes: int) -> AttachmentError:
-    return AttachmentError(
-        f"{path.name} is {size / 1024 / 1024:.1f} MB; the limit is {max_bytes / 1024 / 1024:g} MB")
+class TooBig(AttachmentError):
+    """The file is larger than the limit; ``size`` says by how much."""
+
+    def __init__(self, message: str, size: int) -> None:
+        super().__init__(message)
+        self.size = size
+
+
+def _too_big(path: Path, size: int, max_bytes: int) -> TooBig:
+    return TooBig(f"{path.name} is {size / 1024 / 1024:.1f} MB; the limit is {max_bytes / 1024 / 1024:g} MB", size)
 
 
 def read_regular_file(path: Path, max_bytes: int, what: str = "a file") -> bytes:
@@ -264,7 +271,11 @@ def load_attachment(path: Path, max_image_bytes: int = DEFAULT_MAX_BYTES,
     if path.is_dir():
         raise AttachmentError(f"{path} is a folder: attach the files in it instead"
                               f" (several paths, or a pattern like {path / '*.py'})")
-    data = read_regular_file(path, max(max_image_bytes, max_text_bytes), "an image or a text file")
+    try:
+        data = read_regular_file(path, max(max_image_bytes, max_text_bytes), "an image or a text file")
+    except TooBig as error:  # too big for either: say both limits (a .txt is not held to an image's)
+        raise AttachmentError(f"{path.name} is {_size(error.size)}; images up to {_size(max_image_bytes)}"
+                              f" and text files up to {_size(max_text_bytes)} can be attached") from None
     if (kind := sniff(data)) is not None:
         if len(data) > max_image_bytes:
             raise _too_big(path, len(data), max_image_bytes)

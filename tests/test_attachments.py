@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from t502_tui.attachments import AttachmentError, check_count, load_image, path_from_text, sniff
+from t502_tui.attachments import AttachmentError, check_count, load_attachment, load_image, path_from_text, sniff
 from test_cli import tiny_png
 
 
@@ -49,6 +49,12 @@ def test_limits(tmp_path: Path) -> None:
         load_image(path, max_bytes=10)
     with pytest.raises(AttachmentError, match="is a folder"):
         load_image(tmp_path)
+    notes = tmp_path / "notes.txt"  # bigger than either limit: both are said, not the image's alone
+    with notes.open("wb") as file:
+        file.truncate(3 * 1024 * 1024)
+    with pytest.raises(AttachmentError, match="^notes.txt is 3.0 MB; images up to 2.0 MB and text files up to"
+                                              " 512 KB can be attached$"):
+        load_attachment(notes, 2 * 1024 * 1024, 512 * 1024)
     with pytest.raises(AttachmentError, match="at most 2 images"):
         check_count(3, 2)
 
