@@ -340,8 +340,10 @@ def read_export(text: str) -> ExportedConversation:
     """Read a file written by :func:`to_json`; anything else is an :class:`ImportError_`."""
     try:
         data = json.loads(text)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise ImportError_(f"not JSON: {exc}") from None
+    except ValueError:  # an integer of thousands of digits
+        raise ImportError_("not a t502 conversation export (a number in it is too long)") from None
     except RecursionError:
         raise ImportError_("not a t502 conversation export (nested too deeply)") from None
     if not isinstance(data, dict) or "t502_export" not in data:

@@ -94,13 +94,14 @@ def test_bad_messages_are_refused_before_the_store(change: tuple[dict[str, Any],
 
 @pytest.mark.parametrize("text, reason", [
     ("[" * 200_000, "not a t502 conversation export (nested too deeply)"),
+    ('{"t502_export": ' + "9" * 5_000 + "}", "not a t502 conversation export (a number in it is too long)"),
     ('{"t502_export": true, "conversation": {}, "messages": []}', "not a t502 conversation export"),
     ('{"t502_export": 1, "conversation": {"title": ["x"]}, "messages": []}', "conversation: 'title' must be text"),
     ('{"t502_export": 1, "conversation": {"archived": "no"}, "messages": []}', "conversation: 'archived' must be"),
     ('{"t502_export": 1, "conversation": {"created": "2024-13-45"}, "messages": []}', "conversation: '2024-13-45'"),
     ('{"t502_export": 1, "conversation": {"leaf": 1e300}, "messages": []}', "conversation: 'leaf' must be"),
     ('{"t502_export": 1, "conversation": {"settings": [1]}, "messages": []}', "conversation: 'settings' must be"),
-], ids=["deep and broken", "version true", "title list", "archived text", "bad date", "leaf float", "settings list"])
+], ids=["deep and broken", "a long number", "version true", "title list", "archived text", "bad date", "leaf float", "settings list"])
 def test_bad_files_are_refused(text: str, reason: str) -> None:
     with pytest.raises(ImportError_) as refused:
         read_export(text)
