@@ -125,6 +125,26 @@ async def test_archive_or_rename_in_the_list_leave_a_draft_alone_and_d_discards_
         assert app.active_bindings["d"].binding.description == "Delete"
 
 
+async def test_words_typed_in_a_conversation_archived_or_closed_are_there_when_it_opens_again(
+        server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "hello")
+        await settle(app)
+        ident = pane(app).conversation.id
+        pane(app).composer.load_text("draft two")
+        await pilot.press("ctrl+b")
+        app.chat.query_one(ConversationList).highlighted = listed(app).index("hello")
+        await pilot.press("a")
+        await until(pilot, lambda: "hello" not in listed(app))
+        await app.session.history.write(lambda store: store.set_archived(ident, False))  # unarchived
+        await app.chat.open_saved(ident)
+        await until(pilot, lambda: pane(app).conversation.id == ident and pane(app).composer.text == "draft two")
+        await app.chat.action_close_conversation()  # the same when it is only closed
+        await app.chat.open_saved(ident)
+        await until(pilot, lambda: pane(app).conversation.id == ident and pane(app).composer.text == "draft two")
+
+
 async def test_archiving_a_streaming_conversation_says_its_reply_was_stopped(server: LoopbackServer) -> None:
     gate = Gate()
     server.script("/chat/completions", stream_reply([*sse(chunk("partial"), done=False), gate]))

@@ -404,7 +404,12 @@ class ChatScreen(SavedConversations, Screen[None]):
         if pane is not None:
             await self._close(pane)
 
-    async def _close(self, pane: ConversationPane) -> None:
+    async def _close(self, pane: ConversationPane, keep_draft: bool = True) -> None:
+        """Close ``pane``; what was typed in a saved conversation is kept with it (opened
+        again, it is there), unless the conversation is being deleted."""
+        history, text, ident = self.session.history, pane.composer.text, pane.conversation.id
+        if keep_draft and pane.conversation.saved and text.strip() and history is not None:
+            await history.write(lambda store: store.save_drafts({ident: text}))
         pane.cancel_reply()
         others = [p for p in self.panes if p is not pane]
         if others:

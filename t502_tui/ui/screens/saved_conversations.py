@@ -117,11 +117,11 @@ class SavedConversations(_Base):
                     severity="warning")
         return None
 
-    async def _close_if_open(self, ident: str, keep_list_focus: bool) -> None:
+    async def _close_if_open(self, ident: str, keep_list_focus: bool, keep_draft: bool = True) -> None:
         """Close the conversation's pane if it is open. A command given in the list keeps
         the focus there (Esc goes back to the composer)."""
         if pane := self.pane_for(ident):
-            await self._close(pane)
+            await self._close(pane, keep_draft)
             if keep_list_focus and self.query_one("#sidebar").display:
                 self.query_one(ConversationList).focus()
 
@@ -187,7 +187,8 @@ class SavedConversations(_Base):
             if (words or pane.attachments) and not await self.app.push_screen_wait(
                     Confirm(f"Discard the draft “{title_from(words) or 'attachments'}”?", "Discard")):
                 return
-            await self._close_if_open(pane.conversation.id, keep_list_focus=conversation_id is not None)
+            await self._close_if_open(pane.conversation.id, keep_list_focus=conversation_id is not None,
+                                      keep_draft=False)
             self.notify("Draft discarded." if words or pane.attachments else "Closed the blank conversation.")
             return
         if (target := self._target(conversation_id)) is None:
@@ -196,7 +197,7 @@ class SavedConversations(_Base):
         if not await self.app.push_screen_wait(Confirm(f"Delete “{title}” and all its messages for good?", "Delete")):
             return
         if await self._write(lambda store: store.delete(ident)):
-            await self._close_if_open(ident, keep_list_focus=conversation_id is not None)
+            await self._close_if_open(ident, keep_list_focus=conversation_id is not None, keep_draft=False)
             self.notify(f"Deleted “{title}”")
             self.reload_history()
 
