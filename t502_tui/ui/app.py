@@ -24,7 +24,7 @@ from textual.screen import Screen
 from textual.theme import Theme
 from textual.worker import WorkerFailed
 
-from t502_tui.config import ENV_MODEL, Config, ConfigError, save_config
+from t502_tui.config import ENV_API_KEY, ENV_MODEL, Config, ConfigError, save_config
 from t502_tui.conversation import Conversation
 from t502_tui.debug_log import record_crash
 from t502_tui.keys import resolve_keys
@@ -67,6 +67,14 @@ def _listed(warnings: list[str], most: int = 4, longest: int = 200) -> str:
     if len(warnings) > most:
         lines.append(f"… and {len(warnings) - most} more")
     return "\n".join(lines)
+
+
+def _key_saved(updates: dict[str, object]) -> bool:
+    """Whether ``updates`` write the default provider's key (at the top or in its table)."""
+    if "api_key" in updates:
+        return True
+    providers = updates.get("providers")
+    return isinstance(providers, dict) and any(isinstance(t, dict) and "api_key" in t for t in providers.values())
 
 
 def _saved_what(updates: dict[str, object]) -> str:
@@ -283,6 +291,11 @@ class T502App(Servers, App[None]):
             self.notify(str(error), severity="error")
         else:
             self.notify(f"Saved {_saved_what(updates)} in {display_path(self.config.path)}", markup=False)
+            if _key_saved(updates) and os.environ.get(ENV_API_KEY, "").strip():
+                # Used now, but at the next start the variable wins over the file.
+                self.notify(f"{ENV_API_KEY} is set where t502 was started, and takes the place of the saved key"
+                            f" when t502 starts again: unset it, or set it to the new key.",
+                            title="API key", severity="warning", timeout=20)
 
     # -- life cycle ---------------------------------------------------------------------------
 
