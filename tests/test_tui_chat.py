@@ -460,3 +460,16 @@ def test_palette_pick_lists_show_titles_code_and_names_literally() -> None:
     assert Matcher("fre").highlight(line.name).plain == "[bold red]French[/] chat ^[[31m"
     assert line.help_text is not None and Content.from_markup(line.help_text).plain == "model [b]x[/] · 2 msgs"
     assert pick("def f() -> list[int]:", lambda: None).help_text is None
+
+
+async def test_commands_with_nothing_to_show_still_answer(server: LoopbackServer) -> None:
+    # From the palette, "Stop reply" with nothing streaming and "Refresh model list" said nothing.
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app)
+        app.chat.action_cancel()
+        app.refresh_models()
+        await pilot.pause()
+        said = [n.message for n in app._notifications]
+        assert "No reply is streaming here." in said
+        assert "Asking for the model lists again; Ctrl+O shows them." in said

@@ -58,7 +58,7 @@ def app_commands(app: T502App, screen: Screen) -> Iterator[SystemCommand]:
     yield SystemCommand("Export conversation as JSON", "Write a complete, re-importable file", lambda: chat.action_export("json"))
     yield SystemCommand("Close conversation", "Close this conversation, stopping its reply", chat.action_close_conversation)
     yield SystemCommand("Toggle sidebar", "Go to, or hide, the conversation list (ctrl+b)", chat.action_toggle_sidebar)
-    yield SystemCommand("Refresh model list", "Fetch every provider's model list again", lambda: app.load_models(force=True))
+    yield SystemCommand("Refresh model list", "Fetch every provider's model list again", app.refresh_models)
     yield SystemCommand("Refresh balance", "Ask the provider what is left on the key", chat.action_refresh_balance)
     yield SystemCommand("Settings", "Server, key, default model, prompt, theme, send key (F2)", app.open_settings)
     yield SystemCommand("Help", "Keys and commands (F1)", app.show_help)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from textual import work
 
 from t502_tui.debug_log import mask_secret
+from t502_tui.keys import key_label
 from t502_tui.model_catalog import is_chat_model, load_recent_models, remember_model, save_cached_models
 from t502_tui.prices import format_cost
 from t502_tui.service import ServiceError
@@ -117,6 +118,12 @@ class Servers(_Base):
         self.refresh_chat()
 
     def on_model_picker_refresh_requested(self) -> None:
+        self.load_models(force=True)
+
+    def refresh_models(self) -> None:
+        """Fetch every provider's model list again, saying so (the picker shows them)."""
+        keys = key_label(self.keys.get("switch_model", [])[:1])
+        self.notify(f"Asking for the model lists again{f'; {keys} shows them' if keys else ''}.")
         self.load_models(force=True)
 
     def picker_groups(self) -> list[PickerGroup]:

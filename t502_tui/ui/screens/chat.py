@@ -325,6 +325,8 @@ class ChatScreen(SavedConversations, Screen[None]):
         pane = self.active_pane
         if pane is not None and pane.cancel_reply():
             self.notify("Reply stopped; what arrived is kept.")
+        else:  # asked from the command palette (Esc is a stop only while a reply streams)
+            self.notify("No reply is streaming here.")
 
     def action_cancel_edit(self) -> None:
         """Leave edit mode (the composer is emptied; the message stays as it was)."""
