@@ -69,14 +69,6 @@ def _listed(warnings: list[str], most: int = 4, longest: int = 200) -> str:
     return "\n".join(lines)
 
 
-def _key_saved(updates: dict[str, object]) -> bool:
-    """Whether ``updates`` write the default provider's key (at the top or in its table)."""
-    if "api_key" in updates:
-        return True
-    providers = updates.get("providers")
-    return isinstance(providers, dict) and any(isinstance(t, dict) and "api_key" in t for t in providers.values())
-
-
 def _saved_what(updates: dict[str, object]) -> str:
     """What a save wrote, in words: the settings' names, a theme's name too (never a key)."""
     names = [f"the theme {visible_name(str(value))}" if name == "theme" else "the servers" if name == "providers"
@@ -259,7 +251,7 @@ class T502App(Servers, App[None]):
             self.load_models(force=True)
         if "low_balance" in changed:
             self.refresh_chat()
-        self.save_settings(self._file_updates(dict(changed)))
+        self.save_settings(self._file_updates(dict(changed)), key_saved="api_key" in changed)
 
     def _file_updates(self, changed: dict[str, object]) -> dict[str, object]:
         """Where the changed settings go in the file: the default provider's URL and key go
@@ -280,8 +272,9 @@ class T502App(Servers, App[None]):
         return changed
 
     @work(group="save-config")
-    async def save_settings(self, updates: dict[str, object]) -> None:
-        """Write settings to the config file off the event loop (a failure is shown)."""
+    async def save_settings(self, updates: dict[str, object], key_saved: bool = False) -> None:
+        """Write settings to the config file off the event loop (a failure is shown);
+        ``key_saved``: they hold the default provider's API key."""
         assert self.config.path is not None
         try:
             await asyncio.to_thread(save_config, self.config.path, updates)
@@ -291,7 +284,7 @@ class T502App(Servers, App[None]):
             self.notify(str(error), severity="error")
         else:
             self.notify(f"Saved {_saved_what(updates)} in {display_path(self.config.path)}", markup=False)
-            if _key_saved(updates) and os.environ.get(ENV_API_KEY, "").strip():
+            if key_saved and os.environ.get(ENV_API_KEY, "").strip():
                 # Used now, but at the next start the variable wins over the file.
                 self.notify(f"{ENV_API_KEY} is set where t502 was started, and takes the place of the saved key"
                             f" when t502 starts again: unset it, or set it to the new key.",
