@@ -106,7 +106,7 @@ def mask_secret(secret: str) -> str:
     if not secret:
         return ""
     if len(secret) <= 8:
-        return "•" * len(secret)
+        return "•" * 8  # not even its length
     return f"{secret[:3]}…{secret[-4:]}"
 
 

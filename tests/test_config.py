@@ -92,7 +92,7 @@ def test_save_creates_0600_and_keeps_unknown_keys() -> None:
 
 def test_mask_secret() -> None:
     assert mask_secret("sk-abcdefghijklmnop") == "sk-…mnop"
-    assert mask_secret("short") == "•••••"
+    assert mask_secret("short") == mask_secret("k") == "••••••••"  # a short key's length is not shown
     assert mask_secret("") == ""
 
 
