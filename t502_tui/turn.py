@@ -82,6 +82,8 @@ class Connection:
 
     state: LinkState
     reason: str = ""
+    brief: str = ""
+    """The state in a few words for a narrow line, when its name alone says too little."""
 
     @classmethod
     def gone(cls, provider: str) -> Connection:
@@ -504,7 +506,9 @@ class Turn:
             self._tell(grew)
 
     def _retrying(self, notice: RetryNotice) -> None:
-        self._set_connection(Connection(LinkState.RETRYING, f"{notice.reason}; trying again in {notice.delay:.0f} s"))
+        again = f"in {notice.delay:.0f} s"
+        self._set_connection(Connection(LinkState.RETRYING, f"{notice.reason}; trying again {again}",
+                                        f"retrying {again}"))
         self._tell(RetryWaiting(notice))
 
     def _set_connection(self, connection: Connection) -> None:

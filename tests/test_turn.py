@@ -262,6 +262,7 @@ async def test_retries_are_told_to_the_listener(server: LoopbackServer) -> None:
     assert [c.state for c in states] == [LinkState.STREAMING, LinkState.RETRYING, LinkState.STREAMING,
                                          LinkState.READY]
     assert states[1].reason.startswith("rate limited") and states[1].reason.endswith("; trying again in 0 s")
+    assert states[1].brief == "retrying in 0 s"  # what a narrow status line says
 
 
 async def test_regenerating_answers_the_conversation_as_it_is(server: LoopbackServer, tmp_path: Path) -> None:

@@ -92,7 +92,7 @@ class StatusLine(Widget):
         connection = facts.connection
         dot, style = _LOOK.get(connection.state, ("○", "dim"))
         # Ready, the host may go (the green dot says it); any other state keeps its name.
-        state = "" if connection.state is LinkState.READY else f" {connection.state.value}"
+        state = "" if connection.state is LinkState.READY else f" {connection.brief or connection.state.value}"
         if connection.state is LinkState.READY:
             words = facts.host
         elif connection.reason:
