@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual import events
+from textual.widgets import Static
 
 from loopback import LoopbackServer, text_stream
 from t502_tui.ui.screens.attach import AttachScreen
@@ -52,6 +53,8 @@ async def test_regenerate_with_another_model(server: LoopbackServer) -> None:
         await settle(app)
         app.chat.action_regenerate_with()
         await until(pilot, lambda: picker_ready(app))
+        title = app.screen.query(Static).first()
+        assert str(title.render()).startswith("Regenerate the last reply with · now gpt-5")  # not "Switch model"
         await pilot.press(*"deepseek", "enter")
         await until(pilot, lambda: len(server.chat_requests()) == 2)
         await settle(app)

@@ -151,11 +151,11 @@ class Servers(_Base):
             groups.append(PickerGroup(name, rows, note))
         return groups
 
-    def pick_model(self, current: str, chosen: Callable[[str | None], object]) -> None:
+    def pick_model(self, current: str, chosen: Callable[[str | None], object], title: str = "Switch model") -> None:
         """Open the model picker; ``chosen`` gets ``MODEL`` (typed, of the current provider)
         or ``PROVIDER/MODEL`` (or None)."""
         qualified = [self._qualified(ref) for ref in self.recent_models]
-        self.push_screen(ModelPicker(self.picker_groups(), self._qualified(current), qualified), chosen)
+        self.push_screen(ModelPicker(self.picker_groups(), self._qualified(current), qualified, title), chosen)
 
     def _qualified(self, ref: str) -> str:
         provider, model = self.session.split(ref)

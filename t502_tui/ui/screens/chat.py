@@ -353,7 +353,7 @@ class ChatScreen(SavedConversations, Screen[None]):
                     self.notify("Nothing to regenerate: the last message is not a finished reply.",
                                 severity="warning")
 
-        self.t502.pick_model(self.ref(pane), chosen)
+        self.t502.pick_model(self.ref(pane), chosen, "Regenerate the last reply with")
 
     def action_edit_last(self) -> None:
         """Edit your last message and send it again as a new branch."""

@@ -75,8 +75,11 @@ class ModelPicker(ModalScreen[str | None]):
     class RefreshRequested(Message):
         """The user wants the model lists fetched again from the servers."""
 
-    def __init__(self, groups: list[PickerGroup], current: str, recent: list[str]) -> None:
+    def __init__(self, groups: list[PickerGroup], current: str, recent: list[str],
+                 title: str = "Switch model") -> None:
         super().__init__()
+        self.title_text = title
+        """What choosing does: switch for the next replies, or regenerate the last one."""
         self.groups = groups
         self.current = current
         self.recent = recent
@@ -102,7 +105,7 @@ class ModelPicker(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="picker"):
-            yield Static(Content.assemble(("Switch model", "bold"), " · now ", visible_name(self._label(self.current))),
+            yield Static(Content.assemble((self.title_text, "bold"), " · now ", visible_name(self._label(self.current))),
                          id="picker-title")
             yield Input(placeholder="Type to filter, or a model id to use as is", id="picker-filter")
             yield OptionList(id="picker-list")
