@@ -73,13 +73,9 @@ async def test_notices_show_escape_sequences_as_text(server: LoopbackServer) -> 
 async def test_model_pickers_notes_show_escape_sequences_as_text(alone: bool) -> None:
     broken = PickerGroup("relay", None, f"server said {ESCAPES}")
     groups = [broken] if alone else [PickerGroup("token502", [PickerRow("token502/gpt-5", "gpt-5")]), broken]
-
-    class PickerApp(App[None]):
-        def on_mount(self) -> None:
-            self.push_screen(ModelPicker(groups, current="token502/gpt-5", recent=[]))
-
-    app = PickerApp()
+    app: App[None] = App()
     async with app.run_test(size=(100, 30)) as pilot:
+        app.push_screen(ModelPicker(groups, current="token502/gpt-5", recent=[]))
         await pilot.pause()
         if alone:  # the note under the list says what went wrong
             assert app.screen.query_one("#picker-note").render_line(0).text.startswith(f"Server said {SHOWN} · ")

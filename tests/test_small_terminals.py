@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 from textual.app import App, ComposeResult
 from textual.screen import Screen
@@ -11,6 +12,7 @@ from textual.widgets import Button, OptionList, Static
 from loopback import LoopbackServer
 from t502_tui.conversation import Conversation
 from t502_tui.store import ConversationSummary
+from t502_tui.ui import app as t502_app
 from t502_tui.ui.app import T502App
 from t502_tui.presets import Preset
 from t502_tui.ui.screens.add_provider import AddProviderScreen
@@ -166,13 +168,9 @@ def option_lines(widget: OptionList) -> str:
 async def test_the_heading_of_a_broken_provider_last_in_the_picker_can_be_reached() -> None:
     rows = [PickerRow(f"token502/model-{i}", f"model-{i}") for i in range(30)]
     groups = [PickerGroup("token502", rows), PickerGroup("relay", None, "cannot connect to 127.0.0.1:9")]
-
-    class PickerApp(App[None]):
-        def on_mount(self) -> None:
-            self.push_screen(ModelPicker(groups, current="token502/model-0", recent=[]))
-
-    app = PickerApp()
+    app: App[None] = App(css_path=Path(t502_app.__file__).with_name("app.tcss"))  # the picker's real size
     async with app.run_test(size=(60, 20)) as pilot:
+        app.push_screen(ModelPicker(groups, current="token502/model-0", recent=[]))
         await pilot.pause()
         option_list = app.screen.query_one(OptionList)
         await pilot.press("pagedown", "pagedown", "pagedown", "pagedown")

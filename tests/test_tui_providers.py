@@ -252,13 +252,18 @@ def picker_rows(app) -> list[str]:  # type: ignore[no-untyped-def]
     return [str(o.prompt) for o in app.screen.query_one(OptionList).options]
 
 
+async def open_picker(pilot, app) -> None:  # type: ignore[no-untyped-def]
+    """Ctrl+O once the default provider's model list is in."""
+    await until(pilot, lambda: app.session.facts().models is not None)
+    await pilot.press("ctrl+o")
+    await until(pilot, lambda: picker_ready(app))
+
+
 async def test_ctrl_a_shows_and_hides_the_models_not_for_chat_from_the_filter_box(server: LoopbackServer) -> None:
     server.models = DEMO_MODELS
     app = make_app(server)
     async with app.run_test(size=(100, 30)) as pilot:
-        await until(pilot, lambda: app.session.facts().models is not None)
-        await pilot.press("ctrl+o")
-        await until(pilot, lambda: picker_ready(app))
+        await open_picker(pilot, app)
         note = app.screen.query_one("#picker-note")
         assert isinstance(app.focused, Input) and "1 image/audio/embedding models hidden (ctrl+a shows them)" in str(
             note.render())
@@ -274,9 +279,7 @@ async def test_a_server_that_lists_no_models_is_told_apart_from_a_blank_picker(s
     server.models = []
     app = make_app(server)
     async with app.run_test(size=(100, 30)) as pilot:
-        await until(pilot, lambda: app.session.facts().models is not None)
-        await pilot.press("ctrl+o")
-        await until(pilot, lambda: picker_ready(app))
+        await open_picker(pilot, app)
         assert str(app.screen.query_one("#picker-note").render()).startswith(
             "The server lists no models: type a model's id · Enter chooses")
 
@@ -285,9 +288,7 @@ async def test_a_refresh_that_fails_keeps_the_list_and_says_so_in_the_picker_alo
     server.models = DEMO_MODELS
     app = make_app(server)
     async with app.run_test(size=(100, 30)) as pilot:
-        await until(pilot, lambda: app.session.facts().models is not None)
-        await pilot.press("ctrl+o")
-        await until(pilot, lambda: picker_ready(app))
+        await open_picker(pilot, app)
         before = picker_rows(app)
         server.script("/models", Reply(401, body=json.dumps({"error": {"message": "key revoked"}})))
         await pilot.press("ctrl+r")
