@@ -25,6 +25,7 @@ from tui_helpers import (
 from t502_tui.conversation import ReplyStatus
 from t502_tui.export import to_markdown
 from t502_tui.ui import app as app_module
+from t502_tui.ui import clipboard
 from t502_tui.ui.app import T502App
 from t502_tui.ui.screens.model_picker import ModelPicker
 from t502_tui.ui.widgets.sidebar import ConversationList
@@ -390,6 +391,21 @@ async def test_copy_last_reply(server: LoopbackServer) -> None:
         await settle(app)
         await pilot.press("ctrl+l")
         assert copied == ["copy me"]
+
+
+async def test_a_text_too_long_for_the_terminal_to_copy_is_refused_with_a_way_out(
+        server: LoopbackServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(clipboard, "MAX_COPIED", 5)
+    server.script(CHAT, text_stream("copy me"))
+    app = make_app(server)
+    copied: list[str] = []
+    app.copy_to_clipboard = copied.append  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "q")
+        await settle(app)
+        await pilot.press("ctrl+l")
+        assert copied == []
+        assert any("too long to copy" in n.message and "Export" in n.message for n in app._notifications)
 
 
 async def test_palette_switch_model(server: LoopbackServer) -> None:

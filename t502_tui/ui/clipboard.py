@@ -12,6 +12,11 @@ from collections.abc import Mapping
 
 from textual.app import App
 
+MAX_COPIED = 1_000_000
+"""Characters sent in one copy. Terminals cap what a program may copy (often far less:
+xterm and tmux take about 100 KB), and the whole text goes through the terminal's input at
+once, so a bigger text is refused with a pointer to a way that works."""
+
 
 def copy_note(count: int, what: str, environ: Mapping[str, str] | None = None) -> tuple[str, bool]:
     """The message to show after sending ``count`` characters of ``what`` to the terminal,
@@ -32,6 +37,11 @@ def copy_note(count: int, what: str, environ: Mapping[str, str] | None = None) -
 
 def copy(app: App[object], text: str, what: str) -> None:
     """Copy ``text`` and tell the user what happened."""
+    if len(text) > MAX_COPIED:
+        app.notify(f"{what.capitalize()} is too long to copy through the terminal ({len(text):,} characters; "
+                   f"at most {MAX_COPIED:,}). Export the conversation instead (Ctrl+P, 'Export conversation').",
+                   severity="warning", timeout=8)
+        return
     app.copy_to_clipboard(text)
     note, doubtful = copy_note(len(text), what)
     app.notify(note, severity="warning" if doubtful else "information", timeout=6 if doubtful else 3)
