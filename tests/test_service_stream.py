@@ -64,6 +64,15 @@ async def test_request_shape(server: LoopbackServer, client: ChatClient) -> None
                             "stream_options": {"include_usage": True}}
 
 
+async def test_the_key_is_sent_even_with_a_user_and_password_in_the_base_url(server: LoopbackServer) -> None:
+    address = server.url.replace("http://", "http://someone:their-password@")
+    async with ChatClient(address, KEY) as keyed, ChatClient(address, "") as keyless:
+        await keyed.list_models()
+        await keyless.list_models()
+    assert server.requests[0].headers["authorization"] == f"Bearer {KEY}"
+    assert server.requests[1].headers["authorization"].startswith("Basic ")  # a proxy that asks for it
+
+
 async def test_one_client_reuses_its_pool(server: LoopbackServer, client: ChatClient) -> None:
     http = client._http
     await collect(client)

@@ -21,7 +21,7 @@ import math
 import os
 import random
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Generator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -148,6 +148,19 @@ def _too_large(what: str, limit: int) -> TooLarge:
     return TooLarge(f"the server's {what} is larger than {describe_size(limit)}; t502 stopped reading it")
 
 
+class _BearerKey(httpx.Auth):
+    """Sends the API key on every request. As the client's ``auth`` it also keeps httpx from
+    sending a ``user:password@`` written in the base URL instead of the key (HTTP carries
+    one ``Authorization``); with no key, such a URL still reaches a proxy that asks for it."""
+
+    def __init__(self, api_key: str) -> None:
+        self._header = f"Bearer {api_key}"
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = self._header
+        yield request
+
+
 class ChatClient:
     """Talks to one OpenAI-compatible server with one key."""
 
@@ -183,8 +196,6 @@ class ChatClient:
         self.max_reply_seconds = max_reply_seconds
         """The longest one call may take, retries included, however the server trickles."""
         headers = {"User-Agent": f"t502/{__version__}", "Accept": "application/json"}
-        if api_key:
-            headers["Authorization"] = f"Bearer {api_key}"
         self._unusable: str | None = None
         """Why the base URL cannot be used (every request fails with it), or None."""
         try:
@@ -195,6 +206,7 @@ class ChatClient:
         self._http = httpx.AsyncClient(
             base_url=root,
             headers=headers,
+            auth=_BearerKey(api_key) if api_key else None,
             timeout=httpx.Timeout(idle_timeout, connect=connect_timeout, write=30.0),
             follow_redirects=False,
         )
