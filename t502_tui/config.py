@@ -30,6 +30,7 @@ from t502_tui.settings_schema import (
     SettingError,
     default_of,
     parse_text,
+    shown_value,
     validate,
 )
 
@@ -125,10 +126,7 @@ def _explain(setting: Setting, value: Any, error: SettingError) -> str:
         return f"'{setting.name}.{error.key}' {error.reason}"
     if setting.secret:
         return f"'{setting.name}' {error.reason}"
-    shown = repr(value)
-    if len(shown) > 60:
-        shown = shown[:59] + "…"
-    return f"'{setting.name}' {error.reason} (it is {shown})"
+    return f"'{setting.name}' {error.reason} (it is {shown_value(value)})"
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -243,7 +241,7 @@ def load_config(path: Path | None = None, env: dict[str, str] | None = None) -> 
         try:
             setattr(config, setting.name, parse_text(setting, raw))
         except SettingError as error:
-            shown = "" if setting.secret else f" (it is {raw[:60]!r})"
+            shown = "" if setting.secret else f" (it is {shown_value(raw)})"
             raise ConfigError(f"{setting.env} {error.reason}{shown}") from None
         if setting.name == "model":
             config.model_from_default = False

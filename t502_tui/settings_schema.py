@@ -301,6 +301,22 @@ def _check_table(table: dict[str, Any]) -> dict[str, Any]:
     return table
 
 
+_URL_PASSWORD = re.compile(r"(//[^/@\s]*?:)[^/@\s]*@")
+"""The password of a URL's ``user:password@``, which an error message must not repeat."""
+
+
+def shown_value(value: Any) -> str:
+    """``value`` as an error message quotes it: its repr, cut to 60 characters, with any
+    password written in a URL masked."""
+    shown = repr(_URL_PASSWORD.sub(r"\1••••@", value) if isinstance(value, str) else value)
+    return shown if len(shown) <= 60 else shown[:59] + "…"
+
+
+def _entry_error(error: SettingError, field: Setting, value: Any, key: str) -> SettingError:
+    """``error`` about an entry of a table, named by ``key`` and quoting the value unless secret."""
+    return SettingError(error.reason if field.secret else f"{error.reason} (it is {shown_value(value)})", key)
+
+
 def _check_params(table: dict[str, Any], where: str = "") -> dict[str, Any]:
     checked = dict(table)
     for key, value in table.items():
@@ -309,7 +325,7 @@ def _check_params(table: dict[str, Any], where: str = "") -> dict[str, Any]:
             try:
                 checked[key] = validate(known, value)
             except SettingError as error:
-                raise SettingError(error.reason, where + key) from None
+                raise _entry_error(error, known, value, where + key) from None
         else:
             _check_plain(value, where + key)
     return {key: value for key, value in checked.items() if value is not None}
@@ -346,7 +362,7 @@ def _check_entries(table: dict[str, Any], fields: dict[str, Setting], what: str,
             try:
                 values[key] = validate(field, value)
             except SettingError as error:
-                raise SettingError(error.reason, f"{name}.{key}") from None
+                raise _entry_error(error, field, value, f"{name}.{key}") from None
         if extra is not None:
             values.update(extra(name, rest))
         checked[name] = values

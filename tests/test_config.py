@@ -66,6 +66,27 @@ def test_bad_values(text: str, fragment: str) -> None:
         load_config(env={})
 
 
+@pytest.mark.parametrize(("text", "shown"), [
+    ('[params]\ntemperature = "hot"\n', "'params.temperature' must be a number from 0 to 2 (it is 'hot')"),
+    ('[presets.terse]\ntop_p = 7\n', "'presets.terse.top_p' must be a number from 0 to 1 (it is 7)"),
+    ('[providers.x]\nbase_url = "ftp://x"\n', "(it is 'ftp://x')"),
+])
+def test_a_bad_entry_of_a_table_is_quoted(text: str, shown: str) -> None:
+    write(text)
+    with pytest.raises(ConfigError) as info:
+        load_config(env={})
+    assert shown in str(info.value)
+
+
+@pytest.mark.parametrize("env", [{}, {"T502_BASE_URL": "ftp://me:pw-0123456789@relay.example/v1"}])
+@pytest.mark.parametrize("where", ["base_url", "[providers.x]\nbase_url"])
+def test_a_password_in_a_bad_url_is_not_repeated(where: str, env: dict[str, str]) -> None:
+    write(f'{where} = "ftp://me:pw-0123456789@relay.example/v1"\n')
+    with pytest.raises(ConfigError) as info:
+        load_config(env=env)
+    assert "pw-0123456789" not in str(info.value) and "me:••••@relay.example" in str(info.value)
+
+
 def test_bad_env_base_url() -> None:
     with pytest.raises(ConfigError, match="T502_BASE_URL"):
         load_config(env={"T502_BASE_URL": "localhost:8080"})
