@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from textual.widgets import Input, TextArea
 
 from loopback import LoopbackServer
 
@@ -18,6 +19,15 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in ("T502_API_KEY", "T502_BASE_URL", "T502_MODEL", "T502_CONFIG", "T502_DEBUG"):
         monkeypatch.delenv(name, raising=False)
     return tmp_path
+
+
+@pytest.fixture(autouse=True)
+def still_cursors(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In snapshot tests, a focused field's cursor stays shown: a picture taken more than
+    half a second after focus (a loaded machine) would catch it blinked off, and differ."""
+    if "snap_compare" in request.fixturenames:
+        monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
+        monkeypatch.setattr(TextArea, "_toggle_cursor_blink_visible", lambda self: None)
 
 
 @pytest.fixture
