@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, cast
 from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.actions import SkipAction
 from textual.css.query import NoMatches
 from textual.screen import Screen
@@ -41,6 +41,7 @@ from t502_tui.ui.screens.system_prompt import SystemPromptEditor
 from t502_tui.ui.widgets.composer import Composer
 from t502_tui.ui.widgets.conversation_pane import VISIBLE_AT_OPEN, ConversationPane
 from t502_tui.ui.widgets.conversation_view import ConversationView
+from t502_tui.ui.widgets.frames import Column, Panes, Row
 from t502_tui.ui.widgets.sidebar import ConversationList
 from t502_tui.ui.widgets.status_line import StatusFacts, StatusLine
 
@@ -57,6 +58,9 @@ METER_DELAY = 0.3
 
 class ChatScreen(SavedConversations, Screen[None]):
     """Orchestrates the panes and the history list; each pane does its own streaming."""
+
+    BLANK = True
+    """The screen draws nothing of its own: its widgets cover it (see :mod:`frames`)."""
 
     AUTO_FOCUS = ""
     """Nothing is focused for the user: the composer is, once its pane is shown (Textual's
@@ -95,12 +99,12 @@ class ChatScreen(SavedConversations, Screen[None]):
         return cast("T502App", self.app)
 
     def compose(self) -> ComposeResult:
-        with Horizontal(id="body"):
+        with Row(id="body"):
             with Vertical(id="sidebar"):
                 yield Static("Conversations", id="sidebar-title")
                 yield ConversationList(id="conversation-list")
-            with Vertical(id="main"):
-                yield ContentSwitcher(id="panes")
+            with Column(id="main"):
+                yield Panes(id="panes")
                 yield StatusLine(id="status")
         yield Footer()
 

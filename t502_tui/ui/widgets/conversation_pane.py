@@ -63,6 +63,9 @@ PAGE = 20
 class ConversationPane(Vertical):
     """Shows a :class:`Conversation` and sends its next turns."""
 
+    BLANK = True
+    """Its widgets cover it: nothing of its own to draw (see :mod:`frames`)."""
+
     @dataclass
     class Changed(Message):
         """Title, usage, model, connection or streaming state of the pane changed."""
