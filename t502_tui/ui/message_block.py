@@ -115,14 +115,14 @@ class _Body:
     def append(self, text: str) -> None:
         self._segmenter.append(text)
 
-    def settle(self) -> bool:
-        """Take in the text appended since the last call; True if text settled before
-        was drawn again (a closed fence), not just the tail."""
+    def settle(self) -> int | None:
+        """Take in the text appended since the last call: the first line of text settled
+        before that is drawn again (a fence that closed), or None if only the tail is."""
         if not self.growing:
-            return False
-        redrawn = self._take(self._segmenter.settle())
+            return None
+        again = self._take(self._segmenter.settle())
         self._tail = self._segmenter.tail()
-        return redrawn
+        return again
 
     def finish(self) -> None:
         """The text is complete: everything becomes settled segments."""
@@ -131,9 +131,10 @@ class _Body:
             self._take(self._segmenter.finish())
             self._tail = None
 
-    def _take(self, segments: list[Segment]) -> bool:
-        """Add settled segments; True if some settled before were merged into one."""
-        merged = False
+    def _take(self, segments: list[Segment]) -> int | None:
+        """Add settled segments: where the first of those settled before and now merged
+        into one starts, or None."""
+        merged: int | None = None
         for segment in segments:
             if segment.is_code and segment.last and not segment.first:
                 # A fence streamed a line at a time has closed: draw it again as one, so
@@ -146,10 +147,13 @@ class _Body:
                     code = "".join(d.segment.source for d in self._drawn[start:]) + segment.source
                     segment = Segment(code, segment.language, first=True, last=True)
                     del self._drawn[start:]
-                    merged = True
                     if len(self._tops) > start:
-                        self._settled_height = self._tops[start] - (1 if start else 0)
+                        top = self._tops[start]
+                        merged = top if merged is None else min(merged, top)
+                        self._settled_height = top - (1 if start else 0)
                         del self._tops[start:]
+                    elif merged is None:
+                        merged = self._settled_height  # laid out only up to here
             self._drawn.append(_Drawn(segment))
         return merged
 
@@ -298,11 +302,19 @@ class Block:
         if reasoning and not self.message.reasoning:
             self.changed()  # the fold line appears
 
-    def settle(self) -> bool:
-        """Take in what :meth:`grow` added; True if lines above :meth:`tail_top` changed."""
+    def settle(self, console: Console, width: int, look: Look, palette: Palette) -> int | None:
+        """Take in what :meth:`grow` added: the first line above :meth:`tail_top` that is
+        drawn again (a fence that closed), or None if none is."""
         self._reasoning_grew = False
-        body = self._body.settle()
-        return self._reasoning.settle() or body
+        again = {"reasoning": self._reasoning.settle(), "body": self._body.settle()}
+        if again["reasoning"] is None and again["body"] is None:
+            return None
+        y = 0
+        for part, height in self._parts(console, width, look, palette):
+            if again.get(part) is not None:
+                return y + again[part]  # type: ignore[operator]
+            y += height
+        return None
 
     def finish(self) -> None:
         """The reply is over: settle the rest, draw the header as it ended."""

@@ -436,9 +436,12 @@ class ConversationView(ScrollView, can_focus=True):
         # What was the open tail until now may be drawn anew as settled text: from there on.
         changed_from = min(self._tops[i] + self.blocks[i].tail_top(console, width, look, palette) for i in streaming)
         total = self._total
-        redrawn = [self.blocks[index].settle() for index in streaming]
+        for index in streaming:
+            again = self.blocks[index].settle(console, width, look, palette)
+            if again is not None:  # a closed fence, drawn again whole: from its first line
+                changed_from = min(changed_from, self._tops[index] + again)
         self._relayout(streaming[0])
-        self._after_growth(None if any(redrawn) else (changed_from, max(total, self._total)))
+        self._after_growth((changed_from, max(total, self._total)))
         self._last_draw = time.monotonic()
         self._draw_cost = time.perf_counter() - started
 
