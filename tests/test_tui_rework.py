@@ -45,6 +45,29 @@ async def test_regenerate_keeps_both_replies_and_flips(server: LoopbackServer) -
     assert [m.content for m in only_saved_conversation()] == ["question", "second reply"]
 
 
+async def test_versions_flipped_by_keys_pressed_at_once_step_one_after_the_other(server: LoopbackServer) -> None:
+    server.script(CHAT, text_stream("first reply"), text_stream("second reply"), text_stream("third reply"))
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.session.history is not None)
+        await send(pilot, "question")
+        await settle(app)
+        for _ in range(2):
+            await pilot.press("ctrl+g")
+            await settle(app)
+        view = pane(app).view
+
+        def press_at_once(action: str, times: int) -> None:  # a held key: each names the version shown then
+            for _ in range(times):
+                view.post_message(ConversationView.ActionRequested(pane(app).conversation.messages[-1], action))
+
+        press_at_once("previous_version", 2)
+        await until(pilot, lambda: contents(app) == ["question", "first reply"])
+        press_at_once("next_version", 3)
+        await until(pilot, lambda: contents(app) == ["question", "third reply"])
+        assert "‹3/3›" in header(app)
+
+
 async def test_regenerate_with_another_model(server: LoopbackServer) -> None:
     app = make_app(server)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -427,6 +427,10 @@ class ConversationPane(Vertical):
     async def _flip(self, message: ChatMessage, step: int) -> None:
         """Show another version of ``message`` (a sibling ``step`` away)."""
         history = self.session.history
+        if _position(self.conversation.messages, message) is None:
+            # Keys pressed at once (a held <) all name the version shown then; the first
+            # put another in its place: flip on from that one.
+            message = next((m for m in self.conversation.messages if message.id in m.alternatives), message)
         if self.streaming or history is None or message.id not in message.alternatives:
             return
         target = message.alternatives.index(message.id) + step
@@ -438,6 +442,8 @@ class ConversationPane(Vertical):
         except StoreError as error:
             self.notify(str(error), title="History", severity="error")
             return
+        if _position(self.conversation.messages, message) is None:
+            return  # deleted while the store was read
         self._cut_from(message)
         self.conversation.messages.extend(branch)
         for shown in branch:
@@ -490,6 +496,8 @@ class ConversationPane(Vertical):
         history = self.session.history
         if history is not None and not await history.write(lambda store: store.delete_message(message)):
             return False
+        if _position(self.conversation.messages, message) is None:
+            return True  # another version took its place meanwhile: gone from the store, not shown
         self.conversation.messages.remove(message)
         self.view.remove(message)
         self._changed(saved=True)
@@ -632,3 +640,8 @@ class ConversationPane(Vertical):
             self.post_message(self.ReplyFinished(self, event.reply, event.error))
             if self.session.config.download_images:
                 self.keep_linked_images(event.reply)
+
+
+def _position(messages: list[ChatMessage], message: ChatMessage) -> int | None:
+    """Where ``message`` itself (not an equal one) is in ``messages``, or None."""
+    return next((index for index, shown in enumerate(messages) if shown is message), None)
