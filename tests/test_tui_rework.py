@@ -125,6 +125,32 @@ async def test_escape_leaves_edit_mode(server: LoopbackServer) -> None:
         assert pane(app).editing is None and pane(app).composer.text == ""
 
 
+async def test_what_was_typed_before_an_edit_comes_back_after_it(server: LoopbackServer, tmp_path: Path) -> None:
+    picture = tmp_path / "picture.png"
+    picture.write_bytes(tiny_png())
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.session.history is not None)
+        await send(pilot, "hello")
+        await settle(app)
+        current = pane(app)
+        await current.attach(picture)
+        current.composer.load_text("IMPORTANT DRAFT")
+        current.edit(current.conversation.messages[0])
+        assert current.composer.text == "hello" and not current.attachments
+        await pilot.press("escape")  # cancelled: the draft and its image are back
+        assert current.composer.text == "IMPORTANT DRAFT" and [a.name for a in current.attachments] == ["picture.png"]
+        current.edit(current.conversation.messages[0])
+        current.composer.load_text("hello again")
+        await pilot.press("enter")  # sent: the draft is back for later
+        await settle(app)
+        assert contents(app)[0] == "hello again" and server.chat_requests()[-1].json["messages"][0]["content"] == "hello again"
+        assert current.composer.text == "IMPORTANT DRAFT" and len(current.attachments) == 1
+        assert len(current.query_one(AttachmentBar).children) == 1
+        current.edit(current.conversation.messages[0])
+        assert current.draft == "IMPORTANT DRAFT"  # what t502 keeps if it is closed now
+
+
 async def test_e_on_a_reply_says_only_your_messages_are_edited(server: LoopbackServer) -> None:
     app = make_app(server)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -421,7 +421,7 @@ class T502App(Servers, App[None]):
             return
         chat = self._chat_if_open()
         try:
-            drafts = {pane.conversation.id: pane.composer.text for pane in chat.panes} if chat else {}
+            drafts = {pane.conversation.id: pane.draft for pane in chat.panes} if chat else {}
         except NoMatches:
             return  # the chat was never drawn
         history.submit(lambda store: store.save_drafts(drafts))

@@ -413,7 +413,7 @@ class ChatScreen(SavedConversations, Screen[None]):
     async def _close(self, pane: ConversationPane, keep_draft: bool = True) -> None:
         """Close ``pane``; what was typed in a saved conversation is kept with it (opened
         again, it is there), unless the conversation is being deleted."""
-        history, text, ident = self.session.history, pane.composer.text, pane.conversation.id
+        history, text, ident = self.session.history, pane.draft, pane.conversation.id
         if keep_draft and pane.conversation.saved and text.strip() and history is not None:
             await history.write(lambda store: store.save_drafts({ident: text}))
         pane.cancel_reply()

@@ -111,6 +111,8 @@ class ConversationPane(Vertical):
         """Images waiting to go with the next message."""
         self.editing: ChatMessage | None = None
         """The earlier message being edited; sending makes a new branch from it."""
+        self._set_aside: tuple[str, list[Attachment]] | None = None
+        """What was in the composer when an edit began: back once the edit is sent or cancelled."""
         self.fit_checked = False
         """The next send goes without checking that it fits (the user chose to send it)."""
         self._view = ConversationView(classes="messages")
@@ -369,9 +371,11 @@ class ConversationPane(Vertical):
             # A new branch from the edited message's parent; the old branch is kept.
             message.parent_id = self.editing.parent_id
             self._cut_from(self.editing)
-        self._stop_editing()
-        self.attachments.clear()
-        self.query_one(AttachmentBar).show([])
+        self.attachments = []
+        if self.editing is not None:
+            self._stop_editing()
+        else:
+            self.query_one(AttachmentBar).show([])
         self.view.add(message)
         self.view.follow()
         self.start_reply(message)
@@ -456,6 +460,8 @@ class ConversationPane(Vertical):
         if self.streaming:
             self.notify("A reply is still streaming: Esc stops it.", severity="warning")
             return
+        if self.editing is None and (self.composer.text.strip() or self.attachments):
+            self._set_aside = (self.composer.text, self.attachments)
         self.editing = message
         self.attachments = list(message.attachments)
         self.query_one(AttachmentBar).show(self.attachments)
@@ -467,19 +473,29 @@ class ConversationPane(Vertical):
         self.composer.focus()
 
     def _stop_editing(self) -> None:
+        """Leave edit mode; what was typed before the edit began is back in the composer."""
         self.editing = None
         self.composer.recalled = False
         self.query_one(".edit-banner", Static).remove_class("-shown")
+        text, attachments = self._set_aside or ("", [])
+        self._set_aside = None
+        self.composer.load_text(text)
+        self.composer.move_cursor(self.composer.document.end)
+        self.attachments = list(attachments)
+        self.query_one(AttachmentBar).show(self.attachments)
 
     def cancel_edit(self) -> bool:
-        """Leave edit mode, emptying the composer; False if not editing."""
+        """Leave edit mode, dropping the edit; False if not editing."""
         if self.editing is None:
             return False
         self._stop_editing()
-        self.composer.clear()
-        self.attachments.clear()
-        self.query_one(AttachmentBar).show([])
         return True
+
+    @property
+    def draft(self) -> str:
+        """What to keep as this conversation's draft: what was typed before an edit began
+        (the edited message itself is kept in the conversation), else the composer's text."""
+        return self._set_aside[0] if self._set_aside is not None else self.composer.text
 
     def recall_previous(self) -> None:
         """Edit the user message before the one being edited (the last one at first)."""
