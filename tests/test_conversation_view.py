@@ -107,6 +107,9 @@ async def test_text_selected_with_the_mouse_is_copied_with_a_note(server: Loopba
         await pilot.mouse_up(view, offset=(3 + start + 10, row + 2))
         await pilot.pause()
         assert app.screen.get_selected_text() == "first line of the answer.\n\nA second paragr"
+        picked = app.screen.get_component_rich_style("screen--selection").bgcolor
+        selected = [seg.style for seg in view.render_line(row) if seg.style and seg.style.bgcolor == picked]
+        assert selected and all(style.color is not None and style.color != picked for style in selected)  # readable
         await pilot.press("ctrl+c")
         assert app.clipboard == "first line of the answer.\n\nA second paragr"
         assert any("Copied the selected text (42 characters)" in n.message for n in app._notifications)

@@ -123,6 +123,7 @@ class ConversationView(ScrollView, can_focus=True):
         """The newest line is in view: new text scrolls into view."""
         self._unseen = False
         self._selection: Selection | None = None
+        self._selection_style = Style()
         self._draw_timer: asyncio.TimerHandle | None = None
         """The next frame of the streaming replies: the loop's own timer, which hands the
         frame to the view's messages (a frame or two are planned per frame drawn, and a
@@ -670,7 +671,7 @@ class ConversationView(ScrollView, can_focus=True):
         chosen = index == self.chosen and self.has_focus
         bar_key = "chosen" if chosen else "user" if block.message.role == "user" else "assistant"
         if self._selection is not None and (span := self._selection.get_span(line_y)) is not None:
-            content = _highlight(content, span, self.screen.get_component_rich_style("screen--selection"))
+            content = _highlight(content, span, self._selection_style)
         else:
             kept = self._strips.get(line_y)
             if kept is not None and kept[0] is content and kept[1] == bar_key:
@@ -699,6 +700,13 @@ class ConversationView(ScrollView, can_focus=True):
 
     def selection_updated(self, selection: Selection | None) -> None:
         self._selection = selection
+        if selection is not None:
+            # The theme's selection colours; a "transparent" text colour (Textual's default)
+            # keeps each character's own, where applying it as is would hide the text.
+            style = self.screen.get_component_rich_style("screen--selection")
+            if self.screen.get_component_styles("screen--selection").color.a == 0:
+                style = Style(bgcolor=style.bgcolor)
+            self._selection_style = style
         self.refresh()
 
     # -- reading it back (tests, and copying a whole message) ---------------------------------
