@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual import events
 from textual.widgets import Static
 
@@ -304,3 +305,25 @@ async def test_json_export_from_the_chat_holds_every_branch(server: LoopbackServ
         await until(pilot, target.exists)
     data = json.loads(target.read_text())
     assert [m["content"] for m in data["messages"]] == ["question", "first reply", "second reply"]
+
+
+@pytest.mark.parametrize("kind", ["md", "json"])
+async def test_an_export_asks_before_replacing_a_file(server: LoopbackServer, tmp_path: Path, kind: str) -> None:
+    from t502_tui.ui.screens.dialogs import TextPrompt
+
+    target = tmp_path / f"notes.{kind}"
+    target.write_text("MY PRECIOUS NOTES")
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "question")
+        await settle(app)
+        for answer, kept in (("n", True), ("y", False)):
+            app.chat.action_export(kind)
+            await until(pilot, lambda: isinstance(app.screen, TextPrompt))
+            app.screen.query_one("#prompt-input").value = str(target)  # type: ignore[attr-defined]
+            await pilot.press("enter")
+            await until(pilot, lambda: isinstance(app.screen, Confirm))
+            await pilot.press(answer)
+            await until(pilot, lambda: not isinstance(app.screen, Confirm))
+            await app.workers.wait_for_complete()
+            assert (target.read_text() == "MY PRECIOUS NOTES") is kept

@@ -216,6 +216,9 @@ class SavedConversations(_Base):
         if not path:
             return
         target = Path(path).expanduser()
+        if await asyncio.to_thread(target.is_file) and not await self.app.push_screen_wait(
+                Confirm(f"{target} exists. Replace it?", "Replace")):
+            return
         if kind == "md":
             try:
                 images = await asyncio.to_thread(write_markdown, pane.conversation, target)
