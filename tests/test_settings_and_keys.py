@@ -87,6 +87,7 @@ async def test_send_key_mode_ctrl_j(server: LoopbackServer) -> None:
     app = make_app(server)
     async with app.run_test(size=(120, 40)) as pilot:
         composer = pane(app).composer
+        assert composer.placeholder.startswith("Message (Ctrl+J sends, Enter new line")
         composer.focus()
         await pilot.press("a", "enter", "b")
         assert composer.text == "a\nb" and not server.chat_requests()

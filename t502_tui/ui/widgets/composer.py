@@ -106,7 +106,7 @@ class Composer(TextArea):
 
     def _hint(self) -> str:
         def name(keys: set[str]) -> str:
-            key = "ctrl+j" if "ctrl+j" in keys else sorted(keys)[0] if keys else "?"
+            key = next((k for k in ("enter", "ctrl+j") if k in keys), min(keys, default="?"))
             return "+".join(p.capitalize() for p in key.split("+"))
 
         return f"Message ({name(self.send_keys)} sends, {name(self.newline_keys)} new line, ↑ edits the last)"
