@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+
+import pytest
 
 from textual.app import App, ComposeResult
 from textual.screen import Screen
@@ -120,6 +123,27 @@ async def test_every_dialog_fits_60x20_and_its_hints_and_buttons_can_be_reached(
                     await pilot.pause()
                 assert frame.region.contains_region(part.region), f"{type(dialog).__name__}: {part} out of reach"
             app.pop_screen()
+
+
+@pytest.mark.parametrize(("size", "dialog", "first_line", "field"), [
+    ((80, 24), lambda: AddProviderScreen(["token502"]), "Add a provider", "provider-name"),
+    ((60, 20), lambda: SetupScreen("https://api.token502.com/v1", "/tmp/t502/config.toml"),
+     "Welcome to t502", "setup-key"),
+])
+async def test_a_dialog_taller_than_the_terminal_opens_at_its_title_with_its_field_in_sight(
+        server: LoopbackServer, size: tuple[int, int], dialog: Callable[[], Screen[object]], first_line: str,
+        field: str) -> None:
+    app = make_app(server)
+    async with app.run_test(size=size) as pilot:
+        screen = dialog()
+        await app.push_screen(screen)
+        await pilot.pause()
+        await pilot.wait_for_scheduled_animations()  # Textual's scroll to the focused field, if one started
+        frame = screen.children[0]
+        assert screen.focused is not None and screen.focused.id == field
+        assert frame.scroll_y == 0 and frame.max_scroll_y > 0
+        assert first_line in str(screen.query(Static).first().render())
+        assert frame.region.contains_region(screen.focused.region)
 
 
 async def test_help_leaves_room_between_each_key_and_what_it_does(server: LoopbackServer) -> None:

@@ -17,6 +17,7 @@ from textual.widgets import Button, Input, Label, Static
 from t502_tui.service import ModelInfo, ServiceError
 from t502_tui.settings_schema import BY_NAME, SettingError, validate
 from t502_tui.ui.widgets.button_row import ButtonRow
+from t502_tui.ui.screens.dialogs import focus_from_top
 from t502_tui.ui.screens.form_keys import TAB_IN_ORDER
 
 
@@ -33,7 +34,7 @@ class AddProviderScreen(ModalScreen[NewProvider | None]):
     """Dismisses with the checked provider, or None."""
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel"), *TAB_IN_ORDER]
-    AUTO_FOCUS = "#provider-name"
+    AUTO_FOCUS = ""  # see on_mount
 
     def __init__(self, taken: list[str]) -> None:
         super().__init__()
@@ -55,6 +56,9 @@ class AddProviderScreen(ModalScreen[NewProvider | None]):
             with ButtonRow(classes="dialog-buttons"):
                 yield Button("Check and save", variant="primary", id="provider-save")
                 yield Button("Cancel", id="provider-cancel")
+
+    def on_mount(self) -> None:
+        focus_from_top(self, self.query_one("#provider-name", Input))
 
     def _say(self, text: str, error: bool = False) -> None:
         message = self.query_one("#provider-message", Static)

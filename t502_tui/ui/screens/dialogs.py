@@ -11,7 +11,8 @@ from textual.binding import Binding
 from textual.command import SimpleCommand
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
+from textual.widget import Widget
 from textual.markup import escape
 from textual.types import IgnoreReturnCallbackType
 from textual.widgets import Button, Input, Static
@@ -22,6 +23,20 @@ from t502_tui.ui.widgets.button_row import ButtonRow
 
 ARROWS_MOVE = [Binding("left", "app.focus_previous", show=False), Binding("right", "app.focus_next", show=False)]
 """In a row of buttons, ← and → go from one to the next, as Tab does."""
+
+
+def focus_from_top(screen: Screen[object], field: Widget) -> None:
+    """Focus ``field`` of ``screen``'s dialog and show the dialog from its title, scrolled
+    only if the field is out of sight there. (Textual scrolls a field as it is focused,
+    before the dialog has its final height: in a short terminal that hid the title.)"""
+    screen.set_focus(field, scroll_visible=False)
+
+    def in_sight() -> None:
+        scroller = screen.query(VerticalScroll).first()
+        if field.region.bottom > scroller.scrollable_content_region.bottom:
+            scroller.scroll_to_widget(field, animate=False, immediate=True)
+
+    screen.call_after_refresh(in_sight)
 
 
 def pick(name: str, callback: IgnoreReturnCallbackType, help_text: str = "") -> SimpleCommand:

@@ -20,6 +20,7 @@ from textual.widgets import Button, Input, Static
 
 from t502_tui.config import validate_base_url
 from t502_tui.service import ModelInfo, ServiceError
+from t502_tui.ui.screens.dialogs import focus_from_top
 from t502_tui.ui.screens.form_keys import TAB_IN_ORDER
 
 
@@ -48,6 +49,7 @@ class SetupScreen(ModalScreen[SetupResult | None]):
     """Dismisses with the checked settings, or None when skipped."""
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Skip"), *TAB_IN_ORDER]
+    AUTO_FOCUS = ""  # see on_mount
 
     def __init__(self, base_url: str, config_path: str) -> None:
         super().__init__()
@@ -80,7 +82,7 @@ class SetupScreen(ModalScreen[SetupResult | None]):
                 yield _SetupButton("Skip", id="setup-skip")
 
     def on_mount(self) -> None:
-        self.set_focus(self.query_one("#setup-key", Input))
+        focus_from_top(self, self.query_one("#setup-key", Input))
 
     def _say(self, text: str, error: bool = False) -> None:
         message = self.query_one("#setup-message", Static)
