@@ -77,6 +77,10 @@ async def test_replies_whose_tokens_were_not_reported_are_not_called_none() -> N
         line.show(StatusFacts("gpt-5", Usage(10, 681, 691), Connection(LinkState.READY), "h", unreported=1))
         await pilot.pause()
         assert "≥691 tokens (10 in, 681 out)" in str(line.render())  # a lower bound, like "≥$0.01"
+        line.show(StatusFacts("gpt-5", Usage(10, 681, 691), Connection(LinkState.READY), "h", unreported=1,
+                              cost=(0.00002, False)))
+        await pilot.pause()
+        assert "≥$0 " in str(line.render()) + " " and "≥<" not in str(line.render())
 
 
 async def test_a_retry_is_told_on_the_line_in_words_wide_or_narrow() -> None:

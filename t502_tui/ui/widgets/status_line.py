@@ -121,7 +121,10 @@ class StatusLine(Widget):
             parts.append(_Part(4, Content("no tokens yet")))
         if facts.cost is not None:
             total, complete = facts.cost
-            parts.append(_Part(2, Content(("" if complete else "≥") + format_cost(total))))
+            shown = format_cost(total)
+            if not complete:  # some replies' cost is unknown: a lower bound ("≥<$0.0001" read badly)
+                shown = "≥" + ("$0" if shown.startswith("<") else shown)
+            parts.append(_Part(2, Content(shown)))
         if facts.context is not None:
             used, limit, room = facts.context
             share = used / room if room else 0
