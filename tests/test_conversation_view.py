@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+from rich.console import Console
 from textual import events
+from textual.theme import BUILTIN_THEMES
 from rich.style import Style
 from textual.geometry import Offset, Region
 from textual.selection import Selection
@@ -12,7 +15,9 @@ from textual.widgets import Static
 from loopback import Gate, LoopbackServer, chunk, sse, stream_reply
 from t502_tui.conversation import ChatMessage, Conversation
 from t502_tui.ui.widgets.conversation_view import ConversationView
+from t502_tui.ui import message_block
 from t502_tui.ui.message_block import MAX_SHOWN_REPLY, MAX_SHOWN_TYPED, _shown
+from t502_tui.ui.message_render import MAX_RICH_CHARS, TEXT_PIECE_CHARS, TEXT_PIECE_LINES, Look, _pieces, markdown_lines
 from tui_helpers import choose, linked_paragraphs, make_app, pane, send, settle, shown, until
 
 CHAT = "/chat/completions"
@@ -416,3 +421,34 @@ def test_a_huge_reply_is_cut_at_a_lines_end() -> None:
     assert written.startswith(kept) and len(kept) <= MAX_SHOWN_REPLY and kept.endswith("\n")
     assert body.endswith(f"… {len(written) - len(kept):,} more characters, not shown here (c copies them all)\n")
     assert _shown("short", MAX_SHOWN_REPLY) == "short"
+
+
+async def test_a_reply_past_what_is_shown_in_one_piece_is_cut_as_it_streams(
+        server: LoopbackServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A relay that sends a whole 50 MB answer as one chunk froze t502 for minutes.
+    monkeypatch.setattr(message_block, "MAX_SHOWN_REPLY", 5_000)
+    answer = "word " * 4_000  # 20,000 characters, one paragraph
+    server.script(CHAT, stream_reply(sse(chunk(answer), chunk(reasoning="why " * 4_000), chunk(finish="stop"))))
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await send(pilot, "all at once")
+        await settle(app)
+        reply = pane(app).view.messages[-1]
+        drawn = shown(app, reply)
+        assert reply.content == answer and reply.reasoning == "why " * 4_000  # kept whole
+        assert drawn.rstrip().endswith("15,000 more characters, not shown here (c copies them all)")
+        assert drawn.count("word") == 1_000
+
+
+def test_long_literal_text_is_wrapped_a_bounded_piece_at_a_time() -> None:
+    text = "word " * 30_000 + "\n" + "\n".join(f"line {i}" for i in range(1_000))
+    pieces = _pieces(text)
+    assert all(len(piece) <= TEXT_PIECE_CHARS and piece.count("\n") < TEXT_PIECE_LINES for piece in pieces)
+    assert "".join(pieces).replace("\n", "") == text.replace("\n", "")
+
+
+def test_markdown_too_long_for_rich_is_drawn_as_its_text() -> None:
+    table = "| a | b |\n|---|---|\n" + "| 1 | two |\n" * (MAX_RICH_CHARS // 10)
+    look = Look.of(BUILTIN_THEMES["textual-dark"], "monokai", Style())
+    lines = markdown_lines(Console(), table, 80, look)
+    assert len(lines) == table.strip().count("\n") + 1 and lines[-1].text.rstrip() == "| 1 | two |"

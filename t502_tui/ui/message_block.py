@@ -97,6 +97,9 @@ class _Body:
         self._segmenter = MarkdownSegmenter()
         self._segmenter.append(text)
         self.growing = growing
+        self._shown_room = MAX_SHOWN_REPLY - len(text)
+        """Characters that may still be shown as the text grows (see :func:`_shown`)."""
+        self._left_out = 0
         self._drawn: list[_Drawn] = []
         self._tops: list[int] = []
         """First line of each segment, gaps included, for the key the tops were made for."""
@@ -113,6 +116,10 @@ class _Body:
         return self._segmenter.text
 
     def append(self, text: str) -> None:
+        if len(text) > self._shown_room:  # a reply past what is shown: the rest is only counted
+            self._left_out += len(text) - max(0, self._shown_room)
+            text = text[:max(0, self._shown_room)]
+        self._shown_room -= len(text)
         self._segmenter.append(text)
 
     def settle(self) -> int | None:
@@ -128,6 +135,8 @@ class _Body:
         """The text is complete: everything becomes settled segments."""
         if self.growing:
             self.growing = False
+            if self._left_out:
+                self._segmenter.append(_left_out_note(self._left_out))
             self._take(self._segmenter.finish())
             self._tail = None
 
@@ -513,7 +522,11 @@ def _shown(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     cut = text.rfind("\n", 0, limit) + 1 or limit
-    return f"{text[:cut]}\n\n… {len(text) - cut:,} more characters, not shown here (c copies them all)\n"
+    return text[:cut] + _left_out_note(len(text) - cut)
+
+
+def _left_out_note(count: int) -> str:
+    return f"\n\n… {count:,} more characters, not shown here (c copies them all)\n"
 
 
 def _size(count: int) -> str:

@@ -112,10 +112,17 @@ def load_renderers() -> None:
     import t502_tui.ui.rich_renderers  # noqa: F401
 
 
+MAX_RICH_CHARS = 32_000
+"""A longer piece is drawn as literal text: Rich's Markdown, tables and highlighting cost
+more than their length (a table of 20,000 rows took 16 s), wrapped text only its length."""
+
+
 def markdown_lines(console: Console, source: str, width: int, look: Look) -> list[Strip]:
     """Markdown drawn to ``width`` cells (blank lines around it trimmed)."""
     if width <= 0 or not source.strip():
         return []
+    if len(source) > MAX_RICH_CHARS:
+        return text_lines(console, source.strip("\n"), width, look)
     from t502_tui.ui.rich_renderers import markdown
 
     return _lines(console, markdown(defuse(inline_images(source)), look.code_theme), width, look, True)
@@ -166,6 +173,8 @@ def code_lines(console: Console, code: str, language: str, width: int, look: Loo
     """A piece of a code fence, highlighted; room above the first piece and below the last."""
     if width <= 0:
         return []
+    if len(code) > MAX_RICH_CHARS:
+        return text_lines(console, code.rstrip("\n"), width, look)
     from t502_tui.ui.rich_renderers import syntax
 
     padding = (1 if first else 0, 1, 1 if last else 0, 1)
@@ -178,6 +187,8 @@ def growing_code_lines(console: Console, code: str, width: int, look: Look, firs
     yet (it is, once complete): highlighting on every frame would cost most of a frame."""
     if width <= 0:
         return []
+    if len(code) > MAX_RICH_CHARS:
+        return text_lines(console, code, width, look)
     from rich.syntax import Syntax
 
     background = Syntax.get_theme(look.code_theme).get_background_style()
@@ -188,6 +199,8 @@ def growing_code_lines(console: Console, code: str, width: int, look: Look, firs
 
 def paragraph_lines(console: Console, source: str, width: int, look: Look) -> list[Strip]:
     """A growing paragraph: the cheap way when it is a plain one, else as Markdown."""
+    if len(source) > MAX_RICH_CHARS:
+        return markdown_lines(console, source, width, look)
     text = paragraph_text(defuse(inline_images(source)))
     if text is None or width <= 0:
         return markdown_lines(console, source, width, look)
@@ -195,8 +208,30 @@ def paragraph_lines(console: Console, source: str, width: int, look: Look) -> li
 
 
 TEXT_PIECE_LINES = 200
-"""Literal text is wrapped this many lines at a time: Rich splits what it drew at each
-line end by copying the rest, so one long text costs it the square of its length."""
+TEXT_PIECE_CHARS = 8_000
+"""Literal text is wrapped this many lines (or characters, at a space) at a time: Rich
+splits what it drew at each line end by copying the rest, so one long text costs it the
+square of its length. A line longer than that is broken where a piece ends."""
+
+
+def _pieces(text: str) -> list[str]:
+    """``text`` in pieces of at most TEXT_PIECE_LINES lines and about TEXT_PIECE_CHARS characters."""
+    pieces: list[str] = []
+    lines: list[str] = []
+    size = 0
+    for line in text.split("\n"):
+        while len(line) > TEXT_PIECE_CHARS:
+            cut = line.rfind(" ", TEXT_PIECE_CHARS // 2, TEXT_PIECE_CHARS) + 1 or TEXT_PIECE_CHARS
+            pieces.extend(["\n".join(lines)] if lines else [])
+            pieces.append(line[:cut])
+            lines, size, line = [], 0, line[cut:]
+        if lines and (len(lines) >= TEXT_PIECE_LINES or size + len(line) > TEXT_PIECE_CHARS):
+            pieces.append("\n".join(lines))
+            lines, size = [], 0
+        lines.append(line)
+        size += len(line) + 1
+    pieces.append("\n".join(lines))
+    return pieces
 
 
 def text_lines(console: Console, text: str | Text, width: int, look: Look) -> list[Strip]:
@@ -206,9 +241,7 @@ def text_lines(console: Console, text: str | Text, width: int, look: Look) -> li
         return []
     if not isinstance(text, str):
         return _lines(console, text, width, look, False)
-    lines = defuse(text).split("\n")
-    pieces = ["\n".join(lines[i:i + TEXT_PIECE_LINES]) for i in range(0, len(lines), TEXT_PIECE_LINES)]
-    return [strip for piece in pieces
+    return [strip for piece in _pieces(defuse(text))
             for strip in _lines(console, Text(piece, no_wrap=False, overflow="fold"), width, look, False)]
 
 
