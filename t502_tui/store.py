@@ -136,6 +136,10 @@ _MIGRATIONS: dict[int, str] = {
 SQLITE_READONLY, SQLITE_CORRUPT, SQLITE_FULL, SQLITE_CANTOPEN, SQLITE_NOTADB = 8, 11, 13, 14, 26
 
 HIT_START, HIT_END = "\x02", "\x03"
+SNIPPET_MAX_CHARS = 20_000
+"""FTS5's ``snippet()`` costs the square of a message's length (300 KB: 45 s); a longer
+message gets a snippet cut from its text around the first word searched for."""
+SNIPPET_SCAN_CHARS = 2_000_000
 """Markers around matched words in search snippets."""
 
 
@@ -819,7 +823,8 @@ class Store:
         try:
             rows = self._db.execute(
                 f"""SELECT m.id, m.conversation_id, m.role, m.model, m.created,
-                          snippet(messages_fts, 0, '{HIT_START}', '{HIT_END}', '…', 16) AS snippet,
+                          CASE WHEN length(m.content) <= {SNIPPET_MAX_CHARS} THEN
+                              snippet(messages_fts, 0, '{HIT_START}', '{HIT_END}', '…', 16) END AS snippet,
                           CASE WHEN c.title != '' THEN c.title ELSE
                               (SELECT substr(u.content, 1, 80) FROM messages u WHERE u.conversation_id = c.id
                                AND u.role = 'user' ORDER BY u.id LIMIT 1) END AS shown_title
@@ -832,6 +837,20 @@ class Store:
             raise StoreError(f"search failed: {exc}") from None
         return [
             SearchHit(row["conversation_id"], row["id"], " ".join((row["shown_title"] or "Untitled").split())[:60],
-                      row["role"], row["model"], datetime.fromtimestamp(row["created"]), row["snippet"])
+                      row["role"], row["model"], datetime.fromtimestamp(row["created"]),
+                      row["snippet"] if row["snippet"] is not None else self._long_snippet(row["id"], text))
             for row in rows
         ]
+
+    def _long_snippet(self, message_id: int, text: str) -> str:
+        """A snippet of a message too long for FTS5's ``snippet()``: the words around the
+        first word searched for, found in its first SNIPPET_SCAN_CHARS characters."""
+        word = text.split()[0].lower()
+        row = self._db.execute(
+            f"""SELECT substr(content, max(1, instr(lower(substr(content, 1, {SNIPPET_SCAN_CHARS})), ?) - 80), 200)
+                FROM messages WHERE id = ?""", (word, message_id)).fetchone()
+        window = " ".join((row[0] if row else "").split())
+        at = window.lower().find(word)
+        if at < 0:
+            return f"{window}…"
+        return f"…{window[:at]}{HIT_START}{window[at:at + len(word)]}{HIT_END}{window[at + len(word):]}…"

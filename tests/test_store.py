@@ -12,6 +12,7 @@ import pytest
 
 from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus
 from t502_tui.service import Usage
+from t502_tui import store as store_module
 from t502_tui.store import HIT_END, HIT_START, SCHEMA_VERSION, Store, StoreError
 from store_helpers import append
 
@@ -92,6 +93,16 @@ def test_search_with_snippets_and_prefix(store: Store) -> None:
     assert len(hits) == 1 and f"{HIT_START}sourdough{HIT_END}" in hits[0].snippet
     assert store.search("yield lazi")[0].role == "assistant"
     assert store.search('"quoted') == [] and store.search("   ") == []
+
+
+def test_a_message_too_long_for_fts5_snippets_gets_one_cut_around_the_word(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store_module, "SNIPPET_MAX_CHARS", 100)  # snippet() would take minutes on 50 MB
+    chat(store, "the start " + "filler words here " * 50 + "the Needle in the middle " + "and more " * 50)
+    [hit] = store.search("needle")
+    assert f"{HIT_START}Needle{HIT_END} in the middle" in hit.snippet and len(hit.snippet) < 250
+    chat(store, "short: a needle")
+    assert f"{HIT_START}needle{HIT_END}" in store.search("needle")[0].snippet  # FTS5's own, as before
 
 
 def test_search_follows_updates_and_deletes(store: Store) -> None:
