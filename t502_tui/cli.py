@@ -153,7 +153,11 @@ def _command(config: Config, args: argparse.Namespace) -> int:
     if args.command == "balance":
         return _run(show_balance(config))
     if args.command in ("history", "import"):
-        return run_history_command(args)
+        try:
+            return run_history_command(args)
+        except KeyboardInterrupt:
+            print("\nstopped", file=sys.stderr)
+            return EXIT_INTERRUPTED
     if args.command == "config":
         return _config(config, args.verb)
     return _tui(config)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from loopback import LoopbackServer, text_stream
+from t502_tui import cli
 from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus
 from t502_tui.store import Store, default_path
 from test_cli import KEY, ask_held_open, env_for, t502
@@ -164,3 +165,15 @@ def test_a_closed_stdout_ends_quietly(server: LoopbackServer, command: list[str]
 def test_an_untitled_conversation_is_named_by_its_first_words_cut_at_a_word(first: str, title: str) -> None:
     conversation = Conversation(model="gpt-5", messages=[ChatMessage("user", first)])
     assert conversation.display_title == title
+
+
+@pytest.mark.parametrize("argv", [["history", "search", "word"], ["import", "big.json"],
+                                  ["history", "export", "abc", "-o", "x.md"]])
+def test_ctrl_c_in_a_history_command_says_stopped_not_a_traceback(
+        argv: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    def interrupted(args: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "run_history_command", interrupted)
+    assert cli.main(argv) == 130
+    assert capsys.readouterr().err.strip() == "stopped"
