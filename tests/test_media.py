@@ -443,12 +443,22 @@ async def test_downloads_nobody_asked_for_never_go_from_https_to_http(
     https_server.script("/files/a.png", *[Reply(status=302, headers={"Location": plain}, body="")] * 2)
     server.script("/files/a.png", file_reply(picture_png()))
     url = f"{https_server.url.removesuffix('/v1')}/files/a.png"
-    async with Downloader(public_only=True, own_url=server.url) as careful:
+    async with Downloader(public_only=True, own_url=https_server.url) as careful:
         with pytest.raises(DownloadError, match="redirects from https to plain http"):
             await careful.fetch(url, 1_000_000)
     assert server.requests_to("/files/a.png") == []
     async with Downloader() as asked:
         assert await asked.fetch(url, 1_000_000) == picture_png()
+
+
+async def test_downloads_nobody_asked_for_reach_the_providers_server_not_other_ports_of_its_host(
+        server: LoopbackServer) -> None:
+    server.script("/files/a.png", file_reply(picture_png()))
+    root = server.url.removesuffix("/v1")
+    async with Downloader(public_only=True, own_url=server.url) as careful:
+        assert await careful.fetch(f"{root}/files/a.png", 1_000_000) == picture_png()
+        with pytest.raises(DownloadError, match="local or private address"):
+            await careful.fetch("http://127.0.0.1:1/x.png", 1_000_000)  # another service on the provider's host
 
 
 def test_names_from_servers_and_imported_files_stay_in_their_folder(tmp_path: Path) -> None:

@@ -43,6 +43,11 @@ def _host(url: str) -> str:
         return ""
 
 
+def _origin(url: httpx.URL) -> tuple[str, str, int]:
+    """Scheme, host and port (the scheme's own when none is written)."""
+    return url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80)
+
+
 def _is_public(address: str) -> bool:
     """False for loopback, private, link-local, reserved and multicast addresses (an
     IPv4 address written as IPv6 too), and for anything that is not an address."""
@@ -66,9 +71,12 @@ class Downloader:
         """The longest one download may take, however the server trickles."""
         self.public_only = public_only
         """Refuse hosts at private, loopback, link-local or reserved addresses (but the
-        host of ``own_url``, the provider's, which may be a local server), and redirects
+        server of ``own_url``, the provider's, which may be a local one: its host at its
+        port, not any other service on that host), and redirects
         from https to http: for downloads nobody asked for."""
-        self._own_host = _host(own_url)
+        self._own: tuple[str, str, int] | None = None
+        if _host(own_url):
+            self._own = _origin(httpx.URL(own_url))
         self._http = httpx.AsyncClient(
             headers={"User-Agent": f"t502/{__version__}"},
             timeout=httpx.Timeout(idle_timeout, connect=connect_timeout),
@@ -132,9 +140,9 @@ class Downloader:
         raise httpx.TooManyRedirects("too many redirects", request=request)
 
     async def _check_host(self, url: httpx.URL) -> None:
-        """Raise unless ``url``'s host is the provider's or has only public addresses."""
+        """Raise unless ``url`` is the provider's server or its host has only public addresses."""
         host = url.host
-        if host == self._own_host:
+        if _origin(url) == self._own:
             return
         try:
             addresses = [str(ipaddress.ip_address(host))]
