@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 import traceback
 from pathlib import Path
@@ -30,11 +31,19 @@ MIN_MASKED = 4
 "x") would mask that letter in every word, and is no secret anyway."""
 
 
+SHOWN_PREFIX = 10
+"""A run of text starting with this much of a key (16 characters or longer) is masked
+whole: a server may echo the key cut short, or with a character changed at its end."""
+
+
 def masked(text: str, secrets: list[str]) -> str:
-    """``text`` with each secret of :data:`MIN_MASKED` characters or more as ``***``."""
+    """``text`` with each secret of :data:`MIN_MASKED` characters or more as ``***``,
+    and for a long one, any run of key-like characters that begins as it does."""
     for secret in secrets:
         if len(secret) >= MIN_MASKED:
             text = text.replace(secret, "***")
+        if len(secret) >= 16:
+            text = re.sub(re.escape(secret[:SHOWN_PREFIX]) + r"[\w.~+/=-]*", "***", text)
     return text
 
 

@@ -325,6 +325,14 @@ async def test_key_echoed_by_server_is_scrubbed(server: LoopbackServer, client: 
     assert KEY not in info.value.message and KEY not in info.value.detail
 
 
+@pytest.mark.parametrize("echoed", [KEY[:-1], KEY[:-3] + "***", KEY[:12] + "…"])
+async def test_a_key_echoed_cut_short_is_scrubbed_too(server: LoopbackServer, client: ChatClient, echoed: str) -> None:
+    server.script(CHAT, Reply(401, body=json.dumps({"error": {"message": f"bad key {echoed} for this group"}})))
+    with pytest.raises(APIError) as info:
+        await collect(client)
+    assert KEY[:10] not in info.value.message + info.value.detail and "for this group" in info.value.message
+
+
 async def test_a_one_letter_key_leaves_the_servers_words_alone(server: LoopbackServer) -> None:
     # A local server's key like "k" is no secret; masking it garbled "the API ***ey was rejected".
     server.script(CHAT, Reply(401, body=json.dumps({"error": {"message": "bad key"}})))
