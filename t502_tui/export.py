@@ -18,7 +18,7 @@ from t502_tui.media import REFERENCE, file_name
 from t502_tui.prices import format_cost
 from t502_tui.service.events import Usage
 from t502_tui.service.server_json import whole_pairs
-from t502_tui.terminal_text import visible_name
+from t502_tui.terminal_text import defuse, visible_name
 
 FORMAT_VERSION = 2
 """2: images as data URLs (``url``) with the link they came from (``source``); version 1
@@ -64,7 +64,8 @@ def _image_text(message: ChatMessage, files: dict[str, bytes] | None, folder: st
 def to_markdown(conversation: Conversation, files: dict[str, bytes] | None = None, folder: str = "images") -> str:
     """A readable transcript with the model and usage of every reply.
 
-    Names in headings (the title, models) are shown as spelt (:func:`visible_name`).
+    Names in headings (the title, models) are shown as spelt (:func:`visible_name`), and
+    control characters anywhere as ``^[`` (:func:`defuse`).
     Images are written as links to files in ``folder`` (relative to the transcript) when
     ``files`` is given, which gets their bytes by path; else each is named in the text.
     """
@@ -103,7 +104,7 @@ def to_markdown(conversation: Conversation, files: dict[str, bytes] | None = Non
             lines += [content.rstrip(), ""]
         if message.error:
             lines += [f"> Error: {message.error}", ""]
-    return "\n".join(lines)
+    return defuse("\n".join(lines))  # a transcript is read with cat too: no escape may act
 
 
 def write_markdown(conversation: Conversation, path: Path) -> int:

@@ -310,3 +310,13 @@ def test_json_keeps_attachments_and_markdown_names_them() -> None:
     conversation = Conversation(model="m", messages=[ChatMessage("user", "see", attachments=[image])])
     assert read_export(to_json(conversation)).conversation.messages[0].attachments == [image]
     assert "Attached image: a.gif" in to_markdown(conversation)
+
+
+def test_a_markdown_transcript_shows_escapes_from_a_reply_rather_than_holding_them() -> None:
+    from t502_tui.export import to_markdown
+
+    reply = ChatMessage("assistant", "see\x1b]0;PWNED\x07 and \x1b[2J\ttab\nnext line", model="m",
+                        reasoning="\x1b[31mred", error="\x1b[41m")
+    text = to_markdown(Conversation(model="m", messages=[ChatMessage("user", "q"), reply]))
+    assert "\x1b" not in text and "\x07" not in text  # `cat transcript.md` must not retitle or clear
+    assert "see^[]0;PWNED^G and ^[[2J\ttab\nnext line" in text
