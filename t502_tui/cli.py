@@ -549,10 +549,13 @@ async def _ask(config: Config, args: argparse.Namespace) -> int:
 async def _keep_linked_images(session: Any, reply: Any, printer: _ReplyPrinter) -> None:
     """Download the images the reply links to (unless ``download_images`` is off), keep
     them with it, and save each one."""
-    from t502_tui.reply_media import keep_linked_images
+    from t502_tui.reply_media import keep_linked_images, pending_images
 
     if not session.config.download_images:
         return
+    if count := len(pending_images(reply)):  # the text waits for them, to name the files it saved
+        printer.note(f"downloading {count} image{'s' if count > 1 else ''} the reply links to"
+                     " (the answer follows; Ctrl+C prints it now)")
     before = len(reply.attachments)
     await keep_linked_images(reply, session.history, lambda: None, own_url=session.base_url_of(reply.provider or ""))
     paths = {}

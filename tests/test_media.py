@@ -324,6 +324,7 @@ def test_ask_saves_images_and_never_prints_base64(server: LoopbackServer, tmp_pa
     # The link's image was saved: its path in the link's place; one that was not stays a link.
     assert result.stdout == f"One {files[0]} two {files[1]} and ![c]({base}/files/gone.png \"title\") three\n"
     assert f"{base}/files/gone.png was not downloaded" in result.stderr
+    assert "downloading 2 images the reply links to (the answer follows; Ctrl+C prints it now)" in result.stderr
     assert f"saved {files[0]}" in result.stderr and f"saved {files[1]} (from {base}/files/b.png)" in result.stderr
     assert b64(big)[:100] not in result.stdout + result.stderr and "Traceback" not in result.stderr
     bad = subprocess.run([sys.executable, "-m", "t502_tui", "ask", "--save-images", str(files[0]), "x"],
