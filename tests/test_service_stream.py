@@ -35,6 +35,7 @@ from t502_tui.service import (
     Usage,
     UsageReport,
 )
+from t502_tui.service import client as client_module
 from t502_tui.service.client import TRICKLE_PACE, ChatClient, fast_trickle
 
 KEY = "sk-secret-test-key-0123456789"
@@ -400,6 +401,16 @@ async def test_list_models(server: LoopbackServer, client: ChatClient) -> None:
 async def test_list_models_other_shapes(server: LoopbackServer, client: ChatClient, body: str) -> None:
     server.script("/models", Reply(body=body))
     assert [m.id for m in await client.list_models()] == ["x", "y"]
+
+
+async def test_a_model_list_that_trickles_is_given_up_long_before_a_reply_would_be(
+        server: LoopbackServer, client: ChatClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(client_module, "MODEL_LIST_SECONDS", 0.2)  # 120 s; a reply may take 1,800
+    held = Gate()
+    server.script("/models", Reply(chunks=['{"data": [', held]))
+    with pytest.raises(TimedOut, match="took longer than 0.2 s to list its models"):
+        await client.list_models()
+    held.open()
 
 
 async def test_list_models_error(server: LoopbackServer, client: ChatClient) -> None:

@@ -108,6 +108,11 @@ WAITED = 0.002
 """A piece that took longer than this to come was waited for: what had arrived is taken."""
 
 
+MODEL_LIST_SECONDS = 120.0
+"""The longest listing the models may take, retries included (a picker and ``t502 models``
+wait on it): far less than a reply may take, however a server trickles it."""
+
+
 def fast_trickle(pieces: int, gathered: int, seconds: float) -> bool:
     """Whether a stream that brought ``pieces`` pieces (``gathered`` bytes) in the last
     ``seconds`` should pause TRICKLE_PACE before its next read, to gather several."""
@@ -409,11 +414,15 @@ class ChatClient:
 
     async def list_models(self) -> list[ModelInfo]:
         """The models the key may use, in the server's order."""
+        loop = asyncio.get_running_loop()
+        seconds = min(self.max_reply_seconds, MODEL_LIST_SECONDS)
+        deadline = loop.time() + seconds
         try:
-            deadline = self._deadline()
             async with self._response("GET", "models", None, deadline) as response:
                 data = await self._read_json(response, "a model list", "model list", MAX_MODEL_LIST, deadline)
         except ServiceError as error:
+            if isinstance(error, TimedOut) and loop.time() >= deadline:
+                error = TimedOut(f"{self.host} took longer than {seconds:g} s to list its models")
             raise self._scrubbed(error) from None
         items = data.get("data", data.get("models")) if isinstance(data, dict) else data
         if not isinstance(items, list):
