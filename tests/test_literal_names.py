@@ -17,7 +17,7 @@ from t502_tui.ui.screens.model_picker import ModelPicker, PickerGroup, PickerRow
 from t502_tui.ui.widgets.sidebar import ConversationList
 from store_helpers import append
 from test_cli import t502
-from tui_helpers import make_app, settle
+from tui_helpers import make_app, picker_ready, settle, until
 
 MARKUP = "[bold red]x[/]"
 POSER = "gpt-4o\u202e\u200b"  # looks like "gpt-4o"
@@ -67,6 +67,17 @@ async def test_notices_show_escape_sequences_as_text(server: LoopbackServer) -> 
         await pilot.pause()
         notice = list(app._notifications)[-1]
         assert (notice.message, notice.title) == (f"Next replies come from {SHOWN}", SHOWN)
+
+
+async def test_a_model_chosen_is_named_in_the_notice_as_spelt(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app)
+        app.chat.action_switch_model()
+        await until(pilot, lambda: picker_ready(app))
+        app.screen.dismiss("gpt\u202egnp.exe")  # a right-to-left override would show "gptexe.png"
+        await until(pilot, lambda: any("Next replies come from" in n.message for n in app._notifications))
+        assert "Next replies come from gpt<U+202E>gnp.exe" in [n.message for n in app._notifications]
 
 
 @pytest.mark.parametrize("alone", [True, False])

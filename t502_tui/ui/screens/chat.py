@@ -28,7 +28,7 @@ from t502_tui.service import ServiceError
 from t502_tui.service.addresses import display_host
 from t502_tui.session import ChatSession
 from t502_tui.store import ConversationSummary, StoreError
-from t502_tui.terminal_text import defuse
+from t502_tui.terminal_text import defuse, visible_name
 from t502_tui.ui.clipboard import copy
 from t502_tui.ui.screens.attach import AttachScreen
 from t502_tui.ui.screens.conversation_settings import ConversationSettings, ConversationSettingsScreen
@@ -473,7 +473,7 @@ class ChatScreen(SavedConversations, Screen[None]):
 
         async def chosen(ref: str | None) -> None:
             if ref and await self.use_model(pane, ref):
-                self.notify(f"Next replies come from {self.ref(pane)}")
+                self.notify(f"Next replies come from {visible_name(self.ref(pane))}")
 
         self.t502.pick_model(self.ref(pane), chosen)
 
