@@ -73,6 +73,8 @@ def test_html_is_never_dumped() -> None:
 def test_429_names_the_wait() -> None:
     error = error_from_response(429, "", '{"error": {"message": "slow down"}}', "7")
     assert error.retry_after == 7 and "retry after 7 s" in error.message
+    for seconds, said in (("119", "119 s"), ("900", "15 min"), ("999999", "12 days")):
+        assert f"retry after {said})" in error_from_response(429, "", "", seconds).message
 
 
 def test_retry_after_http_date() -> None:

@@ -295,6 +295,14 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
+def _duration(seconds: float) -> str:
+    """``seconds`` as a person reads a wait: "7 s", "45 min", "12 days"."""
+    for unit, size in (("days", 86_400), ("h", 3_600), ("min", 60)):
+        if seconds >= 2 * size:
+            return f"{seconds / size:,.0f} {unit}"
+    return f"{seconds:.0f} s"
+
+
 def error_from_response(
     status: int, reason: str, body: str, retry_after: str | None = None
 ) -> APIError:
@@ -312,7 +320,7 @@ def error_from_response(
     if line := one_line(server_message):
         message = f"{what}: {line}"
     if status == 429 and wait is not None:
-        message += f" (retry after {wait:.0f} s)"
+        message += f" (retry after {_duration(wait)})"
     return APIError(
         message,
         status=status,
