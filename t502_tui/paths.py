@@ -109,6 +109,8 @@ def _open_private(path: Path, flags: int) -> int:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             os.close(fd)
+            if stat.S_ISDIR(info.st_mode):
+                raise OSError(errno.EISDIR, "a folder, not a file", str(path)) from None
             raise not_regular from None
         os.set_blocking(fd, True)
         if info.st_uid == os.getuid() and info.st_mode & 0o077:

@@ -216,6 +216,7 @@ def test_a_store_that_is_a_pipe_or_a_folder_is_one_line_not_a_hang(kind: str, se
     listing = t502("history", "list")
     assert listing.returncode == 1 and "Traceback" not in listing.stderr
     assert listing.stderr.startswith(f"error: cannot open the history database {path}: ")
+    assert ("a folder, not a file" if kind == "folder" else "a pipe or a device") in listing.stderr
     server.script("/chat/completions", text_stream("still answered"))
     asked = t502("ask", "hi", server=server)
     assert asked.returncode == 0 and asked.stdout == "still answered\n" and "cannot open" in asked.stderr
