@@ -58,7 +58,8 @@ DEFAULT_KEYS: dict[str, str] = {action.name: action.keys for action in ACTIONS}
 """Action name → keys, in the order the help screen lists them."""
 
 PLACES: tuple[tuple[str, str], ...] = (
-    ("↑ in an empty composer", "edit your last message (again: the one before); Enter sends it as a new branch"),
+    ("↑ in an empty composer", "edit your last message (again: the one before); Enter sends it as a new branch,"
+     " and what you were typing before comes back"),
     ("End at the end of the composer", "go to the newest text and follow it"),
     ("Shift+Tab in the composer", "go to the messages"),
     ("↑ ↓ Tab Shift+Tab on the messages", "choose a message (Esc goes back to the composer)"),

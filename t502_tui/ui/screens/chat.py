@@ -333,7 +333,7 @@ class ChatScreen(SavedConversations, Screen[None]):
             self.notify("No reply is streaming here.")
 
     def action_cancel_edit(self) -> None:
-        """Leave edit mode (the composer is emptied; the message stays as it was)."""
+        """Leave edit mode (what was typed before it comes back; the message stays as it was)."""
         pane = self.active_pane
         if pane is not None and pane.cancel_edit():
             self.refresh_bindings()
