@@ -39,9 +39,10 @@ FRAME_CHARS = 16
 SLOW_FRAME_SECONDS = 0.25
 """A frame waits for FRAME_CHARS new characters, or this long: at reading speed a frame
 per few words, not per word (the first words after a pause are drawn at once)."""
-FOLLOW_JUMP = 5
-"""Following a streaming reply, the view moves this many lines past the newest one (at
-most a quarter of the view): moving repaints every line shown, so not at every line."""
+FOLLOW_SHARE = 3
+"""Following a streaming reply, the view moves a third of its height at a time, past the
+newest line: a move repaints every line shown and the scrollbar, three times what a frame
+that only adds text costs, so it is done every dozen lines or so, not every line or five."""
 EDGE = 3
 """Older messages are asked for when the view is this close to its top."""
 KEPT_STRIPS = 2048
@@ -389,9 +390,9 @@ class ConversationView(ScrollView, can_focus=True):
 
     def _follow_top(self) -> int:
         """Where the view's top goes to keep the newest line in sight: where it is while
-        that line still fits, else so that the line is a few lines from the bottom while
-        a reply streams (the view then moves every few lines, not every line); once
-        nothing streams, the newest line at the bottom."""
+        that line still fits, else so that the line is a third of the view from the bottom
+        while a reply streams (the view then moves every dozen lines or so, not every
+        line); once nothing streams, the newest line at the bottom."""
         height = self.scrollable_content_region.height
         if height <= 0:
             return 0  # not laid out yet
@@ -399,7 +400,7 @@ class ConversationView(ScrollView, can_focus=True):
         streaming = any(block.streaming for block in self.blocks)
         if top <= self._total <= top + height and (streaming or top + height <= max(height, self._total)):
             return top
-        jump = min(FOLLOW_JUMP, height // 4) if streaming else 0
+        jump = height // FOLLOW_SHARE if streaming else 0
         return max(0, self._total - height + jump)
 
     def _prepare_view(self) -> None:
