@@ -421,7 +421,7 @@ class ChatClient:
             async with self._response("GET", "models", None, deadline) as response:
                 data = await self._read_json(response, "a model list", "model list", MAX_MODEL_LIST, deadline)
         except ServiceError as error:
-            if isinstance(error, TimedOut) and loop.time() >= deadline:
+            if isinstance(error, TimedOut) and seconds < self.max_reply_seconds and loop.time() >= deadline:
                 error = TimedOut(f"{self.host} took longer than {seconds:g} s to list its models")
             raise self._scrubbed(error) from None
         items = data.get("data", data.get("models")) if isinstance(data, dict) else data
