@@ -179,6 +179,28 @@ async def test_delete_a_message_after_confirming(server: LoopbackServer) -> None
     assert [m.content for m in only_saved_conversation()] == ["one"]
 
 
+async def test_deleting_the_version_shown_shows_the_one_before_it(server: LoopbackServer) -> None:
+    server.script(CHAT, text_stream("first reply"), text_stream("second reply"), text_stream("third reply"))
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.session.history is not None)
+        await send(pilot, "question")
+        await settle(app)
+        for _ in range(2):
+            await pilot.press("ctrl+g")
+            await settle(app)
+        third = pane(app).conversation.messages[-1]
+        choose(app, third)
+        await pilot.press("less_than_sign")  # the screen reads ‹2/3› from the store ...
+        await until(pilot, lambda: contents(app) == ["question", "second reply"])
+        await pilot.press("greater_than_sign")  # ... and ‹3/3› again: a new object for the same message
+        await until(pilot, lambda: contents(app) == ["question", "third reply"])
+        assert await pane(app).delete(third)  # as a d named before the flips lands after them
+        await until(pilot, lambda: contents(app) == ["question", "second reply"])
+        assert "‹2/2›" in header(app)
+    assert [m.content for m in only_saved_conversation()] == ["question", "second reply"]
+
+
 async def test_pasted_image_path_attaches_and_is_sent(server: LoopbackServer, tmp_path: Path) -> None:
     image = tmp_path / "red dot.png"
     image.write_bytes(tiny_png(4, 4))

@@ -440,20 +440,29 @@ class ConversationPane(Vertical):
         target = message.alternatives.index(message.id) + step
         if not 0 <= target < len(message.alternatives):
             return
-        sibling = message.alternatives[target]
+        await self._show_branch(message, message.alternatives[target])
+
+    async def _show_branch(self, message: ChatMessage, sibling: int) -> bool:
+        """Show the branch from version ``sibling`` in place of ``message`` and what
+        follows it (the store's current branch becomes that one); False if it could not be read."""
+        history = self.session.history
+        if history is None:
+            return False
         try:
             branch = await history.read(lambda store: store.branch_from(self.conversation.id, sibling))
         except StoreError as error:
             self.notify(str(error), title="History", severity="error")
-            return
+            return False
         if _position(self.conversation.messages, message) is None:
-            return  # deleted while the store was read
+            return False  # deleted while the store was read
         self._cut_from(message)
         self.conversation.messages.extend(branch)
         for shown in branch:
             self.view.add(shown)
-        self.view.scroll_to_message(branch[0])
-        self._changed()
+        if branch:
+            self.view.scroll_to_message(branch[0])
+        self._changed(saved=True)
+        return True
 
     def edit(self, message: ChatMessage) -> None:
         """Put an earlier message in the composer; sending it starts a new branch there."""
@@ -506,18 +515,31 @@ class ConversationPane(Vertical):
             self.edit(users[-1])
 
     async def delete(self, message: ChatMessage) -> bool:
-        """Delete one message (what followed it stays); False while a reply streams."""
-        if self.streaming or message not in self.conversation.messages:
+        """Delete one message (what followed it stays; the last one of several versions
+        gives its place to the one before it); False while a reply streams."""
+        if self.streaming or self._shown_as(message) is None:
             return False
         history = self.session.history
         if history is not None and not await history.write(lambda store: store.delete_message(message)):
             return False
-        if _position(self.conversation.messages, message) is None:
-            return True  # another version took its place meanwhile: gone from the store, not shown
-        self.conversation.messages.remove(message)
-        self.view.remove(message)
+        shown = self._shown_as(message)
+        if shown is None:
+            return True
+        others = [ident for ident in shown.alternatives if ident != shown.id]
+        if others and shown is self.conversation.messages[-1] and shown.id in shown.alternatives:
+            before = shown.alternatives.index(shown.id)
+            if await self._show_branch(shown, others[max(0, before - 1)]):
+                return True
+        self.conversation.messages[:] = [m for m in self.conversation.messages if m is not shown]
+        self.view.remove(shown)
         self._changed(saved=True)
         return True
+
+    def _shown_as(self, message: ChatMessage) -> ChatMessage | None:
+        """``message`` as the conversation holds it now: itself, or the same message read
+        again from the store (a flip away and back while a delete was being confirmed)."""
+        return next((m for m in self.conversation.messages
+                     if m is message or (message.id is not None and m.id == message.id)), None)
 
     async def regenerate(self, model: str | None = None) -> bool:
         """Ask again for the last reply (with ``model`` if given); the old one is kept as
