@@ -6,11 +6,13 @@ import stat
 import tomllib
 
 import pytest
+from textual.widgets import Static
 
 from loopback import LoopbackServer
 from readme_tables import README
 from t502_tui import paths
 from t502_tui.config import load_config, save_config
+from t502_tui.conversation import ChatMessage
 from t502_tui.keys import DEFAULT_KEYS, resolve_keys
 from t502_tui.ui.screens.help import HelpScreen
 from t502_tui.ui.screens.search import SearchScreen
@@ -88,6 +90,9 @@ async def test_send_key_mode_ctrl_j(server: LoopbackServer) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         composer = pane(app).composer
         assert composer.placeholder.startswith("Message (Ctrl+J sends, Enter new line")
+        pane(app).edit(ChatMessage("user", "earlier"))
+        assert "Ctrl+J sends it as a new branch" in str(pane(app).query_one(".edit-banner", Static).render())
+        pane(app).cancel_edit()
         composer.focus()
         await pilot.press("a", "enter", "b")
         assert composer.text == "a\nb" and not server.chat_requests()

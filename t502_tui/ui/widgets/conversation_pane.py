@@ -475,7 +475,8 @@ class ConversationPane(Vertical):
         self.attachments = list(message.attachments)
         self.query_one(AttachmentBar).show(self.attachments)
         banner = self.query_one(".edit-banner", Static)
-        banner.update(Content("Editing an earlier message: Enter sends it as a new branch "
+        send = key_label(self.keys["send"][:1])
+        banner.update(Content(f"Editing an earlier message: {send} sends it as a new branch "
                               "(the old one is kept, < > on a message flips) · Esc cancels"))
         banner.add_class("-shown")
         self.composer.show_recalled(message.content)
