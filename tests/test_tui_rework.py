@@ -122,6 +122,7 @@ async def test_escape_leaves_edit_mode(server: LoopbackServer) -> None:
         await pilot.pause()
         assert "Cancel edit" in {b.binding.description for b in app.screen.active_bindings.values() if b.enabled}
         assert "Stop reply" not in {b.binding.description for b in app.screen.active_bindings.values() if b.enabled}
+        await until(pilot, lambda: "Cancel edit" in {key.description for key in app.screen.query("FooterKey")})
         await pilot.press("escape")
         assert pane(app).editing is None and pane(app).composer.text == ""
 

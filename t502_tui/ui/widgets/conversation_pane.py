@@ -481,6 +481,7 @@ class ConversationPane(Vertical):
         banner.add_class("-shown")
         self.composer.show_recalled(message.content)
         self.composer.focus()
+        self._changed()  # the footer shows Esc as "Cancel edit"
 
     def _stop_editing(self) -> None:
         """Leave edit mode; what was typed before the edit began is back in the composer."""
