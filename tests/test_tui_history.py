@@ -5,9 +5,9 @@ from __future__ import annotations
 from textual import events
 
 from t502_tui.conversation import ChatMessage, Conversation
-from t502_tui.store import Store, default_path
+from t502_tui.store import HIT_END, HIT_START, Store, default_path
 from t502_tui.ui.screens.dialogs import Confirm, TextPrompt
-from t502_tui.ui.screens.search import SearchScreen
+from t502_tui.ui.screens.search import SearchScreen, snippet_content
 from t502_tui.ui.widgets.conversation_pane import VISIBLE_AT_OPEN
 from t502_tui.ui.widgets.conversation_view import ConversationView
 from t502_tui.ui.widgets.sidebar import ConversationList
@@ -278,3 +278,8 @@ async def test_store_that_cannot_write_is_reported_and_chat_goes_on(server: Loop
         assert messages[0].content == "words that cannot be saved" and messages[1].content
         notices = [n.message for n in app._notifications]
         assert any("Not saved" in n and "stays on screen" in n for n in notices)
+
+
+def test_a_search_snippet_shows_markdown_as_its_text() -> None:
+    snippet = f"## Costs\nthe **{HIT_START}gpt{HIT_END}-5** model and `x = 2*3` …"
+    assert snippet_content(snippet).plain == "Costs the gpt-5 model and x = 2*3 …"

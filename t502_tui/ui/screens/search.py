@@ -27,6 +27,10 @@ class SearchChoice:
     message_id: int
 
 
+_MARKUP = re.compile(r"\*\*|__|`+|^#{1,6} ", re.MULTILINE)
+"""Markdown's emphasis, code and heading marks, which a snippet shows as plain text."""
+
+
 def snippet_content(snippet: str) -> Content:
     """A search snippet with its matched words highlighted, the rest literal."""
     parts: list[str | tuple[str, str]] = []
@@ -37,7 +41,7 @@ def snippet_content(snippet: str) -> Content:
         elif piece == HIT_END:
             bold = False
         elif piece:
-            text = " ".join(defuse(piece).split("\n"))
+            text = " ".join(_MARKUP.sub("", defuse(piece)).split("\n"))
             parts.append((text, "bold $accent") if bold else text)
     return Content.assemble(*parts)
 
