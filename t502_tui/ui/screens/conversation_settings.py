@@ -84,7 +84,7 @@ class ConversationSettingsScreen(ModalScreen[ConversationSettings | None]):
                 yield Static(Content(f"Sent to {self.model}." if taken else
                                      f"{self.model} does not take it: kept, and sent to models that do."),
                              classes="setting-note")
-            yield Static("Enter (in a one-line field) or ctrl+s saves · Tab: next field · Esc cancels", classes="hint")
+            yield Static("Enter (in a one-line field) or Ctrl+S saves · Tab: next field · Esc cancels", classes="hint")
             with ButtonRow(classes="dialog-buttons"):
                 yield Button("Save", variant="primary", id="conv-save")
                 yield Button("Cancel", id="conv-cancel")
