@@ -136,11 +136,12 @@ _MIGRATIONS: dict[int, str] = {
 SQLITE_READONLY, SQLITE_CORRUPT, SQLITE_FULL, SQLITE_CANTOPEN, SQLITE_NOTADB = 8, 11, 13, 14, 26
 
 HIT_START, HIT_END = "\x02", "\x03"
+"""Markers around matched words in search snippets."""
 SNIPPET_MAX_CHARS = 20_000
 """FTS5's ``snippet()`` costs the square of a message's length (300 KB: 45 s); a longer
 message gets a snippet cut from its text around the first word searched for."""
 SNIPPET_SCAN_CHARS = 2_000_000
-"""Markers around matched words in search snippets."""
+"""How far into such a message that word is looked for."""
 
 
 class StoreError(Exception):
