@@ -730,6 +730,26 @@ class Store:
 
         self._write("delete message", write)
 
+    def delete_branch(self, message: ChatMessage) -> None:
+        """Remove one version of a message and everything that followed it on its branch
+        (the other versions and what follows them stay)."""
+        if message.id is None:
+            return
+
+        def write() -> None:
+            self._db.execute("BEGIN IMMEDIATE")
+            row = self._db.execute("SELECT conversation_id, parent_id FROM messages WHERE id = ?",
+                                   (message.id,)).fetchone()
+            if row is not None:
+                branch = """WITH RECURSIVE branch(id) AS (SELECT ? UNION SELECT m.id FROM messages m
+                                JOIN branch ON m.parent_id = branch.id) SELECT id FROM branch"""
+                self._db.execute(f"UPDATE conversations SET leaf_id = ? WHERE id = ? AND leaf_id IN ({branch})",
+                                 (row["parent_id"], row["conversation_id"], message.id))
+                self._db.execute(f"DELETE FROM messages WHERE id IN ({branch})", (message.id,))
+            self._db.execute("COMMIT")
+
+        self._write("delete a version", write)
+
     @_reads("a conversation")
     def all_messages(self, conversation_id: str) -> list[ChatMessage]:
         """Every message of every branch, oldest first (for a complete export)."""

@@ -202,6 +202,56 @@ async def test_deleting_the_version_shown_shows_the_one_before_it(server: Loopba
     assert [m.content for m in only_saved_conversation()] == ["question", "second reply"]
 
 
+async def test_deleting_a_version_with_messages_after_it_deletes_that_branch(server: LoopbackServer) -> None:
+    server.script(CHAT, *[text_stream(f"reply {n}") for n in (1, 2, 3)], text_stream("to gamma"))
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.session.history is not None)
+        await send(pilot, "beta")
+        await settle(app)
+        for _ in range(2):
+            await pilot.press("ctrl+g")
+            await settle(app)
+        await send(pilot, "gamma")
+        await settle(app)
+        choose(app, pane(app).conversation.messages[1])  # reply 3, ‹3/3›, with gamma after it
+        await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, Confirm))
+        assert "this version of this reply from gpt-5 and the 2 messages after it? Its other versions stay" in str(
+            app.screen.query_one(Static).render())
+        await pilot.press("y")
+        await until(pilot, lambda: contents(app) == ["beta", "reply 2"])
+        assert "‹2/2›" in header(app)
+    assert [m.content for m in only_saved_conversation()] == ["beta", "reply 2"]
+    assert sorted(m.content for m in only_saved_conversation(every_branch=True)) == ["beta", "reply 1", "reply 2"]
+
+
+async def test_a_delete_confirmed_after_its_version_was_flipped_away_says_nothing_was_deleted(
+        server: LoopbackServer) -> None:
+    server.script(CHAT, text_stream("reply 1"), text_stream("reply 2"))
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.session.history is not None)
+        await send(pilot, "question")
+        await settle(app)
+        await pilot.press("ctrl+g")
+        await settle(app)
+        second = pane(app).conversation.messages[-1]
+        choose(app, second)
+        await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, Confirm))
+        app.screen.dismiss(False)  # stands for: < landed after d, while the question was up
+        await pilot.pause()
+        choose(app, second)
+        await pilot.press("less_than_sign")
+        await until(pilot, lambda: contents(app) == ["question", "reply 1"])
+        app.chat.post_message(ConversationView.ActionRequested(second, "delete"))
+        await until(pilot, lambda: isinstance(app.screen, Confirm))
+        await pilot.press("y")
+        await until(pilot, lambda: any("Nothing was deleted" in n.message for n in app._notifications))
+    assert len(only_saved_conversation(every_branch=True)) == 3
+
+
 async def test_pasted_image_path_attaches_and_is_sent(server: LoopbackServer, tmp_path: Path) -> None:
     image = tmp_path / "red dot.png"
     image.write_bytes(tiny_png(4, 4))

@@ -592,11 +592,18 @@ class ChatScreen(SavedConversations, Screen[None]):
             return
 
         async def confirmed(yes: bool | None) -> None:
-            if yes:
-                await pane.delete(message)
+            if yes and not await pane.delete(message):
+                self.notify("Nothing was deleted: that message is no longer shown.", severity="warning")
 
-        what = "your message" if message.role == "user" else f"this reply from {message.model}"
-        self.app.push_screen(Confirm(f"Delete {what}? What followed it stays.", "Delete"), confirmed)
+        what = "your message" if message.role == "user" else f"this reply from {visible_name(message.model)}"
+        if message.alternative_label:
+            messages = pane.conversation.messages
+            after = len(messages) - 1 - messages.index(message) if message in messages else 0
+            following = f" and the {after} message{'s' if after != 1 else ''} after it" if after else ""
+            question = f"Delete this version of {what}{following}? Its other versions stay."
+        else:
+            question = f"Delete {what}? What followed it stays."
+        self.app.push_screen(Confirm(question, "Delete"), confirmed)
 
     def act_on_media(self, action: str) -> None:
         """``action`` (open, save, copy_path, view, download) on the image or link chosen

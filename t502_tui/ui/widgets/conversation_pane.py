@@ -517,20 +517,22 @@ class ConversationPane(Vertical):
             self.edit(users[-1])
 
     async def delete(self, message: ChatMessage) -> bool:
-        """Delete one message (what followed it stays; the last one of several versions
-        gives its place to the one before it); False while a reply streams."""
+        """Delete a message: one alone (what followed it stays), or one version of several
+        with what followed it on its branch (the version before it takes its place).
+        False while a reply streams, or when the message is no longer shown."""
         if self.streaming or self._shown_as(message) is None:
             return False
         history = self.session.history
-        if history is not None and not await history.write(lambda store: store.delete_message(message)):
+        versions = bool(message.alternative_label)
+        if history is not None and not await history.write(
+                lambda store: store.delete_branch(message) if versions else store.delete_message(message)):
             return False
         shown = self._shown_as(message)
         if shown is None:
             return True
-        others = [ident for ident in shown.alternatives if ident != shown.id]
-        if others and shown is self.conversation.messages[-1] and shown.id in shown.alternatives:
-            before = shown.alternatives.index(shown.id)
-            if await self._show_branch(shown, others[max(0, before - 1)]):
+        if versions and history is not None:
+            others = [ident for ident in shown.alternatives if ident != shown.id]
+            if await self._show_branch(shown, others[max(0, shown.alternatives.index(shown.id) - 1)]):
                 return True
         self.conversation.messages[:] = [m for m in self.conversation.messages if m is not shown]
         self.view.remove(shown)
