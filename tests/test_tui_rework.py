@@ -252,6 +252,18 @@ async def test_a_delete_confirmed_after_its_version_was_flipped_away_says_nothin
     assert len(only_saved_conversation(every_branch=True)) == 3
 
 
+async def test_a_word_typed_on_a_chosen_message_goes_to_the_composer(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.session.history is not None)
+        await send(pilot, "zeta")
+        await settle(app)
+        choose(app, pane(app).conversation.messages[-1])
+        await pilot.press(*"today")  # o opens, d deletes, y confirms: not one key at a time
+        assert pane(app).composer.text == "today" and app.focused is pane(app).composer
+        assert not isinstance(app.screen, Confirm) and len(contents(app)) == 2
+
+
 async def test_pasted_image_path_attaches_and_is_sent(server: LoopbackServer, tmp_path: Path) -> None:
     image = tmp_path / "red dot.png"
     image.write_bytes(tiny_png(4, 4))

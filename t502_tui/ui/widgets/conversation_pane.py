@@ -175,6 +175,11 @@ class ConversationPane(Vertical):
         event.stop()
         self.composer.focus()
 
+    def on_conversation_view_typed_away(self, event: ConversationView.TypedAway) -> None:
+        event.stop()
+        self.composer.focus()
+        self.composer.insert(event.character)
+
     async def on_conversation_view_action_requested(self, event: ConversationView.ActionRequested) -> None:
         message, action = event.message, event.action
         if action in ("delete", "save", "view"):

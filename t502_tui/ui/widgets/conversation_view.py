@@ -112,6 +112,13 @@ class ConversationView(ScrollView, can_focus=True):
     class Left(Message):
         """The user is done with the messages (Esc): back to the composer."""
 
+    @dataclass
+    class TypedAway(Message):
+        """A character no message key takes was typed on a chosen message: it was meant
+        for the composer (typing a word there must not act on the message, key by key)."""
+
+        character: str
+
     def __init__(self, *, classes: str | None = None) -> None:
         super().__init__(classes=classes)
         self.blocks: list[Block] = []
@@ -545,6 +552,12 @@ class ConversationView(ScrollView, can_focus=True):
         self.refresh()
 
     # -- choosing a message ----------------------------------------------------------------
+
+    def on_key(self, event: events.Key) -> None:
+        if event.is_printable and event.character and event.key not in self._bindings.key_to_bindings:
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.TypedAway(event.character))
 
     def on_focus(self) -> None:
         # Keys act on the chosen message: it must be one the user can see. A choice made
