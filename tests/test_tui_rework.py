@@ -264,6 +264,20 @@ async def test_a_word_typed_on_a_chosen_message_goes_to_the_composer(server: Loo
         assert not isinstance(app.screen, Confirm) and len(contents(app)) == 2
 
 
+async def test_shift_tab_after_sending_starts_from_the_newest_messages(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.session.history is not None)
+        await send(pilot, "first")
+        await settle(app)
+        choose(app, pane(app).conversation.messages[0])
+        await pilot.press("escape")
+        await send(pilot, "second")
+        await settle(app)
+        await pilot.press("shift+tab")
+        assert pane(app).view.chosen_message is pane(app).conversation.messages[-1]
+
+
 async def test_pasted_image_path_attaches_and_is_sent(server: LoopbackServer, tmp_path: Path) -> None:
     image = tmp_path / "red dot.png"
     image.write_bytes(tiny_png(4, 4))

@@ -212,6 +212,8 @@ class ConversationView(ScrollView, can_focus=True):
 
     def add(self, message: ChatMessage, *, streaming: bool = False) -> None:
         """A new message at the bottom (a reply that will stream, with ``streaming``)."""
+        if not self.has_focus:
+            self.chosen = None  # once there are newer messages, Shift+Tab starts from them
         self.blocks.append(Block(message, streaming=streaming, previews=self.previews))
         self._relayout(len(self.blocks) - 1)
         self._after_growth()
