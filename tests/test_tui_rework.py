@@ -151,6 +151,8 @@ async def test_what_was_typed_before_an_edit_comes_back_after_it(server: Loopbac
         assert len(current.query_one(AttachmentBar).children) == 1
         current.edit(current.conversation.messages[0])
         assert current.draft == "IMPORTANT DRAFT"  # what t502 keeps if it is closed now
+        current.composer.load_text("hello, edited")
+        assert current.draft == "IMPORTANT DRAFT\n\nhello, edited"  # and the edit's words with it
 
 
 async def test_e_on_a_reply_says_only_your_messages_are_edited(server: LoopbackServer) -> None:

@@ -509,9 +509,13 @@ class ConversationPane(Vertical):
 
     @property
     def draft(self) -> str:
-        """What to keep as this conversation's draft: what was typed before an edit began
-        (the edited message itself is kept in the conversation), else the composer's text."""
-        return self._set_aside[0] if self._set_aside is not None else self.composer.text
+        """What to keep as this conversation's draft: the composer's text, after what was
+        typed before an edit began; an edit not changed yet adds nothing (the message is kept)."""
+        typed = self.composer.text
+        if self.editing is not None and typed == self.editing.content:
+            typed = ""
+        aside = self._set_aside[0] if self._set_aside is not None else ""
+        return "\n\n".join(part for part in (aside, typed) if part.strip())
 
     def recall_previous(self) -> None:
         """Edit the user message before the one being edited (the last one at first)."""
