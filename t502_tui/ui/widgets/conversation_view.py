@@ -126,6 +126,8 @@ class ConversationView(ScrollView, can_focus=True):
         self._total = 0
         self._layout_for: tuple[int, Look] | None = None
         self.chosen: int | None = None
+        self._typing_away = False
+        """A character was typed here for the composer; what follows goes there too."""
         """The message the keys act on (its index), shown by its bar."""
         self.following = True
         """The newest line is in view: new text scrolls into view."""
@@ -556,12 +558,17 @@ class ConversationView(ScrollView, can_focus=True):
     # -- choosing a message ----------------------------------------------------------------
 
     def on_key(self, event: events.Key) -> None:
-        if event.is_printable and event.character and event.key not in self._bindings.key_to_bindings:
+        # Once typing has begun, the keys that follow it before the composer has the focus
+        # (a burst) go there too, message keys or not.
+        if event.is_printable and event.character and (
+                self._typing_away or event.key not in self._bindings.key_to_bindings):
+            self._typing_away = True
             event.stop()
             event.prevent_default()
             self.post_message(self.TypedAway(event.character))
 
     def on_focus(self) -> None:
+        self._typing_away = False
         # Keys act on the chosen message: it must be one the user can see. A choice made
         # earlier that has scrolled away gives way to the newest message in view.
         seen = self.scrollable_content_region.height > 0  # not before the view has its size
@@ -579,6 +586,7 @@ class ConversationView(ScrollView, can_focus=True):
         return top < self.scroll_y + self.scrollable_content_region.height and bottom > self.scroll_y
 
     def on_blur(self) -> None:
+        self._typing_away = False
         self.refresh()
 
     @property
