@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual import events
 from textual.app import App
 from textual.widgets import Button
 
 from t502_tui.ui import app as t502_app
-from t502_tui.ui.screens.dialogs import Choice
+from t502_tui.ui.screens.dialogs import Choice, Confirm
 from t502_tui.ui.widgets.button_row import ButtonRow
 
 class DialogApp(App[None]):
@@ -60,3 +61,17 @@ async def test_an_attached_files_name_is_shown_literally_on_its_chip() -> None:
         await pilot.pause()
         labels = [str(button.label) for button in bar.query(Button)]
         assert "notes[/].md" in labels[0] and "[red]x[/red].py" in labels[1]
+
+
+async def test_a_y_typed_before_a_confirmation_appeared_does_not_answer_it() -> None:
+    answers: list[bool] = []
+    app: App[None] = App()
+    async with app.run_test(size=(80, 24)) as pilot:
+        early = events.Key("y", "y")  # read from the terminal before the question was drawn
+        app.push_screen(Confirm("Delete your message?", "Delete"), answers.append)
+        await pilot.pause()
+        app.post_message(early)
+        await pilot.pause()
+        assert answers == [] and isinstance(app.screen, Confirm)
+        await pilot.press("y")  # read after it
+        assert answers == [True]

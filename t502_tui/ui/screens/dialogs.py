@@ -5,6 +5,8 @@ Each scrolls inside the terminal when it does not fit (a long title at 60×20)."
 
 from __future__ import annotations
 
+import time
+
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -87,7 +89,15 @@ class Confirm(ModalScreen[bool]):
                 yield Button("Cancel (n)", id="confirm-no")
 
     def on_mount(self) -> None:
+        self._asked_at = time.monotonic()
         self.query_one("#confirm-no", Button).focus()
+
+    def on_key(self, event: events.Key) -> None:
+        # A y typed before the question was there (a word typed on a message: d, then y)
+        # answers nothing: it could not have been read.
+        if event.key == "y" and event.time < self._asked_at:
+            event.stop()
+            event.prevent_default()
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
