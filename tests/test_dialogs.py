@@ -12,6 +12,7 @@ from textual.widgets import Button
 from t502_tui.ui import app as t502_app
 from t502_tui.ui.screens.dialogs import Choice, Confirm
 from t502_tui.ui.widgets.button_row import ButtonRow
+from tui_helpers import until
 
 class DialogApp(App[None]):
     CSS_PATH = Path(t502_app.__file__).with_name("app.tcss")
@@ -75,3 +76,23 @@ async def test_a_y_typed_before_a_confirmation_appeared_does_not_answer_it() -> 
         assert answers == [] and isinstance(app.screen, Confirm)
         await pilot.press("y")  # read after it
         assert answers == [True]
+
+
+async def test_a_question_to_read_first_takes_a_y_typed_with_the_key_that_asked_it_as_typing() -> None:
+    answers: list[bool] = []
+    app: App[None] = App()
+    async with app.run_test(size=(80, 24)) as pilot:
+        question = Confirm("Delete this reply?", "Delete", read_first=True)
+        app.push_screen(question, answers.append)
+        await pilot.pause()
+
+        def y_after(seconds: float) -> events.Key:
+            key = events.Key("y", "y")
+            key.time = question._asked_at + seconds
+            return key
+
+        app.post_message(y_after(0.15))  # "dynamic" typed on a message at 0.15 s a key
+        await pilot.pause()
+        assert answers == [] and isinstance(app.screen, Confirm)
+        app.post_message(y_after(Confirm.READ_SECONDS + 0.1))  # read, then answered
+        await until(pilot, lambda: answers == [True])

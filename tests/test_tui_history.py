@@ -85,7 +85,7 @@ async def test_rename_archive_unarchive_delete(server: LoopbackServer) -> None:
         app.chat.query_one(ConversationList).highlighted = listed(app).index("Renamed")
         await pilot.press("d")
         await until(pilot, lambda: isinstance(app.screen, Confirm))
-        await pilot.press("y")
+        await pilot.press("left", "enter")  # Delete, chosen: y typed with d would not do
         await until(pilot, lambda: "Renamed" not in listed(app))
     store = Store(default_path())
     assert store.list_conversations() == [] and store.list_conversations(archived=True) == []

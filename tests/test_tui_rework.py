@@ -176,7 +176,7 @@ async def test_delete_a_message_after_confirming(server: LoopbackServer) -> None
         choose(app, pane(app).conversation.messages[-1])
         await pilot.press("d")
         await until(pilot, lambda: isinstance(app.screen, Confirm))
-        await pilot.press("y")
+        await pilot.press("left", "enter")  # Delete, chosen: y typed with d would not do
         await until(pilot, lambda: contents(app) == ["one"])
         assert len(pane(app).view.messages) == 1
     assert [m.content for m in only_saved_conversation()] == ["one"]
@@ -221,7 +221,7 @@ async def test_deleting_a_version_with_messages_after_it_deletes_that_branch(ser
         await until(pilot, lambda: isinstance(app.screen, Confirm))
         assert "this version of this reply from gpt-5 and the 2 messages after it? Its other versions stay" in str(
             app.screen.query_one(Static).render())
-        await pilot.press("y")
+        await pilot.press("left", "enter")  # Delete, chosen: y typed with d would not do
         await until(pilot, lambda: contents(app) == ["beta", "reply 2"])
         assert "‹2/2›" in header(app)
     assert [m.content for m in only_saved_conversation()] == ["beta", "reply 2"]
@@ -249,7 +249,7 @@ async def test_a_delete_confirmed_after_its_version_was_flipped_away_says_nothin
         await until(pilot, lambda: contents(app) == ["question", "reply 1"])
         app.chat.post_message(ConversationView.ActionRequested(second, "delete"))
         await until(pilot, lambda: isinstance(app.screen, Confirm))
-        await pilot.press("y")
+        await pilot.press("left", "enter")  # Delete, chosen: y typed with d would not do
         await until(pilot, lambda: any("Nothing was deleted" in n.message for n in app._notifications))
     assert len(only_saved_conversation(every_branch=True)) == 3
 

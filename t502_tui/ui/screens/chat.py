@@ -603,7 +603,7 @@ class ChatScreen(SavedConversations, Screen[None]):
             question = f"Delete this version of {what}{following}? Its other versions stay."
         else:
             question = f"Delete {what}? What followed it stays."
-        self.app.push_screen(Confirm(question, "Delete"), confirmed)
+        self.app.push_screen(Confirm(question, "Delete", read_first=True), confirmed)
 
     def act_on_media(self, action: str) -> None:
         """``action`` (open, save, copy_path, view, download) on the image or link chosen

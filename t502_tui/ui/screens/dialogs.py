@@ -76,10 +76,16 @@ class Confirm(ModalScreen[bool]):
 
     BINDINGS = [Binding("escape,n", "dismiss(False)", "No"), Binding("y", "dismiss(True)", "Yes"), *ARROWS_MOVE]
 
-    def __init__(self, question: str, action: str) -> None:
+    READ_SECONDS = 0.5
+    """With ``read_first``, how long after the question appears y starts to answer it."""
+
+    def __init__(self, question: str, action: str, *, read_first: bool = False) -> None:
+        """``read_first``: for a question a single key asks (d on a message), which a word
+        typed there can ask too: a y typed with it does not answer."""
         super().__init__()
         self.question = question
         self.action_label = action
+        self.read_first = read_first
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog", can_focus=False):
@@ -93,9 +99,9 @@ class Confirm(ModalScreen[bool]):
         self.query_one("#confirm-no", Button).focus()
 
     def on_key(self, event: events.Key) -> None:
-        # A y typed before the question was there (a word typed on a message: d, then y)
-        # answers nothing: it could not have been read.
-        if event.key == "y" and event.time < self._asked_at:
+        # A y typed before the question was there (a word typed on a message: "dye") could
+        # not have been read, nor, when it must be read first, one typed right after ("dynamic").
+        if event.key == "y" and event.time < self._asked_at + (self.READ_SECONDS if self.read_first else 0):
             event.stop()
             event.prevent_default()
 

@@ -194,7 +194,7 @@ class SavedConversations(_Base):
         if (target := self._target(conversation_id)) is None:
             return
         ident, title = target
-        if not await self.app.push_screen_wait(Confirm(f"Delete “{title}” and all its messages for good?", "Delete")):
+        if not await self.app.push_screen_wait(Confirm(f"Delete “{title}” and all its messages for good?", "Delete", read_first=True)):
             return
         if await self._write(lambda store: store.delete(ident)):
             await self._close_if_open(ident, keep_list_focus=conversation_id is not None, keep_draft=False)
