@@ -265,14 +265,14 @@ async def test_ctrl_a_shows_and_hides_the_models_not_for_chat_from_the_filter_bo
     async with app.run_test(size=(100, 30)) as pilot:
         await open_picker(pilot, app)
         note = app.screen.query_one("#picker-note")
-        assert isinstance(app.focused, Input) and "1 image/audio/embedding models hidden (ctrl+a shows them)" in str(
+        assert isinstance(app.focused, Input) and "1 image/audio/embedding models hidden (Ctrl+A shows them)" in str(
             note.render())
         await pilot.press("ctrl+a")
-        assert "text-embedding-3-small" in picker_rows(app) and "ctrl+a hides" in str(note.render())
+        assert "text-embedding-3-small" in picker_rows(app) and "Ctrl+A hides" in str(note.render())
         await pilot.press("e", "m", "b")
         assert app.screen.query_one(Input).value == "emb" and "text-embedding-3-small" in picker_rows(app)
         await pilot.press("ctrl+a")
-        assert "text-embedding-3-small" not in picker_rows(app) and "hidden (ctrl+a shows" in str(note.render())
+        assert "text-embedding-3-small" not in picker_rows(app) and "hidden (Ctrl+A shows" in str(note.render())
 
 
 async def test_a_server_that_lists_no_models_is_told_apart_from_a_blank_picker(server: LoopbackServer) -> None:

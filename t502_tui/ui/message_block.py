@@ -386,7 +386,7 @@ class Block:
                 and not message.attachments:
             self._error = text_lines(console, Text("(the answer has no text)", palette["secondary"]), width, look)
         if message.error:
-            hint = "" if message.error.startswith(NOT_SENT) else "   ctrl+r retries"
+            hint = "" if message.error.startswith(NOT_SENT) else "   Ctrl+R retries"
             error = Text.assemble(("✗ ", palette["error"] + Style(bold=True)), (defuse(message.error), palette["error"]),
                                   (hint, palette["header"]))
             self._error = text_lines(console, error, width, look)

@@ -75,6 +75,6 @@ def _offer(chat: ChatScreen, pane: ConversationPane, limit: int, question: str, 
                         if left else "It fits now.")
             await send()
 
-    hint = "Esc leaves it as it is (ctrl+r sends it again)" if after_error else "Esc keeps your message in the composer"
+    hint = "Esc leaves it as it is (Ctrl+R sends it again)" if after_error else "Esc keeps your message in the composer"
     chat.app.push_screen(Choice(question, [("trim", "Send only the newest turns that fit", "t"),
                                            ("switch", "Switch model…", "m")], hint), answered)

@@ -2,7 +2,7 @@
 
 With several providers the models are grouped under their provider's name, each group
 with its own loading state or failure. Where known, each model shows its price (US$ per
-1M input/output tokens, or per request) and its context length; ctrl+s sorts by price.
+1M input/output tokens, or per request) and its context length; Ctrl+S sorts by price.
 """
 
 from __future__ import annotations
@@ -227,10 +227,10 @@ class ModelPicker(ModalScreen[str | None]):
         if single is not None and single.note:
             notes.append(defuse(single.note[:1].upper() + single.note[1:]))
         if hidden:
-            notes.append(f"{hidden} image/audio/embedding models hidden (ctrl+a shows them)")
+            notes.append(f"{hidden} image/audio/embedding models hidden (Ctrl+A shows them)")
         elif self.show_all and any(not row.chat for row in self._rows.values()):
-            notes.append("ctrl+a hides image/audio/embedding models")
-        notes.append("Enter chooses · ctrl+s sorts by price · ctrl+r refreshes · Esc closes")
+            notes.append("Ctrl+A hides image/audio/embedding models")
+        notes.append("Enter chooses · Ctrl+S sorts by price · Ctrl+R refreshes · Esc closes")
         self.query_one("#picker-note", Static).update(Content(" · ".join(notes)))
 
     @on(Input.Changed)

@@ -29,7 +29,7 @@ class SystemPromptEditor(ModalScreen[str | None]):
                 Content.assemble(("System prompt", "bold"), f" · sent first, as the '{self.role}' role"),
             )
             yield TextArea(self.prompt, soft_wrap=True, id="system-prompt-text")
-            yield Static(Content("ctrl+s saves · Esc cancels · empty means none"), classes="hint")
+            yield Static(Content("Ctrl+S saves · Esc cancels · empty means none"), classes="hint")
 
     def action_save(self) -> None:
         self.dismiss(self.query_one(TextArea).text.strip())
