@@ -712,43 +712,28 @@ class Store:
              message.cost, message.provider, message.id),
         ))
 
-    def delete_message(self, message: ChatMessage) -> None:
-        """Remove one message; what followed it now follows its parent."""
+    def delete_message(self, message: ChatMessage, with_branch: bool = False) -> None:
+        """Remove one message; what followed it now follows its parent, or, ``with_branch``
+        (one version of several), goes with it (the other versions and theirs stay)."""
         if message.id is None:
             return
+        following = """WITH RECURSIVE branch(id) AS (SELECT ? UNION SELECT m.id FROM messages m
+                           JOIN branch ON m.parent_id = branch.id) SELECT id FROM branch""" if with_branch else "?"
 
         def write() -> None:
             self._db.execute("BEGIN IMMEDIATE")
             row = self._db.execute("SELECT conversation_id, parent_id FROM messages WHERE id = ?",
                                    (message.id,)).fetchone()
             if row is not None:
-                self._db.execute("UPDATE messages SET parent_id = ? WHERE parent_id = ?", (row["parent_id"], message.id))
-                self._db.execute("UPDATE conversations SET leaf_id = ? WHERE id = ? AND leaf_id = ?",
+                if not with_branch:
+                    self._db.execute("UPDATE messages SET parent_id = ? WHERE parent_id = ?",
+                                     (row["parent_id"], message.id))
+                self._db.execute(f"UPDATE conversations SET leaf_id = ? WHERE id = ? AND leaf_id IN ({following})",
                                  (row["parent_id"], row["conversation_id"], message.id))
-                self._db.execute("DELETE FROM messages WHERE id = ?", (message.id,))
+                self._db.execute(f"DELETE FROM messages WHERE id IN ({following})", (message.id,))
             self._db.execute("COMMIT")
 
-        self._write("delete message", write)
-
-    def delete_branch(self, message: ChatMessage) -> None:
-        """Remove one version of a message and everything that followed it on its branch
-        (the other versions and what follows them stay)."""
-        if message.id is None:
-            return
-
-        def write() -> None:
-            self._db.execute("BEGIN IMMEDIATE")
-            row = self._db.execute("SELECT conversation_id, parent_id FROM messages WHERE id = ?",
-                                   (message.id,)).fetchone()
-            if row is not None:
-                branch = """WITH RECURSIVE branch(id) AS (SELECT ? UNION SELECT m.id FROM messages m
-                                JOIN branch ON m.parent_id = branch.id) SELECT id FROM branch"""
-                self._db.execute(f"UPDATE conversations SET leaf_id = ? WHERE id = ? AND leaf_id IN ({branch})",
-                                 (row["parent_id"], row["conversation_id"], message.id))
-                self._db.execute(f"DELETE FROM messages WHERE id IN ({branch})", (message.id,))
-            self._db.execute("COMMIT")
-
-        self._write("delete a version", write)
+        self._write("delete a version" if with_branch else "delete message", write)
 
     @_reads("a conversation")
     def all_messages(self, conversation_id: str) -> list[ChatMessage]:

@@ -533,8 +533,7 @@ class ConversationPane(Vertical):
             return False
         history = self.session.history
         versions = bool(message.alternative_label)
-        if history is not None and not await history.write(
-                lambda store: store.delete_branch(message) if versions else store.delete_message(message)):
+        if history is not None and not await history.write(lambda store: store.delete_message(message, versions)):
             return False
         shown = self._shown_as(message)
         if shown is None:
