@@ -320,8 +320,8 @@ class Block:
             return None
         y = 0
         for part, height in self._parts(console, width, look, palette):
-            if again.get(part) is not None:
-                return y + again[part]  # type: ignore[operator]
+            if (line := again.get(part)) is not None:
+                return y + line
             y += height
         return None
 
