@@ -23,15 +23,21 @@ def contents(app) -> list[str]:  # type: ignore[no-untyped-def]
     return [m.content for m in pane(app).conversation.messages]
 
 
+async def ask_with_versions(pilot, app, question: str, versions: int) -> None:  # type: ignore[no-untyped-def]
+    """Send ``question`` and regenerate its reply until it has ``versions`` versions."""
+    await until(pilot, lambda: app.session.history is not None)
+    await send(pilot, question)
+    await settle(app)
+    for _ in range(versions - 1):
+        await pilot.press("ctrl+g")
+        await settle(app)
+
+
 async def test_regenerate_keeps_both_replies_and_flips(server: LoopbackServer) -> None:
     server.script(CHAT, text_stream("first reply"), text_stream("second reply"))
     app = make_app(server)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.session.history is not None)
-        await send(pilot, "question")
-        await settle(app)
-        await pilot.press("ctrl+g")
-        await settle(app)
+        await ask_with_versions(pilot, app, "question", 2)
         await pilot.pause()
         assert contents(app) == ["question", "second reply"]
         assert "‹2/2›" in header(app)
@@ -50,12 +56,7 @@ async def test_versions_flipped_by_keys_pressed_at_once_step_one_after_the_other
     server.script(CHAT, text_stream("first reply"), text_stream("second reply"), text_stream("third reply"))
     app = make_app(server)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.session.history is not None)
-        await send(pilot, "question")
-        await settle(app)
-        for _ in range(2):
-            await pilot.press("ctrl+g")
-            await settle(app)
+        await ask_with_versions(pilot, app, "question", 3)
         view = pane(app).view
 
         def press_at_once(action: str, times: int) -> None:  # a held key: each names the version shown then
@@ -186,12 +187,7 @@ async def test_deleting_the_version_shown_shows_the_one_before_it(server: Loopba
     server.script(CHAT, text_stream("first reply"), text_stream("second reply"), text_stream("third reply"))
     app = make_app(server)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.session.history is not None)
-        await send(pilot, "question")
-        await settle(app)
-        for _ in range(2):
-            await pilot.press("ctrl+g")
-            await settle(app)
+        await ask_with_versions(pilot, app, "question", 3)
         third = pane(app).conversation.messages[-1]
         choose(app, third)
         await pilot.press("less_than_sign")  # the screen reads ‹2/3› from the store ...
@@ -208,12 +204,7 @@ async def test_deleting_a_version_with_messages_after_it_deletes_that_branch(ser
     server.script(CHAT, *[text_stream(f"reply {n}") for n in (1, 2, 3)], text_stream("to gamma"))
     app = make_app(server)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.session.history is not None)
-        await send(pilot, "beta")
-        await settle(app)
-        for _ in range(2):
-            await pilot.press("ctrl+g")
-            await settle(app)
+        await ask_with_versions(pilot, app, "beta", 3)
         await send(pilot, "gamma")
         await settle(app)
         choose(app, pane(app).conversation.messages[1])  # reply 3, ‹3/3›, with gamma after it
@@ -233,11 +224,7 @@ async def test_a_delete_confirmed_after_its_version_was_flipped_away_says_nothin
     server.script(CHAT, text_stream("reply 1"), text_stream("reply 2"))
     app = make_app(server)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.session.history is not None)
-        await send(pilot, "question")
-        await settle(app)
-        await pilot.press("ctrl+g")
-        await settle(app)
+        await ask_with_versions(pilot, app, "question", 2)
         second = pane(app).conversation.messages[-1]
         choose(app, second)
         await pilot.press("d")
@@ -397,11 +384,7 @@ async def test_json_export_from_the_chat_holds_every_branch(server: LoopbackServ
     target = tmp_path / "out.json"
     app = make_app(server)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.session.history is not None)
-        await send(pilot, "question")
-        await settle(app)
-        await pilot.press("ctrl+g")
-        await settle(app)
+        await ask_with_versions(pilot, app, "question", 2)
         app.chat.action_export("json")
         await until(pilot, lambda: isinstance(app.screen, TextPrompt))
         app.screen.query_one("#prompt-input").value = str(target)  # type: ignore[attr-defined]
