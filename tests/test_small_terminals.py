@@ -63,6 +63,34 @@ async def test_the_list_hides_below_100_columns_and_ctrl_b_brings_it(server: Loo
         await until(pilot, lambda: not sidebar.display)
 
 
+def cut_hints(app: T502App) -> list[str]:
+    """The footer's key hints that are shown but do not end before the palette key."""
+    footer = app.chat.query_one("Footer")
+    keys = list(footer.query_children("FooterKey"))
+    room = min([key.region.x for key in keys if key.has_class("-command-palette")] or [footer.region.right])
+    return [key.description for key in keys
+            if key.display and not key.has_class("-command-palette") and key.region.right > room]
+
+
+def shown_hints(app: T502App) -> list[str]:
+    return [key.description for key in app.chat.query("FooterKey") if key.display]
+
+
+async def test_a_key_hint_that_does_not_fit_whole_is_left_out(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await until(pilot, lambda: "New" in shown_hints(app))
+        await pilot.pause()
+        assert not cut_hints(app) and "Search" not in shown_hints(app)  # "^f Se" was shown
+        await pilot.press("ctrl+b")  # other keys: measured again
+        await until(pilot, lambda: "Rename" in shown_hints(app))
+        await pilot.pause()
+        assert not cut_hints(app) and "History" not in shown_hints(app)
+        await pilot.resize_terminal(140, 30)
+        await until(pilot, lambda: "History" in shown_hints(app))
+        assert not cut_hints(app)
+
+
 async def test_sidebar_rows_do_not_wrap() -> None:
     class SidebarApp(App[None]):
         CSS_PATH = "../t502_tui/ui/app.tcss"

@@ -14,7 +14,7 @@ from textual.actions import SkipAction
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import ContentSwitcher, Footer, Static
+from textual.widgets import ContentSwitcher, Static
 
 from t502_tui.context_fit import request_tokens
 from t502_tui.conversation import ChatMessage, Conversation
@@ -42,6 +42,7 @@ from t502_tui.ui.widgets.composer import Composer
 from t502_tui.ui.widgets.conversation_pane import VISIBLE_AT_OPEN, ConversationPane
 from t502_tui.ui.widgets.conversation_view import ConversationView
 from t502_tui.ui.widgets.frames import Column, Panes, Row
+from t502_tui.ui.widgets.key_hints import KeyHints
 from t502_tui.ui.widgets.sidebar import ConversationList
 from t502_tui.ui.widgets.status_line import StatusFacts, StatusLine
 
@@ -106,7 +107,7 @@ class ChatScreen(SavedConversations, Screen[None]):
             with Column(id="main"):
                 yield Panes(id="panes")
                 yield StatusLine(id="status")
-        yield Footer()
+        yield KeyHints()
 
     async def on_mount(self) -> None:
         try:
