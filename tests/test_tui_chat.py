@@ -228,6 +228,20 @@ async def test_error_keeps_user_words_and_retry_resends(server: LoopbackServer) 
     assert server.chat_requests()[1].json["messages"] == [{"role": "user", "content": "my precious words"}]
 
 
+async def test_a_reply_waiting_to_retry_says_so_in_its_header(server: LoopbackServer) -> None:
+    busy = Reply(429, body=json.dumps({"error": {"message": "slow down"}}), headers={"Retry-After": "30"})
+    server.script(CHAT, busy, text_stream("late but here"))
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "q")
+        await until(pilot, lambda: "retrying in 30 s…" in header(app))
+        assert "streaming" not in header(app)
+        await pilot.press("escape")  # the user stops waiting
+        await settle(app)
+        await until(pilot, lambda: "stopped" in header(app))
+        assert "retrying" not in header(app)
+
+
 async def test_dead_server_is_explained(server: LoopbackServer, monkeypatch: pytest.MonkeyPatch) -> None:
     app = make_app(None)
     app.session.client.retry_base_delay = 0.01

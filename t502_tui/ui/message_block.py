@@ -290,6 +290,8 @@ class Block:
         """The reply's text and images, and the media items listed from them."""
         self._reasoning_grew = False
         """Reasoning came since the last :meth:`settle` (it is drawn above the body)."""
+        self.waiting: str | None = None
+        """What a streaming reply waits for instead ("retrying in 5 s"): said in its header."""
 
     @property
     def is_reply(self) -> bool:
@@ -369,9 +371,9 @@ class Block:
         if self._fixed_key == (width, look):
             return
         message = self.message
-        header = header_text(message, palette)
+        header = header_text(message, palette, waiting=self.waiting)
         if header.cell_len > width and message.usage:  # the short count, rather than a lone "total" below
-            header = header_text(message, palette, short=True)
+            header = header_text(message, palette, short=True, waiting=self.waiting)
         self._header = text_lines(console, header, width, look)
         self._user = text_lines(console, _shown(message.content, MAX_SHOWN_TYPED), width, look) \
             if message.role == "user" else []
@@ -568,9 +570,9 @@ def _caption(item: MediaItem, state: MediaState | None, palette: Palette, chosen
     return Text.assemble(*parts)
 
 
-def header_text(message: ChatMessage, palette: Palette, short: bool = False) -> Text:
+def header_text(message: ChatMessage, palette: Palette, short: bool = False, waiting: str | None = None) -> Text:
     """Who wrote the message and when, its versions, usage (``short``: in fewer words) and
-    how it ended."""
+    how it ended; ``waiting``: what a streaming reply waits for, said instead of "streaming"."""
     parts: list[tuple[str, Style] | str] = []
     header = palette["header"]
     if message.role == "user":
@@ -588,7 +590,9 @@ def header_text(message: ChatMessage, palette: Palette, short: bool = False) -> 
             parts.append((f" · {message.usage.describe_short() if short else message.usage.describe()}", header))
         if message.cost is not None:
             parts.append((f" · {format_cost(message.cost)}", header))
-        if message.status in _STATUS:
+        if message.status is ReplyStatus.STREAMING and waiting:
+            parts += [(" · ", header), (f"{waiting}…", palette["warning"])]
+        elif message.status in _STATUS:
             text, role = _STATUS[message.status]
             parts += [(" · ", header), (text, palette[role])]
         if message.finish_note:

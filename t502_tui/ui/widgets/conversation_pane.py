@@ -42,6 +42,7 @@ from t502_tui.turn import (
     NOT_SENT,
     Connection,
     ConnectionChanged,
+    LinkState,
     PromptSaved,
     ReplyEnded,
     ReplyGrew,
@@ -680,6 +681,9 @@ class ConversationPane(Vertical):
             self._changed(saved=True)
         elif isinstance(event, ConnectionChanged):
             self.connection = event.connection
+            if self._reply is not None:
+                retrying = event.connection.state is LinkState.RETRYING
+                self.view.waiting(self._reply, event.connection.brief if retrying else None)
             self._changed()
         elif isinstance(event, ReplyMediaChanged):
             self.view.changed(event.reply)

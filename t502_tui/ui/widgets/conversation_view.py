@@ -251,6 +251,13 @@ class ConversationView(ScrollView, can_focus=True):
                 self._prepare_view()  # it may have grown: keep the newest line in sight
             self.refresh()
 
+    def waiting(self, message: ChatMessage, note: str | None) -> None:
+        """What the streaming ``message`` waits for (a retry), or None once it streams."""
+        index = self._index(message)
+        if index is not None and self.blocks[index].waiting != note:
+            self.blocks[index].waiting = note
+            self.changed(message)
+
     def _previews_ready(self) -> None:
         """A thumbnail was made: draw the replies waiting for previews again (their height
         is known beforehand, so nothing moves unless an image has no preview). Once the
