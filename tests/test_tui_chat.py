@@ -172,6 +172,19 @@ async def test_escape_on_a_chosen_message_goes_back_to_the_composer_and_the_repl
     gate.open()
 
 
+async def test_message_keys_on_a_reply_still_streaming_say_why_they_wait(server: LoopbackServer) -> None:
+    gate = Gate()
+    server.script(CHAT, stream_reply([*sse(chunk("partial answer"), done=False), gate]))
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "tell me")
+        await until(pilot, lambda: "partial answer" in shown(app))
+        await pilot.press("shift+tab", "d")
+        await until(pilot, lambda: any("still streaming" in n.message for n in app._notifications))
+        assert pane(app).streaming and len(app.screen_stack) == 1  # nothing asked, nothing deleted
+    gate.open()
+
+
 @pytest.mark.parametrize("width", [140, 80])
 async def test_escape_in_the_list_goes_back_to_the_composer(server: LoopbackServer, width: int) -> None:
     gate = Gate()

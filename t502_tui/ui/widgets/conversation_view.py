@@ -632,7 +632,9 @@ class ConversationView(ScrollView, can_focus=True):
             return
         if action == "copy":
             copy(self.app, message.content, "the message as Markdown")
-        elif message.status is not ReplyStatus.STREAMING:
+        elif message.status is ReplyStatus.STREAMING:
+            self.notify("This reply is still streaming: wait for it, or Esc twice stops it.", severity="warning")
+        else:
             self.post_message(self.ActionRequested(message, action, self.blocks[self.chosen].chosen_item))
 
     def chosen_item_of(self, message: ChatMessage) -> int:
