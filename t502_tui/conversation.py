@@ -168,6 +168,12 @@ def title_from(text: str) -> str:
     return (cut[:space] if space >= TITLE_CHARS * 2 // 3 else cut).rstrip() + "…"
 
 
+def shown_title(title: str, first_words: str) -> str:
+    """What a conversation is called in every list, search and export: its title, else the
+    start of its first message (``first_words``), else a placeholder."""
+    return " ".join(title.split()) or title_from(first_words) or "New conversation"
+
+
 @dataclass
 class Conversation:
     """A titled list of messages, with the model and system prompt for the next request."""
@@ -193,12 +199,8 @@ class Conversation:
     @property
     def display_title(self) -> str:
         """The title, or the start of the first user message, or a placeholder."""
-        if self.title:
-            return self.title
-        for message in self.messages:
-            if message.role == "user":
-                return title_from(message.content)
-        return "New conversation"
+        first = next((message.content for message in self.messages if message.role == "user"), "")
+        return shown_title(self.title, first)
 
     def request_messages(self, system_role: str = "system") -> list[dict[str, Any]]:
         """The history as the API takes it: system prompt first, then every sendable turn.

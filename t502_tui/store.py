@@ -34,7 +34,7 @@ from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 
 from t502_tui import paths
 from t502_tui.attachments import Attachment
-from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus
+from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus, shown_title
 from t502_tui.service.events import Usage
 
 T = TypeVar("T")
@@ -241,15 +241,14 @@ _SUMMARIES = """SELECT c.id, c.title, c.updated, c.archived,
        (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id) AS n,
        COALESCE((SELECT m.model FROM messages m WHERE m.conversation_id = c.id
                  AND m.role = 'assistant' ORDER BY m.id DESC LIMIT 1), c.model) AS model,
-       CASE WHEN c.title != '' THEN c.title ELSE
-           (SELECT substr(m.content, 1, 80) FROM messages m WHERE m.conversation_id = c.id
-            AND m.role = 'user' ORDER BY m.id LIMIT 1) END AS shown_title
+       (SELECT substr(m.content, 1, 200) FROM messages m WHERE m.conversation_id = c.id
+        AND m.role = 'user' ORDER BY m.id LIMIT 1) AS first_words
    FROM conversations c"""
 
 
 def _summary(row: sqlite3.Row) -> ConversationSummary:
     return ConversationSummary(
-        row["id"], " ".join((row["shown_title"] or "Untitled").split())[:60],
+        row["id"], shown_title(row["title"], row["first_words"] or ""),
         datetime.fromtimestamp(row["updated"]), row["model"] or "", row["n"], bool(row["archived"]),
     )
 
@@ -831,9 +830,8 @@ class Store:
                 f"""SELECT m.id, m.conversation_id, m.role, m.model, m.created,
                           CASE WHEN length(m.content) <= {SNIPPET_MAX_CHARS} THEN
                               snippet(messages_fts, 0, '{HIT_START}', '{HIT_END}', '…', 16) END AS snippet,
-                          CASE WHEN c.title != '' THEN c.title ELSE
-                              (SELECT substr(u.content, 1, 80) FROM messages u WHERE u.conversation_id = c.id
-                               AND u.role = 'user' ORDER BY u.id LIMIT 1) END AS shown_title
+                          c.title, (SELECT substr(u.content, 1, 200) FROM messages u WHERE u.conversation_id = c.id
+                                    AND u.role = 'user' ORDER BY u.id LIMIT 1) AS first_words
                    FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid
                    JOIN conversations c ON c.id = m.conversation_id
                    WHERE messages_fts MATCH ? ORDER BY messages_fts.rowid DESC LIMIT ?""",
@@ -842,7 +840,7 @@ class Store:
         except sqlite3.OperationalError as exc:
             raise StoreError(f"search failed: {exc}") from None
         return [
-            SearchHit(row["conversation_id"], row["id"], " ".join((row["shown_title"] or "Untitled").split())[:60],
+            SearchHit(row["conversation_id"], row["id"], shown_title(row["title"], row["first_words"] or ""),
                       row["role"], row["model"], datetime.fromtimestamp(row["created"]),
                       row["snippet"] if row["snippet"] is not None else self._long_snippet(row["id"], text))
             for row in rows

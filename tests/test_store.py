@@ -35,6 +35,17 @@ def chat(store: Store, *texts: str, model: str = "gpt-5") -> Conversation:
     return conversation
 
 
+def test_a_conversation_is_called_the_same_in_the_list_in_search_and_when_open(store: Store) -> None:
+    long = "How do I configure nginx to serve static files from a directory outside the root?"
+    conversation = chat(store, long, "use alias", "and caching?", "add expires")
+    titles = lambda: ({s.title for s in store.list_conversations()}  # noqa: E731
+                      | {hit.title for hit in store.search("caching")}
+                      | {store.load_conversation(conversation.id).display_title})
+    assert titles() == {conversation.display_title} and conversation.display_title.endswith("…")
+    store.delete_message(conversation.messages[0])  # named by the next question now
+    assert titles() == {"and caching?"}
+
+
 def test_round_trip(store: Store) -> None:
     conversation = chat(store, "hello", "hi there", "how are you?", "fine")
     loaded = store.load_conversation(conversation.id)
