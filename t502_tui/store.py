@@ -569,9 +569,16 @@ class Store:
             "UPDATE conversations SET archived = ? WHERE id = ?", (int(archived), conversation_id)))
 
     def delete(self, conversation_id: str) -> None:
-        """Remove a conversation and its messages for good."""
-        self._write("delete", lambda: self._db.execute(
-            "DELETE FROM conversations WHERE id = ?", (conversation_id,)))
+        """Remove a conversation, its messages and its draft for good (a draft left behind
+        would come back at the next start as a new conversation's)."""
+
+        def write() -> None:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
+            self._db.execute("DELETE FROM drafts WHERE conversation_id = ?", (conversation_id,))
+            self._db.execute("COMMIT")
+
+        self._write("delete", write)
 
     # -- messages ---------------------------------------------------------------------------
 

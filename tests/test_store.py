@@ -46,6 +46,14 @@ def test_a_conversation_is_called_the_same_in_the_list_in_search_and_when_open(s
     assert titles() == {"and caching?"}
 
 
+def test_deleting_a_conversation_deletes_its_draft(store: Store) -> None:
+    conversation = chat(store, "hello", "hi")
+    store.save_drafts({conversation.id: "typed, not sent"})
+    store.delete(conversation.id)
+    # It would have come back at the next start as a new conversation's draft.
+    assert store.unsent_drafts() == [] and store.take_draft(conversation.id) == ""
+
+
 def test_round_trip(store: Store) -> None:
     conversation = chat(store, "hello", "hi there", "how are you?", "fine")
     loaded = store.load_conversation(conversation.id)
