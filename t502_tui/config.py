@@ -111,10 +111,11 @@ def mask_secret(secret: str) -> str:
     return f"{secret[:3]}…{secret[-4:]}"
 
 
-def validate_base_url(value: str) -> str | None:
-    """Return why ``value`` is not a usable base URL ("has no host name"), or None if it is."""
+def problem_with(name: str, value: str) -> str | None:
+    """Why ``value`` will not do for setting ``name`` ("has no host name"), or None: for a
+    form to say so before it closes, rather than when saving."""
     try:
-        validate(BY_NAME["base_url"], value)
+        validate(BY_NAME[name], value)
     except SettingError as error:
         return error.reason
     return None

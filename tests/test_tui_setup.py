@@ -57,6 +57,18 @@ async def test_setup_rejects_bad_url(server: LoopbackServer) -> None:
     assert not server.requests or all(not r.path.endswith("/models") for r in server.requests)
 
 
+async def test_a_key_that_could_not_be_saved_is_refused_before_the_screen_closes(server: LoopbackServer) -> None:
+    app = make_app(server, T502_API_KEY="")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, SetupScreen))
+        await pilot.press(*"sk-test key with spaces", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, SetupScreen)  # it closed, and the key was then not saved
+        assert "printable ASCII without spaces" in str(app.screen.query_one("#setup-message").render())
+        assert app.screen.query_one("#setup-key").has_focus
+    assert not any(r.path.endswith("/models") for r in server.requests)
+
+
 async def test_key_field_is_masked(server: LoopbackServer) -> None:
     app = make_app(server, T502_API_KEY="")
     async with app.run_test(size=(120, 40)) as pilot:

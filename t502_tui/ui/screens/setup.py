@@ -18,7 +18,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
-from t502_tui.config import validate_base_url
+from t502_tui.config import problem_with
 from t502_tui.service import ModelInfo, ServiceError
 from t502_tui.ui.screens.dialogs import focus_from_top
 from t502_tui.ui.screens.form_keys import TAB_IN_ORDER
@@ -106,8 +106,12 @@ class SetupScreen(ModalScreen[SetupResult | None]):
     def _save(self) -> None:
         url = self.query_one("#setup-url", Input).value.strip().rstrip("/")
         key = self.query_one("#setup-key", Input).value.strip()
-        if problem := validate_base_url(url):
+        if problem := problem_with("base_url", url):
             self._say(f"The base URL {problem}.", error=True)
+            return
+        if key and (problem := problem_with("api_key", key)):
+            self._say(f"The API key {problem}.", error=True)
+            self.set_focus(self.query_one("#setup-key", Input))
             return
         self._say(f"Checking {'the key' if key else 'without a key'} with {url}/models …")
         self._check(url, key)
