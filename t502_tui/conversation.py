@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from collections.abc import Iterable
 from typing import Any
 
 from t502_tui.attachments import Attachment
@@ -168,6 +169,36 @@ def title_from(text: str) -> str:
     return (cut[:space] if space >= TITLE_CHARS * 2 // 3 else cut).rstrip() + "…"
 
 
+@dataclass(frozen=True)
+class Tally:
+    """What a conversation's replies spent: tokens, cost, and how many replies counted."""
+
+    usage: Usage = field(default_factory=Usage)
+    cost: float = 0.0
+    costed: int = 0
+    """Replies whose cost is known."""
+    priced: int = 0
+    """Replies that should have a cost (the server reported their tokens, or a cost)."""
+    unreported: int = 0
+    """Replies with text whose tokens the server did not report."""
+
+    def add(self, messages: Iterable[ChatMessage]) -> Tally:
+        """This tally with ``messages``' replies counted too."""
+        usage, cost, costed, priced, unreported = self.usage, self.cost, self.costed, self.priced, self.unreported
+        for message in messages:
+            if message.usage:
+                usage = usage + message.usage
+            if message.role != "assistant":
+                continue
+            if message.usage or message.cost is not None:
+                priced += 1
+                if message.cost is not None:
+                    cost, costed = cost + message.cost, costed + 1
+            if not message.usage and message.content and message.status is not ReplyStatus.STREAMING:
+                unreported += 1
+        return Tally(usage, cost, costed, priced, unreported)
+
+
 def shown_title(title: str, first_words: str) -> str:
     """What a conversation is called in every list, search and export: its title, else the
     start of its first message (``first_words``), else a placeholder."""
@@ -193,6 +224,8 @@ class Conversation:
     """The provider its next reply comes from (empty: the default one)."""
     has_older: bool = False
     """True when older messages are in the store but not loaded yet."""
+    older_tally: Tally | None = None
+    """What those older messages' replies spent (None: not known), for the totals."""
     saved: bool = False
     """True once the store has a row for this conversation."""
 
@@ -242,25 +275,25 @@ class Conversation:
         return [match.group(2) for message in self.messages if message.role == "assistant"
                 for match in _FENCE.finditer(message.content)]
 
+    def _tally(self) -> Tally:
+        older = self.older_tally if self.has_older and self.older_tally is not None else Tally()
+        return older.add(self.messages)
+
     def total_cost(self) -> tuple[float, bool] | None:
         """What the replies cost (US$) and whether that is all of them: False when some
-        reply's cost is unknown or older messages are not loaded; None when no cost is known."""
-        costs = [m.cost for m in self.messages if m.role == "assistant" and (m.usage or m.cost is not None)]
-        known = [c for c in costs if c is not None]
-        if not known:
+        reply's cost is unknown, or older messages are not loaded and not counted; None
+        when no cost is known."""
+        tally = self._tally()
+        if not tally.costed:
             return None
-        return sum(known), len(known) == len(costs) and not self.has_older
+        return tally.cost, tally.costed == tally.priced and not (self.has_older and self.older_tally is None)
 
     def total_usage(self) -> Usage:
-        """Tokens spent on every reply of this conversation."""
-        total = Usage()
-        for message in self.messages:
-            if message.usage:
-                total = total + message.usage
-        return total
+        """Tokens spent on every reply of this conversation (older ones not loaded too,
+        when counted)."""
+        return self._tally().usage
 
     def unreported_replies(self) -> int:
         """Replies with text whose tokens the server did not report (one stopped early, or
         a server that never tells): the total leaves them out."""
-        return sum(1 for m in self.messages if m.role == "assistant" and m.content and not m.usage
-                   and m.status is not ReplyStatus.STREAMING)
+        return self._tally().unreported

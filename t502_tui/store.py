@@ -34,7 +34,7 @@ from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 
 from t502_tui import paths
 from t502_tui.attachments import Attachment
-from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus, shown_title
+from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus, Tally, shown_title
 from t502_tui.service.events import Usage
 
 T = TypeVar("T")
@@ -244,6 +244,20 @@ _SUMMARIES = """SELECT c.id, c.title, c.updated, c.archived,
        (SELECT substr(m.content, 1, 200) FROM messages m WHERE m.conversation_id = c.id
         AND m.role = 'user' ORDER BY m.id LIMIT 1) AS first_words
    FROM conversations c"""
+
+
+def _usage(row: sqlite3.Row) -> Usage | None:
+    if row["total_tokens"] is None:
+        return None
+    return Usage(row["prompt_tokens"] or 0, row["completion_tokens"] or 0, row["total_tokens"],
+                 row["reasoning_tokens"], row["cached_tokens"])
+
+
+def _status(row: sqlite3.Row) -> ReplyStatus:
+    try:
+        return ReplyStatus(row["status"])
+    except ValueError:
+        return ReplyStatus.ERROR
 
 
 def _summary(row: sqlite3.Row) -> ConversationSummary:
@@ -527,7 +541,24 @@ class Store:
             messages=messages, id=row["id"], created=datetime.fromtimestamp(row["created"]),
             archived=bool(row["archived"]), settings=_settings(row["settings"]), preset=row["preset"],
             provider=row["provider"], has_older=has_older, saved=True,
+            older_tally=self.tally_above(messages[0]) if has_older else None,
         )
+
+    @_reads("a conversation's totals")
+    def tally_above(self, message: ChatMessage) -> Tally:
+        """What the replies above ``message`` on its branch spent, read without their text."""
+        rows = self._db.execute(
+            """WITH RECURSIVE path(id) AS (
+                   SELECT ?
+                   UNION ALL
+                   SELECT m.parent_id FROM messages m JOIN path ON m.id = path.id WHERE m.parent_id IS NOT NULL)
+               SELECT m.role, m.status, m.prompt_tokens, m.completion_tokens, m.total_tokens,
+                      m.reasoning_tokens, m.cached_tokens, m.cost, m.content != '' AS has_text
+               FROM path JOIN messages m ON m.id = path.id""",
+            (message.parent_id,),
+        ).fetchall()
+        return Tally().add(ChatMessage(row["role"], "…" if row["has_text"] else "", usage=_usage(row),
+                                       status=_status(row), cost=row["cost"]) for row in rows)
 
     @_reads("older messages")
     def older_messages(self, conversation_id: str, before: int, limit: int | None) -> tuple[list[ChatMessage], bool]:
@@ -753,17 +784,9 @@ class Store:
 
     @staticmethod
     def _message(row: sqlite3.Row) -> ChatMessage:
-        usage = None
-        if row["total_tokens"] is not None:
-            usage = Usage(row["prompt_tokens"] or 0, row["completion_tokens"] or 0, row["total_tokens"],
-                          row["reasoning_tokens"], row["cached_tokens"])
-        try:
-            status = ReplyStatus(row["status"])
-        except ValueError:
-            status = ReplyStatus.ERROR
         return ChatMessage(
             role=row["role"], content=row["content"], model=row["model"], reasoning=row["reasoning"],
-            usage=usage, status=status, error=row["error"], finish_reason=row["finish_reason"],
+            usage=_usage(row), status=_status(row), error=row["error"], finish_reason=row["finish_reason"],
             created=datetime.fromtimestamp(row["created"]), id=row["id"], parent_id=row["parent_id"],
             in_context=None if row["in_context"] is None else bool(row["in_context"]),
             cost=row["cost"], provider=row["provider"],

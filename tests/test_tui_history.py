@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from textual import events
 
 from t502_tui.conversation import ChatMessage, Conversation
+from t502_tui.service.events import Usage
+from t502_tui.ui.widgets.status_line import StatusLine
 from t502_tui.store import HIT_END, HIT_START, Store, default_path
 from t502_tui.ui.screens.dialogs import Confirm, TextPrompt
 from t502_tui.ui.screens.search import SearchScreen, snippet_content
@@ -249,6 +252,31 @@ async def test_long_conversation_draws_newest_first_then_older_on_scroll(server:
         await settle(app)
     sent = server.chat_requests()[-1].json["messages"]
     assert len(sent) == 2001 and sent[0]["content"] == "message number 0"
+
+
+async def test_a_long_conversation_opened_counts_the_tokens_and_cost_of_all_its_replies(
+        server: LoopbackServer) -> None:
+    store = Store(default_path())
+    conversation = Conversation(model="gpt-5")
+    for i in range(40):
+        append(store, conversation, ChatMessage("user", f"question {i}"))
+        append(store, conversation, ChatMessage("assistant", f"answer {i}", model="gpt-5",
+                                                usage=Usage(10, 15, 25), cost=0.001))
+    store.close()
+    app = make_app(server)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await until(pilot, lambda: app.session.history is not None)
+        await app.chat.open_saved(conversation.id)
+        opened = pane(app).conversation
+        assert opened.has_older and len(opened.messages) == VISIBLE_AT_OPEN
+        assert opened.total_usage().total_tokens == 1000 and opened.total_cost() == pytest.approx((0.04, True))
+        await pilot.pause()
+        status = str(app.chat.query_one(StatusLine).render())
+        assert "1,000 tokens" in status and "$0.0400" in status and "≥" not in status
+        await pane(app).load_older(5)  # a page more: counted once, not twice
+        assert opened.total_usage().total_tokens == 1000 and opened.total_cost() == pytest.approx((0.04, True))
+        await pane(app).load_older(None)
+        assert not opened.has_older and opened.total_usage().total_tokens == 1000
 
 
 async def test_broken_database_keeps_chat_working(server: LoopbackServer) -> None:

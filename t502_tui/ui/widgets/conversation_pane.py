@@ -22,7 +22,7 @@ from textual.worker import Worker, WorkerState
 
 from t502_tui.attachments import Attachment, AttachmentError, check_count, load_attachment
 from t502_tui.context_fit import Trim, budget, request_tokens, trim_to_fit
-from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus
+from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus, Tally
 from t502_tui.keys import key_label
 from t502_tui.media import MediaLink, MediaState
 from t502_tui.reply_media import (
@@ -36,7 +36,7 @@ from t502_tui.reply_media import (
 )
 from t502_tui.service import ServiceError
 from t502_tui.session import ChatSession
-from t502_tui.store import StoreError
+from t502_tui.store import Store, StoreError
 from t502_tui.system_open import open_path
 from t502_tui.turn import (
     NOT_SENT,
@@ -339,14 +339,18 @@ class ConversationPane(Vertical):
         if history is None or not conversation.has_older or first_id is None:
             conversation.has_older = False
             return
+        def read(store: Store) -> tuple[list[ChatMessage], bool, Tally | None]:
+            older, more = store.older_messages(conversation.id, first_id, limit)
+            return older, more, store.tally_above(older[0]) if more and older else None
+
         try:
-            older, more = await history.read(lambda store: store.older_messages(conversation.id, first_id, limit))
+            older, more, tally = await history.read(read)
         except StoreError as error:
             self.notify(str(error), title="History", severity="error")
             conversation.has_older = False
             return
         conversation.messages[:0] = older
-        conversation.has_older = more
+        conversation.has_older, conversation.older_tally = more, tally
         self._shown_from += len(older)
 
     async def show_message(self, message_id: int) -> None:
