@@ -144,7 +144,15 @@ def _export(store: Any, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+DELETE_PREFIX = 4
+"""Characters of an id `history delete` needs at least: a stray "2" must not pick one."""
+
+
 def _delete(store: Any, args: argparse.Namespace) -> int:
+    if len(args.id) < DELETE_PREFIX:
+        print(f"error: give at least {DELETE_PREFIX} characters of the id to delete a conversation "
+              "(`t502 history list` shows 8)", file=sys.stderr)
+        return EXIT_USAGE
     summary = store.summary(store.find_conversation(args.id))
     store.delete(summary.id)
     print(f"deleted {summary.id[:8]} ({visible_name(summary.title)})", file=sys.stderr)

@@ -75,6 +75,8 @@ def test_history_verbs_and_round_trip(server: LoopbackServer, tmp_path: Path) ->
     assert data["messages"][1]["reasoning"] == "bread"
     md = t502("history", "export", ident)
     assert md.stdout.startswith("# how to bake bread?")
+    short = t502("history", "delete", ident[:1])  # unique, but a stray key: refused
+    assert short.returncode == 2 and "at least 4 characters" in short.stderr
     assert t502("history", "delete", ident).returncode == 0
     assert "no saved" in t502("history", "list").stderr
     imported = t502("import", str(out))
