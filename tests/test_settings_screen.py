@@ -169,3 +169,21 @@ async def test_conversation_settings_keep_a_value_when_tab_lands_on_it(server: L
         await pilot.press("backspace", "9", "enter")
         await until(pilot, lambda: not isinstance(app.screen, ConversationSettingsScreen))
         assert pane(app).conversation.settings.get("temperature") == 0.9
+
+
+async def test_a_save_refused_goes_to_the_first_wrong_field(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(100, 24)) as pilot:
+        screen = await open_settings(pilot)
+        screen.query_one("#base_url", Input).value = "not a url"
+        screen.query_one("#max_tokens", Input).value = "lots"
+        screen.query_one("#max_tokens", Input).focus()  # the user is at the bottom of the form
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        url = screen.query_one("#base_url", Input)
+        assert isinstance(app.screen, SettingsScreen) and app.focused is url
+        form = screen.query_one("#settings-form")
+        assert form.scrollable_content_region.contains_region(url.region)  # in sight
+        await pilot.press("x")
+        assert url.value == "not a urlx"  # keys go to the field in sight, not one scrolled away

@@ -115,7 +115,9 @@ class ConversationSettingsScreen(ModalScreen[ConversationSettings | None]):
     @on(Input.Submitted)
     @on(Button.Pressed, "#conv-save")
     def action_save(self) -> None:
-        if not all([self._check(name) for name in FIELDS]):
+        wrong = [name for name in FIELDS if not self._check(name)]
+        if wrong:
+            self.query_one(f"#conv-{wrong[0]}", Input).focus()  # the first, in sight: keys go where seen
             self.notify("Fix the fields marked in red first.", severity="error")
             return
         settings = {k: v for k, v in self.settings.items() if k not in (*FIELDS, "reasoning_effort")}

@@ -211,7 +211,9 @@ class SettingsScreen(ModalScreen[dict[str, Any] | None]):
     @on(Button.Pressed, "#settings-save")
     def action_save(self) -> None:
         """Check every field; save only when all are right, and only what changed."""
-        if not all([self._check(setting) for setting in self.fields]):
+        wrong = [setting for setting in self.fields if not self._check(setting)]
+        if wrong:
+            self.query_one(f"#{wrong[0].name}").focus()  # the first, in sight: keys go where seen
             self.notify("Fix the fields marked in red first.", severity="error")
             return
         changed: dict[str, Any] = {}
