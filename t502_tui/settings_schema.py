@@ -346,7 +346,7 @@ def _check_entries(table: dict[str, Any], fields: dict[str, Setting], what: str,
     checked: dict[str, Any] = {}
     for name, entry in table.items():
         if named and not _NAME.fullmatch(name):
-            raise SettingError("must be named with letters, digits, '.', '_' or '-' (no '/')", name)
+            raise SettingError("must use only letters, digits, '.', '_' or '-' (no '/')", name)
         if not isinstance(entry, dict):
             raise SettingError(f"must be a table ({what})", name)
         values: dict[str, Any] = {}

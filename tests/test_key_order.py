@@ -108,4 +108,4 @@ async def test_a_burst_with_tabs_fills_each_field_of_a_form_in_turn(server: Loop
         assert (name.value, url.value) == ("localx", "http")
         name.value = "a/b"
         await pilot.press("enter")
-        assert str(screen.query_one("#provider-message").render()).startswith("The name “a/b” must be named")
+        assert str(screen.query_one("#provider-message").render()).startswith("The name “a/b” must use only")

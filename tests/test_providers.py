@@ -104,7 +104,7 @@ def test_the_environment_still_sets_the_default_provider(tmp_path: Path) -> None
     ('base_url = "http://a/v1"\n[providers.token502]\nbase_url = "http://b/v1"\n',
      "'base_url' and 'providers.token502.base_url' both describe the default provider 'token502'; keep one"),
     ('[providers.local]\napi_key = "x"\n', "'providers.local' needs a base_url (its /v1 root)"),
-    ('[providers."a/b"]\nbase_url = "http://a/v1"\n', "'providers.a/b' must be named with letters"),
+    ('[providers."a/b"]\nbase_url = "http://a/v1"\n', "'providers.a/b' must use only letters"),
     ('[providers.x]\nbase_url = "http://a/v1"\napi_key = "k"\napi_key_cmd = "c"\n',
      "'providers.x' gives the key twice (api_key and api_key_cmd); keep one"),
     ('[providers.x]\nbase_url = "http://a/v1"\napi_key = "sk-secret-in-file"\ncolour = 1\n',

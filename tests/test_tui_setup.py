@@ -24,6 +24,7 @@ async def test_setup_checks_and_saves_key(server: LoopbackServer) -> None:
         await until(pilot, lambda: not isinstance(app.screen, SetupScreen))
         await settle(app)
         assert app.config.api_key == NEW_KEY and app.models
+        assert any(n.message.startswith("Saved the base URL and the key in ") for n in app._notifications)
     assert server.requests[0].headers["authorization"] == f"Bearer {NEW_KEY}"
     path = paths.config_file()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600

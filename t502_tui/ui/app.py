@@ -71,10 +71,12 @@ def _listed(warnings: list[str], most: int = 4, longest: int = 200) -> str:
 
 def _saved_what(updates: dict[str, object]) -> str:
     """What a save wrote, in words: the settings' names, a theme's name too (never a key)."""
-    names = [f"the theme {visible_name(str(value))}" if name == "theme" else "the servers" if name == "providers"
-             else "the key" if name == "api_key" else name.replace("_", " ")
+    words = {"providers": "the servers", "api_key": "the key", "base_url": "the base URL"}
+    names = [f"the theme {visible_name(str(value))}" if name == "theme" else words.get(name, name.replace("_", " "))
              for name, value in updates.items()]
-    return ", ".join(names) if len(names) <= 4 else f"{len(names)} settings"
+    if len(names) > 4:
+        return "the settings"  # a count would differ from the fields changed: a table holds several
+    return " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
 
 
 def _freeze_long_lived_objects() -> None:
