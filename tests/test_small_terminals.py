@@ -91,6 +91,17 @@ async def test_a_key_hint_that_does_not_fit_whole_is_left_out(server: LoopbackSe
         assert not cut_hints(app)
 
 
+@pytest.mark.parametrize("width", [140, 80, 60, 40])
+async def test_the_composers_hint_is_shown_whole(server: LoopbackServer, width: int) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(width, 20)) as pilot:
+        await pilot.pause()
+        composer = app.chat.active_pane.composer  # type: ignore[union-attr]
+        assert composer.placeholder.startswith("Message") and composer.placeholder.count("(") == composer.placeholder.count(")")
+        assert len(composer.placeholder) < composer.content_size.width
+        assert (width >= 80) == ("↑ edits the last" in composer.placeholder)
+
+
 async def test_sidebar_rows_do_not_wrap() -> None:
     class SidebarApp(App[None]):
         CSS_PATH = "../t502_tui/ui/app.tcss"

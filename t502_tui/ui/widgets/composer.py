@@ -105,11 +105,22 @@ class Composer(TextArea):
         self.placeholder = self._hint()
 
     def _hint(self) -> str:
+        """What to type here and the keys for it: as much as the width shows whole (a hint
+        cut at "Message (Ctrl+J sends," reads as a fault)."""
         def name(keys: set[str]) -> str:
             key = next((k for k in ("enter", "ctrl+j") if k in keys), min(keys, default="?"))
             return "+".join(p.capitalize() for p in key.split("+"))
 
-        return f"Message ({name(self.send_keys)} sends, {name(self.newline_keys)} new line, ↑ edits the last)"
+        said = [f"{name(self.send_keys)} sends", f"{name(self.newline_keys)} new line", "↑ edits the last"]
+        width = self.content_size.width if self.is_mounted else 0
+        for count in range(len(said), 0, -1):
+            hint = f"Message ({', '.join(said[:count])})"
+            if not width or len(hint) < width:
+                return hint
+        return "Message"
+
+    def on_resize(self) -> None:
+        self.placeholder = self._hint()
 
     def set_keys(self, send_keys: list[str], newline_keys: list[str]) -> None:
         """Change which keys send and which make a new line."""
