@@ -76,6 +76,10 @@ async def test_rename_archive_unarchive_delete(server: LoopbackServer) -> None:
         await pilot.press("ctrl+b", "down")
         await pilot.press("r")
         await until(pilot, lambda: isinstance(app.screen, TextPrompt))
+        app.screen.query_one("#prompt-input").value = "  "  # type: ignore[attr-defined]
+        await pilot.press("enter")  # nothing to rename to: the prompt stays, and says why
+        await pilot.pause()
+        assert isinstance(app.screen, TextPrompt) and "Nothing typed yet" in str(app.screen.query_one(".hint").render())
         app.screen.query_one("#prompt-input").value = "Renamed"  # type: ignore[attr-defined]
         await pilot.press("enter")
         await until(pilot, lambda: "Renamed" in listed(app))

@@ -69,6 +69,8 @@ class TextPrompt(ModalScreen[str | None]):
     def _submitted(self, event: Input.Submitted) -> None:
         if event.value.strip():
             self.dismiss(event.value.strip())
+        else:  # Enter on an empty field did nothing, silently
+            self.query_one(".hint", Static).update(Content("Nothing typed yet: type it, or Esc cancels"))
 
 
 class Confirm(ModalScreen[bool]):
