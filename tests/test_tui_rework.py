@@ -395,6 +395,30 @@ async def test_json_export_from_the_chat_holds_every_branch(server: LoopbackServ
 
 
 @pytest.mark.parametrize("kind", ["md", "json"])
+async def test_an_export_that_cannot_be_written_asks_again_with_the_path_as_typed(
+        server: LoopbackServer, tmp_path: Path, kind: str) -> None:
+    from t502_tui.ui.screens.dialogs import TextPrompt
+
+    bad = tmp_path / "no-such-folder" / f"notes.{kind}"
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "question")
+        await settle(app)
+        app.chat.action_export(kind)
+        await until(pilot, lambda: isinstance(app.screen, TextPrompt))
+        app.screen.query_one("#prompt-input").value = str(bad)  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, TextPrompt) and "Could not write" in str(
+            app.screen.query_one(".hint").render()))
+        field = app.screen.query_one("#prompt-input")
+        assert field.value == str(bad)  # type: ignore[attr-defined]
+        good = tmp_path / f"notes.{kind}"
+        field.value = str(good)  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await until(pilot, good.exists)
+
+
+@pytest.mark.parametrize("kind", ["md", "json"])
 async def test_an_export_asks_before_replacing_a_file(server: LoopbackServer, tmp_path: Path, kind: str) -> None:
     from t502_tui.ui.screens.dialogs import TextPrompt
 

@@ -23,6 +23,7 @@ from t502_tui.paths import write_private
 from t502_tui.store import ConversationSummary, Store, StoreError
 from t502_tui.ui.screens.dialogs import Confirm, TextPrompt, pick
 from t502_tui.ui.screens.search import SearchChoice, SearchScreen
+from t502_tui.ui.widgets.conversation_pane import ConversationPane
 from t502_tui.ui.widgets.sidebar import ConversationList
 
 if TYPE_CHECKING:
@@ -211,23 +212,29 @@ class SavedConversations(_Base):
         if pane.conversation.has_older:
             await pane.load_older(None)
         stem = re.sub(r"[^\w-]+", "-", pane.conversation.display_title).strip("-")[:40] or "conversation"
-        default = str(Path.cwd() / f"{stem}.{kind}")
-        path = await self.app.push_screen_wait(TextPrompt(f"Export as {'Markdown' if kind == 'md' else 'JSON'} to", default))
-        if not path:
-            return
-        target = Path(path).expanduser()
-        if await asyncio.to_thread(target.is_file) and not await self.app.push_screen_wait(
-                Confirm(f"{target} exists. Replace it?", "Replace")):
-            return
-        if kind == "md":
-            try:
-                images = await asyncio.to_thread(write_markdown, pane.conversation, target)
-            except OSError as error:
-                self.notify(f"Could not write {target}: {error.strerror or error}", severity="error")
+        path, problem = str(Path.cwd() / f"{stem}.{kind}"), ""
+        while True:  # a path that cannot be written is asked again, as typed, with why
+            path = await self.app.push_screen_wait(TextPrompt(
+                f"Export as {'Markdown' if kind == 'md' else 'JSON'} to", path, hint=problem))
+            if not path:
                 return
-            self.notify(f"Wrote {target}" + (f" and {images} image{'s' if images != 1 else ''} beside it"
-                                             if images else ""))
+            target = Path(path).expanduser()
+            if await asyncio.to_thread(target.is_file) and not await self.app.push_screen_wait(
+                    Confirm(f"{target} exists. Replace it?", "Replace")):
+                return
+            try:
+                done = await self._export(pane, kind, target)
+            except OSError as error:
+                problem = f"Could not write {target}: {error.strerror or error}. Enter tries again · Esc cancels"
+                continue
+            self.notify(done)
             return
+
+    async def _export(self, pane: ConversationPane, kind: str, target: Path) -> str:
+        """Write ``pane``'s conversation to ``target``; what was written, in words."""
+        if kind == "md":
+            images = await asyncio.to_thread(write_markdown, pane.conversation, target)
+            return f"Wrote {target}" + (f" and {images} image{'s' if images != 1 else ''} beside it" if images else "")
         # Complete, like `t502 history export`: every branch, not just the one in view.
         history = self.session.history
         tree = None
@@ -237,13 +244,8 @@ class SavedConversations(_Base):
                 tree = await history.read(lambda store: store.all_messages(ident))
             except StoreError as error:
                 self.notify(f"Exported the branch in view only: {error}", severity="warning")
-        text = to_json(pane.conversation, tree)
-        try:
-            await asyncio.to_thread(write_private, target, text)
-        except OSError as error:
-            self.notify(f"Could not write {target}: {error.strerror or error}", severity="error")
-            return
-        self.notify(f"Wrote {target}")
+        await asyncio.to_thread(write_private, target, to_json(pane.conversation, tree))
+        return f"Wrote {target}"
 
     def action_search(self) -> None:
         """Search every saved message."""
