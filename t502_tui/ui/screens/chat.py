@@ -642,6 +642,10 @@ class ChatScreen(SavedConversations, Screen[None]):
         if await asyncio.to_thread(target.is_file) and not await self.app.push_screen_wait(
                 Confirm(f"{defuse(str(target))} exists. Replace it?", "Replace")):
             return
+        parent = target.parent
+        if parent != folder and not await asyncio.to_thread(parent.exists) and not await self.app.push_screen_wait(
+                Confirm(f"There is no folder {defuse(str(parent))}. Make it?", "Make it")):
+            return  # a typo in a path should not leave folders behind
         if item.image is None:
             assert item.link is not None
             pane.download_video(message, item.link, target)
