@@ -358,3 +358,20 @@ async def test_a_conversation_whose_provider_left_the_config_says_so_on_the_stat
     async with app.run_test(size=(120, 30)) as pilot:
         # Not "connecting" for ever (both come with one repaint; under load, after a few).
         await until(pilot, lambda: "no provider 'gone'" in status(app) and "offline" in status(app))
+
+
+async def test_refresh_balance_asked_by_the_user_says_what_it_found(
+        server: LoopbackServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    server.key, server.pricing, server.models, server.balance = KEY, DEMO_PRICING, DEMO_MODELS, (25.0, 658.0)
+    clock = [1000.0]
+    monkeypatch.setattr(provider_facts, "clock", lambda: clock[0])
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.session.facts().balance is not None)  # read once at start
+        notices = lambda: [n.message for n in app._notifications]  # noqa: E731
+        app.chat.action_refresh_balance()  # moments later: said, not silent
+        await until(pilot, lambda: any("asking again in 30 s" in m for m in notices()))
+        clock[0] += 31
+        server.balance = (25.0, 700.0)
+        app.chat.action_refresh_balance()
+        await until(pilot, lambda: "$18.00 left on the token502 key." in notices())

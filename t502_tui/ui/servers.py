@@ -206,25 +206,32 @@ class Servers(_Base):
             return
         wait = facts.balance_wait()
         if wait > 0:
+            if asked:
+                self.notify(f"The balance was read moments ago: asking again in {wait:.0f} s.", title="Balance")
             if name not in self._balance_timers:
                 self._balance_timers.add(name)
-                self.set_timer(wait + 0.05, lambda: self._balance_due(name))
+                self.set_timer(wait + 0.05, lambda: self._balance_due(name, asked))
             return
-        self._read_balance(name)
+        self._read_balance(name, asked)
 
-    def _balance_due(self, name: str) -> None:
+    def _balance_due(self, name: str, asked: bool) -> None:
         self._balance_timers.discard(name)
-        self.refresh_balance(name)
+        self.refresh_balance(name, asked=asked)
 
     @work(group="balance")
-    async def _read_balance(self, name: str) -> None:
+    async def _read_balance(self, name: str, asked: bool = False) -> None:
+        """Read the balance; ``asked``: the user asked, so the answer is said, not only shown."""
         facts = self.session.facts(name)
         if not await facts.refresh_balance(self.session.client_for(name)) or facts.balance is None:
+            if asked:
+                self.notify(f"{name} did not tell the balance this time.", title="Balance", severity="warning")
             return
         left = facts.balance.left
         if left < self.config.low_balance and not facts.low_balance_told:
             facts.low_balance_told = True
             self.notify(f"{format_cost(left)} left on the {name} key.", title="Balance", severity="warning",
                         timeout=10)
+        elif asked:
+            self.notify(f"{format_cost(left)} left on the {name} key.", title="Balance")
         self.refresh_chat()
 
