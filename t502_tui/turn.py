@@ -43,6 +43,7 @@ from t502_tui.service import (
     ServiceError,
     StreamEvent,
     TimedOut,
+    TooLarge,
     UsageReport,
 )
 from t502_tui.service.chunks import events_from_completion
@@ -51,6 +52,11 @@ from t502_tui.store import StoreError
 
 log = logging.getLogger("t502.turn")
 
+MAX_REPLY_TEXT = 4_000_000
+"""Characters of text (answer and reasoning, images lifted out) one reply may bring: about
+a million tokens, eight times the longest replies models write. Each character is held
+several times over (the reply, the pieces being recorded, what is saved), so the stream's
+byte limit alone let a compressed reply take 2 GB (about 230 MB at 10 million)."""
 MERGE_SECONDS = 1 / 30
 """Text reaches the listener at most this often; pieces arriving between are joined."""
 NOT_SENT = "not sent: "
@@ -222,6 +228,8 @@ class Turn:
         """Images of the reply so far (lifted out of its text or sent apart), kept or not."""
         self._dropped = 0
         """Of those, the ones past MAX_IMAGES: not even tried, told in one note at the end."""
+        self._text_length = 0
+        """Characters of text taken in so far (see MAX_REPLY_TEXT)."""
 
     def interrupt(self) -> None:
         """Mark the turn as ended by t502 closing (a signal); the caller then cancels it."""
@@ -365,6 +373,7 @@ class Turn:
             if isinstance(event, ContentDelta):
                 await self._take_pieces(reply, self._media.feed(event.text))
             elif isinstance(event, ReasoningDelta):
+                self._count_text(len(event.text))
                 self._reasoning.append(event.text)
                 await self._took_text()
             elif isinstance(event, ImageDelta):
@@ -388,6 +397,11 @@ class Turn:
             self._received = True
             await self._merge_first()
 
+    def _count_text(self, length: int) -> None:
+        self._text_length += length
+        if self._text_length > MAX_REPLY_TEXT:
+            raise TooLarge(f"the reply is longer than {MAX_REPLY_TEXT:,} characters; t502 stopped reading it")
+
     def _add_text(self, text: str) -> None:
         if text:
             self._content.append(text)
@@ -397,6 +411,7 @@ class Turn:
         """Text and the images lifted out of it, in order."""
         for piece in pieces:
             if type(piece) is str:
+                self._count_text(len(piece))
                 self._add_text(piece)
             elif self._counted():
                 self._add_text(await self._keep(reply, piece))  # type: ignore[arg-type]

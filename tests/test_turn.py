@@ -19,6 +19,7 @@ from t502_tui.service import ContentDelta
 from t502_tui.service.errors import APIError
 from t502_tui.session import ChatSession
 from t502_tui.store import Store, StoreError
+from t502_tui import turn as turn_module
 from t502_tui.turn import (
     ConnectionChanged,
     LinkState,
@@ -73,6 +74,16 @@ async def test_a_turn_saves_streams_and_completes(server: LoopbackServer, tmp_pa
     saved = Store(tmp_path / "t502.db").load_conversation(conversation.id).messages
     assert [(m.role, m.content, m.status) for m in saved] == [
         ("user", "hi", ReplyStatus.COMPLETE), ("assistant", "Hello **world**", ReplyStatus.COMPLETE)]
+
+
+async def test_a_reply_longer_than_any_model_writes_is_cut_and_kept(
+        server: LoopbackServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(turn_module, "MAX_REPLY_TEXT", 1000)
+    pieces = [chunk("x" * 99 + " ") for _ in range(15)]
+    server.script(CHAT, stream_reply(sse(chunk(reasoning="r" * 300), *pieces, chunk(finish="stop"))))
+    reply = await Turn(session_for(server.url), Conversation(model="m"), Events()).run(ChatMessage("user", "go"))
+    assert reply.status is ReplyStatus.ERROR and "longer than 1,000 characters" in (reply.error or "")
+    assert reply.reasoning == "r" * 300 and 600 <= len(reply.content) <= 700  # what came before it is kept
 
 
 async def test_text_is_merged_per_frame_and_nothing_is_lost(server: LoopbackServer) -> None:
