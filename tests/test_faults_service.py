@@ -93,6 +93,9 @@ async def test_stall_after_headers(fault: fs.FaultServer, client: ChatClient) ->
     fault.behaviour = fs.stall_after_headers({"Content-Type": "application/json"})
     with pytest.raises(TimedOut, match="sent nothing for 0.2 s"):
         await client.complete(HI, "m")
+    fault.behaviour = fs.stall_after_headers()  # not a word came: nothing to call incomplete
+    with pytest.raises(TimedOut, match="sent nothing for 0.2 s; no reply came$"):
+        await stream(client)
 
 
 # -- time without content ----------------------------------------------------------------------
@@ -110,6 +113,7 @@ async def test_keep_alive_comments_forever_time_out(fault: fs.FaultServer) -> No
     async with patient(fault) as client:
         with pytest.raises(TimedOut, match="no new content for 0.4 s, only keep-alives") as info:
             await stream(client, seen)
+    assert "a larger `timeout` in the config file" in info.value.message  # what to do, for a long thinker
     assert seen == [ContentDelta("Hello")] and info.value.partial
     assert fault.connections[0].client_closed.wait(5)
 

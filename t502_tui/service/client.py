@@ -724,14 +724,17 @@ class _StreamReader:
             return self.client._too_long(answered=True)
         return self._idle(self.client.idle_timeout, stray)
 
-    @staticmethod
-    def _idle(idle_timeout: float, stray: bool) -> TimedOut:
+    def _idle(self, idle_timeout: float, stray: bool) -> TimedOut:
+        ending = "the reply is incomplete" if self.got_text else "no reply came"
         if stray:
+            # Keep-alives do not reset the idle clock (a stuck upstream can send them for
+            # ever), but a model that thinks long before its first word sends only them.
             return TimedOut(
                 f"the server sent no new content for {idle_timeout:g} s, only keep-alives or"
-                " fragments; the reply is incomplete", answered=True,
+                f" fragments; {ending} (a model that thinks for longer needs a larger `timeout`"
+                " in the config file)", answered=True,
             )
-        return TimedOut(f"the server sent nothing for {idle_timeout:g} s; the reply is incomplete", answered=True)
+        return TimedOut(f"the server sent nothing for {idle_timeout:g} s; {ending}", answered=True)
 
     def _interpret(self, sse: SSEEvent) -> list[StreamEvent]:
         """The events in one SSE event. The common case, one chunk object, goes straight
