@@ -452,3 +452,22 @@ def test_markdown_too_long_for_rich_is_drawn_as_its_text() -> None:
     look = Look.of(BUILTIN_THEMES["textual-dark"], "monokai", Style())
     lines = markdown_lines(Console(), table, 80, look)
     assert len(lines) == table.strip().count("\n") + 1 and lines[-1].text.rstrip() == "| 1 | two |"
+
+
+@pytest.mark.parametrize("source", [
+    "".join("  " * i + f"- step at depth {i}\n" for i in range(12)),
+    ">" * 1000 + " deep quote\n",
+    "> - a\n" + "".join(">" + "  " * i + f" - step at depth {i}\n" for i in range(1, 12)),
+])
+def test_markdown_nested_deeper_than_the_parser_keeps_is_drawn_as_its_text(source: str) -> None:
+    look = Look.of(BUILTIN_THEMES["textual-dark"], "monokai", Style())
+    drawn = "\n".join(line.text for line in markdown_lines(Console(), source, 200, look))
+    last = source.strip().split("\n")[-1].strip("> -")
+    assert last in drawn  # the parser dropped what nested deeper: it was never on screen
+
+
+def test_lists_and_quotes_of_ordinary_depth_are_still_markdown() -> None:
+    look = Look.of(BUILTIN_THEMES["textual-dark"], "monokai", Style())
+    source = "".join("  " * i + f"- step {i}\n" for i in range(9)) + "\n" + "> " * 5 + "quoted\n"
+    drawn = "\n".join(line.text for line in markdown_lines(Console(), source, 100, look))
+    assert "step 8" in drawn and "- step" not in drawn and "quoted" in drawn and ">" not in drawn

@@ -117,11 +117,41 @@ MAX_RICH_CHARS = 32_000
 more than their length (a table of 20,000 rows took 16 s), wrapped text only its length."""
 
 
+MAX_NESTING = 20
+"""How deep blocks may nest before the Markdown parser drops what is inside (markdown-it's
+``maxNesting``: a list level counts two, a quote one, the paragraph in them one more)."""
+_QUOTES = re.compile(r" {0,3}((?:> ?)+)")
+_ITEM = re.compile(r"( *)(?:[-+*]|\d{1,9}[.)])(?: |$)")
+
+
+def too_deep(source: str) -> bool:
+    """Whether ``source`` nests quotes and lists deeper than the parser keeps: the items
+    past that would vanish from the screen (a list twelve levels deep showed nine)."""
+    if source.count(">") + source.count("- ") + source.count("* ") + source.count(". ") < MAX_NESTING // 2:
+        return False  # the usual reply: too few markers to nest that deep
+    indents: list[int] = []
+    for line in source.split("\n"):
+        quotes = _QUOTES.match(line)
+        depth = quotes.group(1).count(">") if quotes else 0
+        rest = line[quotes.end():] if quotes else line
+        if item := _ITEM.match(rest):
+            indent = len(item.group(1))
+            while indents and indent <= indents[-1]:
+                indents.pop()
+            indents.append(indent)
+        elif rest.strip() and not rest.startswith(" "):
+            indents = []  # a paragraph at the margin ends the lists
+        if depth + 2 * len(indents) + 1 > MAX_NESTING:
+            return True
+    return False
+
+
 def markdown_lines(console: Console, source: str, width: int, look: Look) -> list[Strip]:
-    """Markdown drawn to ``width`` cells (blank lines around it trimmed)."""
+    """Markdown drawn to ``width`` cells (blank lines around it trimmed); as literal text
+    when it is too long or nests too deep for the renderer to show all of it."""
     if width <= 0 or not source.strip():
         return []
-    if len(source) > MAX_RICH_CHARS:
+    if len(source) > MAX_RICH_CHARS or too_deep(source):
         return text_lines(console, source.strip("\n"), width, look)
     from t502_tui.ui.rich_renderers import markdown
 
