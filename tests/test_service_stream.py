@@ -98,6 +98,24 @@ async def test_role_only_first_chunk_empty_deltas_comments(server: LoopbackServe
     assert text_of(events) == "ab" and Finished("stop") in events
 
 
+@pytest.mark.parametrize("index", [1, "0"])
+async def test_a_single_choice_not_numbered_0_is_followed(server: LoopbackServer, client: ChatClient,
+                                                          index: object) -> None:
+    chunks = [chunk("Hel"), chunk("lo"), chunk(finish="stop")]
+    for item in chunks:
+        item["choices"][0]["index"] = index
+    server.script(CHAT, stream_reply(sse(*chunks)))
+    events = await collect(client)
+    assert text_of(events) == "Hello" and Finished("stop") in events
+
+
+async def test_other_choices_of_the_stream_are_left_out(server: LoopbackServer, client: ChatClient) -> None:
+    first, other = chunk("mine"), chunk("not mine")
+    other["choices"][0]["index"] = 1
+    server.script(CHAT, stream_reply(sse(first, other, chunk(finish="stop"))))
+    assert text_of(await collect(client)) == "mine"
+
+
 async def test_role_inside_first_content_chunk(server: LoopbackServer, client: ChatClient) -> None:
     server.script(CHAT, stream_reply(sse(chunk("Hi", role="assistant"), chunk(finish="stop"))))
     assert text_of(await collect(client)) == "Hi"

@@ -134,25 +134,32 @@ def is_error(data: Any) -> bool:
     return isinstance(data, dict) and bool(data.get("error") or data.get("object") == "error")
 
 
-def _first_choice(choices: Any) -> dict[str, Any] | None:
-    """The choice with index 0 (usually the only one)."""
-    if not isinstance(choices, list) or not choices:
+def _choice_of(choices: Any, index: object) -> dict[str, Any] | None:
+    """The choice with ``index`` (usually the only one)."""
+    if not isinstance(choices, list):
         return None
-    first = choices[0]
-    if isinstance(first, dict) and first.get("index", 0) == 0:
-        return first
-    return next((c for c in choices if isinstance(c, dict) and c.get("index", 0) == 0), None)
+    return next((c for c in choices if isinstance(c, dict) and c.get("index", 0) == index), None)
 
 
-def events_from_chunk(chunk: dict[str, Any], partial: bool) -> list[StreamEvent]:
-    """Events in one ``chat.completion.chunk``; raises :class:`APIError` for an error chunk."""
+def choice_index(chunk: dict[str, Any]) -> object | None:
+    """The index of a chunk's first choice (None when it has none): the reply a stream
+    follows, which is not always 0 (a single choice numbered 1, or "0" as a string)."""
+    choices = chunk.get("choices")
+    if type(choices) is list and choices and type(choices[0]) is dict:
+        return choices[0].get("index", 0)
+    return None
+
+
+def events_from_chunk(chunk: dict[str, Any], partial: bool, index: object = 0) -> list[StreamEvent]:
+    """Events in one ``chat.completion.chunk``, of its choice ``index``; raises
+    :class:`APIError` for an error chunk."""
     if chunk.get("error") or chunk.get("object") == "error":
         raise stream_error(chunk, partial)
     events: list[StreamEvent] = []
     choices = chunk.get("choices")
     # The common case, one choice, without a call: a hot path.
     one = choices[0] if type(choices) is list and len(choices) == 1 else None
-    choice = one if type(one) is dict and one.get("index", 0) == 0 else _first_choice(choices)
+    choice = one if type(one) is dict and one.get("index", 0) == index else _choice_of(choices, index)
     if choice is not None:
         delta = choice.get("delta")
         if not isinstance(delta, dict):

@@ -31,6 +31,7 @@ from t502_tui import __version__
 from t502_tui.debug_log import masked
 from t502_tui.service.addresses import display_host
 from t502_tui.service.chunks import (
+    choice_index,
     completion_from_body,
     decode_payload,
     events_from_chunk,
@@ -629,6 +630,8 @@ class _StreamReader:
         self.garbage = 0
         self.first_garbage = ""
         self.head = bytearray()
+        self.index: object | None = None
+        """The index of the choice this reply follows: its first chunk's (see choice_index)."""
 
     async def read(self, response: httpx.Response, deadline: float) -> AsyncIterator[StreamEvent]:
         """The reply's events. Each wait for the network ends at the idle deadline (the last
@@ -747,7 +750,12 @@ class _StreamReader:
             return self._interpret_other(sse)
         if type(value) is not dict or sse.event == "error":
             return self._interpret_other(sse)
-        return self._take(events_from_chunk(value, partial=self.got_text))
+        return self._take(self._chunk_events(value))
+
+    def _chunk_events(self, chunk: dict[str, Any]) -> list[StreamEvent]:
+        if self.index is None:
+            self.index = choice_index(chunk)
+        return events_from_chunk(chunk, self.got_text, 0 if self.index is None else self.index)
 
     def _take(self, events: list[StreamEvent]) -> list[StreamEvent]:
         for event in events:
@@ -776,7 +784,7 @@ class _StreamReader:
                     self.first_garbage = one_line(text, 80)
                 self.garbage += 1
                 continue
-            events += self._take(events_from_chunk(value, partial=self.got_text))
+            events += self._take(self._chunk_events(value))
         return events
 
     def _whole_body(self, raw: bytes) -> list[StreamEvent]:
