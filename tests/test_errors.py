@@ -182,3 +182,11 @@ def test_detail_is_cut_for_the_log() -> None:
 def test_describe_size() -> None:
     assert [describe_size(n) for n in (900, 256 * 1024, 64 << 20, 3 << 30, 1536 << 10)] == [
         "900 bytes", "256 KiB", "64 MiB", "3 GiB", "1.5 MiB"]
+
+
+def test_a_server_message_of_several_lines_is_kept_on_one() -> None:
+    body = json.dumps({"object": "error", "code": 400, "message": (
+        "1 validation error for ChatCompletionRequest\nmessages.1.content\n  Input should be a valid string")})
+    assert error_from_response(400, "Bad Request", body).message == (
+        "the server refused the request (HTTP 400): 1 validation error for ChatCompletionRequest · "
+        "messages.1.content · Input should be a valid string")

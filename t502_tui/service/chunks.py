@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from t502_tui.service.errors import APIError, error_fields, one_line
+from t502_tui.service.errors import APIError, error_fields, lines_joined
 from t502_tui.service.events import (
     MAX_NAME,
     Completion,
@@ -97,7 +97,7 @@ def stream_error(data: dict[str, Any] | str, partial: bool) -> APIError:
     message, kind, code = fields or ("unknown error", None, None)
     status = code if isinstance(code, int) and 400 <= code < 600 else None
     return APIError(
-        f"the server reported an error: {one_line(message) or 'no details'}",
+        f"the server reported an error: {lines_joined(message) or 'no details'}",
         status=status,
         type=kind,
         code=code,

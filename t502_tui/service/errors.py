@@ -142,8 +142,20 @@ def one_line(text: str, limit: int = MAX_MESSAGE) -> str:
     for line in text[:64 * 1024].splitlines():
         line = " ".join(line.split())
         if line:
-            return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+            return _cut(line, limit)
     return ""
+
+
+def lines_joined(text: str, limit: int = MAX_MESSAGE) -> str:
+    """``text``'s lines on one line, joined by " · ", cut to ``limit`` characters: a
+    server's message whose first line alone says little ("1 validation error for
+    ChatCompletionRequest", then the field and why on the next lines)."""
+    lines = (" ".join(line.split()) for line in text[:64 * 1024].splitlines())
+    return _cut(" · ".join(line for line in lines if line), limit)
+
+
+def _cut(line: str, limit: int) -> str:
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
 
 _MESSAGE_FIELD = re.compile(r'"message"\s*:\s*("(?:[^"\\]|\\.)*")')
@@ -255,7 +267,7 @@ def summarize_body(body: str) -> tuple[str, str | None, str | int | None]:
     except ValueError:
         fields = None
     if fields:
-        return fields
+        return _joined(fields)
     if text.startswith(("data:", "event:", ":")):
         for line in text.splitlines():
             if line.startswith("data:"):
@@ -264,13 +276,19 @@ def summarize_body(body: str) -> tuple[str, str | None, str | int | None]:
                 except ValueError:
                     continue
                 if fields:
-                    return fields
+                    return _joined(fields)
     if message := _message_of_cut_json(text).strip():
-        return message, None, None
+        return lines_joined(message), None, None
     if _looks_like_html(text):
         title = _html_summary(text)
         return (f"the server sent an HTML page: {title}" if title else "the server sent an HTML page"), None, None
     return text, None, None
+
+
+def _joined(fields: tuple[str, str | None, str | int | None]) -> tuple[str, str | None, str | int | None]:
+    """A JSON error's message on one line: its lines all count (a validation error names
+    the field and why on the lines after its first); a text body's first line is kept."""
+    return lines_joined(fields[0]), fields[1], fields[2]
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
