@@ -296,8 +296,9 @@ class _ReplyPrinter:
                   f" ({notice.attempt}/{self.max_retries})", file=sys.stderr, flush=True)
 
     def reasoning(self, text: str) -> None:
+        text = defuse(text)  # piped too: `| tee` shows it on a terminal
         if self.err_tty:
-            text = f"\x1b[2m{defuse(text)}\x1b[22m"
+            text = f"\x1b[2m{text}\x1b[22m"
         sys.stderr.write(text)
         sys.stderr.flush()
         self.in_reasoning = True
@@ -356,7 +357,7 @@ class _ReplyPrinter:
         if self.in_reasoning:
             sys.stderr.write("\n")
             self.in_reasoning = False
-        sys.stdout.write(defuse(text) if self.out_tty else text)
+        sys.stdout.write(defuse(text))  # piped too: `| tee` or `| less -R` shows it on a terminal
         sys.stdout.flush()
         self.last_out = text[-1]
 

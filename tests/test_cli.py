@@ -170,9 +170,12 @@ def test_ask_partial_reply_is_kept(server: LoopbackServer) -> None:
     assert_clean(result)
 
 
-def test_ask_escape_sequences_are_passed_to_pipes_untouched(server: LoopbackServer) -> None:
-    server.script("/chat/completions", text_stream("\x1b[31mred\x1b[0m [bold]x[/bold]", pieces=1))
-    assert t502("ask", "hi", server=server).stdout == "\x1b[31mred\x1b[0m [bold]x[/bold]\n"
+def test_ask_escape_sequences_do_not_reach_a_pipe_either(server: LoopbackServer) -> None:
+    # `| tee log` or `| less -R` would hand them to the terminal: made visible, as on one.
+    server.script("/chat/completions", text_stream("\x1b[31mred\x1b[0m [bold]x[/bold]", pieces=1,
+                                                   reasoning="\x1b]0;HACKED\x07"))
+    result = t502("ask", "hi", server=server)
+    assert result.stdout == "^[[31mred^[[0m [bold]x[/bold]\n" and "\x1b" not in result.stderr
 
 
 def ask_held_open(server: LoopbackServer, first_line: str, *prompt: str) -> tuple[subprocess.Popen[str], Gate]:
