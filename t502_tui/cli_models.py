@@ -59,6 +59,8 @@ async def list_models(config: Config, only: str | None, prices: bool) -> int:
                 context = session.context_for(name, model)
                 shown = price.describe() if price is not None and price.known else "-"
                 print(f"{ref:<40} {shown:>22} {short_count(context) if context else '-':>7}")
+            if facts.models_note:
+                print(f"note: {name}: {facts.models_note}", file=sys.stderr)
     finally:
         await session.aclose()
     if prices and not failed:

@@ -110,7 +110,9 @@ class ProviderFacts:
                 self.set_models(None, f"Could not load the model list: {error.message}")
             return error
         await asyncio.to_thread(save_cached_models, base, models)
-        self.set_models(models)
+        left_out = client.models_left_out
+        self.set_models(models, f"the server lists {len(models) + left_out:,} models; t502 keeps the first "
+                                f"{len(models):,} (type another's id to use it)" if left_out else "")
         return None
 
     # -- prices -------------------------------------------------------------------------------

@@ -204,6 +204,13 @@ def test_models_sorted(server: LoopbackServer) -> None:
     assert result.returncode == 0 and result.stdout.split() == ["Alpha", "beta", "zeta"]
 
 
+def test_a_model_list_longer_than_t502_keeps_says_so(server: LoopbackServer) -> None:
+    server.script("/models", models_reply([f"model-{i:05}" for i in range(10_050)]))
+    result = t502("models", server=server)
+    assert result.returncode == 0 and len(result.stdout.split()) == 10_000
+    assert "the server lists 10,050 models; t502 keeps the first 10,000" in result.stderr
+
+
 def test_models_html_page(server: LoopbackServer) -> None:
     server.script("/models", Reply(body="<html><title>Dashboard</title></html>", content_type="text/html"))
     result = t502("models", server=server)

@@ -200,6 +200,8 @@ class ChatClient:
         self.on_retry = on_retry
         """Told of each retry, unless a call names its own ``on_retry``."""
         self.max_reply_seconds = max_reply_seconds
+        self.models_left_out = 0
+        """How many models the last model list named past MAX_MODELS (not kept)."""
         """The longest one call may take, retries included, however the server trickles."""
         headers = {"User-Agent": f"t502/{__version__}", "Accept": "application/json"}
         self._unusable: str | None = None
@@ -430,7 +432,8 @@ class ChatClient:
             fields = error_fields(data)
             message = fields[0] if fields else "no 'data' list"
             raise self._scrubbed(ServiceError(f"the server's model list is not usable: {one_line(message)}"))
-        if len(items) > MAX_MODELS:
+        self.models_left_out = max(0, len(items) - MAX_MODELS)
+        if self.models_left_out:
             log.debug("kept the first %d of %d models", MAX_MODELS, len(items))
         models = []
         for item in items[:MAX_MODELS]:
