@@ -32,7 +32,7 @@ from t502_tui.terminal_text import defuse, visible_name
 from t502_tui.ui.clipboard import copy
 from t502_tui.ui.screens.attach import AttachScreen
 from t502_tui.ui.screens.conversation_settings import ConversationSettings, ConversationSettingsScreen
-from t502_tui.ui.screens.dialogs import Confirm, TextPrompt, pick
+from t502_tui.ui.screens.dialogs import Confirm, ask_for_file, pick
 from t502_tui.ui.screens.fit_offer import offer_after_refusal, offer_before_sending
 from t502_tui.ui.screens.image_view import ImageScreen
 from t502_tui.ui.screens.preset_picker import PresetPicker
@@ -635,12 +635,8 @@ class ChatScreen(SavedConversations, Screen[None]):
         folder = downloads_dir()
         default = await asyncio.to_thread(unique_path, folder, item.name)
         what = "image" if item.image is not None else "video"
-        answer = await self.app.push_screen_wait(TextPrompt(f"Save the {what} as", str(default)))
-        if not answer:
-            return
-        target = Path(answer).expanduser()
-        if await asyncio.to_thread(target.is_file) and not await self.app.push_screen_wait(
-                Confirm(f"{defuse(str(target))} exists. Replace it?", "Replace")):
+        target = await ask_for_file(self.app, f"Save the {what} as", str(default))
+        if target is None:
             return
         parent = target.parent
         if parent != folder and not await asyncio.to_thread(parent.exists) and not await self.app.push_screen_wait(

@@ -5,10 +5,12 @@ Each scrolls inside the terminal when it does not fit (a long title at 60×20)."
 
 from __future__ import annotations
 
+import asyncio
 import time
+from pathlib import Path
 
 from textual import events, on
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.command import SimpleCommand
 from textual.containers import VerticalScroll
@@ -19,7 +21,7 @@ from textual.markup import escape
 from textual.types import IgnoreReturnCallbackType
 from textual.widgets import Button, Input, Static
 
-from t502_tui.terminal_text import visible_name
+from t502_tui.terminal_text import defuse, visible_name
 from t502_tui.ui.widgets.button_row import ButtonRow
 
 
@@ -39,6 +41,19 @@ def focus_from_top(screen: Screen[object], field: Widget) -> None:
             scroller.scroll_to_widget(field, animate=False, immediate=True)
 
     screen.call_after_refresh(in_sight)
+
+
+async def ask_for_file(app: App[object], title: str, default: str, hint: str = "") -> Path | None:
+    """A file path the user types (None: cancelled); a file already there is replaced only
+    if they say so. Run from a worker: it waits for the answers."""
+    answer = await app.push_screen_wait(TextPrompt(title, default, hint=hint))
+    if not answer:
+        return None
+    target = Path(answer).expanduser()
+    if await asyncio.to_thread(target.is_file) and not await app.push_screen_wait(
+            Confirm(f"{defuse(str(target))} exists. Replace it?", "Replace")):
+        return None
+    return target
 
 
 def pick(name: str, callback: IgnoreReturnCallbackType, help_text: str = "") -> SimpleCommand:

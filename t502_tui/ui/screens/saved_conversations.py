@@ -21,7 +21,7 @@ from t502_tui.conversation import title_from
 from t502_tui.export import to_json, write_markdown
 from t502_tui.paths import write_private
 from t502_tui.store import ConversationSummary, Store, StoreError
-from t502_tui.ui.screens.dialogs import Confirm, TextPrompt, pick
+from t502_tui.ui.screens.dialogs import Confirm, TextPrompt, ask_for_file, pick
 from t502_tui.ui.screens.search import SearchChoice, SearchScreen
 from t502_tui.ui.widgets.conversation_pane import ConversationPane
 from t502_tui.ui.widgets.sidebar import ConversationList
@@ -214,14 +214,11 @@ class SavedConversations(_Base):
         stem = re.sub(r"[^\w-]+", "-", pane.conversation.display_title).strip("-")[:40] or "conversation"
         path, problem = str(Path.cwd() / f"{stem}.{kind}"), ""
         while True:  # a path that cannot be written is asked again, as typed, with why
-            path = await self.app.push_screen_wait(TextPrompt(
-                f"Export as {'Markdown' if kind == 'md' else 'JSON'} to", path, hint=problem))
-            if not path:
+            target = await ask_for_file(self.app, f"Export as {'Markdown' if kind == 'md' else 'JSON'} to",
+                                        path, problem)
+            if target is None:
                 return
-            target = Path(path).expanduser()
-            if await asyncio.to_thread(target.is_file) and not await self.app.push_screen_wait(
-                    Confirm(f"{target} exists. Replace it?", "Replace")):
-                return
+            path = str(target)
             try:
                 done = await self._export(pane, kind, target)
             except OSError as error:
