@@ -89,6 +89,11 @@ async def test_a_key_hint_that_does_not_fit_whole_is_left_out(server: LoopbackSe
         await pilot.resize_terminal(140, 30)
         await until(pilot, lambda: "History" in shown_hints(app))
         assert not cut_hints(app)
+        await pilot.resize_terminal(80, 24)
+        await pilot.press("escape", "f1")  # a dialog over it: the hints change beneath, unseen by layout
+        await until(pilot, lambda: len(app.screen_stack) > 1)
+        await pilot.pause()
+        assert "Newline" in shown_hints(app) and not cut_hints(app)
 
 
 @pytest.mark.parametrize("width", [140, 80, 60, 40])

@@ -15,30 +15,30 @@ class KeyHints(Footer):
     def __init__(self) -> None:
         super().__init__()
         self._edges: list[tuple[Widget, int]] = []
-        """Each hint and where it ends, measured with all of them shown."""
+        """Each hint and where it ends, with all of them shown."""
 
     async def recompose(self) -> None:
-        """New hints are laid out in full first, then measured (a frame later)."""
+        """New hints: measured as they are made, not once laid out (under a dialog the
+        footer is not laid out again until the dialog closes)."""
         await super().recompose()
-        self._edges = []
-        self.call_after_refresh(self._measure)
-
-    def _measure(self) -> None:
-        hints = [key for key in self.query_children("FooterKey") if not key.has_class("-command-palette")]
-        if not hints or any(not key.display for key in hints):
-            return
-        left = self.content_region.x
-        self._edges = [(key, key.region.right + key.styles.margin.right - left) for key in hints]
+        edge, self._edges = 0, []
+        for key in self._hints(palette=False):
+            edge += self._width(key)
+            self._edges.append((key, edge))
         self._fit()
 
     def on_resize(self, event: events.Resize) -> None:
         self._fit()
 
+    def _hints(self, palette: bool) -> list[Widget]:
+        return [key for key in self.query_children("FooterKey") if key.has_class("-command-palette") == palette]
+
+    def _width(self, key: Widget) -> int:
+        """The cells ``key`` takes in the row, margins included."""
+        styles = key.styles
+        return key.get_content_width(self.size, self.app.size) + styles.gutter.width + styles.margin.width
+
     def _fit(self) -> None:
-        palette = [key for key in self.query_children("FooterKey") if key.has_class("-command-palette")]
-        room = self.content_region.width - sum(key.outer_size.width for key in palette)
-        fits = True
+        room = self.content_region.width - sum(self._width(key) for key in self._hints(palette=True))
         for key, edge in self._edges:
-            fits = fits and edge <= room
-            if key.is_attached and key.display != fits:
-                key.display = fits
+            key.display = edge <= room
