@@ -110,6 +110,19 @@ async def test_keys_typed_before_the_composer_was_there_are_typed_into_it_in_ord
         assert app._typed_ahead is None
 
 
+async def test_keys_typed_right_after_ctrl_n_go_to_the_new_conversation(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.chat.active_pane is not None and app._typed_ahead is None)
+        await send(pilot, "first question")
+        await settle(app)
+        old = pane(app)
+        for key, character in (("ctrl+n", None), ("h", "h"), ("i", "i")):  # one burst, as a fast typist's
+            app.post_message(events.Key(key, character))
+        await until(pilot, lambda: pane(app) is not old and pane(app).composer.text == "hi")
+        assert old.composer.text == "" and app.focused is pane(app).composer
+
+
 async def test_quitting_while_a_reply_streams_keeps_it_as_interrupted(server: LoopbackServer) -> None:
     gate = held_reply(server, "the first words")
     app = make_app(server)

@@ -139,8 +139,8 @@ class T502App(Servers, App[None]):
         self._quit_asked = False
         """The user was asked whether to quit with the history off (a second Ctrl+Q quits)."""
         self._typed_ahead: list[events.Key] | None = []
-        """Keys typed while t502 started, before there was a composer to take them (None
-        once they have been handed to it)."""
+        """Keys typed while t502 started (or a new conversation opened: :meth:`hold_keys`),
+        before there was a composer to take them (None once they have been handed to it)."""
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
@@ -379,6 +379,18 @@ class T502App(Servers, App[None]):
         keys, self._typed_ahead = self._typed_ahead or [], None
         if keys and isinstance(self.focused, Composer):
             self.focused.take_typed_ahead("".join(k.character or "" for k in keys), keys[0].time)
+
+    def hold_keys(self) -> None:
+        """Keys typed from now until a composer has the focus again wait for it: a new
+        conversation is opening, and what is typed belongs in its composer, not in the one
+        it replaces (the pane takes a moment to mount)."""
+        if self._typed_ahead is None:
+            self._typed_ahead = []
+        self.set_focus(None)
+
+    def release_keys(self) -> None:
+        """The composer that was awaited has the focus: type the held keys into it."""
+        self.call_after_refresh(self._hand_typed_ahead)
 
     def on_ready(self) -> None:
         # After the first frame: start-up is not slowed by what can wait, and no request

@@ -394,7 +394,13 @@ class ChatScreen(SavedConversations, Screen[None]):
         """Start a new conversation: blank, or from a preset when the config has some."""
         presets = presets_of(self.t502.config)
         if not presets:
-            await self._blank_conversation()
+            self.t502.hold_keys()
+            try:
+                await self._blank_conversation()
+            finally:
+                if self.focused is None and (pane := self.active_pane) is not None:
+                    pane.composer.focus()
+                self.t502.release_keys()
             return
 
         async def chosen(choice: Preset | str | None) -> None:
