@@ -255,6 +255,21 @@ async def test_a_reply_waiting_to_retry_says_so_in_its_header(server: LoopbackSe
         assert "retrying" not in header(app)
 
 
+async def test_ctrl_r_with_nothing_to_retry_says_why(server: LoopbackServer) -> None:
+    server.script(CHAT, text_stream("a whole answer"))
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        notices = lambda: [n.message for n in app._notifications]  # noqa: E731
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: "Nothing to retry yet: send a message first." in notices())
+        await send(pilot, "q")
+        await settle(app)
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: "Nothing to retry: the last reply is complete." in notices())
+        assert len(server.chat_requests()) == 1
+        assert "Retry" not in [k.description for k in app.screen.query("FooterKey") if k.display]
+
+
 async def test_dead_server_is_explained(server: LoopbackServer, monkeypatch: pytest.MonkeyPatch) -> None:
     app = make_app(None)
     app.session.client.retry_base_delay = 0.01

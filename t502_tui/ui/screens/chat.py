@@ -76,6 +76,8 @@ class ChatScreen(SavedConversations, Screen[None]):
         # The cancel key's other meaning, with its own words in the footer (``[keys]``
         # rebinds both: they share the id).
         Binding("escape", "cancel_edit", "Cancel edit", id="cancel", priority=True),
+        # The retry key with nothing to retry: not offered in the footer, but it says why.
+        Binding("ctrl+r", "retry_unavailable", "Retry", show=False, id="retry", priority=True),
         Binding("ctrl+c,super+c", "copy_selection", "Copy", show=False),
     ]
 
@@ -321,8 +323,8 @@ class ChatScreen(SavedConversations, Screen[None]):
             if pane is None or self.focused is pane.view or isinstance(self.focused, ConversationList):
                 return False
             return pane.streaming if action == "cancel" else pane.editing is not None and not pane.streaming
-        if action == "retry":
-            return bool(pane and pane.can_retry)
+        if action in ("retry", "retry_unavailable"):
+            return bool(pane and pane.can_retry) == (action == "retry")
         return True
 
     def action_cancel(self) -> None:
@@ -388,6 +390,16 @@ class ChatScreen(SavedConversations, Screen[None]):
         """Send the last message again."""
         pane = self.active_pane
         if pane and not await pane.retry():
+            self.action_retry_unavailable()
+
+    def action_retry_unavailable(self) -> None:
+        """Say why there is nothing to retry (the key is off: it would do nothing silently)."""
+        pane = self.active_pane
+        if pane is not None and pane.streaming:
+            self.notify("A reply is still streaming: Esc stops it.", severity="warning")
+        elif pane is None or not pane.conversation.messages:
+            self.notify("Nothing to retry yet: send a message first.")
+        else:
             self.notify("Nothing to retry: the last reply is complete.")
 
     async def action_new_conversation(self) -> None:
