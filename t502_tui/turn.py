@@ -90,6 +90,22 @@ class Connection:
     reason: str = ""
     brief: str = ""
     """The state in a few words for a narrow line, when its name alone says too little."""
+    retry_at: float | None = None
+    """Retrying: when the next try goes (``time.monotonic()``), to count down to."""
+    cause: str = ""
+    """Retrying: why the last try failed."""
+
+    @classmethod
+    def retrying(cls, cause: str, retry_at: float, now: float) -> Connection:
+        """Waiting to try again at ``retry_at``, said as the seconds left from ``now``."""
+        again = f"in {max(0.0, retry_at - now):.0f} s"
+        return cls(LinkState.RETRYING, f"{cause}; trying again {again}", f"retrying {again}", retry_at, cause)
+
+    def counted_down(self, now: float) -> Connection:
+        """The same wait, said from ``now`` (itself when it is not a wait)."""
+        if self.state is not LinkState.RETRYING or self.retry_at is None:
+            return self
+        return Connection.retrying(self.cause, self.retry_at, now)
 
     @classmethod
     def gone(cls, provider: str) -> Connection:
@@ -521,9 +537,8 @@ class Turn:
             self._tell(grew)
 
     def _retrying(self, notice: RetryNotice) -> None:
-        again = f"in {notice.delay:.0f} s"
-        self._set_connection(Connection(LinkState.RETRYING, f"{notice.reason}; trying again {again}",
-                                        f"retrying {again}"))
+        now = time.monotonic()
+        self._set_connection(Connection.retrying(notice.reason, now + notice.delay, now))
         self._tell(RetryWaiting(notice))
 
     def _set_connection(self, connection: Connection) -> None:

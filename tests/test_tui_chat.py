@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -249,6 +251,13 @@ async def test_a_reply_waiting_to_retry_says_so_in_its_header(server: LoopbackSe
         await send(pilot, "q")
         await until(pilot, lambda: "retrying in 30 s…" in header(app))
         assert "streaming" not in header(app)
+        waiting = pane(app)
+        assert waiting.connection is not None and waiting.connection.retry_at is not None
+        waiting.connection = replace(waiting.connection, retry_at=waiting.connection.retry_at - 10)
+        waiting._count_down()  # as its timer does each second: the wait is said as it shrinks
+        await pilot.pause()
+        assert re.search(r"retrying in (19|20) s…", header(app))
+        assert re.search(r"retrying in (19|20) s", str(app.chat.query_one(StatusLine).render()))
         await pilot.press("escape")  # the user stops waiting
         await settle(app)
         await until(pilot, lambda: "stopped" in header(app))

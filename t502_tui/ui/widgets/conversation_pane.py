@@ -10,6 +10,7 @@ up to them.
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
@@ -101,6 +103,8 @@ class ConversationPane(Vertical):
         """The keys that send and make a new line (``send`` and ``newline``)."""
         self.connection: Connection | None = None
         """How the server answered this conversation's last turn (None: no turn yet)."""
+        self._countdown: Timer | None = None
+        """Says a retry's wait again each second while there is one."""
         self._turn: Turn | None = None
         self._reply: ChatMessage | None = None
         """The reply streaming now."""
@@ -670,6 +674,25 @@ class ConversationPane(Vertical):
                 return message
         return None
 
+    def _show_connection(self, connection: Connection) -> None:
+        """The status line and a waiting reply's header say how the connection stands."""
+        self.connection = connection
+        if self._reply is not None:
+            retrying = connection.state is LinkState.RETRYING
+            self.view.waiting(self._reply, connection.brief if retrying else None)
+        self._changed()
+
+    def _count_down(self) -> None:
+        """A retry's wait, said again each second: "retrying in 30 s" for half a minute
+        read as stuck."""
+        connection = self.connection
+        if connection is None or connection.retry_at is None or connection.state is not LinkState.RETRYING:
+            if self._countdown is not None:
+                self._countdown.stop()
+                self._countdown = None
+            return
+        self._show_connection(connection.counted_down(time.monotonic()))
+
     def _show(self, event: TurnEvent) -> None:
         """Draw what the turn tells: the reply as it grows, its end, the connection."""
         if not self.is_attached:
@@ -684,11 +707,9 @@ class ConversationPane(Vertical):
             self.view.changed(event.message)
             self._changed(saved=True)
         elif isinstance(event, ConnectionChanged):
-            self.connection = event.connection
-            if self._reply is not None:
-                retrying = event.connection.state is LinkState.RETRYING
-                self.view.waiting(self._reply, event.connection.brief if retrying else None)
-            self._changed()
+            self._show_connection(event.connection)
+            if event.connection.retry_at is not None and self._countdown is None:
+                self._countdown = self.set_interval(1, self._count_down)
         elif isinstance(event, ReplyMediaChanged):
             self.view.changed(event.reply)
         elif isinstance(event, ReplyEnded):
