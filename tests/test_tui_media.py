@@ -116,9 +116,8 @@ async def test_saving_asks_before_replacing_and_a_path_that_cannot_be_is_a_messa
             await save_as(str(typo))
             await until(pilot, lambda: isinstance(app.screen, Confirm) and "There is no folder" in app.screen.question)
             await pilot.press(answer)
-            await until(pilot, lambda: isinstance(app.screen, ChatScreen))
-            await app.workers.wait_for_complete()
-            assert typo.exists() is made and (tmp_path / "no-such").exists() is made
+            await until(pilot, lambda: isinstance(app.screen, ChatScreen) and typo.exists() is made)
+            assert (tmp_path / "no-such").exists() is made
 
 
 async def test_many_image_replies_decode_only_the_previews_in_view(monkeypatch: pytest.MonkeyPatch) -> None:
