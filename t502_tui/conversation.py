@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from collections.abc import Iterable
 from typing import Any
 
 from t502_tui.attachments import Attachment

@@ -557,6 +557,7 @@ class Store:
                FROM path JOIN messages m ON m.id = path.id""",
             (message.parent_id,),
         ).fetchall()
+        # Messages of the counts alone: a stand-in character tells a reply with text.
         return Tally().add(ChatMessage(row["role"], "…" if row["has_text"] else "", usage=_usage(row),
                                        status=_status(row), cost=row["cost"]) for row in rows)
 

@@ -200,9 +200,9 @@ class ChatClient:
         self.on_retry = on_retry
         """Told of each retry, unless a call names its own ``on_retry``."""
         self.max_reply_seconds = max_reply_seconds
+        """The longest one call may take, retries included, however the server trickles."""
         self.models_left_out = 0
         """How many models the last model list named past MAX_MODELS (not kept)."""
-        """The longest one call may take, retries included, however the server trickles."""
         headers = {"User-Agent": f"t502/{__version__}", "Accept": "application/json"}
         self._unusable: str | None = None
         """Why the base URL cannot be used (every request fails with it), or None."""
