@@ -30,6 +30,7 @@ from t502_tui.ui.screens.settings import SettingsScreen
 from t502_tui.ui.screens.setup import SetupScreen
 from t502_tui.ui.screens.system_prompt import SystemPromptEditor
 from t502_tui.ui.screens.theme_picker import ThemePicker
+from t502_tui.ui.widgets.key_hints import KeyHints
 from t502_tui.ui.widgets.sidebar import ConversationList
 from tui_helpers import make_app, until
 
@@ -64,16 +65,14 @@ async def test_the_list_hides_below_100_columns_and_ctrl_b_brings_it(server: Loo
 
 
 def cut_hints(app: T502App) -> list[str]:
-    """The footer's key hints that are shown but do not end before the palette key."""
-    footer = app.chat.query_one("Footer")
-    keys = list(footer.query_children("FooterKey"))
-    room = min([key.region.x for key in keys if key.has_class("-command-palette")] or [footer.region.right])
-    return [key.description for key in keys
-            if key.display and not key.has_class("-command-palette") and key.region.right > room]
+    """The footer's key hints that are shown but not whole on its line."""
+    footer = app.chat.query_one(KeyHints)
+    line = footer.render_line(0).text
+    return [description for description in footer.shown if f"{description} " not in line]
 
 
 def shown_hints(app: T502App) -> list[str]:
-    return [key.description for key in app.chat.query("FooterKey") if key.display]
+    return app.chat.query_one(KeyHints).shown
 
 
 async def test_a_key_hint_that_does_not_fit_whole_is_left_out(server: LoopbackServer) -> None:

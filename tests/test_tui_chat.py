@@ -30,6 +30,7 @@ from t502_tui.ui import app as app_module
 from t502_tui.ui import clipboard
 from t502_tui.ui.app import T502App
 from t502_tui.ui.screens.model_picker import ModelPicker
+from t502_tui.ui.widgets.key_hints import KeyHints
 from t502_tui.ui.widgets.sidebar import ConversationList
 from t502_tui.ui.widgets.status_line import StatusLine
 
@@ -276,7 +277,7 @@ async def test_ctrl_r_with_nothing_to_retry_says_why(server: LoopbackServer) -> 
         await pilot.press("ctrl+r")
         await until(pilot, lambda: "Nothing to retry: the last reply is complete." in notices())
         assert len(server.chat_requests()) == 1
-        assert "Retry" not in [k.description for k in app.screen.query("FooterKey") if k.display]
+        assert "Retry" not in app.screen.query_one(KeyHints).shown
 
 
 async def test_dead_server_is_explained(server: LoopbackServer, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,6 +13,7 @@ from t502_tui.ui.screens.attach import AttachScreen
 from t502_tui.ui.screens.dialogs import Confirm
 from t502_tui.ui.widgets.attachment_bar import AttachmentBar
 from t502_tui.ui.widgets.conversation_view import ConversationView
+from t502_tui.ui.widgets.key_hints import KeyHints
 from test_cli import tiny_png
 from tui_helpers import choose, header, make_app, only_saved_conversation, pane, picker_ready, send, settle, until
 
@@ -123,7 +124,7 @@ async def test_escape_leaves_edit_mode(server: LoopbackServer) -> None:
         await pilot.pause()
         assert "Cancel edit" in {b.binding.description for b in app.screen.active_bindings.values() if b.enabled}
         assert "Stop reply" not in {b.binding.description for b in app.screen.active_bindings.values() if b.enabled}
-        await until(pilot, lambda: "Cancel edit" in {key.description for key in app.screen.query("FooterKey")})
+        await until(pilot, lambda: "Cancel edit" in app.screen.query_one(KeyHints).shown)
         await pilot.press("escape")
         assert pane(app).editing is None and pane(app).composer.text == ""
 

@@ -1,44 +1,152 @@
-"""The footer's key hints, each shown whole or not at all."""
+"""The footer's key hints: one line of text, each hint shown whole or not at all."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from rich.style import Style
+from rich.text import Text
 from textual import events
+from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer
+
+EDGE = "▏"
+"""Between the hints and the palette's key, at the right."""
 
 
-class KeyHints(Footer):
-    """Textual's footer, but a hint that does not fit whole is left out: at 80 columns the
-    last one was cut mid-word ("^b Histo"), which reads as a fault. The palette key stays
-    at the right; the palette lists every key."""
+@dataclass(frozen=True)
+class Hint:
+    """One key the screen offers: what to press and what it does."""
+
+    key: str
+    shown_key: str
+    description: str
+    enabled: bool
+    tooltip: str
+
+
+class KeyHints(Widget):
+    """The keys the focused widget and its screen offer, drawn as one line of text.
+
+    Textual's Footer makes a widget for each key and makes them all again whenever the
+    bindings change (every move of the focus): about a fifth of the test suite's time,
+    and work for every Tab. One line of text does the same. A hint that does not fit
+    whole is left out (at 80 columns the last one read "^b Histo", which looks broken);
+    the palette key stays at the right, and the palette lists every key."""
+
+    ALLOW_SELECT = False
+    COMPONENT_CLASSES = {"key-hints--key", "key-hints--description", "key-hints--edge", "key-hints--hover"}
+    DEFAULT_CSS = """
+    KeyHints {
+        dock: bottom;
+        height: 1;
+        color: $footer-foreground;
+        background: $footer-background;
+        .key-hints--key {
+            color: $footer-key-foreground;
+            background: $footer-key-background;
+            text-style: bold;
+        }
+        .key-hints--description {
+            color: $footer-description-foreground;
+            background: $footer-description-background;
+        }
+        .key-hints--edge { color: $foreground 20%; }
+        .key-hints--hover { background: $block-hover-background; }
+    }
+    """
 
     def __init__(self) -> None:
         super().__init__()
-        self._edges: list[tuple[Widget, int]] = []
-        """Each hint and where it ends, with all of them shown."""
+        self._spans: list[tuple[int, int, Hint]] = []
+        """Where each hint drawn starts and ends on the line."""
+        self._hover: Hint | None = None
 
-    async def recompose(self) -> None:
-        """New hints: measured as they are made, not once laid out (under a dialog the
-        footer is not laid out again until the dialog closes)."""
-        await super().recompose()
-        edge, self._edges = 0, []
-        for key in self._hints(palette=False):
-            edge += self._width(key)
-            self._edges.append((key, edge))
-        self._fit()
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
 
-    def on_resize(self, event: events.Resize) -> None:
-        self._fit()
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
 
-    def _hints(self, palette: bool) -> list[Widget]:
-        return [key for key in self.query_children("FooterKey") if key.has_class("-command-palette") == palette]
+    def _bindings_changed(self, screen: Screen[object]) -> None:
+        if screen is self.screen:
+            self.refresh()
 
-    def _width(self, key: Widget) -> int:
-        """The cells ``key`` takes in the row, margins included."""
-        styles = key.styles
-        return key.get_content_width(self.size, self.app.size) + styles.gutter.width + styles.margin.width
+    @property
+    def shown(self) -> list[str]:
+        """What the hints drawn say, in order (the palette's last)."""
+        return [hint.description for _, _, hint in self._spans]
 
-    def _fit(self) -> None:
-        room = self.content_region.width - sum(self._width(key) for key in self._hints(palette=True))
-        for key, edge in self._edges:
-            key.display = edge <= room
+    def hints(self) -> tuple[list[Hint], Hint | None]:
+        """The keys to show, in order, and the palette's key, from the screen's bindings."""
+        app, hints, actions = self.app, [], set()
+        for _node, binding, enabled, tooltip in self.screen.active_bindings.values():
+            if binding.show and binding.action not in actions:  # one hint per action: its first key
+                actions.add(binding.action)
+                hints.append(Hint(binding.key, app.get_key_display(binding), binding.description,
+                                  enabled, tooltip or binding.tooltip))
+        palette = None
+        if app.ENABLE_COMMAND_PALETTE and (found := self.screen.active_bindings.get(app.COMMAND_PALETTE_BINDING)):
+            _node, binding, enabled, tooltip = found
+            palette = Hint(binding.key, app.get_key_display(binding), binding.description, enabled,
+                           tooltip or binding.tooltip or binding.description)
+        return hints, palette
+
+    def render(self) -> Text:
+        hints, palette = self.hints()
+        width = self.size.width
+        key_style = self.get_component_rich_style("key-hints--key")
+        description_style = self.get_component_rich_style("key-hints--description")
+        hover_style = Style(bgcolor=self.get_component_rich_style("key-hints--hover").bgcolor)
+
+        def drawn(hint: Hint, before: str, between: str, after: str) -> Text:
+            text = Text.assemble((f"{before}{hint.shown_key}{between}", key_style),
+                                 (f"{hint.description}{after}", description_style) if hint.description else "")
+            if not hint.enabled:
+                text.stylize(Style(dim=True))
+            if hint == self._hover:
+                text.stylize(hover_style)
+            return text
+
+        tail = Text()
+        if palette is not None:
+            tail = Text.assemble((EDGE, self.get_component_rich_style("key-hints--edge")), drawn(palette, "", " ", " "))
+            if tail.cell_len > width:
+                tail = Text()
+        line, self._spans = Text(no_wrap=True, overflow="crop"), []
+        room = width - tail.cell_len
+        for hint in hints:
+            text = drawn(hint, " ", " ", " ")
+            if line.cell_len + text.cell_len > room:
+                break
+            self._spans.append((line.cell_len, line.cell_len + text.cell_len, hint))
+            line.append_text(text)
+        if palette is not None and tail:
+            line.append(" " * (room - line.cell_len))
+            self._spans.append((line.cell_len + len(EDGE), width, palette))
+            line.append_text(tail)
+        return line
+
+    def _hint_at(self, x: int) -> Hint | None:
+        return next((hint for start, end, hint in self._spans if start <= x < end), None)
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        self._point_at(self._hint_at(event.x))
+
+    def on_leave(self, event: events.Leave) -> None:
+        self._point_at(None)
+
+    def _point_at(self, hint: Hint | None) -> None:
+        if hint != self._hover:
+            self._hover = hint
+            self.tooltip = hint.tooltip if hint is not None and hint.tooltip else None
+            self.refresh()
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        hint = self._hint_at(event.x)
+        if hint is None:
+            return
+        if hint.enabled:
+            self.app.simulate_key(hint.key)
+        else:
+            self.app.bell()
