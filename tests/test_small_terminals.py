@@ -95,6 +95,25 @@ async def test_a_key_hint_that_does_not_fit_whole_is_left_out(server: LoopbackSe
         assert "Newline" in shown_hints(app) and not cut_hints(app)
 
 
+async def test_a_key_hint_clicked_does_what_its_key_does_and_is_lit_when_pointed_at(
+        server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(80, 24)) as pilot:
+        footer = app.chat.query_one(KeyHints)
+        await until(pilot, lambda: "History" in footer.shown)
+        x = footer.render_line(0).text.index("^b History")
+        assert not app.chat.query_one("#sidebar").display
+        def background_at(column: int) -> object:
+            cell = next(iter(footer.render_line(0).crop(column, column + 1)))
+            return cell.style.bgcolor if cell.style else None
+
+        plain = background_at(x + 1)
+        await pilot.hover(KeyHints, offset=(x + 1, 0))
+        await until(pilot, lambda: background_at(x + 1) != plain)  # the hint under the pointer is lit
+        await pilot.click(KeyHints, offset=(x + 1, 0))
+        await until(pilot, lambda: app.chat.query_one("#sidebar").display)
+
+
 @pytest.mark.parametrize("width", [140, 80, 60, 40])
 async def test_the_composers_hint_is_shown_whole(server: LoopbackServer, width: int) -> None:
     app = make_app(server)
