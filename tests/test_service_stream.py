@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -561,3 +562,16 @@ async def test_model_list_numbers_names_and_types_are_checked(server: LoopbackSe
     assert [(m.id, m.created, m.owned_by) for m in models] == [
         ("ok", 1700000000, "a"), ("huge", None, ""), ("negative", None, ""), ("text", None, ""),
         ("named", 1000000000, "")]
+
+
+async def test_the_certificates_are_read_once_for_every_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    made = []
+    monkeypatch.setattr(client_module.httpx, "create_ssl_context", lambda: made.append(1) or ssl.create_default_context())
+    client_module.tls_context.cache_clear()
+    try:
+        for port in (9, 10, 11):
+            async with ChatClient(f"https://127.0.0.1:{port}/v1", "k"):
+                pass
+        assert len(made) == 1
+    finally:
+        client_module.tls_context.cache_clear()

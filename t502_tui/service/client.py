@@ -16,11 +16,13 @@ a stream must bring new content within ``idle_timeout``, and a whole call ends a
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import math
 import os
 import random
 import re
+import ssl
 from collections.abc import AsyncIterator, Callable, Generator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -167,6 +169,14 @@ class _BearerKey(httpx.Auth):
         yield request
 
 
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """What servers' certificates are checked against, as httpx would make it for each
+    client: made once, since reading and parsing the certificates takes about 30 ms, and
+    t502 makes a client for each provider and for each key it checks."""
+    return httpx.create_ssl_context()
+
+
 class ChatClient:
     """Talks to one OpenAI-compatible server with one key."""
 
@@ -217,6 +227,7 @@ class ChatClient:
             auth=_BearerKey(api_key) if api_key else None,
             timeout=httpx.Timeout(idle_timeout, connect=connect_timeout, write=30.0),
             follow_redirects=False,
+            verify=tls_context(),
         )
 
     @property
