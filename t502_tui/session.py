@@ -147,6 +147,12 @@ class ChatSession:
         """How the user names ``model`` of ``provider``: bare for the default provider."""
         return ref_for(provider, model, self.default_provider)
 
+    def timeout_changed(self) -> None:
+        """The reply timeout in the config changed: the next requests wait that long (a
+        reply streaming keeps the one it started with)."""
+        for client in self._clients.values():
+            client.idle_timeout = self.config.timeout
+
     async def provider_changed(self, name: str = "") -> None:
         """Provider ``name`` (empty: the default) has a new server or key in the config:
         talk to it anew, and forget what it told (models, prices, balance), in this run and

@@ -8,6 +8,7 @@ small through the module constants where the real ones would only cost time.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 from collections.abc import AsyncIterator, Iterator
@@ -113,7 +114,7 @@ async def test_keep_alive_comments_forever_time_out(fault: fs.FaultServer) -> No
     async with patient(fault) as client:
         with pytest.raises(TimedOut, match="no new content for 0.4 s, only keep-alives") as info:
             await stream(client, seen)
-    assert "a larger `timeout` in the config file" in info.value.message  # what to do, for a long thinker
+    assert "a larger reply timeout: Settings (F2), or `timeout` in the config file" in info.value.message  # what to do, for a long thinker
     assert seen == [ContentDelta("Hello")] and info.value.partial
     assert fault.connections[0].client_closed.wait(5)
 
@@ -379,3 +380,13 @@ async def test_a_base_url_httpx_refuses_fails_each_request_not_the_app(url: str)
         assert broken.host == url
         with pytest.raises(ServiceError, match="cannot be used"):
             await broken.list_models()
+
+
+async def test_a_timeout_changed_on_a_client_holds_from_its_next_request(fault: fs.FaultServer) -> None:
+    # Settings (F2) change the reply timeout of the clients already made.
+    fault.behaviour = fs.stall_after_headers({"Content-Type": "application/json"})
+    async with ChatClient(fault.url, KEY, idle_timeout=30, max_retries=0) as client:
+        client.idle_timeout = 0.2
+        async with asyncio.timeout(10):  # not the 30 s it was made with
+            with pytest.raises(TimedOut, match="sent nothing for 0.2 s"):
+                await client.complete(HI, "m")

@@ -141,6 +141,22 @@ async def test_settings_are_checked_saved_and_applied(server: LoopbackServer,
     assert stat.S_IMODE(paths.config_file().stat().st_mode) == 0o600
 
 
+async def test_a_reply_timeout_set_in_settings_holds_for_the_next_reply(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(120, 50)) as pilot:
+        await until(pilot, lambda: app.session.client is not None)
+        client = app.session.client
+        await pilot.press("f2")
+        await until(pilot, lambda: isinstance(app.screen, SettingsScreen))
+        field = app.screen.query_one("#timeout")
+        assert field.value == "120"  # type: ignore[attr-defined]
+        field.value = "600"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: paths.config_file().exists())
+        assert client.idle_timeout == 600
+    assert load_config(env={}).timeout == 600
+
+
 async def test_settings_masks_the_key(server: LoopbackServer) -> None:
     app = make_app(server)
     async with app.run_test(size=(120, 50)) as pilot:

@@ -225,7 +225,6 @@ class ChatClient:
             base_url=root,
             headers=headers,
             auth=_BearerKey(api_key) if api_key else None,
-            timeout=httpx.Timeout(idle_timeout, connect=connect_timeout, write=30.0),
             follow_redirects=False,
             verify=tls_context(),
         )
@@ -321,7 +320,9 @@ class ChatClient:
         """One try: the open response if it succeeded, else the error it came to."""
         if self._unusable:
             raise ServiceError(self._unusable)
-        request = self._http.build_request(method, path, json=body)
+        # The timeouts of each request are the client's at the time: Settings may change them.
+        timeout = httpx.Timeout(self.idle_timeout, connect=self.connect_timeout, write=30.0)
+        request = self._http.build_request(method, path, json=body, timeout=timeout)
         log.debug("%s %s model=%s", method, request.url, (body or {}).get("model"))
         try:
             async with asyncio.timeout_at(deadline):  # headers sent a byte at a time never time out
@@ -748,8 +749,8 @@ class _StreamReader:
             # ever), but a model that thinks long before its first word sends only them.
             return TimedOut(
                 f"the server sent no new content for {idle_timeout:g} s, only keep-alives or"
-                f" fragments; {ending} (a model that thinks for longer needs a larger `timeout`"
-                " in the config file)", answered=True,
+                f" fragments; {ending} (a model that thinks for longer needs a larger reply timeout:"
+                " Settings (F2), or `timeout` in the config file)", answered=True,
             )
         return TimedOut(f"the server sent nothing for {idle_timeout:g} s; {ending}", answered=True)
 

@@ -251,6 +251,8 @@ class T502App(Servers, App[None]):
         if {"base_url", "api_key"} & changed.keys():
             await self.session.provider_changed()
             self.load_models(force=True)
+        if "timeout" in changed:
+            self.session.timeout_changed()
         if "low_balance" in changed:
             self.refresh_chat()
         self.save_settings(self._file_updates(dict(changed)), key_saved="api_key" in changed)

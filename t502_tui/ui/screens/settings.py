@@ -31,6 +31,8 @@ REVEAL_LABEL = "Ctrl+R"
 
 
 def _as_text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # 120 seconds, not "120.0"
     return "" if value is None else str(value)
 
 
