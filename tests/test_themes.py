@@ -14,7 +14,9 @@ from t502_tui import paths
 from t502_tui.config import load_config
 from t502_tui.theme_files import bundled_theme_files, load_theme_specs, parse_theme
 from t502_tui.ui.screens.theme_picker import ThemePicker
+from t502_tui.ui.widgets.key_hints import KeyHints
 from t502_tui.conversation import ChatMessage, Conversation
+from textual.geometry import Region
 from textual.theme import Theme
 from textual.widgets import OptionList
 from tui_helpers import choose, make_app, shown, until
@@ -126,3 +128,21 @@ def test_wheel_ships_the_themes(tmp_path: Path) -> None:
     bundled = {f.name for f in bundled_theme_files()}
     assert {f"t502_tui/themes/{n}" for n in bundled} <= set(names)
     assert "t502_tui/ui/app.tcss" in names
+
+
+async def test_with_no_color_a_theme_of_the_terminals_colours_chosen_later_is_not_black_on_black(
+        server: LoopbackServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = make_app(server)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: "Newline" in app.chat.query_one(KeyHints).shown)
+        for name, colours_left in (("ansi-dark", False), ("t502-midnight", True)):
+            assert app.try_theme(name)
+            await pilot.pause()
+            footer = app.chat.query_one(KeyHints)
+            [line] = footer.render_lines(Region(0, 0, footer.size.width, 1))  # as the screen draws it
+            drawn = [segment.style for segment in line if segment.text.strip() and segment.style]
+            # the terminal's own colours (none given), or greys of the theme's
+            assert any(style.color is not None and not style.color.is_default for style in drawn) == colours_left, name
+            assert all(style.color is None or style.color.triplet is None or len(set(style.color.triplet)) == 1
+                       for style in drawn), name

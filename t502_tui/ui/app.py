@@ -12,12 +12,13 @@ import gc
 import os
 import signal
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from rich.console import RenderableType
 from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.filter import LineFilter, Monochrome, NoColor
 from textual.notifications import SeverityLevel
 from textual.css.query import NoMatches
 from textual.screen import Screen
@@ -57,6 +58,8 @@ FREEZE_AFTER_SECONDS = 0.25
 """Start-up is over this long after the first frame: what it made lives as long as the app."""
 TYPE_AHEAD_RETRY_SECONDS = 0.05
 """How often type-ahead looks for a composer to take it while nothing has the focus."""
+_NO_COLOR, _GREYS = NoColor(), Monochrome()
+"""The NO_COLOR filters: for a theme of the terminal's own colours, and for any other."""
 
 
 def _listed(warnings: list[str], most: int = 4, longest: int = 200) -> str:
@@ -169,6 +172,16 @@ class T502App(Servers, App[None]):
         await super().on_event(event)
 
     # -- themes -------------------------------------------------------------------------------
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """With NO_COLOR, Textual turns colours to greys, or for a theme of the terminal's own
+        colours leaves them to the terminal; but it chooses once, for the theme at start. A
+        terminal's-colours theme chosen later was drawn in greys: black on black."""
+        filters = super().get_line_filters()
+        if not self.no_color:
+            return filters
+        wanted = _NO_COLOR if self.native_ansi_color else _GREYS
+        return [wanted if isinstance(f, (NoColor, Monochrome)) else f for f in filters]
 
     @property
     def code_theme(self) -> str:
