@@ -127,6 +127,9 @@ async def test_escape_leaves_edit_mode(server: LoopbackServer) -> None:
         await until(pilot, lambda: "Cancel edit" in app.screen.query_one(KeyHints).shown)
         await pilot.press("escape")
         assert pane(app).editing is None and pane(app).composer.text == ""
+        await until(pilot, lambda: "Cancel edit" not in app.screen.query_one(KeyHints).shown)
+        await pilot.press("up")  # a second edit: the footer says how to leave it again
+        await until(pilot, lambda: "Cancel edit" in app.screen.query_one(KeyHints).shown)
 
 
 async def test_what_was_typed_before_an_edit_comes_back_after_it(server: LoopbackServer, tmp_path: Path) -> None:

@@ -268,9 +268,12 @@ class ChatScreen(SavedConversations, Screen[None]):
         )
         if active:
             status.show(self._status_facts(active))
+        self._refresh_keys()
+
+    def _refresh_keys(self) -> None:
+        """Show the keys that come and go (Esc's meaning, Retry) as they are now."""
         key_states = tuple(self.check_action(action, ()) for action in ("cancel", "cancel_edit", "retry"))
         if key_states != self._key_states:
-            # The footer redraws all its keys on each refresh: only when one changed.
             self._key_states = key_states
             self.refresh_bindings()
 
@@ -339,7 +342,7 @@ class ChatScreen(SavedConversations, Screen[None]):
         """Leave edit mode (what was typed before it comes back; the message stays as it was)."""
         pane = self.active_pane
         if pane is not None and pane.cancel_edit():
-            self.refresh_bindings()
+            self._refresh_keys()
 
     async def action_regenerate(self) -> None:
         """Ask again for the last reply; the old one stays as another version."""
