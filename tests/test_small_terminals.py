@@ -32,7 +32,7 @@ from t502_tui.ui.screens.system_prompt import SystemPromptEditor
 from t502_tui.ui.screens.theme_picker import ThemePicker
 from t502_tui.ui.widgets.key_hints import KeyHints
 from t502_tui.ui.widgets.sidebar import ConversationList
-from tui_helpers import make_app, until
+from tui_helpers import make_app, pane, send, until
 
 
 
@@ -89,10 +89,12 @@ async def test_a_key_hint_that_does_not_fit_whole_is_left_out(server: LoopbackSe
         await until(pilot, lambda: "History" in shown_hints(app))
         assert not cut_hints(app)
         await pilot.resize_terminal(80, 24)
-        await pilot.press("escape", "f1")  # a dialog over it: the hints change beneath, unseen by layout
+        await pilot.press("escape", "f1")  # a dialog over it
         await until(pilot, lambda: len(app.screen_stack) > 1)
         await pilot.pause()
-        assert "Newline" in shown_hints(app) and not cut_hints(app)
+        assert shown_hints(app) == ["Close"] and not cut_hints(app)  # the dialog's keys: the ones that work
+        await pilot.press("escape")
+        await until(pilot, lambda: "Newline" in shown_hints(app))
 
 
 async def test_a_key_hint_clicked_does_what_its_key_does_and_is_lit_when_pointed_at(
@@ -112,6 +114,18 @@ async def test_a_key_hint_clicked_does_what_its_key_does_and_is_lit_when_pointed
         await until(pilot, lambda: background_at(x + 1) != plain)  # the hint under the pointer is lit
         await pilot.click(KeyHints, offset=(x + 1, 0))
         await until(pilot, lambda: app.chat.query_one("#sidebar").display)
+
+
+async def test_the_way_out_and_the_help_are_the_last_hints_to_go(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(40, 15)) as pilot:
+        await send(pilot, "hello")
+        await until(pilot, lambda: not pane(app).streaming)
+        await pilot.press("up")  # editing: Esc is the way out
+        await until(pilot, lambda: shown_hints(app)[:1] == ["Cancel edit"])
+        assert "Newline" not in shown_hints(app)  # the room went to the way out first
+        await pilot.press("escape")
+        await until(pilot, lambda: shown_hints(app)[:1] == ["Help"])
 
 
 @pytest.mark.parametrize("width", [140, 80, 60, 40])

@@ -109,7 +109,7 @@ class ChatScreen(SavedConversations, Screen[None]):
             with Column(id="main"):
                 yield Panes(id="panes")
                 yield StatusLine(id="status")
-        yield KeyHints()
+        yield KeyHints(first=("leave", "cancel", "cancel_edit", "help"))  # Esc's ways out, then F1
 
     async def on_mount(self) -> None:
         try:

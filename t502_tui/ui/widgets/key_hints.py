@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rich.style import Style
@@ -26,7 +27,8 @@ class Hint:
 
 
 class KeyHints(Widget):
-    """The keys the focused widget and its screen offer, drawn as one line of text.
+    """The keys the focused widget and its screen offer (or a dialog over it), drawn as
+    one line of text.
 
     Textual's Footer makes a widget for each key and makes them all again whenever the
     bindings change (every move of the focus): about a fifth of the test suite's time,
@@ -56,20 +58,32 @@ class KeyHints(Widget):
     }
     """
 
-    def __init__(self) -> None:
+    def __init__(self, first: Iterable[str] = ()) -> None:
+        """``first``: actions whose hints go before the others, in that order, and so stay
+        when room runs out (the ways out of what is going on, the help)."""
         super().__init__()
+        self.first = tuple(first)
         self._spans: list[tuple[int, int, Hint]] = []
         """Where each hint drawn starts and ends on the line."""
         self._hover: Hint | None = None
+        self._keys_of: Screen[object] | None = None
+        """The screen whose keys are shown: this one, or a dialog over it."""
 
     def on_mount(self) -> None:
+        self._keys_of = self.screen
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
+        self.app.screen_change_signal.subscribe(self, self._screen_changed)
+        self._screen_changed(self.app.screen)  # one may already be over this (the setup)
 
-    def on_unmount(self) -> None:
-        self.screen.bindings_updated_signal.unsubscribe(self)
+    def _screen_changed(self, top: Screen[object]) -> None:
+        """Under a dialog, the dialog's keys are the ones that work."""
+        if top is not self._keys_of:
+            self._keys_of = top
+            top.bindings_updated_signal.subscribe(self, self._bindings_changed)
+            self.refresh()
 
     def _bindings_changed(self, screen: Screen[object]) -> None:
-        if screen is self.screen:
+        if screen is self._keys_of:
             self.refresh()
 
     @property
@@ -79,18 +93,19 @@ class KeyHints(Widget):
 
     def hints(self) -> tuple[list[Hint], Hint | None]:
         """The keys to show, in order, and the palette's key, from the screen's bindings."""
-        app, hints, actions = self.app, [], set()
-        for _node, binding, enabled, tooltip in self.screen.active_bindings.values():
-            if binding.show and binding.action not in actions:  # one hint per action: its first key
-                actions.add(binding.action)
-                hints.append(Hint(binding.key, app.get_key_display(binding), binding.description,
-                                  enabled, tooltip or binding.tooltip))
+        app, screen, hints = self.app, self._keys_of or self.screen, {}
+        bindings = screen.active_bindings
+        for _node, binding, enabled, tooltip in bindings.values():
+            if binding.show and binding.action not in hints:  # one hint per action: its first key
+                hints[binding.action] = Hint(binding.key, app.get_key_display(binding), binding.description,
+                                             enabled, tooltip or binding.tooltip)
         palette = None
-        if app.ENABLE_COMMAND_PALETTE and (found := self.screen.active_bindings.get(app.COMMAND_PALETTE_BINDING)):
+        if app.ENABLE_COMMAND_PALETTE and (found := bindings.get(app.COMMAND_PALETTE_BINDING)):
             _node, binding, enabled, tooltip = found
             palette = Hint(binding.key, app.get_key_display(binding), binding.description, enabled,
                            tooltip or binding.tooltip or binding.description)
-        return hints, palette
+        first = [hints.pop(action) for action in self.first if action in hints]
+        return first + list(hints.values()), palette
 
     def render(self) -> Text:
         hints, palette = self.hints()
