@@ -89,6 +89,22 @@ async def test_regenerate_with_another_model(server: LoopbackServer) -> None:
     assert [r.json["model"] for r in server.chat_requests()] == ["gpt-5", "deepseek-r1"]
 
 
+async def test_message_keys_that_do_not_apply_to_the_chosen_message_say_why(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.session.history is not None)
+        await send(pilot, "hello")
+        await settle(app)
+        question, reply = pane(app).conversation.messages
+        choose(app, question)
+        for key, said in (("k", "Your own messages are always sent"), ("less_than_sign", "has one version")):
+            await pilot.press(key)
+            await until(pilot, lambda: any(said in str(n.message) for n in app._notifications))
+        choose(app, reply)
+        await pilot.press("e")
+        await until(pilot, lambda: any("Ctrl+G asks again" in str(n.message) for n in app._notifications))
+
+
 async def test_edit_makes_a_branch_and_the_old_one_comes_back(server: LoopbackServer) -> None:
     server.script(CHAT, text_stream("about cats"), text_stream("about dogs"))
     app = make_app(server)

@@ -197,10 +197,12 @@ class ConversationPane(Vertical):
             if message.role == "user":
                 self.edit(message)
             else:
-                self.notify("Only your own messages can be edited; Ctrl+G asks again for a reply.")
+                self.notify(f"Only your own messages can be edited; {self._regenerate_key()} asks again for a reply.")
         elif action in ("previous_version", "next_version"):
             await self._flip(message, -1 if action == "previous_version" else 1)
-        elif action == "context" and message.role == "assistant":
+        elif action == "context" and message.role != "assistant":
+            self.notify("Your own messages are always sent; k leaves a reply out of what the model sees.")
+        elif action == "context":
             message.in_context = not message.sendable
             if self.session.history is not None and message.id is not None:
                 await self.session.history.update_message(message)
@@ -449,12 +451,19 @@ class ConversationPane(Vertical):
             # Keys pressed at once (a held <) all name the version shown then; the first
             # put another in its place: flip on from that one.
             message = next((m for m in self.conversation.messages if message.id in m.alternatives), message)
-        if self.streaming or history is None or message.id not in message.alternatives:
+        if self.streaming or history is None:
+            return
+        if len(message.alternatives) < 2 or message.id not in message.alternatives:
+            self.notify(f"This message has one version: e on one of yours edits it into another,"
+                        f" {self._regenerate_key()} asks again for the last reply.")
             return
         target = message.alternatives.index(message.id) + step
         if not 0 <= target < len(message.alternatives):
-            return
+            return  # at either end: its ‹1/2› says so
         await self._show_branch(message, message.alternatives[target])
+
+    def _regenerate_key(self) -> str:
+        return key_label(self.keys.get("regenerate", [])[:1]) or "the palette's Regenerate"
 
     async def _show_branch(self, message: ChatMessage, sibling: int) -> bool:
         """Show the branch from version ``sibling`` in place of ``message`` and what
