@@ -366,8 +366,8 @@ async def test_search_hit_on_another_branch_opens_that_branch(server: LoopbackSe
         pane(app).edit(pane(app).conversation.messages[0])
         pane(app).composer.load_text("tell me about dogs")
         await pilot.press("enter")
+        await until(pilot, lambda: contents(app) == ["tell me about dogs", "dogs bark"])
         await settle(app)
-        assert contents(app) == ["tell me about dogs", "dogs bark"]
         await pilot.press("ctrl+f")
         await until(pilot, lambda: isinstance(app.screen, SearchScreen))
         await pilot.press(*"purr")
