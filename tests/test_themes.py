@@ -16,6 +16,7 @@ from t502_tui.theme_files import bundled_theme_files, load_theme_specs, parse_th
 from t502_tui.ui.screens.theme_picker import ThemePicker
 from t502_tui.ui.widgets.key_hints import KeyHints
 from t502_tui.conversation import ChatMessage, Conversation
+from textual.color import Color
 from textual.geometry import Region
 from textual.theme import Theme
 from textual.widgets import OptionList
@@ -146,3 +147,21 @@ async def test_with_no_color_a_theme_of_the_terminals_colours_chosen_later_is_no
             assert any(style.color is not None and not style.color.is_default for style in drawn) == colours_left, name
             assert all(style.color is None or style.color.triplet is None or len(set(style.color.triplet)) == 1
                        for style in drawn), name
+
+
+def _luminance(colour: str) -> float:
+    channels = [value / 255 for value in Color.parse(colour).rgb]
+    r, g, b = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def test_the_footer_is_readable_in_every_bundled_theme() -> None:
+    # WCAG contrast of the footer's letters on its ground: 4.5 is the bar for text.
+    specs, _ = load_theme_specs()
+    for spec in specs:
+        colours = Theme(spec.name, dark=spec.dark, variables=spec.variables, **spec.colors).to_color_system().generate()
+        ground = _luminance(colours["footer-background"])
+        for name in ("footer-key-foreground", "footer-description-foreground"):
+            letters = _luminance(colours[name])
+            contrast = (max(letters, ground) + 0.05) / (min(letters, ground) + 0.05)
+            assert contrast >= 4.5, (spec.name, name, round(contrast, 2))

@@ -37,7 +37,7 @@ class KeyHints(Widget):
     the palette key stays at the right, and the palette lists every key."""
 
     ALLOW_SELECT = False
-    COMPONENT_CLASSES = {"key-hints--key", "key-hints--description", "key-hints--edge", "key-hints--hover"}
+    COMPONENT_CLASSES = {"key-hints--key", "key-hints--description", "key-hints--edge"}
     DEFAULT_CSS = """
     KeyHints {
         dock: bottom;
@@ -54,7 +54,6 @@ class KeyHints(Widget):
             background: $footer-description-background;
         }
         .key-hints--edge { color: $foreground 20%; }
-        .key-hints--hover { background: $block-hover-background; }
     }
     """
 
@@ -112,15 +111,14 @@ class KeyHints(Widget):
         width = self.size.width
         key_style = self.get_component_rich_style("key-hints--key")
         description_style = self.get_component_rich_style("key-hints--description")
-        hover_style = Style(bgcolor=self.get_component_rich_style("key-hints--hover").bgcolor)
 
         def drawn(hint: Hint, before: str, between: str, after: str) -> Text:
             text = Text.assemble((f"{before}{hint.shown_key}{between}", key_style),
                                  (f"{hint.description}{after}", description_style) if hint.description else "")
             if not hint.enabled:
                 text.stylize(Style(dim=True))
-            if hint == self._hover:
-                text.stylize(hover_style)
+            if hint == self._hover:  # reversed: plain to see in any theme, the terminal's colours too
+                text.stylize(Style(reverse=True))
             return text
 
         tail = Text()
