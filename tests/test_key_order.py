@@ -109,3 +109,21 @@ async def test_a_burst_with_tabs_fills_each_field_of_a_form_in_turn(server: Loop
         name.value = "a/b"
         await pilot.press("enter")
         assert str(screen.query_one("#provider-message").render()).startswith("The name “a/b” must use only")
+
+
+async def test_a_field_typed_and_saved_in_one_burst_is_saved_whole(server: LoopbackServer) -> None:
+    """Ctrl+S right behind the letters of a settings field saved the field without them:
+    the screen's key acted before the field had taken the letters before it."""
+    from t502_tui import paths
+    from t502_tui.config import load_config
+    from t502_tui.ui.screens.settings import SettingsScreen
+
+    app = make_app(server)
+    async with app.run_test(size=(80, 30)) as pilot:
+        await pilot.press("f2")
+        await until(pilot, lambda: isinstance(app.screen, SettingsScreen))
+        await until(pilot, lambda: app.focused is app.screen.query_one("#base_url"))
+        burst(app, "tab", *typed("sk-typed-fast"), "ctrl+s")
+        await until(pilot, lambda: not isinstance(app.screen, SettingsScreen))
+        await until(pilot, lambda: paths.config_file().exists())
+    assert load_config(env={}).api_key == "sk-typed-fast"

@@ -37,6 +37,7 @@ from t502_tui.store import StoreError, default_path
 from t502_tui.terminal_text import defuse, visible_name
 from t502_tui.turn import Connection, LinkState
 from t502_tui.ui import graphics
+from t502_tui.ui.caught_up import caught_up
 from t502_tui.ui.commands import app_commands
 from t502_tui.ui.servers import Servers
 from t502_tui.ui.message_render import load_renderers, probe_theme
@@ -165,10 +166,12 @@ class T502App(Servers, App[None]):
                         return
                 else:
                     self._hand_typed_ahead()
+            # Keys come in a burst over a slow link: the focused widget applies the earlier
+            # ones before the app's own bindings act on this one (see ui.caught_up).
             if isinstance(self.focused, Composer):
-                # Keys come in a burst over a slow link: the composer applies the earlier
-                # ones before the app's own bindings act on this one (see Composer.caught_up).
                 await self.focused.caught_up()
+            elif self.focused is not None:
+                await caught_up(self.focused)
         await super().on_event(event)
 
     # -- themes -------------------------------------------------------------------------------

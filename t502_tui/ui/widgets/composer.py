@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,10 +13,7 @@ from textual.message import Message
 from textual.widgets import TextArea
 
 from t502_tui.attachments import paths_from_text
-
-CATCH_UP_SECONDS = 1.0
-"""The longest a key waits for the keys before it (a stuck handler must not stop typing)."""
-
+from t502_tui.ui.caught_up import caught_up
 
 UNSEEN_SECONDS = 0.2
 """A key this soon after a draft is put back at start was not typed in answer to it (it
@@ -145,15 +141,8 @@ class Composer(TextArea):
     async def caught_up(self) -> None:
         """Return once the composer, then its conversation, have handled what was sent to
         them so far: the keys, and what those keys asked of the conversation (a send, an
-        edit). The app waits for this before acting on its own keys (Esc, Ctrl+N…), which
-        it otherwise does at once, ahead of keys still waiting here."""
-        for node in (self, self.parent):
-            done = asyncio.Event()
-            if node is not None and node.call_later(done.set):
-                try:
-                    await asyncio.wait_for(done.wait(), CATCH_UP_SECONDS)
-                except TimeoutError:
-                    return
+        edit)."""
+        await caught_up(self, self.parent)
 
     async def _run_binding(self, key: str) -> bool:
         """Run now the binding the app would run for ``key`` once it bubbled up (an
