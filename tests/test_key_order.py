@@ -127,3 +127,23 @@ async def test_a_field_typed_and_saved_in_one_burst_is_saved_whole(server: Loopb
         await until(pilot, lambda: not isinstance(app.screen, SettingsScreen))
         await until(pilot, lambda: paths.config_file().exists())
     assert load_config(env={}).api_key == "sk-typed-fast"
+
+
+async def test_a_fields_own_key_in_a_burst_keeps_its_place(server: LoopbackServer) -> None:
+    """"abc", Ctrl+U, "xyz" together: Textual ran the field's Ctrl+U only after "xy" had
+    reached the field, and left "z"."""
+    from textual.widgets import Input
+
+    from t502_tui.ui.screens.search import SearchScreen
+
+    app = make_app(server)
+    async with app.run_test(size=(80, 30)) as pilot:
+        await until(pilot, lambda: isinstance(app.focused, Composer))
+        await pilot.press("ctrl+f")
+        await until(pilot, lambda: isinstance(app.screen, SearchScreen) and isinstance(app.focused, Input))
+        field = app.focused
+        burst(app, *typed("abc"), "ctrl+u", *typed("xyz"), "left", "ctrl+w", "home", *typed("a "))
+        try:
+            await until(pilot, lambda: field.value == "a z")  # type: ignore[union-attr]
+        except AssertionError:
+            raise AssertionError(field.value) from None  # type: ignore[union-attr]

@@ -23,6 +23,7 @@ from textual.notifications import SeverityLevel
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.theme import Theme
+from textual.widgets import Input
 from textual.worker import WorkerFailed
 
 from t502_tui.config import ENV_API_KEY, ENV_MODEL, Config, ConfigError, save_config
@@ -172,7 +173,20 @@ class T502App(Servers, App[None]):
                 await self.focused.caught_up()
             elif self.focused is not None:
                 await caught_up(self.focused)
+                if isinstance(self.focused, Input) and not event.is_printable and await self._field_key(event.key):
+                    return
         await super().on_event(event)
+
+    async def _field_key(self, key: str) -> bool:
+        """Run at once a one-line field's own binding for ``key`` (Ctrl+U, Ctrl+W…), as
+        the composer does its own. Textual runs a widget's bindings once the key has come
+        back up from it, after the keys typed behind it were already in the field: "abc",
+        Ctrl+U, "xyz" in one burst left "z". False if the field does not bind it."""
+        field = self.focused
+        active = self.screen.active_bindings.get(key)
+        if active is None or active.node is not field or active.binding.priority or not active.enabled:
+            return False
+        return await self.run_action(active.binding.action, field)
 
     # -- themes -------------------------------------------------------------------------------
 
