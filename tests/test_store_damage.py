@@ -220,3 +220,19 @@ def test_a_store_that_is_a_pipe_or_a_folder_is_one_line_not_a_hang(kind: str, se
     server.script("/chat/completions", text_stream("still answered"))
     asked = t502("ask", "hi", server=server)
     assert asked.returncode == 0 and asked.stdout == "still answered\n" and "cannot open" in asked.stderr
+
+
+async def test_search_before_the_history_is_open_does_not_say_it_is_off(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.session.history is not None)
+        history, app.session.history = app.session.history, None  # as in the first moments after start
+        app.chat.action_search()
+        await until(pilot, lambda: any(str(n.message).startswith("The history is still being opened")
+                                       for n in app._notifications))
+        assert not any("History is off" in str(n.message) for n in app._notifications)
+        app.history_off = True
+        app.chat.action_search()
+        await until(pilot, lambda: any(str(n.message) == "History is off, so there is nothing to search."
+                                       for n in app._notifications))
+        app.session.history, app.history_off = history, False

@@ -48,9 +48,17 @@ class SavedConversations(_Base):
         """A change to the history; False (the failure is shown) if it did not happen."""
         history = self.session.history
         if history is None:
-            self.notify("History is off, so nothing can be changed in it.", severity="warning")
+            self._no_history("nothing can be changed in it")
             return False
         return await history.write(call)
+
+    def _no_history(self, so: str) -> None:
+        """Say why the history cannot be used: it is off, or (the first moments after
+        start) not open yet."""
+        if self.t502.history_off:
+            self.notify(f"History is off, so {so}.", severity="warning")
+        else:
+            self.notify("The history is still being opened: try again in a moment.")
 
     @work(group="history", exclusive=True)
     async def reload_history(self) -> None:
@@ -248,7 +256,7 @@ class SavedConversations(_Base):
         """Search every saved message."""
         history = self.session.history
         if history is None:
-            self.notify("History is off, so there is nothing to search.", severity="warning")
+            self._no_history("there is nothing to search")
             return
 
         async def chosen(choice: SearchChoice | None) -> None:
