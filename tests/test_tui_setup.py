@@ -79,6 +79,10 @@ async def test_key_field_is_masked(server: LoopbackServer) -> None:
         assert app.screen.query_one("#setup-key").password  # type: ignore[attr-defined]
         rendered = "".join(str(app.screen.query_one("#setup-key").render_line(0).text) for _ in [0])
         assert NEW_KEY not in rendered
+        await pilot.press("ctrl+r")  # a pasted key can be checked by eye
+        assert not app.screen.query_one("#setup-key").password  # type: ignore[attr-defined]
+        await pilot.press("ctrl+r")
+        assert app.screen.query_one("#setup-key").password  # type: ignore[attr-defined]
 
 
 async def test_a_key_typed_after_a_tab_lands_in_the_key_field_and_is_never_shown(server: LoopbackServer) -> None:

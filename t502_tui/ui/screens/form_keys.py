@@ -11,3 +11,6 @@ TAB_IN_ORDER = [
 """Tab and Shift+Tab move the focus before the keys typed after them are handed out: a
 burst ("local", Tab, a URL) from a paste-fast terminal or a slow SSH link fills each field
 in turn. Without priority, the field the Tab leaves would get the text typed after it."""
+
+REVEAL_KEY, REVEAL_LABEL = "ctrl+r", "Ctrl+R"
+"""Shows or hides a key being typed in a masked field (Settings, the first-run screen)."""

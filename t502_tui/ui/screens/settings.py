@@ -24,10 +24,8 @@ from t502_tui.config import Config
 from t502_tui.paths import config_file, display_path
 from t502_tui.settings_schema import Setting, SettingError, every_setting, parse_text
 from t502_tui.ui.screens.add_provider import AddProviderScreen, NewProvider
-from t502_tui.ui.screens.form_keys import TAB_IN_ORDER
+from t502_tui.ui.screens.form_keys import REVEAL_KEY, REVEAL_LABEL, TAB_IN_ORDER
 
-REVEAL_KEY = "ctrl+r"
-REVEAL_LABEL = "Ctrl+R"
 
 
 def _as_text(value: Any) -> str:

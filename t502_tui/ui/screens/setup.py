@@ -21,7 +21,7 @@ from textual.widgets import Button, Input, Static
 from t502_tui.config import problem_with
 from t502_tui.service import ModelInfo, ServiceError
 from t502_tui.ui.screens.dialogs import focus_from_top
-from t502_tui.ui.screens.form_keys import TAB_IN_ORDER
+from t502_tui.ui.screens.form_keys import REVEAL_KEY, REVEAL_LABEL, TAB_IN_ORDER
 
 
 @dataclass
@@ -48,7 +48,7 @@ class _SetupButton(Button):
 class SetupScreen(ModalScreen[SetupResult | None]):
     """Dismisses with the checked settings, or None when skipped."""
 
-    BINDINGS = [Binding("escape", "dismiss(None)", "Skip"), *TAB_IN_ORDER]
+    BINDINGS = [Binding("escape", "dismiss(None)", "Skip"), Binding(REVEAL_KEY, "reveal", "Show key"), *TAB_IN_ORDER]
     AUTO_FOCUS = ""  # see on_mount
 
     def __init__(self, base_url: str, config_path: str) -> None:
@@ -71,18 +71,24 @@ class SetupScreen(ModalScreen[SetupResult | None]):
             url = Input(self.base_url, select_on_focus=False, id="setup-url", classes="setup-field")
             url.border_title = "Base URL"
             yield url
-            key = Input(password=True, select_on_focus=False, placeholder="sk-… (it is not shown)",
+            key = Input(password=True, select_on_focus=False, placeholder=f"sk-… (hidden: {REVEAL_LABEL} shows it)",
                         id="setup-key", classes="setup-field")
             key.border_title = "API key"
             yield key
             yield Static(id="setup-message")
-            yield Static(Content("Enter checks and saves · Tab: next · Esc skips"), classes="hint")
+            yield Static(Content(f"Enter checks and saves · {REVEAL_LABEL} shows the key · Tab: next · Esc skips"),
+                         classes="hint")
             with Horizontal(id="setup-buttons"):
                 yield _SetupButton("Check and save", variant="primary", id="setup-save")
                 yield _SetupButton("Skip", id="setup-skip")
 
     def on_mount(self) -> None:
         focus_from_top(self, self.query_one("#setup-key", Input))
+
+    def action_reveal(self) -> None:
+        """Show or hide the key typed (a pasted key can be checked by eye)."""
+        key = self.query_one("#setup-key", Input)
+        key.password = not key.password
 
     def _say(self, text: str, error: bool = False) -> None:
         message = self.query_one("#setup-message", Static)
