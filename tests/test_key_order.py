@@ -138,7 +138,7 @@ async def test_a_fields_own_key_in_a_burst_keeps_its_place(server: LoopbackServe
 
     app = make_app(server)
     async with app.run_test(size=(80, 30)) as pilot:
-        await until(pilot, lambda: isinstance(app.focused, Composer))
+        await until(pilot, lambda: isinstance(app.focused, Composer) and app.session.history is not None)
         await pilot.press("ctrl+f")
         await until(pilot, lambda: isinstance(app.screen, SearchScreen) and isinstance(app.focused, Input))
         field = app.focused
