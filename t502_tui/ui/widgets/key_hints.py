@@ -78,6 +78,7 @@ class KeyHints(Widget):
         """Under a dialog, the dialog's keys are the ones that work."""
         if top is not self._keys_of:
             self._keys_of = top
+            top.bindings_updated_signal.unsubscribe(self)  # once each: back to a screen, or to this one
             top.bindings_updated_signal.subscribe(self, self._bindings_changed)
             self.refresh()
 
