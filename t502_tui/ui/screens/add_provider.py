@@ -11,11 +11,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from t502_tui.service import ModelInfo, ServiceError
 from t502_tui.settings_schema import BY_NAME, SettingError, validate
+from t502_tui.ui.screens.dialog import Dialog
 from t502_tui.ui.widgets.button_row import ButtonRow
 from t502_tui.ui.screens.dialogs import focus_from_top
 from t502_tui.ui.screens.form_keys import TAB_IN_ORDER
@@ -30,7 +30,7 @@ class NewProvider:
     models: list[ModelInfo]
 
 
-class AddProviderScreen(ModalScreen[NewProvider | None]):
+class AddProviderScreen(Dialog[NewProvider | None]):
     """Dismisses with the checked provider, or None."""
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel"), *TAB_IN_ORDER]

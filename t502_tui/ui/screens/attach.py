@@ -10,11 +10,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.suggester import Suggester
 from textual.widgets import DirectoryTree, Input, Static
 
 from t502_tui.attachments import expand_paths
+from t502_tui.ui.screens.dialog import Dialog
 
 
 class PathSuggester(Suggester):
@@ -51,7 +51,7 @@ def _start_folder() -> Path:
         return Path.home() if Path.home().is_dir() else Path("/")
 
 
-class AttachScreen(ModalScreen[list[Path] | None]):
+class AttachScreen(Dialog[list[Path] | None]):
     """Dismisses with the paths chosen (Enter in the field, or a file picked), or None."""
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]

@@ -14,11 +14,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Select, Static, TextArea
 
 from t502_tui.request_params import takes_reasoning_effort
 from t502_tui.settings_schema import PARAMS_BY_NAME, REASONING_EFFORTS, SettingError, parse_text
+from t502_tui.ui.screens.dialog import Dialog
 from t502_tui.ui.widgets.button_row import ButtonRow
 from t502_tui.ui.screens.form_keys import TAB_IN_ORDER
 
@@ -35,7 +35,7 @@ class ConversationSettings:
     settings: dict[str, Any]
 
 
-class ConversationSettingsScreen(ModalScreen[ConversationSettings | None]):
+class ConversationSettingsScreen(Dialog[ConversationSettings | None]):
     """Dismisses with the conversation's new settings (ctrl+s), or None (Esc)."""
 
     BINDINGS = [

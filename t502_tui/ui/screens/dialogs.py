@@ -15,13 +15,14 @@ from textual.binding import Binding
 from textual.command import SimpleCommand
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.markup import escape
 from textual.types import IgnoreReturnCallbackType
 from textual.widgets import Button, Input, Static
 
 from t502_tui.terminal_text import defuse, visible_name
+from t502_tui.ui.screens.dialog import Dialog
 from t502_tui.ui.widgets.button_row import ButtonRow
 
 
@@ -63,7 +64,7 @@ def pick(name: str, callback: IgnoreReturnCallbackType, help_text: str = "") -> 
     return SimpleCommand(escape(visible_name(name)), callback, escape(visible_name(help_text)) or None)
 
 
-class TextPrompt(ModalScreen[str | None]):
+class TextPrompt(Dialog[str | None]):
     """Dismisses with the text entered (Enter) or None (Esc)."""
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
@@ -88,7 +89,7 @@ class TextPrompt(ModalScreen[str | None]):
             self.query_one(".hint", Static).update(Content("Nothing typed yet: type it, or Esc cancels"))
 
 
-class Confirm(ModalScreen[bool]):
+class Confirm(Dialog[bool]):
     """Dismisses with True only when the user confirms."""
 
     BINDINGS = [Binding("escape,n", "dismiss(False)", "No"), Binding("y", "dismiss(True)", "Yes"), *ARROWS_MOVE]
@@ -127,7 +128,7 @@ class Confirm(ModalScreen[bool]):
         self.dismiss(event.button.id == "confirm-yes")
 
 
-class Choice(ModalScreen[str | None]):
+class Choice(Dialog[str | None]):
     """A question with a few answers, each a button with a key; dismisses with the chosen
     answer's id, or None (Esc)."""
 

@@ -6,10 +6,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from t502_tui.keys import ACTIONS, PLACES, key_label
+from t502_tui.ui.screens.dialog import Dialog
 
 TERMINAL_NOTE = (
     "Shift+Enter and Alt+Enter reach t502 only where the terminal tells them from Enter "
@@ -17,7 +17,7 @@ TERMINAL_NOTE = (
 )
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(Dialog[None]):
     """A list of keys (scrolled with ↑↓ and PageUp/PageDown in a small terminal); Esc, F1
     or q closes it."""
 

@@ -12,7 +12,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Static
@@ -22,6 +21,7 @@ from t502_tui.terminal_text import defuse
 from t502_tui.thumbnails import FORMATS, MAX_PIXELS, Thumbnail, ThumbnailError, make_thumbnail
 from t502_tui.ui.graphics import graphics_widget
 from t502_tui.ui.image_preview import half_blocks, preview_size
+from t502_tui.ui.screens.dialog import Dialog
 
 log = logging.getLogger("t502.preview")
 
@@ -76,7 +76,7 @@ class HalfBlockPicture(Widget):
             width, self.rich_style)
 
 
-class ImageScreen(ModalScreen[None]):
+class ImageScreen(Dialog[None]):
     """The image, its name and size; Esc, q or v closes it."""
 
     DEFAULT_CSS = """

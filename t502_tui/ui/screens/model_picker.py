@@ -15,11 +15,11 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from t502_tui.terminal_text import defuse, visible_name
+from t502_tui.ui.screens.dialog import Dialog
 
 MAX_NAME_WIDTH = 44
 """Model names are padded to line up the price column, up to this width."""
@@ -56,7 +56,7 @@ def _matches(row: PickerRow, needle: str) -> bool:
     return needle in row.label.lower() or ("/" in needle and needle in row.ref.lower())
 
 
-class ModelPicker(ModalScreen[str | None]):
+class ModelPicker(Dialog[str | None]):
     """Dismisses with ``PROVIDER/MODEL`` for a listed model, the text as typed for one
     typed in (a bare model is the current provider's), or None."""
 

@@ -9,16 +9,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from t502_tui.presets import Preset
+from t502_tui.ui.screens.dialog import Dialog
 
 BLANK = "blank"
 
 
-class PresetPicker(ModalScreen[Preset | str | None]):
+class PresetPicker(Dialog[Preset | str | None]):
     """Dismisses with the chosen preset, :data:`BLANK` for a blank conversation, or None."""
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Close")]

@@ -10,13 +10,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from t502_tui.history import History
 from t502_tui.store import HIT_END, HIT_START, SearchHit, StoreError
 from t502_tui.terminal_text import defuse, visible_name
+from t502_tui.ui.screens.dialog import Dialog
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ def snippet_content(snippet: str) -> Content:
     return Content.assemble(*parts)
 
 
-class SearchScreen(ModalScreen[SearchChoice | None]):
+class SearchScreen(Dialog[SearchChoice | None]):
     """Dismisses with the chosen hit, or None."""
 
     BINDINGS = [

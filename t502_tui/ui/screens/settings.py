@@ -16,7 +16,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Input, Select, Static, TextArea
 
@@ -24,6 +23,7 @@ from t502_tui.config import Config
 from t502_tui.paths import config_file, display_path
 from t502_tui.settings_schema import Setting, SettingError, every_setting, parse_text
 from t502_tui.ui.screens.add_provider import AddProviderScreen, NewProvider
+from t502_tui.ui.screens.dialog import Dialog
 from t502_tui.ui.screens.form_keys import REVEAL_KEY, REVEAL_LABEL, TAB_IN_ORDER
 
 
@@ -51,7 +51,7 @@ class _TextField(TextArea):
         self.move_cursor(self.document.end)
 
 
-class SettingsScreen(ModalScreen[dict[str, Any] | None]):
+class SettingsScreen(Dialog[dict[str, Any] | None]):
     """Dismisses with the changed settings (config keys and values), or None."""
 
     BINDINGS = [

@@ -15,11 +15,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from t502_tui.config import problem_with
 from t502_tui.service import ModelInfo, ServiceError
+from t502_tui.ui.screens.dialog import Dialog
 from t502_tui.ui.screens.dialogs import focus_from_top
 from t502_tui.ui.screens.form_keys import REVEAL_KEY, REVEAL_LABEL, TAB_IN_ORDER
 
@@ -45,7 +45,7 @@ class _SetupButton(Button):
             key.insert_text_at_cursor(event.character)
 
 
-class SetupScreen(ModalScreen[SetupResult | None]):
+class SetupScreen(Dialog[SetupResult | None]):
     """Dismisses with the checked settings, or None when skipped."""
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Skip"), Binding(REVEAL_KEY, "reveal", "Show key"), *TAB_IN_ORDER]

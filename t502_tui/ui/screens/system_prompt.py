@@ -6,11 +6,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Static, TextArea
 
+from t502_tui.ui.screens.dialog import Dialog
 
-class SystemPromptEditor(ModalScreen[str | None]):
+
+class SystemPromptEditor(Dialog[str | None]):
     """Dismisses with the new prompt (ctrl+s) or None (Esc)."""
 
     BINDINGS = [

@@ -9,12 +9,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from t502_tui.ui.screens.dialog import Dialog
 
-class ThemePicker(ModalScreen[str | None]):
+
+class ThemePicker(Dialog[str | None]):
     """Dismisses with the chosen theme's name, or None after putting the old one back."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]

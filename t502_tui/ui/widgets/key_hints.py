@@ -27,8 +27,8 @@ class Hint:
 
 
 class KeyHints(Widget):
-    """The keys the focused widget and its screen offer (or a dialog over it), drawn as
-    one line of text.
+    """The keys the focused widget and its screen offer, drawn as one line of text; Esc's
+    first (the way out).
 
     Textual's Footer makes a widget for each key and makes them all again whenever the
     bindings change (every move of the focus): about a fifth of the test suite's time,
@@ -58,32 +58,19 @@ class KeyHints(Widget):
     """
 
     def __init__(self, first: Iterable[str] = ()) -> None:
-        """``first``: actions whose hints go before the others, in that order, and so stay
-        when room runs out (the ways out of what is going on, the help)."""
+        """``first``: actions whose hints go before the others (Esc's too), in that order,
+        and so stay when room runs out (the ways out of what is going on, the help)."""
         super().__init__()
         self.first = tuple(first)
         self._spans: list[tuple[int, int, Hint]] = []
         """Where each hint drawn starts and ends on the line."""
         self._hover: Hint | None = None
-        self._keys_of: Screen[object] | None = None
-        """The screen whose keys are shown: this one, or a dialog over it."""
 
     def on_mount(self) -> None:
-        self._keys_of = self.screen
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
-        self.app.screen_change_signal.subscribe(self, self._screen_changed)
-        self._screen_changed(self.app.screen)  # one may already be over this (the setup)
-
-    def _screen_changed(self, top: Screen[object]) -> None:
-        """Under a dialog, the dialog's keys are the ones that work."""
-        if top is not self._keys_of:
-            self._keys_of = top
-            top.bindings_updated_signal.unsubscribe(self)  # once each: back to a screen, or to this one
-            top.bindings_updated_signal.subscribe(self, self._bindings_changed)
-            self.refresh()
 
     def _bindings_changed(self, screen: Screen[object]) -> None:
-        if screen is self._keys_of:
+        if screen is self.screen:
             self.refresh()
 
     @property
@@ -93,8 +80,8 @@ class KeyHints(Widget):
 
     def hints(self) -> tuple[list[Hint], Hint | None]:
         """The keys to show, in order, and the palette's key, from the screen's bindings."""
-        app, screen, hints = self.app, self._keys_of or self.screen, {}
-        bindings = screen.active_bindings
+        app, hints = self.app, {}
+        bindings = self.screen.active_bindings
         for _node, binding, enabled, tooltip in bindings.values():
             if binding.show and binding.action not in hints:  # one hint per action: its first key
                 hints[binding.action] = Hint(binding.key, app.get_key_display(binding), binding.description,
@@ -105,7 +92,8 @@ class KeyHints(Widget):
             palette = Hint(binding.key, app.get_key_display(binding), binding.description, enabled,
                            tooltip or binding.tooltip or binding.description)
         first = [hints.pop(action) for action in self.first if action in hints]
-        return first + list(hints.values()), palette
+        ways_out = [hints.pop(action) for action, hint in list(hints.items()) if hint.key == "escape"]
+        return first + ways_out + list(hints.values()), palette
 
     def render(self) -> Text:
         hints, palette = self.hints()
