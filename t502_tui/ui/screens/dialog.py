@@ -10,6 +10,10 @@ from t502_tui.ui.widgets.key_hints import KeyHints
 
 Result = TypeVar("Result")
 
+HINTS_FROM_ROWS = 18
+"""In a shorter terminal the dialog keeps the footer's row (at 15 rows Settings lost the
+last line of its buttons to it); its own hint line still names its keys."""
+
 
 class Dialog(ModalScreen[Result]):
     """A modal screen whose own keys are named in a footer of its own: the chat's footer,
@@ -17,4 +21,9 @@ class Dialog(ModalScreen[Result]):
     could not be clicked."""
 
     def on_mount(self) -> None:
-        self.mount(KeyHints())
+        hints = KeyHints()
+        hints.display = self.app.size.height >= HINTS_FROM_ROWS
+        self.mount(hints)
+
+    def on_resize(self) -> None:
+        self.query(KeyHints).set(display=self.app.size.height >= HINTS_FROM_ROWS)
