@@ -30,6 +30,7 @@ from t502_tui.ui.screens.settings import SettingsScreen
 from t502_tui.ui.screens.setup import SetupScreen
 from t502_tui.ui.screens.system_prompt import SystemPromptEditor
 from t502_tui.ui.screens.theme_picker import ThemePicker
+from t502_tui.ui.widgets.composer import Composer
 from t502_tui.ui.widgets.key_hints import KeyHints
 from t502_tui.ui.widgets.sidebar import ConversationList
 from tui_helpers import make_app, pane, send, until
@@ -126,6 +127,40 @@ async def test_the_way_out_and_the_help_are_the_last_hints_to_go(server: Loopbac
         assert "Newline" not in shown_hints(app)  # the room went to the way out first
         await pilot.press("escape")
         await until(pilot, lambda: shown_hints(app)[:1] == ["Help"])
+
+
+async def test_a_key_that_turns_something_on_and_off_is_named_for_what_it_does_now(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: isinstance(app.focused, Composer))
+        await pilot.press("f2")
+        await until(pilot, lambda: isinstance(app.screen, SettingsScreen) and app.screen.query(KeyHints))
+        hints = app.screen.query_one(KeyHints)
+        await until(pilot, lambda: "Show key" in hints.shown)
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: "Hide key" in hints.shown and "Show key" not in hints.shown)
+        assert not app.screen.query_one("#api_key").password  # type: ignore[attr-defined]
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: "Show key" in hints.shown)
+        assert app.screen.query_one("#api_key").password  # type: ignore[attr-defined]
+        await pilot.press("escape", "ctrl+o")
+        await until(pilot, lambda: isinstance(app.screen, ModelPicker) and app.screen.query(KeyHints))
+        hints = app.screen.query_one(KeyHints)
+        await until(pilot, lambda: {"Show all kinds", "Sort by price"} <= set(hints.shown))
+        await pilot.press("ctrl+a", "ctrl+s")
+        await until(pilot, lambda: {"Chat models only", "Servers' order"} <= set(hints.shown))
+        assert app.screen.show_all and app.screen.by_price  # type: ignore[attr-defined]
+
+
+async def test_in_a_very_short_terminal_a_dialog_keeps_the_footers_row(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(40, 15)) as pilot:
+        await until(pilot, lambda: isinstance(app.focused, Composer))
+        await pilot.press("f2")
+        await until(pilot, lambda: isinstance(app.screen, SettingsScreen) and app.screen.query(KeyHints))
+        assert not app.screen.query_one(KeyHints).display  # the buttons' last line needs the row
+        await pilot.resize_terminal(60, 20)
+        await until(pilot, lambda: app.screen.query_one(KeyHints).display)
 
 
 @pytest.mark.parametrize("width", [140, 80, 60, 40])

@@ -92,7 +92,7 @@ class TextPrompt(Dialog[str | None]):
 class Confirm(Dialog[bool]):
     """Dismisses with True only when the user confirms."""
 
-    BINDINGS = [Binding("escape,n", "dismiss(False)", "No"), Binding("y", "dismiss(True)", "Yes"), *ARROWS_MOVE]
+    BINDINGS = [Binding("escape,n", "dismiss(False)", "Cancel"), Binding("y", "dismiss(True)", "Yes"), *ARROWS_MOVE]
 
     READ_SECONDS = 0.5
     """With ``read_first``, how long after the question appears y starts to answer it."""

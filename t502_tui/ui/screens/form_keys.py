@@ -14,3 +14,12 @@ in turn. Without priority, the field the Tab leaves would get the text typed aft
 
 REVEAL_KEY, REVEAL_LABEL = "ctrl+r", "Ctrl+R"
 """Shows or hides a key being typed in a masked field (Settings, the first-run screen)."""
+
+
+def toggle(key: str, action: str, turn_on: str, turn_off: str, *, priority: bool = False) -> list[Binding]:
+    """One key that turns something on and off, named in the footer for what it does
+    now: ``action(True)`` labelled ``turn_on`` and ``action(False)`` labelled
+    ``turn_off``. The screen's ``check_action`` offers the one that applies (a single
+    label read "Show key" while the key was shown)."""
+    return [Binding(key, f"{action}(True)", turn_on, priority=priority),
+            Binding(key, f"{action}(False)", turn_off, priority=priority)]

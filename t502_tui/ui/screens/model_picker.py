@@ -20,6 +20,7 @@ from textual.widgets.option_list import Option
 
 from t502_tui.terminal_text import defuse, visible_name
 from t502_tui.ui.screens.dialog import Dialog
+from t502_tui.ui.screens.form_keys import toggle
 
 MAX_NAME_WIDTH = 44
 """Model names are padded to line up the price column, up to this width."""
@@ -63,9 +64,9 @@ class ModelPicker(Dialog[str | None]):
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Close"),
         # Before the filter box, whose own ctrl+a goes to the start of the line.
-        Binding("ctrl+a", "toggle_all", "Show all kinds", priority=True),
+        *toggle("ctrl+a", "show_all", "Show all kinds", "Chat models only", priority=True),
         Binding("ctrl+r", "refresh_list", "Refresh list"),
-        Binding("ctrl+s", "toggle_sort", "Sort by price"),
+        *toggle("ctrl+s", "by_price", "Sort by price", "Servers' order"),
         Binding("down", "move(1)", show=False),
         Binding("up", "move(-1)", show=False),
         Binding("pagedown", "move(10)", show=False),
@@ -262,14 +263,23 @@ class ModelPicker(Dialog[str | None]):
             scroll = option_list.scroll_end if down else option_list.scroll_home
             option_list.call_after_refresh(scroll, animate=False)
 
-    def action_toggle_all(self) -> None:
-        self.show_all = not self.show_all
-        self._fill(self.query_one(Input).value)
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "show_all":
+            return parameters[0] != self.show_all
+        if action == "by_price":
+            return parameters[0] != self.by_price
+        return True
 
-    def action_toggle_sort(self) -> None:
-        self.by_price = not self.by_price
+    def action_show_all(self, show: bool) -> None:
+        self.show_all = show
+        self._fill(self.query_one(Input).value)
+        self.refresh_bindings()
+
+    def action_by_price(self, by_price: bool) -> None:
+        self.by_price = by_price
         self._fill(self.query_one(Input).value)
         self.notify("Sorted by price, cheapest first" if self.by_price else "Sorted as the servers list them")
+        self.refresh_bindings()
 
     def action_refresh_list(self) -> None:
         self.query_one("#picker-note", Static).update("Refreshing the model lists…")

@@ -24,7 +24,7 @@ from t502_tui.paths import config_file, display_path
 from t502_tui.settings_schema import Setting, SettingError, every_setting, parse_text
 from t502_tui.ui.screens.add_provider import AddProviderScreen, NewProvider
 from t502_tui.ui.screens.dialog import Dialog
-from t502_tui.ui.screens.form_keys import REVEAL_KEY, REVEAL_LABEL, TAB_IN_ORDER
+from t502_tui.ui.screens.form_keys import REVEAL_KEY, REVEAL_LABEL, TAB_IN_ORDER, toggle
 
 
 
@@ -57,7 +57,7 @@ class SettingsScreen(Dialog[dict[str, Any] | None]):
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", priority=True),
         Binding("escape", "dismiss(None)", "Cancel"),
-        Binding(REVEAL_KEY, "reveal", "Show key"),
+        *toggle(REVEAL_KEY, "reveal", "Show key", "Hide key"),
         *TAB_IN_ORDER,
     ]
     AUTO_FOCUS = ".setting-field"
@@ -196,12 +196,18 @@ class SettingsScreen(Dialog[dict[str, Any] | None]):
         if widget.id:
             self._check(self._setting(widget.id))
 
-    def action_reveal(self) -> None:
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "reveal":
+            return parameters[0] != self._revealed
+        return True
+
+    def action_reveal(self, show: bool) -> None:
         """Show or hide the key being typed."""
-        self._revealed = not self._revealed
+        self._revealed = show
         field = self.query_one("#api_key", Input)
         field.password = not self._revealed
         self._check(self._setting("api_key"))
+        self.refresh_bindings()
 
     @on(Button.Pressed, "#settings-cancel")
     def _cancel(self) -> None:

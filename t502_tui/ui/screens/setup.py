@@ -21,7 +21,7 @@ from t502_tui.config import problem_with
 from t502_tui.service import ModelInfo, ServiceError
 from t502_tui.ui.screens.dialog import Dialog
 from t502_tui.ui.screens.dialogs import focus_from_top
-from t502_tui.ui.screens.form_keys import REVEAL_KEY, REVEAL_LABEL, TAB_IN_ORDER
+from t502_tui.ui.screens.form_keys import REVEAL_KEY, REVEAL_LABEL, TAB_IN_ORDER, toggle
 
 
 @dataclass
@@ -48,7 +48,7 @@ class _SetupButton(Button):
 class SetupScreen(Dialog[SetupResult | None]):
     """Dismisses with the checked settings, or None when skipped."""
 
-    BINDINGS = [Binding("escape", "dismiss(None)", "Skip"), Binding(REVEAL_KEY, "reveal", "Show key"), *TAB_IN_ORDER]
+    BINDINGS = [Binding("escape", "dismiss(None)", "Skip"), *toggle(REVEAL_KEY, "reveal", "Show key", "Hide key"), *TAB_IN_ORDER]
     AUTO_FOCUS = ""  # see on_mount
 
     def __init__(self, base_url: str, config_path: str) -> None:
@@ -85,10 +85,15 @@ class SetupScreen(Dialog[SetupResult | None]):
     def on_mount(self) -> None:
         focus_from_top(self, self.query_one("#setup-key", Input))
 
-    def action_reveal(self) -> None:
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "reveal":
+            return parameters[0] == self.query_one("#setup-key", Input).password
+        return True
+
+    def action_reveal(self, show: bool) -> None:
         """Show or hide the key typed (a pasted key can be checked by eye)."""
-        key = self.query_one("#setup-key", Input)
-        key.password = not key.password
+        self.query_one("#setup-key", Input).password = not show
+        self.refresh_bindings()
 
     def _say(self, text: str, error: bool = False) -> None:
         message = self.query_one("#setup-message", Static)
