@@ -237,3 +237,14 @@ def test_the_chat_ends_when_its_terminal_goes_away_mid_reply(server: LoopbackSer
         proc.send_signal(signal.SIGHUP)
         assert proc.wait(60) == 128 + signal.SIGHUP
     assert latest_reply() == ("words the user saw", ReplyStatus.INTERRUPTED)
+
+
+async def test_keys_held_for_a_composer_when_t502_closes_are_let_go_quietly(server: LoopbackServer) -> None:
+    # The look for a composer to take held keys runs on a timer: it came after the app
+    # had closed (a loaded machine) and asked for a screen there was no longer.
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.chat.active_pane is not None)
+    app._typed_ahead = []
+    app._hand_typed_ahead()
+    assert app._typed_ahead is None

@@ -169,20 +169,22 @@ class T502App(Servers, App[None]):
                     self._hand_typed_ahead()
             # Keys come in a burst over a slow link: the focused widget applies the earlier
             # ones before the app's own bindings act on this one (see ui.caught_up).
-            if isinstance(self.focused, Composer):
-                await self.focused.caught_up()
-            elif self.focused is not None:
-                await caught_up(self.focused)
-                if isinstance(self.focused, Input) and not event.is_printable and await self._field_key(event.key):
+            focused = self.focused if self.screen_stack else None  # none while t502 closes
+            if isinstance(focused, Composer):
+                await focused.caught_up()
+            elif focused is not None:
+                await caught_up(focused)
+                if isinstance(focused, Input) and not event.is_printable and await self._field_key(focused, event.key):
                     return
         await super().on_event(event)
 
-    async def _field_key(self, key: str) -> bool:
+    async def _field_key(self, field: Input, key: str) -> bool:
         """Run at once a one-line field's own binding for ``key`` (Ctrl+U, Ctrl+W…), as
         the composer does its own. Textual runs a widget's bindings once the key has come
         back up from it, after the keys typed behind it were already in the field: "abc",
         Ctrl+U, "xyz" in one burst left "z". False if the field does not bind it."""
-        field = self.focused
+        if not self.screen_stack or field is not self.focused:
+            return False  # it went while the keys before were handled
         active = self.screen.active_bindings.get(key)
         if active is None or active.node is not field or active.binding.priority or not active.enabled:
             return False
@@ -399,7 +401,7 @@ class T502App(Servers, App[None]):
     def _waiting_for_composer(self) -> bool:
         """Starting, the chat is up but nothing has the focus yet (its composer takes it
         first; the first run's setup screen takes keys itself)."""
-        return isinstance(self.screen, ChatScreen) and self.focused is None
+        return bool(self.screen_stack) and isinstance(self.screen, ChatScreen) and self.focused is None
 
     def _hand_typed_ahead(self, tries: int = 40) -> None:
         """Type what was typed ahead into the composer in front (only text: an Enter typed
@@ -409,7 +411,7 @@ class T502App(Servers, App[None]):
             self.set_timer(TYPE_AHEAD_RETRY_SECONDS, lambda: self._hand_typed_ahead(tries - 1))
             return
         keys, self._typed_ahead = self._typed_ahead or [], None
-        if keys and isinstance(self.focused, Composer):
+        if keys and self.screen_stack and isinstance(self.focused, Composer):  # none once t502 closed
             self.focused.take_typed_ahead("".join(k.character or "" for k in keys), keys[0].time)
 
     def hold_keys(self) -> None:
