@@ -315,3 +315,21 @@ async def test_store_that_cannot_write_is_reported_and_chat_goes_on(server: Loop
 def test_a_search_snippet_shows_markdown_as_its_text() -> None:
     snippet = f"## Costs\nthe **{HIT_START}gpt{HIT_END}-5** model and `x = 2*3` …"
     assert snippet_content(snippet).plain == "Costs the gpt-5 model and x = 2*3 …"
+
+
+async def test_the_list_stops_at_its_ends(server: LoopbackServer) -> None:
+    seed(["first", "a"], ["second", "b"], ["third", "c"])
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: "first" in listed(app))
+        listing = app.query_one(ConversationList)
+        await pilot.press("ctrl+b")
+        await until(pilot, lambda: listing.has_focus)
+        await pilot.press("end")
+        last = listing.highlighted
+        await pilot.press("down")  # went round to the top, and Enter opened the wrong one
+        assert listing.highlighted == last
+        await pilot.press("home")
+        first = listing.highlighted
+        await pilot.press("up")
+        assert listing.highlighted == first != last

@@ -47,6 +47,29 @@ class ConversationList(OptionList):
         self._on_draft = False
         """The footer names d for a draft (the row under the cursor is one)."""
 
+    def action_cursor_down(self) -> None:
+        self._step(1)
+
+    def action_cursor_up(self) -> None:
+        self._step(-1)
+
+    def _step(self, direction: int) -> None:
+        """The next row that can be chosen, stopping at either end: Textual's list goes
+        round from the last row to the first, and Down held to the end of the history
+        came back to its top (and opened the wrong conversation)."""
+        if self.highlighted is None:  # nothing chosen yet: the first (or last) row
+            if direction > 0:
+                super().action_cursor_down()
+            else:
+                super().action_cursor_up()
+            return
+        index = self.highlighted + direction
+        while 0 <= index < self.option_count:
+            if not self.get_option_at_index(index).disabled:
+                self.highlighted = index
+                return
+            index += direction
+
     @dataclass
     class Left(Message):
         """The user is done with the list (Esc): back to the composer."""
