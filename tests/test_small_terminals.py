@@ -152,6 +152,19 @@ async def test_a_key_that_turns_something_on_and_off_is_named_for_what_it_does_n
         assert app.screen.show_all and app.screen.by_price  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize("size", [(40, 15), (140, 45)])
+async def test_the_model_picker_fits_the_terminal_and_stays_readable(server: LoopbackServer,
+                                                                     size: tuple[int, int]) -> None:
+    app = make_app(server)
+    async with app.run_test(size=size) as pilot:
+        await until(pilot, lambda: isinstance(app.focused, Composer))
+        await pilot.press("ctrl+o")
+        await until(pilot, lambda: isinstance(app.screen, ModelPicker))
+        await pilot.pause()
+        box = app.screen.query_one("#picker").region
+        assert box.x >= 0 and box.right <= size[0] and box.width <= 100  # its right border shown
+
+
 async def test_in_a_very_short_terminal_a_dialog_keeps_the_footers_row(server: LoopbackServer) -> None:
     app = make_app(server)
     async with app.run_test(size=(40, 15)) as pilot:

@@ -57,6 +57,10 @@ def _matches(row: PickerRow, needle: str) -> bool:
     return needle in row.label.lower() or ("/" in needle and needle in row.ref.lower())
 
 
+PICKER_MOST_COLUMNS = 100
+"""The picker's widest: past it, a model's name and its price are too far apart to read."""
+
+
 class ModelPicker(Dialog[str | None]):
     """Dismisses with ``PROVIDER/MODEL`` for a listed model, the text as typed for one
     typed in (a bare model is the current provider's), or None."""
@@ -114,6 +118,11 @@ class ModelPicker(Dialog[str | None]):
 
     def on_mount(self) -> None:
         self._fill("")
+
+    def on_resize(self) -> None:
+        # At most 100 columns, and never wider than the terminal (its least, 56, ran off
+        # a 40-column one): CSS takes one unit for the most.
+        self.query_one("#picker").styles.max_width = min(PICKER_MOST_COLUMNS, self.app.size.width)
 
     def set_groups(self, groups: list[PickerGroup]) -> None:
         """New lists from the servers (or the reasons there are none)."""
