@@ -55,6 +55,7 @@ class SetupScreen(Dialog[SetupResult | None]):
         super().__init__()
         self.base_url = base_url
         self.config_path = config_path
+        self._key_shown = False
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="setup", can_focus=False):
@@ -87,11 +88,12 @@ class SetupScreen(Dialog[SetupResult | None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "reveal":
-            return parameters[0] == self.query_one("#setup-key", Input).password
+            return parameters[0] != self._key_shown
         return True
 
     def action_reveal(self, show: bool) -> None:
         """Show or hide the key typed (a pasted key can be checked by eye)."""
+        self._key_shown = show
         self.query_one("#setup-key", Input).password = not show
         self.refresh_bindings()
 
