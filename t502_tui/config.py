@@ -316,6 +316,16 @@ def _write_atomically(target: Path, text: str) -> None:
     paths.write_private(target, text)
 
 
+def _as_written(value: Any) -> Any:
+    """A whole number as people write it (``timeout = 600``, not ``600.0``): every
+    setting that takes a fraction takes a whole number too."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _as_written(item) for key, item in value.items()}
+    return value
+
+
 def save_config(path: Path, updates: dict[str, Any]) -> None:
     """Write ``updates`` into the file at ``path``; a value of None removes the key.
 
@@ -326,7 +336,7 @@ def save_config(path: Path, updates: dict[str, Any]) -> None:
     Raises :class:`ConfigError` (a value t502 would refuse, a file that became broken)
     or :class:`OSError`.
     """
-    updates = _checked_updates(path, updates)
+    updates = {key: _as_written(value) for key, value in _checked_updates(path, updates).items()}
     target = Path(os.path.realpath(path))
     with _SAVE_LOCK:
         found = _read_text(target)

@@ -301,6 +301,15 @@ def test_save_removes_a_key_given_none() -> None:
     assert "model" not in path.read_text() and "# the office relay" in path.read_text()
 
 
+def test_whole_numbers_are_saved_as_people_write_them() -> None:
+    path = paths.config_dir() / "config.toml"
+    save_config(path, {"timeout": 600.0, "params": {"temperature": 1.0, "top_p": 0.5}})
+    assert "timeout = 600\n" in path.read_text() and "temperature = 1\n" in path.read_text()
+    save_config(path, {"timeout": 900.0})  # into the file as it is
+    assert "timeout = 900\n" in path.read_text()
+    assert load_config(env={}).timeout == 900 and load_config(env={}).params["top_p"] == 0.5
+
+
 def test_save_writes_a_new_file_whole_and_private() -> None:
     path = paths.config_dir() / "new" / "config.toml"
     save_config(path, {"api_key": "sk-k", "params": {"temperature": 0.5}})
