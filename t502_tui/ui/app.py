@@ -38,7 +38,7 @@ from t502_tui.store import StoreError, default_path
 from t502_tui.terminal_text import defuse, visible_name
 from t502_tui.turn import Connection, LinkState
 from t502_tui.ui import graphics
-from t502_tui.ui.caught_up import caught_up
+from t502_tui.ui.key_order import caught_up, run_binding_now
 from t502_tui.ui.commands import app_commands
 from t502_tui.ui.servers import Servers
 from t502_tui.ui.message_render import load_renderers, probe_theme
@@ -168,7 +168,7 @@ class T502App(Servers, App[None]):
                 else:
                     self._hand_typed_ahead()
             # Keys come in a burst over a slow link: the focused widget applies the earlier
-            # ones before the app's own bindings act on this one (see ui.caught_up).
+            # ones before the app's own bindings act on this one (see ui.key_order).
             focused = self.focused if self.screen_stack else None  # none while t502 closes
             if isinstance(focused, Composer):
                 await focused.caught_up()
@@ -180,15 +180,10 @@ class T502App(Servers, App[None]):
 
     async def _field_key(self, field: Input, key: str) -> bool:
         """Run at once a one-line field's own binding for ``key`` (Ctrl+U, Ctrl+W…), as
-        the composer does its own. Textual runs a widget's bindings once the key has come
-        back up from it, after the keys typed behind it were already in the field: "abc",
-        Ctrl+U, "xyz" in one burst left "z". False if the field does not bind it."""
+        the composer does its own (see ui.key_order). False if the field does not bind it."""
         if not self.screen_stack or field is not self.focused:
             return False  # it went while the keys before were handled
-        active = self.screen.active_bindings.get(key)
-        if active is None or active.node is not field or active.binding.priority or not active.enabled:
-            return False
-        return await self.run_action(active.binding.action, field)
+        return await run_binding_now(field, key, own=True)
 
     # -- themes -------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from textual.message import Message
 from textual.widgets import TextArea
 
 from t502_tui.attachments import paths_from_text
-from t502_tui.ui.caught_up import caught_up
+from t502_tui.ui.key_order import caught_up, run_binding_now
 
 UNSEEN_SECONDS = 0.2
 """A key this soon after a draft is put back at start was not typed in answer to it (it
@@ -133,7 +133,7 @@ class Composer(TextArea):
             self.action_newline()
         elif event.key == "end" and self.selection.is_empty and self.cursor_location == self.document.end:
             self.post_message(self.FollowAsked(self))
-        elif event.is_printable or not await self._run_binding(event.key):
+        elif event.is_printable or not await run_binding_now(self, event.key):
             return  # TextArea's own handler types it next, or it bubbles up unused
         event.stop()
         event.prevent_default()
@@ -143,15 +143,6 @@ class Composer(TextArea):
         them so far: the keys, and what those keys asked of the conversation (a send, an
         edit)."""
         await caught_up(self, self.parent)
-
-    async def _run_binding(self, key: str) -> bool:
-        """Run now the binding the app would run for ``key`` once it bubbled up (an
-        editing key of the composer's, or one of a container's), so it keeps its place
-        among the keys typed around it. False if no binding took it."""
-        active = self.screen.active_bindings.get(key)
-        if active is None or active.binding.priority or not active.enabled:
-            return False  # priority bindings have run already, before the key came here
-        return await self.app.run_action(active.binding.action, active.node)
 
     def submit(self) -> None:
         """Send what is in the composer, as the send key does."""
