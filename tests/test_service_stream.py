@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import ssl
+import threading
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -76,8 +77,8 @@ async def test_the_key_is_sent_even_with_a_user_and_password_in_the_base_url(ser
 
 
 async def test_one_client_reuses_its_pool(server: LoopbackServer, client: ChatClient) -> None:
-    http = client._http
     await collect(client)
+    http = client._http  # made for the first request
     await client.list_models()
     assert client._http is http and len(server.requests) == 2
 
@@ -570,8 +571,25 @@ async def test_the_certificates_are_read_once_for_every_client(monkeypatch: pyte
     client_module.tls_context.cache_clear()
     try:
         for port in (9, 10, 11):
-            async with ChatClient(f"https://127.0.0.1:{port}/v1", "k"):
-                pass
+            async with ChatClient(f"https://127.0.0.1:{port}/v1", "k", max_retries=0) as client:
+                with pytest.raises(ServiceError):  # nothing listens there: a request is tried
+                    await client.list_models()
         assert len(made) == 1
+    finally:
+        client_module.tls_context.cache_clear()
+
+
+async def test_the_certificates_are_read_off_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A first run's key check makes a client before any model list: 30 ms of disk on the loop.
+    threads = []
+    monkeypatch.setattr(client_module.httpx, "create_ssl_context",
+                        lambda: threads.append(threading.current_thread()) or ssl.create_default_context())
+    client_module.tls_context.cache_clear()
+    try:
+        async with ChatClient("https://127.0.0.1:9/v1", "k", max_retries=0) as client:
+            assert not threads  # nothing read before a request needs it
+            with pytest.raises(ServiceError):
+                await client.list_models()
+        assert threads and threads[0] is not threading.main_thread()
     finally:
         client_module.tls_context.cache_clear()

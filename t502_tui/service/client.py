@@ -221,22 +221,31 @@ class ChatClient:
         except httpx.InvalidURL as exc:  # checked config never gets here; a variable may
             self._unusable = f"the base URL {self.base_url!r} cannot be used: {exc}"
             root = httpx.URL("http://invalid/")
-        self._http = httpx.AsyncClient(
-            base_url=root,
-            headers=headers,
-            auth=_BearerKey(api_key) if api_key else None,
-            follow_redirects=False,
-            verify=tls_context(),
-        )
+        self._http_settings: dict[str, Any] = {
+            "base_url": root, "headers": headers, "auth": _BearerKey(api_key) if api_key else None,
+            "follow_redirects": False,
+        }
+        self._http: httpx.AsyncClient | None = None
+        """Made for the first request (see _pool): the certificates are read off the event loop."""
 
     @property
     def host(self) -> str:
         """The server's address as the user wrote it, for messages."""
         return self.base_url if self._unusable else display_host(self.base_url)
 
+    async def _pool(self) -> httpx.AsyncClient:
+        """The connection pool, made when first needed, once the certificates servers are
+        checked against have been read in a thread (about 30 ms of disk and parsing)."""
+        if self._http is None:
+            verify = await asyncio.to_thread(tls_context)
+            if self._http is None:  # another request may have made it meanwhile
+                self._http = httpx.AsyncClient(verify=verify, **self._http_settings)
+        return self._http
+
     async def aclose(self) -> None:
         """Close the connection pool."""
-        await self._http.aclose()
+        if self._http is not None:
+            await self._http.aclose()
 
     async def __aenter__(self) -> ChatClient:
         return self
@@ -322,11 +331,12 @@ class ChatClient:
             raise ServiceError(self._unusable)
         # The timeouts of each request are the client's at the time: Settings may change them.
         timeout = httpx.Timeout(self.idle_timeout, connect=self.connect_timeout, write=30.0)
-        request = self._http.build_request(method, path, json=body, timeout=timeout)
+        http = await self._pool()
+        request = http.build_request(method, path, json=body, timeout=timeout)
         log.debug("%s %s model=%s", method, request.url, (body or {}).get("model"))
         try:
             async with asyncio.timeout_at(deadline):  # headers sent a byte at a time never time out
-                response = await self._http.send(request, stream=True)
+                response = await http.send(request, stream=True)
         except TimeoutError:
             raise self._scrubbed(self._too_long()) from None
         except httpx.ConnectTimeout:

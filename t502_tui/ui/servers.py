@@ -66,9 +66,6 @@ class Servers(_Base):
         group in the picker (and, for the default provider, on the status line)."""
         if not self.recent_models:
             self.recent_models = await asyncio.to_thread(load_recent_models)
-        from t502_tui.service.client import tls_context  # httpx: after the first screen
-
-        await asyncio.to_thread(tls_context)  # the certificates are read from disk: not here
         await asyncio.gather(*(self._load_provider(name, force) for name in self.session.provider_names))
 
     async def _load_provider(self, name: str, force: bool) -> None:
