@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from textual import events
+from textual.strip import Strip
 from textual.widgets import Static
 
 from loopback import LoopbackServer, text_stream
@@ -375,6 +376,19 @@ async def test_search_hit_on_another_branch_opens_that_branch(server: LoopbackSe
         await pilot.press("enter")
         await until(pilot, lambda: contents(app) == ["tell me about cats", "cats purr"])
         await until(pilot, lambda: isinstance(app.focused, ConversationView))
+
+
+async def test_a_frame_drawn_just_after_a_composer_is_removed_does_not_stop_t502(server: LoopbackServer) -> None:
+    """Opening another branch of an open conversation removes its pane; a frame planned
+    before that can still draw the pane's composer, without its styles (Textual #6528)."""
+    from textual.geometry import Region
+
+    app = make_app(server)
+    async with app.run_test(size=(80, 24)) as pilot:
+        composer = pane(app).composer
+        await pane(app).remove()
+        await pilot.pause()
+        assert composer.render_lines(Region(0, 0, 20, 2)) == [Strip.blank(20)] * 2
 
 
 async def test_up_never_throws_away_edits(server: LoopbackServer) -> None:

@@ -25,7 +25,7 @@ from t502_tui.settings_schema import Setting, SettingError, every_setting, parse
 from t502_tui.ui.screens.add_provider import AddProviderScreen, NewProvider
 from t502_tui.ui.screens.dialog import Dialog
 from t502_tui.ui.screens.form_keys import REVEAL_KEY, REVEAL_LABEL, TAB_IN_ORDER, toggle
-
+from t502_tui.ui.widgets.text_box import TextBox
 
 
 def _as_text(value: Any) -> str:
@@ -43,7 +43,7 @@ class _LineField(Input):
         self.cursor_position = len(self.value)
 
 
-class _TextField(TextArea):
+class _TextField(TextBox):
     """A several-line field that, when focused, has its cursor at the end."""
 
     def _on_focus(self, event: events.Focus) -> None:

@@ -6,9 +6,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.widgets import Static, TextArea
+from textual.widgets import Static
 
 from t502_tui.ui.screens.dialog import Dialog
+from t502_tui.ui.widgets.text_box import TextBox
 
 
 class SystemPromptEditor(Dialog[str | None]):
@@ -29,8 +30,8 @@ class SystemPromptEditor(Dialog[str | None]):
             yield Static(
                 Content.assemble(("System prompt", "bold"), f" · sent first, as the '{self.role}' role"),
             )
-            yield TextArea(self.prompt, soft_wrap=True, id="system-prompt-text")
+            yield TextBox(self.prompt, soft_wrap=True, id="system-prompt-text")
             yield Static(Content("Ctrl+S saves · Esc cancels · empty means none"), classes="hint")
 
     def action_save(self) -> None:
-        self.dismiss(self.query_one(TextArea).text.strip())
+        self.dismiss(self.query_one(TextBox).text.strip())

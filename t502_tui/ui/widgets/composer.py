@@ -10,17 +10,17 @@ from pathlib import Path
 from textual import events
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import TextArea
 
 from t502_tui.attachments import paths_from_text
 from t502_tui.ui.key_order import caught_up, run_binding_now
+from t502_tui.ui.widgets.text_box import TextBox
 
 UNSEEN_SECONDS = 0.2
 """A key this soon after a draft is put back at start was not typed in answer to it (it
 takes a frame to be drawn, and people longer to see it)."""
 
 
-class Composer(TextArea):
+class Composer(TextBox):
     """Enter sends; Shift+Enter, Alt+Enter and Ctrl+J insert a newline.
 
     Pasted text never sends, whatever newlines it holds (it arrives as one paste event);
