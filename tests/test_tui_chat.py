@@ -16,6 +16,7 @@ from tui_helpers import (
     choose,
     header,
     make_app,
+    painted,
     pane,
     picker_ready,
     send,
@@ -371,6 +372,22 @@ async def test_reasoning_is_folded_above_answer(server: LoopbackServer) -> None:
         thought = next(i for i, line in enumerate(lines) if "Pondering deeply" in line)
         answer = next(i for i, line in enumerate(lines) if "Answer." in line)
         assert fold < thought < answer
+
+
+async def test_thinking_is_shown_as_it_streams(server: LoopbackServer) -> None:
+    """A model that thinks for a minute before it answers must not look stuck: the fold
+    line appears with the thinking and counts its lines."""
+    gate = Gate()
+    server.script(CHAT, stream_reply([*sse(chunk(reasoning="Let me see.\nFirst"), done=False), gate,
+                                      *sse(chunk(reasoning="\nSecond"), chunk("Answer."), chunk(finish="stop"))]))
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await send(pilot, "why")
+        await until(pilot, lambda: gate.reached.is_set() and "▸ Thinking… · 2 lines" in painted(app))
+        gate.open()
+        await settle(app)
+        await until(pilot, lambda: "▸ Thinking · 3 lines" in painted(app))
+        assert "Thinking…" not in painted(app) and "Answer." in painted(app)
 
 
 async def test_composer_keys(server: LoopbackServer) -> None:

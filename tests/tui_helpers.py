@@ -50,6 +50,13 @@ def shown(app: T502App, message: ChatMessage | None = None) -> str:
     return view.text_of(target)
 
 
+def painted(app: T502App) -> str:
+    """The screen as the next frame would paint it (each widget's lines as it last drew
+    them): a line that was not drawn again after a change shows the old text."""
+    strips = app.screen._compositor.render_strips()
+    return "\n".join("".join(segment.text for segment in strip) for strip in strips)
+
+
 def header(app: T502App, message: ChatMessage | None = None) -> str:
     """The first line shown for ``message`` (the newest by default): its header."""
     return shown(app, message).split("\n")[0]

@@ -290,6 +290,8 @@ class Block:
         """The reply's text and images, and the media items listed from them."""
         self._reasoning_grew = False
         """Reasoning came since the last :meth:`settle` (it is drawn above the body)."""
+        self._fold_stale = False
+        """The fold line says something else since the last :meth:`settle`."""
         self.waiting: str | None = None
         """What a streaming reply waits for instead ("retrying in 5 s"): said in its header."""
 
@@ -305,18 +307,22 @@ class Block:
 
     def grow(self, content: str, reasoning: str) -> None:
         """Add streamed text (drawn at the next :meth:`settle`)."""
+        # The fold line appears, counts the lines as they come, and stops saying "Thinking…"
+        # when the answer starts.
+        fold_stale = bool(reasoning) and self.folded or bool(content) and not self._body.text and self._has_reasoning
         if reasoning:
             self._reasoning.append(reasoning)
             self._reasoning_grew = True
         if content:
             self._body.append(content)
-        if reasoning and not self.message.reasoning:
-            self.changed()  # the fold line appears
+        if fold_stale:
+            self._fold_stale = True
+            self.changed()
 
     def settle(self, console: Console, width: int, look: Look, palette: Palette) -> int | None:
         """Take in what :meth:`grow` added: the first line above :meth:`tail_top` that is
         drawn again (a fence that closed), or None if none is."""
-        self._reasoning_grew = False
+        self._reasoning_grew = self._fold_stale = False
         again = {"reasoning": self._reasoning.settle(), "body": self._body.settle()}
         if again["reasoning"] is None and again["body"] is None:
             return None
@@ -380,7 +386,9 @@ class Block:
         self._fold = []
         if self.is_reply and self._has_reasoning:
             lines = self._reasoning.text.count("\n") + 1
-            sign, what = ("▾", "Thinking") if not self.folded else ("▸", f"Thinking · {lines} line{'s' if lines != 1 else ''}")
+            # Still thinking (no answer yet): said, so that a long think does not read as stuck.
+            thinking = "Thinking…" if self.streaming and not self._body.text.strip() else "Thinking"
+            sign, what = ("▾", thinking) if not self.folded else ("▸", f"{thinking} · {lines} line{'s' if lines != 1 else ''}")
             fold = Text.assemble((f"{sign} {what}", palette["fold"]), ("  (enter)" if self.folded else "", palette["header"]))
             self._fold = text_lines(console, fold, width, look)
         self._error = []
@@ -510,6 +518,8 @@ class Block:
         """The first line that the text grown since the last :meth:`settle` can change."""
         y = 0
         for part, height in self._parts(console, width, look, palette):
+            if part == "fold" and self._fold_stale:
+                return y
             if part == "reasoning" and self._reasoning_grew:
                 return y + self._reasoning.tail_top(console, width, look)
             if part == "body":
