@@ -32,6 +32,15 @@ def test_markdown_is_drawn_as_rich_draws_it() -> None:
     assert drawn(markdown("second *document*", "monokai")) == drawn(Markdown("second *document*", code_theme="monokai"))
 
 
+def test_html_in_a_reply_is_shown_as_written() -> None:
+    source = ('Use a div:\n\n<div class="box">\nHello inside div\n</div>\n\n'
+              "Inline <b>bold</b> and <script>alert(1)</script>.\n\n<details><summary>More</summary>hidden</details>\n")
+    text = "\n".join("".join(piece for piece, _ in line) for line in drawn(markdown(source, "monokai")))
+    for written in ('<div class="box">', "Hello inside div", "<b>bold</b>", "<script>alert(1)</script>",
+                    "<details><summary>More</summary>hidden</details>"):
+        assert written in text
+
+
 def test_code_is_highlighted_as_rich_does_and_an_unknown_language_is_plain() -> None:
     code = 'def f(x):\n    """Doc."""\n    return x + 1  # one more\n'
     for language in ("python", "Python", "no-such-language", "text"):

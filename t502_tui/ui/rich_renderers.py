@@ -18,8 +18,10 @@ from pygments.util import ClassNotFound
 from rich.markdown import Markdown
 from rich.syntax import PaddingDimensions, Syntax
 
-_PARSER = MarkdownIt().enable("strikethrough").enable("table")
-"""As Rich makes it for each document; parsing keeps no state in it."""
+_PARSER = MarkdownIt("commonmark", {"html": False}).enable("strikethrough").enable("table")
+"""As Rich makes it for each document, except that HTML in a reply is text, shown as
+written: Rich drops HTML, so a ``<div>`` and the words inside it vanished. Parsing keeps
+no state in the parser."""
 
 
 class _SharedParserMarkdown(Markdown):
@@ -44,7 +46,9 @@ def markdown(source: str, code_theme: str) -> Markdown:
     """``source`` as Rich Markdown, links kept as hyperlinks."""
     if _SAME_FIELDS:
         return _SharedParserMarkdown(source, code_theme)
-    return Markdown(source, code_theme=code_theme, hyperlinks=True)
+    drawn = Markdown(source, code_theme=code_theme, hyperlinks=True)
+    drawn.parsed = _PARSER.parse(source)
+    return drawn
 
 
 @lru_cache(maxsize=64)
