@@ -49,6 +49,7 @@ from t502_tui.service import (
 from t502_tui.service.chunks import events_from_completion
 from t502_tui.session import ChatSession
 from t502_tui.store import StoreError
+from t502_tui.think_tags import ThinkTags
 
 log = logging.getLogger("t502.turn")
 
@@ -236,6 +237,8 @@ class Turn:
         """Set once the reply has its final status and is saved."""
         self._listener_error: Exception | None = None
         """What the listener raised while the reply streamed, if anything."""
+        self._think_tags = ThinkTags()
+        """Sets apart thinking written into the answer between <think> tags."""
         self._media = MediaExtractor()
         """Lifts images out of the text before it is kept (see t502_tui.media)."""
         self._tail = ""
@@ -387,11 +390,13 @@ class Turn:
             if self.connection.state is LinkState.RETRYING:  # the try after a failed one is answered
                 self._set_connection(Connection(LinkState.STREAMING))
             if isinstance(event, ContentDelta):
-                await self._take_pieces(reply, self._media.feed(event.text))
+                thought, text = self._think_tags.feed(event.text)
+                if thought:
+                    await self._take_reasoning(thought)
+                if text:
+                    await self._take_pieces(reply, self._media.feed(text))
             elif isinstance(event, ReasoningDelta):
-                self._count_text(len(event.text))
-                self._reasoning.append(event.text)
-                await self._took_text()
+                await self._take_reasoning(event.text)
             elif isinstance(event, ImageDelta):
                 await self._take_image(reply, event.url)
             elif isinstance(event, UsageReport):
@@ -403,6 +408,11 @@ class Turn:
             if time.monotonic() - handed_back > YIELD_SECONDS:
                 await asyncio.sleep(0)
                 handed_back = time.monotonic()
+
+    async def _take_reasoning(self, text: str) -> None:
+        self._count_text(len(text))
+        self._reasoning.append(text)
+        await self._took_text()
 
     async def _took_text(self) -> None:
         if not self._content and not self._reasoning:
@@ -479,7 +489,12 @@ class Turn:
 
     def _end_media(self) -> None:
         """The reply ended (early, if anything is left): what was held back is text again,
-        an image being read is noted as cut off, images past MAX_IMAGES are counted."""
+        an image being read is noted as cut off, images past MAX_IMAGES are counted;
+        what was held back as maybe part of a think tag is thinking or text again."""
+        thought, text = self._think_tags.finish()
+        if thought:
+            self._reasoning.append(thought)
+        self._add_text(text)
         for piece in self._media.finish(complete=False):
             if type(piece) is str:
                 self._add_text(piece)

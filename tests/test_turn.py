@@ -76,6 +76,26 @@ async def test_a_turn_saves_streams_and_completes(server: LoopbackServer, tmp_pa
         ("user", "hi", ReplyStatus.COMPLETE), ("assistant", "Hello **world**", ReplyStatus.COMPLETE)]
 
 
+async def test_thinking_in_think_tags_is_kept_as_thinking_and_not_sent_back(
+        server: LoopbackServer, tmp_path: Path) -> None:
+    """As Ollama, llama.cpp and vLLM without a reasoning parser send DeepSeek-R1's thinking,
+    cut anywhere by the stream; a stream, then a server that ignores ``stream``."""
+    server.script(CHAT, stream_reply(sse(chunk("<thi"), chunk("nk>\nIs it 4?"), chunk(" Yes.\n</th"),
+                                         chunk("ink>\n\n"), chunk("It is **4**."), chunk(finish="stop"))),
+                  Reply(body=json.dumps({"choices": [{"message": {"role": "assistant",
+                                                                  "content": "<think>Again 4.</think>\nStill 4."}}]})))
+    session = session_for(server.url, tmp_path)
+    conversation = Conversation(model="gpt-5")
+    reply = await Turn(session, conversation, Events()).run(ChatMessage("user", "2+2?"))
+    assert (reply.reasoning, reply.content, reply.status) == ("Is it 4? Yes.", "It is **4**.", ReplyStatus.COMPLETE)
+    again = await Turn(session, conversation, Events()).run(ChatMessage("user", "sure?"))
+    assert (again.reasoning, again.content) == ("Again 4.", "Still 4.")
+    assert server.chat_requests()[1].json["messages"][1] == {"role": "assistant", "content": "It is **4**."}
+    await session.aclose()
+    saved = Store(tmp_path / "t502.db").load_conversation(conversation.id).messages
+    assert (saved[1].reasoning, saved[1].content) == ("Is it 4? Yes.", "It is **4**.")
+
+
 async def test_a_reply_longer_than_any_model_writes_is_cut_and_kept(
         server: LoopbackServer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(turn_module, "MAX_REPLY_TEXT", 1000)
