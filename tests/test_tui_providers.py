@@ -248,6 +248,22 @@ async def test_a_message_just_over_a_tiny_context_sends_only_the_newest_turns(se
         assert "not sent" in headers(app, "user")[0] and "not sent" not in headers(app, "user")[-1]
 
 
+async def test_a_too_long_refusal_of_a_short_request_offers_no_trim(server: LoopbackServer) -> None:
+    """vLLM's "maximum context length is 32768 tokens. However, you requested 33000 tokens
+    (100 in the messages, 32900 in the completion)": leaving out turns would not help."""
+    server.script(CHAT, Reply(400, body=json.dumps({"error": {
+        "message": "This model's maximum context length is 32768 tokens. However, you requested 33000 tokens "
+                   "(100 in the messages, 32900 in the completion).", "code": "context_length_exceeded"}})))
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await send(pilot, "a short question")
+        await settle(app)
+        await until(pilot, lambda: any("leaving out older turns would not help" in n.message
+                                       for n in app._notifications))
+        assert not isinstance(app.screen, Choice)
+        assert pane(app).conversation.messages[0].content == "a short question"
+
+
 def picker_rows(app) -> list[str]:  # type: ignore[no-untyped-def]
     return [str(o.prompt) for o in app.screen.query_one(OptionList).options]
 

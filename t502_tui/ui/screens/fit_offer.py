@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
 REFUSED_SHARE = 0.75
 """After a refusal that names no context length, aim at this share of the estimate."""
+UNEXPLAINED = 2
+"""A refusal that names a context this many times the request's estimate is not about the
+conversation's length."""
 
 
 def offer_before_sending(chat: ChatScreen, pane: ConversationPane, tokens: int, limit: int) -> None:
@@ -37,10 +40,19 @@ def offer_after_refusal(chat: ChatScreen, pane: ConversationPane, reply: ChatMes
     session = chat.session
     if named:
         session.learn_context(conversation.provider, conversation.model, named)
+    size = request_tokens(conversation)
+    if named and size * UNEXPLAINED < budget(named, session.request_params(conversation)):
+        # Leaving out turns would not help: it would leave out all but the last (a refusal
+        # that named 32,768 tokens offered to trim a request of a hundred to five).
+        chat.notify(f"{chat.ref(pane)} says the request is too long for its context ({named:,} tokens), yet t502"
+                    f" counts it at about {size:,}: leaving out older turns would not help. The room asked for"
+                    " the reply may be too large (max_tokens, F3), or the server counts otherwise.",
+                    severity="warning", timeout=15)
+        return
     # The server refused what the estimate let through: aim below both its figure and the
     # estimate, or trimming would send the same request again.
     known = budget(named, session.request_params(conversation)) if named else pane.context_limit()
-    limit = min(known or 1 << 40, int(request_tokens(conversation) * REFUSED_SHARE))
+    limit = min(known or 1 << 40, int(size * REFUSED_SHARE))
     said = f" (its context: {named:,} tokens)" if named else ""
     _offer(chat, pane, limit, f"{chat.ref(pane)} says the conversation is too long for it{said}.", after_error=True)
 
