@@ -150,11 +150,25 @@ async def test_escape_stops_and_keeps_partial_reply(server: LoopbackServer) -> N
         await pilot.pause()
         reply = pane(app).conversation.messages[-1]
         assert reply.status is ReplyStatus.STOPPED and reply.content == "partial answer"
+        assert "Reply stopped; what arrived is kept." in [n.message for n in app._notifications]
         assert "stopped" in header(app)
         # The server never said what the cut reply cost: not "no tokens yet".
         assert "tokens not reported" in str(app.chat.query_one(StatusLine).render())
     gate.open()
     assert await asyncio.to_thread(server.disconnected.wait, 5)
+
+
+async def test_escape_before_any_text_says_nothing_came(server: LoopbackServer) -> None:
+    gate = Gate()
+    server.script(CHAT, stream_reply([": keep-alive\n\n", gate]))
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "tell me")
+        await until(pilot, lambda: pane(app).streaming and gate.reached.is_set())
+        await pilot.press("escape")
+        await settle(app)
+        assert "Reply stopped before any text came." in [n.message for n in app._notifications]
+    gate.open()
 
 
 async def test_escape_on_a_chosen_message_goes_back_to_the_composer_and_the_reply_goes_on(

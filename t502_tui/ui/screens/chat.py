@@ -334,7 +334,7 @@ class ChatScreen(SavedConversations, Screen[None]):
         """Stop the reply streaming in the visible conversation."""
         pane = self.active_pane
         if pane is not None and pane.cancel_reply():
-            self.notify("Reply stopped; what arrived is kept.")
+            self.notify("Reply stopped; what arrived is kept." if pane.received else "Reply stopped before any text came.")
         else:  # asked from the command palette (Esc is a stop only while a reply streams)
             self.notify("No reply is streaming here.")
 

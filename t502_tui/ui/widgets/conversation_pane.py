@@ -108,6 +108,8 @@ class ConversationPane(Vertical):
         self._turn: Turn | None = None
         self._reply: ChatMessage | None = None
         """The reply streaming now."""
+        self.received = False
+        """Some of the streaming reply's text (or thinking) has come."""
         self._reply_worker: Worker[ChatMessage] | None = None
         self._shown_from = max(0, len(conversation.messages) - VISIBLE_AT_OPEN)
         """Index of the oldest message shown."""
@@ -708,9 +710,10 @@ class ConversationPane(Vertical):
             return  # t502 is closing: the turn still saves the reply, nothing is drawn
         if isinstance(event, ReplyGrew):
             if self._reply is not None:
+                self.received = True
                 self.view.grow(self._reply, event.content, event.reasoning)
         elif isinstance(event, ReplyStarted):
-            self._reply = event.reply
+            self._reply, self.received = event.reply, False
             self.view.add(event.reply, streaming=True)
         elif isinstance(event, PromptSaved):
             self.view.changed(event.message)
