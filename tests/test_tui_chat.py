@@ -171,6 +171,22 @@ async def test_escape_before_any_text_says_nothing_came(server: LoopbackServer) 
     gate.open()
 
 
+async def test_a_reply_with_no_words_yet_says_how_long_it_has_waited(
+        server: LoopbackServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from t502_tui.ui.widgets import conversation_pane
+
+    monkeypatch.setattr(conversation_pane, "FIRST_WORDS_SECONDS", 0)
+    gate = Gate()
+    server.script(CHAT, stream_reply([": keep-alive\n\n", gate, *sse(chunk("At last."), chunk(finish="stop"))]))
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "think hard")
+        await until(pilot, lambda: "no words yet, 1 s" in header(app))
+        gate.open()
+        await settle(app)
+        assert "no words yet" not in header(app) and "At last." in shown(app)
+
+
 async def test_escape_on_a_chosen_message_goes_back_to_the_composer_and_the_reply_goes_on(
         server: LoopbackServer) -> None:
     gate = Gate()

@@ -61,6 +61,9 @@ from t502_tui.ui.widgets.conversation_view import ConversationView
 VISIBLE_AT_OPEN = 12
 """Messages shown when a conversation opens; older ones are shown on scrolling up."""
 PAGE = 20
+FIRST_WORDS_SECONDS = 3
+"""A reply with no words yet after this long says how long it has waited, each second
+(a model that thinks without showing it, a relay that sends only keep-alives)."""
 
 
 class ConversationPane(Vertical):
@@ -110,6 +113,8 @@ class ConversationPane(Vertical):
         """The reply streaming now."""
         self.received = False
         """Some of the streaming reply's text (or thinking) has come."""
+        self._waited: Timer | None = None
+        """Says how long the streaming reply has waited for its first words."""
         self._reply_worker: Worker[ChatMessage] | None = None
         self._shown_from = max(0, len(conversation.messages) - VISIBLE_AT_OPEN)
         """Index of the oldest message shown."""
@@ -704,16 +709,35 @@ class ConversationPane(Vertical):
             return
         self._show_connection(connection.counted_down(time.monotonic()))
 
+    def _say_waited(self, reply: ChatMessage, seconds: float) -> None:
+        """In the reply's header, the time it has waited for its first words (a retry's
+        countdown is said instead while there is one)."""
+        retrying = self.connection is not None and self.connection.state is LinkState.RETRYING
+        if seconds >= FIRST_WORDS_SECONDS and not retrying:
+            self.view.waiting(reply, f"no words yet, {int(seconds)} s")
+
+    def _stop_waiting(self) -> None:
+        if self._waited is not None:
+            self._waited.stop()
+            self._waited = None
+            if self._reply is not None and not (self.connection and self.connection.state is LinkState.RETRYING):
+                self.view.waiting(self._reply, None)
+
     def _show(self, event: TurnEvent) -> None:
         """Draw what the turn tells: the reply as it grows, its end, the connection."""
         if not self.is_attached:
             return  # t502 is closing: the turn still saves the reply, nothing is drawn
         if isinstance(event, ReplyGrew):
             if self._reply is not None:
-                self.received = True
+                if not self.received:
+                    self.received = True
+                    self._stop_waiting()
                 self.view.grow(self._reply, event.content, event.reasoning)
         elif isinstance(event, ReplyStarted):
             self._reply, self.received = event.reply, False
+            started = time.monotonic()
+            self._stop_waiting()
+            self._waited = self.set_interval(1, lambda: self._say_waited(event.reply, time.monotonic() - started))
             self.view.add(event.reply, streaming=True)
         elif isinstance(event, PromptSaved):
             self.view.changed(event.message)
@@ -725,6 +749,7 @@ class ConversationPane(Vertical):
         elif isinstance(event, ReplyMediaChanged):
             self.view.changed(event.reply)
         elif isinstance(event, ReplyEnded):
+            self._stop_waiting()
             self._reply = None
             self.view.finish(event.reply)
             self._changed(saved=True)
