@@ -44,6 +44,7 @@ from t502_tui.service import (
     StreamEvent,
     TimedOut,
     TooLarge,
+    Unreadable,
     UsageReport,
 )
 from t502_tui.service.chunks import events_from_completion
@@ -247,6 +248,8 @@ class Turn:
         """Images of the reply so far (lifted out of its text or sent apart), kept or not."""
         self._dropped = 0
         """Of those, the ones past MAX_IMAGES: not even tried, told in one note at the end."""
+        self._unreadable = 0
+        """Events of the stream that were not JSON, skipped (said at the end of the reply)."""
         self._text_length = 0
         """Characters of text taken in so far (see MAX_REPLY_TEXT)."""
 
@@ -403,6 +406,8 @@ class Turn:
                 reply.usage = event.usage
             elif isinstance(event, Finished):
                 reply.finish_reason = event.finish_reason
+            elif isinstance(event, Unreadable):
+                self._unreadable = event.count
             if self._listener_error is not None:
                 raise _ListenerFailed()
             if time.monotonic() - handed_back > YIELD_SECONDS:
@@ -500,6 +505,10 @@ class Turn:
                 self._add_text(piece)
             elif self._counted():
                 self._add_text("*[an image could not be kept: the reply ended in the middle of it]*")
+        if self._unreadable:
+            parts = "part" if self._unreadable == 1 else "parts"
+            self._add_text(self._paragraph(f"*[{self._unreadable} {parts} of the stream could not be read (not JSON)"
+                                           " and t502 skipped them: some of the reply may be missing]*"))
         dropped = self._dropped + self._media.dropped
         if dropped:
             images = "image" if dropped == 1 else "images"

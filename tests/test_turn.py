@@ -96,6 +96,19 @@ async def test_thinking_in_think_tags_is_kept_as_thinking_and_not_sent_back(
     assert (saved[1].reasoning, saved[1].content) == ("Is it 4? Yes.", "It is **4**.")
 
 
+async def test_a_reply_whose_stream_had_unreadable_parts_says_so(server: LoopbackServer) -> None:
+    """A server that splits an event's JSON over two ``data:`` lines: the stream ends as it
+    should, but text is missing; the reply says so rather than reading whole."""
+    server.script(CHAT, stream_reply(sse(chunk("Here is the word, a "), '{"choices":[{"delta":{"content":"ans',
+                                         'wer."}}]}', chunk(" Done."), chunk(finish="stop"))))
+    session = session_for(server.url)
+    reply = await Turn(session, Conversation(model="gpt-5"), Events()).run(ChatMessage("user", "hi"))
+    assert reply.status is ReplyStatus.COMPLETE
+    assert reply.content == ("Here is the word, a  Done.\n\n*[2 parts of the stream could not be read (not JSON)"
+                             " and t502 skipped them: some of the reply may be missing]*\n\n")
+    await session.aclose()
+
+
 async def test_a_reply_longer_than_any_model_writes_is_cut_and_kept(
         server: LoopbackServer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(turn_module, "MAX_REPLY_TEXT", 1000)

@@ -21,6 +21,7 @@ from t502_tui.service.events import (
     ReasoningDelta,
     RetryNotice,
     StreamEvent,
+    Unreadable,
     Usage,
     UsageReport,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "StreamEvent",
     "TimedOut",
     "TooLarge",
+    "Unreadable",
     "Usage",
     "UsageReport",
 ]

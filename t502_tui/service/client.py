@@ -65,6 +65,7 @@ from t502_tui.service.events import (
     ReasoningDelta,
     RetryNotice,
     StreamEvent,
+    Unreadable,
     server_int,
 )
 from t502_tui.service.pricing import UnusableAnswer, context_length, listed_prices
@@ -575,6 +576,8 @@ class ChatClient:
                 async with self._response("POST", "chat/completions", body, deadline, on_retry) as response:
                     async for event in reader.read(response, deadline):
                         yield event
+            if reader.garbage:
+                yield Unreadable(reader.garbage, reader.first_garbage)
         except ServiceError as error:
             error.partial = error.partial or reader.got_text
             raise self._scrubbed(error) from None

@@ -159,7 +159,16 @@ class ImageDelta:
     url: str
 
 
-StreamEvent = ContentDelta | ReasoningDelta | ImageDelta | UsageReport | Finished
+@dataclass(frozen=True)
+class Unreadable:
+    """The stream ended as it should, but ``count`` of its events were not JSON and were
+    skipped (``first`` is the first of them): some of the reply may be missing."""
+
+    count: int
+    first: str
+
+
+StreamEvent = ContentDelta | ReasoningDelta | ImageDelta | UsageReport | Finished | Unreadable
 
 
 @dataclass(frozen=True)
