@@ -264,6 +264,23 @@ async def test_a_too_long_refusal_of_a_short_request_offers_no_trim(server: Loop
         assert pane(app).conversation.messages[0].content == "a short question"
 
 
+@pytest.mark.parametrize("chosen", [True, False])
+async def test_a_model_the_server_does_not_list_is_named_before_the_first_message(
+        server: LoopbackServer, chosen: bool) -> None:
+    """Chosen (T502_MODEL, the config): kept, with a warning; only a default: replaced."""
+    server.models = [{"id": "llama3.2:latest"}, {"id": "nomic-embed-text"}]
+    app = make_app(server, **({"T502_MODEL": "gpt-5"} if chosen else {}))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: bool(app._notifications))
+        notice = list(app._notifications)[-1].message
+        if chosen:
+            assert notice.startswith("This server does not list gpt-5 among its 2 models")
+            assert pane(app).conversation.model == "gpt-5"
+        else:
+            assert notice.startswith("This server does not offer ") and "using llama3.2:latest" in notice
+            assert pane(app).conversation.model == "llama3.2:latest"
+
+
 def picker_rows(app) -> list[str]:  # type: ignore[no-untyped-def]
     return [str(o.prompt) for o in app.screen.query_one(OptionList).options]
 

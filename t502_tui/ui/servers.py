@@ -22,6 +22,7 @@ from t502_tui.model_catalog import is_chat_model, load_recent_models, remember_m
 from t502_tui.prices import format_cost
 from t502_tui.service import ServiceError
 from t502_tui.session import LAST_MODEL
+from t502_tui.terminal_text import visible_name
 from t502_tui.tokens import short_count
 from t502_tui.turn import Connection, LinkState
 from t502_tui.ui.screens.add_provider import AddProviderScreen, NewProvider
@@ -99,14 +100,21 @@ class Servers(_Base):
         self._models_changed()
 
     def _default_model_check(self) -> None:
-        """When no one chose the model and the server does not offer it, take its first chat model."""
+        """When the server does not list the model new conversations use: if no one chose
+        it, take the server's first chat model; if someone did, say so (a relay may serve
+        more than it lists), rather than let the first message fail."""
         provider, model = self.session.split(self.default_model)
         models = self.models
-        if provider or not models or not self.config.model_from_default or model in models:
+        if provider or not models or model in models:
             return
         chat = [m for m in models if is_chat_model(m)]
-        if chat:
-            self.notify(f"This server does not offer {model}; using {chat[0]}. Ctrl+O picks another.")
+        picks = key_label(self.keys.get("switch_model", [])[:1]) or "The model picker"
+        if not self.config.model_from_default:
+            self.notify(f"This server does not list {visible_name(model)} among its {len(models):,} models:"
+                        f" messages to it may be refused. {picks} picks another.", severity="warning", timeout=10)
+        elif chat:
+            self.notify(f"This server does not offer {visible_name(model)}; using {visible_name(chat[0])}."
+                        f" {picks} picks another.")
             self._set_default_model(chat[0])
 
     def _models_changed(self) -> None:
