@@ -36,6 +36,56 @@ def test_messages(status: int, body: str, expected: str) -> None:
     assert error_from_response(status, reason, body).message == expected
 
 
+def new_api(message: str, code: str | None = None) -> str:
+    """An error body as new-api sends it."""
+    return json.dumps({"error": {"message": message, "type": "new_api_error", "param": "", "code": code}},
+                      ensure_ascii=False)
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "expected"),
+    [
+        (403, new_api("该令牌额度已用尽 (request id: 2026)", "insufficient_user_quota"),
+         "the key's quota is used up, or less than this request's estimated cost, which the relay reserves"
+         " before sending it (HTTP 403): 该令牌额度已用尽 (request id: 2026)"),
+        (403, new_api("预扣费额度失败, 用户剩余额度: ＄0.01, 需要预扣费额度: ＄0.05"),
+         "the key's quota is used up, or less than this request's estimated cost, which the relay reserves"
+         " before sending it (HTTP 403): 预扣费额度失败, 用户剩余额度: ＄0.01, 需要预扣费额度: ＄0.05"),
+        (403, new_api("token quota is not enough", "pre_consume_token_quota_failed"),
+         "the key's quota is used up, or less than this request's estimated cost, which the relay reserves"
+         " before sending it (HTTP 403): token quota is not enough"),
+        (401, '{"error": {"message": "该令牌额度已用尽", "type": "one_api_error"}}',
+         "the key's quota is used up, or less than this request's estimated cost, which the relay reserves"
+         " before sending it (HTTP 401): 该令牌额度已用尽"),
+        (503, new_api("当前分组 default 下对于模型 xyz 无可用渠道 (request id: 2026)", "model_not_found"),
+         "the relay has no channel serving this model for the key's group: pick another model (HTTP 503):"
+         " 当前分组 default 下对于模型 xyz 无可用渠道 (request id: 2026)"),
+        (503, '{"error": {"message": "No available channel for model x under group vip"}}',
+         "the relay has no channel serving this model for the key's group: pick another model (HTTP 503):"
+         " No available channel for model x under group vip"),
+        (404, '{"error": {"message": "The model `x` does not exist", "code": "model_not_found"}}',
+         "not found (HTTP 404): The model `x` does not exist"),
+        (401, new_api("该令牌已过期"), "the API key has expired: renew it in the relay's console (HTTP 401): 该令牌已过期"),
+        (401, new_api("token expired", "token_expired"),
+         "the API key has expired: renew it in the relay's console (HTTP 401): token expired"),
+        (401, new_api("无效的令牌"), "the relay does not accept this API key: it may be mistyped, disabled,"
+         " expired or used up (HTTP 401): 无效的令牌"),
+        (403, new_api("该令牌无权访问模型 gpt-5"), "this key may not use this model: the relay's console sets"
+         " the models a key may use (HTTP 403): 该令牌无权访问模型 gpt-5"),
+        (403, new_api("您的 IP 不在令牌允许访问的列表中", "access_denied"), "the relay does not let this key make"
+         " this request (a key may be limited to some IP addresses) (HTTP 403): 您的 IP 不在令牌允许访问的列表中"),
+        (400, new_api("sensitive words detected: x", "sensitive_words_detected"),
+         "the relay's content filter refused the prompt (HTTP 400): sensitive words detected: x"),
+        (429, '{"error": {"message": "You exceeded your current quota", "type": "insufficient_quota"}}',
+         "the account is out of credit: check its plan and billing (HTTP 429): You exceeded your current quota"),
+    ],
+)
+def test_relay_error_codes_are_explained(status: int, body: str, expected: str) -> None:
+    """new-api refuses a request whose estimated cost is above the balance while the status
+    line shows that balance as positive: "access denied" alone read as a contradiction."""
+    assert error_from_response(status, "", body).message == expected
+
+
 def test_escape_sequences_in_a_servers_message_reach_no_terminal() -> None:
     # Shown in notices, the model picker and the setup screen: none may retitle the window.
     body = json.dumps({"error": {"message": "A \x1b]0;PWNED\x07 \x1b[2J \x9b31m red"}})

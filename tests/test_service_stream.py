@@ -498,6 +498,16 @@ async def test_an_unknown_model_on_new_api_costs_one_request_in_the_model_list_t
     assert len(server.requests) == 1
 
 
+async def test_no_channel_for_the_model_is_said_and_asked_once(server: LoopbackServer, client: ChatClient) -> None:
+    server.script(CHAT, Reply(503, body=json.dumps(NO_CHANNEL, ensure_ascii=False)), text_stream("never seen"))
+    with pytest.raises(APIError) as info:
+        await collect(client)
+    assert info.value.message == (
+        "the relay has no channel serving this model for the key's group: pick another model (HTTP 503):"
+        " 当前分组 default 下对于模型 gpt-9 无可用渠道 (request id: 20251127)")
+    assert len(server.chat_requests()) == 1
+
+
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
 async def test_passing_failures_are_retried(server: LoopbackServer, client: ChatClient, status: int) -> None:
     body = json.dumps({"error": {"message": "upstream busy", "type": "upstream_error"}})

@@ -41,6 +41,39 @@ Anthropic's): asking again cannot succeed, whatever the status."""
 NO_CHANNEL_PHRASES = ("无可用渠道", "no available channel")
 """What new-api and one-api say when no upstream serves the model (with a 503)."""
 
+QUOTA_TOO_LOW = ("the key's quota is used up, or less than this request's estimated cost,"
+                 " which the relay reserves before sending it")
+"""new-api's refusal before a request: a balance the status line shows as positive can
+still be less than the cost it reserves (from the prompt, and from the reply's length
+limit when one is set)."""
+
+NO_CHANNEL = "the relay has no channel serving this model for the key's group: pick another model"
+
+_CODE_TEXT = {
+    "insufficient_user_quota": QUOTA_TOO_LOW,
+    "pre_consume_token_quota_failed": QUOTA_TOO_LOW,
+    "token_exhausted": QUOTA_TOO_LOW,
+    "token_expired": "the API key has expired: renew it in the relay's console",
+    "access_denied": "the relay does not let this key make this request"
+                     " (a key may be limited to some IP addresses)",
+    "sensitive_words_detected": "the relay's content filter refused the prompt",
+    "prompt_blocked": "the relay's content filter refused the prompt",
+    "insufficient_quota": "the account is out of credit: check its plan and billing",
+}
+"""What error codes of new-api, one-api and OpenAI mean for the user, in place of the
+status's own words (a quota error comes as 403 "access denied", or as 429 "rate limited")."""
+
+_PHRASE_TEXT = (
+    ("额度已用尽", QUOTA_TOO_LOW),  # "quota used up"
+    ("额度不足", QUOTA_TOO_LOW),  # "quota not enough"
+    ("预扣费", QUOTA_TOO_LOW),  # "pre-consumption (of quota)"
+    ("令牌已过期", _CODE_TEXT["token_expired"]),  # "the token has expired"
+    ("无效的令牌", "the relay does not accept this API key: it may be mistyped, disabled, expired or used up"),
+    ("令牌无权访问", "this key may not use this model: the relay's console sets the models a key may use"),
+)
+"""new-api's and one-api's messages that come without a code (a key's checks, with a 401
+or 403), by the words that name them."""
+
 _STATUS_TEXT = {
     400: "the server refused the request",
     401: "the API key was rejected",
@@ -321,13 +354,30 @@ def _duration(seconds: float) -> str:
     return f"{seconds:.0f} s"
 
 
+def _relay_text(status: int, kind: str | None, code: str | int | None, message: str) -> str:
+    """What a relay's error code or message means for the user, or "" if t502 does not know it.
+
+    OpenAI's ``model_not_found`` comes with a 404 (no such model); new-api's with a 503 and
+    a message that no channel serves the model.
+    """
+    if any(phrase in message.lower() for phrase in NO_CHANNEL_PHRASES) or (
+            code == "model_not_found" and status != 404):
+        return NO_CHANNEL
+    for name in (code, kind):
+        if isinstance(name, str) and name in _CODE_TEXT:
+            return _CODE_TEXT[name]
+    return next((text for phrase, text in _PHRASE_TEXT if phrase in message), "")
+
+
 def error_from_response(
     status: int, reason: str, body: str, retry_after: str | None = None
 ) -> APIError:
     """Build the error for an HTTP error status from its body."""
     server_message, kind, code = summarize_body(body)
     reason = one_line(reason, 60)
-    if status in _STATUS_TEXT:
+    if explained := _relay_text(status, kind, code, server_message):
+        what = f"{explained} (HTTP {status})"
+    elif status in _STATUS_TEXT:
         what = f"{_STATUS_TEXT[status]} (HTTP {status})"
     elif status >= 500:
         what = f"the server failed (HTTP {status}{' ' + reason if reason else ''})"
