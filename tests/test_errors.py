@@ -86,6 +86,32 @@ def test_relay_error_codes_are_explained(status: int, body: str, expected: str) 
     assert error_from_response(status, "", body).message == expected
 
 
+CHALLENGE_PAGE = ("<!DOCTYPE html><html lang=\"en-US\"><head><title>Just a moment...</title>"
+                  "<meta http-equiv=\"refresh\" content=\"360\"></head><body><noscript>Enable JavaScript"
+                  " and cookies to continue</noscript></body></html>")
+
+
+@pytest.mark.parametrize("headers", [
+    {"server": "cloudflare", "cf-mitigated": "challenge"},
+    {"cf-mitigated": "challenge"},
+    {"server": "cloudflare"},
+])
+def test_a_cloudflare_challenge_is_named(headers: dict[str, str]) -> None:
+    error = error_from_response(503, "Service Unavailable", CHALLENGE_PAGE, None, headers)
+    assert error.message == (
+        "Cloudflare's bot check blocked the request (a challenge page meant for browsers, HTTP 503):"
+        " the relay's address may be wrong, or it blocks API clients from this network")
+    assert not error.retryable and "Just a moment" in error.detail
+
+
+def test_an_html_page_through_cloudflare_is_not_a_challenge() -> None:
+    # Cloudflare names itself as the server of everything it passes on, error pages included.
+    error = error_from_response(502, "Bad Gateway", "<html><title>502 Bad Gateway</title></html>", None,
+                                {"server": "cloudflare"})
+    assert error.message == "the server failed (HTTP 502 Bad Gateway): the server sent an HTML page: 502 Bad Gateway"
+    assert error.retryable
+
+
 def test_escape_sequences_in_a_servers_message_reach_no_terminal() -> None:
     # Shown in notices, the model picker and the setup screen: none may retitle the window.
     body = json.dumps({"error": {"message": "A \x1b]0;PWNED\x07 \x1b[2J \x9b31m red"}})

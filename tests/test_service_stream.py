@@ -508,6 +508,24 @@ async def test_no_channel_for_the_model_is_said_and_asked_once(server: LoopbackS
     assert len(server.chat_requests()) == 1
 
 
+CHALLENGE_PAGE = ("<!DOCTYPE html><html lang=\"en-US\"><head><title>Just a moment...</title></head>"
+                  "<body><noscript>Enable JavaScript and cookies to continue</noscript></body></html>")
+
+
+@pytest.mark.parametrize("status", [403, 503])
+async def test_a_cloudflare_challenge_is_named_and_asked_once(server: LoopbackServer, client: ChatClient,
+                                                              status: int) -> None:
+    challenge = Reply(status, body=CHALLENGE_PAGE, content_type="text/html; charset=UTF-8",
+                      headers={"Server": "cloudflare", "cf-mitigated": "challenge"})
+    server.script(CHAT, challenge, text_stream("never seen"))
+    with pytest.raises(APIError) as info:
+        await collect(client)
+    assert info.value.message == (
+        f"Cloudflare's bot check blocked the request (a challenge page meant for browsers, HTTP {status}):"
+        " the relay's address may be wrong, or it blocks API clients from this network")
+    assert len(server.chat_requests()) == 1
+
+
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
 async def test_passing_failures_are_retried(server: LoopbackServer, client: ChatClient, status: int) -> None:
     body = json.dumps({"error": {"message": "upstream busy", "type": "upstream_error"}})

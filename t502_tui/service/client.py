@@ -376,7 +376,8 @@ class ChatClient:
                 detail=text,
             )
         return error_from_response(
-            status, response.reason_phrase, self._scrub(text), response.headers.get("retry-after")
+            status, response.reason_phrase, self._scrub(text), response.headers.get("retry-after"),
+            response.headers,
         )
 
     async def _error_body(self, response: httpx.Response, deadline: float) -> bytes:

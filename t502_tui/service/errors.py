@@ -11,6 +11,7 @@ import logging
 import math
 import re
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from t502_tui.service.server_json import dumps, loads
@@ -121,18 +122,21 @@ class APIError(ServiceError):
         retry_after: float | None = None,
         detail: str = "",
         partial: bool = False,
+        final: bool = False,
     ) -> None:
         super().__init__(message, detail=detail, partial=partial)
         self.status = status
         self.type = type
         self.code = code
         self.retry_after = retry_after
+        self.final = final
+        """Asking again cannot help, whatever the status says (a Cloudflare challenge)."""
 
     @property
     def retryable(self) -> bool:
         """Rate limits and passing server failures may succeed on a second try; a request,
         key or model the server named as wrong will not, whatever the status."""
-        if self.status not in RETRYABLE_STATUSES:
+        if self.final or self.status not in RETRYABLE_STATUSES:
             return False
         if self.code in HOPELESS_CODES or self.type in HOPELESS_CODES:
             return False
@@ -354,6 +358,20 @@ def _duration(seconds: float) -> str:
     return f"{seconds:.0f} s"
 
 
+CHALLENGE_TITLES = ("just a moment", "attention required! | cloudflare")
+"""How Cloudflare's challenge pages are titled, for those sent before its ``cf-mitigated``
+header (2023)."""
+
+
+def _is_challenge(headers: Mapping[str, str], body: str) -> bool:
+    """Whether the answer is Cloudflare's check for bots: a page a browser runs to prove it
+    is one, which an API client never passes. ``headers`` are looked up in lower case."""
+    if headers.get("cf-mitigated", "").strip().lower() == "challenge":
+        return True
+    return (headers.get("server", "").strip().lower() == "cloudflare" and _looks_like_html(body)
+            and _html_summary(body).lower().startswith(CHALLENGE_TITLES))
+
+
 def _relay_text(status: int, kind: str | None, code: str | int | None, message: str) -> str:
     """What a relay's error code or message means for the user, or "" if t502 does not know it.
 
@@ -370,9 +388,17 @@ def _relay_text(status: int, kind: str | None, code: str | int | None, message: 
 
 
 def error_from_response(
-    status: int, reason: str, body: str, retry_after: str | None = None
+    status: int, reason: str, body: str, retry_after: str | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> APIError:
-    """Build the error for an HTTP error status from its body."""
+    """Build the error for an HTTP error status from its body (and headers, in lower case
+    or looked up regardless of case, as httpx's are)."""
+    detail = f"HTTP {status} {reason}\n{body}"
+    if headers is not None and _is_challenge(headers, body):
+        return APIError(
+            f"Cloudflare's bot check blocked the request (a challenge page meant for browsers, HTTP {status}):"
+            " the relay's address may be wrong, or it blocks API clients from this network",
+            status=status, final=True, detail=detail)
     server_message, kind, code = summarize_body(body)
     reason = one_line(reason, 60)
     if explained := _relay_text(status, kind, code, server_message):
@@ -395,7 +421,7 @@ def error_from_response(
         type=kind,
         code=code,
         retry_after=wait,
-        detail=f"HTTP {status} {reason}\n{body}",
+        detail=detail,
     )
 
 
