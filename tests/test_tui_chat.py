@@ -413,7 +413,7 @@ async def test_thinking_is_shown_as_it_streams(server: LoopbackServer) -> None:
     app = make_app(server)
     async with app.run_test(size=(100, 30)) as pilot:
         await send(pilot, "why")
-        await until(pilot, lambda: gate.reached.is_set() and "▸ Thinking… · 2 lines" in painted(app))
+        await until(pilot, lambda: gate.reached.is_set() and "▸ Thinking… · 2 lines  (enter)  First" in painted(app))
         gate.open()
         await settle(app)
         await until(pilot, lambda: "▸ Thinking · 3 lines" in painted(app))

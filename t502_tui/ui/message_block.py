@@ -385,11 +385,15 @@ class Block:
             if message.role == "user" else []
         self._fold = []
         if self.is_reply and self._has_reasoning:
-            lines = self._reasoning.text.count("\n") + 1
+            reasoning = self._reasoning.text
+            lines = reasoning.count("\n") + 1
             # Still thinking (no answer yet): said, so that a long think does not read as stuck.
-            thinking = "Thinking…" if self.streaming and not self._body.text.strip() else "Thinking"
-            sign, what = ("▾", thinking) if not self.folded else ("▸", f"{thinking} · {lines} line{'s' if lines != 1 else ''}")
+            thinking = self.streaming and not self._body.text.strip()
+            what = "Thinking…" if thinking else "Thinking"
+            sign, what = ("▾", what) if not self.folded else ("▸", f"{what} · {lines} line{'s' if lines != 1 else ''}")
             fold = Text.assemble((f"{sign} {what}", palette["fold"]), ("  (enter)" if self.folded else "", palette["header"]))
+            if thinking and self.folded:  # its newest words, moving as they come
+                fold.append(_newest_words(reasoning, width - fold.cell_len - 3), palette["secondary"])
             self._fold = text_lines(console, fold, width, look)
         self._error = []
         if self.is_reply and message.status is ReplyStatus.COMPLETE and not message.content.strip() \
@@ -526,6 +530,18 @@ class Block:
                 return y + self._body.tail_top(console, width, look)
             y += height
         return y
+
+
+def _newest_words(text: str, room: int) -> str:
+    """The end of ``text``'s last line, in at most ``room`` cells (none if that is too
+    few to read), after two spaces."""
+    last = " ".join(text[-1000:].rstrip().rsplit("\n", 1)[-1].split())
+    if room < 12 or not last:
+        return ""
+    words = Text(defuse(last)[-room:])
+    while words.cell_len > room - 1:
+        words = words[1:]
+    return f"  …{words.plain}" if len(words.plain) < len(last) else f"  {words.plain}"
 
 
 def _shown(text: str, limit: int) -> str:
