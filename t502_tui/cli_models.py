@@ -37,6 +37,7 @@ async def list_models(config: Config, only: str | None, prices: bool) -> int:
     if names is None:
         return EXIT_USAGE
     failed = 0
+    relay = False  # a price came from a relay's list, priced in its ratios
     try:
         for name in names:
             facts, client = session.facts(name), session.client_for(name)
@@ -50,6 +51,7 @@ async def list_models(config: Config, only: str | None, prices: bool) -> int:
                 error(f"{name}: {failure.message}{hint}" if len(names) > 1 else failure.message + hint)
                 continue
             await facts.pricing_ready()
+            relay = relay or bool(facts.relay)
             for model in sorted({m.id for m in facts.models or []}, key=str.lower):
                 ref = visible_name(session.ref(name, model))
                 if not prices:
@@ -64,8 +66,8 @@ async def list_models(config: Config, only: str | None, prices: bool) -> int:
     finally:
         await session.aclose()
     if prices and not failed:
-        print(f"prices: US$ per 1M input/output tokens (or per request); {money(2)} per 1M is a relay ratio of 1",
-              file=sys.stderr)
+        ratio = f"; {money(2)} per 1M is a relay ratio of 1" if relay else ""
+        print(f"prices: US$ per 1M input/output tokens (or per request){ratio}", file=sys.stderr)
     return EXIT_FAILED if failed == len(names) or (failed and only) else EXIT_OK
 
 

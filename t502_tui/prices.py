@@ -44,12 +44,12 @@ class Price:
         return (usage.prompt_tokens * self.input + usage.completion_tokens * self.output) / 1e6
 
     def describe(self) -> str:
-        """``$1.25/$10 per 1M`` or ``$0.04/request``."""
+        """``$1.25/$10 per 1M``, ``$0.04/request`` or ``free``."""
         if self.request is not None:
-            return f"{money(self.request)}/request"
+            return f"{money(self.request)}/request" if self.request else "free"
         if self.input is None or self.output is None:
             return ""
-        return f"{money(self.input)}/{money(self.output)}"
+        return f"{money(self.input)}/{money(self.output)}" if self.input or self.output else "free"
 
     @property
     def sort_key(self) -> float:

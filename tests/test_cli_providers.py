@@ -85,10 +85,13 @@ def test_models_with_prices_balance_and_a_request_that_cannot_fit(
     lines = {line.split()[0]: line.split()[1:] for line in listed.stdout.splitlines()}
     assert lines["gpt-5"] == ["$1.25/$10", "400k"] and lines["gemini-2.5-pro"] == ["$0.04/request", "1.05M"]
     assert lines["tiny-context"] == ["-", "300"] and lines["local/gpt-5"] == ["-", "-"]
+    assert "$2 per 1M is a relay ratio of 1" in listed.stderr
     only = t502("models", "--provider", "local", server=server, T502_CONFIG=config)
     assert only.stdout.split() == sorted(f"local/{m}" for m in ("gpt-5", "claude-sonnet-4", "deepseek-r1",
                                                                  "gemini-2.5-pro", "text-embedding-3-small",
                                                                  "dall-e-3"))
+    local_prices = t502("models", "--prices", "--provider", "local", server=server, T502_CONFIG=config)
+    assert "per 1M input/output tokens" in local_prices.stderr and "relay ratio" not in local_prices.stderr
     unknown = t502("models", "--provider", "nope", server=server, T502_CONFIG=config)
     assert unknown.returncode == 2 and "no provider 'nope' (the config has: token502, local)" in unknown.stderr
     balance = t502("balance", server=server, T502_CONFIG=config)

@@ -145,3 +145,10 @@ def test_context_errors_are_recognised(error: ServiceError, limit: int) -> None:
 ])
 def test_other_errors_are_not_context_errors(error: ServiceError | None) -> None:
     assert context_error(error) is None
+
+
+def test_a_price_reads_as_people_say_it() -> None:
+    assert Price(1.25, 10.0).describe() == "$1.25/$10"
+    assert Price(request=0.04).describe() == "$0.04/request"
+    assert Price(0.0, 0.0).describe() == Price(request=0.0).describe() == "free"  # not "$0/$0"
+    assert Price(0.0, 0.6).describe() == "$0/$0.6"

@@ -114,7 +114,7 @@ system_prompt = "Be short."
         await send(pilot, "again")
         await settle(app)
         await until(pilot, lambda: "$0.5000 left" in status(app))
-        assert any("$0.5000 left on the token502 key" in n.message for n in app._notifications)
+        assert any("Only $0.5000 left on the token502 key (low_balance warns below $1.00)" in n.message for n in app._notifications)
         replies = headers(app, "assistant")
         assert replies[0].startswith("local/claude-sonnet-4") and "$" not in replies[0]  # no price known
         assert replies[1].startswith("gpt-5") and "$0.0" in replies[1]
@@ -298,7 +298,7 @@ async def test_ctrl_a_shows_and_hides_the_models_not_for_chat_from_the_filter_bo
     async with app.run_test(size=(100, 30)) as pilot:
         await open_picker(pilot, app)
         note = app.screen.query_one("#picker-note")
-        assert isinstance(app.focused, Input) and "1 image/audio/embedding models hidden (Ctrl+A shows them)" in str(
+        assert isinstance(app.focused, Input) and "1 image/audio/embedding model hidden (Ctrl+A shows them)" in str(
             note.render())
         await pilot.press("ctrl+a")
         assert "text-embedding-3-small" in picker_rows(app) and "Ctrl+A hides" in str(note.render())

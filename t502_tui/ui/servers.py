@@ -237,7 +237,8 @@ class Servers(_Base):
         left = facts.balance.left
         if left < self.config.low_balance and not facts.low_balance_told:
             facts.low_balance_told = True
-            self.notify(f"{format_cost(left)} left on the {name} key.", title="Balance", severity="warning",
+            self.notify(f"Only {format_cost(left)} left on the {name} key (low_balance warns below"
+                        f" {format_cost(self.config.low_balance)}).", title="Low balance", severity="warning",
                         timeout=10)
         elif asked:
             self.notify(f"{format_cost(left)} left on the {name} key.", title="Balance")

@@ -237,7 +237,7 @@ class ModelPicker(Dialog[str | None]):
         if single is not None and single.note:
             notes.append(defuse(single.note[:1].upper() + single.note[1:]))
         if hidden:
-            notes.append(f"{hidden} image/audio/embedding models hidden (Ctrl+A shows them)")
+            notes.append(f"{hidden} image/audio/embedding model{'s' if hidden != 1 else ''} hidden (Ctrl+A shows them)")
         elif self.show_all and any(not row.chat for row in self._rows.values()):
             notes.append("Ctrl+A hides image/audio/embedding models")
         notes.append("Enter chooses · Ctrl+S sorts by price · Ctrl+R refreshes · Esc closes")
