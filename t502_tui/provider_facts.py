@@ -133,6 +133,13 @@ class ProviderFacts:
             self._pricing = asyncio.ensure_future(self._read_pricing(client))
         return self._pricing
 
+    async def stop(self) -> None:
+        """Stop reading the price list (t502 is closing its connections): a read left
+        running would fail on a closed client, and asyncio would print its traceback."""
+        if self._pricing is not None and not self._pricing.done():
+            self._pricing.cancel()
+            await asyncio.gather(self._pricing, return_exceptions=True)
+
     async def pricing_ready(self) -> None:
         """Wait (briefly) for a price list being loaded."""
         if self._pricing is not None and not self._pricing.done():

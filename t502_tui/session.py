@@ -228,6 +228,8 @@ class ChatSession:
         and, once its writes are done, the history."""
         if self.turns:
             await asyncio.wait([asyncio.ensure_future(t.ended.wait()) for t in self.turns], timeout=TURN_END_SECONDS)
+        for facts in self._facts.values():
+            await facts.stop()
         for client in self._clients.values():
             await client.aclose()
         if self.history is not None:

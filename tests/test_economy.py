@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from pathlib import Path
 
 import pytest
 
-from loopback import DEMO_MODELS, DEMO_PRICING, LoopbackServer, Reply, text_stream, usage_chunk, chunk, sse, stream_reply
+from loopback import DEMO_MODELS, DEMO_PRICING, Gate, LoopbackServer, Reply, text_stream, usage_chunk, chunk, sse, stream_reply
 from t502_tui import provider_facts
 from t502_tui.attachments import Attachment
 from t502_tui.config import load_config
@@ -128,6 +129,19 @@ async def test_a_wrong_key_is_not_taken_for_a_server_without_prices(server: Loop
     await right.facts().load_pricing(right.client)
     await right.aclose()
     assert right.price_for("", "gpt-5") == Price(1.25, 10)
+
+
+async def test_closing_stops_a_price_list_still_being_read(server: LoopbackServer) -> None:
+    """Ctrl+C during `t502 ask` closes the connections while the price list may still be
+    on its way: the read stops, rather than fail on a closed client with a traceback."""
+    gate = Gate()
+    server.script("/api/pricing", Reply(chunks=[gate]))
+    session = ChatSession(load_config(env={"T502_BASE_URL": server.url, "T502_API_KEY": KEY_A}))
+    reading = session.facts().load_pricing(session.client)
+    await asyncio.to_thread(gate.reached.wait, 10)
+    await session.aclose()
+    gate.open()
+    assert reading.cancelled()
 
 
 @pytest.mark.parametrize("status", [403, 429, 500, 503])
