@@ -47,12 +47,16 @@ class ReplyStatus(StrEnum):
         return self in (ReplyStatus.ERROR, ReplyStatus.INTERRUPTED)
 
 
+UNREADABLE = "t502-unreadable"
+"""Not a server's: the finish reason t502 gives a reply whose stream ended as it should but
+had events it could not read (skipped), so its text may have gaps."""
 _FINISH_NOTES = {
     "length": "cut off at the token limit",
     "content_filter": "stopped by the provider's content filter",
     # t502 offers no tools; a relay may add some of its own to the request.
     "tool_calls": "the model asked for a tool, which t502 does not run",
     "function_call": "the model asked for a tool, which t502 does not run",
+    UNREADABLE: "parts of the stream could not be read: some text may be missing",
 }
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus
+from t502_tui.conversation import UNREADABLE, ChatMessage, Conversation, ReplyStatus
 from t502_tui.history import History
 from t502_tui.media import (
     MAX_IMAGES,
@@ -248,8 +248,6 @@ class Turn:
         """Images of the reply so far (lifted out of its text or sent apart), kept or not."""
         self._dropped = 0
         """Of those, the ones past MAX_IMAGES: not even tried, told in one note at the end."""
-        self._unreadable = 0
-        """Events of the stream that were not JSON, skipped (said at the end of the reply)."""
         self._text_length = 0
         """Characters of text taken in so far (see MAX_REPLY_TEXT)."""
 
@@ -406,8 +404,8 @@ class Turn:
                 reply.usage = event.usage
             elif isinstance(event, Finished):
                 reply.finish_reason = event.finish_reason
-            elif isinstance(event, Unreadable):
-                self._unreadable = event.count
+            elif isinstance(event, Unreadable) and reply.finish_reason in (None, "stop"):
+                reply.finish_reason = UNREADABLE  # said in its header, not in its text (sent back)
             if self._listener_error is not None:
                 raise _ListenerFailed()
             if time.monotonic() - handed_back > YIELD_SECONDS:
@@ -505,10 +503,6 @@ class Turn:
                 self._add_text(piece)
             elif self._counted():
                 self._add_text("*[an image could not be kept: the reply ended in the middle of it]*")
-        if self._unreadable:
-            parts = "part" if self._unreadable == 1 else "parts"
-            self._add_text(self._paragraph(f"*[{self._unreadable} {parts} of the stream could not be read (not JSON)"
-                                           " and t502 skipped them: some of the reply may be missing]*"))
         dropped = self._dropped + self._media.dropped
         if dropped:
             images = "image" if dropped == 1 else "images"
