@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from rich.cells import cell_len
 from rich.console import Console
 from textual import events
 from textual.theme import BUILTIN_THEMES
@@ -471,3 +472,11 @@ def test_lists_and_quotes_of_ordinary_depth_are_still_markdown() -> None:
     source = "".join("  " * i + f"- step {i}\n" for i in range(9)) + "\n" + "> " * 5 + "quoted\n"
     drawn = "\n".join(line.text for line in markdown_lines(Console(), source, 100, look))
     assert "step 8" in drawn and "- step" not in drawn and "quoted" in drawn and ">" not in drawn
+
+
+def test_the_newest_words_of_a_thought_never_start_inside_a_character() -> None:
+    from t502_tui.ui.message_block import _newest_words
+
+    for room in range(12, 30):
+        words = _newest_words("more 👍🏽 and 中文字符混合。", room)
+        assert not words.startswith("  …\U0001f3fd") and cell_len(words) <= room + 2

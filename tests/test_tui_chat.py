@@ -404,6 +404,27 @@ async def test_reasoning_is_folded_above_answer(server: LoopbackServer) -> None:
         assert fold < thought < answer
 
 
+async def test_opened_thinking_keeps_its_lines_and_is_set_apart_from_the_answer(server: LoopbackServer) -> None:
+    server.script(CHAT, text_stream("The answer.", reasoning="First, the facts.\nThen the sum: `2+2`.\n", pieces=1))
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await send(pilot, "why")
+        await settle(app)
+        reply = pane(app).conversation.messages[-1]
+        assert "▸ Thinking · 2 lines" in shown(app)  # not 3: the last line end starts no line
+        choose(app, reply)
+        await pilot.press("enter")
+        lines = [line.strip() for line in shown(app).split("\n")]
+        first = lines.index("First, the facts.")
+        assert lines[first + 1:first + 4] == ["Then the sum: 2+2.", "", "The answer."]
+        view = pane(app).view
+        thought = view.look.base + view._palette["fold"]
+        block = view.blocks[-1]
+        drawn = block.line(app.console, view._width, view.look, view._palette, 2)[1]
+        assert drawn is not None and all(segment.style is None or segment.style.italic == thought.italic
+                                         for segment in drawn if segment.text.strip())
+
+
 async def test_thinking_is_shown_as_it_streams(server: LoopbackServer) -> None:
     """A model that thinks for a minute before it answers must not look stuck: the fold
     line appears with the thinking and counts its lines."""

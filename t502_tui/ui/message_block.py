@@ -13,7 +13,10 @@ image is decoded only once its preview comes into view.
 from __future__ import annotations
 
 from bisect import bisect_right
+from dataclasses import replace
+from unicodedata import category
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.segment import Segment as _Segment
 from rich.style import Style
@@ -292,6 +295,8 @@ class Block:
         """Reasoning came since the last :meth:`settle` (it is drawn above the body)."""
         self._fold_stale = False
         """The fold line says something else since the last :meth:`settle`."""
+        self._thought_look: tuple[Look, Look] | None = None
+        """The look the thinking was drawn in, for the view's look (see :meth:`_thought`)."""
         self.waiting: str | None = None
         """What a streaming reply waits for instead ("retrying in 5 s"): said in its header."""
 
@@ -367,6 +372,13 @@ class Block:
         """Some of its previews are not drawn yet."""
         return bool(self._undrawn)
 
+    def _thought(self, look: Look, palette: Palette) -> Look:
+        """How the opened thinking is drawn: in the fold line's muted italics, so that it
+        is not read as the answer below it, and line by line, as it is written."""
+        if self._thought_look is None or self._thought_look[0] != look:
+            self._thought_look = (look, replace(look, base=look.base + palette["fold"], hard_breaks=True))
+        return self._thought_look[1]
+
     @property
     def _has_reasoning(self) -> bool:
         return bool(self._reasoning.text.strip() or self.message.reasoning.strip())
@@ -386,7 +398,7 @@ class Block:
         self._fold = []
         if self.is_reply and self._has_reasoning:
             reasoning = self._reasoning.text
-            lines = reasoning.count("\n") + 1
+            lines = reasoning.count("\n") + (not reasoning.endswith("\n"))
             # Still thinking (no answer yet): said, so that a long think does not read as stuck.
             thinking = self.streaming and not self._body.text.strip()
             what = "Thinking…" if thinking else "Thinking"
@@ -459,7 +471,8 @@ class Block:
         if self._fold:
             parts.append(("fold", len(self._fold)))
             if not self.folded:
-                parts.append(("reasoning", self._reasoning.height(console, width, look)))
+                parts += [("reasoning", self._reasoning.height(console, width, self._thought(look, palette))),
+                          ("gap", 1)]
         if self.message.role == "user":
             parts.append(("user", len(self._user)))
         else:
@@ -486,8 +499,8 @@ class Block:
             if y >= end:
                 break
             if y + height > start and part in ("body", "reasoning"):
-                body = self._body if part == "body" else self._reasoning
-                grew, shift = body.draw(console, width, look, max(0, start - y), end - y, anchor - y)
+                body, drawn = (self._body, look) if part == "body" else (self._reasoning, self._thought(look, palette))
+                grew, shift = body.draw(console, width, drawn, max(0, start - y), end - y, anchor - y)
                 changed, moved = changed or grew, moved + shift
             elif y + height > start and part == "media" and self._undrawn:
                 self._draw_previews(width, look, max(0, start - y), end - y)
@@ -513,7 +526,7 @@ class Block:
                 if part == "body":
                     return part, self._body.line(console, width, look, y)
                 if part == "reasoning":
-                    return part, self._reasoning.line(console, width, look, y)
+                    return part, self._reasoning.line(console, width, self._thought(look, palette), y)
                 return part, None
             y -= height
         return "gap", None
@@ -525,7 +538,7 @@ class Block:
             if part == "fold" and self._fold_stale:
                 return y
             if part == "reasoning" and self._reasoning_grew:
-                return y + self._reasoning.tail_top(console, width, look)
+                return y + self._reasoning.tail_top(console, width, self._thought(look, palette))
             if part == "body":
                 return y + self._body.tail_top(console, width, look)
             y += height
@@ -535,13 +548,14 @@ class Block:
 def _newest_words(text: str, room: int) -> str:
     """The end of ``text``'s last line, in at most ``room`` cells (none if that is too
     few to read), after two spaces."""
-    last = " ".join(text[-1000:].rstrip().rsplit("\n", 1)[-1].split())
+    last = defuse(" ".join(text[-1000:].rstrip().rsplit("\n", 1)[-1].split()))
     if room < 12 or not last:
         return ""
-    words = Text(defuse(last)[-room:])
-    while words.cell_len > room - 1:
+    words = last[-room:]
+    # Not from the middle of a character drawn from several (an emoji's skin tone).
+    while cell_len(words) > room - 1 or (words and category(words[0]) in ("Mn", "Me", "Sk", "Cf")):
         words = words[1:]
-    return f"  …{words.plain}" if len(words.plain) < len(last) else f"  {words.plain}"
+    return f"  …{words}" if len(words) < len(last) else f"  {words}"
 
 
 def _shown(text: str, limit: int) -> str:

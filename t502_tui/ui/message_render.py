@@ -48,6 +48,9 @@ class Look:
     markdown_styles: RichTheme
     base: Style
     """The view's own colours, under everything drawn."""
+    hard_breaks: bool = False
+    """Every line end of the text is one on screen (a model's thinking is written as lines,
+    which Markdown would join into paragraphs)."""
 
     @classmethod
     def of(cls, theme: Theme, code_theme: str, base: Style) -> Look:
@@ -64,11 +67,11 @@ class Look:
         return cls(theme.name, code_theme, styles, base)
 
     def __hash__(self) -> int:
-        return hash((self.theme_name, self.code_theme, self.base))
+        return hash((self.theme_name, self.code_theme, self.base, self.hard_breaks))
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Look) and (self.theme_name, self.code_theme, self.base) == (
-            other.theme_name, other.code_theme, other.base)
+        return isinstance(other, Look) and (self.theme_name, self.code_theme, self.base, self.hard_breaks) == (
+            other.theme_name, other.code_theme, other.base, other.hard_breaks)
 
 
 def _lines(console: Console, renderable: RenderableType, width: int, look: Look, trim: bool) -> list[Strip]:
@@ -155,6 +158,8 @@ def markdown_lines(console: Console, source: str, width: int, look: Look) -> lis
         return text_lines(console, source.strip("\n"), width, look)
     from t502_tui.ui.rich_renderers import markdown
 
+    if look.hard_breaks:
+        source = source.replace("\n", "  \n")
     return _lines(console, markdown(defuse(inline_images(source)), look.code_theme), width, look, True)
 
 
@@ -231,7 +236,7 @@ def paragraph_lines(console: Console, source: str, width: int, look: Look) -> li
     """A growing paragraph: the cheap way when it is a plain one, else as Markdown."""
     if len(source) > MAX_RICH_CHARS:
         return markdown_lines(console, source, width, look)
-    text = paragraph_text(defuse(inline_images(source)))
+    text = None if look.hard_breaks else paragraph_text(defuse(inline_images(source)))
     if text is None or width <= 0:
         return markdown_lines(console, source, width, look)
     return _lines(console, text, width, look, True)
