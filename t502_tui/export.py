@@ -61,6 +61,13 @@ def _image_text(message: ChatMessage, files: dict[str, bytes] | None, folder: st
     return content, extra
 
 
+def _quoted(thinking: str) -> str:
+    """A model's thinking as a quote, so that whatever it holds stays inside its fold: a
+    code fence it never closed ends with the quote, and a ``</details>`` is text."""
+    thinking = re.sub(r"</(details)", r"&lt;/\1", thinking.strip(), flags=re.IGNORECASE)
+    return "\n".join(f"> {line}" if line.strip() else ">" for line in thinking.split("\n"))
+
+
 def to_markdown(conversation: Conversation, files: dict[str, bytes] | None = None, folder: str = "images") -> str:
     """A readable transcript with the model and usage of every reply.
 
@@ -96,7 +103,7 @@ def to_markdown(conversation: Conversation, files: dict[str, bytes] | None = Non
                 heading += f" · {message.finish_note}"
         lines += [heading, ""]
         if message.reasoning:
-            lines += ["<details><summary>Thinking</summary>", "", message.reasoning.strip(), "", "</details>", ""]
+            lines += ["<details><summary>Thinking</summary>", "", _quoted(message.reasoning), "", "</details>", ""]
         content, extra = _image_text(message, files, folder, number)
         if extra:
             lines += [*extra, ""]

@@ -339,3 +339,16 @@ def test_a_markdown_transcript_shows_escapes_from_a_reply_rather_than_holding_th
     text = to_markdown(Conversation(model="m", messages=[ChatMessage("user", "q"), reply]))
     assert "\x1b" not in text and "\x07" not in text  # `cat transcript.md` must not retitle or clear
     assert "see^[]0;PWNED^G and ^[[2J\ttab\nnext line" in text
+
+
+def test_a_markdown_transcript_keeps_whatever_the_thinking_holds_inside_its_fold() -> None:
+    from markdown_it import MarkdownIt
+
+    from t502_tui.export import to_markdown
+
+    reply = ChatMessage("assistant", "The answer.", model="m",
+                        reasoning="Use </details> to close.\n\n```python\nnever closed\n")
+    html = MarkdownIt().render(to_markdown(Conversation(model="m", messages=[ChatMessage("user", "q"), reply])))
+    fold = html[html.index("<details>"):html.index("</details>") + len("</details>")]
+    assert "&lt;/details&gt; to close" in fold and "never closed" in fold
+    assert "<p>The answer.</p>" in html[html.index(fold) + len(fold):]
