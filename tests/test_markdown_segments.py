@@ -77,6 +77,10 @@ def test_a_long_run_without_blank_lines_is_cut() -> None:
     segments = fed(text, random.Random(5))
     assert len(segments) >= 3 and all(len(s.source) < LARGE_SEGMENT_CHARS + 100 for s in segments)
     assert "entry 0\n" in segments[0].source and "entry 19999" in segments[-1].source
+    # One run, drawn without a blank row where it was cut; a block after a blank line is not.
+    assert not segments[0].continued and all(s.continued for s in segments[1:])
+    after = fed(text + "\nA paragraph after the list.\n", random.Random(5))
+    assert after[-1].source.startswith("A paragraph") and not after[-1].continued
 
 
 def test_a_table_is_not_cut_between_its_rows() -> None:

@@ -38,6 +38,8 @@ class Segment:
     """Code: the fence's first piece (drawn with room above it)."""
     last: bool = True
     """Code: the fence's last piece (drawn with room below it)."""
+    joined: bool = False
+    """Markdown: the rest of a run cut for its length (see LARGE_SEGMENT_CHARS), not a new block."""
 
     @property
     def is_code(self) -> bool:
@@ -45,8 +47,9 @@ class Segment:
 
     @property
     def continued(self) -> bool:
-        """A later piece of a fence: drawn right under the piece before, no gap."""
-        return self.is_code and not self.first
+        """A later piece of a fence, or of a long run: drawn right under the piece before,
+        no gap (a blank row there split a paragraph, or a model's thinking, in two)."""
+        return self.is_code and not self.first or self.joined
 
 
 @dataclass
@@ -96,6 +99,8 @@ class MarkdownSegmenter:
         self._fence: _Fence | None = None
         self._after_blank = False
         """The last line read (outside a fence) was blank: a block may start next."""
+        self._joined = False
+        """The tail goes on from a run cut for its length (see :attr:`Segment.joined`)."""
 
     @property
     def text(self) -> str:
@@ -117,7 +122,7 @@ class MarkdownSegmenter:
         if fence is not None and fence.start == 0:
             code = self._tail.partition("\n")[2]
             return Segment(code, fence.language, first=not fence.pieces, last=False) if code else None
-        return Segment(self._tail) if self._tail.strip() else None
+        return Segment(self._tail, joined=self._joined) if self._tail.strip() else None
 
     def finish(self) -> list[Segment]:
         """Settle everything: the text is complete (an open fence is closed as it is)."""
@@ -127,7 +132,7 @@ class MarkdownSegmenter:
             if tail.is_code:
                 tail = Segment(tail.source, tail.language, first=tail.first, last=True)
             segments.append(tail)
-        self._tail, self._scanned, self._fence = "", 0, None
+        self._tail, self._scanned, self._fence, self._joined = "", 0, None, False
         return segments
 
     def _take_incoming(self) -> None:
@@ -135,10 +140,12 @@ class MarkdownSegmenter:
             self._tail += "".join(self._incoming)
             self._incoming.clear()
 
-    def _cut(self, tail: str, at: int, out: list[Segment]) -> str:
-        """Settle ``tail[:at]`` as Markdown (if it holds anything); the rest stays."""
+    def _cut(self, tail: str, at: int, out: list[Segment], joined: bool = False) -> str:
+        """Settle ``tail[:at]`` as Markdown (if it holds anything); the rest stays, and is
+        ``joined`` to it when it was cut for its length only."""
         if tail[:at].strip():
-            out.append(Segment(tail[:at]))
+            out.append(Segment(tail[:at], joined=self._joined))
+        self._joined = joined
         return tail[at:]
 
     def settle(self) -> list[Segment]:
@@ -161,7 +168,7 @@ class MarkdownSegmenter:
                     or (position >= LARGE_SEGMENT_CHARS and not _table_row(line)
                         and not _table_row(tail[:position].rstrip("\n").rpartition("\n")[2]))
                 ):
-                    tail, after, position = self._cut(tail, position, out), after - position, 0
+                    tail, after, position = self._cut(tail, position, out, not self._after_blank), after - position, 0
                 self._after_blank = blank
                 if match := _FENCE_OPEN.match(line):
                     if position and not line[0].isspace():  # what came before is finished
