@@ -54,6 +54,24 @@ async def test_regenerate_keeps_both_replies_and_flips(server: LoopbackServer) -
     assert [m.content for m in only_saved_conversation()] == ["question", "second reply"]
 
 
+async def test_regenerating_while_the_history_is_still_opening_does_not_call_it_off(server: LoopbackServer) -> None:
+    from t502_tui.conversation import ChatMessage, Conversation
+
+    server.script(CHAT, text_stream("second reply"))
+    app = make_app(server, [Conversation(model="gpt-5", messages=[ChatMessage("user", "q"),
+                                                                 ChatMessage("assistant", "first reply")])])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.session.history is not None)
+        history, app.session.history = app.session.history, None
+        app.session.history_ready.clear()  # as in the first moments after start
+        assert await pane(app).regenerate()
+        await pilot.pause()
+        assert not any("History is off" in n.message for n in app._notifications)
+        app.session.history = history
+        app.session.history_ready.set()
+        await until(pilot, lambda: contents(app) == ["q", "second reply"])
+
+
 async def test_versions_flipped_by_keys_pressed_at_once_step_one_after_the_other(server: LoopbackServer) -> None:
     server.script(CHAT, text_stream("first reply"), text_stream("second reply"), text_stream("third reply"))
     app = make_app(server)

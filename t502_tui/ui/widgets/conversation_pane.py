@@ -588,7 +588,7 @@ class ConversationPane(Vertical):
             self.conversation.model = model
         last = messages.pop()
         self.view.remove(last)
-        if self.session.history is None:
+        if self.session.history is None and self.session.history_ready.is_set():  # off, not still opening
             self.notify("History is off, so the earlier reply is not kept.", severity="warning")
         self.start_reply()
         return True
