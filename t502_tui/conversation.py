@@ -275,9 +275,11 @@ class Conversation:
         return _alternating(out, first_turn)
 
     def code_blocks(self) -> list[str]:
-        """The code of every fenced block in the replies, oldest first."""
-        return [match.group(2) for message in self.messages if message.role == "assistant"
-                for match in _FENCE.finditer(message.content)]
+        """The code of the fenced blocks in the replies, newest first, each different one
+        once (a block repeated in later replies would be listed twice, alike)."""
+        blocks = [match.group(2) for message in self.messages if message.role == "assistant"
+                  for match in _FENCE.finditer(message.content)]
+        return list(dict.fromkeys(reversed(blocks)))
 
     def _tally(self) -> Tally:
         older = self.older_tally if self.has_older and self.older_tally is not None else Tally()

@@ -352,3 +352,13 @@ def test_a_markdown_transcript_keeps_whatever_the_thinking_holds_inside_its_fold
     fold = html[html.index("<details>"):html.index("</details>") + len("</details>")]
     assert "&lt;/details&gt; to close" in fold and "never closed" in fold
     assert "<p>The answer.</p>" in html[html.index(fold) + len(fold):]
+
+
+def test_code_blocks_to_copy_are_listed_newest_first_each_once() -> None:
+    def reply(text: str) -> ChatMessage:
+        return ChatMessage("assistant", text, model="m")
+
+    conversation = Conversation(model="m", messages=[
+        ChatMessage("user", "```\nnot a reply's\n```"), reply("```py\nx = 1\n```\n\n```sh\nls\n```"),
+        ChatMessage("user", "again"), reply("Same:\n\n```py\nx = 1\n```")])
+    assert conversation.code_blocks() == ["x = 1\n", "ls\n"]

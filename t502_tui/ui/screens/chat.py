@@ -586,7 +586,7 @@ class ChatScreen(SavedConversations, Screen[None]):
 
         self.app.search_commands(
             [pick(" ".join(code.split())[:60] or "(empty)", lambda code=code: copier(code),
-                  f"{len(code.splitlines())} lines") for code in reversed(blocks)],
+                  f"{len(code.splitlines())} lines") for code in blocks],
             placeholder="Copy which code block?",
         )
 
