@@ -71,6 +71,17 @@ async def test_a_reply_the_server_cut_off_says_so_on_screen_and_in_the_transcrip
         assert f" · {note}\n" in to_markdown(pane(app).conversation)  # `t502 history show`, exports
 
 
+@pytest.mark.parametrize("width", [60, 68, 80])
+async def test_the_retry_hint_is_never_split(server: LoopbackServer, width: int) -> None:
+    server.script(CHAT, Reply(401, body=json.dumps({"error": {"message": "Invalid token", "type": "auth"}})))
+    app = make_app(server)
+    async with app.run_test(size=(width, 24)) as pilot:
+        await send(pilot, "hi")
+        await settle(app)
+        lines = [line.strip() for line in shown(app).split("\n")]
+        assert any(line.endswith("Ctrl+R retries") for line in lines), lines
+
+
 async def test_a_narrow_header_counts_tokens_in_fewer_words_rather_than_wrap_one(server: LoopbackServer) -> None:
     server.script(CHAT, text_stream("Hello", model="gpt-5", prompt_tokens=12_345))
     app = make_app(server)

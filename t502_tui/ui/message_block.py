@@ -412,9 +412,12 @@ class Block:
                 and not message.attachments:
             self._error = text_lines(console, Text("(the answer has no text)", palette["secondary"]), width, look)
         if message.error:
-            hint = "" if message.error.startswith(NOT_SENT) else "   Ctrl+R retries"
-            error = Text.assemble(("✗ ", palette["error"] + Style(bold=True)), (defuse(message.error), palette["error"]),
-                                  (hint, palette["header"]))
+            error = Text.assemble(("✗ ", palette["error"] + Style(bold=True)), (defuse(message.error), palette["error"]))
+            if not message.error.startswith(NOT_SENT):
+                hint = "Ctrl+R retries"  # whole: on a line of its own when the last one has no room
+                lines = error.wrap(console, width)
+                error.append("\n" if lines and lines[-1].cell_len + 3 + len(hint) > width else "   ")
+                error.append(hint, palette["header"])
             self._error = text_lines(console, error, width, look)
         self._media = self._media_lines(console, width, look, palette)
         self._fixed_key = (width, look)
