@@ -110,7 +110,8 @@ class Servers(_Base):
         chat = [m for m in models if is_chat_model(m)]
         picks = key_label(self.keys.get("switch_model", [])[:1]) or "The model picker"
         if not self.config.model_from_default:
-            self.notify(f"This server does not list {visible_name(model)} among its {len(models):,} models:"
+            listed = f"its {len(models):,} models" if len(models) > 1 else "the one model it lists"
+            self.notify(f"This server does not list {visible_name(model)} among {listed}:"
                         f" messages to it may be refused. {picks} picks another.", severity="warning", timeout=10)
         elif chat:
             self.notify(f"This server does not offer {visible_name(model)}; using {visible_name(chat[0])}."
