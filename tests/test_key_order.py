@@ -147,3 +147,18 @@ async def test_a_fields_own_key_in_a_burst_keeps_its_place(server: LoopbackServe
             await until(pilot, lambda: field.value == "a z")  # type: ignore[union-attr]
         except AssertionError:
             raise AssertionError(field.value) from None  # type: ignore[union-attr]
+
+
+async def test_words_typed_on_a_chosen_message_and_enter_in_one_burst_are_sent(server: LoopbackServer) -> None:
+    """Typing on a chosen message goes to the composer; the Enter typed right after the
+    words (before the composer had the focus) sends them, rather than act on the message."""
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "first")
+        await settle(app)
+        await pilot.press("shift+tab")
+        await until(pilot, lambda: app.focused is pane(app).view)
+        burst(app, *typed("abc"), "enter")
+        await until(pilot, lambda: [m.content for m in pane(app).conversation.messages][-2:-1] == ["abc"])
+        await settle(app)
+        assert pane(app).composer.text == ""

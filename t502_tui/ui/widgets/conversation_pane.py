@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
@@ -190,7 +191,10 @@ class ConversationPane(Vertical):
     def on_conversation_view_typed_away(self, event: ConversationView.TypedAway) -> None:
         event.stop()
         self.composer.focus()
-        self.composer.insert(event.character)
+        if event.character and event.character.isprintable():
+            self.composer.insert(event.character)
+        else:  # Enter, Backspace...: as if pressed in the composer, after what was typed
+            self.composer.post_message(events.Key(event.key, event.character))
 
     async def on_conversation_view_action_requested(self, event: ConversationView.ActionRequested) -> None:
         message, action = event.message, event.action

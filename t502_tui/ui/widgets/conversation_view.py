@@ -114,10 +114,12 @@ class ConversationView(ScrollView, can_focus=True):
 
     @dataclass
     class TypedAway(Message):
-        """A character no message key takes was typed on a chosen message: it was meant
-        for the composer (typing a word there must not act on the message, key by key)."""
+        """A character no message key takes was typed on a chosen message, or any key
+        right after one: it was meant for the composer (typing a word there must not act
+        on the message, key by key; the Enter after it sends it)."""
 
-        character: str
+        key: str
+        character: str | None
 
     def __init__(self, *, classes: str | None = None) -> None:
         super().__init__(classes=classes)
@@ -126,9 +128,9 @@ class ConversationView(ScrollView, can_focus=True):
         self._total = 0
         self._layout_for: tuple[int, Look] | None = None
         self.chosen: int | None = None
+        """The message the keys act on (its index), shown by its bar."""
         self._typing_away = False
         """A character was typed here for the composer; what follows goes there too."""
-        """The message the keys act on (its index), shown by its bar."""
         self.following = True
         """The newest line is in view: new text scrolls into view."""
         self._unseen = False
@@ -567,12 +569,12 @@ class ConversationView(ScrollView, can_focus=True):
     def on_key(self, event: events.Key) -> None:
         # Once typing has begun, the keys that follow it before the composer has the focus
         # (a burst) go there too, message keys or not.
-        if event.is_printable and event.character and (
-                self._typing_away or event.key not in self._bindings.key_to_bindings):
+        if self._typing_away or (event.is_printable and event.character
+                                 and event.key not in self._bindings.key_to_bindings):
             self._typing_away = True
             event.stop()
             event.prevent_default()
-            self.post_message(self.TypedAway(event.character))
+            self.post_message(self.TypedAway(event.key, event.character))
 
     def on_focus(self) -> None:
         self._typing_away = False
