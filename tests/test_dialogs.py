@@ -12,7 +12,7 @@ from textual.widgets import Button
 from t502_tui.ui import app as t502_app
 from t502_tui.ui.screens.dialogs import Choice, Confirm
 from t502_tui.ui.widgets.button_row import ButtonRow
-from tui_helpers import until
+from tui_helpers import make_app, until
 
 class DialogApp(App[None]):
     CSS_PATH = Path(t502_app.__file__).with_name("app.tcss")
@@ -96,3 +96,16 @@ async def test_a_question_to_read_first_takes_a_y_typed_with_the_key_that_asked_
         assert answers == [] and isinstance(app.screen, Confirm)
         app.post_message(y_after(Confirm.READ_SECONDS + 0.1))  # read, then answered
         await until(pilot, lambda: answers == [True])
+
+
+async def test_ctrl_end_and_ctrl_home_go_to_the_ends_of_a_multi_line_field() -> None:
+    from t502_tui.ui.screens.system_prompt import SystemPromptEditor
+
+    app = make_app(None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        edited: list[str | None] = []
+        app.push_screen(SystemPromptEditor("You are terse.\nSecond line.", "system"), edited.append)
+        await until(pilot, lambda: isinstance(app.screen, SystemPromptEditor))
+        await pilot.press("ctrl+end", "!", "ctrl+home", "#", "ctrl+s")
+        await until(pilot, lambda: bool(edited))
+        assert edited == ["#You are terse.\nSecond line.!"]

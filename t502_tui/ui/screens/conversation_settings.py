@@ -20,7 +20,7 @@ from t502_tui.request_params import takes_reasoning_effort
 from t502_tui.settings_schema import PARAMS_BY_NAME, REASONING_EFFORTS, SettingError, parse_text
 from t502_tui.ui.screens.dialog import Dialog
 from t502_tui.ui.widgets.button_row import ButtonRow
-from t502_tui.ui.widgets.text_box import TextBox
+from t502_tui.ui.widgets.text_box import TextField
 from t502_tui.ui.screens.form_keys import TAB_IN_ORDER
 
 FIELDS = ("temperature", "top_p", "max_tokens")
@@ -65,7 +65,7 @@ class ConversationSettingsScreen(Dialog[ConversationSettings | None]):
             yield Static(Content.assemble(("This conversation's settings", "bold"), started,
                                           (" · sent with each of its requests", "dim")))
             with VerticalScroll(id="conv-form", can_focus=False):
-                prompt = TextBox(self.system_prompt, soft_wrap=True, id="conv-system", classes="conv-field")
+                prompt = TextField(self.system_prompt, soft_wrap=True, id="conv-system", classes="conv-field")
                 prompt.border_title = "System prompt"
                 yield prompt
                 for name in FIELDS:
@@ -128,4 +128,4 @@ class ConversationSettingsScreen(Dialog[ConversationSettings | None]):
         effort = self.query_one("#conv-effort", Select).value
         if isinstance(effort, str) and effort:
             settings["reasoning_effort"] = effort
-        self.dismiss(ConversationSettings(self.query_one("#conv-system", TextBox).text.strip(), settings))
+        self.dismiss(ConversationSettings(self.query_one("#conv-system", TextField).text.strip(), settings))

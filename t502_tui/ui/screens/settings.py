@@ -25,7 +25,7 @@ from t502_tui.settings_schema import Setting, SettingError, every_setting, parse
 from t502_tui.ui.screens.add_provider import AddProviderScreen, NewProvider
 from t502_tui.ui.screens.dialog import Dialog
 from t502_tui.ui.screens.form_keys import REVEAL_KEY, REVEAL_LABEL, TAB_IN_ORDER, toggle
-from t502_tui.ui.widgets.text_box import TextBox
+from t502_tui.ui.widgets.text_box import TextField
 
 
 def _as_text(value: Any) -> str:
@@ -43,7 +43,7 @@ class _LineField(Input):
         self.cursor_position = len(self.value)
 
 
-class _TextField(TextBox):
+class _LinesField(TextField):
     """A several-line field that, when focused, has its cursor at the end."""
 
     def _on_focus(self, event: events.Focus) -> None:
@@ -106,7 +106,7 @@ class SettingsScreen(Dialog[dict[str, Any] | None]):
         if kind == "secret":
             return _LineField(password=True, select_on_focus=False, id=ident, classes="setting-field")
         if kind == "text":
-            return _TextField(value, soft_wrap=True, id=ident, classes="setting-field")
+            return _LinesField(value, soft_wrap=True, id=ident, classes="setting-field")
         if kind == "choice":
             # Compact: the field's own border is the frame, not a second one inside it.
             return Select(self._choices(setting), value=value, allow_blank=False, compact=True,

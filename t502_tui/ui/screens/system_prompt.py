@@ -9,7 +9,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from t502_tui.ui.screens.dialog import Dialog
-from t502_tui.ui.widgets.text_box import TextBox
+from t502_tui.ui.widgets.text_box import TextField
 
 
 class SystemPromptEditor(Dialog[str | None]):
@@ -30,8 +30,8 @@ class SystemPromptEditor(Dialog[str | None]):
             yield Static(
                 Content.assemble(("System prompt", "bold"), f" · sent first, as the '{self.role}' role"),
             )
-            yield TextBox(self.prompt, soft_wrap=True, id="system-prompt-text")
+            yield TextField(self.prompt, soft_wrap=True, id="system-prompt-text")
             yield Static(Content("Ctrl+S saves · Esc cancels · empty means none"), classes="hint")
 
     def action_save(self) -> None:
-        self.dismiss(self.query_one(TextBox).text.strip())
+        self.dismiss(self.query_one(TextField).text.strip())

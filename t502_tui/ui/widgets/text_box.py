@@ -1,7 +1,9 @@
-"""A multi-line text field that survives a frame Textual draws at the wrong moment."""
+"""Multi-line text fields: one that survives a frame Textual draws at the wrong moment, and
+the kind dialogs use, whose Ctrl+Home and Ctrl+End go to the ends of the text."""
 
 from __future__ import annotations
 
+from textual.binding import Binding
 from textual.geometry import Region
 from textual.strip import Strip
 from textual.widgets import TextArea
@@ -19,3 +21,22 @@ class TextBox(TextArea):
             if self.is_attached:
                 self.refresh()
             return [Strip.blank(crop.width)] * crop.height
+
+
+class TextField(TextBox):
+    """A dialog's multi-line field: Ctrl+Home and Ctrl+End (with Shift, selecting) go to
+    the start and the end of the text, as in any editor. (In the chat those keys move the
+    conversation, so the composer is a plain :class:`TextBox`.)"""
+
+    BINDINGS = [
+        Binding("ctrl+home", "cursor_text_start", show=False),
+        Binding("ctrl+end", "cursor_text_end", show=False),
+        Binding("ctrl+shift+home", "cursor_text_start(True)", show=False),
+        Binding("ctrl+shift+end", "cursor_text_end(True)", show=False),
+    ]
+
+    def action_cursor_text_start(self, select: bool = False) -> None:
+        self.move_cursor((0, 0), select=select)
+
+    def action_cursor_text_end(self, select: bool = False) -> None:
+        self.move_cursor(self.document.end, select=select)
