@@ -178,7 +178,8 @@ class ModelPicker(Dialog[str | None]):
                 add(row, "current" if ref == self.current else "recent")
         hidden = 0
         for group in self.groups:
-            chat = [r for r in group.rows or [] if _matches(r, needle) and r.chat]
+            # Not the rows shown above already (current, recent): a heading over nothing.
+            chat = [r for r in group.rows or [] if _matches(r, needle) and r.chat and r.ref not in seen]
             other = [r for r in group.rows or [] if _matches(r, needle) and not r.chat and r.ref not in seen]
             hidden += 0 if self.show_all else len(other)
             if self.by_price:
