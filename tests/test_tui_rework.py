@@ -396,6 +396,32 @@ async def test_search_hit_on_another_branch_opens_that_branch(server: LoopbackSe
         await until(pilot, lambda: isinstance(app.focused, ConversationView))
 
 
+async def test_a_search_hit_on_another_branch_while_a_reply_streams_says_why_it_stays(server: LoopbackServer) -> None:
+    from loopback import Gate, chunk, sse, stream_reply
+
+    from t502_tui.ui.screens.search import SearchScreen
+
+    gate = Gate()
+    server.script(CHAT, text_stream("cats purr"), stream_reply([*sse(chunk("dogs"), done=False), gate]))
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.session.history is not None)
+        await send(pilot, "tell me about cats")
+        await settle(app)
+        pane(app).edit(pane(app).conversation.messages[0])
+        pane(app).composer.load_text("tell me about dogs")
+        await pilot.press("enter")
+        await until(pilot, lambda: gate.reached.is_set() and pane(app).streaming)
+        await pilot.press("ctrl+f")
+        await until(pilot, lambda: isinstance(app.screen, SearchScreen))
+        await pilot.press(*"purr")
+        await until(pilot, lambda: len(app.screen.hits) == 1)  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await until(pilot, lambda: any("on another branch" in n.message for n in app._notifications))
+        assert pane(app).streaming and contents(app)[0] == "tell me about dogs"
+    gate.open()
+
+
 async def test_a_frame_drawn_just_after_a_composer_is_removed_does_not_stop_t502(server: LoopbackServer) -> None:
     """Opening another branch of an open conversation removes its pane; a frame planned
     before that can still draw the pane's composer, without its styles (Textual #6528)."""

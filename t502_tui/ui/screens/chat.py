@@ -192,6 +192,9 @@ class ChatScreen(SavedConversations, Screen[None]):
         )
         if pane is not None and (shown or pane.streaming):
             self.show_pane(pane)
+            if not shown:  # the hit is on another branch, which would end the reply
+                self.notify("That message is on another branch of this conversation, which is streaming a"
+                            " reply: search again once it ends (or Esc stops it).", severity="warning")
         elif history is not None:
             try:
                 conversation = await history.read(
