@@ -32,6 +32,17 @@ async def test_setup_checks_and_saves_key(server: LoopbackServer) -> None:
     assert saved == {"base_url": server.url, "api_key": NEW_KEY}
 
 
+async def test_setup_with_no_key_for_a_local_server_says_no_key_was_saved(server: LoopbackServer) -> None:
+    app = make_app(server, T502_API_KEY="")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, SetupScreen))
+        await pilot.press("enter")  # a local server that asks for no key
+        await until(pilot, lambda: not isinstance(app.screen, SetupScreen))
+        await settle(app)
+        await until(pilot, lambda: any(n.message.startswith("Saved the base URL and no key (none was given) in ")
+                                       for n in app._notifications))
+
+
 async def test_setup_rejected_key_stays_on_screen(server: LoopbackServer) -> None:
     server.script("/models", Reply(401, body='{"error": {"message": "Invalid token"}}'))
     app = make_app(server, T502_API_KEY="")

@@ -77,7 +77,9 @@ def _listed(warnings: list[str], most: int = 4, longest: int = 200) -> str:
 def _saved_what(updates: dict[str, object]) -> str:
     """What a save wrote, in words: the settings' names, a theme's name too (never a key)."""
     words = {"providers": "the servers", "api_key": "the key", "base_url": "the base URL"}
-    names = [f"the theme {visible_name(str(value))}" if name == "theme" else words.get(name, name.replace("_", " "))
+    names = [f"the theme {visible_name(str(value))}" if name == "theme"
+             else "no key (none was given)" if name == "api_key" and not value
+             else words.get(name, name.replace("_", " "))
              for name, value in updates.items()]
     if len(names) > 4:
         return "the settings"  # a count would differ from the fields changed: a table holds several
