@@ -63,9 +63,10 @@ def _image_text(message: ChatMessage, files: dict[str, bytes] | None, folder: st
 
 def _quoted(thinking: str) -> str:
     """A model's thinking as a quote, so that whatever it holds stays inside its fold: a
-    code fence it never closed ends with the quote, and a ``</details>`` is text."""
+    code fence it never closed ends with the quote, and a ``</details>`` is text. Its
+    lines end in hard breaks: it is written line by line, as t502 shows it."""
     thinking = re.sub(r"</(details)", r"&lt;/\1", thinking.strip(), flags=re.IGNORECASE)
-    return "\n".join(f"> {line}" if line.strip() else ">" for line in thinking.split("\n"))
+    return "\n".join(f"> {line}  " if line.strip() else ">" for line in thinking.split("\n"))
 
 
 def to_markdown(conversation: Conversation, files: dict[str, bytes] | None = None, folder: str = "images") -> str:

@@ -347,10 +347,10 @@ def test_a_markdown_transcript_keeps_whatever_the_thinking_holds_inside_its_fold
     from t502_tui.export import to_markdown
 
     reply = ChatMessage("assistant", "The answer.", model="m",
-                        reasoning="Use </details> to close.\n\n```python\nnever closed\n")
+                        reasoning="First line.\nUse </details> to close.\n\n```python\nnever closed\n")
     html = MarkdownIt().render(to_markdown(Conversation(model="m", messages=[ChatMessage("user", "q"), reply])))
     fold = html[html.index("<details>"):html.index("</details>") + len("</details>")]
-    assert "&lt;/details&gt; to close" in fold and "never closed" in fold
+    assert "First line.<br />\nUse &lt;/details&gt; to close" in fold and "never closed" in fold
     assert "<p>The answer.</p>" in html[html.index(fold) + len(fold):]
 
 
