@@ -328,3 +328,21 @@ async def test_the_heading_of_a_broken_provider_last_in_the_picker_can_be_reache
         await pilot.press("pageup", "pageup", "pageup", "pageup")
         await pilot.pause()
         assert "token502 · 30 models" in option_lines(option_list)
+
+
+async def test_attachments_wider_than_the_terminal_can_be_scrolled_to(server: LoopbackServer, tmp_path: Path) -> None:
+    """A chip past the right edge was simply not there: the bar scrolls, and says so."""
+    from t502_tui.ui.widgets.attachment_bar import AttachmentBar
+
+    files = []
+    for index in range(4):
+        files.append(tmp_path / f"some-longer-file-name-{index}.txt")
+        files[-1].write_text("hello " * 50)
+    app = make_app(server)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await pane(app).attach(*files)
+        bar = pane(app).query_one(AttachmentBar)
+        await until(pilot, lambda: len(bar.children) == 4 and bar.max_scroll_x > 0)
+        assert bar.show_horizontal_scrollbar
+        bar.children[-1].focus()
+        await until(pilot, lambda: bar.scroll_x > 0)  # brought into view

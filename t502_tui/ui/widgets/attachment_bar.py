@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from textual import on
-from textual.containers import Horizontal
+from textual.containers import HorizontalScroll
 from textual.content import Content
 from textual.message import Message
 from textual.widgets import Button
@@ -14,7 +14,7 @@ from t502_tui.attachments import Attachment
 from t502_tui.terminal_text import defuse
 
 
-class AttachmentBar(Horizontal):
+class AttachmentBar(HorizontalScroll, can_focus=False):
     """One chip per image or file; pressing a chip (click, or Enter on it) removes it."""
 
     @dataclass
