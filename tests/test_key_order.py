@@ -162,3 +162,16 @@ async def test_words_typed_on_a_chosen_message_and_enter_in_one_burst_are_sent(s
         await until(pilot, lambda: [m.content for m in pane(app).conversation.messages][-2:-1] == ["abc"])
         await settle(app)
         assert pane(app).composer.text == ""
+
+
+async def test_letters_typed_on_an_empty_conversation_go_to_the_composer(server: LoopbackServer) -> None:
+    from t502_tui.ui.widgets.key_hints import KeyHints
+
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane(app).view.focus()
+        await until(pilot, lambda: app.focused is pane(app).view)
+        await pilot.pause()
+        assert not {"Copy", "Edit", "Delete"} & set(app.screen.query_one(KeyHints).shown)
+        burst(app, *typed("code"))
+        await until_text(pilot, pane(app).composer, "code")

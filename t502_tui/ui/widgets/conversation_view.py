@@ -570,11 +570,16 @@ class ConversationView(ScrollView, can_focus=True):
         # Once typing has begun, the keys that follow it before the composer has the focus
         # (a burst) go there too, message keys or not.
         if self._typing_away or (event.is_printable and event.character
-                                 and event.key not in self._bindings.key_to_bindings):
+                                 and (not self.blocks or event.key not in self._bindings.key_to_bindings)):
             self._typing_away = True
             event.stop()
             event.prevent_default()
             self.post_message(self.TypedAway(event.key, event.character))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The message keys are not offered with no message to act on (their letters are
+        typed into the composer then)."""
+        return bool(self.blocks) or action not in ("act", "next_item", "fold")
 
     def on_focus(self) -> None:
         self._typing_away = False
