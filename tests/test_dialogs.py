@@ -74,6 +74,7 @@ async def test_a_y_typed_before_a_confirmation_appeared_does_not_answer_it() -> 
         app.post_message(early)
         await pilot.pause()
         assert answers == [] and isinstance(app.screen, Confirm)
+        assert not app._notifications  # a word being typed: nothing to say
         await pilot.press("y")  # read after it
         assert answers == [True]
 
@@ -94,6 +95,7 @@ async def test_a_question_to_read_first_takes_a_y_typed_with_the_key_that_asked_
         app.post_message(y_after(0.15))  # "dynamic" typed on a message at 0.15 s a key
         await pilot.pause()
         assert answers == [] and isinstance(app.screen, Confirm)
+        assert [n.message for n in app._notifications] == ["That y came before the question could be read: y again confirms."]
         app.post_message(y_after(Confirm.READ_SECONDS + 0.1))  # read, then answered
         await until(pilot, lambda: answers == [True])
 

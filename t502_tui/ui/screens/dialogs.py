@@ -122,6 +122,8 @@ class Confirm(Dialog[bool]):
         if event.key == "y" and event.time < self._asked_at + (self.READ_SECONDS if self.read_first else 0):
             event.stop()
             event.prevent_default()
+            if event.time >= self._asked_at:  # typed at the question: say why nothing happened
+                self.notify("That y came before the question could be read: y again confirms.")
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
