@@ -187,3 +187,25 @@ async def test_a_save_refused_goes_to_the_first_wrong_field(server: LoopbackServ
         assert form.scrollable_content_region.contains_region(url.region)  # in sight
         await pilot.press("x")
         assert url.value == "not a urlx"  # keys go to the field in sight, not one scrolled away
+
+
+async def test_esc_asks_before_it_throws_changes_away(server: LoopbackServer) -> None:
+    from t502_tui.ui.screens.dialogs import Confirm
+
+    app = make_app(server)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await open_settings(pilot)
+        await pilot.press("escape")  # nothing changed: closes at once
+        await until(pilot, lambda: not isinstance(app.screen, SettingsScreen))
+        screen = await open_settings(pilot)
+        screen.query_one("#system_prompt", TextArea).load_text("A prompt written for minutes.")
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, Confirm))
+        await pilot.press("escape")  # no: back to the changes
+        await until(pilot, lambda: app.screen is screen)
+        assert screen.query_one("#system_prompt", TextArea).text == "A prompt written for minutes."
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, Confirm))
+        await pilot.press("y")
+        await until(pilot, lambda: not isinstance(app.screen, (Confirm, SettingsScreen)))
+    assert load_config(env={}).system_prompt != "A prompt written for minutes."

@@ -24,6 +24,7 @@ from t502_tui.paths import config_file, display_path
 from t502_tui.settings_schema import Setting, SettingError, every_setting, parse_text
 from t502_tui.ui.screens.add_provider import AddProviderScreen, NewProvider
 from t502_tui.ui.screens.dialog import Dialog
+from t502_tui.ui.screens.dialogs import Confirm
 from t502_tui.ui.screens.form_keys import REVEAL_KEY, REVEAL_LABEL, TAB_IN_ORDER, toggle
 from t502_tui.ui.widgets.text_box import TextField
 
@@ -56,7 +57,7 @@ class SettingsScreen(Dialog[dict[str, Any] | None]):
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", priority=True),
-        Binding("escape", "dismiss(None)", "Cancel"),
+        Binding("escape", "cancel", "Cancel"),
         *toggle(REVEAL_KEY, "reveal", "Show key", "Hide key"),
         *TAB_IN_ORDER,
     ]
@@ -164,13 +165,20 @@ class SettingsScreen(Dialog[dict[str, Any] | None]):
     def _setting(self, name: str) -> Setting:
         return next(setting for setting in self.fields if setting.name == name)
 
-    def _read(self, setting: Setting) -> Any:
-        """The field's value, checked; raises :class:`SettingError`."""
+    def _text(self, setting: Setting) -> object:
+        """The field as it stands (not checked)."""
         widget = self.query_one(f"#{setting.name}")
         if isinstance(widget, Select):
             return widget.value
-        text = widget.text if isinstance(widget, TextArea) else widget.value  # type: ignore[attr-defined]
-        return parse_text(setting, text)
+        return widget.text if isinstance(widget, TextArea) else widget.value  # type: ignore[attr-defined]
+
+    def on_mount(self) -> None:
+        self._as_opened = {setting.name: self._text(setting) for setting in self.fields}
+
+    def _read(self, setting: Setting) -> Any:
+        """The field's value, checked; raises :class:`SettingError`."""
+        value = self._text(setting)
+        return value if isinstance(self.query_one(f"#{setting.name}"), Select) else parse_text(setting, str(value))
 
     def _check(self, setting: Setting) -> bool:
         """Show what is wrong with the field (or its note); True when it is right."""
@@ -210,8 +218,18 @@ class SettingsScreen(Dialog[dict[str, Any] | None]):
         self.refresh_bindings()
 
     @on(Button.Pressed, "#settings-cancel")
-    def _cancel(self) -> None:
-        self.dismiss(None)
+    def action_cancel(self) -> None:
+        """Close without saving; asked first when a field was changed (a system prompt
+        written over several minutes went with one Esc)."""
+        if all(self._text(setting) == self._as_opened.get(setting.name) for setting in self.fields):
+            self.dismiss(None)
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(None)
+
+        self.app.push_screen(Confirm("Close Settings without saving your changes?", "Discard"), answered)
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#settings-save")
