@@ -10,6 +10,7 @@ from textual.app import App
 from textual.widgets import Button
 
 from t502_tui.ui import app as t502_app
+from t502_tui.ui.screens.dialog import Dialog
 from t502_tui.ui.screens.dialogs import Choice, Confirm
 from t502_tui.ui.widgets.button_row import ButtonRow
 from tui_helpers import make_app, until
@@ -111,3 +112,50 @@ async def test_ctrl_end_and_ctrl_home_go_to_the_ends_of_a_multi_line_field() -> 
         await pilot.press("ctrl+end", "!", "ctrl+home", "#", "ctrl+s")
         await until(pilot, lambda: bool(edited))
         assert edited == ["#You are terse.\nSecond line.!"]
+
+
+@pytest.mark.parametrize("kind", ["system prompt", "conversation settings"])
+async def test_esc_asks_before_a_changed_form_is_thrown_away(kind: str) -> None:
+    from t502_tui.ui.screens.conversation_settings import ConversationSettingsScreen
+    from t502_tui.ui.screens.system_prompt import SystemPromptEditor
+    from t502_tui.ui.widgets.text_box import TextField
+
+    def form() -> Dialog:  # type: ignore[type-arg]
+        if kind == "system prompt":
+            return SystemPromptEditor("Be brief.", "system")
+        return ConversationSettingsScreen("Be brief.", {}, {}, "gpt-5")
+
+    app = make_app(None)
+    async with app.run_test(size=(80, 30)) as pilot:
+        results: list[object] = []
+        app.push_screen(form(), results.append)
+        await until(pilot, lambda: bool(app.screen.query(TextField)))
+        await pilot.press("escape")  # nothing changed: closed at once
+        await until(pilot, lambda: results == [None])
+        screen = form()
+        app.push_screen(screen, results.append)
+        await until(pilot, lambda: app.screen is screen and bool(screen.query(TextField)))
+        screen.query_one(TextField).load_text("A prompt written for minutes.")
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, Confirm))
+        assert "Keep editing (n)" in [str(b.label) for b in app.screen.query(Button)]
+        await pilot.press("n")
+        await until(pilot, lambda: app.screen is screen)
+        assert screen.query_one(TextField).text == "A prompt written for minutes."
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, Confirm))
+        await pilot.press("y")
+        await until(pilot, lambda: results == [None, None])
+
+
+@pytest.mark.parametrize("key", ["f2", "f3"])
+async def test_esc_in_the_same_burst_as_the_key_that_opened_a_form_closes_it(key: str) -> None:
+    from t502_tui.ui.screens.dialog import Dialog as Form
+
+    app = make_app(None)
+    async with app.run_test(size=(80, 30)) as pilot:
+        await pilot.pause()
+        for name in (key, "escape"):
+            app.post_message(events.Key(name, None))
+        await pilot.pause()
+        await until(pilot, lambda: not isinstance(app.screen, Form))

@@ -19,6 +19,7 @@ from textual.widgets import Button, Input, Select, Static
 from t502_tui.request_params import takes_reasoning_effort
 from t502_tui.settings_schema import PARAMS_BY_NAME, REASONING_EFFORTS, SettingError, parse_text
 from t502_tui.ui.screens.dialog import Dialog
+from t502_tui.ui.screens.dialogs import close_asking_first
 from t502_tui.ui.widgets.button_row import ButtonRow
 from t502_tui.ui.widgets.text_box import TextField
 from t502_tui.ui.screens.form_keys import TAB_IN_ORDER
@@ -41,7 +42,7 @@ class ConversationSettingsScreen(Dialog[ConversationSettings | None]):
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", priority=True),
-        Binding("escape", "dismiss(None)", "Cancel"),
+        Binding("escape", "cancel", "Cancel"),
         *TAB_IN_ORDER,
     ]
     AUTO_FOCUS = "#conv-system"
@@ -109,9 +110,16 @@ class ConversationSettingsScreen(Dialog[ConversationSettings | None]):
         if event.input.id and event.input.id.startswith("conv-"):
             self._check(event.input.id[5:])
 
+    def _fields(self) -> list[object]:
+        """Every field as it stands (not checked)."""
+        return [self.query_one("#conv-system", TextField).text, *(self.query_one(f"#conv-{name}", Input).value
+                for name in FIELDS), self.query_one("#conv-effort", Select).value]
+
     @on(Button.Pressed, "#conv-cancel")
-    def _cancel(self) -> None:
-        self.dismiss(None)
+    def action_cancel(self) -> None:
+        as_opened = [self.system_prompt, *("" if self.settings.get(name) is None else str(self.settings[name])
+                                           for name in FIELDS), self.settings.get("reasoning_effort") or ""]
+        close_asking_first(self, lambda: self._fields() != as_opened, "this conversation's settings")
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#conv-save")

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from textual import events, on
 from textual.app import App, ComposeResult
@@ -15,6 +17,7 @@ from textual.binding import Binding
 from textual.command import SimpleCommand
 from textual.containers import VerticalScroll
 from textual.content import Content
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.markup import escape
@@ -97,20 +100,22 @@ class Confirm(Dialog[bool]):
     READ_SECONDS = 0.5
     """With ``read_first``, how long after the question appears y starts to answer it."""
 
-    def __init__(self, question: str, action: str, *, read_first: bool = False) -> None:
+    def __init__(self, question: str, action: str, *, read_first: bool = False, back: str = "Cancel") -> None:
         """``read_first``: for a question a single key asks (d on a message), which a word
-        typed there can ask too: a y typed with it does not answer."""
+        typed there can ask too: a y typed with it does not answer. ``back``: the other
+        button's word."""
         super().__init__()
         self.question = question
         self.action_label = action
         self.read_first = read_first
+        self.back = back
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog", can_focus=False):
             yield Static(Content(self.question))
             with ButtonRow(classes="dialog-buttons"):
                 yield Button(f"{self.action_label} (y)", variant="error", id="confirm-yes")
-                yield Button("Cancel (n)", id="confirm-no")
+                yield Button(f"{self.back} (n)", id="confirm-no")
 
     def on_mount(self) -> None:
         self._asked_at = time.monotonic()
@@ -164,3 +169,23 @@ class Choice(Dialog[str | None]):
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
         self.dismiss((event.button.id or "")[len("choice-"):] or None)
+
+
+def close_asking_first(dialog: Dialog[Any], changed: Callable[[], bool], what: str) -> None:
+    """Close ``dialog`` with None; when the user ``changed`` something in it, only once
+    they say so (a system prompt written for minutes went with one Esc). An Esc in the
+    same burst as the key that opened it comes before its fields are there: nothing to ask."""
+    try:
+        asked = changed()
+    except NoMatches:
+        asked = False
+    if not asked:
+        dialog.dismiss(None)
+        return
+
+    def answered(discard: bool | None) -> None:
+        if discard:
+            dialog.dismiss(None)
+
+    dialog.app.push_screen(Confirm(f"Close {what} without saving your changes?", "Discard", back="Keep editing"),
+                           answered)

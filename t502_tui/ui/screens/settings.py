@@ -24,7 +24,7 @@ from t502_tui.paths import config_file, display_path
 from t502_tui.settings_schema import Setting, SettingError, every_setting, parse_text
 from t502_tui.ui.screens.add_provider import AddProviderScreen, NewProvider
 from t502_tui.ui.screens.dialog import Dialog
-from t502_tui.ui.screens.dialogs import Confirm
+from t502_tui.ui.screens.dialogs import close_asking_first
 from t502_tui.ui.screens.form_keys import REVEAL_KEY, REVEAL_LABEL, TAB_IN_ORDER, toggle
 from t502_tui.ui.widgets.text_box import TextField
 
@@ -78,6 +78,8 @@ class SettingsScreen(Dialog[dict[str, Any] | None]):
         self._revealed = False
         self._added: dict[str, dict[str, Any]] = {}
         """Providers added from this screen (the app saves them)."""
+        self._as_opened: dict[str, object] = {}
+        """Each field as it was when the screen opened (to ask before changes are thrown away)."""
 
     def _current(self, setting: Setting) -> Any:
         if setting.table:
@@ -221,15 +223,8 @@ class SettingsScreen(Dialog[dict[str, Any] | None]):
     def action_cancel(self) -> None:
         """Close without saving; asked first when a field was changed (a system prompt
         written over several minutes went with one Esc)."""
-        if all(self._text(setting) == self._as_opened.get(setting.name) for setting in self.fields):
-            self.dismiss(None)
-            return
-
-        def answered(discard: bool | None) -> None:
-            if discard:
-                self.dismiss(None)
-
-        self.app.push_screen(Confirm("Close Settings without saving your changes?", "Discard"), answered)
+        close_asking_first(self, lambda: any(self._text(setting) != self._as_opened.get(setting.name, "")
+                                             for setting in self.fields), "Settings")
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#settings-save")

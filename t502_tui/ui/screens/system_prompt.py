@@ -9,6 +9,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from t502_tui.ui.screens.dialog import Dialog
+from t502_tui.ui.screens.dialogs import close_asking_first
 from t502_tui.ui.widgets.text_box import TextField
 
 
@@ -17,7 +18,7 @@ class SystemPromptEditor(Dialog[str | None]):
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", priority=True),
-        Binding("escape", "dismiss(None)", "Cancel"),
+        Binding("escape", "cancel", "Cancel"),
     ]
 
     def __init__(self, prompt: str, role: str) -> None:
@@ -35,3 +36,6 @@ class SystemPromptEditor(Dialog[str | None]):
 
     def action_save(self) -> None:
         self.dismiss(self.query_one(TextField).text.strip())
+
+    def action_cancel(self) -> None:
+        close_asking_first(self, lambda: self.query_one(TextField).text != self.prompt, "the system prompt")
