@@ -346,3 +346,26 @@ async def test_attachments_wider_than_the_terminal_can_be_scrolled_to(server: Lo
         assert bar.show_horizontal_scrollbar
         bar.children[-1].focus()
         await until(pilot, lambda: bar.scroll_x > 0)  # brought into view
+
+
+async def test_esc_or_a_letter_on_an_attachment_chip_goes_back_to_the_composer(
+        server: LoopbackServer, tmp_path: Path) -> None:
+    from t502_tui.ui.widgets.attachment_bar import AttachmentBar
+
+    note = tmp_path / "note.txt"
+    note.write_text("hello")
+    app = make_app(server)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pane(app).attach(note)
+        bar = pane(app).query_one(AttachmentBar)
+        await until(pilot, lambda: len(bar.children) == 1)
+        bar.children[0].focus()
+        await until(pilot, lambda: app.focused is bar.children[0])
+        assert "Back" in app.screen.query_one(KeyHints).shown
+        await pilot.press("x")
+        await until(pilot, lambda: app.focused is pane(app).composer and pane(app).composer.text == "x")
+        bar.children[0].focus()
+        await until(pilot, lambda: app.focused is bar.children[0])
+        await pilot.press("escape")
+        await until(pilot, lambda: app.focused is pane(app).composer)
+        assert len(pane(app).attachments) == 1

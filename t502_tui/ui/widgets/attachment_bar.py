@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual import on
+from textual import events, on
+from textual.binding import Binding
 from textual.containers import HorizontalScroll
 from textual.content import Content
 from textual.message import Message
@@ -15,13 +16,32 @@ from t502_tui.terminal_text import defuse
 
 
 class AttachmentBar(HorizontalScroll, can_focus=False):
-    """One chip per image or file; pressing a chip (click, or Enter on it) removes it."""
+    """One chip per image or file; pressing a chip (click, or Enter on it) removes it.
+    Esc on a chip goes back to the composer, and so does a character typed there (it was
+    meant for the message)."""
+
+    BINDINGS = [Binding("escape", "leave", "Back")]
 
     @dataclass
     class Removed(Message):
         """The user took ``index`` off the next message."""
 
         index: int
+
+    @dataclass
+    class Left(Message):
+        """The user went back to the composer, typing ``character`` there (or none)."""
+
+        character: str | None = None
+
+    def action_leave(self) -> None:
+        self.post_message(self.Left())
+
+    def on_key(self, event: events.Key) -> None:
+        if event.is_printable and event.character and event.character != " ":  # Space presses a chip
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.Left(event.character))
 
     def show(self, images: list[Attachment]) -> None:
         """Redraw the chips (the bar hides itself when there are none)."""

@@ -188,6 +188,12 @@ class ConversationPane(Vertical):
         event.stop()
         self.composer.focus()
 
+    def on_attachment_bar_left(self, event: AttachmentBar.Left) -> None:
+        event.stop()
+        self.composer.focus()
+        if event.character:
+            self.composer.insert(event.character)
+
     def on_conversation_view_typed_away(self, event: ConversationView.TypedAway) -> None:
         event.stop()
         self.composer.focus()
