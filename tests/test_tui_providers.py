@@ -361,17 +361,26 @@ async def test_a_typed_id_picks_the_current_providers_model_before_a_recent_one(
         assert await pick("tiny-context") == ("", "tiny-context")  # local has none: the default's
 
 
-async def test_a_filter_that_only_matches_the_current_model_shows_no_empty_groups(
-        server: LoopbackServer, local: LoopbackServer) -> None:
+async def picker_of_two_providers(pilot, app) -> None:  # type: ignore[no-untyped-def]
+    """Ctrl+O once both the default provider's and ``local``'s model lists are in."""
+    await until(pilot, lambda: app.session.facts("local").models is not None
+                and app.session.facts().models is not None)
+    await pilot.press("ctrl+o")
+    await until(pilot, lambda: picker_ready(app))
+
+
+def with_local_provider(local: LoopbackServer) -> None:
     config = paths.config_file()
     config.parent.mkdir(parents=True)
     config.write_text(f'[providers.local]\nbase_url = "{local.url}"\n')
+
+
+async def test_a_filter_that_only_matches_the_current_model_shows_no_empty_groups(
+        server: LoopbackServer, local: LoopbackServer) -> None:
+    with_local_provider(local)
     app = make_app(server)
     async with app.run_test(size=(100, 30)) as pilot:
-        await until(pilot, lambda: app.session.facts("local").models is not None
-                    and app.session.facts().models is not None)
-        await pilot.press("ctrl+o")
-        await until(pilot, lambda: picker_ready(app))
+        await picker_of_two_providers(pilot, app)
         app.screen.query_one(Input).value = pane(app).conversation.model
         await pilot.pause()
         assert picker_rows(app) == ["gpt-5  current", "local · 6 models", "local/gpt-5"]  # no token502 heading
@@ -379,15 +388,10 @@ async def test_a_filter_that_only_matches_the_current_model_shows_no_empty_group
 
 async def test_the_filter_finds_the_default_providers_models_by_provider_slash_model(
         server: LoopbackServer, local: LoopbackServer) -> None:
-    config = paths.config_file()
-    config.parent.mkdir(parents=True)
-    config.write_text(f'[providers.local]\nbase_url = "{local.url}"\n')
+    with_local_provider(local)
     app = make_app(server)
     async with app.run_test(size=(100, 30)) as pilot:
-        await until(pilot, lambda: app.session.facts("local").models is not None
-                    and app.session.facts().models is not None)
-        await pilot.press("ctrl+o")
-        await until(pilot, lambda: picker_ready(app))
+        await picker_of_two_providers(pilot, app)
         app.screen.query_one(Input).value = f"{app.session.default_provider}/claude"
         await pilot.pause()
         rows = picker_rows(app)

@@ -373,18 +373,23 @@ async def test_retry_keeps_a_partial_reply_as_a_version(server: LoopbackServer) 
     assert kept == ["question", "half of the an", "whole answer"]
 
 
+async def cats_then_dogs(pilot, app) -> None:  # type: ignore[no-untyped-def]
+    """Ask about cats, then edit the question into one about dogs: two branches."""
+    await until(pilot, lambda: app.session.history is not None)
+    await send(pilot, "tell me about cats")
+    await settle(app)
+    pane(app).edit(pane(app).conversation.messages[0])
+    pane(app).composer.load_text("tell me about dogs")
+    await pilot.press("enter")
+
+
 async def test_search_hit_on_another_branch_opens_that_branch(server: LoopbackServer) -> None:
     from t502_tui.ui.screens.search import SearchScreen
 
     server.script(CHAT, text_stream("cats purr"), text_stream("dogs bark"))
     app = make_app(server)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.session.history is not None)
-        await send(pilot, "tell me about cats")
-        await settle(app)
-        pane(app).edit(pane(app).conversation.messages[0])
-        pane(app).composer.load_text("tell me about dogs")
-        await pilot.press("enter")
+        await cats_then_dogs(pilot, app)
         await until(pilot, lambda: contents(app) == ["tell me about dogs", "dogs bark"])
         await settle(app)
         await pilot.press("ctrl+f")
@@ -405,12 +410,7 @@ async def test_a_search_hit_on_another_branch_while_a_reply_streams_says_why_it_
     server.script(CHAT, text_stream("cats purr"), stream_reply([*sse(chunk("dogs"), done=False), gate]))
     app = make_app(server)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.session.history is not None)
-        await send(pilot, "tell me about cats")
-        await settle(app)
-        pane(app).edit(pane(app).conversation.messages[0])
-        pane(app).composer.load_text("tell me about dogs")
-        await pilot.press("enter")
+        await cats_then_dogs(pilot, app)
         await until(pilot, lambda: gate.reached.is_set() and pane(app).streaming)
         await pilot.press("ctrl+f")
         await until(pilot, lambda: isinstance(app.screen, SearchScreen))
