@@ -295,6 +295,8 @@ class Block:
         """Reasoning came since the last :meth:`settle` (it is drawn above the body)."""
         self._fold_stale = False
         """The fold line says something else since the last :meth:`settle`."""
+        self._answered = bool(self.message.content)
+        """Some of the answer is in (asking the body would join its whole text, per piece)."""
         self._thought_look: tuple[Look, Look] | None = None
         """The look the thinking was drawn in, for the view's look (see :meth:`_thought`)."""
         self.waiting: str | None = None
@@ -314,12 +316,13 @@ class Block:
         """Add streamed text (drawn at the next :meth:`settle`)."""
         # The fold line appears, counts the lines as they come, and stops saying "Thinking…"
         # when the answer starts.
-        fold_stale = bool(reasoning) and self.folded or bool(content) and not self._body.text and self._has_reasoning
+        fold_stale = bool(reasoning) and self.folded or bool(content) and not self._answered and self._has_reasoning
         if reasoning:
             self._reasoning.append(reasoning)
             self._reasoning_grew = True
         if content:
             self._body.append(content)
+            self._answered = True
         if fold_stale:
             self._fold_stale = True
             self.changed()
