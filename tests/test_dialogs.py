@@ -148,14 +148,18 @@ async def test_esc_asks_before_a_changed_form_is_thrown_away(kind: str) -> None:
         await until(pilot, lambda: results == [None, None])
 
 
-@pytest.mark.parametrize("key", ["f2", "f3"])
-async def test_esc_in_the_same_burst_as_the_key_that_opened_a_form_closes_it(key: str) -> None:
-    from t502_tui.ui.screens.dialog import Dialog as Form
+@pytest.mark.parametrize("kind", ["system prompt", "conversation settings"])
+async def test_esc_before_a_form_has_its_fields_closes_it(kind: str) -> None:
+    """An Esc that comes right behind the form, before its fields exist: nothing was
+    changed, so nothing is asked (asking the fields would fail)."""
+    from t502_tui.ui.screens.conversation_settings import ConversationSettingsScreen
+    from t502_tui.ui.screens.system_prompt import SystemPromptEditor
 
     app = make_app(None)
     async with app.run_test(size=(80, 30)) as pilot:
-        await pilot.pause()
-        for name in (key, "escape"):
-            app.post_message(events.Key(name, None))
-        await pilot.pause()
-        await until(pilot, lambda: not isinstance(app.screen, Form))
+        results: list[object] = []
+        form = (SystemPromptEditor("Be brief.", "system") if kind == "system prompt"
+                else ConversationSettingsScreen("Be brief.", {}, {}, "gpt-5"))
+        app.push_screen(form, results.append)
+        await pilot.press("escape")
+        await until(pilot, lambda: results == [None])
