@@ -54,6 +54,22 @@ async def test_regenerate_keeps_both_replies_and_flips(server: LoopbackServer) -
     assert [m.content for m in only_saved_conversation()] == ["question", "second reply"]
 
 
+async def test_the_version_keys_are_offered_only_on_a_message_with_versions(server: LoopbackServer) -> None:
+    server.script(CHAT, text_stream("first reply"), text_stream("second reply"))
+    app = make_app(server)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await ask_with_versions(pilot, app, "question", 2)
+        question, reply = pane(app).conversation.messages
+        hints = app.screen.query_one(KeyHints)
+        choose(app, question)
+        await until(pilot, lambda: "Edit" in hints.shown)
+        assert "Prev version" not in hints.shown
+        choose(app, reply)
+        await until(pilot, lambda: "Prev version" in hints.shown and "Next version" in hints.shown)
+        await pilot.press("up")
+        await until(pilot, lambda: "Prev version" not in hints.shown)
+
+
 async def test_regenerating_while_the_history_is_still_opening_does_not_call_it_off(server: LoopbackServer) -> None:
     from t502_tui.conversation import ChatMessage, Conversation
 

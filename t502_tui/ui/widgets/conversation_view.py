@@ -47,6 +47,9 @@ EDGE = 3
 """Older messages are asked for when the view is this close to its top."""
 KEPT_STRIPS = 2048
 """Drawn lines kept for repainting (all dropped when there are more)."""
+_VERSION_KEYS = {"less_than_sign", "left_square_bracket", "greater_than_sign", "right_square_bracket"}
+"""The keys of the version actions (see BINDINGS)."""
+
 _LEFT, _RIGHT = 3, 1
 """Cells left of a message's text (a margin, its bar, a space) and right of it."""
 
@@ -127,8 +130,7 @@ class ConversationView(ScrollView, can_focus=True):
         self._tops: list[int] = []
         self._total = 0
         self._layout_for: tuple[int, Look] | None = None
-        self.chosen: int | None = None
-        """The message the keys act on (its index), shown by its bar."""
+        self._chosen: int | None = None
         self._typing_away = False
         """A character was typed here for the composer; what follows goes there too."""
         self.following = True
@@ -159,6 +161,16 @@ class ConversationView(ScrollView, can_focus=True):
         self._blank: Strip | None = None
         self.previews = PreviewCache(self._previews_ready)
         """Image previews of the replies shown, made in a thread."""
+
+    @property
+    def chosen(self) -> int | None:
+        """The message the keys act on (its index), shown by its bar."""
+        return self._chosen
+
+    @chosen.setter
+    def chosen(self, index: int | None) -> None:
+        self._chosen = index
+        self.refresh_bindings()  # the version keys are offered for a message with versions
 
     # -- looks --------------------------------------------------------------------------
 
@@ -218,6 +230,8 @@ class ConversationView(ScrollView, can_focus=True):
         """A new message at the bottom (a reply that will stream, with ``streaming``)."""
         if not self.has_focus:
             self.chosen = None  # once there are newer messages, Shift+Tab starts from them
+        else:
+            self.refresh_bindings()  # the chosen message may be another version now
         self.blocks.append(Block(message, streaming=streaming, previews=self.previews))
         self._relayout(len(self.blocks) - 1)
         self._after_growth()
@@ -240,6 +254,7 @@ class ConversationView(ScrollView, can_focus=True):
         """Blocks from ``index`` on were dropped: keep the choice on one that is left."""
         if self.chosen is not None and self.chosen >= len(self.blocks):
             self.chosen = len(self.blocks) - 1 if self.blocks else None
+        self.refresh_bindings()
         self._relayout(index)
         self.refresh()
 
@@ -575,11 +590,18 @@ class ConversationView(ScrollView, can_focus=True):
             event.stop()
             event.prevent_default()
             self.post_message(self.TypedAway(event.key, event.character))
+        elif event.key in _VERSION_KEYS and self.check_action("act", ("previous_version",)) is False:
+            self.action_act("previous_version")  # not offered, but pressed: it says why
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The message keys are not offered with no message to act on (their letters are
-        typed into the composer then)."""
-        return bool(self.blocks) or action not in ("act", "next_item", "fold")
+        typed into the composer then), nor the version keys for a message with one version."""
+        if action in ("act", "next_item", "fold") and not self.blocks:
+            return False
+        if action == "act" and parameters and parameters[0] in ("previous_version", "next_version"):
+            chosen = self.chosen_message
+            return chosen is not None and bool(chosen.alternative_label)
+        return True
 
     def on_focus(self) -> None:
         self._typing_away = False
