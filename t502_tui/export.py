@@ -62,9 +62,9 @@ def _image_text(message: ChatMessage, files: dict[str, bytes] | None, folder: st
 
 
 def _quoted(thinking: str) -> str:
-    """A model's thinking as a quote, so that whatever it holds stays inside its fold: a
-    code fence it never closed ends with the quote, and a ``</details>`` is text. Its
-    lines end in hard breaks: it is written line by line, as t502 shows it."""
+    """A model's thinking (or a system prompt) as a quote, so that whatever it holds stays
+    inside its fold: a code fence it never closed ends with the quote, and a ``</details>``
+    is text. Its lines end in hard breaks: it is written line by line, as t502 shows it."""
     thinking = re.sub(r"</(details)", r"&lt;/\1", thinking.strip(), flags=re.IGNORECASE)
     return "\n".join(f"> {line}  " if line.strip() else ">" for line in thinking.split("\n"))
 
@@ -86,8 +86,10 @@ def to_markdown(conversation: Conversation, files: dict[str, bytes] | None = Non
         lines.append(f"- Cost: {'' if cost[1] else 'at least '}{format_cost(cost[0])}")
     if conversation.preset:
         lines.append(f"- Preset: {conversation.preset}")
-    if conversation.system_prompt:
-        lines.append(f"- System prompt: {' '.join(conversation.system_prompt.split())}")
+    if "\n" in conversation.system_prompt.strip():  # its lines as written, not run together
+        lines += ["- System prompt:", "", _quoted(conversation.system_prompt)]
+    elif conversation.system_prompt.strip():
+        lines.append(f"- System prompt: {conversation.system_prompt.strip()}")
     lines.append("")
     for number, message in enumerate(conversation.messages, 1):
         if message.role == "user":

@@ -354,6 +354,18 @@ def test_a_markdown_transcript_keeps_whatever_the_thinking_holds_inside_its_fold
     assert "<p>The answer.</p>" in html[html.index(fold) + len(fold):]
 
 
+def test_a_markdown_transcript_keeps_the_lines_of_a_system_prompt() -> None:
+    from markdown_it import MarkdownIt
+
+    from t502_tui.export import to_markdown
+
+    prompt = "You are terse.\n\n- Answer in French.\n- Never use lists."
+    html = MarkdownIt().render(to_markdown(Conversation(model="m", system_prompt=prompt)))
+    quote = html[html.index("<blockquote>"):]
+    assert "<p>You are terse.</p>" in quote and "<li>Answer in French.</li>\n<li>Never use lists.</li>" in quote
+    assert "- System prompt: Be brief.\n" in to_markdown(Conversation(model="m", system_prompt=" Be brief. "))
+
+
 def test_code_blocks_to_copy_are_listed_newest_first_each_once() -> None:
     def reply(text: str) -> ChatMessage:
         return ChatMessage("assistant", text, model="m")
