@@ -409,6 +409,9 @@ async def test_complete_garbage(server: LoopbackServer, client: ChatClient) -> N
     server.script(CHAT, Reply(body="<html><title>Login</title></html>", content_type="text/html"))
     with pytest.raises(ServiceError, match="not a chat completion: the server sent an HTML page: Login"):
         await client.complete(HI, "m")
+    server.script(CHAT, Reply(body=CHALLENGE_PAGE, content_type="text/html", headers={"cf-mitigated": "challenge"}))
+    with pytest.raises(APIError, match="Cloudflare's bot check blocked the request .* HTTP 200"):
+        await client.complete(HI, "m")
 
 
 async def test_list_models(server: LoopbackServer, client: ChatClient) -> None:
@@ -512,7 +515,7 @@ CHALLENGE_PAGE = ("<!DOCTYPE html><html lang=\"en-US\"><head><title>Just a momen
                   "<body><noscript>Enable JavaScript and cookies to continue</noscript></body></html>")
 
 
-@pytest.mark.parametrize("status", [403, 503])
+@pytest.mark.parametrize("status", [200, 403, 503])
 async def test_a_cloudflare_challenge_is_named_and_asked_once(server: LoopbackServer, client: ChatClient,
                                                               status: int) -> None:
     challenge = Reply(status, body=CHALLENGE_PAGE, content_type="text/html; charset=UTF-8",

@@ -23,7 +23,7 @@ import os
 import random
 import re
 import ssl
-from collections.abc import AsyncIterator, Callable, Generator
+from collections.abc import AsyncIterator, Callable, Generator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -48,6 +48,7 @@ from t502_tui.service.errors import (
     ServiceError,
     TimedOut,
     TooLarge,
+    challenge_error,
     describe_size,
     error_fields,
     error_from_response,
@@ -430,6 +431,8 @@ class ChatClient:
         try:
             return loads(text)
         except ValueError:
+            if challenge := challenge_error(response.status_code, response.headers, text, text):
+                raise challenge from None
             message, _, _ = summarize_body(text)
             raise ServiceError(
                 f"the server's answer is not {what}: {one_line(message) or 'empty body'}"
@@ -659,6 +662,8 @@ class _StreamReader:
         self.garbage = 0
         self.first_garbage = ""
         self.head = bytearray()
+        self.headers: Mapping[str, str] = {}
+        self.status = 200
         self.index: object | None = None
         """The index of the choice this reply follows: its first chunk's (see choice_index)."""
 
@@ -666,6 +671,7 @@ class _StreamReader:
         """The reply's events. Each wait for the network ends at the idle deadline (the last
         content plus ``idle_timeout``: keep-alive comments and stray bytes do not count) or
         at the call's ``deadline``, whichever is first."""
+        self.headers, self.status = response.headers, response.status_code
         content_type = response.headers.get("content-type", "")
         if "json" in content_type and "event-stream" not in content_type:
             raw = await self.client._read_whole(response, "reply", MAX_WHOLE_REPLY, deadline)
@@ -824,6 +830,8 @@ class _StreamReader:
         try:
             data = loads(text)
         except ValueError:
+            if challenge := challenge_error(self.status, self.headers, text, text):
+                raise challenge from None
             message, _, _ = summarize_body(text)
             raise ServiceError(
                 "the server's answer is not an event stream or JSON: "

@@ -372,6 +372,17 @@ def _is_challenge(headers: Mapping[str, str], body: str) -> bool:
             and _html_summary(body).lower().startswith(CHALLENGE_TITLES))
 
 
+def challenge_error(status: int, headers: Mapping[str, str], body: str, detail: str) -> APIError | None:
+    """The error for Cloudflare's check for bots, if that is what the answer is (some
+    relays send it with HTTP 200): never asked again."""
+    if not _is_challenge(headers, body):
+        return None
+    return APIError(
+        f"Cloudflare's bot check blocked the request (a challenge page meant for browsers, HTTP {status}):"
+        " the relay's address may be wrong, or it blocks API clients from this network",
+        status=status, final=True, detail=detail)
+
+
 def _relay_text(status: int, kind: str | None, code: str | int | None, message: str) -> str:
     """What a relay's error code or message means for the user, or "" if t502 does not know it.
 
@@ -394,11 +405,8 @@ def error_from_response(
     """Build the error for an HTTP error status from its body (and headers, in lower case
     or looked up regardless of case, as httpx's are)."""
     detail = f"HTTP {status} {reason}\n{body}"
-    if headers is not None and _is_challenge(headers, body):
-        return APIError(
-            f"Cloudflare's bot check blocked the request (a challenge page meant for browsers, HTTP {status}):"
-            " the relay's address may be wrong, or it blocks API clients from this network",
-            status=status, final=True, detail=detail)
+    if headers is not None and (challenge := challenge_error(status, headers, body, detail)):
+        return challenge
     server_message, kind, code = summarize_body(body)
     reason = one_line(reason, 60)
     if explained := _relay_text(status, kind, code, server_message):
