@@ -163,3 +163,21 @@ async def test_esc_before_a_form_has_its_fields_closes_it(kind: str) -> None:
         app.push_screen(form, results.append)
         await pilot.press("escape")
         await until(pilot, lambda: results == [None])
+
+
+async def test_a_choice_in_a_form_starts_its_text_where_the_fields_around_it_do() -> None:
+    from textual.widgets import Input, Select
+    from textual.widgets._select import SelectCurrent
+
+    from t502_tui.ui.screens.conversation_settings import ConversationSettingsScreen
+    from t502_tui.ui.screens.settings import SettingsScreen
+
+    app = make_app(None)
+    async with app.run_test(size=(100, 40)) as pilot:
+        for form in (ConversationSettingsScreen("", {}, {}, "gpt-5"), SettingsScreen(app.config, app.theme_names())):
+            app.push_screen(form)
+            await until(pilot, lambda: app.screen is form and bool(form.query(Select)))
+            await pilot.pause()
+            field, choice = form.query(Input).first(), form.query(Select).first().query_one(SelectCurrent)
+            assert choice.content_region.x == field.content_region.x
+            app.pop_screen()
