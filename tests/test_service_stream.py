@@ -457,6 +457,36 @@ async def test_server_refusing_stream_options_is_asked_again_without(server: Loo
     assert "stream_options" in first.json and "stream_options" not in second.json
 
 
+MAX_TOKENS_REFUSAL = {"error": {  # OpenAI's answer to max_tokens for its reasoning models
+    "message": "Unsupported parameter: 'max_tokens' is not supported with this model."
+               " Use 'max_completion_tokens' instead.",
+    "type": "invalid_request_error", "param": "max_tokens", "code": "unsupported_parameter"}}
+
+
+async def test_max_tokens_refused_for_max_completion_tokens_is_asked_again_so(server: LoopbackServer,
+                                                                              client: ChatClient) -> None:
+    refusal = {"error": {"message": "Unrecognized request argument supplied: stream_options", "code": None}}
+    server.script(CHAT, Reply(400, body=json.dumps(refusal)), Reply(400, body=json.dumps(MAX_TOKENS_REFUSAL)),
+                  text_stream("fine so"), text_stream("at once"), text_stream("another model"),
+                  Reply(body=json.dumps({"choices": [{"message": {"content": "whole"}, "finish_reason": "stop"}]})))
+    assert text_of(await collect(client, max_tokens=50, temperature=0.2)) == "fine so"
+    assert text_of(await collect(client, max_tokens=60)) == "at once"  # what was refused is not sent again
+    assert text_of([e async for e in client.stream_chat(HI, "other", max_tokens=5)]) == "another model"
+    assert (await client.complete(HI, "m", max_tokens=70)).content == "whole"
+    asked = [r.json for r in server.chat_requests()]
+    assert [("max_tokens" in a, a.get("max_completion_tokens"), "stream_options" in a) for a in asked] == [
+        (True, None, True), (True, None, False), (False, 50, False), (False, 60, False), (True, None, True),
+        (False, 70, False)]
+    assert asked[2]["temperature"] == 0.2
+
+
+async def test_a_refusal_of_something_else_is_not_asked_again(server: LoopbackServer, client: ChatClient) -> None:
+    server.script(CHAT, Reply(400, body=json.dumps(MAX_TOKENS_REFUSAL)), text_stream("never"))
+    with pytest.raises(APIError, match="max_completion_tokens"):
+        await collect(client)  # no max_tokens was sent: nothing to change
+    assert len(server.chat_requests()) == 1
+
+
 async def test_vllm_style_error_body_with_200(server: LoopbackServer, client: ChatClient) -> None:
     server.script(CHAT, Reply(body='{"object": "error", "message": "context too long", "code": 400}'))
     with pytest.raises(APIError, match="context too long"):

@@ -215,6 +215,9 @@ class ChatClient:
         """The longest one call may take, retries included, however the server trickles."""
         self.models_left_out = 0
         """How many models the last model list named past MAX_MODELS (not kept)."""
+        self._refused: set[tuple[str, str]] = set()
+        """What the server refused for a model (see _REFUSALS), as (what, model): left out
+        of every request to that model from then on (a relay may pass others elsewhere)."""
         headers = {"User-Agent": f"t502/{__version__}", "Accept": "application/json"}
         self._unusable: str | None = None
         """Why the base URL cannot be used (every request fails with it), or None."""
@@ -517,6 +520,24 @@ class ChatClient:
 
     # -- chat ------------------------------------------------------------------------------
 
+    def _without_refused(self, body: dict[str, Any], error: APIError) -> bool:
+        """Change ``body`` to do without what ``error`` refused, if t502 can (and remember
+        it: the next request goes without it at once); False if not."""
+        if error.status not in (400, 422):
+            return False
+        for key, said, change in _REFUSALS:
+            if key in body and said in error.detail:
+                log.debug("server refused %s; asking again without it", key)
+                change(body)
+                self._refused.add((key, body["model"]))
+                return True
+        return False
+
+    def _leave_out_refused(self, body: dict[str, Any]) -> None:
+        for key, _said, change in _REFUSALS:
+            if (key, body["model"]) in self._refused and key in body:
+                change(body)
+
     async def complete(
         self,
         messages: list[dict[str, Any]],
@@ -527,10 +548,17 @@ class ChatClient:
     ) -> Completion:
         """One whole reply (``stream: false``). ``on_retry`` overrides the client's for this call."""
         body = {**params, "model": model, "messages": messages, "stream": False}
+        self._leave_out_refused(body)
         try:
             deadline = self._deadline()
-            async with self._response("POST", "chat/completions", body, deadline, on_retry) as response:
-                data = await self._read_json(response, "a chat completion", "answer", MAX_WHOLE_REPLY, deadline)
+            for asked in range(1, len(_REFUSALS) + 2):
+                try:
+                    async with self._response("POST", "chat/completions", body, deadline, on_retry) as response:
+                        data = await self._read_json(response, "a chat completion", "answer", MAX_WHOLE_REPLY, deadline)
+                    break
+                except APIError as error:
+                    if asked > len(_REFUSALS) or not self._without_refused(body, error):
+                        raise
             if is_error(data):
                 raise stream_error(data, partial=False)
             completion = completion_from_body(data)
@@ -565,26 +593,40 @@ class ChatClient:
             "stream_options": {"include_usage": True},
         }
         reader = _StreamReader(self)
+        self._leave_out_refused(body)
         try:
             deadline = self._deadline()
-            try:
-                async with self._response("POST", "chat/completions", body, deadline, on_retry) as response:
-                    async for event in reader.read(response, deadline):
-                        yield event
-            except APIError as error:
-                # Some servers refuse the (optional) usage request outright: ask without it.
-                if error.status not in (400, 422) or "stream_options" not in error.detail or reader.saw_event:
-                    raise
-                log.debug("server refused stream_options; asking again without it")
-                del body["stream_options"]
-                async with self._response("POST", "chat/completions", body, deadline, on_retry) as response:
-                    async for event in reader.read(response, deadline):
-                        yield event
+            for asked in range(1, len(_REFUSALS) + 2):
+                try:
+                    async with self._response("POST", "chat/completions", body, deadline, on_retry) as response:
+                        async for event in reader.read(response, deadline):
+                            yield event
+                    break
+                except APIError as error:
+                    if reader.saw_event or asked > len(_REFUSALS) or not self._without_refused(body, error):
+                        raise
             if reader.garbage:
                 yield Unreadable(reader.garbage, reader.first_garbage)
         except ServiceError as error:
             error.partial = error.partial or reader.got_text
             raise self._scrubbed(error) from None
+
+
+def _refuse_usage(body: dict[str, Any]) -> None:
+    del body["stream_options"]
+
+
+def _rename_max_tokens(body: dict[str, Any]) -> None:
+    body["max_completion_tokens"] = body.pop("max_tokens")
+
+
+_REFUSALS: tuple[tuple[str, str, Callable[[dict[str, Any]], None]], ...] = (
+    ("stream_options", "stream_options", _refuse_usage),
+    ("max_tokens", "max_completion_tokens", _rename_max_tokens),
+)
+"""What a request may carry that some servers refuse with a 400, the word in the refusal
+that says so, and how to ask without it: the usage request (optional), and ``max_tokens``,
+which OpenAI's reasoning models take only as ``max_completion_tokens``."""
 
 
 class _Watchdog:
