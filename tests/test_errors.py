@@ -26,6 +26,12 @@ from t502_tui.service.errors import describe_size, error_from_response, one_line
          "the server failed (HTTP 502 Bad Gateway): the server sent an HTML page: 502 Bad Gateway"),
         (500, "upstream exploded\nTraceback (most recent call last):\n  File x",
          "the server failed (HTTP 500 Internal Server Error): upstream exploded"),
+        (400, '[{"error": {"code": 400, "message": "API key not valid. Please pass a valid API key.",'
+              ' "status": "INVALID_ARGUMENT"}}]',  # Google's OpenAI-compatible API: errors in a list
+         "the API key was rejected: it may be mistyped, or a key for another service (HTTP 400):"
+         " API key not valid. Please pass a valid API key."),
+        (429, '[{"error": {"code": 429, "message": "Resource has been exhausted (e.g. check quota).",'
+              ' "status": "RESOURCE_EXHAUSTED"}}]', "rate limited (HTTP 429): Resource has been exhausted (e.g. check quota)."),
         (403, 'data: {"error": {"message": "quota exhausted"}}\n\n',
          "access denied (the key may not be allowed this model, or is out of quota) (HTTP 403): quota exhausted"),
         (503, "", "the server failed (HTTP 503 Service Unavailable)"),

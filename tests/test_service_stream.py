@@ -487,6 +487,15 @@ async def test_a_refusal_of_something_else_is_not_asked_again(server: LoopbackSe
     assert len(server.chat_requests()) == 1
 
 
+async def test_an_error_in_a_list_as_google_sends_it_is_read_mid_stream_and_whole(server: LoopbackServer,
+                                                                                    client: ChatClient) -> None:
+    error = [{"error": {"code": 400, "message": "Request contains an invalid argument.", "status": "INVALID_ARGUMENT"}}]
+    server.script(CHAT, stream_reply(sse(error, done=False)), Reply(body=json.dumps(error)))
+    for _ in range(2):
+        with pytest.raises(APIError, match="the server reported an error: Request contains an invalid argument"):
+            await collect(client)
+
+
 async def test_vllm_style_error_body_with_200(server: LoopbackServer, client: ChatClient) -> None:
     server.script(CHAT, Reply(body='{"object": "error", "message": "context too long", "code": 400}'))
     with pytest.raises(APIError, match="context too long"):

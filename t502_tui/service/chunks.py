@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from t502_tui.service.errors import APIError, error_fields, lines_joined
+from t502_tui.service.errors import APIError, error_fields, lines_joined, unwrap_error
 from t502_tui.service.events import (
     MAX_NAME,
     Completion,
@@ -91,8 +91,9 @@ def _reasoning(message: dict[str, Any]) -> str:
     return ""
 
 
-def stream_error(data: dict[str, Any] | str, partial: bool) -> APIError:
+def stream_error(data: dict[str, Any] | list[Any] | str, partial: bool) -> APIError:
     """The error for an ``error`` event in a stream."""
+    data = unwrap_error(data)
     fields = error_fields(data) if isinstance(data, dict) else (str(data), None, None)
     message, kind, code = fields or ("unknown error", None, None)
     status = code if isinstance(code, int) and 400 <= code < 600 else None
@@ -131,6 +132,7 @@ def decode_payload(payload: str) -> list[Any]:
 
 def is_error(data: Any) -> bool:
     """An error in place of a completion: OpenAI's ``error`` key, or vLLM's ``object: error``."""
+    data = unwrap_error(data)
     return isinstance(data, dict) and bool(data.get("error") or data.get("object") == "error")
 
 

@@ -54,6 +54,7 @@ from t502_tui.service.errors import (
     error_from_response,
     one_line,
     summarize_body,
+    unwrap_error,
 )
 from t502_tui.service.events import (
     MAX_NAME,
@@ -851,7 +852,7 @@ class _StreamReader:
             self.done = True
             return []
         events: list[StreamEvent] = []
-        for value in decode_payload(payload):
+        for value in map(unwrap_error, decode_payload(payload)):
             if sse.event == "error" and isinstance(value, dict) and "error" not in value:
                 value = {"error": value}
             if not isinstance(value, dict):

@@ -71,9 +71,10 @@ _PHRASE_TEXT = (
     ("令牌已过期", _CODE_TEXT["token_expired"]),  # "the token has expired"
     ("无效的令牌", "the relay does not accept this API key: it may be mistyped, disabled, expired or used up"),
     ("令牌无权访问", "this key may not use this model: the relay's console sets the models a key may use"),
+    ("API key not valid", "the API key was rejected: it may be mistyped, or a key for another service"),  # Google's
 )
 """new-api's and one-api's messages that come without a code (a key's checks, with a 401
-or 403), by the words that name them."""
+or 403), and Google's for a wrong key (with a 400), by the words that name them."""
 
 _STATUS_TEXT = {
     400: "the server refused the request",
@@ -257,8 +258,17 @@ def _code(value: Any) -> str | int | None:
     return None
 
 
+def unwrap_error(data: Any) -> Any:
+    """``data``, or the error object in it when it comes in a list (as Google's
+    OpenAI-compatible API sends its errors: ``[{"error": {...}}]``)."""
+    if type(data) is list and data and isinstance(data[0], dict) and "error" in data[0]:
+        return data[0]
+    return data
+
+
 def error_fields(data: Any) -> tuple[str, str | None, str | int | None] | None:
     """(message, type, code) from a decoded JSON error body, or None if it is not one."""
+    data = unwrap_error(data)
     if not isinstance(data, dict):
         return None
     error = data.get("error")
@@ -266,7 +276,7 @@ def error_fields(data: Any) -> tuple[str, str | None, str | int | None] | None:
         message = error.get("message") or error.get("msg") or error.get("error") or ""
         if not isinstance(message, str):
             message = dumps(message)
-        kind = error.get("type") if isinstance(error.get("type"), str) else None
+        kind = next((value for value in (error.get("type"), error.get("status")) if isinstance(value, str)), None)
         code = _code(error.get("code"))
         if not message:
             message = str(code or kind or "")
