@@ -137,6 +137,12 @@ async def test_usage_in_empty_delta_choice_and_in_finish_chunk(server: LoopbackS
     assert UsageReport(Usage(1, 2, 3)) in second
 
 
+async def test_usage_where_groq_puts_it(server: LoopbackServer, client: ChatClient) -> None:
+    last = {**chunk("", finish="stop"), "x_groq": {"id": "req_1", "usage": usage(5, 6)}}
+    server.script(CHAT, stream_reply(sse(chunk("x"), last, {"choices": [], "x_groq": "odd"})))
+    assert UsageReport(Usage(5, 6, 11)) in await collect(client)
+
+
 async def test_usage_details(server: LoopbackServer, client: ChatClient) -> None:
     detail = usage(10, 20, completion_tokens_details={"reasoning_tokens": 6},
                    prompt_tokens_details={"cached_tokens": 4})

@@ -181,6 +181,8 @@ def events_from_chunk(chunk: dict[str, Any], partial: bool, index: object = 0) -
         if reason and isinstance(reason, str):
             events.append(Finished(reason[:MAX_FINISH_REASON]))
     usage = chunk.get("usage")
+    if not usage and "x_groq" in chunk:  # Groq's own place for it, in the last chunk
+        usage = chunk["x_groq"].get("usage") if isinstance(chunk["x_groq"], dict) else None
     if usage and (report := Usage.from_json(usage)) is not None:
         events.append(UsageReport(report))
     return events
