@@ -143,6 +143,16 @@ async def test_usage_where_groq_puts_it(server: LoopbackServer, client: ChatClie
     assert UsageReport(Usage(5, 6, 11)) in await collect(client)
 
 
+async def test_a_refusal_in_its_own_field_is_the_reply(server: LoopbackServer, client: ChatClient) -> None:
+    # OpenAI puts a model's refusal in "refusal", content null ("refusal": null in every other chunk).
+    first = {"choices": [{"index": 0, "delta": {"role": "assistant", "content": None, "refusal": None}}]}
+    said = {"choices": [{"index": 0, "delta": {"refusal": "I can't help with that."}}]}
+    whole = {"choices": [{"message": {"content": None, "refusal": "No."}, "finish_reason": "stop"}]}
+    server.script(CHAT, stream_reply(sse(first, said, chunk(finish="stop"))), Reply(body=json.dumps(whole)))
+    assert text_of(await collect(client)) == "I can't help with that."
+    assert (await client.complete(HI, "m")).content == "No."
+
+
 async def test_usage_details(server: LoopbackServer, client: ChatClient) -> None:
     detail = usage(10, 20, completion_tokens_details={"reasoning_tokens": 6},
                    prompt_tokens_details={"cached_tokens": 4})

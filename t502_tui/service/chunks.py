@@ -175,6 +175,8 @@ def events_from_chunk(chunk: dict[str, Any], partial: bool, index: object = 0) -
                     events.append(ContentDelta(content))
             elif content:
                 events += _content_events(content)
+            if type(refusal := delta.get("refusal")) is str and refusal:  # OpenAI's, in place of content
+                events.append(ContentDelta(refusal))
             if "images" in delta:
                 events += [ImageDelta(url) for url in _images(delta)]
         reason = choice.get("finish_reason")
@@ -203,8 +205,9 @@ def completion_from_body(data: Any) -> Completion | None:
     model = data.get("model")
     content = message.get("content")
     images = [e.url for e in _content_events(content) if isinstance(e, ImageDelta)] if isinstance(content, list) else []
+    refusal = message.get("refusal")
     return Completion(
-        content=_text(content),
+        content=_text(content) or (refusal if isinstance(refusal, str) else ""),
         reasoning=_reasoning(message),
         finish_reason=reason[:MAX_FINISH_REASON] if isinstance(reason, str) else None,
         usage=Usage.from_json(data.get("usage")),
