@@ -153,6 +153,22 @@ async def test_a_refusal_in_its_own_field_is_the_reply(server: LoopbackServer, c
     assert (await client.complete(HI, "m")).content == "No."
 
 
+async def test_thinking_sent_as_a_content_part_is_the_replys_thinking(server: LoopbackServer,
+                                                                       client: ChatClient) -> None:
+    # Mistral's reasoning models (Magistral): thinking in a part of its own, then text.
+    def parts(*content: dict[str, Any]) -> dict[str, Any]:
+        return {"choices": [{"index": 0, "delta": {"content": list(content)}}]}
+
+    thinking = {"type": "thinking", "thinking": [{"type": "text", "text": "Let me see."}]}
+    whole = {"choices": [{"message": {"content": [thinking, {"type": "text", "text": "Four."}]}, "finish_reason": "stop"}]}
+    server.script(CHAT, stream_reply(sse(parts(thinking), parts({"type": "text", "text": "Four."}), chunk(finish="stop"))),
+                  Reply(body=json.dumps(whole)))
+    events = await collect(client)
+    assert ReasoningDelta("Let me see.") in events and text_of(events) == "Four."
+    completion = await client.complete(HI, "m")
+    assert (completion.reasoning, completion.content) == ("Let me see.", "Four.")
+
+
 async def test_usage_details(server: LoopbackServer, client: ChatClient) -> None:
     detail = usage(10, 20, completion_tokens_details={"reasoning_tokens": 6},
                    prompt_tokens_details={"cached_tokens": 4})

@@ -59,7 +59,9 @@ def image_url(part: Any) -> str | None:
 
 
 def _content_events(content: Any) -> list[StreamEvent]:
-    """Content as events: text, or the text and image parts of a list, in order."""
+    """Content as events: text, or the text, image and thinking parts of a list, in order
+    (Mistral's reasoning models send their thinking as a part: ``{"type": "thinking",
+    "thinking": [{"type": "text", "text": ...}]}``)."""
     if isinstance(content, str):
         return [ContentDelta(content)] if content else []
     events: list[StreamEvent] = []
@@ -70,6 +72,9 @@ def _content_events(content: Any) -> list[StreamEvent]:
             if isinstance(text := part.get("text"), str):
                 if text:
                     events.append(ContentDelta(text))
+            elif part.get("type") == "thinking":
+                if thought := _text(part.get("thinking")):
+                    events.append(ReasoningDelta(thought))
             elif url := image_url(part):
                 events.append(ImageDelta(url))
     return events
@@ -204,11 +209,12 @@ def completion_from_body(data: Any) -> Completion | None:
     reason = choice.get("finish_reason")
     model = data.get("model")
     content = message.get("content")
-    images = [e.url for e in _content_events(content) if isinstance(e, ImageDelta)] if isinstance(content, list) else []
+    parts = _content_events(content) if isinstance(content, list) else []
+    images = [e.url for e in parts if isinstance(e, ImageDelta)]
     refusal = message.get("refusal")
     return Completion(
         content=_text(content) or (refusal if isinstance(refusal, str) else ""),
-        reasoning=_reasoning(message),
+        reasoning=_reasoning(message) or "".join(e.text for e in parts if isinstance(e, ReasoningDelta)),
         finish_reason=reason[:MAX_FINISH_REASON] if isinstance(reason, str) else None,
         usage=Usage.from_json(data.get("usage")),
         model=model if isinstance(model, str) and len(model) <= MAX_NAME else None,
