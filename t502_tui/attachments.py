@@ -71,10 +71,12 @@ class Attachment:
         meter asks for every file of the conversation at each redraw."""
         return estimate_tokens(self.text) + estimate_tokens(self.name) + 4 if self.is_text else 0
 
-    def describe(self) -> str:
-        """``cat.png · 120 KB · 640×480``, or ``main.py · ≈1.2k tokens``."""
+    def describe(self, name: str | None = None) -> str:
+        """``cat.png · 120 KB · 640×480``, or ``main.py · ≈1.2k tokens`` (with ``name``
+        in place of the file's own: a shortened one)."""
+        name = self.name if name is None else name
         if self.is_text:
-            return f"{self.name} · ≈{short_count(self.tokens)} tokens"
+            return f"{name} · ≈{short_count(self.tokens)} tokens"
         if self.size < 1024:
             size = f"{self.size} B"
         elif self.size < 1024 * 1024:
@@ -82,7 +84,7 @@ class Attachment:
         else:
             size = f"{self.size / 1024 / 1024:.1f} MB"
         dims = f" · {self.width}×{self.height}" if self.width and self.height else ""
-        return f"{self.name} · {size}{dims}"
+        return f"{name} · {size}{dims}"
 
     def data_url(self) -> str:
         """The image as a ``data:`` URL, as the chat API takes it."""

@@ -348,6 +348,24 @@ async def test_attachments_wider_than_the_terminal_can_be_scrolled_to(server: Lo
         await until(pilot, lambda: bar.scroll_x > 0)  # brought into view
 
 
+async def test_a_chip_of_a_long_file_name_fits_a_small_terminal_whole(server: LoopbackServer, tmp_path: Path) -> None:
+    from t502_tui.ui.widgets.attachment_bar import AttachmentBar
+
+    long = tmp_path / ("a-rather-long-file-name-for-the-chip-in-a-narrow-terminal-" * 2 + "notes.txt")
+    long.write_text("hello")
+    app = make_app(server)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await pane(app).attach(long)
+        bar = pane(app).query_one(AttachmentBar)
+        await until(pilot, lambda: len(bar.children) == 1)
+        await pilot.pause()
+        chip = bar.children[0]
+        assert chip.region.right <= bar.region.right and bar.max_scroll_x == 0
+        label = str(chip.render())
+        assert label.startswith("📄 a-rather-long-file-n…") and "notes.txt · ≈" in label
+        assert label.endswith("✕") and chip.tooltip == long.name
+
+
 async def test_esc_or_a_letter_on_an_attachment_chip_goes_back_to_the_composer(
         server: LoopbackServer, tmp_path: Path) -> None:
     from t502_tui.ui.widgets.attachment_bar import AttachmentBar

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.cells import cell_len
+
 from textual import events, on
 from textual.binding import Binding
 from textual.containers import HorizontalScroll
@@ -13,6 +15,28 @@ from textual.widgets import Button
 
 from t502_tui.attachments import Attachment
 from t502_tui.terminal_text import defuse
+
+
+CHIP_NAME_CELLS = 30
+"""A chip shows a file's name in at most this many cells: a chip fits a 60-column
+terminal whole (its ✕ too), and several fit a wider one."""
+
+
+def short_name(name: str, cells: int = CHIP_NAME_CELLS) -> str:
+    """``name``, or its start and end around an ellipsis (the end says what kind of file it is)."""
+    if cell_len(name) <= cells:
+        return name
+    tail = ""
+    for character in reversed(name):
+        if cell_len(tail) + cell_len(character) > (cells - 1) // 3:
+            break
+        tail = character + tail
+    head = ""
+    for character in name:
+        if cell_len(head) + cell_len(character) > cells - 1 - cell_len(tail):
+            break
+        head += character
+    return f"{head}…{tail}"
 
 
 class AttachmentBar(HorizontalScroll, can_focus=False):
@@ -50,7 +74,8 @@ class AttachmentBar(HorizontalScroll, can_focus=False):
         self.remove_children()
         self.mount_all(
             # Named, not given ids: the old chips are still being removed when these mount.
-            Button(Content(f"{image.icon} {defuse(image.describe())} ✕"), name=str(index), classes="chip", compact=True)
+            Button(Content(f"{image.icon} {defuse(image.describe(short_name(image.name)))} ✕"), name=str(index),
+                   classes="chip", compact=True, tooltip=defuse(image.name))
             for index, image in enumerate(images)
         )
         self.display = bool(images)
