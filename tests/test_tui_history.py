@@ -99,6 +99,30 @@ async def test_rename_archive_unarchive_delete(server: LoopbackServer) -> None:
     store.close()
 
 
+async def test_after_unarchiving_from_the_list_its_keys_act_on_the_conversation_opened(server: LoopbackServer) -> None:
+    seed(["my cats chat", "ok"])
+    seed(["review this", "ok"])
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: "review this" in listed(app) and "my cats chat" in listed(app))
+        listing = app.chat.query_one(ConversationList)
+        await pilot.press("ctrl+b")
+        listing.highlighted = listed(app).index("my cats chat")
+        await pilot.press("enter")
+        await until(pilot, lambda: pane(app).conversation.display_title == "my cats chat")
+        await pilot.press("ctrl+b")
+        listing.highlighted = listed(app).index("review this")
+        await pilot.press("a")
+        await until(pilot, lambda: "review this" not in listed(app))
+        assert listing.has_focus
+        await app.chat.action_unarchive()
+        await pilot.press("enter")
+        await until(pilot, lambda: pane(app).conversation.display_title == "review this" and "review this" in listed(app))
+        await pilot.press("ctrl+b")
+        await pilot.pause()
+        assert listed(app)[listing.highlighted] == "review this"  # d here asks about this one
+
+
 async def test_archive_or_rename_in_the_list_leave_a_draft_alone_and_d_discards_it_after_asking(
         server: LoopbackServer) -> None:
     app = make_app(server)

@@ -45,6 +45,8 @@ class ConversationList(OptionList):
         self._drafts: set[str] = set()
         """Rows that are drafts: their words are only in a composer, so d discards them."""
         self._on_draft = False
+        self._shown_active: str | None = None
+        """The open conversation when the rows were last drawn."""
         """The footer names d for a draft (the row under the cursor is one)."""
 
     def action_cursor_down(self) -> None:
@@ -116,8 +118,10 @@ class ConversationList(OptionList):
                  "dim"),
             ), id=summary.id))
         keep = self.highlighted
-        if self.has_focus and keep is not None and keep < self.option_count:
-            # The user is moving through the list: stay on their row, not the open one.
+        opened, self._shown_active = active_id != self._shown_active, active_id
+        if self.has_focus and not opened and keep is not None and keep < self.option_count:
+            # The user is moving through the list: stay on their row, not the open one
+            # (unless another conversation was opened meanwhile: its row is the one to act on).
             active_id = self.get_option_at_index(keep).id
         self.set_options(options)
         if active_id is not None:
