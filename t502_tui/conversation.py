@@ -232,11 +232,14 @@ class Conversation:
     """What those older messages' replies spent (None: not known), for the totals."""
     saved: bool = False
     """True once the store has a row for this conversation."""
+    first_words: str = ""
+    """The start of its first message as the store has it (it may not be loaded, or be on
+    another branch): what names it when it has no title."""
 
     @property
     def display_title(self) -> str:
         """The title, or the start of the first user message, or a placeholder."""
-        first = next((message.content for message in self.messages if message.role == "user"), "")
+        first = self.first_words or next((message.content for message in self.messages if message.role == "user"), "")
         return shown_title(self.title, first)
 
     def request_messages(self, system_role: str = "system") -> list[dict[str, Any]]:

@@ -536,12 +536,16 @@ class Store:
                 newest = max(newest, (depth or 0) + 1)
         messages = self._path_up(self._leaf(conversation_id), newest)
         has_older = bool(messages) and messages[0].parent_id is not None
+        # Named as the list names it: by its first message ever (not the first loaded, nor
+        # that of the branch shown).
+        first = self._db.execute("SELECT substr(content, 1, 200) FROM messages WHERE conversation_id = ?"
+                                 " AND role = 'user' ORDER BY id LIMIT 1", (conversation_id,)).fetchone()
         return Conversation(
             model=row["model"], system_prompt=row["system_prompt"], title=row["title"],
             messages=messages, id=row["id"], created=datetime.fromtimestamp(row["created"]),
             archived=bool(row["archived"]), settings=_settings(row["settings"]), preset=row["preset"],
             provider=row["provider"], has_older=has_older, saved=True,
-            older_tally=self.tally_above(messages[0]) if has_older else None,
+            older_tally=self.tally_above(messages[0]) if has_older else None, first_words=first[0] if first else "",
         )
 
     @_reads("a conversation's totals")

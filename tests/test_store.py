@@ -78,6 +78,8 @@ def test_newest_messages_then_older(store: Store) -> None:
     assert [m.content for m in older] == ["m2", "m3", "m4", "m5", "m6"] and more
     rest, more = store.older_messages(conversation.id, older[0].id, None)
     assert [m.content for m in rest] == ["m0", "m1"] and not more
+    # Named by its first message, as the list names it, not by the first one loaded.
+    assert loaded.display_title == store.list_conversations()[0].title == "m0"
 
 
 def test_streaming_reply_updates_and_interrupted_on_reopen(tmp_path: Path) -> None:
