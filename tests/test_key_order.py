@@ -175,3 +175,22 @@ async def test_letters_typed_on_an_empty_conversation_go_to_the_composer(server:
         assert not {"Copy", "Edit", "Delete"} & set(app.screen.query_one(KeyHints).shown)
         burst(app, *typed("code"))
         await until_text(pilot, pane(app).composer, "code")
+
+
+async def test_a_multi_line_fields_own_keys_in_a_burst_keep_their_place(server: LoopbackServer) -> None:
+    """End and "XY" together in the system prompt box gave "XabcdefY" (user run 20)."""
+    from t502_tui.ui.screens.system_prompt import SystemPromptEditor
+    from t502_tui.ui.widgets.text_box import TextField
+
+    app = make_app(server)
+    async with app.run_test(size=(80, 30)) as pilot:
+        await until(pilot, lambda: isinstance(app.focused, Composer))
+        app.push_screen(SystemPromptEditor("abcdef", "system"))
+        await until(pilot, lambda: isinstance(app.focused, TextField))
+        field = app.focused
+        field.move_cursor((0, 0))  # type: ignore[union-attr]
+        burst(app, "end", *typed("XY"), "home", "right", "Q")
+        try:
+            await until(pilot, lambda: field.text == "aQbcdefXY")  # type: ignore[union-attr]
+        except AssertionError:
+            raise AssertionError(field.text) from None  # type: ignore[union-attr]

@@ -23,7 +23,7 @@ from textual.notifications import SeverityLevel
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.theme import Theme
-from textual.widgets import Input
+from textual.widgets import Input, TextArea
 from textual.worker import WorkerFailed
 
 from t502_tui.config import ENV_API_KEY, ENV_MODEL, Config, ConfigError, save_config
@@ -176,13 +176,14 @@ class T502App(Servers, App[None]):
                 await focused.caught_up()
             elif focused is not None:
                 await caught_up(focused)
-                if isinstance(focused, Input) and not event.is_printable and await self._field_key(focused, event.key):
+                if (isinstance(focused, (Input, TextArea)) and not event.is_printable
+                        and await self._field_key(focused, event.key)):
                     return
         await super().on_event(event)
 
-    async def _field_key(self, field: Input, key: str) -> bool:
-        """Run at once a one-line field's own binding for ``key`` (Ctrl+U, Ctrl+W…), as
-        the composer does its own (see ui.key_order). False if the field does not bind it."""
+    async def _field_key(self, field: Input | TextArea, key: str) -> bool:
+        """Run at once a field's own binding for ``key`` (Ctrl+U, End, →…), as the
+        composer does its own (see ui.key_order). False if the field does not bind it."""
         if not self.screen_stack or field is not self.focused:
             return False  # it went while the keys before were handled
         return await run_binding_now(field, key, own=True)
