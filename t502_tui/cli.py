@@ -192,7 +192,7 @@ def _config(config: Config, verb: str) -> int:
     import tomli_w
 
     from t502_tui.config import mask_secret
-    from t502_tui.settings_schema import PROVIDER_FIELDS, SETTINGS, allowed
+    from t502_tui.settings_schema import PROVIDER_FIELDS, SETTINGS, allowed, set_from_env
 
     exists = config.path is not None and config.path.is_file()
     lines = [f"# {config.path}{'' if exists else ' (not created yet: these are the defaults)'}"]
@@ -205,8 +205,8 @@ def _config(config: Config, verb: str) -> int:
             value = {name: {key: mask_secret(item) if PROVIDER_FIELDS[key].secret else item
                             for key, item in entry.items()} for name, entry in value.items()}
         text = tomli_w.dumps({setting.name: value}).rstrip("\n")
-        if setting.env and os.environ.get(setting.env, "").strip():
-            text += f"  # from {setting.env}, which overrides the file"
+        if env := set_from_env(setting):
+            text += f"  # from {env}, which overrides the file"
         about = f"{setting.help[:-1]} ({allowed(setting)})."
         (tables if setting.type is dict else lines).append(f"\n# {about}\n{text}")
     print(defuse("\n".join(lines + tables)))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import ipaddress
 import math
+import os
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
@@ -120,6 +121,11 @@ def describe(setting: Setting) -> str:
         else:
             what += f" from {_format_number(low)} to {_format_number(high)}"
     return what
+
+
+def set_from_env(setting: Setting) -> str | None:
+    """The environment variable that gives ``setting`` its value now, over the file's, if any."""
+    return setting.env if setting.env and os.environ.get(setting.env, "").strip() else None
 
 
 def allowed(setting: Setting) -> str:

@@ -57,6 +57,17 @@ async def test_the_key_is_masked_and_ctrl_r_shows_it(server: LoopbackServer) -> 
         assert key.password
 
 
+async def test_a_value_an_environment_variable_gives_says_so(server: LoopbackServer,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("T502_MODEL", "gpt-5")
+    app = make_app(server)
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await open_settings(pilot)
+        assert str(screen.query_one("#model-note").render()).startswith(
+            "T502_MODEL is set: it gives the value shown, over the config file's, until it is unset")
+        assert "T502_" not in str(screen.query_one("#theme-note").render())
+
+
 async def test_enter_saves_only_what_changed(server: LoopbackServer) -> None:
     path = paths.config_file()
     path.parent.mkdir(parents=True)

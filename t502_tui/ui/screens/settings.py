@@ -21,7 +21,7 @@ from textual.widgets import Button, Input, Select, Static, TextArea
 
 from t502_tui.config import Config
 from t502_tui.paths import config_file, display_path
-from t502_tui.settings_schema import Setting, SettingError, every_setting, parse_text
+from t502_tui.settings_schema import Setting, SettingError, every_setting, parse_text, set_from_env
 from t502_tui.ui.screens.add_provider import AddProviderScreen, NewProvider
 from t502_tui.ui.screens.dialog import Dialog
 from t502_tui.ui.screens.dialogs import close_asking_first
@@ -88,10 +88,14 @@ class SettingsScreen(Dialog[dict[str, Any] | None]):
 
     def _note(self, setting: Setting) -> str:
         assert setting.screen is not None
-        if setting.screen.widget != "secret":
-            return setting.screen.note
-        keep = f"Empty keeps {self.config.masked_key}." if self.config.api_key else "No key is set."
-        return f"{keep} {REVEAL_LABEL} {'hides' if self._revealed else 'shows'} what you type."
+        note = setting.screen.note
+        if setting.screen.widget == "secret":
+            keep = f"Empty keeps {self.config.masked_key}." if self.config.api_key else "No key is saved yet."
+            note = f"{keep} {REVEAL_LABEL} {'hides' if self._revealed else 'shows'} what you type."
+        if env := set_from_env(setting):
+            note = (f"{env} is set: it gives the value shown, over the config file's, until it is unset"
+                    f" (what you save here goes to the file). {note}").strip()
+        return note
 
     def _choices(self, setting: Setting) -> list[tuple[str, str]]:
         if setting.choices:
