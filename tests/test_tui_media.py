@@ -118,6 +118,7 @@ async def test_saving_asks_before_replacing_and_a_path_that_cannot_be_is_a_messa
             await pilot.press(answer)
             await until(pilot, lambda: isinstance(app.screen, ChatScreen) and typo.exists() is made)
             assert (tmp_path / "no-such").exists() is made
+            assert made or [n.message for n in app._notifications][-1] == "The image was not saved."
 
 
 async def test_many_image_replies_decode_only_the_previews_in_view(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -665,7 +665,8 @@ class ChatScreen(SavedConversations, Screen[None]):
         parent = target.parent
         if parent != folder and not await asyncio.to_thread(parent.exists) and not await self.app.push_screen_wait(
                 Confirm(f"There is no folder {defuse(str(parent))}. Make it?", "Make it")):
-            return  # a typo in a path should not leave folders behind
+            self.notify(f"The {what} was not saved.")  # a typo in a path should not leave folders behind
+            return
         if item.image is None:
             assert item.link is not None
             pane.download_video(message, item.link, target)
