@@ -13,6 +13,7 @@ from t502_tui.ui import app as t502_app
 from t502_tui.ui.screens.dialog import Dialog
 from t502_tui.ui.screens.dialogs import Choice, Confirm
 from t502_tui.ui.widgets.button_row import ButtonRow
+from t502_tui.ui.widgets.key_hints import KeyHints
 from tui_helpers import make_app, until
 
 class DialogApp(App[None]):
@@ -185,3 +186,15 @@ async def test_a_choice_in_a_form_lines_up_with_the_fields_around_it() -> None:
             assert select.query_one(SelectOverlay).region.x == select.region.x
             assert select.query_one(SelectOverlay).region.right == select.region.right
             app.pop_screen()
+
+
+async def test_a_questions_footer_names_its_keys_as_its_buttons_do() -> None:
+    app = make_app(None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        question = Confirm("Close without saving?", "Discard", back="Keep editing")
+        app.push_screen(question)
+        await until(pilot, lambda: app.screen is question)
+        await pilot.pause()
+        assert question.query_one(KeyHints).shown[:2] == ["Keep editing", "Discard"]
+        await pilot.press("n")
+        await until(pilot, lambda: app.screen is not question)

@@ -109,6 +109,11 @@ class Confirm(Dialog[bool]):
         self.action_label = action
         self.read_first = read_first
         self.back = back
+        # The footer names the keys as the buttons do ("y Discard", "esc Keep editing").
+        keys = self._bindings.key_to_bindings
+        keys["y"] = [Binding("y", "dismiss(True)", action)]
+        for key in ("escape", "n"):
+            keys[key] = [Binding(key, "dismiss(False)", back)]
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog", can_focus=False):
