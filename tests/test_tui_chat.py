@@ -265,6 +265,20 @@ async def test_typing_while_streaming(server: LoopbackServer) -> None:
         await settle(app)
 
 
+async def test_what_the_server_says_later_replaces_what_a_failed_turn_heard(server: LoopbackServer) -> None:
+    from t502_tui.turn import Connection, LinkState
+
+    server.script(CHAT, Reply(401, body=json.dumps({"error": {"message": "Invalid token", "type": "auth"}})))
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "hello")
+        await settle(app)
+        status = app.chat.query_one(StatusLine)
+        await until(pilot, lambda: "● rejected" in str(status.render()))
+        app.set_connection(Connection(LinkState.READY))  # as after a new key in setup, or the models read again
+        await until(pilot, lambda: "rejected" not in str(status.render()))
+
+
 async def test_error_keeps_user_words_and_retry_resends(server: LoopbackServer) -> None:
     server.script(CHAT, Reply(401, body=json.dumps({"error": {"message": "Invalid token", "type": "auth"}})))
     app = make_app(server)
