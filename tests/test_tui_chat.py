@@ -265,8 +265,8 @@ async def test_typing_while_streaming(server: LoopbackServer) -> None:
         await settle(app)
 
 
-async def test_what_the_server_says_later_replaces_what_a_failed_turn_heard(server: LoopbackServer) -> None:
-    from t502_tui.turn import Connection, LinkState
+async def test_a_new_key_or_address_clears_what_a_failed_turn_heard(server: LoopbackServer) -> None:
+    from textual.widgets import Input
 
     server.script(CHAT, Reply(401, body=json.dumps({"error": {"message": "Invalid token", "type": "auth"}})))
     app = make_app(server)
@@ -275,7 +275,10 @@ async def test_what_the_server_says_later_replaces_what_a_failed_turn_heard(serv
         await settle(app)
         status = app.chat.query_one(StatusLine)
         await until(pilot, lambda: "● rejected" in str(status.render()))
-        app.set_connection(Connection(LinkState.READY))  # as after a new key in setup, or the models read again
+        await pilot.press("f2")  # a new key
+        await until(pilot, lambda: isinstance(app.focused, Input) and app.focused.id == "base_url")
+        await pilot.press("tab", *"sk-new", "ctrl+s")
+        await until(pilot, lambda: app.config.api_key == "sk-new")
         await until(pilot, lambda: "rejected" not in str(status.render()))
 
 

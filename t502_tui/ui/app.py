@@ -280,6 +280,7 @@ class T502App(Servers, App[None]):
             self._apply_keymap()
         if {"base_url", "api_key"} & changed.keys():
             await self.session.provider_changed()
+            self.default_provider_changed()
             self.load_models(force=True)
         if "timeout" in changed:
             self.session.timeout_changed()
@@ -542,6 +543,7 @@ class T502App(Servers, App[None]):
             return
         self.config.base_url, self.config.api_key = result.base_url, result.api_key
         await self.session.provider_changed()
+        self.default_provider_changed()
         await asyncio.to_thread(save_cached_models, result.base_url, result.models)
         self.set_connection(Connection(LinkState.READY))
         self.config.keyless = not result.api_key

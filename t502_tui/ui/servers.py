@@ -48,15 +48,18 @@ class Servers(_Base):
         return self.connections.get(provider, Connection(LinkState.CONNECTING))
 
     def set_connection(self, connection: Connection) -> None:
-        """Record what the server said and show it: newer than what a conversation's last
-        turn heard from it (a key replaced in setup is no longer "rejected", a server back
-        no longer "offline"), except while a turn is going on."""
+        """Record what the server said and show it."""
         self.connection = connection
+        self.refresh_chat()
+
+    def default_provider_changed(self) -> None:
+        """A new address or key for the default provider: what its conversations' last
+        turns heard ("rejected", "offline") was about the old one (the status line said
+        "offline" after setup until the next message)."""
         if (chat := self._chat_if_open()) is not None:
             for pane in chat.panes:
                 if self.session.provider_of(pane.conversation) == self.session.default_provider and not pane.streaming:
                     pane.connection = None
-        self.refresh_chat()
 
     # -- models -------------------------------------------------------------------------------
 
