@@ -558,6 +558,18 @@ async def test_palette_switch_model(server: LoopbackServer) -> None:
         await until(pilot, lambda: picker_ready(app))
 
 
+async def test_the_palette_finds_where_the_key_is_set(server: LoopbackServer) -> None:
+    from t502_tui.ui.screens.settings import SettingsScreen
+
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app)
+        await pilot.press("ctrl+p", *"api key")
+        await until(pilot, lambda: "API key" in str(app.screen.query_one("CommandList").get_option_at_index(0).prompt))
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, SettingsScreen))
+
+
 async def test_no_request_before_the_first_frame(server: LoopbackServer) -> None:
     seen_at_first_frame: list[int] = []
     asked_after_first_frame: list[bool] = []

@@ -60,5 +60,7 @@ def app_commands(app: T502App, screen: Screen) -> Iterator[SystemCommand]:
     yield SystemCommand("Toggle sidebar", "Go to, or hide, the conversation list (ctrl+b)", chat.action_toggle_sidebar)
     yield SystemCommand("Refresh model list", "Fetch every provider's model list again", app.refresh_models)
     yield SystemCommand("Refresh balance", "Ask the provider what is left on the key", chat.action_refresh_balance)
-    yield SystemCommand("Settings", "Server, key, default model, prompt, theme, send key (F2)", app.open_settings)
+    # The palette matches titles only: the words people look for are in it ("key", "url").
+    yield SystemCommand("Settings: server URL, API key, default model…", "Also the system prompt, theme,"
+                        " send key, reply length and timeout (F2)", app.open_settings)
     yield SystemCommand("Help", "Keys and commands (F1)", app.show_help)
