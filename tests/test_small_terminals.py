@@ -313,6 +313,20 @@ def option_lines(widget: OptionList) -> str:
     return "\n".join(widget.render_line(y).text.rstrip() for y in range(widget.size.height))
 
 
+async def test_the_pickers_prices_line_up_at_60_columns_when_it_opens() -> None:
+    rows = [PickerRow(f"token502/{m}", m, price=price, context=context) for m, price, context in
+            (("gpt-5", "$1.25/$10", "400k"), ("claude-sonnet-4", "$3/$15", "200k"),
+             ("deepseek-r1", "$0.55/$2.2", "64k"), ("gemini-2.5-pro", "$0.04/request", "1.05M"))]
+    app: App[None] = App(css_path=Path(t502_app.__file__).with_name("app.tcss"))  # the picker's real size
+    async with app.run_test(size=(60, 20)) as pilot:
+        app.push_screen(ModelPicker([PickerGroup("token502", rows)], current="token502/gpt-5", recent=[]))
+        await until(pilot, lambda: bool(app.screen.query(OptionList))
+                    and "$3/$15" in option_lines(app.screen.query_one(OptionList)))
+        await pilot.pause()
+        columns = {line.index("$") for line in option_lines(app.screen.query_one(OptionList)).splitlines() if "$" in line}
+        assert len(columns) == 1, option_lines(app.screen.query_one(OptionList))
+
+
 async def test_the_heading_of_a_broken_provider_last_in_the_picker_can_be_reached() -> None:
     rows = [PickerRow(f"token502/model-{i}", f"model-{i}") for i in range(30)]
     groups = [PickerGroup("token502", rows), PickerGroup("relay", None, "cannot connect to 127.0.0.1:9")]

@@ -620,7 +620,7 @@ class ChatScreen(SavedConversations, Screen[None]):
             if yes and not await pane.delete(message):
                 self.notify("Nothing was deleted: that message is no longer shown.", severity="warning")
 
-        what = "your message" if message.role == "user" else f"this reply from {visible_name(message.model)}"
+        what = "your message" if message.role == "user" else f"this reply from {visible_name(message.writer)}"
         if message.alternative_label:
             messages = pane.conversation.messages
             after = len(messages) - 1 - messages.index(message) if message in messages else 0

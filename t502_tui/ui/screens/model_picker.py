@@ -123,13 +123,18 @@ class ModelPicker(Dialog[str | None]):
         # At most 100 columns, and never wider than the terminal (its least, 56, ran off
         # a 40-column one): CSS takes one unit for the most.
         self.query_one("#picker").styles.max_width = min(PICKER_MOST_COLUMNS, self.app.size.width)
+        # The price column lines up for the list's width, known once it is laid out (the
+        # first fill guessed it: prices zigzagged at 60 columns until the list was filled again).
+        self.call_after_refresh(self._refill)
+
+    def _refill(self) -> None:
+        if filters := self.query(Input):
+            self._fill(filters.first().value)
 
     def set_groups(self, groups: list[PickerGroup]) -> None:
         """New lists from the servers (or the reasons there are none)."""
         self.groups = groups
-        filters = self.query(Input)
-        if filters:  # not when the lists come as the picker closes
-            self._fill(filters.first().value)
+        self._refill()  # not when the lists come as the picker closes (no filter then)
 
     def _option(self, row: PickerRow, width: int, tag: str = "") -> Option:
         """``gpt-5  current      $1.25/$10 · 400k ctx``: the name (and its tag), then the
@@ -168,7 +173,8 @@ class ModelPicker(Dialog[str | None]):
                 options.append(self._option(row, width, tag))
 
         as_typed = Option(Content.assemble(("Use ", "dim"), visible_name(typed), (" as typed", "dim")), id=f"t:{typed}")
-        offer_typed = bool(typed) and typed not in known_labels and typed not in rows
+        # Not "lb2/": a provider's name with no model after it.
+        offer_typed = bool(typed) and not typed.endswith("/") and typed not in known_labels and typed not in rows
         if offer_typed and not matching:
             options.append(as_typed)
             offer_typed = False
