@@ -325,6 +325,10 @@ async def test_the_pickers_prices_line_up_at_60_columns_when_it_opens() -> None:
         await pilot.pause()
         columns = {line.index("$") for line in option_lines(app.screen.query_one(OptionList)).splitlines() if "$" in line}
         assert len(columns) == 1, option_lines(app.screen.query_one(OptionList))
+        await pilot.press(*"lb2/")  # a provider's name and nothing after it is no model to use
+        await until(pilot, lambda: "as typed" not in option_lines(app.screen.query_one(OptionList)))
+        await pilot.press("x")
+        await until(pilot, lambda: "Use lb2/x as typed" in option_lines(app.screen.query_one(OptionList)))
 
 
 async def test_the_heading_of_a_broken_provider_last_in_the_picker_can_be_reached() -> None:
