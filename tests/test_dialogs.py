@@ -198,3 +198,18 @@ async def test_a_questions_footer_names_its_keys_as_its_buttons_do() -> None:
         assert question.query_one(KeyHints).shown[:2] == ["Keep editing", "Discard"]
         await pilot.press("n")
         await until(pilot, lambda: app.screen is not question)
+
+
+@pytest.mark.parametrize("kind", ["system prompt", "conversation settings"])
+async def test_a_multi_line_field_opens_with_its_cursor_after_its_text(kind: str) -> None:
+    from t502_tui.ui.screens.conversation_settings import ConversationSettingsScreen
+    from t502_tui.ui.screens.system_prompt import SystemPromptEditor
+    from t502_tui.ui.widgets.text_box import TextField
+
+    app = make_app(None)
+    async with app.run_test(size=(80, 30)) as pilot:
+        app.push_screen(SystemPromptEditor("Be brief.\nVery.", "system") if kind == "system prompt"
+                        else ConversationSettingsScreen("Be brief.\nVery.", {}, {}, "gpt-5"))
+        await until(pilot, lambda: isinstance(app.focused, TextField))
+        await pilot.press(*" Thanks")
+        assert app.focused.text == "Be brief.\nVery. Thanks"  # type: ignore[union-attr]

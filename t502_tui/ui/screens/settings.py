@@ -44,14 +44,6 @@ class _LineField(Input):
         self.cursor_position = len(self.value)
 
 
-class _LinesField(TextField):
-    """A several-line field that, when focused, has its cursor at the end."""
-
-    def _on_focus(self, event: events.Focus) -> None:
-        super()._on_focus(event)
-        self.move_cursor(self.document.end)
-
-
 class SettingsScreen(Dialog[dict[str, Any] | None]):
     """Dismisses with the changed settings (config keys and values), or None."""
 
@@ -113,7 +105,7 @@ class SettingsScreen(Dialog[dict[str, Any] | None]):
         if kind == "secret":
             return _LineField(password=True, select_on_focus=False, id=ident, classes="setting-field")
         if kind == "text":
-            return _LinesField(value, soft_wrap=True, id=ident, classes="setting-field")
+            return TextField(value, soft_wrap=True, id=ident, classes="setting-field")
         if kind == "choice":
             # Compact: the field's own border is the frame, not a second one inside it.
             return Select(self._choices(setting), value=value, allow_blank=False, compact=True,

@@ -3,6 +3,7 @@ the kind dialogs use, whose Ctrl+Home and Ctrl+End go to the ends of the text.""
 
 from __future__ import annotations
 
+from textual import events
 from textual.binding import Binding
 from textual.geometry import Region
 from textual.strip import Strip
@@ -24,7 +25,8 @@ class TextBox(TextArea):
 
 
 class TextField(TextBox):
-    """A dialog's multi-line field: Ctrl+Home and Ctrl+End (with Shift, selecting) go to
+    """A dialog's multi-line field: focused, its cursor is at the end (what is there is
+    added to, as in a one-line field); Ctrl+Home and Ctrl+End (with Shift, selecting) go to
     the start and the end of the text, as in any editor. (In the chat those keys move the
     conversation, so the composer is a plain :class:`TextBox`.)"""
 
@@ -34,6 +36,10 @@ class TextField(TextBox):
         Binding("ctrl+shift+home", "cursor_text_start(True)", show=False),
         Binding("ctrl+shift+end", "cursor_text_end(True)", show=False),
     ]
+
+    def _on_focus(self, event: events.Focus) -> None:
+        super()._on_focus(event)
+        self.move_cursor(self.document.end)
 
     def action_cursor_text_start(self, select: bool = False) -> None:
         self.move_cursor((0, 0), select=select)
