@@ -480,3 +480,17 @@ def test_the_newest_words_of_a_thought_never_start_inside_a_character() -> None:
     for room in range(12, 30):
         words = _newest_words("more 👍🏽 and 中文字符混合。", room)
         assert not words.startswith("  …\U0001f3fd") and cell_len(words) <= room + 2
+
+
+async def test_a_long_header_breaks_between_its_parts_not_inside_one() -> None:
+    from t502_tui.conversation import ReplyStatus
+    from t502_tui.service import Usage
+
+    reply = ChatMessage("assistant", "half", model="gpt-5", usage=Usage(5, 13, 18), status=ReplyStatus.INTERRUPTED)
+    app = make_app(None, [Conversation(model="gpt-5", messages=[ChatMessage("user", "q"), reply])])
+    async with app.run_test(size=(60, 24)) as pilot:
+        await until(pilot, lambda: "half" in shown(app))
+        text = shown(app)
+        header = text[text.index("gpt-5 ·"):text.index("half")].split("\n")
+        phrases = ["18 tokens (5 in, 13 out)", "not sent as context (k sends it)"]
+        assert all(any(phrase in line for line in header) for phrase in phrases), header

@@ -395,7 +395,7 @@ class Block:
         header = header_text(message, palette, waiting=self.waiting)
         if header.cell_len > width and message.usage:  # the short count, rather than a lone "total" below
             header = header_text(message, palette, short=True, waiting=self.waiting)
-        self._header = text_lines(console, header, width, look)
+        self._header = text_lines(console, broken_between_parts(header, width), width, look)
         self._user = text_lines(console, _shown(message.content, MAX_SHOWN_TYPED), width, look) \
             if message.role == "user" else []
         self._fold = []
@@ -614,6 +614,26 @@ def _caption(item: MediaItem, state: MediaState | None, palette: Palette, chosen
     else:
         parts.append(("  not downloaded · r downloads it", header))
     return Text.assemble(*parts)
+
+
+PART_BREAK = " · "
+"""Between the parts of a header."""
+
+
+def broken_between_parts(text: Text, width: int) -> Text:
+    """``text`` with its lines broken between its parts (at each " · "), not inside one:
+    "(k" / "sends it)" read as two broken phrases. A part wider than ``width`` alone is
+    left to wrap."""
+    if text.cell_len <= width:
+        return text
+    plain, lines = text.plain, []
+    pieces = text.divide(index for index in range(1, len(plain)) if plain.startswith(PART_BREAK, index))
+    for piece in pieces:
+        if lines and lines[-1].cell_len + piece.cell_len <= width:
+            lines[-1].append_text(piece)
+        else:
+            lines.append(piece[len(PART_BREAK):] if lines else piece)
+    return Text("\n").join(lines)
 
 
 def header_text(message: ChatMessage, palette: Palette, short: bool = False, waiting: str | None = None) -> Text:
