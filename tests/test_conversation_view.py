@@ -494,3 +494,11 @@ async def test_a_long_header_breaks_between_its_parts_not_inside_one() -> None:
         header = text[text.index("gpt-5 ·"):text.index("half")].split("\n")
         phrases = ["18 tokens (5 in, 13 out)", "not sent as context (k sends it)"]
         assert all(any(phrase in line for line in header) for phrase in phrases), header
+
+
+def test_an_image_caption_breaks_between_its_parts() -> None:
+    from rich.text import Text
+
+    caption = Text.assemble(("🖼 ", "green"), "image-1.png · 2.0 MB · 640×480", ("  o open · s save · y path · v view", "dim"))
+    assert message_block.broken_between_parts(caption, 50).plain.split("\n") == [
+        "🖼 image-1.png · 2.0 MB · 640×480  o open · s save", "y path · v view"]

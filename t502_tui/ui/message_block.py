@@ -433,7 +433,7 @@ class Block:
         for number, item in enumerate(items):
             chosen = number == self.chosen_item and len(items) > 1
             caption = _caption(item, self.message.media.get(item.key), palette, chosen)
-            lines += text_lines(console, caption, width, look)
+            lines += text_lines(console, broken_between_parts(caption, width), width, look)
             if item.image is not None:
                 lines += self._preview_room(item.image, len(lines), console, width, look, palette)
         return lines
@@ -616,23 +616,24 @@ def _caption(item: MediaItem, state: MediaState | None, palette: Palette, chosen
     return Text.assemble(*parts)
 
 
-PART_BREAK = " · "
-"""Between the parts of a header."""
+PART_BREAKS = (" · ", "  ")
+"""Between the parts of a header or a caption ("  " before the keys a caption names)."""
 
 
 def broken_between_parts(text: Text, width: int) -> Text:
-    """``text`` with its lines broken between its parts (at each " · "), not inside one:
-    "(k" / "sends it)" read as two broken phrases. A part wider than ``width`` alone is
-    left to wrap."""
+    """``text`` with its lines broken between its parts (at each " · " or "  "), not
+    inside one: "(k" / "sends it)" and "s" / "save" read as broken phrases. A part wider
+    than ``width`` alone is left to wrap."""
     if text.cell_len <= width:
         return text
     plain, lines = text.plain, []
-    pieces = text.divide(index for index in range(1, len(plain)) if plain.startswith(PART_BREAK, index))
+    pieces = text.divide(index for index in range(1, len(plain))
+                         if plain.startswith(PART_BREAKS, index) and plain[index - 1] != " ")
     for piece in pieces:
         if lines and lines[-1].cell_len + piece.cell_len <= width:
             lines[-1].append_text(piece)
         else:
-            lines.append(piece[len(PART_BREAK):] if lines else piece)
+            lines.append(piece[next(len(b) for b in PART_BREAKS if piece.plain.startswith(b)):] if lines else piece)
     return Text("\n").join(lines)
 
 
