@@ -36,6 +36,11 @@ class History:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="t502-store")
         self._failing = False
 
+    @property
+    def failing(self) -> bool:
+        """The last write failed (and none has succeeded since)."""
+        return self._failing
+
     async def read(self, call: Callable[[Store], T]) -> T:
         """``call(store)`` on the store's thread; raises :class:`StoreError`."""
         return await asyncio.get_running_loop().run_in_executor(self._executor, call, self.store)

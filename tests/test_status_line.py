@@ -96,3 +96,14 @@ async def test_a_retry_is_told_on_the_line_in_words_wide_or_narrow() -> None:
         await pilot.resize_terminal(60, 3)
         await pilot.pause()
         assert str(line.render()).endswith("● retrying in 2 s")
+
+
+async def test_an_overlong_model_id_is_cut_not_the_rest_of_the_line() -> None:
+    app = _Line()
+    async with app.run_test(size=(80, 3)) as pilot:
+        line = app.query_one(StatusLine)
+        long = StatusFacts("x" * 150, Usage(1, 2, 3), Connection(LinkState.OFFLINE), "api.token502.com")
+        line.show(long)
+        await pilot.pause()
+        text = str(line.render())
+        assert "x" * 39 + "…" in text and "● offline" in text

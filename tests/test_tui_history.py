@@ -334,6 +334,19 @@ async def test_store_that_cannot_write_is_reported_and_chat_goes_on(server: Loop
         assert messages[0].content == "words that cannot be saved" and messages[1].content
         notices = [n.message for n in app._notifications]
         assert any("Not saved" in n and "stays on screen" in n for n in notices)
+        # Said for as long as it lasts, not by one notice: on the status line, and at quit.
+        status = app.chat.query_one(StatusLine)
+        await until(pilot, lambda: "⚠ not saving to the history" in str(status.render()))
+        pane(app).composer.load_text("a draft")
+        await pilot.press("ctrl+q")
+        await until(pilot, lambda: isinstance(app.screen, Confirm))
+        assert app.screen.question.startswith("Saving to the history is failing (is the disk full?)")
+        await pilot.press("n")
+        await until(pilot, lambda: not isinstance(app.screen, Confirm))
+        app.session.history.store._db.execute("PRAGMA query_only = OFF")  # room again: the next write works
+        await send(pilot, "saved again")
+        await settle(app)
+        await until(pilot, lambda: "not saving" not in str(status.render()))
 
 
 def test_a_search_snippet_shows_markdown_as_its_text() -> None:

@@ -338,7 +338,8 @@ class T502App(Servers, App[None]):
         """Quit; with the history off and words on screen or typed, only once the user says
         so, since nothing keeps them (Ctrl+Q again, or y)."""
         chat = self._chat_if_open()
-        unkept = self.history_off and chat is not None and any(
+        failing = self.session.history is not None and self.session.history.failing
+        unkept = (self.history_off or failing) and chat is not None and any(
             pane.conversation.messages or pane.composer.text.strip() for pane in chat.panes)
         if not unkept or self._quit_asked:
             await super().action_quit()
@@ -350,8 +351,9 @@ class T502App(Servers, App[None]):
             if quit_now:
                 await super(T502App, self).action_quit()
 
-        self.push_screen(Confirm("History is off, so nothing on screen or typed is kept: it is lost when t502"
-                                 " closes. Quit anyway?", "Quit"), answered)
+        why = ("Saving to the history is failing (is the disk full?), so what is on screen since then and what is"
+               " typed are not kept" if failing else "History is off, so nothing on screen or typed is kept")
+        self.push_screen(Confirm(f"{why}: it is lost when t502 closes. Quit anyway?", "Quit"), answered)
 
     def _chat_if_open(self) -> ChatScreen | None:
         """The main screen, or None while t502 starts or closes (a late answer, or a
@@ -534,6 +536,7 @@ class T502App(Servers, App[None]):
         """Tell the user that saving failed; the conversation stays on screen."""
         self.notify(f"Not saved: {error}. The conversation stays on screen.",
                     title="History", severity="error", timeout=15)
+        self.call_later(self.refresh_chat)  # the status line says so while it lasts (told from the store's thread too)
 
     # -- setup --------------------------------------------------------------------------------
 

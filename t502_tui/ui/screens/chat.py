@@ -300,7 +300,7 @@ class ChatScreen(SavedConversations, Screen[None]):
             pane.connection or self.t502.connection_of(name), host, conversation.preset,
             settings_summary(conversation.settings, session.config.params, conversation.model),
             conversation.total_cost(), context, balance, session.config.low_balance,
-            conversation.unreported_replies(),
+            conversation.unreported_replies(), session.history is not None and session.history.failing,
         )
 
     def on_text_area_changed(self, event: Composer.Changed) -> None:

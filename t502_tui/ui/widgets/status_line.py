@@ -27,6 +27,8 @@ _LOOK = {
     LinkState.OFFLINE: ("●", "$error"),
     LinkState.REJECTED: ("●", "$error"),
 }
+MODEL_SHORT = 40
+"""The most characters of a model's id the line keeps when it is short of room."""
 CONTEXT_WARNING = 0.8
 """The context meter turns to the warning colour past this share of the model's context."""
 
@@ -52,6 +54,8 @@ class StatusFacts:
     low_balance: float = 0.0
     unreported: int = 0
     """Replies whose tokens are not in ``usage`` (the server did not report them)."""
+    not_saving: bool = False
+    """The history's last write failed (a full disk): what comes now is not kept."""
 
 
 @dataclass
@@ -101,8 +105,13 @@ class StatusLine(Widget):
             words = connection.state.value
         usage = facts.usage
         model = visible_name(facts.model)
-        parts = [_Part(0, Content.assemble(("model ", "dim"), (model, "bold")), Content.styled(model, "bold"),
+        # A long model id is cut rather than push everything after it off the line.
+        cut = model if len(model) <= MODEL_SHORT else model[:MODEL_SHORT - 1] + "…"
+        parts = [_Part(0, Content.assemble(("model ", "dim"), (model, "bold")), Content.styled(cut, "bold"),
                        kept=True)]
+        if facts.not_saving:
+            parts.append(_Part(0, Content.styled("⚠ not saving to the history", "$error"),
+                               Content.styled("⚠ not saving", "$error"), kept=True))
         if facts.preset:
             parts.append(_Part(3, Content.assemble(("preset ", "dim"), facts.preset), Content(facts.preset), kept=True))
         if facts.settings:
