@@ -32,10 +32,16 @@ def takes_reasoning_effort(model: str) -> bool:
     return bool(_TAKES_EFFORT.match(_base_id(model)))
 
 
+REQUEST_OWN_KEYS = frozenset({"model", "messages", "stream", "stream_options"})
+"""What every chat request carries as t502 sets it: never a parameter (the config refuses
+them; a conversation imported with them in its settings has them left out)."""
+
+
 def params_for(defaults: dict[str, Any], settings: dict[str, Any], model: str) -> dict[str, Any]:
     """What a request to ``model`` carries: ``defaults`` overridden by the conversation's
     ``settings`` (a None there leaves the parameter out), less what the model does not take."""
-    params = {key: value for key, value in {**defaults, **settings}.items() if value is not None}
+    params = {key: value for key, value in {**defaults, **settings}.items()
+              if value is not None and key not in REQUEST_OWN_KEYS}
     effort = params.pop("reasoning_effort", None)
     if effort and takes_reasoning_effort(model):
         params["reasoning_effort"] = "low" if effort == "minimal" and not _GPT5.match(_base_id(model)) else effort

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from t502_tui.request_params import REQUEST_OWN_KEYS
+
 DEFAULT_BASE_URL = "https://api.token502.com/v1"
 DEFAULT_MODEL = "gpt-5"
 
@@ -326,6 +328,9 @@ def _entry_error(error: SettingError, field: Setting, value: Any, key: str) -> S
 def _check_params(table: dict[str, Any], where: str = "") -> dict[str, Any]:
     checked = dict(table)
     for key, value in table.items():
+        if key in REQUEST_OWN_KEYS:
+            raise SettingError("is set by t502 for each request (the model is chosen with the model"
+                               " setting or the picker): leave it out", where + key)
         known = PARAMS_BY_NAME.get(key)
         if known is not None:
             try:

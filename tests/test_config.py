@@ -70,6 +70,8 @@ def test_bad_values(text: str, fragment: str) -> None:
     ('[params]\ntemperature = "hot"\n', "'params.temperature' must be a number from 0 to 2 (it is 'hot')"),
     ('[presets.terse]\ntop_p = 7\n', "'presets.terse.top_p' must be a number from 0 to 1 (it is 7)"),
     ('[providers.x]\nbase_url = "ftp://x"\n', "(it is 'ftp://x')"),
+    ('[params]\nmodel = "other"\n', "'params.model' is set by t502 for each request"),  # every send failed
+    ('[presets.p]\nmessages = []\n', "'presets.p.messages' is set by t502 for each request"),
 ])
 def test_a_bad_entry_of_a_table_is_quoted(text: str, shown: str) -> None:
     write(text)

@@ -139,6 +139,8 @@ def test_reasoning_effort_goes_only_to_models_that_take_it() -> None:
     settings = {"reasoning_effort": "minimal", "temperature": None, "top_p": 0.9}
     assert params_for({"temperature": 0.7}, settings, "o3") == {"top_p": 0.9, "reasoning_effort": "low"}
     assert params_for({}, settings, "gpt-5")["reasoning_effort"] == "minimal"
+    # A conversation imported with what every request carries in its settings: left out.
+    assert params_for({}, {"model": "x", "messages": [], "stream": False, "top_k": 5}, "m") == {"top_k": 5}
     assert "reasoning_effort" not in params_for({}, settings, "claude-sonnet-4")
     assert settings_summary({"temperature": 0.2, "reasoning_effort": "high", "top_p": 1.0}, {"top_p": 1.0},
                             "claude-sonnet-4") == ["temp 0.2", "effort high (not sent)"]
