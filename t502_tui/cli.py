@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import io
 import os
 import re
 import signal
@@ -95,6 +96,9 @@ def _error(message: str, stream: TextIO | None = None) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``t502`` console script."""
+    for stream in (sys.stdout, sys.stderr):  # an output that cannot take every character
+        if isinstance(stream, io.TextIOWrapper):  # (PYTHONIOENCODING=ascii) gets "?" for it
+            stream.reconfigure(errors="replace")
     args = _valid_text_args(build_parser().parse_args(argv))
     try:
         config = load_config()
@@ -118,6 +122,10 @@ def main(argv: list[str] | None = None) -> int:
         # Python's recipe: stdout onto devnull, so the flush at exit cannot fail again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except OSError as error:  # the output cannot be written (`> /dev/full`, a full disk)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print(f"error: cannot write the output: {error.strerror or error}", file=sys.stderr)
+        return EXIT_FAILED
     return code
 
 

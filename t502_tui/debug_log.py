@@ -69,6 +69,14 @@ def debug_requested(flag: bool) -> bool:
     return flag or os.environ.get(ENV_DEBUG, "").strip().lower() in ("1", "true", "yes", "on")
 
 
+class _LogFile(logging.StreamHandler):  # type: ignore[type-arg]
+    """The log's file: a write that fails (a full disk) ends the log, quietly. Python's
+    own handler printed a traceback to the terminal for every line, over the chat."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        logging.getLogger("t502").removeHandler(self)
+
+
 def enable_debug_log(secrets: list[str], path: Path | None = None) -> Path:
     """Start writing the debug log and return its path.
 
@@ -77,7 +85,7 @@ def enable_debug_log(secrets: list[str], path: Path | None = None) -> Path:
     """
     path = path or paths.state_dir() / "debug.log"
     paths.private_dir(path.parent)
-    handler = logging.StreamHandler(paths.open_private_append(path))
+    handler = _LogFile(paths.open_private_append(path))
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
     global _enabled_at, _filter
     _filter = SecretFilter(secrets)

@@ -47,6 +47,23 @@ def test_ask_streams_answer_and_usage(server: LoopbackServer) -> None:
     assert_clean(result)
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("args", [["ask", "hi"], ["models"], ["config", "show"]])
+def test_an_output_that_cannot_be_written_is_one_line_not_a_traceback(server: LoopbackServer, args: list[str]) -> None:
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, "-m", "t502_tui", *args], stdout=full, stderr=subprocess.PIPE,
+                                text=True, env=env_for(server), timeout=60)
+    assert result.returncode == 1 and result.stderr.endswith("error: cannot write the output: No space left on device\n")
+    assert "Traceback" not in result.stderr
+
+
+def test_an_output_that_cannot_take_every_character_gets_question_marks(server: LoopbackServer) -> None:
+    server.script("/chat/completions", text_stream("héllo 日本"))
+    result = t502("ask", "hi", server=server, PYTHONIOENCODING="ascii")
+    assert result.returncode == 0 and result.stdout == "h?llo ??\n" and " ? tokens" in result.stderr
+    assert_clean(result)
+
+
 def test_ask_says_why_the_server_ended_a_reply_early(server: LoopbackServer) -> None:
     server.script("/chat/completions", stream_reply(sse(chunk("Reads whole"), chunk(finish="content_filter"))))
     result = t502("ask", "hi", server=server)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import stat
@@ -37,6 +38,20 @@ def test_a_key_set_later_is_masked_too(tmp_path: Path, logger: logging.Logger) -
     text = path.read_text()
     assert "sk-first-key" not in text and "sk-second-key" not in text
     assert "keys *** and ***" in text
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_a_log_that_cannot_be_written_ends_quietly(tmp_path: Path, logger: logging.Logger,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    enable_debug_log([], tmp_path / "debug.log")
+    [handler] = logger.handlers
+    handler.stream.close()  # type: ignore[attr-defined]
+    handler.stream = open("/dev/full", "w")  # type: ignore[attr-defined]  # the disk fills up
+    for _ in range(3):
+        logging.getLogger("t502.test").debug("a line")
+    assert capsys.readouterr().err == "" and logger.handlers == []  # no traceback per line, over the chat
+    with contextlib.suppress(OSError):
+        handler.stream.close()  # type: ignore[attr-defined]
 
 
 def test_a_password_in_a_base_url_is_masked(tmp_path: Path, logger: logging.Logger) -> None:
