@@ -14,12 +14,27 @@ from t502_tui.terminal_text import defuse, visible_name
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
+MOST_LISTED = 1_000_000
+"""The most conversations ``history list -n`` asks for (SQLite's integers end at 2**63)."""
+
+
+def _count(text: str) -> int:
+    """A number of rows: 1 or more (0 and -1 listed one row; 10**20 was a traceback)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return min(value, MOST_LISTED)
+
+
 def add_history_commands(commands: Any) -> None:
     """Add ``history`` (with its verbs) and ``import`` to the command parser."""
     history = commands.add_parser("history", help="list, show, search, export or delete saved conversations")
     verbs = history.add_subparsers(dest="verb", required=True)
     listing = verbs.add_parser("list", help="saved conversations, newest first")
-    listing.add_argument("-n", "--limit", type=int, default=50, help="how many (default 50)")
+    listing.add_argument("-n", "--limit", type=_count, default=50, help="how many (default 50)")
     listing.add_argument("--archived", action="store_true", help="list archived conversations instead")
     show = verbs.add_parser("show", help="print a conversation")
     show.add_argument("id", help="conversation id (a unique start of it is enough)")

@@ -102,6 +102,15 @@ def test_an_export_that_cannot_be_written_leaves_nothing_behind(server: Loopback
         assert result.stderr == "error: cannot write the output: No space left on device\n"
 
 
+def test_a_list_length_is_one_or_more_and_any_size(server: LoopbackServer) -> None:
+    t502("ask", "hello", server=server)
+    for bad, said in (("0", "must be 1 or more, not 0"), ("-1", "must be 1 or more"), ("x", "not a whole number")):
+        result = t502("history", "list", "-n", bad)
+        assert result.returncode == 2 and said in result.stderr and "Traceback" not in result.stderr
+    result = t502("history", "list", "-n", "9" * 20)
+    assert result.returncode == 0 and "hello" in result.stdout
+
+
 def test_bad_import_and_unknown_id(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text('{"hello": 1}')
