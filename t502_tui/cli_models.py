@@ -40,6 +40,10 @@ async def list_models(config: Config, only: str | None, prices: bool) -> int:
     relay = False  # a price came from a relay's list, priced in its ratios
     try:
         for name in names:
+            if problem := session.provider(name).problem:  # its key could not be had: nothing is sent
+                failed += 1
+                error(f"{name}: {problem}" if len(names) > 1 else problem)
+                continue
             facts, client = session.facts(name), session.client_for(name)
             if prices:
                 facts.load_pricing(client)
@@ -80,6 +84,9 @@ async def show_balance(config: Config) -> int:
     try:
         for name in names:
             facts = session.facts(name)
+            if problem := session.provider(name).problem:
+                print(f"{name}: {problem}", file=sys.stderr)
+                continue
             if not facts.balance_possible:
                 print(f"{name}: no key, so no balance", file=sys.stderr)
                 continue

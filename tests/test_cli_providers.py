@@ -74,6 +74,11 @@ def test_a_failing_key_command_stops_ask_with_its_reason(server: LoopbackServer,
     assert result.stderr.strip() == "error: providers.local: api_key_cmd failed (exit 3): vault is locked"
     assert not local.requests
     assert t502("ask", "hi", server=server, T502_CONFIG=config).returncode == 0  # its command runs only for it
+    listed = t502("models", "--provider", "local", server=server, T502_CONFIG=config)
+    assert listed.returncode == 1 and "api_key_cmd failed (exit 3): vault is locked" in listed.stderr
+    balance = t502("balance", server=server, T502_CONFIG=config)
+    assert "local: providers.local: api_key_cmd failed" in balance.stderr
+    assert not local.requests  # nothing sent to it without its key
 
 
 def test_models_with_prices_balance_and_a_request_that_cannot_fit(
