@@ -17,7 +17,7 @@ import signal
 import sys
 from typing import Any, TextIO
 
-from t502_tui import __version__
+from t502_tui import __version__, paths
 from t502_tui.config import Config, ConfigError, load_config
 from t502_tui.debug_log import debug_requested, enable_debug_log
 from t502_tui.cli_history import add_history_commands, open_store, run_history_command
@@ -489,7 +489,7 @@ async def _ask(config: Config, args: argparse.Namespace) -> int:
     try:
         if image_dir.exists() and not image_dir.is_dir():
             raise NotADirectoryError(0, "not a folder")
-        image_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        paths.new_dirs(image_dir)
     except OSError as error:
         _error(f"--save-images {args.save_images}: {error.strerror or error}")
         return EXIT_USAGE

@@ -67,17 +67,25 @@ def private_dir(path: Path) -> Path:
     as the XDG spec asks; an existing ``path`` that others can enter is tightened, since
     t502 owns it. Raises OSError when it cannot be created.
     """
+    if not new_dirs(path):
+        tighten(path)
+    return path
+
+
+def new_dirs(path: Path) -> bool:
+    """Make folder ``path`` and those missing on the way to it, each 0700 whatever the
+    umask (mkdir's ``parents`` makes them with the umask's mode); folders already there
+    are left as they are (a user's own). True if any was made. Raises OSError."""
     created = []
     probe = path
     while not os.path.lexists(probe) and probe != probe.parent:
-        created.append(probe)
+        if probe.name not in (".", ".."):  # "new/.." is a folder that was there
+            created.append(probe)
         probe = probe.parent
     path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
     for folder in created:
         os.chmod(folder, PRIVATE_DIR)  # mkdir's mode passes through the umask
-    if not created:
-        tighten(path)
-    return path
+    return bool(created)
 
 
 def tighten(path: Path) -> None:

@@ -187,7 +187,7 @@ def file_for(target: Path, name: str) -> Path:
     for a path holding a NUL. Blocks."""
     if target.is_dir():
         return unique_path(target, name)
-    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    paths.new_dirs(target.parent)
     return target
 
 

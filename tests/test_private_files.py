@@ -142,3 +142,14 @@ def test_private_dir_creates_and_tightens(umask: int, tmp_path: Path) -> None:
     os.chmod(made, 0o755)
     paths.private_dir(made)
     assert mode(made) == 0o700
+
+
+def test_folders_made_for_a_saved_image_are_private_and_the_users_own_left_alone(umask: int, tmp_path: Path) -> None:
+    from t502_tui.reply_media import file_for
+
+    mine = tmp_path / "mine"
+    mine.mkdir(mode=0o755)
+    os.chmod(mine, 0o755)
+    target = file_for(mine / "x" / ".." / "x" / "y" / "z.png", "image.png")  # a path typed with ".." in it
+    assert target.name == "z.png" and mode(mine / "x") == 0o700 and mode(mine / "x" / "y") == 0o700
+    assert mode(mine) == 0o755  # the user's folder, already there, is not tightened
