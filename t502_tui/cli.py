@@ -399,7 +399,13 @@ def _conversation_for(config: Config, args: argparse.Namespace, store: Any, sess
     the one to continue."""
     from t502_tui.conversation import Conversation
     from t502_tui.presets import find_preset
+    from t502_tui.settings_schema import BY_NAME, SettingError, validate
 
+    if args.model is not None:  # held to what the config's model may be (no escapes to store)
+        try:
+            args.model = validate(BY_NAME["model"], args.model)
+        except SettingError as error:
+            raise LookupError(f"--model {error.reason}") from None
     if args.continue_id is None:
         preset = None
         if args.preset:

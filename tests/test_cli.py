@@ -64,6 +64,12 @@ def test_an_output_that_cannot_take_every_character_gets_question_marks(server: 
     assert_clean(result)
 
 
+def test_ask_refuses_a_model_with_control_characters(server: LoopbackServer) -> None:
+    result = t502("ask", "-m", "a\x1b[31m", "hi", server=server)
+    assert result.returncode == 2 and "--model must be one line without control characters" in result.stderr
+    assert not server.chat_requests()
+
+
 def test_ask_says_why_the_server_ended_a_reply_early(server: LoopbackServer) -> None:
     server.script("/chat/completions", stream_reply(sse(chunk("Reads whole"), chunk(finish="content_filter"))))
     result = t502("ask", "hi", server=server)
