@@ -347,6 +347,20 @@ def _message(item: Any, index: int) -> ChatMessage:
     return message
 
 
+def _check_tree(messages: list[ChatMessage]) -> None:
+    """Each message's parent is one before it in the file, and no id comes twice, as
+    :func:`to_json` writes them: a message its own parent, or parents in a loop, made a
+    conversation whose messages vanished from view."""
+    seen: set[int] = set()
+    for index, message in enumerate(messages, 1):
+        if message.parent_id is not None and message.parent_id not in seen:
+            raise ImportError_(f"message {index}: its 'parent' ({message.parent_id}) is not a message before it")
+        if message.id is not None:
+            if message.id in seen:
+                raise ImportError_(f"message {index}: the id {message.id} is used twice")
+            seen.add(message.id)
+
+
 def read_export(text: str) -> ExportedConversation:
     """Read a file written by :func:`to_json`; anything else is an :class:`ImportError_`."""
     try:
@@ -369,6 +383,7 @@ def read_export(text: str) -> ExportedConversation:
     if not isinstance(head, dict) or not isinstance(items, list):
         raise ImportError_("'conversation' must be an object and 'messages' a list")
     messages = [_message(item, index) for index, item in enumerate(items, 1)]
+    _check_tree(messages)
     archived = head.get("archived", False)
     if not isinstance(archived, bool):
         raise ImportError_("conversation: 'archived' must be true or false")

@@ -65,6 +65,8 @@ BAD_MESSAGES = {
                               "message 4: 'prompt_tokens_details' must be an object"),
     "cost NaN": ({"cost": float("nan")}, "message 4: 'cost' must be a number from 0 to 1e+09"),
     "in_context as text": ({"in_context": "yes"}, "message 4: 'in_context' must be true, false or null"),
+    "its own parent": ({"id": 4, "parent": 4}, "message 4: its 'parent' (4) is not a message before it"),
+    "a parent after it": ({"parent": 99}, "message 4: its 'parent' (99) is not a message before it"),
 }
 
 
