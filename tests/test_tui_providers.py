@@ -248,6 +248,21 @@ async def test_a_message_just_over_a_tiny_context_sends_only_the_newest_turns(se
         assert "not sent" in headers(app, "user")[0] and "not sent" not in headers(app, "user")[-1]
 
 
+async def test_a_message_too_long_alone_is_not_offered_a_trim(server: LoopbackServer) -> None:
+    server.models = DEMO_MODELS  # tiny-context takes 300 tokens
+    app = make_app(server, T502_MODEL="tiny-context")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: pane(app).context_limit() == 300)
+        pane(app).composer.load_text("word " * 400)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, Choice))
+        assert [answer[0] for answer in app.screen.answers] == ["switch"]
+        assert "Even your message alone is more than that: shorten it, or switch model." in app.screen.question
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, Choice))
+        assert pane(app).composer.text == "word " * 400 and not server.chat_requests()
+
+
 async def test_a_too_long_refusal_of_a_short_request_offers_no_trim(server: LoopbackServer) -> None:
     """vLLM's "maximum context length is 32768 tokens. However, you requested 33000 tokens
     (100 in the messages, 32900 in the completion)": leaving out turns would not help."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from t502_tui.context_fit import budget, context_error, request_tokens
+from t502_tui.context_fit import budget, context_error, request_tokens, trim_to_fit
 from t502_tui.conversation import ChatMessage
 from t502_tui.service import ServiceError
 from t502_tui.tokens import short_count
@@ -88,5 +88,10 @@ def _offer(chat: ChatScreen, pane: ConversationPane, limit: int, question: str, 
             await send()
 
     hint = "Esc leaves it as it is (Ctrl+R sends it again)" if after_error else "Esc keeps your message in the composer"
-    chat.app.push_screen(Choice(question, [("trim", "Send only the newest turns that fit", "t"),
-                                           ("switch", "Switch model…", "m")], hint), answered)
+    answers = [("trim", "Send only the newest turns that fit", "t"), ("switch", "Switch model…", "m")]
+    if trim_to_fit(pane.conversation, limit, "" if after_error else pane.composer.text, pane.attachments) is None:
+        # Leaving out turns cannot make it fit: not offered, only to be refused when chosen.
+        prompt = " with the system prompt" if pane.conversation.system_prompt.strip() else ""
+        question += f" Even your message alone{prompt} is more than that: shorten it, or switch model."
+        answers = answers[1:]
+    chat.app.push_screen(Choice(question, answers, hint), answered)
