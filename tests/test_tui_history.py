@@ -13,6 +13,7 @@ from t502_tui.ui.screens.dialogs import Confirm, TextPrompt
 from t502_tui.ui.screens.search import SearchScreen, snippet_content
 from t502_tui.ui.widgets.conversation_pane import VISIBLE_AT_OPEN
 from t502_tui.ui.widgets.conversation_view import ConversationView
+from t502_tui.ui.widgets.key_hints import KeyHints
 from t502_tui.ui.widgets.sidebar import ConversationList
 from loopback import Gate, LoopbackServer, chunk, sse, stream_reply
 from tui_helpers import linked_paragraphs, make_app, pane, send, until, settle
@@ -133,6 +134,8 @@ async def test_archive_or_rename_in_the_list_leave_a_draft_alone_and_d_discards_
         await pilot.press("ctrl+b")
         await pilot.pause()
         assert app.active_bindings["d"].binding.description == "Discard"  # in the footer
+        shown = app.chat.query_one(KeyHints).shown
+        assert "Rename" not in shown and "Archive" not in shown  # not offered on a draft
         for key in ("a", "r"):
             await pilot.press(key)
             await pilot.pause()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from textual import events
 from textual.binding import Binding
 from textual.content import Content
 from textual.message import Message
@@ -139,10 +140,18 @@ class ConversationList(OptionList):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The footer says Discard for d on a draft, Delete elsewhere: of the two
-        bindings of d, only the one that names it is active."""
+        bindings of d, only the one that names it is active. A draft (not saved yet) is
+        not offered Rename and Archive."""
         if action == "command" and parameters in (("delete",), ("discard",)):
             return (parameters == ("discard",)) == self._on_draft
+        if action == "command" and parameters in (("rename",), ("archive",)):
+            return not self._on_draft
         return True
+
+    def on_key(self, event: events.Key) -> None:
+        if self._on_draft and event.key in ("r", "a"):  # not offered there, but pressed: it says why
+            event.stop()
+            self.action_command("rename" if event.key == "r" else "archive")
 
     def _name_d(self) -> None:
         """Delete or Discard in the footer, as the row under the cursor is. Only when that
