@@ -158,6 +158,8 @@ class ConversationSummary:
     model: str
     message_count: int
     archived: bool
+    drafted: bool = False
+    """Words typed in it and not sent are kept for it (they come back when it opens)."""
 
 
 @dataclass(frozen=True)
@@ -242,7 +244,8 @@ _SUMMARIES = """SELECT c.id, c.title, c.updated, c.archived,
        COALESCE((SELECT m.model FROM messages m WHERE m.conversation_id = c.id
                  AND m.role = 'assistant' ORDER BY m.id DESC LIMIT 1), c.model) AS model,
        (SELECT substr(m.content, 1, 200) FROM messages m WHERE m.conversation_id = c.id
-        AND m.role = 'user' ORDER BY m.id LIMIT 1) AS first_words
+        AND m.role = 'user' ORDER BY m.id LIMIT 1) AS first_words,
+       EXISTS (SELECT 1 FROM drafts d WHERE d.conversation_id = c.id) AS drafted
    FROM conversations c"""
 
 
@@ -264,6 +267,7 @@ def _summary(row: sqlite3.Row) -> ConversationSummary:
     return ConversationSummary(
         row["id"], shown_title(row["title"], row["first_words"] or ""),
         datetime.fromtimestamp(row["updated"]), row["model"] or "", row["n"], bool(row["archived"]),
+        bool(row["drafted"]),
     )
 
 

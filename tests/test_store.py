@@ -46,6 +46,14 @@ def test_a_conversation_is_called_the_same_in_the_list_in_search_and_when_open(s
     assert titles() == {"and caching?"}
 
 
+def test_the_list_says_which_conversations_keep_a_draft(store: Store) -> None:
+    kept, other = chat(store, "hello", "hi"), chat(store, "another", "ok")
+    store.save_drafts({kept.id: "typed, not sent"})
+    assert {s.id: s.drafted for s in store.list_conversations()} == {kept.id: True, other.id: False}
+    store.take_draft(kept.id)  # it opened: the draft is in its composer now
+    assert not any(s.drafted for s in store.list_conversations())
+
+
 def test_deleting_a_conversation_deletes_its_draft(store: Store) -> None:
     conversation = chat(store, "hello", "hi")
     store.save_drafts({conversation.id: "typed, not sent"})

@@ -114,7 +114,8 @@ class ConversationList(OptionList):
             options.append(Option(Content.assemble(
                 (dot, "$accent"), _one_line(summary.title), "\n",
                 # The model last: a long id is what the cut takes, not the time and size.
-                (f"  {_when(summary.updated)} · {summary.message_count} msg{'s' if summary.message_count != 1 else ''}"
+                (f"  {'draft · ' if summary.drafted else ''}{_when(summary.updated)}"
+                 f" · {summary.message_count} msg{'s' if summary.message_count != 1 else ''}"
                  f" · {visible_name(summary.model or '-')}",
                  "dim"),
             ), id=summary.id))
