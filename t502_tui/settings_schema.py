@@ -471,7 +471,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("low_balance", float, 1.0,
             "Below this balance (US$) the status line warns, once.", low=0, high=1_000_000, unit="US$"),
     Setting("params", dict, {}, "Extra request parameters sent with every chat request.",
-            check=_check_params, rule="a table; no dates, nan or inf"),
+            check=_check_params, rule="a table; no dates, nan or inf; not model, messages or stream"),
     Setting("providers", dict, {},
             "More servers, each `[providers.NAME]` with base_url and a key (api_key, api_key_env or"
             " api_key_cmd).", check=_check_providers, rule="a table of tables"),
