@@ -122,9 +122,10 @@ def main(argv: list[str] | None = None) -> int:
         # Python's recipe: stdout onto devnull, so the flush at exit cannot fail again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
-    except OSError as error:  # the output cannot be written (`> /dev/full`, a full disk)
+    except OSError as error:  # the output cannot be written (`> /dev/full`, a full disk), or a file
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        print(f"error: cannot write the output: {error.strerror or error}", file=sys.stderr)
+        where = defuse(str(error.filename)) if error.filename else "cannot write the output"
+        print(f"error: {where}: {error.strerror or error}", file=sys.stderr)
         return EXIT_FAILED
     return code
 
