@@ -137,12 +137,16 @@ async def test_esc_asks_before_a_changed_form_is_thrown_away(kind: str) -> None:
         app.push_screen(screen, results.append)
         await until(pilot, lambda: app.screen is screen and bool(screen.query(TextField)))
         screen.query_one(TextField).load_text("A prompt written for minutes.")
+        screen.query_one(TextField).move_cursor((0, 2))  # the user is at work in it
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, Confirm))
         assert "Keep editing (n)" in [str(b.label) for b in app.screen.query(Button)]
         await pilot.press("n")
-        await until(pilot, lambda: app.screen is screen)
-        assert screen.query_one(TextField).text == "A prompt written for minutes."
+        await until(pilot, lambda: app.screen is screen and app.focused is screen.query_one(TextField))
+        await pilot.press("tab", "shift+tab")  # away and back
+        await until(pilot, lambda: app.focused is screen.query_one(TextField))
+        await pilot.press("X")  # where they were, not at the end
+        assert screen.query_one(TextField).text == "A Xprompt written for minutes."
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, Confirm))
         await pilot.press("y")

@@ -591,6 +591,8 @@ class ConversationView(ScrollView, can_focus=True):
             event.prevent_default()
             self.post_message(self.TypedAway(event.key, event.character))
         elif event.key in _VERSION_KEYS and self.check_action("act", ("previous_version",)) is False:
+            event.stop()
+            event.prevent_default()
             self.action_act("previous_version")  # not offered, but pressed: it says why
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -25,8 +25,8 @@ class TextBox(TextArea):
 
 
 class TextField(TextBox):
-    """A dialog's multi-line field: focused, its cursor is at the end (what is there is
-    added to, as in a one-line field); Ctrl+Home and Ctrl+End (with Shift, selecting) go to
+    """A dialog's multi-line field: focused first, its cursor is at the end (what is there
+    is added to, as in a one-line field); Ctrl+Home and Ctrl+End (with Shift, selecting) go to
     the start and the end of the text, as in any editor. (In the chat those keys move the
     conversation, so the composer is a plain :class:`TextBox`.)"""
 
@@ -37,9 +37,15 @@ class TextField(TextBox):
         Binding("ctrl+shift+end", "cursor_text_end(True)", show=False),
     ]
 
+    _placed = False
+    """The cursor was put after the text, at the first focus (later ones keep its place:
+    back from a question the form asked, the user goes on where they were)."""
+
     def _on_focus(self, event: events.Focus) -> None:
         super()._on_focus(event)
-        self.move_cursor(self.document.end)
+        if not self._placed:
+            self._placed = True
+            self.move_cursor(self.document.end)
 
     def action_cursor_text_start(self, select: bool = False) -> None:
         self.move_cursor((0, 0), select=select)
