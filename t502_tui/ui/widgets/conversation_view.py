@@ -159,6 +159,8 @@ class ConversationView(ScrollView, can_focus=True):
         """Line → (its text, its bar, the line drawn): a line repainted unchanged is the
         same strip, which Textual has already cut, filtered and turned into escape codes."""
         self._blank: Strip | None = None
+        self._row_cells = 0
+        """The width of a row, as the paint under way found it (see render_lines)."""
         self.previews = PreviewCache(self._previews_ready)
         """Image previews of the replies shown, made in a thread."""
 
@@ -701,12 +703,12 @@ class ConversationView(ScrollView, can_focus=True):
 
     # -- drawing lines ---------------------------------------------------------------------
 
-    def _line(self, y: int) -> tuple[Block | None, int, str, Strip | None]:
+    def _line(self, y: int, width: int | None = None) -> tuple[Block | None, int, str, Strip | None]:
         if y >= self._total or not self.blocks:
             return None, -1, "gap", None
         index = bisect_right(self._tops, y) - 1
         block = self.blocks[index]
-        part, line = block.line(self.app.console, self._width, self.look, self._palette, y - self._tops[index])
+        part, line = block.line(self.app.console, width or self._width, self.look, self._palette, y - self._tops[index])
         return block, index, part, line
 
     def render_lines(self, crop: Region) -> list[Strip]:
@@ -721,13 +723,14 @@ class ConversationView(ScrollView, can_focus=True):
             if self.following:
                 self._prepare_view()
             self.refresh()  # the lines below moved too: paint them again next
+        self._row_cells = self.scrollable_content_region.width  # once a paint, not once a line
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
         look = self.look
-        width = self.scrollable_content_region.width
+        width = self._row_cells
         line_y = y + int(self.scroll_y)
-        block, index, part, content = self._line(line_y)
+        block, index, part, content = self._line(line_y, max(8, width - _LEFT - _RIGHT))
         if block is None or content is None:
             if self._blank is None or self._blank.cell_length != width:
                 self._blank = Strip([Segment(" " * width, look.base)], width)
