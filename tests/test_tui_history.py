@@ -124,6 +124,32 @@ async def test_after_unarchiving_from_the_list_its_keys_act_on_the_conversation_
         assert listed(app)[listing.highlighted] == "review this"  # d here asks about this one
 
 
+async def test_deleting_or_archiving_another_conversation_leaves_the_one_read_in_front(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.session.history is not None)
+        for words in ("conv one", "conv two", "conv three"):
+            await send(pilot, words)
+            await settle(app)
+            await pilot.press("ctrl+n")
+        await until(pilot, lambda: {"conv one", "conv two", "conv three"} <= set(listed(app)))
+        listing = app.chat.query_one(ConversationList)
+        await pilot.press("ctrl+b")
+        listing.highlighted = listed(app).index("conv one")
+        await pilot.press("enter")
+        await until(pilot, lambda: pane(app).conversation.display_title == "conv one")
+        for key, title in (("a", "conv two"), ("d", "conv three")):
+            if not listing.has_focus:  # (after an archive it keeps the focus)
+                await pilot.press("ctrl+b")
+            listing.highlighted = listed(app).index(title)
+            await pilot.press(key)
+            if key == "d":
+                await until(pilot, lambda: isinstance(app.screen, Confirm))
+                await pilot.press("left", "enter")
+            await until(pilot, lambda: title not in listed(app))
+            assert pane(app).conversation.display_title == "conv one"  # still the one being read
+
+
 async def test_archive_or_rename_in_the_list_leave_a_draft_alone_and_d_discards_it_after_asking(
         server: LoopbackServer) -> None:
     app = make_app(server)

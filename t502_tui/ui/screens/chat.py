@@ -443,10 +443,11 @@ class ChatScreen(SavedConversations, Screen[None]):
             await history.write(lambda store: store.save_drafts({ident: text}))
         pane.cancel_reply()
         others = [p for p in self.panes if p is not pane]
-        if others:
-            self.show_pane(others[-1])
-        else:
-            await self.new_conversation()
+        if pane is self.active_pane:  # (closing one in the background leaves the one read in front)
+            if others:
+                self.show_pane(others[-1])
+            else:
+                await self.new_conversation()
         await pane.remove()  # after another is in front: one always is
         self.refresh_state()
 
