@@ -641,3 +641,17 @@ async def test_commands_with_nothing_to_show_still_answer(server: LoopbackServer
         said = [n.message for n in app._notifications]
         assert "No reply is streaming here." in said
         assert "Asking for the model lists again; Ctrl+O shows them." in said
+
+
+async def test_saving_f3_says_what_the_conversation_now_uses(server: LoopbackServer) -> None:
+    from t502_tui.ui.widgets.text_box import TextField
+
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app)
+        await pilot.press("f3")
+        await until(pilot, lambda: isinstance(app.focused, TextField))
+        await pilot.press(*"Be terse.", "ctrl+s")
+        await until(pilot, lambda: pane(app).conversation.system_prompt == "Be terse.")
+        await until(pilot, lambda: "This conversation now uses its system prompt and the default parameters"
+                    in [n.message for n in app._notifications])

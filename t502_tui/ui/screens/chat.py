@@ -538,8 +538,9 @@ class ChatScreen(SavedConversations, Screen[None]):
                 await self.session.history.save_conversation(conversation)
             self.refresh_state()
             shown = settings_summary(conversation.settings, self.session.config.params, conversation.model)
-            self.notify("This conversation now uses " + (", ".join(shown) if shown else "the default settings"),
-                        markup=False)
+            prompt = "its system prompt" if conversation.system_prompt.strip() else "no system prompt"
+            self.notify(f"This conversation now uses {prompt} and "
+                        + (", ".join(shown) if shown else "the default parameters"), markup=False)
 
         self.app.push_screen(ConversationSettingsScreen(
             conversation.system_prompt, conversation.settings, self.session.config.params,
