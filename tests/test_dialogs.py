@@ -189,6 +189,7 @@ async def test_a_choice_in_a_form_lines_up_with_the_fields_around_it() -> None:
             await pilot.pause()
             assert select.query_one(SelectOverlay).region.x == select.region.x
             assert select.query_one(SelectOverlay).region.right == select.region.right
+            assert select.query_one(SelectOverlay).region.height <= 8  # framed, and short enough for 60x20
             app.pop_screen()
 
 
