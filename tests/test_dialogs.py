@@ -179,11 +179,12 @@ async def test_a_choice_in_a_form_lines_up_with_the_fields_around_it() -> None:
 
     app = make_app(None)
     async with app.run_test(size=(100, 40)) as pilot:
-        for form in (ConversationSettingsScreen("", {}, {}, "gpt-5"), SettingsScreen(app.config, app.theme_names())):
+        for form, longest in ((ConversationSettingsScreen("", {}, {}, "gpt-5"), "#conv-effort"),
+                              (SettingsScreen(app.config, app.theme_names()), "#theme")):
             app.push_screen(form)
             await until(pilot, lambda: app.screen is form and bool(form.query(Select)))
             await pilot.pause()
-            field, select = form.query(Input).first(), form.query(Select).first()
+            field, select = form.query(Input).first(), form.query_one(longest, Select)
             assert select.query_one(SelectCurrent).content_region.x == field.content_region.x
             select.expanded = True  # its list covers the field's border too, not beside a strip of what is under it
             await pilot.pause()
