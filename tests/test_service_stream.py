@@ -512,6 +512,17 @@ async def test_max_tokens_refused_for_max_completion_tokens_is_asked_again_so(se
     assert asked[2]["temperature"] == 0.2
 
 
+async def test_a_temperature_a_reasoning_model_refuses_is_left_out(server: LoopbackServer, client: ChatClient) -> None:
+    refusal = {"error": {"message": "Unsupported value: 'temperature' does not support 0.3 with this model. Only the"
+                                    " default (1) value is supported.", "type": "invalid_request_error",
+                         "param": "temperature", "code": "unsupported_value"}}
+    server.script(CHAT, Reply(400, body=json.dumps(refusal)), text_stream("fine"), text_stream("at once"))
+    assert text_of(await collect(client, temperature=0.3, top_p=0.9)) == "fine"
+    assert text_of(await collect(client, temperature=0.3)) == "at once"
+    asked = [r.json for r in server.chat_requests()]
+    assert [("temperature" in a, a.get("top_p")) for a in asked] == [(True, 0.9), (False, 0.9), (False, None)]
+
+
 async def test_a_refusal_of_something_else_is_not_asked_again(server: LoopbackServer, client: ChatClient) -> None:
     server.script(CHAT, Reply(400, body=json.dumps(MAX_TOKENS_REFUSAL)), text_stream("never"))
     with pytest.raises(APIError, match="max_completion_tokens"):

@@ -613,8 +613,10 @@ class ChatClient:
             raise self._scrubbed(error) from None
 
 
-def _refuse_usage(body: dict[str, Any]) -> None:
-    del body["stream_options"]
+def _leave_out(key: str) -> Callable[[dict[str, Any]], None]:
+    def change(body: dict[str, Any]) -> None:
+        del body[key]
+    return change
 
 
 def _rename_max_tokens(body: dict[str, Any]) -> None:
@@ -622,12 +624,15 @@ def _rename_max_tokens(body: dict[str, Any]) -> None:
 
 
 _REFUSALS: tuple[tuple[str, str, Callable[[dict[str, Any]], None]], ...] = (
-    ("stream_options", "stream_options", _refuse_usage),
+    ("stream_options", "stream_options", _leave_out("stream_options")),
     ("max_tokens", "max_completion_tokens", _rename_max_tokens),
+    ("temperature", "'temperature' does not support", _leave_out("temperature")),
+    ("top_p", "'top_p' does not support", _leave_out("top_p")),
 )
-"""What a request may carry that some servers refuse with a 400, the word in the refusal
-that says so, and how to ask without it: the usage request (optional), and ``max_tokens``,
-which OpenAI's reasoning models take only as ``max_completion_tokens``."""
+"""What a request may carry that some servers refuse with a 400, the words in the refusal
+that say so, and how to ask without it: the usage request (optional); ``max_tokens``,
+which OpenAI's reasoning models take only as ``max_completion_tokens``; and a temperature
+or top_p those models refuse ("only the default (1) value is supported"), left out."""
 
 
 class _Watchdog:
