@@ -489,11 +489,12 @@ async def test_json_export_from_the_chat_holds_every_branch(server: LoopbackServ
 
 
 @pytest.mark.parametrize("kind", ["md", "json"])
-async def test_an_export_that_cannot_be_written_asks_again_with_the_path_as_typed(
+async def test_an_export_that_cannot_be_written_asks_again_and_a_missing_folder_is_asked_first(
         server: LoopbackServer, tmp_path: Path, kind: str) -> None:
     from t502_tui.ui.screens.dialogs import TextPrompt
 
-    bad = tmp_path / "no-such-folder" / f"notes.{kind}"
+    (tmp_path / "a-file").write_text("x")
+    bad = tmp_path / "a-file" / f"notes.{kind}"
     app = make_app(server)
     async with app.run_test(size=(120, 40)) as pilot:
         await send(pilot, "question")
@@ -506,10 +507,15 @@ async def test_an_export_that_cannot_be_written_asks_again_with_the_path_as_type
             app.screen.query_one(".hint").render()))
         field = app.screen.query_one("#prompt-input")
         assert field.value == str(bad)  # type: ignore[attr-defined]
-        good = tmp_path / f"notes.{kind}"
-        field.value = str(good)  # type: ignore[attr-defined]
-        await pilot.press("enter")
-        await until(pilot, good.exists)
+        # A folder that does not exist is made only when the user says so, as for an image.
+        missing = tmp_path / "new" / "folder" / f"notes.{kind}"
+        for answer, made in (("n", False), ("y", True)):
+            app.screen.query_one("#prompt-input").value = str(missing)  # type: ignore[attr-defined]
+            await pilot.press("enter")
+            await until(pilot, lambda: isinstance(app.screen, Confirm) and "There is no folder" in app.screen.question)
+            await pilot.press(answer)
+            await until(pilot, lambda: missing.exists() if made else isinstance(app.screen, TextPrompt))
+        assert (tmp_path / "new").stat().st_mode & 0o777 == 0o700
 
 
 @pytest.mark.parametrize("kind", ["md", "json"])

@@ -19,7 +19,8 @@ from textual.widgets import OptionList
 
 from t502_tui.conversation import title_from
 from t502_tui.export import to_json, write_markdown
-from t502_tui.paths import write_private
+from t502_tui.paths import new_dirs, write_private
+from t502_tui.terminal_text import defuse
 from t502_tui.store import ConversationSummary, Store, StoreError
 from t502_tui.ui.screens.dialogs import Confirm, TextPrompt, ask_for_file, pick
 from t502_tui.ui.screens.search import SearchChoice, SearchScreen
@@ -228,6 +229,12 @@ class SavedConversations(_Base):
                 return
             path = str(target)
             try:
+                if not await asyncio.to_thread(target.parent.exists):  # asked first, as saving an image does
+                    if not await self.app.push_screen_wait(
+                            Confirm(f"There is no folder {defuse(str(target.parent))}. Make it?", "Make it")):
+                        problem = "Not written: choose a folder that exists, or let t502 make it"
+                        continue
+                    await asyncio.to_thread(new_dirs, target.parent)
                 done = await self._export(pane, kind, target)
             except OSError as error:
                 problem = f"Could not write {target}: {error.strerror or error}. Enter tries again · Esc cancels"
