@@ -405,3 +405,19 @@ async def test_esc_or_a_letter_on_an_attachment_chip_goes_back_to_the_composer(
         await pilot.press("escape")
         await until(pilot, lambda: app.focused is pane(app).composer)
         assert len(pane(app).attachments) == 1
+
+
+async def test_the_field_typed_in_stays_in_sight_when_the_terminal_shrinks() -> None:
+    from textual.widgets import Select
+
+    app = make_app(None)
+    async with app.run_test(size=(100, 40)) as pilot:
+        form = ConversationSettingsScreen("Be brief.", {}, {}, "gpt-5")
+        app.push_screen(form)
+        await until(pilot, lambda: app.screen is form and bool(form.query(Select)))
+        choice = form.query_one("#conv-effort", Select)
+        choice.focus()
+        await pilot.resize_terminal(60, 20)
+        await until(pilot, lambda: app.size.height == 20)
+        form_area = form.query_one("#conv-form")
+        await until(pilot, lambda: form_area.region.contains_region(choice.region))

@@ -27,3 +27,5 @@ class Dialog(ModalScreen[Result]):
 
     def on_resize(self) -> None:
         self.query(KeyHints).set(display=self.app.size.height >= HINTS_FROM_ROWS)
+        if (focused := self.focused) is not None:  # a smaller terminal: the field typed in stays in sight
+            self.call_after_refresh(focused.scroll_visible, animate=False)
