@@ -452,7 +452,10 @@ async def test_list_models(server: LoopbackServer, client: ChatClient) -> None:
     assert server.requests[0].path == "/v1/models"
 
 
-@pytest.mark.parametrize("body", ['["x", "y"]', '{"models": [{"name": "x"}, {"name": "y"}]}'])
+@pytest.mark.parametrize("body", ['["x", "y"]', '{"models": [{"name": "x"}, {"name": "y"}]}',
+                                  # Google's: ids it takes without "models/", the names people use
+                                  '{"object": "list", "data": [{"id": "models/x", "owned_by": "google"},'
+                                  ' {"id": "models/y", "owned_by": "google"}]}'])
 async def test_list_models_other_shapes(server: LoopbackServer, client: ChatClient, body: str) -> None:
     server.script("/models", Reply(body=body))
     assert [m.id for m in await client.list_models()] == ["x", "y"]

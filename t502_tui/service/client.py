@@ -473,6 +473,8 @@ class ChatClient:
             if not isinstance(item, dict):
                 continue
             ident = item.get("id") or item.get("name") or item.get("model")
+            if isinstance(ident, str) and ident.startswith("models/") and len(ident) > len("models/"):
+                ident = ident[len("models/"):]  # Google's way of listing ids it takes without "models/"
             if isinstance(ident, str) and 0 < len(ident) <= MAX_NAME:
                 owner = item.get("owned_by")
                 models.append(
