@@ -65,5 +65,7 @@ def settings_summary(settings: dict[str, Any], defaults: dict[str, Any], model: 
         text = f"{SHORT_NAMES.get(key, key)} {_shown(value)}"
         if key == "reasoning_effort" and not takes_reasoning_effort(model):
             text += " (not sent)"
+        elif key == "reasoning_effort" and value == "minimal" and not _GPT5.match(_base_id(model)):
+            text += " (sent as low)"
         out.append(text)
     return out

@@ -122,7 +122,7 @@ class Connection:
         unanswered = isinstance(error, ConnectionFailed) or (isinstance(error, TimedOut) and not error.answered)
         if unanswered and not error.partial:
             return cls(LinkState.OFFLINE, error.message)
-        if isinstance(error, APIError) and error.status in (401, 403):
+        if isinstance(error, APIError) and error.key_refused:
             return cls(LinkState.REJECTED, error.message)
         return cls(LinkState.READY)
 

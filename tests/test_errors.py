@@ -272,3 +272,15 @@ def test_a_server_message_of_several_lines_is_kept_on_one() -> None:
     assert error_from_response(400, "Bad Request", body).message == (
         "the server refused the request (HTTP 400): 1 validation error for ChatCompletionRequest · "
         "messages.1.content · Input should be a valid string")
+
+
+def test_a_refused_key_is_told_whatever_the_status() -> None:
+    from t502_tui.turn import Connection, LinkState
+
+    google = ('[{"error": {"code": 400, "message": "API key not valid. Please pass a valid API key.",'
+              ' "status": "INVALID_ARGUMENT"}}]')
+    for status, body, refused in ((400, google, True), (401, "{}", True), (403, "{}", True),
+                                  (400, '{"error": {"message": "bad request"}}', False)):
+        error = error_from_response(status, "", body)
+        assert error.key_refused is refused
+        assert (Connection.after(error).state is LinkState.REJECTED) is refused  # "● rejected" on the status line

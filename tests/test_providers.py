@@ -144,3 +144,5 @@ def test_reasoning_effort_goes_only_to_models_that_take_it() -> None:
     assert "reasoning_effort" not in params_for({}, settings, "claude-sonnet-4")
     assert settings_summary({"temperature": 0.2, "reasoning_effort": "high", "top_p": 1.0}, {"top_p": 1.0},
                             "claude-sonnet-4") == ["temp 0.2", "effort high (not sent)"]
+    assert settings_summary({"reasoning_effort": "minimal"}, {}, "o3") == ["effort minimal (sent as low)"]
+    assert settings_summary({"reasoning_effort": "minimal"}, {}, "gpt-5") == ["effort minimal"]

@@ -530,7 +530,8 @@ class ChatClient:
             return False
         for key, said, change in _REFUSALS:
             if key in body and said in error.detail:
-                log.debug("server refused %s; asking again without it", key)
+                log.debug("server refused %s; asking again %s", key,
+                          "as max_completion_tokens" if key == "max_tokens" else "without it")
                 change(body)
                 self._refused.add((key, body["model"]))
                 return True

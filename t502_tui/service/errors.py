@@ -64,6 +64,9 @@ _CODE_TEXT = {
 """What error codes of new-api, one-api and OpenAI mean for the user, in place of the
 status's own words (a quota error comes as 403 "access denied", or as 429 "rate limited")."""
 
+KEY_REJECTED = "the API key was rejected"
+"""How every refusal of the key begins (a 401, a 403, Google's 400)."""
+
 _PHRASE_TEXT = (
     ("额度已用尽", QUOTA_TOO_LOW),  # "quota used up"
     ("额度不足", QUOTA_TOO_LOW),  # "quota not enough"
@@ -71,14 +74,14 @@ _PHRASE_TEXT = (
     ("令牌已过期", _CODE_TEXT["token_expired"]),  # "the token has expired"
     ("无效的令牌", "the relay does not accept this API key: it may be mistyped, disabled, expired or used up"),
     ("令牌无权访问", "this key may not use this model: the relay's console sets the models a key may use"),
-    ("API key not valid", "the API key was rejected: it may be mistyped, or a key for another service"),  # Google's
+    ("API key not valid", f"{KEY_REJECTED}: it may be mistyped, or a key for another service"),  # Google's
 )
 """new-api's and one-api's messages that come without a code (a key's checks, with a 401
 or 403), and Google's for a wrong key (with a 400), by the words that name them."""
 
 _STATUS_TEXT = {
     400: "the server refused the request",
-    401: "the API key was rejected",
+    401: KEY_REJECTED,
     402: "payment required: the account is out of credit",
     403: "access denied (the key may not be allowed this model, or is out of quota)",
     404: "not found",
@@ -132,6 +135,12 @@ class APIError(ServiceError):
         self.retry_after = retry_after
         self.final = final
         """Asking again cannot help, whatever the status says (a Cloudflare challenge)."""
+
+    @property
+    def key_refused(self) -> bool:
+        """The server refused the key (or what the key may do): another request with it
+        will not do better."""
+        return self.status in (401, 403) or self.message.startswith(KEY_REJECTED)
 
     @property
     def retryable(self) -> bool:

@@ -97,7 +97,7 @@ class Servers(_Base):
             connection = Connection(LinkState.READY) if error is None else Connection.after(error)
             # The picker, if open, says it on the provider's line: no notice over it.
             if connection.state is LinkState.REJECTED and error is not None and not isinstance(self.screen, ModelPicker):
-                self.notify(f"{error.message}. Settings (F2) can replace the key.", title="Server",
+                self.notify(f"{error.message.rstrip('.')}. Settings (F2) can replace the key.", title="Server",
                             severity="error", timeout=10)
             self._default_model_check()
             self.set_connection(connection)
