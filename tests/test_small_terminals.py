@@ -331,6 +331,19 @@ async def test_the_pickers_prices_line_up_at_60_columns_when_it_opens() -> None:
         await until(pilot, lambda: "Use lb2/x as typed" in option_lines(app.screen.query_one(OptionList)))
 
 
+async def test_a_recent_model_the_list_lacks_comes_before_using_the_typed_text() -> None:
+    rows = [PickerRow("token502/gpt-5", "gpt-5")]
+    recent = "token502/vendor-x/super-long-model-name"
+    app: App[None] = App(css_path=Path(t502_app.__file__).with_name("app.tcss"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.push_screen(ModelPicker([PickerGroup("token502", rows)], current="token502/gpt-5", recent=[recent]))
+        await until(pilot, lambda: bool(app.screen.query(OptionList)))
+        await pilot.press(*"super-long")
+        option_list = app.screen.query_one(OptionList)
+        await until(pilot, lambda: "as typed" in option_lines(option_list))
+        assert option_list.get_option_at_index(option_list.highlighted).id == f"m:{recent}"  # Enter takes it
+
+
 async def test_the_heading_of_a_broken_provider_last_in_the_picker_can_be_reached() -> None:
     rows = [PickerRow(f"token502/model-{i}", f"model-{i}") for i in range(30)]
     groups = [PickerGroup("token502", rows), PickerGroup("relay", None, "cannot connect to 127.0.0.1:9")]

@@ -175,13 +175,13 @@ class ModelPicker(Dialog[str | None]):
         as_typed = Option(Content.assemble(("Use ", "dim"), visible_name(typed), (" as typed", "dim")), id=f"t:{typed}")
         # Not "lb2/": a provider's name with no model after it.
         offer_typed = bool(typed) and not typed.endswith("/") and typed not in known_labels and typed not in rows
-        if offer_typed and not matching:
+        remembered = [(ref, rows.get(ref) or PickerRow(ref, self._label(ref))) for ref in [self.current, *self.recent]]
+        remembered = [(ref, row) for ref, row in remembered if _matches(row, needle)]
+        if offer_typed and not matching and not remembered:  # (a recent model the list lacks is a match)
             options.append(as_typed)
             offer_typed = False
-        for ref in [self.current, *self.recent]:
-            row = rows.get(ref) or PickerRow(ref, self._label(ref))
-            if _matches(row, needle):
-                add(row, "current" if ref == self.current else "recent")
+        for ref, row in remembered:
+            add(row, "current" if ref == self.current else "recent")
         hidden = 0
         for group in self.groups:
             # Not the rows shown above already (current, recent): a heading over nothing.
