@@ -64,10 +64,12 @@ async def test_the_version_keys_are_offered_only_on_a_message_with_versions(serv
         choose(app, question)
         await until(pilot, lambda: "Edit" in hints.shown)
         assert "Prev version" not in hints.shown
-        choose(app, reply)
-        await until(pilot, lambda: "Prev version" in hints.shown and "Next version" in hints.shown)
+        choose(app, reply)  # ‹2/2›: only back
+        await until(pilot, lambda: "Prev version" in hints.shown and "Next version" not in hints.shown)
+        await pilot.press("less_than_sign")  # ‹1/2›: only on
+        await until(pilot, lambda: "Next version" in hints.shown and "Prev version" not in hints.shown)
         await pilot.press("up")
-        await until(pilot, lambda: "Prev version" not in hints.shown)
+        await until(pilot, lambda: "Next version" not in hints.shown)
 
 
 async def test_regenerating_while_the_history_is_still_opening_does_not_call_it_off(server: LoopbackServer) -> None:

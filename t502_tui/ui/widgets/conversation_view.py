@@ -592,19 +592,23 @@ class ConversationView(ScrollView, can_focus=True):
             event.stop()
             event.prevent_default()
             self.post_message(self.TypedAway(event.key, event.character))
-        elif event.key in _VERSION_KEYS and self.check_action("act", ("previous_version",)) is False:
+        elif event.key in _VERSION_KEYS and (chosen := self.chosen_message) is not None and not chosen.alternative_label:
             event.stop()
             event.prevent_default()
             self.action_act("previous_version")  # not offered, but pressed: it says why
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The message keys are not offered with no message to act on (their letters are
-        typed into the composer then), nor the version keys for a message with one version."""
+        typed into the composer then), nor a version key with no version that way (none at
+        all on a message with one version)."""
         if action in ("act", "next_item", "fold") and not self.blocks:
             return False
         if action == "act" and parameters and parameters[0] in ("previous_version", "next_version"):
-            chosen = self.chosen_message
-            return chosen is not None and bool(chosen.alternative_label)
+            chosen = self.chosen_message  # offered where there is a version that way
+            if chosen is None or not chosen.alternative_label:
+                return False
+            at = chosen.alternatives.index(chosen.id)
+            return at > 0 if parameters[0] == "previous_version" else at < len(chosen.alternatives) - 1
         return True
 
     def on_focus(self) -> None:
