@@ -655,3 +655,8 @@ async def test_saving_f3_says_what_the_conversation_now_uses(server: LoopbackSer
         await until(pilot, lambda: pane(app).conversation.system_prompt == "Be terse.")
         await until(pilot, lambda: "This conversation now uses its system prompt and the default parameters"
                     in [n.message for n in app._notifications])
+
+
+def test_a_copy_note_keeps_the_words_as_written() -> None:
+    note, warned = clipboard.copy_note(12, "the conversation as Markdown", {"TMUX": "/tmp/tmux-0/default,1,0"})
+    assert note.startswith("The conversation as Markdown (12 characters) sent to tmux") and warned

@@ -18,6 +18,12 @@ xterm and tmux take about 100 KB), and the whole text goes through the terminal'
 once, so a bigger text is refused with a pointer to a way that works."""
 
 
+def _first_up(words: str) -> str:
+    """``words`` with a capital first letter, the rest as written (str.capitalize made
+    "Markdown" "markdown")."""
+    return words[:1].upper() + words[1:]
+
+
 def copy_note(count: int, what: str, environ: Mapping[str, str] | None = None) -> tuple[str, bool]:
     """The message to show after sending ``count`` characters of ``what`` to the terminal,
     and whether it is a warning (the copy may not have reached the clipboard)."""
@@ -27,10 +33,10 @@ def copy_note(count: int, what: str, environ: Mapping[str, str] | None = None) -
         return (f"Apple Terminal does not let programs copy: {what} ({size}) was not copied. "
                 "Hold ⌥ Option and drag to select with the terminal instead.", True)
     if env.get("TMUX"):
-        return (f"{what.capitalize()} ({size}) sent to tmux; it reaches your clipboard if tmux has "
+        return (f"{_first_up(what)} ({size}) sent to tmux; it reaches your clipboard if tmux has "
                 "`set -g set-clipboard on` and your terminal allows it.", True)
     if env.get("SSH_CONNECTION") or env.get("SSH_TTY"):
-        return (f"{what.capitalize()} ({size}) sent through SSH to your terminal; it reaches the clipboard "
+        return (f"{_first_up(what)} ({size}) sent through SSH to your terminal; it reaches the clipboard "
                 "if your terminal allows programs to copy (OSC 52).", True)
     return f"Copied {what} ({size})", False
 
@@ -38,7 +44,7 @@ def copy_note(count: int, what: str, environ: Mapping[str, str] | None = None) -
 def copy(app: App[object], text: str, what: str) -> None:
     """Copy ``text`` and tell the user what happened."""
     if len(text) > MAX_COPIED:
-        app.notify(f"{what.capitalize()} is too long to copy through the terminal ({len(text):,} characters; "
+        app.notify(f"{_first_up(what)} is too long to copy through the terminal ({len(text):,} characters; "
                    f"at most {MAX_COPIED:,}). Export the conversation instead (Ctrl+P, 'Export conversation').",
                    severity="warning", timeout=8)
         return

@@ -208,7 +208,7 @@ class SavedConversations(_Base):
             return
         if await self._write(lambda store: store.delete(ident)):
             await self._close_if_open(ident, keep_list_focus=conversation_id is not None, keep_draft=False)
-            self.notify(f"Deleted “{title}”")
+            self.notify(f"Deleted “{title}”.")
             self.reload_history()
 
     @work(group="dialog")
