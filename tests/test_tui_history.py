@@ -39,6 +39,21 @@ def listed(app) -> list[str]:  # type: ignore[no-untyped-def]
             for i in range(sidebar.option_count)]
 
 
+async def key_on_row(pilot, app, title: str, key: str) -> None:  # type: ignore[no-untyped-def]
+    """Press ``key`` on the list's row of ``title`` as a user does (Ctrl+B first if the
+    list does not have the focus)."""
+    if not app.chat.query_one(ConversationList).has_focus:
+        await pilot.press("ctrl+b")
+    app.chat.query_one(ConversationList).highlighted = listed(app).index(title)
+    await pilot.press(key)
+
+
+async def open_from_list(pilot, app, title: str) -> None:  # type: ignore[no-untyped-def]
+    """Open the conversation ``title`` from the list."""
+    await key_on_row(pilot, app, title, "enter")
+    await until(pilot, lambda: pane(app).conversation.display_title == title)
+
+
 async def test_sidebar_lists_history_and_opens_it(server: LoopbackServer) -> None:
     seed(["old question", "old answer"], ["newer question", "newer answer"])
     app = make_app(server)
@@ -107,13 +122,8 @@ async def test_after_unarchiving_from_the_list_its_keys_act_on_the_conversation_
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: "review this" in listed(app) and "my cats chat" in listed(app))
         listing = app.chat.query_one(ConversationList)
-        await pilot.press("ctrl+b")
-        listing.highlighted = listed(app).index("my cats chat")
-        await pilot.press("enter")
-        await until(pilot, lambda: pane(app).conversation.display_title == "my cats chat")
-        await pilot.press("ctrl+b")
-        listing.highlighted = listed(app).index("review this")
-        await pilot.press("a")
+        await open_from_list(pilot, app, "my cats chat")
+        await key_on_row(pilot, app, "review this", "a")
         await until(pilot, lambda: "review this" not in listed(app))
         assert listing.has_focus
         await app.chat.action_unarchive()
@@ -133,16 +143,9 @@ async def test_deleting_or_archiving_another_conversation_leaves_the_one_read_in
             await settle(app)
             await pilot.press("ctrl+n")
         await until(pilot, lambda: {"conv one", "conv two", "conv three"} <= set(listed(app)))
-        listing = app.chat.query_one(ConversationList)
-        await pilot.press("ctrl+b")
-        listing.highlighted = listed(app).index("conv one")
-        await pilot.press("enter")
-        await until(pilot, lambda: pane(app).conversation.display_title == "conv one")
+        await open_from_list(pilot, app, "conv one")
         for key, title in (("a", "conv two"), ("d", "conv three")):
-            if not listing.has_focus:  # (after an archive it keeps the focus)
-                await pilot.press("ctrl+b")
-            listing.highlighted = listed(app).index(title)
-            await pilot.press(key)
+            await key_on_row(pilot, app, title, key)
             if key == "d":
                 await until(pilot, lambda: isinstance(app.screen, Confirm))
                 await pilot.press("left", "enter")
@@ -228,12 +231,8 @@ async def test_archiving_the_open_conversation_in_the_list_keeps_the_list_in_han
         await pilot.press("ctrl+b")
         await until(pilot, lambda: "keep me" in listed(app))
         listing = app.chat.query_one(ConversationList)
-        listing.highlighted = listed(app).index("keep me")
-        await pilot.press("enter")
-        await until(pilot, lambda: pane(app).conversation.display_title == "keep me")
-        await pilot.press("ctrl+b")
-        listing.highlighted = listed(app).index("keep me")
-        await pilot.press("a")
+        await open_from_list(pilot, app, "keep me")
+        await key_on_row(pilot, app, "keep me", "a")
         await until(pilot, lambda: "keep me" not in listed(app))
         assert listing.has_focus  # Esc still leaves it
         await pilot.press("escape")
