@@ -6,6 +6,7 @@ mid-conversation keeps an honest history and every reply's cost stays visible.
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Iterable
@@ -235,6 +236,27 @@ class Conversation:
     first_words: str = ""
     """The start of its first message as the store has it (it may not be loaded, or be on
     another branch): what names it when it has no title."""
+
+    def head_text(self) -> str:
+        """What the user set in this conversation besides its messages (system prompt,
+        parameters, preset, model), as JSON: kept with a new conversation's draft."""
+        return json.dumps({"system_prompt": self.system_prompt, "settings": self.settings, "preset": self.preset,
+                           "provider": self.provider, "model": self.model})
+
+    def take_head(self, text: str) -> None:
+        """Set what :meth:`head_text` kept; what is not of the right kind is left as it is
+        (the text comes from a file)."""
+        try:
+            head = json.loads(text)
+        except ValueError:
+            return
+        if not isinstance(head, dict):
+            return
+        for name in ("system_prompt", "preset", "provider", "model"):
+            if isinstance(value := head.get(name), str) and (value or name != "model"):
+                setattr(self, name, value)
+        if isinstance(settings := head.get("settings"), dict):
+            self.settings = settings
 
     @property
     def display_title(self) -> str:

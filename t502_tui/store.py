@@ -239,6 +239,10 @@ def _reads(what: str) -> Callable[[Callable[Concatenate[Store, P], T]], Callable
     return decorate
 
 
+_DRAFT_HEAD = "draft-head:"
+"""The preference keeping a new conversation's system prompt, settings and model beside
+its draft (a preference: no new table for what a few closed conversations leave)."""
+
 _SUMMARIES = """SELECT c.id, c.title, c.updated, c.archived,
        (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id) AS n,
        COALESCE((SELECT m.model FROM messages m WHERE m.conversation_id = c.id
@@ -817,22 +821,42 @@ class Store:
 
     # -- drafts -------------------------------------------------------------------------------
 
-    def save_drafts(self, drafts: dict[str, str]) -> None:
-        """Keep what was typed but not sent, per conversation (empty text: nothing kept)."""
+    def save_drafts(self, drafts: dict[str, str], heads: dict[str, str] | None = None) -> None:
+        """Keep what was typed but not sent, per conversation (empty text and no head:
+        nothing kept). ``heads``: for new conversations (not saved yet), what else the user
+        set in them (see Conversation.head_text), kept beside the draft."""
         now = time.time()
+        heads = heads or {}
 
         def write() -> None:
             self._db.execute("BEGIN IMMEDIATE")
             for conversation_id, text in drafts.items():
-                if text.strip():
+                head_key = _DRAFT_HEAD + conversation_id
+                if text.strip() or conversation_id in heads:
                     self._db.execute(
                         "INSERT INTO drafts (conversation_id, text, saved) VALUES (?, ?, ?) ON CONFLICT(conversation_id)"
                         " DO UPDATE SET text = excluded.text, saved = excluded.saved", (conversation_id, text, now))
                 else:
                     self._db.execute("DELETE FROM drafts WHERE conversation_id = ?", (conversation_id,))
+                if conversation_id in heads:
+                    self._db.execute("INSERT INTO preferences (key, value) VALUES (?, ?) ON CONFLICT(key)"
+                                     " DO UPDATE SET value = excluded.value", (head_key, heads[conversation_id]))
+                else:
+                    self._db.execute("DELETE FROM preferences WHERE key = ?", (head_key,))
             self._db.execute("COMMIT")
 
         self._write("drafts", write)
+
+    @_reads("drafts")
+    def draft_heads(self, conversation_ids: list[str]) -> dict[str, str]:
+        """What was kept beside the drafts of these new conversations (see save_drafts)."""
+        heads = {}
+        for conversation_id in conversation_ids:
+            row = self._db.execute("SELECT value FROM preferences WHERE key = ?",
+                                   (_DRAFT_HEAD + conversation_id,)).fetchone()
+            if row is not None:
+                heads[conversation_id] = row[0]
+        return heads
 
     @_reads("drafts")
     def unsent_drafts(self) -> list[tuple[str, str]]:

@@ -55,6 +55,35 @@ async def test_quitting_keeps_unsent_text(server: LoopbackServer) -> None:
     assert not server.chat_requests()
 
 
+async def test_quitting_keeps_what_a_new_conversation_was_set_to(server: LoopbackServer) -> None:
+    """Its system prompt, parameters and model, not only its typed words (run 24): the
+    prompt is the user's words too. One with nothing typed yet keeps them as well."""
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.session.history is not None)
+        conversation = pane(app).conversation
+        conversation.system_prompt, conversation.settings = "Talk like a pirate.", {"temperature": 0.2}
+        conversation.model = "deepseek-r1"
+        pane(app).composer.insert("draft words")
+        blank = await app.chat.new_conversation()
+        blank.conversation.system_prompt = "A prompt, nothing typed yet."
+        await pilot.press("ctrl+q")
+    again = make_app(server)
+    async with again.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: again.session.history_ready.is_set() and len(again.chat.panes) >= 2)
+        await until(pilot, lambda: any(p.composer.text == "draft words" for p in again.chat.panes))
+        [drafted] = [p.conversation for p in again.chat.panes if p.composer.text == "draft words"]
+        assert (drafted.system_prompt, drafted.settings, drafted.model) == (
+            "Talk like a pirate.", {"temperature": 0.2}, "deepseek-r1")
+        assert "A prompt, nothing typed yet." in [p.conversation.system_prompt for p in again.chat.panes]
+    store = Store(default_path())
+    try:  # taken back: nothing of them left behind for the next start
+        assert store.unsent_drafts() == [] and store._db.execute(
+            "SELECT count(*) FROM preferences WHERE key LIKE 'draft-head:%'").fetchone()[0] == 0
+    finally:
+        store.close()
+
+
 async def test_a_draft_reopened_while_the_user_types_does_not_take_their_keys(server: LoopbackServer) -> None:
     app = make_app(server)
     async with app.run_test(size=(100, 30)) as pilot:

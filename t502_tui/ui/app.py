@@ -470,10 +470,20 @@ class T502App(Servers, App[None]):
             return
         chat = self._chat_if_open()
         try:
-            drafts = {pane.conversation.id: pane.draft for pane in chat.panes} if chat else {}
+            panes = chat.panes if chat else []
+            drafts = {pane.conversation.id: pane.draft for pane in panes}
         except NoMatches:
             return  # the chat was never drawn
-        history.submit(lambda store: store.save_drafts(drafts))
+        # A new conversation's system prompt, parameters and model go with its draft.
+        heads = {pane.conversation.id: pane.conversation.head_text() for pane in panes
+                 if not pane.conversation.saved and self._set_apart(pane.conversation)}
+        history.submit(lambda store: store.save_drafts(drafts, heads))
+
+    def _set_apart(self, conversation: Conversation) -> bool:
+        """Whether a new conversation holds anything a fresh one would not."""
+        fresh = self.session.split(self.default_model)
+        return bool(conversation.system_prompt.strip() or conversation.settings or conversation.preset
+                    or (conversation.provider, conversation.model) != fresh)
 
     def _handle_exception(self, error: Exception) -> None:
         # Textual's one hook for an unhandled error in any screen, widget or worker: t502
@@ -513,13 +523,14 @@ class T502App(Servers, App[None]):
         try:
             last = await history.read(lambda store: store.preference(LAST_MODEL))
             drafts = await history.read(lambda store: store.unsent_drafts())
+            heads = await history.read(lambda store: store.draft_heads([ident for ident, _ in drafts]))
         except StoreError:
             return  # the list's own read says what is wrong
-        if (chat := self._chat_if_open()) is not None:
-            await chat.reopen_drafts(drafts)
         if last and not os.environ.get(ENV_MODEL, "").strip():
             # The config's model is only the first run's; then the one chosen last.
             self._set_default_model(last)
+        if (chat := self._chat_if_open()) is not None:
+            await chat.reopen_drafts(drafts, heads)  # after: a draft's own model stays its own
 
     def _set_default_model(self, model: str) -> None:
         """New conversations (and the empty ones open now) get ``model`` (``MODEL`` or

@@ -214,18 +214,24 @@ class ChatScreen(SavedConversations, Screen[None]):
         if pane is not None and message_id is not None:
             await pane.show_message(message_id)
 
-    async def reopen_drafts(self, drafts: list[tuple[str, str]]) -> None:
+    async def reopen_drafts(self, drafts: list[tuple[str, str]], heads: dict[str, str] | None = None) -> None:
         """Bring back text typed in new conversations when t502 last closed, each in its
-        own pane (the empty one open now takes the newest). Someone already typing in
-        the pane in front (they read a moment after start) keeps it in front: their keys
-        do not land after a draft brought in under the cursor."""
+        own pane (the empty one open now takes the newest), with what else was set in it
+        (``heads``: system prompt, parameters, model). Someone already typing in the pane
+        in front (they read a moment after start) keeps it in front: their keys do not
+        land after a draft brought in under the cursor."""
         front = self.active_pane
         typing = front is not None and bool(front.composer.text.strip())
-        for _, text in reversed(drafts):
+        taken: set[ConversationPane] = set()
+        for ident, text in reversed(drafts):
             pane = self.active_pane
-            if typing or pane is None or pane.conversation.messages or pane.composer.text:
+            if typing or pane is None or pane in taken or pane.conversation.messages or pane.composer.text:
                 pane = await self.new_conversation(front=not typing)
+            taken.add(pane)
+            if heads and ident in heads:
+                pane.conversation.take_head(heads[ident])
             pane.composer.restore(text, at_start=True)
+        self.refresh_state()
         if typing:
             self._drafts_listed(len(drafts))
         if drafts and self.session.history is not None:
