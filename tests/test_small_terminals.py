@@ -33,7 +33,7 @@ from t502_tui.ui.screens.theme_picker import ThemePicker
 from t502_tui.ui.widgets.composer import Composer
 from t502_tui.ui.widgets.key_hints import KeyHints
 from t502_tui.ui.widgets.sidebar import ConversationList
-from tui_helpers import make_app, pane, send, until
+from tui_helpers import make_app, pane, send, settle, until
 
 
 
@@ -182,6 +182,9 @@ async def test_the_composers_hint_is_shown_whole(server: LoopbackServer, width: 
     async with app.run_test(size=(width, 20)) as pilot:
         await pilot.pause()
         composer = app.chat.active_pane.composer  # type: ignore[union-attr]
+        assert "↑" not in composer.placeholder  # nothing to edit yet
+        await send(pilot, "hello")
+        await settle(app)
         assert composer.placeholder.startswith("Message") and composer.placeholder.count("(") == composer.placeholder.count(")")
         assert len(composer.placeholder) < composer.content_size.width
         assert (width >= 80) == ("↑ edits the last" in composer.placeholder)

@@ -98,7 +98,15 @@ class Composer(TextBox):
         self._recalled_text = ""
         self._restored: tuple[float, str] | None = None
         """When a draft was put back in the empty composer, and the draft."""
+        self._recallable = False
+        """The conversation has messages: ↑ has one of the user's to edit."""
         self.placeholder = self._hint()
+
+    def set_recallable(self, recallable: bool) -> None:
+        """Whether the hint offers ↑ (in an empty conversation it would do nothing)."""
+        if recallable != self._recallable:
+            self._recallable = recallable
+            self.placeholder = self._hint()
 
     def _hint(self) -> str:
         """What to type here and the keys for it: as much as the width shows whole (a hint
@@ -107,7 +115,9 @@ class Composer(TextBox):
             key = next((k for k in ("enter", "ctrl+j") if k in keys), min(keys, default="?"))
             return "+".join(p.capitalize() for p in key.split("+"))
 
-        said = [f"{name(self.send_keys)} sends", f"{name(self.newline_keys)} new line", "↑ edits the last"]
+        said = [f"{name(self.send_keys)} sends", f"{name(self.newline_keys)} new line"]
+        if self._recallable:
+            said.append("↑ edits the last")
         width = self.content_size.width if self.is_mounted else 0
         for count in range(len(said), 0, -1):
             hint = f"Message ({', '.join(said[:count])})"

@@ -141,6 +141,7 @@ class ConversationPane(Vertical):
 
     def on_mount(self) -> None:
         self.view.show(self.conversation.messages[self._shown_from:])
+        self.composer.set_recallable(bool(self.conversation.messages))
 
     @property
     def view(self) -> ConversationView:
@@ -159,6 +160,7 @@ class ConversationPane(Vertical):
         )
 
     def _changed(self, saved: bool = False) -> None:
+        self.composer.set_recallable(bool(self.conversation.messages))
         self.post_message(self.Changed(self, saved))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
