@@ -230,7 +230,8 @@ class ChatScreen(SavedConversations, Screen[None]):
             taken.add(pane)
             if heads and ident in heads:
                 pane.conversation.take_head(heads[ident])
-            pane.composer.restore(text, at_start=True)
+            if text:  # (one kept for its head alone has no words)
+                pane.composer.restore(text, at_start=True)
         self.refresh_state()
         if typing:
             self._drafts_listed(len(drafts))
