@@ -110,6 +110,7 @@ async def test_rename_archive_unarchive_delete(server: LoopbackServer) -> None:
         await until(pilot, lambda: isinstance(app.screen, Confirm))
         await pilot.press("left", "enter")  # Delete, chosen: y typed with d would not do
         await until(pilot, lambda: "Renamed" not in listed(app))
+        assert "Deleted “Renamed”." in [n.message for n in app._notifications]  # a sentence, as Archived is
     store = Store(default_path())
     assert store.list_conversations() == [] and store.list_conversations(archived=True) == []
     store.close()
