@@ -295,8 +295,8 @@ class Block:
         """Reasoning came since the last :meth:`settle` (it is drawn above the body)."""
         self._fold_stale = False
         """The fold line says something else since the last :meth:`settle`."""
-        self._answered = bool(self.message.content)
-        """Some of the answer is in (asking the body would join its whole text, per piece)."""
+        self._answered = bool(self.message.content.strip())
+        """Some of the answer's words are in (asking the body would join its whole text)."""
         self._thought_look: tuple[Look, Look] | None = None
         """The look the thinking was drawn in, for the view's look (see :meth:`_thought`)."""
         self.waiting: str | None = None
@@ -316,12 +316,14 @@ class Block:
         """Add streamed text (drawn at the next :meth:`settle`)."""
         # The fold line appears, counts the lines as they come, and stops saying "Thinking…"
         # when the answer starts.
-        fold_stale = bool(reasoning) and self.folded or bool(content) and not self._answered and self._has_reasoning
+        answers = not self._answered and bool(content.strip())
+        fold_stale = bool(reasoning) and self.folded or answers and self._has_reasoning
         if reasoning:
             self._reasoning.append(reasoning)
             self._reasoning_grew = True
         if content:
             self._body.append(content)
+        if answers:
             self._answered = True
         if fold_stale:
             self._fold_stale = True
@@ -403,7 +405,7 @@ class Block:
             reasoning = self._reasoning.text
             lines = reasoning.count("\n") + (not reasoning.endswith("\n"))
             # Still thinking (no answer yet): said, so that a long think does not read as stuck.
-            thinking = self.streaming and not self._body.text.strip()
+            thinking = self.streaming and not self._answered
             what = "Thinking…" if thinking else "Thinking"
             sign, what = ("▾", what) if not self.folded else ("▸", f"{what} · {lines} line{'s' if lines != 1 else ''}")
             fold = Text.assemble((f"{sign} {what}", palette["fold"]), ("  (enter)" if self.folded else "", palette["header"]))
