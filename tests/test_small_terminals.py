@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from textual.app import App, ComposeResult
+from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Button, OptionList, Static
 
@@ -30,6 +31,7 @@ from t502_tui.ui.screens.settings import SettingsScreen
 from t502_tui.ui.screens.setup import SetupScreen
 from t502_tui.ui.screens.system_prompt import SystemPromptEditor
 from t502_tui.ui.screens.theme_picker import ThemePicker
+from t502_tui.ui.widgets.attachment_bar import AttachmentBar
 from t502_tui.ui.widgets.composer import Composer
 from t502_tui.ui.widgets.key_hints import KeyHints
 from t502_tui.ui.widgets.sidebar import ConversationList
@@ -364,34 +366,35 @@ async def test_the_heading_of_a_broken_provider_last_in_the_picker_can_be_reache
         assert "token502 · 30 models" in option_lines(option_list)
 
 
+async def chips_for(pilot: Pilot[None], app: T502App, *files: Path) -> AttachmentBar:
+    """Attach ``files`` to the message in front; its bar, once it shows a chip for each."""
+    await pane(app).attach(*files)
+    bar = pane(app).query_one(AttachmentBar)
+    await until(pilot, lambda: len(bar.children) == len(files))
+    return bar
+
+
 async def test_attachments_wider_than_the_terminal_can_be_scrolled_to(server: LoopbackServer, tmp_path: Path) -> None:
     """A chip past the right edge was simply not there: the bar scrolls, and says so."""
-    from t502_tui.ui.widgets.attachment_bar import AttachmentBar
-
     files = []
     for index in range(4):
         files.append(tmp_path / f"some-longer-file-name-{index}.txt")
         files[-1].write_text("hello " * 50)
     app = make_app(server)
     async with app.run_test(size=(60, 20)) as pilot:
-        await pane(app).attach(*files)
-        bar = pane(app).query_one(AttachmentBar)
-        await until(pilot, lambda: len(bar.children) == 4 and bar.max_scroll_x > 0)
+        bar = await chips_for(pilot, app, *files)
+        await until(pilot, lambda: bar.max_scroll_x > 0)
         assert bar.show_horizontal_scrollbar
         bar.children[-1].focus()
         await until(pilot, lambda: bar.scroll_x > 0)  # brought into view
 
 
 async def test_a_chip_of_a_long_file_name_fits_a_small_terminal_whole(server: LoopbackServer, tmp_path: Path) -> None:
-    from t502_tui.ui.widgets.attachment_bar import AttachmentBar
-
     long = tmp_path / ("a-rather-long-file-name-for-the-chip-in-a-narrow-terminal-" * 2 + "notes.txt")
     long.write_text("hello")
     app = make_app(server)
     async with app.run_test(size=(60, 20)) as pilot:
-        await pane(app).attach(long)
-        bar = pane(app).query_one(AttachmentBar)
-        await until(pilot, lambda: len(bar.children) == 1)
+        bar = await chips_for(pilot, app, long)
         await pilot.pause()
         chip = bar.children[0]
         assert chip.region.right <= bar.region.right and bar.max_scroll_x == 0
@@ -402,15 +405,11 @@ async def test_a_chip_of_a_long_file_name_fits_a_small_terminal_whole(server: Lo
 
 async def test_esc_or_a_letter_on_an_attachment_chip_goes_back_to_the_composer(
         server: LoopbackServer, tmp_path: Path) -> None:
-    from t502_tui.ui.widgets.attachment_bar import AttachmentBar
-
     note = tmp_path / "note.txt"
     note.write_text("hello")
     app = make_app(server)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pane(app).attach(note)
-        bar = pane(app).query_one(AttachmentBar)
-        await until(pilot, lambda: len(bar.children) == 1)
+        bar = await chips_for(pilot, app, note)
         bar.children[0].focus()
         await until(pilot, lambda: app.focused is bar.children[0])
         assert "Back" in app.screen.query_one(KeyHints).shown

@@ -38,6 +38,10 @@ from t502_tui.ui.widgets.status_line import StatusLine
 CHAT = "/chat/completions"
 
 
+def invalid_token() -> Reply:
+    """A server's refusal of the key."""
+    return Reply(401, body=json.dumps({"error": {"message": "Invalid token", "type": "auth"}}))
+
 async def test_send_streams_reply_with_usage(server: LoopbackServer) -> None:
     server.script(CHAT, text_stream("Hello **world**", model="gpt-5"))
     app = make_app(server)
@@ -73,7 +77,7 @@ async def test_a_reply_the_server_cut_off_says_so_on_screen_and_in_the_transcrip
 
 @pytest.mark.parametrize("width", [60, 68, 80])
 async def test_the_retry_hint_is_never_split(server: LoopbackServer, width: int) -> None:
-    server.script(CHAT, Reply(401, body=json.dumps({"error": {"message": "Invalid token", "type": "auth"}})))
+    server.script(CHAT, invalid_token())
     app = make_app(server)
     async with app.run_test(size=(width, 24)) as pilot:
         await send(pilot, "hi")
@@ -268,7 +272,7 @@ async def test_typing_while_streaming(server: LoopbackServer) -> None:
 async def test_a_new_key_or_address_clears_what_a_failed_turn_heard(server: LoopbackServer) -> None:
     from textual.widgets import Input
 
-    server.script(CHAT, Reply(401, body=json.dumps({"error": {"message": "Invalid token", "type": "auth"}})))
+    server.script(CHAT, invalid_token())
     app = make_app(server)
     async with app.run_test(size=(120, 40)) as pilot:
         await send(pilot, "hello")
@@ -283,7 +287,7 @@ async def test_a_new_key_or_address_clears_what_a_failed_turn_heard(server: Loop
 
 
 async def test_error_keeps_user_words_and_retry_resends(server: LoopbackServer) -> None:
-    server.script(CHAT, Reply(401, body=json.dumps({"error": {"message": "Invalid token", "type": "auth"}})))
+    server.script(CHAT, invalid_token())
     app = make_app(server)
     async with app.run_test(size=(120, 40)) as pilot:
         await send(pilot, "my precious words")
