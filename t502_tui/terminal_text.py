@@ -48,3 +48,9 @@ def visible_name(name: str) -> str:
     spelt: every control, bidi and invisible character shown as a code (``<U+202E>``),
     so what looks alike is alike. Rich markup in it is the caller's to keep literal."""
     return _NAME_HIDDEN.sub(_visible_in_name, name)
+
+
+def first_up(words: str) -> str:
+    """``words`` with a capital first letter and the rest as written (``str.capitalize``
+    lowers the rest: "Markdown" became "markdown")."""
+    return words[:1].upper() + words[1:]

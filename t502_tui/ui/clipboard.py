@@ -12,16 +12,12 @@ from collections.abc import Mapping
 
 from textual.app import App
 
+from t502_tui.terminal_text import first_up
+
 MAX_COPIED = 1_000_000
 """Characters sent in one copy. Terminals cap what a program may copy (often far less:
 xterm and tmux take about 100 KB), and the whole text goes through the terminal's input at
 once, so a bigger text is refused with a pointer to a way that works."""
-
-
-def _first_up(words: str) -> str:
-    """``words`` with a capital first letter, the rest as written (str.capitalize made
-    "Markdown" "markdown")."""
-    return words[:1].upper() + words[1:]
 
 
 def copy_note(count: int, what: str, environ: Mapping[str, str] | None = None) -> tuple[str, bool]:
@@ -33,10 +29,10 @@ def copy_note(count: int, what: str, environ: Mapping[str, str] | None = None) -
         return (f"Apple Terminal does not let programs copy: {what} ({size}) was not copied. "
                 "Hold ⌥ Option and drag to select with the terminal instead.", True)
     if env.get("TMUX"):
-        return (f"{_first_up(what)} ({size}) sent to tmux; it reaches your clipboard if tmux has "
+        return (f"{first_up(what)} ({size}) sent to tmux; it reaches your clipboard if tmux has "
                 "`set -g set-clipboard on` and your terminal allows it.", True)
     if env.get("SSH_CONNECTION") or env.get("SSH_TTY"):
-        return (f"{_first_up(what)} ({size}) sent through SSH to your terminal; it reaches the clipboard "
+        return (f"{first_up(what)} ({size}) sent through SSH to your terminal; it reaches the clipboard "
                 "if your terminal allows programs to copy (OSC 52).", True)
     return f"Copied {what} ({size})", False
 
@@ -44,7 +40,7 @@ def copy_note(count: int, what: str, environ: Mapping[str, str] | None = None) -
 def copy(app: App[object], text: str, what: str) -> None:
     """Copy ``text`` and tell the user what happened."""
     if len(text) > MAX_COPIED:
-        app.notify(f"{_first_up(what)} is too long to copy through the terminal ({len(text):,} characters; "
+        app.notify(f"{first_up(what)} is too long to copy through the terminal ({len(text):,} characters; "
                    f"at most {MAX_COPIED:,}). Export the conversation instead (Ctrl+P, 'Export conversation').",
                    severity="warning", timeout=8)
         return

@@ -15,6 +15,7 @@ from textual.widgets import Button, Input, Label, Static
 
 from t502_tui.service import ModelInfo, ServiceError
 from t502_tui.settings_schema import BY_NAME, SettingError, validate
+from t502_tui.terminal_text import first_up
 from t502_tui.ui.screens.dialog import Dialog
 from t502_tui.ui.widgets.button_row import ButtonRow
 from t502_tui.ui.screens.dialogs import focus_from_top
@@ -88,7 +89,7 @@ class AddProviderScreen(Dialog[NewProvider | None]):
                 self._say(f"The name “{name}” {error.reason}.", error=True)
                 return
             what = field.replace("_", " ")
-            self._say(f"{what[:1].upper() + what[1:]} {error.reason}.", error=True)
+            self._say(f"{first_up(what)} {error.reason}.", error=True)
             return
         self._say(f"Checking {'the key' if key else 'without a key'} with {checked[name]['base_url']}/models …")
         self._check(name, checked[name])

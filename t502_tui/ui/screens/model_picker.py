@@ -18,7 +18,7 @@ from textual.message import Message
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from t502_tui.terminal_text import defuse, visible_name
+from t502_tui.terminal_text import defuse, first_up, visible_name
 from t502_tui.ui.screens.dialog import Dialog
 from t502_tui.ui.screens.form_keys import toggle
 
@@ -242,7 +242,7 @@ class ModelPicker(Dialog[str | None]):
         notes = []
         single = self.groups[0] if len(self.groups) == 1 else None
         if single is not None and single.note:
-            notes.append(defuse(single.note[:1].upper() + single.note[1:]))
+            notes.append(defuse(first_up(single.note)))
         if hidden:
             notes.append(f"{hidden} image/audio/embedding model{'s' if hidden != 1 else ''} hidden (Ctrl+A shows them)")
         elif self.show_all and any(not row.chat for row in self._rows.values()):
