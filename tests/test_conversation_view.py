@@ -502,3 +502,5 @@ def test_an_image_caption_breaks_between_its_parts() -> None:
     caption = Text.assemble(("🖼 ", "green"), "image-1.png · 2.0 MB · 640×480", ("  o open · s save · y path · v view", "dim"))
     assert message_block.broken_between_parts(caption, 50).plain.split("\n") == [
         "🖼 image-1.png · 2.0 MB · 640×480  o open · s save", "y path · v view"]
+    assert message_block.broken_between_parts(caption, 36).plain.split("\n") == [  # at the keys' two spaces
+        "🖼 image-1.png · 2.0 MB · 640×480", "o open · s save · y path · v view"]
