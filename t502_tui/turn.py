@@ -32,6 +32,7 @@ from t502_tui.media import (
 )
 from t502_tui.providers import Provider
 from t502_tui.recording import ReplyRecorder
+from t502_tui.reply_sources import ReplySources
 from t502_tui.service import (
     APIError,
     ConnectionFailed,
@@ -41,6 +42,7 @@ from t502_tui.service import (
     ReasoningDelta,
     RetryNotice,
     ServiceError,
+    SourcesFound,
     StreamEvent,
     TimedOut,
     TooLarge,
@@ -250,6 +252,8 @@ class Turn:
         """Of those, the ones past MAX_IMAGES: not even tried, told in one note at the end."""
         self._text_length = 0
         """Characters of text taken in so far (see MAX_REPLY_TEXT)."""
+        self._sources = ReplySources()
+        """The web pages the reply cites, listed after its text once it ends."""
 
     def interrupt(self) -> None:
         """Mark the turn as ended by t502 closing (a signal); the caller then cancels it."""
@@ -313,6 +317,8 @@ class Turn:
             self._set_connection(Connection(LinkState.READY))
         finally:
             self._end_media()
+            if sources := self._sources.markdown():
+                self._add_text(self._paragraph(sources))
             self._merge()
             reply.cost = session.reply_cost(conversation.provider, reply.model or "", reply.usage)
             reply.status = status
@@ -404,6 +410,8 @@ class Turn:
                 reply.usage = event.usage
             elif isinstance(event, Finished):
                 reply.finish_reason = event.finish_reason
+            elif isinstance(event, SourcesFound):
+                self._sources.add(event.sources)
             elif isinstance(event, Unreadable) and reply.finish_reason in (None, "stop"):
                 reply.finish_reason = UNREADABLE  # said in its header, not in its text (sent back)
             if self._listener_error is not None:

@@ -2,7 +2,8 @@
 
 ``python tests/loopback.py`` answers with these: ``slow``, ``long 20000`` (Markdown with
 code; ``long 2000 rate 100`` sends 100 tokens a second), ``prose 1000 rate 20`` (plain
-paragraphs), ``think``, ``escape``, ``drop``, ``status 401`` (any status), the media
+paragraphs), ``think``, ``escape``, ``drop``, ``cite`` (a search model's reply with its
+sources, as Perplexity sends them), ``status 401`` (any status), the media
 replies of tests/media_samples.py (``draw``, ``draw big``, ``draw link``, ``draw parts``,
 ``draw images``, ``video``), otherwise an echo naming the model.
 """
@@ -98,6 +99,13 @@ def reply_for(request: RecordedRequest) -> Reply | None:
         return text_stream("The answer is **42**.", model=model, reasoning="Let me think about it carefully…")
     if "escape" in prompt:
         return text_stream("Red: \x1b[31mRED\x1b[0m and [bold red]markup[/bold red] and \x07bell.", model=model)
+    if "cite" in prompt:
+        cited = {"citations": ["https://en.wikipedia.org/wiki/Rain_(weather)", "https://www.example.com/forecast"],
+                 "search_results": [{"title": "Rain - Wikipedia", "url": "https://en.wikipedia.org/wiki/Rain_(weather)"},
+                                    {"title": "Forecast [bold red]today[/bold red] \x1b[31m*", "url": "https://www.example.com/forecast"}]}
+        words = ["Rain ", "is ", "likely ", "tomorrow ", "[1]", "[2]", "."]
+        return stream_reply(sse(*({**chunk(w, model=model), **cited} for w in words),
+                                {**chunk(finish="stop", model=model), **cited}, usage_chunk(10, len(words))))
     if "drop" in prompt:
         return stream_reply(sse(chunk("This reply breaks off in the mid", model=model), done=False), drop=True)
     history = len(messages)

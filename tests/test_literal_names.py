@@ -15,9 +15,10 @@ from t502_tui.store import ConversationSummary, Store, default_path
 from t502_tui.terminal_text import defuse, visible_name
 from t502_tui.ui.screens.model_picker import ModelPicker, PickerGroup, PickerRow
 from t502_tui.ui.widgets.sidebar import ConversationList
+from scripted_replies import reply_for
 from store_helpers import append
 from test_cli import t502
-from tui_helpers import make_app, picker_ready, settle, until
+from tui_helpers import make_app, pane, picker_ready, send, settle, shown, until
 
 MARKUP = "[bold red]x[/]"
 POSER = "gpt-4o\u202e\u200b"  # looks like "gpt-4o"
@@ -78,6 +79,17 @@ async def test_a_model_chosen_is_named_in_the_notice_as_spelt(server: LoopbackSe
         app.screen.dismiss("gpt\u202egnp.exe")  # a right-to-left override would show "gptexe.png"
         await until(pilot, lambda: any("Next replies come from" in n.message for n in app._notifications))
         assert "Next replies come from gpt<U+202E>gnp.exe" in [n.message for n in app._notifications]
+
+
+async def test_the_pages_a_reply_cites_are_shown_as_the_server_names_them(server: LoopbackServer) -> None:
+    server.handler = reply_for  # "cite": titles with markup and an escape sequence
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app)
+        await send(pilot, "cite")
+        await until(pilot, lambda: not pane(app).streaming and "Sources:" in shown(app))
+        assert " 1 Rain - Wikipedia · en.wikipedia.org" in shown(app)
+        assert " 2 Forecast [bold red]today[/bold red] [31m* · example.com" in shown(app)
 
 
 @pytest.mark.parametrize("alone", [True, False])

@@ -33,6 +33,8 @@ from t502_tui.service import (
     ReasoningDelta,
     RetryNotice,
     ServiceError,
+    Source,
+    SourcesFound,
     TimedOut,
     Usage,
     UsageReport,
@@ -151,6 +153,38 @@ async def test_a_refusal_in_its_own_field_is_the_reply(server: LoopbackServer, c
     server.script(CHAT, stream_reply(sse(first, said, chunk(finish="stop"))), Reply(body=json.dumps(whole)))
     assert text_of(await collect(client)) == "I can't help with that."
     assert (await client.complete(HI, "m")).content == "No."
+
+
+async def test_the_pages_a_search_model_cites_are_read_where_each_server_puts_them(
+        server: LoopbackServer, client: ChatClient) -> None:
+    # Perplexity: every chunk repeats "citations" (and "search_results", with titles).
+    cited = {"citations": ["https://a.example/1", "https://b.example/2"],
+             "search_results": [{"title": "Page A", "url": "https://a.example/1", "date": None},
+                                {"title": "Page B", "url": "https://b.example/2"}]}
+    perplexity = sse({**chunk("It is [1]."), **cited}, {**chunk(finish="stop"), "citations": cited["citations"]})
+    # OpenAI's search models and OpenRouter's web search: url_citation annotations.
+    note = {"type": "url_citation", "url_citation": {"url": "https://c.example/", "title": "C", "start_index": 0,
+                                                     "end_index": 3}}
+    openai = sse({"choices": [{"index": 0, "delta": {"content": "See C.", "annotations": [note]}}]}, chunk(finish="stop"))
+    whole = {"choices": [{"message": {"content": "See C.", "annotations": [note]}, "finish_reason": "stop"}]}
+    server.script(CHAT, stream_reply(perplexity), stream_reply(openai), Reply(body=json.dumps(whole)))
+    events = await collect(client)
+    assert SourcesFound((Source("https://a.example/1", "Page A"), Source("https://b.example/2", "Page B"))) in events
+    assert SourcesFound((Source("https://a.example/1"), Source("https://b.example/2"))) in events
+    assert SourcesFound((Source("https://c.example/", "C"),)) in await collect(client)
+    assert (await client.complete(HI, "m")).sources == (Source("https://c.example/", "C"),)
+
+
+async def test_a_cited_page_is_kept_only_as_a_web_link_of_one_piece(server: LoopbackServer, client: ChatClient) -> None:
+    odd = ["javascript:alert(1)", "https://x.example/a b", "https://x.example/\x1b[2J", "https://x.example/" + "a" * 3000,
+           42, None, {"url": "https://x.example/"}, "https://ok.example/"]
+    titled = [{"url": "https://t.example/", "title": "line\none \x1b[31mred\x1b[0m\u202e"}, "not a dict"]
+    server.script(CHAT, stream_reply(sse({**chunk("x", finish="stop"), "citations": odd})),
+                  stream_reply(sse({**chunk("y", finish="stop"), "search_results": titled})))
+    assert [e for e in await collect(client) if isinstance(e, SourcesFound)] == [
+        SourcesFound((Source("https://ok.example/"),))]
+    assert [e for e in await collect(client) if isinstance(e, SourcesFound)] == [
+        SourcesFound((Source("https://t.example/", "line one [31mred[0m"),))]
 
 
 async def test_thinking_sent_as_a_content_part_is_the_replys_thinking(server: LoopbackServer,

@@ -361,3 +361,20 @@ async def test_no_store_keeps_the_reply_in_memory(server: LoopbackServer) -> Non
     assert reply.usage is not None and reply.usage.completion_tokens == 500
 
 
+
+
+async def test_the_pages_a_reply_cites_are_listed_after_its_text(server: LoopbackServer, tmp_path: Path) -> None:
+    # Each chunk repeats the list (Perplexity); a title arrives later for one first sent bare.
+    first = {**chunk("Rain is likely [1][2]."), "citations": ["https://a.example/x_(y)", "https://www.b.example/"]}
+    titled = {**chunk(finish="stop"), "citations": first["citations"],
+              "search_results": [{"url": "https://www.b.example/", "title": "*Weather* [today] <b>"}]}
+    server.script(CHAT, stream_reply(sse(first, titled)))
+    session = session_for(server.url, tmp_path)
+    conversation = Conversation(model="gpt-5")
+    reply = await Turn(session, conversation, Events()).run(ChatMessage("user", "rain?"))
+    assert reply.content == (
+        "Rain is likely [1][2].\n\nSources:\n\n"
+        "1. [a.example](https://a.example/x_%28y%29)\n"
+        "2. [\\*Weather\\* \\[today\\] \\<b\\>](https://www.b.example/) · b.example\n\n")
+    await session.aclose()
+    assert Store(tmp_path / "t502.db").load_conversation(conversation.id).messages[1].content == reply.content

@@ -18,6 +18,8 @@ from t502_tui.service.events import (
     Finished,
     ImageDelta,
     ReasoningDelta,
+    Source,
+    SourcesFound,
     StreamEvent,
     Usage,
     UsageReport,
@@ -26,6 +28,12 @@ from t502_tui.service.server_json import dumps, loads
 
 MAX_FINISH_REASON = 64
 """A ``finish_reason`` is a word (``stop``, ``length``); a longer one is cut to this."""
+
+MAX_SOURCES = 50
+"""The most sources read from one chunk; a reply citing more is junk or a loop."""
+
+MAX_SOURCE_URL = 2048
+MAX_SOURCE_TITLE = 200
 
 MAX_PAYLOAD_LINES = 100_000
 """The most lines of one payload tried one by one (a few tenths of a second of parsing);
@@ -86,6 +94,34 @@ def _images(message: dict[str, Any]) -> list[str]:
     if not isinstance(images, list):
         return []
     return [url for item in images if (url := image_url(item))]
+
+
+def _source(url: Any, title: Any = "") -> Source | None:
+    """A source whose address is a web link of one piece (no spaces or control
+    characters: it is shown and may be opened), its title on one line."""
+    if not (isinstance(url, str) and url.startswith(("https://", "http://")) and len(url) <= MAX_SOURCE_URL
+            and url.isprintable() and not any(c.isspace() for c in url)):
+        return None
+    title = " ".join(title.split())[:MAX_SOURCE_TITLE] if isinstance(title, str) else ""
+    return Source(url, "".join(c for c in title if c.isprintable()))
+
+
+def _sources(chunk: dict[str, Any], message: dict[str, Any]) -> tuple[Source, ...]:
+    """The sources a chunk or whole body lists: ``url_citation`` annotations of its
+    message or delta, or Perplexity's ``search_results`` (with titles) or ``citations``."""
+    found: list[Source | None] = []
+    annotations = message.get("annotations")
+    if isinstance(annotations, list):
+        for note in annotations[:MAX_SOURCES]:
+            cited = note.get("url_citation") if isinstance(note, dict) else None
+            if isinstance(cited, dict):
+                found.append(_source(cited.get("url"), cited.get("title")))
+    results = chunk.get("search_results")
+    if isinstance(results, list) and results:
+        found += [_source(r.get("url"), r.get("title")) for r in results[:MAX_SOURCES] if isinstance(r, dict)]
+    elif isinstance(citations := chunk.get("citations"), list):
+        found += [_source(url) for url in citations[:MAX_SOURCES]]
+    return tuple(source for source in found if source is not None)
 
 
 def _reasoning(message: dict[str, Any]) -> str:
@@ -184,9 +220,13 @@ def events_from_chunk(chunk: dict[str, Any], partial: bool, index: object = 0) -
                 events.append(ContentDelta(refusal))
             if "images" in delta:
                 events += [ImageDelta(url) for url in _images(delta)]
+            if "annotations" in delta and (sources := _sources({}, delta)):
+                events.append(SourcesFound(sources))
         reason = choice.get("finish_reason")
         if reason and isinstance(reason, str):
             events.append(Finished(reason[:MAX_FINISH_REASON]))
+    if ("citations" in chunk or "search_results" in chunk) and (sources := _sources(chunk, {})):
+        events.append(SourcesFound(sources))
     usage = chunk.get("usage")
     if not usage and "x_groq" in chunk:  # Groq's own place for it, in the last chunk
         usage = chunk["x_groq"].get("usage") if isinstance(chunk["x_groq"], dict) else None
@@ -219,6 +259,7 @@ def completion_from_body(data: Any) -> Completion | None:
         usage=Usage.from_json(data.get("usage")),
         model=model if isinstance(model, str) and len(model) <= MAX_NAME else None,
         images=tuple(images + _images(message)),
+        sources=_sources(data, message),
     )
 
 
@@ -230,6 +271,8 @@ def events_from_completion(completion: Completion) -> list[StreamEvent]:
     if completion.content:
         events.append(ContentDelta(completion.content))
     events += [ImageDelta(url) for url in completion.images]
+    if completion.sources:
+        events.append(SourcesFound(completion.sources))
     if completion.usage:
         events.append(UsageReport(completion.usage))
     events.append(Finished(completion.finish_reason or "stop"))

@@ -168,7 +168,25 @@ class Unreadable:
     first: str
 
 
-StreamEvent = ContentDelta | ReasoningDelta | ImageDelta | UsageReport | Finished | Unreadable
+@dataclass(frozen=True)
+class Source:
+    """A web page a reply cites: an entry of Perplexity's ``citations`` or
+    ``search_results``, or a ``url_citation`` annotation (OpenAI's search models,
+    OpenRouter's web search). The text refers to it as ``[1]`` or by its place."""
+
+    url: str
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class SourcesFound:
+    """Sources of the reply, as one chunk lists them (servers repeat the whole list in
+    every chunk, or send each annotation once)."""
+
+    sources: tuple[Source, ...]
+
+
+StreamEvent = ContentDelta | ReasoningDelta | ImageDelta | UsageReport | Finished | Unreadable | SourcesFound
 
 
 @dataclass(frozen=True)
@@ -182,6 +200,8 @@ class Completion:
     model: str | None = None
     images: tuple[str, ...] = ()
     """Images outside the text (see :class:`ImageDelta`), in the order they came."""
+    sources: tuple[Source, ...] = ()
+    """The web pages the reply cites (see :class:`Source`)."""
 
 
 @dataclass(frozen=True)
