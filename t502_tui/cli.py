@@ -211,7 +211,7 @@ def _config(config: Config, verb: str) -> int:
         if setting.secret:
             value = mask_secret(value)
         elif setting.name == "providers":  # their keys are as secret as the top-level one
-            value = {name: {key: mask_secret(item) if PROVIDER_FIELDS[key].secret else item
+            value = {name: {key: _masked(item) if PROVIDER_FIELDS[key].secret else item
                             for key, item in entry.items()} for name, entry in value.items()}
         text = tomli_w.dumps({setting.name: value}).rstrip("\n")
         if env := set_from_env(setting):
@@ -220,6 +220,13 @@ def _config(config: Config, verb: str) -> int:
         (tables if setting.type is dict else lines).append(f"\n# {about}\n{text}")
     print(defuse("\n".join(lines + tables)))
     return EXIT_OK
+
+
+def _masked(value: str | dict[str, str]) -> str | dict[str, str]:
+    """A secret, or each of a table of them (a provider's headers), masked."""
+    from t502_tui.config import mask_secret
+
+    return {key: mask_secret(item) for key, item in value.items()} if isinstance(value, dict) else mask_secret(value)
 
 
 def _tui(config: Config) -> int:

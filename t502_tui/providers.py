@@ -49,6 +49,13 @@ class Provider:
     """The relay's user group whose price ratio applies to this key."""
     problem: str = ""
     """Why there is no key though the config asks for one (a failed command, an unset variable)."""
+    headers: tuple[tuple[str, str], ...] = ()
+    """More HTTP headers the server asks for (``headers`` in its table): as secret as the key."""
+
+    @property
+    def secrets(self) -> list[str]:
+        """What must never be written anywhere: the key and the headers' values."""
+        return [self.api_key, *(value for _, value in self.headers)]
 
     @property
     def key_hint(self) -> str:
@@ -167,9 +174,12 @@ def _provider(config: Config, name: str, entry: dict[str, str], run_commands: bo
             key, problem = key_from_command(entry["api_key_cmd"], where)
         else:
             problem = f"{where}: api_key_cmd was not run"
-    mask_secret(key)  # whichever way it came, it never reaches the debug log
+    headers = tuple(entry.get("headers", {}).items())
+    provider = Provider(name, base_url, key, entry.get("group", config.group), problem, headers)
+    for secret in provider.secrets:  # whichever way it came, it never reaches the debug log
+        mask_secret(secret)
     mask_secret(url_password(base_url))  # nor a password in the URL (requests are logged)
-    return Provider(name, base_url, key, entry.get("group", config.group), problem)
+    return provider
 
 
 def configured(config: Config, *, only: str | None = None, run_commands: bool = True) -> dict[str, Provider]:

@@ -43,6 +43,7 @@ def make_client(config: Config, provider: Provider | None = None) -> ChatClient:
         connect_timeout=config.connect_timeout,
         max_retries=config.max_retries,
         max_reply_seconds=config.max_reply_seconds,
+        headers=dict(provider.headers) if provider else None,
     )
 
 

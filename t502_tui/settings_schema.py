@@ -321,8 +321,10 @@ def shown_value(value: Any) -> str:
 
 
 def _entry_error(error: SettingError, field: Setting, value: Any, key: str) -> SettingError:
-    """``error`` about an entry of a table, named by ``key`` and quoting the value unless secret."""
-    return SettingError(error.reason if field.secret else f"{error.reason} (it is {shown_value(value)})", key)
+    """``error`` about an entry of a table, named by ``key`` (and the entry of the entry it
+    names, in a table of tables) and quoting the value unless secret."""
+    where = f"{key}.{error.key}" if error.key else key
+    return SettingError(error.reason if field.secret else f"{error.reason} (it is {shown_value(value)})", where)
 
 
 def _check_params(table: dict[str, Any], where: str = "") -> dict[str, Any]:
@@ -387,6 +389,30 @@ def _check_providers(table: dict[str, Any]) -> dict[str, Any]:
         if len(given) > 1:
             raise SettingError(f"gives the key twice ({' and '.join(given)}); keep one", name)
     return checked
+
+
+_HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}")
+"""An HTTP header's name (RFC 9110's token)."""
+MAX_HEADERS = 20
+_HEADERS_T502_SETS = {"authorization": "is sent by t502 from the provider's key: set api_key instead",
+                      **dict.fromkeys(("host", "content-length", "content-type", "transfer-encoding", "connection",
+                                       "accept-encoding", "te", "upgrade", "keep-alive", "trailer"),
+                                      "is set by t502 for each request: leave it out")}
+
+
+def _check_headers(table: dict[str, Any]) -> dict[str, Any]:
+    """Headers a gateway asks for besides the key (Cloudflare AI Gateway's
+    ``cf-aig-authorization``, OpenRouter's ``HTTP-Referer``, Azure's ``api-key``)."""
+    if len(table) > MAX_HEADERS:
+        raise SettingError(f"may hold at most {MAX_HEADERS} headers")
+    for name, value in table.items():
+        if not _HEADER_NAME.fullmatch(name):
+            raise SettingError("must be a header's name: letters, digits and - (no spaces or ':')", name)
+        if reason := _HEADERS_T502_SETS.get(name.lower()):
+            raise SettingError(reason, name)
+        if not (isinstance(value, str) and value.isascii() and value.isprintable() and len(value) <= 4000):
+            raise SettingError("must be text of printable ASCII on one line, at most 4,000 characters", name)
+    return table
 
 
 def _check_env_name(value: str) -> str:
@@ -520,6 +546,10 @@ PROVIDER_FIELDS: dict[str, Setting] = {s.name: s for s in (
             max_length=1000, check=_check_named, rule="one line, not empty", table="providers.NAME"),
     Setting("group", str, None, "Its relay user group, for prices (default: `group`).",
             check=_check_named, rule="one line, not empty", table="providers.NAME"),
+    Setting("headers", dict, None,
+            'More HTTP headers for it, `{ "name" = "value" }` (a gateway\'s own key, an app name).',
+            secret=True, check=_check_headers, rule="a table of header names and one-line values",
+            table="providers.NAME"),
 )}
 """The keys of one ``[providers.NAME]`` table."""
 

@@ -32,7 +32,7 @@ def render() -> str:
     """The table, between its markers."""
     rows = [START, "", "| Key | Default | Allowed | In F2 | What it does |", "| --- | --- | --- | --- | --- |"]
     for setting in every_setting():
-        name = f"`[{setting.name}]`" if setting.type is dict else f"`{setting.key}`"
+        name = f"`[{setting.key}]`" if setting.type is dict else f"`{setting.key}`"
         rule = allowed(setting)
         shown = setting.screen.label if setting.screen else ""
         what = setting.help + (f" `{setting.env}` overrides it." if setting.env else "")

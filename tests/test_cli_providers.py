@@ -108,3 +108,30 @@ def test_models_with_prices_balance_and_a_request_that_cannot_fit(
     assert big.returncode == 0  # said, then sent: the server is the judge
     assert_clean(balance)
     assert KEY not in listed.stdout + listed.stderr
+
+
+def test_a_gateways_own_headers_go_with_each_request_and_are_never_shown(server: LoopbackServer,
+                                                                          local: LoopbackServer,
+                                                                          tmp_path: Path) -> None:
+    local.script("/chat/completions", text_stream("Fine.", model="x"))
+    config = write_config(tmp_path, local, 'headers = { "cf-aig-authorization" = "Bearer cf-secret-77", "X-Title" = "t502" }')
+    result = t502("ask", "-m", "local/x", "hi", server=server, T502_CONFIG=config)
+    assert result.returncode == 0, result.stderr
+    sent = local.chat_requests()[0].headers
+    assert sent["cf-aig-authorization"] == "Bearer cf-secret-77" and sent["x-title"] == "t502"
+    shown = t502("config", "show", T502_CONFIG=config)
+    assert "cf-secret-77" not in shown.stdout and 'cf-aig-authorization = "Bea…t-77"' in shown.stdout
+
+
+@pytest.mark.parametrize(("headers", "message"), [
+    ('{ "Authorization" = "Bearer x" }', "'providers.local.headers.Authorization' is sent by t502 from the provider's key"),
+    ('{ "Content-Length" = "1" }', "'providers.local.headers.Content-Length' is set by t502 for each request"),
+    ('{ "bad name" = "x" }', "must be a header's name"),
+    ('{ "X-Key" = "line\\nbreak-secret" }', "'providers.local.headers.X-Key' must be text of printable ASCII on one line"),
+    ('{ "X-Key" = 5 }', "must be text of printable ASCII"),
+])
+def test_headers_a_request_cannot_carry_are_refused_in_one_line(local: LoopbackServer, tmp_path: Path,
+                                                                  headers: str, message: str) -> None:
+    result = t502("config", "show", T502_CONFIG=write_config(tmp_path, local, f"headers = {headers}"))
+    assert result.returncode != 0 and message in result.stderr and "break-secret" not in result.stderr
+    assert_clean(result)

@@ -85,13 +85,14 @@ def test_a_crash_record_is_private(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 def test_every_providers_key_is_masked(tmp_path: Path, logger: logging.Logger) -> None:
     config = tmp_path / "config.toml"
     config.write_text('[providers.a]\nbase_url = "http://a/v1"\napi_key = "sk-in-the-file-a"\n'
-                      '[providers.b]\nbase_url = "http://b/v1"\napi_key_env = "B_KEY"\n')
+                      '[providers.b]\nbase_url = "http://b/v1"\napi_key_env = "B_KEY"\n'
+                      'headers = { "cf-aig-authorization" = "Bearer cf-gateway-key" }\n')
     path = enable_debug_log([], tmp_path / "debug.log")
     configured(load_config(config, env={"B_KEY": "sk-in-a-variable-b"}))
-    logging.getLogger("t502.test").debug("keys sk-in-the-file-a and sk-in-a-variable-b")
+    logging.getLogger("t502.test").debug("keys sk-in-the-file-a and sk-in-a-variable-b, header Bearer cf-gateway-key")
     for handler in logger.handlers:
         handler.close()
-    assert "keys *** and ***" in path.read_text()
+    assert "keys *** and ***, header ***" in path.read_text()
 
 
 @pytest.mark.parametrize("kind", ["fifo", "folder"])

@@ -195,6 +195,7 @@ class ChatClient:
         max_retry_wait: float = 30.0,
         on_retry: Callable[[RetryNotice], None] | None = None,
         max_reply_seconds: float = 1800.0,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         for name, value in (("idle_timeout", idle_timeout), ("connect_timeout", connect_timeout),
                             ("max_reply_seconds", max_reply_seconds)):
@@ -219,7 +220,8 @@ class ChatClient:
         self._refused: set[tuple[str, str]] = set()
         """What the server refused for a model (see _REFUSALS), as (what, model): left out
         of every request to that model from then on (a relay may pass others elsewhere)."""
-        headers = {"User-Agent": f"t502/{__version__}", "Accept": "application/json"}
+        # A gateway's own headers (``headers`` in the provider's table) go with every request.
+        headers = {"User-Agent": f"t502/{__version__}", "Accept": "application/json", **(headers or {})}
         self._unusable: str | None = None
         """Why the base URL cannot be used (every request fails with it), or None."""
         try:

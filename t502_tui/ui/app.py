@@ -493,7 +493,7 @@ class T502App(Servers, App[None]):
         if self.return_code is not None and isinstance(failure, NoMatches):
             return  # quit while starting: a screen looked for a widget quitting removed
         self._keep_the_session()
-        where = record_crash(failure, [self.config.api_key, *(p.api_key for p in self.session.providers())])
+        where = record_crash(failure, [self.config.api_key, *(s for p in self.session.providers() for s in p.secrets)])
         super()._handle_exception(error)
         if where is not None:  # the traceback is there, with its locals' secrets masked
             self._exit_renderables[:] = [
