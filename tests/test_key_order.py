@@ -5,10 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual import events
+from textual.command import CommandInput
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from loopback import LoopbackServer
 from t502_tui.ui.app import T502App
+from t502_tui.ui.screens.palette import Palette
+from t502_tui.ui.screens.theme_picker import ThemePicker
 from t502_tui.ui.widgets.composer import Composer
 from test_cli import tiny_png
 from tui_helpers import make_app, pane, send, settle, until
@@ -194,3 +198,16 @@ async def test_a_multi_line_fields_own_keys_in_a_burst_keep_their_place(server: 
             await until(pilot, lambda: field.text == "aQbcdefXY")  # type: ignore[union-attr]
         except AssertionError:
             raise AssertionError(field.text) from None  # type: ignore[union-attr]
+
+
+async def test_enter_in_the_palette_waits_for_the_search_of_what_was_typed(server: LoopbackServer) -> None:
+    # A burst through tmux: Enter reaches the palette while it still lists every command.
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app)
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: isinstance(app.screen, Palette))
+        field = app.screen.query_one(CommandInput)
+        field.value = "theme"
+        field.post_message(Input.Submitted(field, "theme"))
+        await until(pilot, lambda: isinstance(app.screen, ThemePicker))

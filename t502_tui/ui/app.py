@@ -45,6 +45,7 @@ from t502_tui.ui.message_render import load_renderers, probe_theme
 from t502_tui.ui.screens.chat import ChatScreen
 from t502_tui.ui.screens.dialogs import Confirm
 from t502_tui.ui.screens.help import HelpScreen
+from t502_tui.ui.screens.palette import Palette
 from t502_tui.ui.screens.settings import SettingsScreen
 from t502_tui.ui.screens.setup import SetupResult, SetupScreen
 from t502_tui.ui.screens.theme_picker import ThemePicker
@@ -569,6 +570,11 @@ class T502App(Servers, App[None]):
     def show_help(self) -> None:
         """Open the key help."""
         self.push_screen(HelpScreen(self.keys))
+
+    def action_command_palette(self) -> None:
+        """Ctrl+P: the palette that waits for its search before Enter picks a command."""
+        if self.use_command_palette and not Palette.is_open(self):
+            self.push_screen(Palette(id="--command-palette"))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """t502's commands, not Textual's: its Theme is "Change theme" here (which previews
