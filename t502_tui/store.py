@@ -525,6 +525,12 @@ class Store:
         return messages
 
     @_reads("a conversation")
+    def has_conversation(self, conversation_id: str) -> bool:
+        """Whether the conversation is stored (another t502, or ``t502 history delete``,
+        may have deleted one open here)."""
+        return self._db.execute("SELECT 1 FROM conversations WHERE id = ?", (conversation_id,)).fetchone() is not None
+
+    @_reads("a conversation")
     def load_conversation(self, conversation_id: str, newest: int | None = None,
                           through: int | None = None) -> Conversation:
         """A conversation along its current branch, with its newest ``newest`` messages

@@ -143,6 +143,9 @@ class PromptSaved:
     """The user's message is in the conversation (and in the store, if there is one)."""
 
     message: ChatMessage
+    saved_again: bool = False
+    """The conversation had been deleted from the store while open (by another t502, or
+    ``t502 history delete``): it was saved again whole, as it is shown."""
 
 
 @dataclass(frozen=True)
@@ -252,6 +255,8 @@ class Turn:
         """Of those, the ones past MAX_IMAGES: not even tried, told in one note at the end."""
         self._text_length = 0
         """Characters of text taken in so far (see MAX_REPLY_TEXT)."""
+        self._saved_again = False
+        """The conversation was deleted from the store while open and saved again whole."""
         self._sources = ReplySources()
         """The web pages the reply cites, listed after its text once it ends."""
 
@@ -286,7 +291,7 @@ class Turn:
             # The model, system prompt and settings this prompt was sent with.
             await history.save_conversation(conversation)
         if prompt is not None:
-            self.listener(PromptSaved(prompt))
+            self.listener(PromptSaved(prompt, self._saved_again))
         reply = ChatMessage("assistant", model=conversation.model, status=ReplyStatus.STREAMING,
                             provider=conversation.provider or None)
         self._append(reply)
@@ -335,14 +340,29 @@ class Turn:
         prompt, and any an earlier turn could not save (a store locked by another
         program). Each goes under the one before it; saved alone, what follows would start
         a new branch as if it were a first message. False if one still cannot be saved."""
+        conversation = self.conversation
+        if any(m.id is not None for m in conversation.messages) and not await self._still_stored(history):
+            # Deleted elsewhere while open: the user goes on with it, so it is kept whole
+            # rather than started again from the newest message, under parents long gone.
+            for message in conversation.messages:
+                message.id = message.parent_id = None
+                message.alternatives = []
+            conversation.has_older = False  # those went with it
+            self._saved_again = True
         previous: ChatMessage | None = None
-        for message in self.conversation.messages:
+        for message in conversation.messages:
             if message.id is None and message.status is not ReplyStatus.STREAMING:
                 message.parent_id = previous.id if previous is not None else None
                 if not await history.add_message(self.conversation, message):
                     return False
             previous = message
         return True
+
+    async def _still_stored(self, history: History) -> bool:
+        try:
+            return await history.read(lambda store: store.has_conversation(self.conversation.id))
+        except StoreError:
+            return True  # cannot tell: save as before (a failing store is reported there)
 
     def _error_text(self, error: ServiceError) -> str:
         name = self.session.provider_of(self.conversation)

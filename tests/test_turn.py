@@ -23,6 +23,7 @@ from t502_tui import turn as turn_module
 from t502_tui.turn import (
     ConnectionChanged,
     LinkState,
+    PromptSaved,
     ReplyEnded,
     ReplyGrew,
     RetryWaiting,
@@ -378,3 +379,20 @@ async def test_the_pages_a_reply_cites_are_listed_after_its_text(server: Loopbac
         "2. [\\*Weather\\* \\[today\\] \\<b\\>](https://www.b.example/) · b.example\n\n")
     await session.aclose()
     assert Store(tmp_path / "t502.db").load_conversation(conversation.id).messages[1].content == reply.content
+
+
+async def test_a_conversation_deleted_elsewhere_while_open_is_saved_again_whole(
+        server: LoopbackServer, tmp_path: Path) -> None:
+    server.script(CHAT, text_stream("One."), text_stream("Two."))
+    session = session_for(server.url, tmp_path)
+    conversation = Conversation(model="gpt-5")
+    await Turn(session, conversation, Events()).run(ChatMessage("user", "first"))
+    Store(tmp_path / "t502.db").delete(conversation.id)  # `t502 history delete`, meanwhile
+    events = Events()
+    await Turn(session, conversation, events).run(ChatMessage("user", "second"))
+    await session.aclose()
+    assert [e.saved_again for e in events if isinstance(e, PromptSaved)] == [True]
+    saved = Store(tmp_path / "t502.db").load_conversation(conversation.id).messages
+    assert [m.content for m in saved] == ["first", "One.", "second", "Two."]
+    assert server.chat_requests()[1].json["messages"][:2] == [{"role": "user", "content": "first"},
+                                                              {"role": "assistant", "content": "One."}]

@@ -754,6 +754,9 @@ class ConversationPane(Vertical):
         elif isinstance(event, PromptSaved):
             self.view.changed(event.message)
             self._changed(saved=True)
+            if event.saved_again:
+                self.notify("This conversation had been deleted (by another t502, or t502 history delete):"
+                            " it is saved again, as shown here.", title="History", timeout=10)
         elif isinstance(event, ConnectionChanged):
             self._show_connection(event.connection)
             if event.connection.retry_at is not None and self._countdown is None:
