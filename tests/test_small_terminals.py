@@ -436,3 +436,17 @@ async def test_the_field_typed_in_stays_in_sight_when_the_terminal_shrinks() -> 
         await until(pilot, lambda: app.size.height == 20)
         form_area = form.query_one("#conv-form")
         await until(pilot, lambda: form_area.region.contains_region(choice.region))
+
+
+async def test_two_long_file_names_are_shortened_to_fit_side_by_side(server: LoopbackServer, tmp_path: Path) -> None:
+    files = [tmp_path / f"{stem}_a_rather_long_file_name_for_the_chip_at_eighty_columns.md" for stem in ("one", "two")]
+    for file in files:
+        file.write_text("hello")
+    app = make_app(server)
+    async with app.run_test(size=(80, 24)) as pilot:
+        bar = await chips_for(pilot, app, *files)
+        await pilot.pause()
+        assert bar.max_scroll_x == 0 and bar.children[-1].region.right <= bar.region.right
+        assert [str(chip.render())[:12] for chip in bar.children] == ["📄 one_a_rath", "📄 two_a_rath"]
+        await pilot.resize_terminal(140, 45)  # room again: names as long as a chip shows them
+        await until(pilot, lambda: str(bar.children[0].render()).startswith("📄 one_a_rather_long_fi"))

@@ -20,6 +20,9 @@ from t502_tui.terminal_text import defuse
 CHIP_NAME_CELLS = 30
 """A chip shows a file's name in at most this many cells: a chip fits a 60-column
 terminal whole (its ✕ too), and several fit a wider one."""
+SHORTEST_CHIP_NAME = 12
+"""Names are shortened down to this many cells for the chips to fit side by side; past
+that, the bar scrolls."""
 
 
 def short_name(name: str, cells: int = CHIP_NAME_CELLS) -> str:
@@ -58,6 +61,10 @@ class AttachmentBar(HorizontalScroll, can_focus=False):
 
         character: str | None = None
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._images: list[Attachment] = []
+
     def action_leave(self) -> None:
         self.post_message(self.Left())
 
@@ -71,16 +78,42 @@ class AttachmentBar(HorizontalScroll, can_focus=False):
         """Redraw the chips (the bar hides itself when there are none)."""
         if not images and not self.children and not self.display:
             return  # nothing shown and nothing to show (every send): no layout of the screen
+        self._images = list(images)
+        width = self._room()
         self.remove_children()
         self.mount_all(
             # Named, not given ids: the old chips are still being removed when these mount.
-            Button(Content(f"{image.icon} {defuse(image.describe(short_name(image.name)))} ✕"), name=str(index),
-                   classes="chip", compact=True, tooltip=defuse(image.name))
-            for index, image in enumerate(images)
+            Button(Content(label), name=str(index), classes="chip", compact=True, tooltip=defuse(image.name))
+            for index, (image, label) in enumerate(zip(images, _labels(images, width)))
         )
         self.display = bool(images)
+
+    def _room(self) -> int:
+        """The cells the chips have: the bar's, or the screen's before it is laid out."""
+        return self.size.width or self.app.size.width - 2
+
+    def on_resize(self) -> None:
+        """Names as long as the new width lets them be, on the same chips (one may have the focus)."""
+        chips = list(self.query(".chip").results(Button))
+        if len(chips) == len(self._images):  # not while old chips are still being removed
+            for chip, label in zip(chips, _labels(self._images, self._room())):
+                chip.label = Content(label)
 
     @on(Button.Pressed, ".chip")
     def _remove(self, event: Button.Pressed) -> None:
         event.stop()
         self.post_message(self.Removed(int(event.button.name or 0)))
+
+
+def _labels(images: list[Attachment], width: int) -> list[str]:
+    """Each chip's words, names shortened as far as SHORTEST_CHIP_NAME for all of them to
+    fit side by side in ``width`` cells (two long names at 80 columns)."""
+
+    def label(image: Attachment, cells: int) -> str:
+        return f"{image.icon} {defuse(image.describe(short_name(image.name, cells)))} ✕"
+
+    for cells in range(CHIP_NAME_CELLS, SHORTEST_CHIP_NAME - 1, -1):
+        labels = [label(image, cells) for image in images]
+        if sum(cell_len(text) + 3 for text in labels) <= width:  # a margin, and a cell each side
+            break
+    return labels
