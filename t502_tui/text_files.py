@@ -16,14 +16,14 @@ from pathlib import PurePath
 
 SNIFF_BYTES = 8192
 MAX_CONTROL_SHARE = 0.02
-"""Above this share of control characters (other than tab, new lines, form feed and
-escape), a file is taken as binary."""
+"""Above this share of control characters (other than tab, new lines, form feed, and the
+escape, bell and backspace of a terminal's log), a file is taken as binary."""
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
     (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
 )
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x06\x0b\x0e-\x1a\x1c-\x1f\x7f]")
 _TICKS = re.compile(r"`{3,}")
 
 LANGUAGES = {

@@ -30,6 +30,12 @@ def test_older_western_files_are_read_as_windows_1252() -> None:
     assert decode_text("price: 5 € — naïve".encode("cp1252")) == ("price: 5 € — naïve", "cp1252")
 
 
+def test_a_terminals_log_is_text() -> None:
+    # `script` keeps every title (ESC ] 0 ; ... BEL) and every backspace typed.
+    line = "\x1b]0;user@host: ~\x07$ lss\x08 \x08\x08 \x08ls\r\nnotes.txt\r\n"
+    assert decode_text((line * 40).encode()) == (line * 40, "utf-8")
+
+
 @pytest.mark.parametrize("data", [
     b"\x7fELF\x02\x01\x01\x00" + bytes(200),
     bytes(range(256)) * 8,
