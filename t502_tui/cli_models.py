@@ -94,6 +94,8 @@ async def show_balance(config: Config) -> int:
                 known += 1
                 b = facts.balance
                 print(f"{name}: {format_cost(b.left)} left ({format_cost(b.used)} spent of {format_cost(b.limit)})")
+            elif facts.balance_error:
+                print(f"{name}: no balance: {facts.balance_error}", file=sys.stderr)
             else:
                 print(f"{name}: the server does not tell the balance", file=sys.stderr)
     finally:

@@ -70,6 +70,8 @@ class ProviderFacts:
         """The last reading failed in a way that may pass (a refused key, no connection...)."""
         self.balance: Balance | None = None
         self.balance_absent = False
+        self.balance_error: str | None = None
+        """Why the last request for the balance failed (a refused key, a bot check), or None."""
         """The server has no billing endpoints (or answers them with garbage): not asked again this run."""
         self._balance_asked: float | None = None
         """When the balance was last asked (on :data:`clock`)."""
@@ -196,12 +198,14 @@ class ProviderFacts:
             if not self.balance_possible or self.balance_wait() > 0:
                 return False
             self._balance_asked = clock()
+            self.balance_error = None
             try:
                 subscription = await client.get_json("dashboard/billing/subscription")
                 usage = await client.get_json("dashboard/billing/usage")
             except ServiceError as error:
                 log.debug("no balance from %s: %s", client.host, error.message)
                 self.balance_absent = _absent(error)
+                self.balance_error = None if self.balance_absent else error.message
                 return False
             balance = parse_balance(subscription, usage)
             if balance is None:

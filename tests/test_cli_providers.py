@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from loopback import DEMO_MODELS, DEMO_PRICING, LoopbackServer, text_stream
+from loopback import DEMO_MODELS, DEMO_PRICING, LoopbackServer, Reply, text_stream
 from test_cli import KEY, assert_clean, t502
+from test_errors import CHALLENGE_PAGE
 
 
 @pytest.fixture
@@ -135,3 +136,11 @@ def test_headers_a_request_cannot_carry_are_refused_in_one_line(local: LoopbackS
     result = t502("config", "show", T502_CONFIG=write_config(tmp_path, local, f"headers = {headers}"))
     assert result.returncode != 0 and message in result.stderr and "break-secret" not in result.stderr
     assert_clean(result)
+
+
+def test_balance_names_a_bot_check_that_blocks_it(server: LoopbackServer) -> None:
+    page = Reply(200, body=CHALLENGE_PAGE, headers={"content-type": "text/html", "cf-mitigated": "challenge"})
+    server.script("/dashboard/billing/subscription", page)
+    balance = t502("balance", server=server)
+    assert balance.returncode == 1
+    assert balance.stderr.startswith("token502: no balance: Cloudflare's bot check blocked the request")

@@ -513,12 +513,15 @@ class ChatClient:
             if isinstance(outcome, ServiceError):
                 raise outcome
             try:
-                raw = await self._read_whole(outcome, f"the answer to {path}", limit, deadline)
+                text = (await self._read_whole(outcome, f"the answer to {path}", limit, deadline)).decode(
+                    "utf-8", "replace")
             finally:
                 await outcome.aclose()
             try:
-                return loads(raw.decode("utf-8", "replace"))
+                return loads(text)
             except ValueError:
+                if challenge := challenge_error(outcome.status_code, outcome.headers, text, text):
+                    raise challenge from None  # not "no such endpoint": every request meets it
                 raise UnusableAnswer(f"the answer to {path} is not JSON") from None
         except ServiceError as error:
             raise self._scrubbed(error) from None

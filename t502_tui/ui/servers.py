@@ -242,7 +242,8 @@ class Servers(_Base):
         facts = self.session.facts(name)
         if not await facts.refresh_balance(self.session.client_for(name)) or facts.balance is None:
             if asked:
-                self.notify(f"{name} did not tell the balance this time.", title="Balance", severity="warning")
+                why = f": {facts.balance_error}" if facts.balance_error else " this time"
+                self.notify(f"{name} did not tell the balance{why}.", title="Balance", severity="warning")
             return
         left = facts.balance.left
         if left < self.config.low_balance and not facts.low_balance_told:
