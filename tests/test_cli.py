@@ -179,8 +179,11 @@ def test_ask_unknown_model_hints(server: LoopbackServer) -> None:
     assert "t502 models" in result.stderr
 
 
-def test_ask_dead_port() -> None:
-    result = t502("ask", "hi", T502_BASE_URL="http://127.0.0.1:9/v1")
+def test_ask_dead_port(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("max_retries = 0\n")  # the retries' waits are tested with the client
+    config.chmod(0o600)
+    result = t502("ask", "hi", T502_BASE_URL="http://127.0.0.1:9/v1", T502_CONFIG=str(config))
     assert result.returncode == 1 and "error: cannot connect to 127.0.0.1:9" in result.stderr
     assert_clean(result)
 
