@@ -560,6 +560,24 @@ async def test_a_temperature_a_reasoning_model_refuses_is_left_out(server: Loopb
     assert [("temperature" in a, a.get("top_p")) for a in asked] == [(True, 0.9), (False, 0.9), (False, None)]
 
 
+@pytest.mark.parametrize("message", [
+    "Your organization must be verified to stream this model. Please go to: https://platform.openai.com/settings"
+    "/organization/general and click on Verify Organization.",
+    "Unsupported value: 'stream' does not support true with this model. Supported values are: false.",
+])
+async def test_a_model_that_may_not_stream_answers_whole(server: LoopbackServer, client: ChatClient,
+                                                         message: str) -> None:
+    refusal = {"error": {"message": message, "type": "invalid_request_error", "param": "stream",
+                         "code": "unsupported_value"}}
+    whole = {"choices": [{"message": {"content": "whole"}, "finish_reason": "stop"}], "usage": usage(3, 1)}
+    server.script(CHAT, Reply(400, body=json.dumps(refusal)), Reply(body=json.dumps(whole)), Reply(body=json.dumps(whole)))
+    events = await collect(client)
+    assert text_of(events) == "whole" and UsageReport(Usage(3, 1, 4)) in events
+    assert text_of(await collect(client)) == "whole"  # asked whole at once from then on
+    asked = [(r.json["stream"], "stream_options" in r.json) for r in server.chat_requests()]
+    assert asked == [(True, True), (False, False), (False, False)]
+
+
 async def test_a_refusal_of_something_else_is_not_asked_again(server: LoopbackServer, client: ChatClient) -> None:
     server.script(CHAT, Reply(400, body=json.dumps(MAX_TOKENS_REFUSAL)), text_stream("never"))
     with pytest.raises(APIError, match="max_completion_tokens"):

@@ -631,16 +631,26 @@ def _rename_max_tokens(body: dict[str, Any]) -> None:
     body["max_completion_tokens"] = body.pop("max_tokens")
 
 
+def _whole(body: dict[str, Any]) -> None:
+    """Ask for the reply whole (the stream reader takes a whole answer too)."""
+    body["stream"] = False
+    body.pop("stream_options", None)
+
+
 _REFUSALS: tuple[tuple[str, str, Callable[[dict[str, Any]], None]], ...] = (
     ("stream_options", "stream_options", _leave_out("stream_options")),
     ("max_tokens", "max_completion_tokens", _rename_max_tokens),
     ("temperature", "'temperature' does not support", _leave_out("temperature")),
     ("top_p", "'top_p' does not support", _leave_out("top_p")),
+    ("stream", "to stream this model", _whole),
+    ("stream", "'stream' does not support", _whole),
 )
 """What a request may carry that some servers refuse with a 400, the words in the refusal
 that say so, and how to ask without it: the usage request (optional); ``max_tokens``,
-which OpenAI's reasoning models take only as ``max_completion_tokens``; and a temperature
-or top_p those models refuse ("only the default (1) value is supported"), left out."""
+which OpenAI's reasoning models take only as ``max_completion_tokens``; a temperature or
+top_p those models refuse ("only the default (1) value is supported"), left out; and
+streaming, which OpenAI refuses for some models, or to an organization it has not
+verified ("must be verified to stream this model"): the reply comes whole."""
 
 
 class _Watchdog:
