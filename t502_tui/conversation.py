@@ -143,6 +143,12 @@ class ChatMessage:
         return bool(self.content) and self.status is not ReplyStatus.STREAMING and not self.status.cut_off
 
 
+def _unsent_reply(message: ChatMessage | None) -> bool:
+    """``message`` is a reply that has ended and is not sent (see ChatMessage.sendable)."""
+    return (message is not None and message.role == "assistant" and message.status is not ReplyStatus.STREAMING
+            and not message.sendable)
+
+
 def _parts(content: str | list[dict[str, Any]]) -> list[dict[str, Any]]:
     return content if isinstance(content, list) else [{"type": "text", "text": content}]
 
@@ -273,15 +279,18 @@ class Conversation:
         start of the user message after it, as image parts, so "make it blue" shows the
         model the image it made; only the newest :data:`MAX_IMAGES_SENT_BACK`.
 
-        Messages of one role in a row (a question whose reply failed, then another) go as
-        one: the chat templates of many models served by vLLM or llama.cpp refuse a
+        A question goes with its reply: when the reply is not sent (it failed, or was cut
+        off and not kept), neither is the question, so a message the server refused is not
+        sent again with every later one. Messages of one role in a row (a reply deleted)
+        go as one: the chat templates of many models served by vLLM or llama.cpp refuse a
         history whose roles do not alternate.
         """
         out: list[dict[str, Any]] = []
         if self.system_prompt.strip():
             out.append({"role": system_role, "content": self.system_prompt})
         first_turn = len(out)
-        turns = [m for m in self.messages if m.sendable]
+        turns = [m for m, after in zip(self.messages, [*self.messages[1:], None])
+                 if m.sendable and not (m.role == "user" and m.in_context is None and _unsent_reply(after))]
         made = [(m, a) for m in turns if m.role == "assistant" for a in m.attachments if a.source is None]
         sent_back = {id(a) for _, a in made[-MAX_IMAGES_SENT_BACK:]}
         carried: list[Attachment] = []

@@ -164,15 +164,17 @@ def test_messages_of_one_role_in_a_row_go_as_one() -> None:
     # vLLM and llama.cpp serve models whose chat templates refuse user, user.
     png = Attachment("a.png", "image/png", b"\x89PNG", 1, 1)
     conversation = Conversation(model="m", system_prompt="be brief", messages=[
-        ChatMessage("user", "failed"), ChatMessage("assistant", "", status=ReplyStatus.ERROR, error="x"),
+        ChatMessage("user", "its reply deleted"),
         ChatMessage("user", "look", attachments=[png]), ChatMessage("assistant", "a cat"),
+        ChatMessage("user", "refused"), ChatMessage("assistant", "", status=ReplyStatus.ERROR, error="x"),
         ChatMessage("user", "stopped"), ChatMessage("assistant", "half", status=ReplyStatus.STOPPED),
         ChatMessage("assistant", "kept", status=ReplyStatus.ERROR, in_context=True),
         ChatMessage("user", "and now"),
     ])
     sent = conversation.request_messages()
     assert [m["role"] for m in sent] == ["system", "user", "assistant", "user", "assistant", "user"]
-    assert [part.get("text") for part in sent[1]["content"]] == ["failed", "look", None]
+    assert [part.get("text") for part in sent[1]["content"]] == ["its reply deleted", "look", None]
+    assert sent[3]["content"] == "stopped"  # a question whose reply failed goes no more
     assert sent[4]["content"] == "half\n\nkept"
     assert conversation.request_messages("user")[:2] == [  # a system prompt sent as a user message stays apart
         {"role": "user", "content": "be brief"}, {"role": "user", "content": sent[1]["content"]}]
@@ -190,11 +192,11 @@ async def test_a_mid_stream_error_keeps_the_text_and_is_not_sent_again(server: L
     assert isinstance(ended, ReplyEnded) and ended.error is not None and ended.error.partial
     await Turn(session, conversation, Events()).run(ChatMessage("user", "second"))
     sent = server.chat_requests()[1].json["messages"]
-    # The cut-off reply stays out, and the two questions go as one: roles alternate.
-    assert [(m["role"], m["content"]) for m in sent] == [("user", "first\n\nsecond")]
+    # The cut-off reply stays out, and so does its question: not sent again with every message.
+    assert [(m["role"], m["content"]) for m in sent] == [("user", "second")]
     conversation.messages[1].in_context = True  # the user keeps it
     await Turn(session, conversation, Events()).run(ChatMessage("user", "third"))
-    assert "half an" in [m["content"] for m in server.chat_requests()[2].json["messages"]]
+    assert [m["content"] for m in server.chat_requests()[2].json["messages"]][:2] == ["first", "half an"]
     await session.aclose()
 
 
@@ -396,3 +398,17 @@ async def test_a_conversation_deleted_elsewhere_while_open_is_saved_again_whole(
     assert [m.content for m in saved] == ["first", "One.", "second", "Two."]
     assert server.chat_requests()[1].json["messages"][:2] == [{"role": "user", "content": "first"},
                                                               {"role": "assistant", "content": "One."}]
+
+
+async def test_a_question_the_server_refused_is_not_sent_again_with_the_next(server: LoopbackServer) -> None:
+    refused = Reply(400, body=json.dumps({"error": {"message": "this prompt is refused"}}))
+    server.script(CHAT, refused, text_stream("Fine."), text_stream("Again."))
+    session = session_for(server.url)
+    conversation = Conversation(model="gpt-5")
+    failed = await Turn(session, conversation, Events()).run(ChatMessage("user", "refused words"))
+    assert failed.status is ReplyStatus.ERROR and conversation.messages[0].content == "refused words"  # kept
+    await Turn(session, conversation, Events()).run(ChatMessage("user", "next"))
+    await Turn(session, conversation, Events()).run(ChatMessage("user", "and then"))
+    await session.aclose()
+    asked = [[m["content"] for m in r.json["messages"]] for r in server.chat_requests()]
+    assert asked == [["refused words"], ["next"], ["next", "Fine.", "and then"]]
