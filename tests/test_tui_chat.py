@@ -664,3 +664,13 @@ async def test_saving_f3_says_what_the_conversation_now_uses(server: LoopbackSer
 def test_a_copy_note_keeps_the_words_as_written() -> None:
     note, warned = clipboard.copy_note(12, "the conversation as Markdown", {"TMUX": "/tmp/tmux-0/default,1,0"})
     assert note.startswith("The conversation as Markdown (12 characters) sent to tmux") and warned
+
+
+async def test_ctrl_c_in_the_composer_says_which_key_quits_in_words(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app)
+        await pilot.press("h", "i", "ctrl+c")
+        await until(pilot, lambda: any(n.title == "Do you want to quit?" for n in app._notifications))
+        assert [n.message for n in app._notifications if n.title == "Do you want to quit?"] == [
+            "Press Ctrl+Q to quit t502."]

@@ -29,7 +29,7 @@ from textual.worker import WorkerFailed
 from t502_tui.config import ENV_API_KEY, ENV_MODEL, Config, ConfigError, save_config
 from t502_tui.conversation import Conversation
 from t502_tui.debug_log import record_crash
-from t502_tui.keys import resolve_keys
+from t502_tui.keys import key_label, resolve_keys
 from t502_tui.model_catalog import save_cached_models
 from t502_tui.paths import config_file, display_path
 from t502_tui.session import LAST_MODEL, ChatSession
@@ -157,6 +157,14 @@ class T502App(Servers, App[None]):
         ``markup`` is ignored: widgets' and screens' ``notify`` pass True for it, and a
         path like ``x[/]y`` would fail to show."""
         super().notify(defuse(message), title=defuse(title), severity=severity, timeout=timeout, markup=False)
+
+    def action_help_quit(self) -> None:
+        """Ctrl+C, where it copies nothing: which key quits (Textual's own notice is markup,
+        which t502's notices show as written)."""
+        for key, active in self.active_bindings.items():
+            if active.binding.action in ("quit", "app.quit"):
+                self.notify(f"Press {key_label(key)} to quit t502.", title="Do you want to quit?")
+                return
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key) and not event.is_forwarded:
