@@ -12,6 +12,7 @@ from textual.widgets import Input
 from loopback import LoopbackServer
 from t502_tui.ui.app import T502App
 from t502_tui.ui.screens.palette import Palette
+from t502_tui.ui.screens.settings import SettingsScreen
 from t502_tui.ui.screens.theme_picker import ThemePicker
 from t502_tui.ui.widgets.composer import Composer
 from test_cli import tiny_png
@@ -211,3 +212,11 @@ async def test_enter_in_the_palette_waits_for_the_search_of_what_was_typed(serve
         field.value = "theme"
         field.post_message(Input.Submitted(field, "theme"))
         await until(pilot, lambda: isinstance(app.screen, ThemePicker))
+
+
+async def test_settings_typed_in_the_palette_opens_settings_not_the_conversations(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app)
+        await pilot.press("ctrl+p", *"settings", "enter")
+        await until(pilot, lambda: isinstance(app.screen, SettingsScreen))

@@ -19,7 +19,12 @@ if TYPE_CHECKING:
 
 
 def app_commands(app: T502App, screen: Screen) -> Iterator[SystemCommand]:
-    """The commands for ``screen``: the app's own, and the chat's when it is in front."""
+    """The commands for ``screen``: the app's own, and the chat's when it is in front.
+    Of two titles matching what was typed as well, the one listed first comes first:
+    "settings" finds Settings before Conversation settings."""
+    # The palette matches titles only: the words people look for are in it ("key", "url").
+    yield SystemCommand("Settings: server URL, API key, default model…", "Also the system prompt, theme,"
+                        " send key, reply length and timeout (F2)", app.open_settings)
     yield SystemCommand("Change theme", "Preview themes as you move; the choice is saved", app.change_theme)
     yield SystemCommand("Add a provider", "Another server (Ollama, vLLM, OpenRouter, a relay), saved to the config",
                         app.add_provider)
@@ -60,7 +65,4 @@ def app_commands(app: T502App, screen: Screen) -> Iterator[SystemCommand]:
     yield SystemCommand("Toggle sidebar", "Go to, or hide, the conversation list (ctrl+b)", chat.action_toggle_sidebar)
     yield SystemCommand("Refresh model list", "Fetch every provider's model list again", app.refresh_models)
     yield SystemCommand("Refresh balance", "Ask the provider what is left on the key", chat.action_refresh_balance)
-    # The palette matches titles only: the words people look for are in it ("key", "url").
-    yield SystemCommand("Settings: server URL, API key, default model…", "Also the system prompt, theme,"
-                        " send key, reply length and timeout (F2)", app.open_settings)
     yield SystemCommand("Help", "Keys and commands (F1)", app.show_help)
