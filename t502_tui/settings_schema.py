@@ -450,7 +450,7 @@ SETTINGS: tuple[Setting, ...] = (
             max_length=1000, secret=True, check=_check_api_key,
             rule="printable ASCII without spaces", env="T502_API_KEY",
             screen=ScreenField("API key", "secret")),
-    Setting("model", str, DEFAULT_MODEL, "Model of `t502 ask`, and of new conversations until you pick another (the chat then starts with the one picked last; setting this here picks it).",
+    Setting("model", str, DEFAULT_MODEL, "Model of `t502 ask`, and of new conversations until you pick another (the chat then starts with the one picked last, unless `T502_MODEL` is set; setting this here picks it).",
             check=_check_named, rule="one line, not empty", env="T502_MODEL",
             screen=ScreenField("Default model")),
     Setting("system_prompt", str, "", "System prompt for new conversations; empty for none.",
