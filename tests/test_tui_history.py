@@ -62,9 +62,10 @@ async def test_sidebar_lists_history_and_opens_it(server: LoopbackServer) -> Non
         assert listed(app) == ["New conversation", "newer question", "old question"]
         await pilot.press("ctrl+b", "down", "down", "enter")
         await until(pilot, lambda: pane(app).conversation.messages and pane(app).conversation.messages[0].content == "old question")
+        await until(pilot, lambda: listed(app) == ["newer question", "old question"])  # the blank one is gone
         await send(pilot, "follow-up")
         await settle(app)
-        await until(pilot, lambda: listed(app)[1] == "old question")
+        await until(pilot, lambda: listed(app)[0] == "old question")
     sent = server.chat_requests()[-1].json["messages"]
     assert [m["content"] for m in sent] == ["old question", "old answer", "follow-up"]
 

@@ -158,14 +158,18 @@ class ChatScreen(SavedConversations, Screen[None]):
         """A new blank conversation in front, in place of any open one with nothing in it
         (no message, draft, attachment, preset or setting of its own): blanks do not pile
         up, and the new one has the model and settings in force now."""
-        system_prompt = self.t502.config.system_prompt
-        blanks = [p for p in self.panes if not p.conversation.messages and not p.conversation.preset
-                  and not p.conversation.settings and p.conversation.system_prompt == system_prompt
-                  and not p.composer.text.strip() and not p.attachments]
+        blanks = [p for p in self.panes if self._blank(p)]
         await self.new_conversation()
         for pane in blanks:
             await pane.remove()
         self.refresh_state()
+
+    def _blank(self, pane: ConversationPane) -> bool:
+        """Nothing in it: no message, draft, attachment, preset or setting of its own."""
+        conversation = pane.conversation
+        return (not conversation.messages and not conversation.preset and not conversation.settings
+                and conversation.system_prompt == self.t502.config.system_prompt
+                and not pane.composer.text.strip() and not pane.attachments)
 
     async def open_conversation(self, conversation: Conversation, *, front: bool = True) -> ConversationPane:
         """Show ``conversation`` in a pane of its own and bring it to the front (with
@@ -185,6 +189,7 @@ class ChatScreen(SavedConversations, Screen[None]):
         With ``message_id`` (a search hit), the branch holding that message is shown, and
         the view scrolls to it.
         """
+        left = self.active_pane
         pane = self.pane_for(conversation_id)
         history = self.session.history
         shown = pane is not None and (
@@ -213,6 +218,9 @@ class ChatScreen(SavedConversations, Screen[None]):
                 pane.composer.restore(draft)
         if pane is not None and message_id is not None:
             await pane.show_message(message_id)
+        if left is not None and left is not self.active_pane and self._blank(left):
+            await left.remove()  # a blank left for a saved one is not kept listed
+            self.refresh_state()
 
     async def reopen_drafts(self, drafts: list[tuple[str, str]], heads: dict[str, str] | None = None) -> None:
         """Bring back text typed in new conversations when t502 last closed, each in its
