@@ -182,3 +182,23 @@ async def test_links_wait_for_r_with_download_images_off_and_redraws_do_not_rere
         choose(app, reply)
         await pilot.press("r")
         await until(pilot, lambda: len(reply.attachments) == 1 and "▀" in shown(app))
+
+
+async def test_copying_an_images_path_does_not_call_it_saved(tmp_path: Path) -> None:
+    conversation = Conversation(model="m", messages=[ChatMessage("user", "hi"), image_reply(picture_png())])
+    app = make_app(None, [conversation])
+    async with app.run_test(size=(100, 30)) as pilot:
+        choose(app, pane(app).conversation.messages[-1])
+        await pilot.press("y")
+        await until(pilot, lambda: bool(app.clipboard))
+        assert "cache" in app.clipboard and "saved as" not in shown(app)  # a copy t502 keeps, not one the user saved
+
+
+async def test_a_key_for_a_file_on_an_image_link_not_downloaded_says_how_to_get_it() -> None:
+    reply = ChatMessage("assistant", "![x](http://127.0.0.1:9/gone.png)", model="m")
+    app = make_app(None, [Conversation(model="m", messages=[ChatMessage("user", "hi"), reply])])
+    async with app.run_test(size=(100, 30)) as pilot:
+        choose(app, pane(app).conversation.messages[-1])
+        await pilot.press("y")
+        await until(pilot, lambda: any("This image is not downloaded: r downloads it." == n.message
+                                       for n in app._notifications))

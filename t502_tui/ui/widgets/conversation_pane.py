@@ -27,7 +27,7 @@ from t502_tui.attachments import Attachment, AttachmentError, check_count, load_
 from t502_tui.context_fit import Trim, budget, request_tokens, trim_to_fit
 from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus, Tally
 from t502_tui.keys import key_label
-from t502_tui.media import MediaLink, MediaState
+from t502_tui.media import MediaLink
 from t502_tui.reply_media import (
     MediaItem,
     cached_file,
@@ -285,13 +285,11 @@ class ConversationPane(Vertical):
             return state.path
         if item.image is None:
             return None
-        try:
-            path = await asyncio.to_thread(cached_file, item.image)
+        try:  # not kept as where it was saved: the user saved nothing
+            return await asyncio.to_thread(cached_file, item.image)
         except OSError as error:
             self.notify(f"Could not write the image to a file: {error.strerror or error}", severity="error")
             return None
-        message.media.setdefault(item.key, MediaState()).path = path
-        return path
 
     async def media_action(self, message: ChatMessage, action: str, index: int) -> None:
         """Open an image or video, copy its path, show its folder, or download again."""
@@ -315,6 +313,8 @@ class ConversationPane(Vertical):
                     self.notify(f"Cannot use {folder}: {error.strerror or error}", severity="error")
                     return
                 self.download_video(message, link, folder, then_open=True)
+            elif link.kind == "image":
+                self.notify("This image is not downloaded: r downloads it.")
             else:
                 self.notify("Download the video first: o downloads and opens it, s saves it where you say.")
             return
