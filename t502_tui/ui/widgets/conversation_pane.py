@@ -518,8 +518,9 @@ class ConversationPane(Vertical):
         self.query_one(AttachmentBar).show(self.attachments)
         banner = self.query_one(".edit-banner", Static)
         send = key_label(self.keys["send"][:1])
+        # Sentences, not parts joined by " · ": wrapped, no "·" is left at a line's end.
         banner.update(Content(f"Editing an earlier message: {send} sends it as a new branch "
-                              "(the old one is kept, < > on a message flips) · Esc cancels"))
+                              "(the old one is kept; < > on a message flips). Esc cancels."))
         banner.add_class("-shown")
         self.composer.show_recalled(message.content)
         self.composer.focus()
