@@ -540,3 +540,11 @@ async def test_an_export_asks_before_replacing_a_file(server: LoopbackServer, tm
             await until(pilot, lambda: not isinstance(app.screen, Confirm))
             await app.workers.wait_for_complete()
             assert (target.read_text() == "MY PRECIOUS NOTES") is kept
+
+
+def test_an_exports_file_name_keeps_whole_words_of_the_title() -> None:
+    from t502_tui.ui.screens.saved_conversations import _file_stem
+
+    assert _file_stem("Greeting test with a quite long title that goes on") == "Greeting-test-with-a-quite-long-title"
+    assert _file_stem("x" * 60) == "x" * 40 and _file_stem("!!!") == "conversation"
+    assert _file_stem("naïve café: a/b") == "naïve-café-a-b"

@@ -220,7 +220,7 @@ class SavedConversations(_Base):
             return
         if pane.conversation.has_older:
             await pane.load_older(None)
-        stem = re.sub(r"[^\w-]+", "-", pane.conversation.display_title).strip("-")[:40] or "conversation"
+        stem = _file_stem(pane.conversation.display_title)
         path, problem = str(Path.cwd() / f"{stem}.{kind}"), ""
         while True:  # a path that cannot be written is asked again, as typed, with why
             target = await ask_for_file(self.app, f"Export as {'Markdown' if kind == 'md' else 'JSON'} to",
@@ -272,3 +272,16 @@ class SavedConversations(_Base):
 
         self.app.push_screen(SearchScreen(history), chosen)
 
+
+
+def _file_stem(title: str, longest: int = 40) -> str:
+    """A file name's stem made from a title: its words joined by ``-``, as many whole ones
+    as fit in ``longest`` characters (a long first word is cut)."""
+    words = [w for w in re.split(r"[^\w]+", title) if w]
+    stem = ""
+    for word in words:
+        joined = f"{stem}-{word}" if stem else word
+        if len(joined) > longest:
+            break
+        stem = joined
+    return stem or (words[0][:longest] if words else "conversation")
