@@ -142,8 +142,10 @@ async def test_the_default_providers_table_is_edited_and_a_provider_added(server
         assert "token502 is the Base URL and API key above" in str(screen.query_one("#settings-providers").render())
         screen.query_one("#settings-add-provider", Button).press()
         await until(pilot, lambda: app.screen.__class__.__name__ == "AddProviderScreen")
-        app.screen.query_one("#provider-name", Input).value = "local"
         app.screen.query_one("#provider-url", Input).value = server.url
+        await pilot.press("enter")  # no name yet
+        await until(pilot, lambda: "Type a name for it" in str(app.screen.query_one("#provider-message").render()))
+        app.screen.query_one("#provider-name", Input).value = "local"
         await pilot.press("enter")
         await until(pilot, lambda: app.screen is screen and "local:" in str(screen.query_one("#settings-providers").render()))
         await until(pilot, lambda: "local" in app.session.provider_names and app.session.facts("local").models is not None)

@@ -48,7 +48,7 @@ class AddProviderScreen(Dialog[NewProvider | None]):
                                  " another relay. Its models then show in the picker under its name."),
                          classes="hint")
             yield Label("Name (letters, digits, . _ -)")
-            yield Input(placeholder="local", id="provider-name", select_on_focus=False)
+            yield Input(placeholder=self._example_name(), id="provider-name", select_on_focus=False)
             yield Label("Base URL (up to and including /v1)")
             yield Input(placeholder="http://localhost:11434/v1", id="provider-url", select_on_focus=False)
             yield Label("API key (empty for a server that needs none)")
@@ -60,6 +60,11 @@ class AddProviderScreen(Dialog[NewProvider | None]):
 
     def on_mount(self) -> None:
         focus_from_top(self, self.query_one("#provider-name", Input))
+
+    def _example_name(self) -> str:
+        """A name to suggest, not one already taken."""
+        names = ("local", "ollama", "openrouter", "lmstudio", *(f"local{n}" for n in range(2, 99)))
+        return next((name for name in names if name not in self.taken), "")
 
     def _say(self, text: str, error: bool = False) -> None:
         message = self.query_one("#provider-message", Static)
@@ -78,6 +83,9 @@ class AddProviderScreen(Dialog[NewProvider | None]):
         entry: dict[str, Any] = {"base_url": self.query_one("#provider-url", Input).value.strip()}
         if key := self.query_one("#provider-key", Input).value.strip():
             entry["api_key"] = key
+        if not name:
+            self._say("Type a name for it: letters, digits, '.', '_' or '-'.", error=True)
+            return
         if name in self.taken:
             self._say(f"There is a provider called {name} already.", error=True)
             return
