@@ -66,6 +66,9 @@ async def test_the_version_keys_are_offered_only_on_a_message_with_versions(serv
         assert "Prev version" not in hints.shown and "Send/leave out" not in hints.shown  # always sent
         choose(app, reply)  # ‹2/2›: only back
         await until(pilot, lambda: "Prev version" in hints.shown and "Next version" not in hints.shown)
+        assert "Edit" not in hints.shown  # only the user's own words are edited
+        await pilot.press("e")  # pressed anyway: said why
+        await until(pilot, lambda: any("Only your own messages can be edited" in n.message for n in app._notifications))
         await pilot.press("less_than_sign")  # ‹1/2›: only on
         await until(pilot, lambda: "Next version" in hints.shown and "Prev version" not in hints.shown)
         await pilot.press("up")

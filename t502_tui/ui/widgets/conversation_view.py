@@ -594,15 +594,19 @@ class ConversationView(ScrollView, can_focus=True):
             self.post_message(self.TypedAway(event.key, event.character))
         elif (chosen := self.chosen_message) is not None and (
                 (event.key in _VERSION_KEYS and not chosen.alternative_label)
-                or (event.key == "k" and chosen.role != "assistant")):
+                or (event.key == "k" and chosen.role != "assistant")
+                or (event.key == "e" and chosen.role == "assistant")):
             event.stop()
             event.prevent_default()
-            self.action_act("previous_version" if event.key in _VERSION_KEYS else "context")  # not offered: says why
+            # Not offered there: pressed anyway, it says why.
+            self.action_act("previous_version" if event.key in _VERSION_KEYS else "context" if event.key == "k"
+                            else "edit")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The message keys are not offered with no message to act on (their letters are
         typed into the composer then), nor a version key with no version that way (none at
-        all on a message with one version), nor "Send/leave out" on the user's own message."""
+        all on a message with one version), nor "Send/leave out" on the user's own message,
+        nor "Edit" on a reply."""
         if action in ("act", "next_item", "fold") and not self.blocks:
             return False
         if action == "act" and parameters and parameters[0] in ("previous_version", "next_version"):
@@ -613,6 +617,8 @@ class ConversationView(ScrollView, can_focus=True):
             return at > 0 if parameters[0] == "previous_version" else at < len(chosen.alternatives) - 1
         if action == "act" and parameters == ("context",):  # the user's own messages always go
             return (chosen := self.chosen_message) is not None and chosen.role == "assistant"
+        if action == "act" and parameters == ("edit",):
+            return (chosen := self.chosen_message) is not None and chosen.role == "user"
         return True
 
     def on_focus(self) -> None:
