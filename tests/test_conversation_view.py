@@ -19,7 +19,7 @@ from t502_tui.ui.widgets.conversation_view import ConversationView
 from t502_tui.ui import message_block
 from t502_tui.ui.message_block import MAX_SHOWN_REPLY, MAX_SHOWN_TYPED, _shown
 from t502_tui.ui.message_render import MAX_RICH_CHARS, TEXT_PIECE_CHARS, TEXT_PIECE_LINES, Look, _pieces, markdown_lines
-from tui_helpers import choose, linked_paragraphs, make_app, pane, send, settle, shown, until
+from tui_helpers import choose, linked_paragraphs, make_app, painted, pane, send, settle, shown, until
 
 CHAT = "/chat/completions"
 
@@ -504,3 +504,28 @@ def test_an_image_caption_breaks_between_its_parts() -> None:
         "🖼 image-1.png · 2.0 MB · 640×480  o open · s save", "y path · v view"]
     assert message_block.broken_between_parts(caption, 36).plain.split("\n") == [  # at the keys' two spaces
         "🖼 image-1.png · 2.0 MB · 640×480", "o open · s save · y path · v view"]
+
+
+@pytest.mark.parametrize("last", [True, False])
+async def test_folding_a_long_thinking_keeps_its_reply_in_sight(last: bool) -> None:
+    """Folded at the end of the view (the reply newest), or with the view inside it."""
+    thought = "\n\n".join(f"thought {n}" for n in range(120))
+    thinker = ChatMessage("assistant", "the answer", model="m", reasoning=thought)
+    messages = [ChatMessage("user", "q1"), ChatMessage("assistant", lines(1, 60), model="m"), ChatMessage("user", "q2"),
+                thinker]
+    if not last:
+        messages += [ChatMessage("user", "q3"), ChatMessage("assistant", lines(1, 60), model="m")]
+    app = make_app(None, [Conversation(model="m", messages=messages)])
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = pane(app).view
+        view.scroll_to_message(thinker)
+        await pilot.pause()
+        choose(app, thinker)
+        await pilot.press("enter")  # open the thinking
+        await until(pilot, lambda: "thought 119" in shown(app, thinker))
+        await pilot.press("end" if last else "pagedown")
+        await until(pilot, lambda: "thought" in painted(app))
+        await pilot.press("enter")  # fold it
+        await until(pilot, lambda: "▸ Thinking" in painted(app) and "the answer" in painted(app))
+        index = view.messages.index(thinker)
+        assert view.scroll_y <= view._tops[index] < view.scroll_y + view.scrollable_content_region.height

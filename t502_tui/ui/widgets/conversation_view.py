@@ -667,10 +667,22 @@ class ConversationView(ScrollView, can_focus=True):
         self.refresh()
 
     def action_fold(self) -> None:
-        """Open or close the chosen reply's reasoning."""
-        if self.chosen is not None and self.blocks[self.chosen].toggle_fold():
-            self._relayout(self.chosen)
-            self.refresh()
+        """Open or close the chosen reply's reasoning, its header kept on the row it was on
+        (at the top, if it was out of sight): a long thinking folded with the view inside
+        it or at its end showed what came after the reply, or only blank lines."""
+        index = self.chosen
+        if index is None:
+            return
+        height = self.scrollable_content_region.height
+        row = self._tops[index] - int(self.scroll_y)
+        if not self.blocks[index].toggle_fold():
+            return
+        self._relayout(index)
+        target = self._tops[index] - (row if 0 <= row < height else 0)
+        self._set_height(self._total)
+        self._scroll(max(0, min(target, self._total - height)), place=True)
+        self._prepare_view()
+        self.refresh()
 
     def action_act(self, action: str) -> None:
         """Ask for ``action`` on the chosen message."""
