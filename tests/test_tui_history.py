@@ -304,8 +304,9 @@ async def test_long_conversation_draws_newest_first_then_older_on_scroll(server:
         assert len(current.conversation.messages) == VISIBLE_AT_OPEN and current.conversation.has_older
         assert len(current.view.messages) == VISIBLE_AT_OPEN
         await pilot.pause()
-        await pilot.press("ctrl+home")  # from the composer: to the top, where older ones come
-        await until(pilot, lambda: len(current.view.messages) > VISIBLE_AT_OPEN)
+        await pilot.press("ctrl+home")  # from the composer: to the top of the conversation, its first message
+        await until(pilot, lambda: len(current.view.messages) == 2000 and current.view.scroll_y == 0)
+        assert "message number 0" in current.view.text_of(current.view.messages[0])
         await send(pilot, "and one more")
         await settle(app)
     sent = server.chat_requests()[-1].json["messages"]

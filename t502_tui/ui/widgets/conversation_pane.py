@@ -334,14 +334,18 @@ class ConversationPane(Vertical):
         event.stop()
         if not self._loading_older and (self._shown_from or self.conversation.has_older):
             self._loading_older = True
-            self.run_worker(self._show_older(), group="older")
+            self.run_worker(self._show_older(everything=event.everything), group="older")
 
-    async def _show_older(self, until_id: int | None = None) -> None:
-        """Show a page of older messages (reading them from the store if needed), or all
-        of them up to the one with id ``until_id``."""
+    async def _show_older(self, until_id: int | None = None, everything: bool = False) -> None:
+        """Show a page of older messages (reading them from the store if needed), all of
+        them up to the one with id ``until_id``, or (``everything``) all of them, the view
+        then at the very top."""
         try:
             conversation = self.conversation
-            if until_id is None:
+            if everything:
+                await self.load_older(None)
+                start = 0
+            elif until_id is None:
                 if self._shown_from == 0:
                     await self.load_older(PAGE)
                 start = max(0, self._shown_from - PAGE)
@@ -353,6 +357,8 @@ class ConversationPane(Vertical):
             older = conversation.messages[start:self._shown_from]
             self._shown_from = start
             self.view.prepend(older)
+            if everything:
+                self.view.top_reached()
         finally:
             self._loading_older = False
 

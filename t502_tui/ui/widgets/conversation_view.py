@@ -102,7 +102,10 @@ class ConversationView(ScrollView, can_focus=True):
 
     @dataclass
     class OlderWanted(Message):
-        """The view is near its top and there may be older messages to show."""
+        """The view is near its top and there may be older messages to show (with
+        ``everything``, all of them: the user asked for the top of the conversation)."""
+
+        everything: bool = False
 
     @dataclass
     class FollowChanged(Message):
@@ -565,7 +568,12 @@ class ConversationView(ScrollView, can_focus=True):
 
     def action_top(self) -> None:
         self._scroll(0)
-        self.post_message(self.OlderWanted())
+        self.post_message(self.OlderWanted(everything=True))
+
+    def top_reached(self) -> None:
+        """Older messages were shown above for Ctrl+Home: go on to the very top."""
+        self._scroll(0, place=True)
+        self.refresh()
 
     def action_bottom(self) -> None:
         self.follow()
