@@ -84,7 +84,7 @@ def reply_for(request: RecordedRequest) -> Reply | None:
         items += [chunk(t, model=model) for t in tokens]
         items += [chunk(finish="stop", model=model), usage_chunk(len(messages) * 10, len(tokens))]
         out = sse(*items)
-        if match.group(3):
+        if match.group(3) and int(match.group(3)):  # rate 0: as fast as it can
             pause = Pause(1 / int(match.group(3)))
             out = [piece for event in out for piece in (event, pause)]
         return stream_reply(out, headers={"X-Reply-Tokens": str(len(tokens))})
