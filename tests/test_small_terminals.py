@@ -450,3 +450,18 @@ async def test_two_long_file_names_are_shortened_to_fit_side_by_side(server: Loo
         assert [str(chip.render())[:12] for chip in bar.children] == ["📄 one_a_rath", "📄 two_a_rath"]
         await pilot.resize_terminal(140, 45)  # room again: names as long as a chip shows them
         await until(pilot, lambda: str(bar.children[0].render()).startswith("📄 one_a_rather_long_fi"))
+
+
+async def test_a_long_name_in_the_picker_drops_its_context_rather_than_wrap_it() -> None:
+    rows = [PickerRow("open/gemini-2.5-pro", "open/gemini-2.5-pro", price="$0.04/request", context="1.05M"),
+            PickerRow("open/gpt-5", "open/gpt-5", price="$1.25/$10", context="400k")]
+    app: App[None] = App(css_path=Path(t502_app.__file__).with_name("app.tcss"))
+    async with app.run_test(size=(60, 20)) as pilot:
+        app.push_screen(ModelPicker([PickerGroup("open", rows)], current="open/gemini-2.5-pro",
+                                    recent=["open/gpt-5"]))
+        await until(pilot, lambda: bool(app.screen.query(OptionList))
+                    and "$1.25/$10" in option_lines(app.screen.query_one(OptionList)))
+        await pilot.pause()
+        shown = option_lines(app.screen.query_one(OptionList))
+        assert "ctx" not in [line.strip() for line in shown.splitlines()] and "$0.04/request" in shown
+        assert all(not line.strip().startswith(("1.05M", "ctx")) for line in shown.splitlines()), shown

@@ -136,16 +136,18 @@ class ModelPicker(Dialog[str | None]):
         self.groups = groups
         self._refill()  # not when the lists come as the picker closes (no filter then)
 
-    def _option(self, row: PickerRow, width: int, tag: str = "") -> Option:
+    def _option(self, row: PickerRow, width: int, room: int, tag: str = "") -> Option:
         """``gpt-5  current      $1.25/$10 · 400k ctx``: the name (and its tag), then the
-        price and context lined up after the longest name."""
+        price and context lined up after the longest name; of those, what fits in
+        ``room`` (a long name at 60 columns wrapped "1.05M ctx" onto a line of its own)."""
         parts: list[str | tuple[str, str]] = [visible_name(row.label)]
         if tag:
             parts.append((f"  {tag}", "dim"))
-        extra = self._extra(row)
+        used = len(row.label) + (len(tag) + 2 if tag else 0)
+        gap = max(2, width + len("  current") + 2 - used)
+        extra = next((text for text in (self._extra(row), row.price) if used + gap + len(text) <= room), "")
         if extra:
-            used = len(row.label) + (len(tag) + 2 if tag else 0)
-            parts.append((" " * max(2, width + len("  current") + 2 - used) + extra, "dim"))
+            parts.append((" " * gap + extra, "dim"))
         return Option(Content.assemble(*parts), id=f"m:{row.ref}")
 
     @staticmethod
@@ -170,7 +172,7 @@ class ModelPicker(Dialog[str | None]):
         def add(row: PickerRow, tag: str = "") -> None:
             if row.ref not in seen:
                 seen.add(row.ref)
-                options.append(self._option(row, width, tag))
+                options.append(self._option(row, width, room, tag))
 
         as_typed = Option(Content.assemble(("Use ", "dim"), visible_name(typed), (" as typed", "dim")), id=f"t:{typed}")
         # Not "lb2/": a provider's name with no model after it.
