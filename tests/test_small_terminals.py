@@ -465,3 +465,13 @@ async def test_a_long_name_in_the_picker_drops_its_context_rather_than_wrap_it()
         shown = option_lines(app.screen.query_one(OptionList))
         assert "ctx" not in [line.strip() for line in shown.splitlines()] and "$0.04/request" in shown
         assert all(not line.strip().startswith(("1.05M", "ctx")) for line in shown.splitlines()), shown
+
+
+async def test_a_terminal_a_few_columns_wide_with_nothing_typed_is_no_crash(server: LoopbackServer) -> None:
+    app = make_app(server)
+    async with app.run_test(size=(40, 10)) as pilot:
+        await settle(app)
+        for width in (4, 3, 1, 40):  # a pane split off beside another, then given back
+            await pilot.resize_terminal(width, 10)
+            await pilot.pause()
+        assert app.is_running and pane(app).composer.text == ""

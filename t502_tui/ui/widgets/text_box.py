@@ -13,9 +13,13 @@ from textual.widgets import TextArea
 class TextBox(TextArea):
     """Textual's ``TextArea``, except that a frame drawn while the field has no styles
     (just removed from the screen, or not styled yet: Textual issue #6528) leaves its
-    lines blank instead of stopping t502 with a KeyError. The next frame draws it."""
+    lines blank instead of stopping t502 with a KeyError (the next frame draws it), and
+    that a field with no room for a character shows no placeholder (wrapped to no width,
+    it stopped t502 with a ValueError in a pane a few columns wide)."""
 
     def render_lines(self, crop: Region) -> list[Strip]:
+        if self.content_size.width < 1 and not self.text:
+            return [Strip.blank(crop.width)] * crop.height
         try:
             return super().render_lines(crop)
         except KeyError:
