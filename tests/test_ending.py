@@ -247,14 +247,16 @@ def chat_mid_reply(server: LoopbackServer) -> Iterator[tuple[subprocess.Popen[by
             os.close(fd)
 
 
-def test_the_chat_ended_by_sigterm_saves_the_reply_and_restores_the_terminal(server: LoopbackServer) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_the_chat_ended_by_sigterm_saves_the_reply_and_restores_the_terminal(server: LoopbackServer,
+                                                                             signum: int) -> None:
     with chat_mid_reply(server) as (proc, [master]):
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(signum)
         rest = read_until(master, b"\x1b[?25h")  # the cursor is shown again
         assert b"\x1b[?1049l" in rest and b"\x1b[?1000l" in rest  # main screen back, mouse reporting off
         code = proc.wait(30)
         log = Path(os.environ["XDG_STATE_HOME"]) / "t502" / "debug.log"
-        assert code == 128 + signal.SIGTERM, log.read_text() if log.exists() else f"exit {code}"
+        assert code == 128 + signum, log.read_text() if log.exists() else f"exit {code}"
     assert latest_reply() == ("words the user saw", ReplyStatus.INTERRUPTED)
 
 

@@ -53,8 +53,9 @@ from t502_tui.ui.themes import DEFAULT_THEME, register_themes
 from t502_tui.ui.widgets.composer import Composer
 from t502_tui.ui.widgets.conversation_pane import ConversationPane
 
-ENDING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
-"""Signals that end t502 the way Ctrl+Q does."""
+ENDING_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+"""Signals that end t502 the way Ctrl+Q does (in the chat Ctrl+C is a key, not SIGINT:
+that comes from ``kill -INT``, and lost the words typed)."""
 ENDING_GRACE_SECONDS = 10.0
 """After an ending signal, how long t502 may take to close before it ends at once."""
 FREEZE_AFTER_SECONDS = 0.25
@@ -454,7 +455,7 @@ class T502App(Servers, App[None]):
     # -- ending -------------------------------------------------------------------------------
 
     def _ended_by_signal(self, signum: int) -> None:
-        """SIGTERM, or SIGHUP (the terminal closed): end as Ctrl+Q does, the terminal restored.
+        """SIGTERM, SIGINT, or SIGHUP (the terminal closed): end as Ctrl+Q does, the terminal restored.
 
         Textual's shutdown writes to the terminal, and with the terminal gone that write can
         wait forever (seen: t502 left running after its tmux session was killed). So if
