@@ -96,6 +96,7 @@ def _error(message: str, stream: TextIO | None = None) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``t502`` console script."""
+    _closed_streams_to_devnull()
     for stream in (sys.stdout, sys.stderr):  # an output that cannot take every character
         if isinstance(stream, io.TextIOWrapper):  # (PYTHONIOENCODING=ascii) gets "?" for it
             stream.reconfigure(errors="replace")
@@ -229,7 +230,20 @@ def _masked(value: str | dict[str, str]) -> str | dict[str, str]:
     return {key: mask_secret(item) for key, item in value.items()} if isinstance(value, dict) else mask_secret(value)
 
 
+def _closed_streams_to_devnull() -> None:
+    """A standard stream the shell closed (``>&-``, ``2>&-``) is None to Python: it reads as
+    empty and takes writes to nowhere, rather than stop t502 with a traceback."""
+    for name, mode in (("stdin", "r"), ("stdout", "w"), ("stderr", "w")):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, mode, encoding="utf-8"))  # noqa: SIM115 (for the whole run)
+
+
 def _tui(config: Config) -> int:
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        # Textual reading an input at its end (`t502 < /dev/null`) spins a core, and its
+        # drawing in a file or a pipe is no use to anyone.
+        _error("the chat needs a terminal (its input and output); `t502 ask` answers in a script or a pipe")
+        return EXIT_USAGE
     # Start-up makes objects that live as long as the app (modules, styles, widgets), and
     # collecting garbage while they are made took about 50 ms of a 0.35 s start. The app
     # collects once, puts them out of the collector's sight and turns it back on after its

@@ -344,3 +344,20 @@ def test_ask_says_when_the_answer_has_no_text(server: LoopbackServer) -> None:
     assert result.returncode == 0 and result.stdout == ""
     assert "note: the answer has no text" in result.stderr
     assert_clean(result)
+
+
+@pytest.mark.parametrize(("closing", "args"), [(">&-", "models"), (">&-", "ask --no-save hi"), ("<&-", "ask hi"),
+                                               ("2>&-", "ask --no-save hi")])
+def test_a_closed_standard_stream_is_no_traceback(server: LoopbackServer, closing: str, args: str) -> None:
+    # The shell closes it (`t502 models >&-`): Python makes it None.
+    script = f'exec "$@" {args} {closing}'
+    result = subprocess.run(["sh", "-c", script, "sh", sys.executable, "-m", "t502_tui"], capture_output=True,
+                            text=True, env=env_for(server), timeout=60)
+    assert result.returncode == 0 and "Traceback" not in result.stderr + result.stdout
+    if closing == "2>&-":
+        assert result.stdout == "Hello from the loopback server.\n"  # the answer still comes
+
+
+def test_the_chat_without_a_terminal_says_so(server: LoopbackServer) -> None:
+    result = t502(server=server)  # stdin and stdout are pipes here
+    assert result.returncode == 2 and "the chat needs a terminal" in result.stderr
