@@ -10,6 +10,7 @@ with mode 0600 because the file holds the API key.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shlex
@@ -134,38 +135,20 @@ def _explain(setting: Setting, value: Any, error: SettingError) -> str:
 
 
 def _read_bytes(path: Path) -> tuple[bytes, int] | None:
-    """The file's bytes and mode, or None if there is no file.
-
-    Opened without blocking and checked to be a regular file before reading, so a FIFO,
-    a device or a folder is refused at once; at most :data:`MAX_CONFIG_BYTES` are read.
-    """
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    """The file's bytes and mode, or None if there is no file; a FIFO, a device, a folder
+    or more than :data:`MAX_CONFIG_BYTES` is refused (see :func:`paths.read_regular`)."""
     try:
-        fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
+        return paths.read_regular(path, MAX_CONFIG_BYTES)
     except FileNotFoundError:
         return None
     except IsADirectoryError:
         raise ConfigError(f"config file {path} is a folder, not a file") from None
     except OSError as exc:
+        if exc.errno == errno.EFBIG:
+            raise ConfigError(f"config file {path} is larger than 1 MB; is it the right file?") from None
+        if exc.errno == errno.EINVAL:
+            raise ConfigError(f"config file {path} is not a regular file (a pipe or a device?)") from None
         raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
-    try:
-        mode = os.fstat(fd).st_mode
-        if stat.S_ISDIR(mode):
-            raise ConfigError(f"config file {path} is a folder, not a file")
-        if not stat.S_ISREG(mode):
-            raise ConfigError(f"config file {path} is not a regular file (a pipe or a device?)")
-        chunks: list[bytes] = []
-        size = 0
-        while size <= MAX_CONFIG_BYTES and (chunk := os.read(fd, MAX_CONFIG_BYTES + 1 - size)):
-            chunks.append(chunk)
-            size += len(chunk)
-        if size > MAX_CONFIG_BYTES:
-            raise ConfigError(f"config file {path} is larger than 1 MB; is it the right file?")
-        return b"".join(chunks), mode
-    except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
-    finally:
-        os.close(fd)
 
 
 def _read_text(path: Path) -> tuple[str, int] | None:

@@ -50,6 +50,12 @@ def _cache_file(kind: str, base_url: str) -> Path:
     return paths.cache_dir() / f"{kind}-{_server_id(base_url)[:16]}.json"
 
 
+MAX_CACHE_BYTES = 32 * 1024 * 1024
+"""A cached model list or price list is read only up to this size (the largest lists
+servers send take a few MB); a bigger file, or a pipe or a device, is no cache."""
+MAX_RECENT_BYTES = 64 * 1024
+
+
 def _recent_file() -> Path:
     return paths.state_dir() / "recent_models.json"
 
@@ -57,7 +63,7 @@ def _recent_file() -> Path:
 def _load(kind: str, base_url: str, max_age: float) -> tuple[Any, float] | None:
     """(what was cached, when) for ``base_url`` if younger than ``max_age`` seconds."""
     try:
-        data = json.loads(_cache_file(kind, base_url).read_text(encoding="utf-8"))
+        data = json.loads(paths.read_regular(_cache_file(kind, base_url), MAX_CACHE_BYTES)[0])
     except (OSError, ValueError):
         return None
     if not isinstance(data, dict) or data.get("server") != _server_id(base_url):
@@ -143,7 +149,7 @@ def forget_cached(base_url: str) -> None:
 def load_recent_models() -> list[str]:
     """Models the user chose lately, newest first."""
     try:
-        data = json.loads(_recent_file().read_text(encoding="utf-8"))
+        data = json.loads(paths.read_regular(_recent_file(), MAX_RECENT_BYTES)[0])
     except (OSError, ValueError):
         return []
     return [m for m in data if isinstance(m, str)][:MAX_RECENT] if isinstance(data, list) else []

@@ -138,6 +138,33 @@ def open_private_append(path: Path) -> TextIO:
     return os.fdopen(_open_private(path, os.O_WRONLY | os.O_APPEND), "a", encoding="utf-8")
 
 
+def read_regular(path: Path, limit: int) -> tuple[bytes, int]:
+    """The bytes and mode of a regular file of at most ``limit`` bytes.
+
+    Opened without blocking and checked before anything is read: a FIFO put in its place
+    would wait forever, ``/dev/zero`` fill the memory. Raises OSError:
+    FileNotFoundError, IsADirectoryError, or one saying what is wrong (``strerror``).
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags)
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, "a folder, not a file", str(path))
+        if not stat.S_ISREG(mode):
+            raise OSError(errno.EINVAL, "not a regular file (a pipe or a device?)", str(path))
+        chunks: list[bytes] = []
+        size = 0
+        while size <= limit and (chunk := os.read(fd, limit + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise OSError(errno.EFBIG, f"larger than {limit:,} bytes", str(path))
+        return b"".join(chunks), mode
+    finally:
+        os.close(fd)
+
+
 def write_private(path: Path, data: str | bytes) -> None:
     """Replace ``path`` with ``data`` at once (a reader never sees half a file), 0600.
 

@@ -86,6 +86,10 @@ def parse_theme(text: str, source: str) -> ThemeSpec:
     return ThemeSpec(name.strip(), dark, colors, code_theme, dict(variables), source)
 
 
+MAX_THEME_BYTES = 256 * 1024
+"""A theme is a few dozen lines; a file larger than this (or a pipe, or a device) is not one."""
+
+
 def load_theme_specs() -> tuple[list[ThemeSpec], list[str]]:
     """Every readable theme, bundled first, and a warning for each file skipped."""
     specs: list[ThemeSpec] = []
@@ -96,9 +100,13 @@ def load_theme_specs() -> tuple[list[ThemeSpec], list[str]]:
         sources += [(str(p), p) for p in sorted(folder.glob("*.toml"))]
     for label, source in sources:
         try:
-            specs.append(parse_theme(source.read_text(encoding="utf-8"), label))
-        except (OSError, UnicodeDecodeError) as exc:
-            warnings.append(f"theme {label} skipped: cannot read it ({exc})")
+            text = (paths.read_regular(source, MAX_THEME_BYTES)[0].decode("utf-8") if isinstance(source, Path)
+                    else source.read_text(encoding="utf-8"))  # one of t502's own
+            specs.append(parse_theme(text, label))
+        except OSError as exc:
+            warnings.append(f"theme {label} skipped: cannot read it ({exc.strerror or exc})")
+        except UnicodeDecodeError:
+            warnings.append(f"theme {label} skipped: it is not UTF-8 text")
         except ValueError as exc:
             warnings.append(f"theme {label} skipped: {exc}")
     return specs, warnings

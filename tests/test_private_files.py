@@ -13,6 +13,7 @@ import pytest
 from t502_tui import debug_log, model_catalog, paths
 from t502_tui.conversation import ChatMessage, Conversation
 from t502_tui.store import Store, default_path
+from t502_tui.theme_files import load_theme_specs, user_theme_dir
 from test_cli import t502
 
 
@@ -153,3 +154,25 @@ def test_folders_made_for_a_saved_image_are_private_and_the_users_own_left_alone
     target = file_for(mine / "x" / ".." / "x" / "y" / "z.png", "image.png")  # a path typed with ".." in it
     assert target.name == "z.png" and mode(mine / "x") == 0o700 and mode(mine / "x" / "y") == 0o700
     assert mode(mine) == 0o755  # the user's folder, already there, is not tightened
+
+
+def test_files_t502_reads_besides_its_config_are_refused_as_pipes_or_devices(isolated_home: Path) -> None:
+    # Put in place of a theme, the recent models or a cached model list, a FIFO waited
+    # forever and /dev/zero filled the memory.
+    themes = user_theme_dir()
+    themes.mkdir(parents=True)
+    os.mkfifo(themes / "fifo.toml")
+    (themes / "zero.toml").symlink_to("/dev/zero")
+    state = isolated_home / "state" / "t502"
+    state.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(state / "recent_models.json")
+    url = "http://x/v1"
+    model_catalog.save_cached_models(url, ["a"])
+    [cache] = (isolated_home / "cache" / "t502").glob("models-*.json")
+    cache.unlink()
+    cache.symlink_to("/dev/zero")
+    specs, warnings = load_theme_specs()
+    assert specs and sorted(w.split(":")[0] for w in warnings) == [
+        f"theme {themes / 'fifo.toml'} skipped", f"theme {themes / 'zero.toml'} skipped"]
+    assert all("not a regular file (a pipe or a device?)" in w for w in warnings)
+    assert model_catalog.load_recent_models() == [] and model_catalog.load_cached_models(url) is None
