@@ -29,6 +29,8 @@ from t502_tui.terminal_text import defuse
 
 KEY_COMMAND_SECONDS = 60.0
 """How long a key command may take (a password manager may ask for its passphrase)."""
+KEY_COMMAND_DRAIN_SECONDS = 0.2
+"""Once a key command has ended, how long what it printed may take to be read."""
 KEY_OUTPUT_LIMIT = 64 * 1024
 """A key is a line; a command printing more than this is not printing a key."""
 
@@ -77,19 +79,28 @@ def _first_line(text: str, limit: int = 200) -> str:
 
 
 def _read_bounded(process: subprocess.Popen[bytes], seconds: float) -> tuple[bytes, bytes, bool]:
-    """(stdout, stderr, finished in time) of ``process``, each cut at KEY_OUTPUT_LIMIT."""
+    """(stdout, stderr, finished in time) of ``process``, each cut at KEY_OUTPUT_LIMIT.
+
+    Read until the pipes close, or until a moment after the process has ended: a child it
+    left running in the background (``sh -c "(agent &); echo key"``) holds them open."""
     assert process.stdout is not None and process.stderr is not None
     out, err = bytearray(), bytearray()
     selector = selectors.DefaultSelector()
     selector.register(process.stdout, selectors.EVENT_READ, out)
     selector.register(process.stderr, selectors.EVENT_READ, err)
     deadline = time.monotonic() + seconds
+    ended: float | None = None
     try:
         while selector.get_map():
-            left = deadline - time.monotonic()
+            now = time.monotonic()
+            left = deadline - now
             if left <= 0:
                 return bytes(out), bytes(err), False
-            for key, _ in selector.select(left):
+            if ended is None and process.poll() is not None:
+                ended = now
+            if ended is not None and now - ended > KEY_COMMAND_DRAIN_SECONDS:
+                break
+            for key, _ in selector.select(min(left, KEY_COMMAND_DRAIN_SECONDS)):
                 piece = os.read(key.fd, 4096)
                 if not piece:
                     selector.unregister(key.fileobj)

@@ -93,6 +93,13 @@ def test_a_key_command_runs_through_a_shell_only_for_shell_syntax(tmp_path: Path
     assert configured(config)["token502"].api_key == "sk-b"
 
 
+def test_a_key_command_that_leaves_a_child_running_gives_its_key_at_once(tmp_path: Path) -> None:
+    # An agent started in the background holds the pipes open long after the command ends.
+    config = config_with(tmp_path, '[providers.token502]\napi_key_cmd = "(sleep 90 &) ; echo sk-agent"\n')
+    provider = configured(config)["token502"]
+    assert (provider.api_key, provider.problem) == ("sk-agent", "")
+
+
 def test_the_environment_still_sets_the_default_provider(tmp_path: Path) -> None:
     config = config_with(tmp_path, '[providers.token502]\nbase_url = "https://relay.example/v1"\napi_key_cmd = "false"\n',
                          T502_BASE_URL="http://127.0.0.1:5/v1", T502_API_KEY="sk-env")
