@@ -475,3 +475,17 @@ async def test_a_terminal_a_few_columns_wide_with_nothing_typed_is_no_crash(serv
             await pilot.resize_terminal(width, 10)
             await pilot.pause()
         assert app.is_running and pane(app).composer.text == ""
+
+
+async def test_files_past_the_limit_are_said_once_with_how_many(server: LoopbackServer, tmp_path: Path) -> None:
+    files = []
+    for index in range(25):  # max_files is 20
+        files.append(tmp_path / f"note-{index}.txt")
+        files[-1].write_text("hello")
+    app = make_app(server)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await chips_for(pilot, app, *files[:20])
+        await pane(app).attach(*files[20:])
+        await until(pilot, lambda: any(n.title == "Not attached" for n in app._notifications))
+        [said] = [n.message for n in app._notifications if n.title == "Not attached"]
+        assert said == "at most 20 text files can go with one message (5 files left out)"

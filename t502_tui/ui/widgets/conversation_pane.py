@@ -618,7 +618,7 @@ class ConversationPane(Vertical):
         """Read images and text files off the event loop and put them on the next message;
         each one that cannot be attached is said, the others are attached."""
         config = self.session.config
-        problems = []
+        problems: dict[str, int] = {}  # each said once, with how many files it kept out
         for path in paths:
             try:
                 found = await asyncio.to_thread(load_attachment, path, int(config.max_image_mb * 1024 * 1024),
@@ -627,12 +627,14 @@ class ConversationPane(Vertical):
                 check_count(len(self.attachments) + 1 - texts, config.max_images)
                 check_count(texts, config.max_files, "text file")
             except AttachmentError as error:
-                problems.append(str(error))
+                problems[str(error)] = problems.get(str(error), 0) + 1
                 continue
             self.attachments.append(found)
         if problems:
-            more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
-            self.notify("\n".join(problems[:3]) + more, title="Not attached", severity="error")
+            said = [f"{problem} ({count} files left out)" if count > 1 else problem
+                    for problem, count in problems.items()]
+            more = f" (and {len(said) - 3} more)" if len(said) > 3 else ""
+            self.notify("\n".join(said[:3]) + more, title="Not attached", severity="error")
         self.query_one(AttachmentBar).show(self.attachments)
         self.composer.focus()
 
