@@ -60,10 +60,12 @@ async def test_an_attached_files_name_is_shown_literally_on_its_chip() -> None:
         bar = AttachmentBar()
         await app.screen.mount(bar)
         bar.show([Attachment("notes[/].md", "text/plain", b"hello", kind="text"),
-                  Attachment("[red]x[/red].py", "text/plain", b"x = 1", kind="text")])
+                  Attachment("[red]x[/red].py", "text/plain", b"x = 1", kind="text"),
+                  Attachment("new\nline\x1b[31m.txt", "text/plain", b"x", kind="text")])
         await pilot.pause()
         labels = [str(button.label) for button in bar.query(Button)]
         assert "notes[/].md" in labels[0] and "[red]x[/red].py" in labels[1]
+        assert "new^Jline^[[31m.txt" in labels[2]  # a chip is one line
 
 
 async def test_a_y_typed_before_a_confirmation_appeared_does_not_answer_it() -> None:

@@ -14,7 +14,7 @@ from textual.message import Message
 from textual.widgets import Button
 
 from t502_tui.attachments import Attachment
-from t502_tui.terminal_text import defuse
+from t502_tui.terminal_text import defuse, visible_name
 
 
 CHIP_NAME_CELLS = 30
@@ -110,7 +110,8 @@ def _labels(images: list[Attachment], width: int) -> list[str]:
     fit side by side in ``width`` cells (two long names at 80 columns)."""
 
     def label(image: Attachment, cells: int) -> str:
-        return f"{image.icon} {defuse(image.describe(short_name(image.name, cells)))} ✕"
+        # A name's line breaks and escapes shown as codes: a chip is one line.
+        return f"{image.icon} {defuse(image.describe(short_name(visible_name(image.name), cells)))} ✕"
 
     for cells in range(CHIP_NAME_CELLS, SHORTEST_CHIP_NAME - 1, -1):
         labels = [label(image, cells) for image in images]
