@@ -56,7 +56,7 @@ async def test_an_attached_files_name_is_shown_literally_on_its_chip() -> None:
     from t502_tui.ui.widgets.attachment_bar import AttachmentBar
 
     app = DialogApp()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(160, 24)) as pilot:  # room for every name whole
         bar = AttachmentBar()
         await app.screen.mount(bar)
         bar.show([Attachment("notes[/].md", "text/plain", b"hello", kind="text"),
