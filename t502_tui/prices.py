@@ -111,10 +111,12 @@ def format_cost(cost: float) -> str:
     return f"${cost:.4f}" if cost < 1 else f"${cost:,.2f}"
 
 
-def reply_cost(usage: Usage | None, price: Price | None) -> float | None:
-    """What a reply cost: the server's own figure when it gave one, else from ``price``."""
+def reply_cost(usage: Usage | None, price: Price | None, answered: bool = False) -> float | None:
+    """What a reply cost: the server's own figure when it gave one, else from ``price``.
+    Without usage, only a per-request price says, for a reply that was ``answered`` whole
+    (image and video models often report none); a failed one may not have been charged."""
     if usage is None:
-        return None
+        return price.request if answered and price is not None else None
     if usage.cost is not None:
         return usage.cost
     return price.cost(usage) if price is not None else None

@@ -210,9 +210,10 @@ class ChatSession:
         """Remember, for this run, the context length a server named when it refused a request."""
         self._learned[f"{name or self.default_provider}/{model}"] = tokens
 
-    def reply_cost(self, name: str, model: str, usage: Usage | None) -> float | None:
-        """What a reply with ``usage`` cost: the server's figure, else from the best price."""
-        return reply_cost(usage, self.price_for(name, model))
+    def reply_cost(self, name: str, model: str, usage: Usage | None, answered: bool = False) -> float | None:
+        """What a reply with ``usage`` cost: the server's figure, else from the best price
+        (see prices.reply_cost for ``answered``)."""
+        return reply_cost(usage, self.price_for(name, model), answered)
 
     def request_params(self, conversation: Conversation, model: str | None = None) -> dict[str, Any]:
         """Parameters for a request of ``conversation``: the defaults, then its own, less

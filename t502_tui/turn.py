@@ -325,7 +325,8 @@ class Turn:
             if sources := self._sources.markdown():
                 self._add_text(self._paragraph(sources))
             self._merge()
-            reply.cost = session.reply_cost(conversation.provider, reply.model or "", reply.usage)
+            reply.cost = session.reply_cost(conversation.provider, reply.model or "", reply.usage,
+                                            status is ReplyStatus.COMPLETE)
             reply.status = status
             reply.error = self._error_text(error) if error else None
             await asyncio.shield(self._recorder.finish(status, reply.error))

@@ -31,6 +31,9 @@ def test_the_relays_rule_per_token_per_request_and_by_group() -> None:
     usage = Usage(1000, 500, 1500, reasoning_tokens=200)  # reasoning is in the completion
     assert reply_cost(usage, prices["gpt-5"]) == pytest.approx(1000 * 1.25e-6 + 500 * 10e-6)
     assert reply_cost(usage, prices["flux"]) == 0.04
+    # An image model that reports no usage still cost its request once it answered.
+    assert reply_cost(None, prices["flux"], answered=True) == 0.04
+    assert reply_cost(None, prices["flux"]) is None and reply_cost(None, prices["gpt-5"], answered=True) is None
 
 
 def test_the_servers_own_cost_wins_then_the_users_table() -> None:
