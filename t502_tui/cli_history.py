@@ -100,7 +100,7 @@ def _list(store: Any, args: argparse.Namespace) -> int:
         print("no saved conversations yet", file=sys.stderr)
     for row in rows:
         print(f"{row.id[:8]}  {row.updated:%Y-%m-%d %H:%M}  {row.message_count:>4} msgs  "
-              f"{visible_name(row.model or '-'):<24}  {visible_name(row.title)}")
+              f"{visible_name(row.writer or '-'):<24}  {visible_name(row.title)}")
     return EXIT_OK
 
 

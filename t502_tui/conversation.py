@@ -269,6 +269,12 @@ class Conversation:
             self.settings = settings
 
     @property
+    def writer(self) -> str:
+        """Its model as the user names it: ``gpt-5``, or ``local/llama3`` from a provider
+        other than the default."""
+        return f"{self.provider}/{self.model}" if self.provider else self.model
+
+    @property
     def display_title(self) -> str:
         """The title, or the start of the first user message, or a placeholder."""
         first = self.first_words or next((message.content for message in self.messages if message.role == "user"), "")

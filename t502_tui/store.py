@@ -160,6 +160,13 @@ class ConversationSummary:
     archived: bool
     drafted: bool = False
     """Words typed in it and not sent are kept for it (they come back when it opens)."""
+    provider: str = ""
+    """The provider of its newest reply (or its own), "" for the default one."""
+
+    @property
+    def writer(self) -> str:
+        """Its model as the user names it: ``gpt-5``, or ``local/llama3`` from another provider."""
+        return f"{self.provider}/{self.model}" if self.provider and self.model else self.model
 
 
 @dataclass(frozen=True)
@@ -247,6 +254,8 @@ _SUMMARIES = """SELECT c.id, c.title, c.updated, c.archived,
        (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id) AS n,
        COALESCE((SELECT m.model FROM messages m WHERE m.conversation_id = c.id
                  AND m.role = 'assistant' ORDER BY m.id DESC LIMIT 1), c.model) AS model,
+       COALESCE((SELECT IFNULL(m.provider, '') FROM messages m WHERE m.conversation_id = c.id
+                 AND m.role = 'assistant' ORDER BY m.id DESC LIMIT 1), c.provider) AS provider,
        (SELECT substr(m.content, 1, 200) FROM messages m WHERE m.conversation_id = c.id
         AND m.role = 'user' ORDER BY m.id LIMIT 1) AS first_words,
        EXISTS (SELECT 1 FROM drafts d WHERE d.conversation_id = c.id) AS drafted
@@ -271,7 +280,7 @@ def _summary(row: sqlite3.Row) -> ConversationSummary:
     return ConversationSummary(
         row["id"], shown_title(row["title"], row["first_words"] or ""),
         datetime.fromtimestamp(row["updated"]), row["model"] or "", row["n"], bool(row["archived"]),
-        bool(row["drafted"]),
+        bool(row["drafted"]), row["provider"] or "",
     )
 
 

@@ -48,6 +48,8 @@ def test_ask_another_provider_with_a_preset_and_files(server: LoopbackServer, lo
     result = t502("ask", "--preset", "reviewer", "-m", "local/x", "-f", str(code), "review", server=server,
                   T502_CONFIG=config)
     assert result.returncode == 0, result.stderr
+    listed = t502("history", "list", T502_CONFIG=config).stdout.split()
+    assert listed[5] == "local/x"  # named as the user names it: the provider is not the default
     assert result.stdout == "Looks fine.\n"
     assert not server.chat_requests()
     body = local.chat_requests()[0].json

@@ -117,12 +117,16 @@ async def test_sidebar_draws_titles_and_models_literally() -> None:
         unsaved = Conversation(model=POSER, title="new\u202eone")
         saved = ConversationSummary("c1", f"{MARKUP}\u2066", datetime.now(), MARKUP, 2, False)
         first = ConversationSummary("c2", "just asked", datetime.now(), "gpt-5", 1, False)
-        sidebar.show([(unsaved, False, "")], [saved, first], set(), None)
+        elsewhere = ConversationSummary("c3", "local one", datetime.now(), "qwen3", 2, False, provider="local")
+        local = Conversation(model="llama3", provider="local", title="new local")
+        sidebar.show([(unsaved, False, ""), (local, False, "")], [saved, first, elsewhere], set(), None)
         await pilot.pause()
         drawn = [line.strip() for line in lines(sidebar)]
         assert "new<U+202E>one" in drawn and "gpt-4o<U+202E><U+200B>" in drawn
         assert f"{MARKUP}<U+2066>" in drawn and any(line.endswith(f" 2 msgs · {MARKUP}") for line in drawn)
         assert any(line.endswith(" 1 msg · gpt-5") for line in drawn)
+        # Another provider's model is named with it, as the status line names it.
+        assert "local/llama3" in drawn and any(line.endswith(" 2 msgs · local/qwen3") for line in drawn)
 
 
 def test_shell_shows_names_as_spelt(server: LoopbackServer) -> None:

@@ -107,7 +107,7 @@ class ConversationList(OptionList):
             title = title_from(draft) if drafted else conversation.display_title
             options.append(Option(Content.assemble(
                 ("● " if streaming else "  ", "$accent"), _one_line(title), "\n",
-                (f"  {'draft · ' if drafted else ''}{visible_name(conversation.model)}", "dim"),
+                (f"  {'draft · ' if drafted else ''}{visible_name(conversation.writer)}", "dim"),
             ), id=conversation.id))
         for summary in saved:
             dot = "● " if summary.id in streaming_ids else "  "
@@ -116,7 +116,7 @@ class ConversationList(OptionList):
                 # The model last: a long id is what the cut takes, not the time and size.
                 (f"  {'draft · ' if summary.drafted else ''}{_when(summary.updated)}"
                  f" · {summary.message_count} msg{'s' if summary.message_count != 1 else ''}"
-                 f" · {visible_name(summary.model or '-')}",
+                 f" · {visible_name(summary.writer or '-')}",
                  "dim"),
             ), id=summary.id))
         keep = self.highlighted
