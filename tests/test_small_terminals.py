@@ -489,3 +489,16 @@ async def test_files_past_the_limit_are_said_once_with_how_many(server: Loopback
         await until(pilot, lambda: any(n.title == "Not attached" for n in app._notifications))
         [said] = [n.message for n in app._notifications if n.title == "Not attached"]
         assert said == "at most 20 text files can go with one message (5 files left out)"
+
+
+async def test_once_the_picker_is_sorted_by_price_its_note_offers_the_way_back() -> None:
+    rows = [PickerRow("token502/pricey", "pricey", price="$3/$15", sort_key=18.0),
+            PickerRow("token502/cheap", "cheap", price="$0.1/$0.4", sort_key=0.5)]
+    app: App[None] = App(css_path=Path(t502_app.__file__).with_name("app.tcss"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.push_screen(ModelPicker([PickerGroup("token502", rows)], current="token502/pricey", recent=[]))
+        await until(pilot, lambda: bool(app.screen.query(OptionList)))
+        note = app.screen.query_one("#picker-note")
+        assert "Ctrl+S sorts by price" in str(note.render())
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: "Ctrl+S lists them as the servers do" in str(note.render()))
