@@ -97,8 +97,9 @@ class Confirm(Dialog[bool]):
 
     BINDINGS = [Binding("escape,n", "dismiss(False)", "Cancel"), Binding("y", "dismiss(True)", "Yes"), *ARROWS_MOVE]
 
-    READ_SECONDS = 0.5
-    """With ``read_first``, how long after the question appears y starts to answer it."""
+    READ_SECONDS = 0.3
+    """With ``read_first``, how long after the question appears y starts to answer it: a
+    word typed on (keys a tenth of a second apart) is caught, a quick answer is not."""
 
     def __init__(self, question: str, action: str, *, read_first: bool = False, back: str = "Cancel") -> None:
         """``read_first``: for a question a single key asks (d on a message), which a word
