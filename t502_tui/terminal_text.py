@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 
 # C0 controls other than tab and newline, DEL, and C1 controls: any of them could start
-# an escape sequence that moves the cursor, changes colours or retitles the window.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# an escape sequence that moves the cursor, changes colours or retitles the window. Also
+# the two bidi overrides, which make a terminal that reorders text show "gnp.exe" as
+# "exe.png": a reply in Arabic or Hebrew needs none of them.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202d\u202e]")
 
 # In a name, also tab and newline, and the characters that reorder text or take no room:
 # bidi embeddings, overrides, isolates and marks, zero-width spaces and joiners, the BOM,
@@ -23,6 +25,8 @@ def _visible(match: re.Match[str]) -> str:
     if char == "\r":
         return ""
     code = ord(char)
+    if code > 0x9F:
+        return f"<U+{code:04X}>"
     return f"^{chr(code + 64)}" if code < 32 else f"\\x{code:02x}"
 
 
@@ -30,7 +34,7 @@ def defuse(text: str) -> str:
     """``text`` with control characters made visible (``ESC`` becomes ``^[``).
 
     For model output and messages: newlines, tabs and bidi text stay as they are, since
-    a reply in Arabic or Hebrew needs them.
+    a reply in Arabic or Hebrew needs them; the bidi overrides are shown as codes.
     """
     return _CONTROL.sub(_visible, text)
 

@@ -31,6 +31,8 @@ def test_visible_name_shows_what_hides() -> None:
     assert visible_name("Grüße · 東京 ☕ مرحبا") == "Grüße · 東京 ☕ مرحبا"
     # Model output keeps bidi text and line breaks: that is defuse's job, not this one.
     assert defuse("שלום\u202b עולם\n") == "שלום\u202b עולם\n"
+    # But not an override, which shows "gnp.exe" as "exe.png" where the terminal reorders.
+    assert defuse("photo\u202egnp.exe") == "photo<U+202E>gnp.exe"
 
 
 def lines(widget: OptionList) -> list[str]:
