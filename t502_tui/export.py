@@ -17,6 +17,7 @@ from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus
 from t502_tui.media import REFERENCE, file_name
 from t502_tui.prices import format_cost
 from t502_tui.service.events import Usage
+from t502_tui.settings_schema import BY_NAME, SettingError, validate
 from t502_tui.service.server_json import whole_pairs
 from t502_tui.terminal_text import defuse, visible_name
 
@@ -257,7 +258,11 @@ def _settings(value: Any) -> dict[str, Any]:
     except (ValueError, RecursionError):
         raise ImportError_(f"conversation: 'settings' must be an object of at most "
                            f"{_MAX_SETTINGS_BYTES // 1024} KB") from None
-    return value
+    try:  # checked as [params] is: they are sent with its every request
+        return validate(BY_NAME["params"], value)
+    except SettingError as error:
+        raise ImportError_(f"conversation: 'settings.{error.key}' {error.reason}" if error.key
+                           else f"conversation: 'settings' {error.reason}") from None
 
 
 def _usage(value: Any, where: str) -> Usage | None:

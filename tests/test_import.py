@@ -103,7 +103,12 @@ def test_bad_messages_are_refused_before_the_store(change: tuple[dict[str, Any],
     ('{"t502_export": 1, "conversation": {"created": "2024-13-45"}, "messages": []}', "conversation: '2024-13-45'"),
     ('{"t502_export": 1, "conversation": {"leaf": 1e300}, "messages": []}', "conversation: 'leaf' must be"),
     ('{"t502_export": 1, "conversation": {"settings": [1]}, "messages": []}', "conversation: 'settings' must be"),
-], ids=["deep and broken", "a long number", "version true", "title list", "archived text", "bad date", "leaf float", "settings list"])
+    ('{"t502_export": 1, "conversation": {"settings": {"temperature": 5}}, "messages": []}',
+     "conversation: 'settings.temperature' must be a number from 0 to 2"),
+    ('{"t502_export": 1, "conversation": {"settings": {"reasoning_effort": "\\u001b[2J"}}, "messages": []}',
+     "conversation: 'settings.reasoning_effort' must be one line without control characters"),
+], ids=["deep and broken", "a long number", "version true", "title list", "archived text", "bad date", "leaf float",
+        "settings list", "temperature out of range", "effort not one"])
 def test_bad_files_are_refused(text: str, reason: str) -> None:
     with pytest.raises(ImportError_) as refused:
         read_export(text)
