@@ -578,6 +578,16 @@ async def test_a_model_that_may_not_stream_answers_whole(server: LoopbackServer,
     assert asked == [(True, True), (False, False), (False, False)]
 
 
+async def test_a_server_refusing_to_stream_even_a_whole_answer_is_asked_twice_then_believed(
+        server: LoopbackServer, client: ChatClient) -> None:
+    refusal = {"error": {"message": "Your organization must be verified to stream this model.",
+                         "param": "stream", "code": "unsupported_value"}}
+    server.script(CHAT, *[Reply(400, body=json.dumps(refusal))] * 8)
+    with pytest.raises(APIError, match="verified to stream"):
+        await collect(client)
+    assert [r.json["stream"] for r in server.chat_requests()] == [True, False]
+
+
 async def test_a_refusal_of_something_else_is_not_asked_again(server: LoopbackServer, client: ChatClient) -> None:
     server.script(CHAT, Reply(400, body=json.dumps(MAX_TOKENS_REFUSAL)), text_stream("never"))
     with pytest.raises(APIError, match="max_completion_tokens"):

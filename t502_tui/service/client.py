@@ -534,7 +534,7 @@ class ChatClient:
         if error.status not in (400, 422):
             return False
         for key, said, change in _REFUSALS:
-            if key in body and said in error.detail:
+            if key in body and body[key] is not False and said in error.detail:  # (asked whole already)
                 log.debug("server refused %s; asking again %s", key,
                           "as max_completion_tokens" if key == "max_tokens" else "without it")
                 change(body)
