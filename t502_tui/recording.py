@@ -58,6 +58,11 @@ class ReplyRecorder:
         if self._writer is None:
             self._writer = asyncio.create_task(self._write_ahead())
 
+    @property
+    def content(self) -> str:
+        """The answer's text recorded so far."""
+        return "".join(self._content)
+
     async def first_written(self) -> None:
         """Wait until the reply's row holds its first text (or saving has failed): the
         first words are in the history before anyone sees them."""

@@ -32,7 +32,7 @@ from t502_tui.media import (
 )
 from t502_tui.providers import Provider
 from t502_tui.recording import ReplyRecorder
-from t502_tui.reply_sources import ReplySources
+from t502_tui.reply_sources import ReplySources, closing_fence
 from t502_tui.service import (
     APIError,
     ConnectionFailed,
@@ -323,6 +323,8 @@ class Turn:
         finally:
             self._end_media()
             if sources := self._sources.markdown():
+                if fence := closing_fence(self._recorder.content + "".join(self._content)):  # cut off in code
+                    self._add_text(("" if self._tail.endswith("\n") else "\n") + fence + "\n")
                 self._add_text(self._paragraph(sources))
             self._merge()
             reply.cost = session.reply_cost(conversation.provider, reply.model or "", reply.usage,
@@ -432,7 +434,7 @@ class Turn:
             elif isinstance(event, Finished):
                 reply.finish_reason = event.finish_reason
             elif isinstance(event, SourcesFound):
-                self._sources.add(event.sources)
+                self._sources.add(event)
             elif isinstance(event, Unreadable) and reply.finish_reason in (None, "stop"):
                 reply.finish_reason = UNREADABLE  # said in its header, not in its text (sent back)
             if self._listener_error is not None:

@@ -169,22 +169,27 @@ async def test_the_pages_a_search_model_cites_are_read_where_each_server_puts_th
     whole = {"choices": [{"message": {"content": "See C.", "annotations": [note]}, "finish_reason": "stop"}]}
     server.script(CHAT, stream_reply(perplexity), stream_reply(openai), Reply(body=json.dumps(whole)))
     events = await collect(client)
-    assert SourcesFound((Source("https://a.example/1", "Page A"), Source("https://b.example/2", "Page B"))) in events
-    assert SourcesFound((Source("https://a.example/1"), Source("https://b.example/2"))) in events
+    assert SourcesFound((Source("https://a.example/1", "Page A", 1), Source("https://b.example/2", "Page B", 2))) in events
+    assert SourcesFound((Source("https://a.example/1", "", 1), Source("https://b.example/2", "", 2))) in events
     assert SourcesFound((Source("https://c.example/", "C"),)) in await collect(client)
-    assert (await client.complete(HI, "m")).sources == (Source("https://c.example/", "C"),)
+    assert (await client.complete(HI, "m")).sources == SourcesFound((Source("https://c.example/", "C"),))
 
 
 async def test_a_cited_page_is_kept_only_as_a_web_link_of_one_piece(server: LoopbackServer, client: ChatClient) -> None:
     odd = ["javascript:alert(1)", "https://x.example/a b", "https://x.example/\x1b[2J", "https://x.example/" + "a" * 3000,
-           42, None, {"url": "https://x.example/"}, "https://ok.example/"]
+           42, None, {"url": "https://x.example/"}, "HTTPS://ok.example/"]
     titled = [{"url": "https://t.example/", "title": "line\none \x1b[31mred\x1b[0m\u202e"}, "not a dict"]
+    many = [f"https://{n}.example/" for n in range(150)]
     server.script(CHAT, stream_reply(sse({**chunk("x", finish="stop"), "citations": odd})),
-                  stream_reply(sse({**chunk("y", finish="stop"), "search_results": titled})))
+                  stream_reply(sse({**chunk("y", finish="stop"), "search_results": titled})),
+                  stream_reply(sse({**chunk("z", finish="stop"), "citations": many})))
+    # Each keeps its place in the server's list: the text's [8] is the eighth.
     assert [e for e in await collect(client) if isinstance(e, SourcesFound)] == [
-        SourcesFound((Source("https://ok.example/"),))]
+        SourcesFound((Source("HTTPS://ok.example/", "", 8),))]
     assert [e for e in await collect(client) if isinstance(e, SourcesFound)] == [
-        SourcesFound((Source("https://t.example/", "line one [31mred[0m"),))]
+        SourcesFound((Source("https://t.example/", "line one [31mred[0m", 1),))]
+    [found] = [e for e in await collect(client) if isinstance(e, SourcesFound)]
+    assert len(found.sources) == 100 and found.beyond == 50
 
 
 async def test_thinking_sent_as_a_content_part_is_the_replys_thinking(server: LoopbackServer,

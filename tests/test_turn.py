@@ -367,20 +367,34 @@ async def test_no_store_keeps_the_reply_in_memory(server: LoopbackServer) -> Non
 
 
 async def test_the_pages_a_reply_cites_are_listed_after_its_text(server: LoopbackServer, tmp_path: Path) -> None:
-    # Each chunk repeats the list (Perplexity); a title arrives later for one first sent bare.
-    first = {**chunk("Rain is likely [1][2]."), "citations": ["https://a.example/x_(y)", "https://www.b.example/"]}
-    titled = {**chunk(finish="stop"), "citations": first["citations"],
-              "search_results": [{"url": "https://www.b.example/", "title": "*Weather* [today] <b>"}]}
+    # Each chunk repeats the list (Perplexity); a title arrives later for one first sent bare;
+    # the second is no web link and the fourth repeats the first: numbers stay the server's.
+    listed = ["https://a.example/x_(y)\\", "javascript:x", "https://www.b.example/", "https://a.example/x_(y)\\"]
+    first = {**chunk("Rain is likely [1][3]."), "citations": listed}
+    titled = {**chunk(finish="stop"), "citations": listed,
+              "search_results": [{}, {}, {"url": "https://www.b.example/", "title": "*Weather* [today] <b>"}]}
     server.script(CHAT, stream_reply(sse(first, titled)))
     session = session_for(server.url, tmp_path)
     conversation = Conversation(model="gpt-5")
     reply = await Turn(session, conversation, Events()).run(ChatMessage("user", "rain?"))
     assert reply.content == (
-        "Rain is likely [1][2].\n\nSources:\n\n"
-        "1. [a.example](https://a.example/x_%28y%29)\n"
-        "2. [\\*Weather\\* \\[today\\] \\<b\\>](https://www.b.example/) · b.example\n\n")
+        "Rain is likely [1][3].\n\nSources:\n\n"
+        "- \\[1\\] [a.example](https://a.example/x_%28y%29%5C)\n"
+        "- \\[3\\] [\\*Weather\\* \\[today\\] \\<b\\>](https://www.b.example/) · b.example\n\n")
     await session.aclose()
     assert Store(tmp_path / "t502.db").load_conversation(conversation.id).messages[1].content == reply.content
+
+
+async def test_sources_after_a_reply_cut_off_in_a_code_block_are_not_taken_into_it(server: LoopbackServer) -> None:
+    cut = {**chunk("```python\nprint(1)\n", finish="length"), "citations": ["https://c.example/"]}
+    annotated = {"choices": [{"index": 0, "delta": {"annotations": [
+        {"type": "url_citation", "url_citation": {"url": "https://d.example/", "title": "D"}}]}}]}
+    server.script(CHAT, stream_reply(sse(cut, annotated)))
+    session = session_for(server.url)
+    reply = await Turn(session, Conversation(model="gpt-5"), Events()).run(ChatMessage("user", "code"))
+    await session.aclose()
+    assert reply.content == ("```python\nprint(1)\n```\n\nSources:\n\n- \\[1\\] [c.example](https://c.example/)\n"
+                             "- \\[2\\] [D](https://d.example/) · d.example\n\n")
 
 
 async def test_a_conversation_deleted_elsewhere_while_open_is_saved_again_whole(
@@ -412,3 +426,12 @@ async def test_a_question_the_server_refused_is_not_sent_again_with_the_next(ser
     await session.aclose()
     asked = [[m["content"] for m in r.json["messages"]] for r in server.chat_requests()]
     assert asked == [["refused words"], ["next"], ["next", "Fine.", "and then"]]
+
+
+def test_a_source_on_a_site_named_in_another_script_shows_its_real_name() -> None:
+    from t502_tui.reply_sources import ReplySources
+    from t502_tui.service.events import Source, SourcesFound
+
+    sources = ReplySources()
+    sources.add(SourcesFound((Source("https://аррӏе.com/login", "Sign in"),)))  # Cyrillic, reads "apple.com"
+    assert sources.markdown().endswith("[Sign in](https://аррӏе.com/login) · xn--80ak6aa92e.com")

@@ -29,8 +29,8 @@ from t502_tui.service.server_json import dumps, loads
 MAX_FINISH_REASON = 64
 """A ``finish_reason`` is a word (``stop``, ``length``); a longer one is cut to this."""
 
-MAX_SOURCES = 50
-"""The most sources read from one chunk; a reply citing more is junk or a loop."""
+MAX_SOURCES = 100
+"""The most sources read from one chunk (deep research cites dozens); more are counted."""
 
 MAX_SOURCE_URL = 2048
 MAX_SOURCE_TITLE = 200
@@ -96,32 +96,39 @@ def _images(message: dict[str, Any]) -> list[str]:
     return [url for item in images if (url := image_url(item))]
 
 
-def _source(url: Any, title: Any = "") -> Source | None:
+def _source(url: Any, title: Any = "", number: int | None = None) -> Source | None:
     """A source whose address is a web link of one piece (no spaces or control
     characters: it is shown and may be opened), its title on one line."""
-    if not (isinstance(url, str) and url.startswith(("https://", "http://")) and len(url) <= MAX_SOURCE_URL
-            and url.isprintable() and not any(c.isspace() for c in url)):
+    if not (isinstance(url, str) and url[:8].lower().startswith(("https://", "http://"))
+            and len(url) <= MAX_SOURCE_URL and url.isprintable() and not any(c.isspace() for c in url)):
         return None
     title = " ".join(title.split())[:MAX_SOURCE_TITLE] if isinstance(title, str) else ""
-    return Source(url, "".join(c for c in title if c.isprintable()))
+    return Source(url, "".join(c for c in title if c.isprintable()), number)
 
 
-def _sources(chunk: dict[str, Any], message: dict[str, Any]) -> tuple[Source, ...]:
+def _sources(chunk: dict[str, Any], message: dict[str, Any]) -> SourcesFound | None:
     """The sources a chunk or whole body lists: ``url_citation`` annotations of its
-    message or delta, or Perplexity's ``search_results`` (with titles) or ``citations``."""
+    message or delta, or Perplexity's ``search_results`` (with titles) or ``citations``,
+    numbered by their place in its list (an entry t502 cannot use keeps its number)."""
     found: list[Source | None] = []
+    listed = 0
     annotations = message.get("annotations")
     if isinstance(annotations, list):
+        listed = len(annotations)
         for note in annotations[:MAX_SOURCES]:
             cited = note.get("url_citation") if isinstance(note, dict) else None
             if isinstance(cited, dict):
                 found.append(_source(cited.get("url"), cited.get("title")))
     results = chunk.get("search_results")
     if isinstance(results, list) and results:
-        found += [_source(r.get("url"), r.get("title")) for r in results[:MAX_SOURCES] if isinstance(r, dict)]
+        listed = max(listed, len(results))
+        found += [_source(r.get("url"), r.get("title"), n) for n, r in enumerate(results[:MAX_SOURCES], 1)
+                  if isinstance(r, dict)]
     elif isinstance(citations := chunk.get("citations"), list):
-        found += [_source(url) for url in citations[:MAX_SOURCES]]
-    return tuple(source for source in found if source is not None)
+        listed = max(listed, len(citations))
+        found += [_source(url, "", n) for n, url in enumerate(citations[:MAX_SOURCES], 1)]
+    sources = tuple(source for source in found if source is not None)
+    return SourcesFound(sources, max(0, listed - MAX_SOURCES)) if sources else None
 
 
 def _reasoning(message: dict[str, Any]) -> str:
@@ -221,12 +228,12 @@ def events_from_chunk(chunk: dict[str, Any], partial: bool, index: object = 0) -
             if "images" in delta:
                 events += [ImageDelta(url) for url in _images(delta)]
             if "annotations" in delta and (sources := _sources({}, delta)):
-                events.append(SourcesFound(sources))
+                events.append(sources)
         reason = choice.get("finish_reason")
         if reason and isinstance(reason, str):
             events.append(Finished(reason[:MAX_FINISH_REASON]))
     if ("citations" in chunk or "search_results" in chunk) and (sources := _sources(chunk, {})):
-        events.append(SourcesFound(sources))
+        events.append(sources)
     usage = chunk.get("usage")
     if not usage and "x_groq" in chunk:  # Groq's own place for it, in the last chunk
         usage = chunk["x_groq"].get("usage") if isinstance(chunk["x_groq"], dict) else None
@@ -272,7 +279,7 @@ def events_from_completion(completion: Completion) -> list[StreamEvent]:
         events.append(ContentDelta(completion.content))
     events += [ImageDelta(url) for url in completion.images]
     if completion.sources:
-        events.append(SourcesFound(completion.sources))
+        events.append(completion.sources)
     if completion.usage:
         events.append(UsageReport(completion.usage))
     events.append(Finished(completion.finish_reason or "stop"))

@@ -176,14 +176,19 @@ class Source:
 
     url: str
     title: str = ""
+    number: int | None = None
+    """Its place in the server's numbered list (Perplexity's ``[3]`` is the third), or
+    None where the text does not refer to sources by number (annotations)."""
 
 
 @dataclass(frozen=True)
 class SourcesFound:
     """Sources of the reply, as one chunk lists them (servers repeat the whole list in
-    every chunk, or send each annotation once)."""
+    every chunk, or send each annotation once); ``beyond``: how many more it listed than
+    t502 reads from one chunk."""
 
     sources: tuple[Source, ...]
+    beyond: int = 0
 
 
 StreamEvent = ContentDelta | ReasoningDelta | ImageDelta | UsageReport | Finished | Unreadable | SourcesFound
@@ -200,7 +205,7 @@ class Completion:
     model: str | None = None
     images: tuple[str, ...] = ()
     """Images outside the text (see :class:`ImageDelta`), in the order they came."""
-    sources: tuple[Source, ...] = ()
+    sources: SourcesFound | None = None
     """The web pages the reply cites (see :class:`Source`)."""
 
 
