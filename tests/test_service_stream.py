@@ -192,6 +192,19 @@ async def test_a_cited_page_is_kept_only_as_a_web_link_of_one_piece(server: Loop
     assert len(found.sources) == 100 and found.beyond == 50
 
 
+async def test_a_finished_reply_on_a_connection_left_open_ends_complete(
+        server: LoopbackServer, client: ChatClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    # No [DONE] and no close after the finish and the usage: the reply is whole all the same.
+    monkeypatch.setattr(client_module, "FINISHED_GRACE", 0.05)  # (3 s as users meet it)
+    held = Gate()
+    server.script(CHAT, stream_reply([*sse(chunk("all of it", finish="stop"), usage_chunk(2, 3), done=False), held]))
+    try:
+        events = await collect(client)
+    finally:
+        held.open()
+    assert text_of(events) == "all of it" and UsageReport(Usage(2, 3, 5)) in events
+
+
 async def test_thinking_sent_as_a_content_part_is_the_replys_thinking(server: LoopbackServer,
                                                                        client: ChatClient) -> None:
     # Mistral's reasoning models (Magistral): thinking in a part of its own, then text.

@@ -699,6 +699,13 @@ class _Watchdog:
             raise TimeoutError
         self.timer = self._loop.call_at(self._due, self._check)
 
+    def shorten(self, idle: float) -> None:
+        """Wait at most ``idle`` seconds of quiet from now on."""
+        self._idle = min(self._idle, idle)
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = self._loop.call_at(self._due, self._check)
+
     def expired(self) -> bool:
         """Whether a CancelledError in the reader came from this timer (and only from it)."""
         return self.fired and self._task is not None and self._task.uncancel() == 0
@@ -714,6 +721,11 @@ class _Watchdog:
         elif self.reading and self._task is not None:
             self.fired = True
             self._task.cancel()
+
+
+FINISHED_GRACE = 3.0
+"""Seconds of quiet after a ``finish_reason`` before the reply is taken as ended, though the
+server sends neither ``[DONE]`` nor closes the connection (the usage chunk may still come)."""
 
 
 class _StreamReader:
@@ -783,6 +795,8 @@ class _StreamReader:
                 if progressed:  # the idle clock restarts once the caller has taken the events
                     watch.progressed()
                     received_when_quiet = received
+                    if self.finished:  # only the usage may follow: not worth the whole idle wait
+                        watch.shorten(FINISHED_GRACE)
                 if watch.timer is None:
                     watch.rearm()
                 watch.reading = True
@@ -790,8 +804,12 @@ class _StreamReader:
         except asyncio.CancelledError:
             if not watch.expired():
                 raise
+            if self.finished and not watch.at_deadline:
+                return  # the reply was over; the server left the connection open
             raise self._overdue(watch, received > received_when_quiet) from None
         except TimeoutError:
+            if self.finished and not watch.at_deadline:
+                return
             raise self._overdue(watch, received > received_when_quiet) from None
         except httpx.TimeoutException:
             raise self._idle(idle_timeout, False) from None
