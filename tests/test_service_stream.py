@@ -228,6 +228,13 @@ async def test_usage_details(server: LoopbackServer, client: ChatClient) -> None
     assert UsageReport(Usage(10, 20, 30, 6, 4)) in await collect(client)
 
 
+def test_the_cost_a_server_reports_in_usage_is_read_where_each_puts_it() -> None:
+    assert Usage.from_json(usage(1, 2, cost=0.0031)) == Usage(1, 2, 3, cost=0.0031)  # OpenRouter's
+    perplexity = {"input_tokens_cost": 0.0, "output_tokens_cost": 0.001, "request_cost": 0.005, "total_cost": 0.006}
+    assert Usage.from_json(usage(1, 2, cost=perplexity)) == Usage(1, 2, 3, cost=0.006)
+    assert Usage.from_json(usage(1, 2, cost={"total_cost": "lots"})) == Usage(1, 2, 3)
+
+
 async def test_null_usage_details_and_no_usage(server: LoopbackServer, client: ChatClient) -> None:
     nulls = usage(1, 1, completion_tokens_details=None, prompt_tokens_details=None)
     server.script(CHAT, stream_reply(sse(chunk("x", finish="stop", usage=None), {"choices": [], "usage": nulls})))

@@ -75,6 +75,8 @@ class Usage:
         details = data.get("completion_tokens_details") or data.get("output_tokens_details")
         prompt_details = data.get("prompt_tokens_details") or data.get("input_tokens_details")
         cost = data.get("cost")
+        if isinstance(cost, dict):  # Perplexity's: the parts and their total, in US$
+            cost = cost.get("total_cost")
         return cls(
             prompt_tokens=prompt,
             completion_tokens=completion,
