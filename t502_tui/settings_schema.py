@@ -405,9 +405,13 @@ def _check_headers(table: dict[str, Any]) -> dict[str, Any]:
     ``cf-aig-authorization``, OpenRouter's ``HTTP-Referer``, Azure's ``api-key``)."""
     if len(table) > MAX_HEADERS:
         raise SettingError(f"may hold at most {MAX_HEADERS} headers")
+    seen: set[str] = set()
     for name, value in table.items():
         if not _HEADER_NAME.fullmatch(name):
-            raise SettingError("must be a header's name: letters, digits and - (no spaces or ':')", name)
+            raise SettingError("must be a header's name: letters, digits, '-' or '_' (no spaces or ':')", name)
+        if name.lower() in seen:  # HTTP names are the same whatever their case
+            raise SettingError("is given twice (names differing only in case are one header)", name)
+        seen.add(name.lower())
         if reason := _HEADERS_T502_SETS.get(name.lower()):
             raise SettingError(reason, name)
         if not (isinstance(value, str) and value.isascii() and value.isprintable() and len(value) <= 4000):

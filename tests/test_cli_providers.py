@@ -132,6 +132,7 @@ def test_a_gateways_own_headers_go_with_each_request_and_are_never_shown(server:
     ('{ "bad name" = "x" }', "must be a header's name"),
     ('{ "X-Key" = "line\\nbreak-secret" }', "'providers.local.headers.X-Key' must be text of printable ASCII on one line"),
     ('{ "X-Key" = 5 }', "must be text of printable ASCII"),
+    ('{ "X-Title" = "a", "x-title" = "b" }', "'providers.local.headers.x-title' is given twice"),
 ])
 def test_headers_a_request_cannot_carry_are_refused_in_one_line(local: LoopbackServer, tmp_path: Path,
                                                                   headers: str, message: str) -> None:

@@ -443,3 +443,19 @@ async def test_refresh_balance_asked_by_the_user_says_what_it_found(
         server.balance = (25.0, 700.0)
         app.chat.action_refresh_balance()
         await until(pilot, lambda: "$18.00 left on the token502 key." in notices())
+
+
+async def test_refresh_balance_soon_after_a_failed_read_says_why_it_failed(
+        server: LoopbackServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from test_errors import CHALLENGE_PAGE
+
+    clock = [1000.0]
+    monkeypatch.setattr(provider_facts, "clock", lambda: clock[0])
+    page = Reply(200, body=CHALLENGE_PAGE, headers={"content-type": "text/html", "cf-mitigated": "challenge"})
+    server.script("/dashboard/billing/subscription", page)
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.session.facts().balance_error is not None)  # read once at start
+        app.chat.action_refresh_balance()  # moments later: not "read moments ago"
+        await until(pilot, lambda: any(n.message.startswith("token502 did not tell the balance: Cloudflare's bot check")
+                                       and "Asking again in 30 s." in n.message for n in app._notifications))

@@ -224,7 +224,10 @@ class Servers(_Base):
             return
         wait = facts.balance_wait()
         if wait > 0:
-            if asked:
+            if asked and facts.balance_error:
+                self.notify(f"{name} did not tell the balance: {facts.balance_error}. Asking again in {wait:.0f} s.",
+                            title="Balance", severity="warning")
+            elif asked:
                 self.notify(f"The balance was read moments ago: asking again in {wait:.0f} s.", title="Balance")
             if name not in self._balance_timers:
                 self._balance_timers.add(name)
