@@ -529,3 +529,18 @@ async def test_folding_a_long_thinking_keeps_its_reply_in_sight(last: bool) -> N
         await until(pilot, lambda: "▸ Thinking" in painted(app) and "the answer" in painted(app))
         index = view.messages.index(thinker)
         assert view.scroll_y <= view._tops[index] < view.scroll_y + view.scrollable_content_region.height
+
+
+async def test_opening_a_long_thinking_at_the_end_of_the_view_shows_its_start() -> None:
+    thought = "\n\n".join(f"step{n}" for n in range(200))
+    thinker = ChatMessage("assistant", "the answer", model="m", reasoning=thought)
+    messages = [ChatMessage("user", "q1"), ChatMessage("assistant", lines(1, 60), model="m"), ChatMessage("user", "q2"),
+                thinker]
+    app = make_app(None, [Conversation(model="m", messages=messages)])
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = pane(app).view
+        await until(pilot, lambda: view.following and "the answer" in painted(app))
+        choose(app, thinker)
+        await pilot.press("enter")  # open it: it was following the end, which is far below now
+        await until(pilot, lambda: "step0" in painted(app))
+        assert not view.following and "step199" not in painted(app)

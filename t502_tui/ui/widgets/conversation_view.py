@@ -513,16 +513,7 @@ class ConversationView(ScrollView, can_focus=True):
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
         height = self.scrollable_content_region.height
-        # As far down as it goes is in sight too: for a moment (a bar above the composer
-        # going), the view's height and the scroll's room may disagree by a line.
-        in_sight = new_value + height >= self._total - 0.5 or new_value >= self.max_scroll_y - 0.5
-        if in_sight != self.following:
-            self.following = in_sight
-            if in_sight:
-                self._unseen = False
-            else:
-                self._set_height(self._total)
-            self.post_message(self.FollowChanged(self.following, self._unseen))
+        self._follow_if_in_sight(new_value)
         if not self.following:
             # Scrolling up a little, the lines seen last stay where the scroll put them.
             top, last_top = int(new_value), int(old_value)
@@ -530,6 +521,20 @@ class ConversationView(ScrollView, can_focus=True):
             self._prepare(top, top + height, last_top if near else top)
         if new_value < EDGE and old_value > new_value and not self._moving:
             self.post_message(self.OlderWanted())  # the user is scrolling up to the top
+
+    def _follow_if_in_sight(self, top: float) -> None:
+        """Follow the newest text while the view shows the end, else stop."""
+        # As far down as it goes is in sight too: for a moment (a bar above the composer
+        # going), the view's height and the scroll's room may disagree by a line.
+        height = self.scrollable_content_region.height
+        in_sight = top + height >= self._total - 0.5 or top >= self.max_scroll_y - 0.5
+        if in_sight != self.following:
+            self.following = in_sight
+            if in_sight:
+                self._unseen = False
+            else:
+                self._set_height(self._total)
+            self.post_message(self.FollowChanged(self.following, self._unseen))
 
     def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
         if self.scroll_y < EDGE:
@@ -686,9 +691,10 @@ class ConversationView(ScrollView, can_focus=True):
         if not self.blocks[index].toggle_fold():
             return
         self._relayout(index)
-        target = self._tops[index] - (row if 0 <= row < height else 0)
+        target = max(0, min(self._tops[index] - (row if 0 <= row < height else 0), self._total - height))
         self._set_height(self._total)
-        self._scroll(max(0, min(target, self._total - height)), place=True)
+        self._scroll(target, place=True)
+        self._follow_if_in_sight(target)  # (the view may not have moved: opened, the end is far below)
         self._prepare_view()
         self.refresh()
 
