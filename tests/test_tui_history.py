@@ -401,3 +401,15 @@ async def test_the_list_stops_at_its_ends(server: LoopbackServer) -> None:
         first = listing.highlighted
         await pilot.press("up")
         assert listing.highlighted == first != last
+
+
+async def test_a_search_hit_in_the_middle_of_a_long_conversation_not_open_is_in_sight(server: LoopbackServer) -> None:
+    seed([f"message number {i}" for i in range(210)])
+    app = make_app(server)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await until(pilot, lambda: app.session.history is not None)
+        await open_search_hit(pilot, '"message number 104"', hits=1)
+        await pilot.pause()
+        view = pane(app).view
+        assert view.chosen_message is not None and view.chosen_message.content == "message number 104"
+        assert "message number 104" in view.visible_text()
