@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from rich.cells import cell_len
+
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -450,6 +452,14 @@ async def test_two_long_file_names_are_shortened_to_fit_side_by_side(server: Loo
         assert [str(chip.render())[:12] for chip in bar.children] == ["📄 one_a_rath", "📄 two_a_rath"]
         await pilot.resize_terminal(140, 45)  # room again: names as long as a chip shows them
         await until(pilot, lambda: str(bar.children[0].render()).startswith("📄 one_a_rather_long_fi"))
+        await pilot.pause()
+        for chip in bar.children:  # each chip as wide as its new words, and in sight
+            assert chip.region.width >= cell_len(str(chip.render())) and chip.region.right <= bar.region.right
+        await pilot.resize_terminal(60, 20)
+        await pilot.pause()
+        await pilot.resize_terminal(80, 24)
+        await until(pilot, lambda: all(chip.region.width >= cell_len(str(chip.render())) for chip in bar.children))
+        assert bar.max_scroll_x == 0 and bar.scroll_x == 0
 
 
 async def test_a_long_name_in_the_picker_drops_its_context_rather_than_wrap_it() -> None:

@@ -97,7 +97,9 @@ class AttachmentBar(HorizontalScroll, can_focus=False):
         chips = list(self.query(".chip").results(Button))
         if len(chips) == len(self._images):  # not while old chips are still being removed
             for chip, label in zip(chips, _labels(self._images, self._room())):
-                chip.label = Content(label)
+                if str(chip.label) != label:
+                    chip.label = Content(label)
+                    chip.refresh(layout=True)  # (a new label alone keeps the chip's old width)
 
     @on(Button.Pressed, ".chip")
     def _remove(self, event: Button.Pressed) -> None:
