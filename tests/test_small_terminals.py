@@ -512,3 +512,16 @@ async def test_once_the_picker_is_sorted_by_price_its_note_offers_the_way_back()
         assert "Ctrl+S sorts by price" in str(note.render())
         await pilot.press("ctrl+s")
         await until(pilot, lambda: "Ctrl+S lists them as the servers do" in str(note.render()))
+
+
+async def test_a_provider_whose_models_are_all_listed_above_gets_no_heading_over_nothing() -> None:
+    groups = [PickerGroup("token502", [PickerRow("token502/gpt-5", "gpt-5"), PickerRow("token502/o3", "o3")]),
+              PickerGroup("thinker", [PickerRow("thinker/r1", "thinker/r1")]),
+              PickerGroup("empty", [])]
+    app: App[None] = App(css_path=Path(t502_app.__file__).with_name("app.tcss"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.push_screen(ModelPicker(groups, current="token502/gpt-5", recent=["thinker/r1"]))
+        await until(pilot, lambda: bool(app.screen.query(OptionList)) and "o3" in option_lines(app.screen.query_one(OptionList)))
+        shown = option_lines(app.screen.query_one(OptionList))
+        assert "thinker/r1  recent" in shown and "thinker · 1 model" not in shown
+        assert "empty · 0 models" in shown  # no models at all is worth saying

@@ -202,7 +202,8 @@ class Servers(_Base):
         await self.session.provider_changed(new.name)
         await asyncio.to_thread(save_cached_models, new.entry["base_url"], new.models)
         self.save_settings({"providers": self.config.providers})
-        self.notify(f"Added {new.name}: its {len(new.models)} models are in the picker (ctrl+o).")
+        count = f"its {len(new.models)} models are" if len(new.models) != 1 else "its model is"
+        self.notify(f"Added {new.name}: {count} in the picker (ctrl+o).")
         self.run_worker(partial(self._load_provider, new.name, False), group=f"models-{new.name}")
 
     # -- balance ------------------------------------------------------------------------------

@@ -192,7 +192,9 @@ class ModelPicker(Dialog[str | None]):
             hidden += 0 if self.show_all else len(other)
             if self.by_price:
                 chat.sort(key=lambda r: (r.sort_key is None, r.sort_key or 0.0))
-            if several and (chat or other or not needle):
+            # A heading over rows, or saying why there are none (loading, failed, no models):
+            # not over nothing, its models all listed above as current or recent.
+            if several and (chat or other or not group.rows):
                 options.append(None)
                 options.append(self._heading(group))
             elif options and chat:
