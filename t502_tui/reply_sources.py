@@ -13,6 +13,7 @@ import re
 from urllib.parse import urlsplit
 
 from t502_tui.service.events import SourcesFound
+from t502_tui.terminal_text import defuse
 
 MAX_SOURCES = 100
 """The most sources kept for one reply; more are counted in a line after the list."""
@@ -102,6 +103,7 @@ _ESCAPED = {"(": "%28", ")": "%29", "<": "%3C", ">": "%3E", "\\": "%5C"}
 
 
 def _literal(text: str) -> str:
-    """The server's words as written: nothing in them may become Markdown."""
-    return _PUNCTUATION.sub(r"\\\1", text)
+    """The server's words as written: nothing in them may become Markdown, and an escape
+    sequence shows as codes (``^[``), as in the reply's own text."""
+    return _PUNCTUATION.sub(r"\\\1", defuse(text))
 

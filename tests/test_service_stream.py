@@ -187,7 +187,7 @@ async def test_a_cited_page_is_kept_only_as_a_web_link_of_one_piece(server: Loop
     assert [e for e in await collect(client) if isinstance(e, SourcesFound)] == [
         SourcesFound((Source("HTTPS://ok.example/", "", 8),))]
     assert [e for e in await collect(client) if isinstance(e, SourcesFound)] == [
-        SourcesFound((Source("https://t.example/", "line one [31mred[0m", 1),))]
+        SourcesFound((Source("https://t.example/", "line one \x1b[31mred\x1b[0m\u202e", 1),))]
     [found] = [e for e in await collect(client) if isinstance(e, SourcesFound)]
     assert len(found.sources) == 100 and found.beyond == 50
 

@@ -102,8 +102,9 @@ def _source(url: Any, title: Any = "", number: int | None = None) -> Source | No
     if not (isinstance(url, str) and url[:8].lower().startswith(("https://", "http://"))
             and len(url) <= MAX_SOURCE_URL and url.isprintable() and not any(c.isspace() for c in url)):
         return None
+    # On one line; an escape sequence in it is shown as codes, as in any reply's text.
     title = " ".join(title.split())[:MAX_SOURCE_TITLE] if isinstance(title, str) else ""
-    return Source(url, "".join(c for c in title if c.isprintable()), number)
+    return Source(url, title, number)
 
 
 def _sources(chunk: dict[str, Any], message: dict[str, Any]) -> SourcesFound | None:
