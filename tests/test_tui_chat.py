@@ -674,3 +674,15 @@ async def test_ctrl_c_in_the_composer_says_which_key_quits_in_words(server: Loop
         await until(pilot, lambda: any(n.title == "Do you want to quit?" for n in app._notifications))
         assert [n.message for n in app._notifications if n.title == "Do you want to quit?"] == [
             "Press Ctrl+Q to quit t502."]
+
+
+async def test_copy_reply_and_follow_are_offered_once_there_is_something_to_act_on(server: LoopbackServer) -> None:
+    server.script(CHAT, text_stream("a reply"))
+    app = make_app(server)
+    async with app.run_test(size=(160, 30)) as pilot:
+        await settle(app)
+        hints = app.screen.query_one(KeyHints)
+        assert "Copy reply" not in hints.shown and "Follow" not in hints.shown
+        await send(pilot, "q")
+        await settle(app)
+        await until(pilot, lambda: "Copy reply" in hints.shown and "Follow" in hints.shown)

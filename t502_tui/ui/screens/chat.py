@@ -290,7 +290,8 @@ class ChatScreen(SavedConversations, Screen[None]):
 
     def _refresh_keys(self) -> None:
         """Show the keys that come and go (Esc's meaning, Retry) as they are now."""
-        key_states = tuple(self.check_action(action, ()) for action in ("cancel", "cancel_edit", "retry"))
+        key_states = tuple(self.check_action(action, ()) for action in ("cancel", "cancel_edit", "retry",
+                                                                        "copy_last_reply"))
         if key_states != self._key_states:
             self._key_states = key_states
             self.refresh_bindings()
@@ -346,6 +347,8 @@ class ChatScreen(SavedConversations, Screen[None]):
             return pane.streaming if action == "cancel" else pane.editing is not None and not pane.streaming
         if action in ("retry", "retry_unavailable"):
             return bool(pane and pane.can_retry) == (action == "retry")
+        if action in ("copy_last_reply", "scroll_bottom"):  # not offered in an empty conversation
+            return pane is not None and bool(pane.conversation.messages)
         return True
 
     def action_cancel(self) -> None:
