@@ -106,4 +106,3 @@ def _literal(text: str) -> str:
     """The server's words as written: nothing in them may become Markdown, and an escape
     sequence shows as codes (``^[``), as in the reply's own text."""
     return _PUNCTUATION.sub(r"\\\1", defuse(text))
-
