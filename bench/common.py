@@ -148,7 +148,7 @@ class Terminal:
 
 def ready(screen: str) -> bool:
     """The first usable screen: the composer is drawn."""
-    return "sends," in screen and "edits the last)" in screen
+    return "sends," in screen and "new line" in screen
 
 
 def runs_main(doc: str | None, run: Callable[[int], dict[str, Any]]) -> None:
