@@ -492,3 +492,11 @@ def test_only_the_four_image_formats_are_decoded(tmp_path: Path) -> None:
                         attachments=[Attachment("x.png", "image/png", bmp.getvalue(), 96, 64)])
     with pytest.raises(ImportError_, match="message 1: an attachment is not a PNG, JPEG, WebP or GIF image"):
         read_export(to_json(Conversation(model="m", messages=[reply])))
+
+
+@pytest.mark.parametrize("public_only", [True, False])
+async def test_a_download_redirected_to_a_file_on_disk_says_so(server: LoopbackServer, public_only: bool) -> None:
+    server.script("/files/a.png", Reply(status=302, headers={"Location": "file:///etc/passwd"}, body=""))
+    async with Downloader(public_only=public_only, own_url=server.url) as downloader:
+        with pytest.raises(DownloadError, match="redirects to a file: address, not a web one"):
+            await downloader.fetch(f"{server.url.removesuffix('/v1')}/files/a.png", 1_000_000)

@@ -134,6 +134,8 @@ class Downloader:
             if following is None:
                 return response
             await response.aclose()
+            if following.url.scheme not in ("http", "https"):
+                raise DownloadError(f"{request.url.host} redirects to a {following.url.scheme}: address, not a web one")
             if self.public_only and request.url.scheme == "https" and following.url.scheme != "https":
                 raise DownloadError(f"{request.url.host} redirects from https to plain http")
             request = following
