@@ -455,8 +455,9 @@ async def test_two_long_file_names_are_shortened_to_fit_side_by_side(server: Loo
         await pilot.pause()
         for chip in bar.children:  # each chip as wide as its new words, and in sight
             assert chip.region.width >= cell_len(str(chip.render())) and chip.region.right <= bar.region.right
-        await pilot.resize_terminal(60, 20)
-        await pilot.pause()
+        await pilot.resize_terminal(60, 20)  # still side by side, the names down to their ends
+        await until(pilot, lambda: bar.children[-1].region.right <= bar.region.right
+                    and all(chip.region.width >= cell_len(str(chip.render())) for chip in bar.children))
         await pilot.resize_terminal(80, 24)
         await until(pilot, lambda: all(chip.region.width >= cell_len(str(chip.render())) for chip in bar.children))
         assert bar.max_scroll_x == 0 and bar.scroll_x == 0

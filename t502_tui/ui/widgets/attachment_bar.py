@@ -20,7 +20,7 @@ from t502_tui.terminal_text import defuse, visible_name
 CHIP_NAME_CELLS = 30
 """A chip shows a file's name in at most this many cells: a chip fits a 60-column
 terminal whole (its ✕ too), and several fit a wider one."""
-SHORTEST_CHIP_NAME = 12
+SHORTEST_CHIP_NAME = 8
 """Names are shortened down to this many cells for the chips to fit side by side; past
 that, the bar scrolls."""
 
