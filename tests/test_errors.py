@@ -145,6 +145,11 @@ def test_a_json_body_cut_short_still_gives_its_message() -> None:
         'the API key was rejected (HTTP 401): Invalid "token"')
     hostile = '{"message": "' + "\\" * 200_001  # an escape never closed: still linear
     assert error_from_response(500, "", hostile).message.startswith("the server failed (HTTP 500)")
+    # The message itself longer than what is read: its start, not the body's JSON.
+    huge = '{"error": {"message": "' + "E" * 300_000
+    assert error_from_response(400, "", huge[:256 * 1024]).message.startswith(
+        "the server refused the request (HTTP 400): EEEE")
+    assert error_from_response(400, "", '{"error": {"message": "caf\\u00').message.endswith(": caf…")
 
 
 def test_html_is_never_dumped() -> None:

@@ -205,20 +205,29 @@ def _cut(line: str, limit: int) -> str:
     return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
 
-_MESSAGE_FIELD = re.compile(r'"message"\s*:\s*("(?:[^"\\]|\\.)*")')
-"""A JSON ``"message": "..."`` field with its string whole (each character matches one way:
-linear time on any body)."""
+_MESSAGE_FIELD = re.compile(r'"message"\s*:\s*("(?:[^"\\]|\\.)*)(")?')
+"""A JSON ``"message": "..."`` field with its string, whole or cut off with the body (each
+character matches one way: linear time on any body)."""
+
+MAX_CUT_MESSAGE = 1000
+"""Of a message cut off with its body, the characters kept."""
 
 
 def _message_of_cut_json(text: str) -> str:
     """The first message field of a JSON body cut short (longer than what is read), or ""."""
     if not text.startswith("{") or (found := _MESSAGE_FIELD.search(text)) is None:
         return ""
-    try:
-        message = loads(found.group(1))
-    except ValueError:
-        return ""
-    return message if isinstance(message, str) else ""
+    cut = found.group(2) is None  # the message itself runs past what was read: its start, marked
+    quoted = found.group(1)[:MAX_CUT_MESSAGE] if cut else found.group(1)
+    for end in range(len(quoted), max(0, len(quoted) - 7), -1):  # (cut in an escape: before it)
+        try:
+            message = loads(quoted[:end] + '"')
+        except ValueError:
+            if not cut:
+                return ""
+            continue
+        return (message + "…" if cut else message) if isinstance(message, str) else ""
+    return ""
 
 
 def _looks_like_html(text: str) -> bool:
