@@ -24,7 +24,7 @@ from t502_tui.ui.screens.model_picker import ModelPicker
 from t502_tui.ui.screens.preset_picker import PresetPicker
 from t502_tui.ui.screens.settings import SettingsScreen
 from t502_tui.ui.widgets.status_line import StatusLine
-from tui_helpers import KEY, header, make_app, pane, picker_ready, send, settle, until
+from tui_helpers import KEY, choose, header, make_app, pane, picker_ready, send, settle, until
 
 CHAT = "/chat/completions"
 
@@ -459,3 +459,22 @@ async def test_refresh_balance_soon_after_a_failed_read_says_why_it_failed(
         app.chat.action_refresh_balance()  # moments later: not "read moments ago"
         await until(pilot, lambda: any(n.message.startswith("token502 did not tell the balance: Cloudflare's bot check")
                                        and "Asking again in 30 s." in n.message for n in app._notifications))
+
+
+async def test_leaving_a_reply_out_with_k_changes_the_context_figure_at_once(server: LoopbackServer) -> None:
+    server.models = DEMO_MODELS  # tiny-context takes 300 tokens
+    server.script(CHAT, text_stream("word " * 200, model="tiny-context", prompt_tokens=5))
+    app = make_app(server, T502_MODEL="tiny-context")
+    async with app.run_test(size=(140, 30)) as pilot:
+        await until(pilot, lambda: pane(app).context_limit() == 300)
+        await send(pilot, "q")
+        await settle(app)
+        def used() -> int:
+            return int(status(app).split("ctx ≈")[1].split(" ")[0])
+
+        await until(pilot, lambda: "ctx ≈" in status(app) and used() > 150)  # the reply's 200 words count
+        choose(app, pane(app).conversation.messages[-1])
+        await settle(app)
+        await pilot.press("k")  # left out of the next request: said at once, not at the next keystroke
+        await pilot.pause()
+        assert used() < 50

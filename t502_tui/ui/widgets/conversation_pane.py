@@ -226,6 +226,7 @@ class ConversationPane(Vertical):
             if self.session.history is not None and message.id is not None:
                 await self.session.history.update_message(message)
             self.view.changed(message)
+            self._changed()  # what the next request holds changed: the status line's ctx figure
             self.notify("This reply goes with your next message." if message.in_context
                         else "This reply is left out of what the model sees next.")
 
