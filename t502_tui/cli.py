@@ -578,7 +578,7 @@ async def _ask(config: Config, args: argparse.Namespace) -> int:
     usage = reply.usage
     model = defuse(session.ref(conversation.provider, reply.model or ""))
     cost = f" · {format_cost(reply.cost)}" if reply.cost is not None else ""
-    print(f"{model} · tokens: {usage.describe()}{cost}" if usage else f"{model} · usage not reported by the server",
+    print(f"{model} · tokens: {usage.describe()}{cost}" if usage else f"{model} · usage not reported by the server{cost}",
           file=sys.stderr)
     return EXIT_OK
 

@@ -302,7 +302,7 @@ class Turn:
         try:
             await self._read(reply, await self._request())
             await self._take_pieces(reply, self._media.finish(complete=True))
-            if reply.usage is not None and reply.usage.cost is None:
+            if reply.usage is None or reply.usage.cost is None:  # (a per-request price needs no usage)
                 await session.facts(conversation.provider).pricing_ready()
             status = ReplyStatus.COMPLETE
             self._set_connection(Connection(LinkState.READY))

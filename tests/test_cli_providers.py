@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from loopback import DEMO_MODELS, DEMO_PRICING, LoopbackServer, Reply, text_stream
+from loopback import DEMO_MODELS, DEMO_PRICING, LoopbackServer, Reply, chunk, sse, stream_reply, text_stream
 from test_cli import KEY, assert_clean, t502
 from test_errors import CHALLENGE_PAGE
 
@@ -147,3 +147,11 @@ def test_balance_names_a_bot_check_that_blocks_it(server: LoopbackServer) -> Non
     balance = t502("balance", server=server)
     assert balance.returncode == 1
     assert balance.stderr.startswith("token502: no balance: Cloudflare's bot check blocked the request")
+
+
+def test_ask_says_what_a_per_request_model_cost_when_the_server_reports_no_usage(server: LoopbackServer) -> None:
+    server.pricing, server.models = DEMO_PRICING, DEMO_MODELS
+    server.script("/chat/completions", stream_reply(sse(chunk("A picture.", model="gemini-2.5-pro", finish="stop"))))
+    result = t502("ask", "--no-save", "-m", "gemini-2.5-pro", "draw", server=server)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.rstrip().endswith("gemini-2.5-pro · usage not reported by the server · $0.0400")
