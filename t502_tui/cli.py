@@ -594,7 +594,8 @@ async def _keep_linked_images(session: Any, reply: Any, printer: _ReplyPrinter) 
         printer.note(f"downloading {count} image{'s' if count > 1 else ''} the reply links to"
                      " (the answer follows; Ctrl+C prints it now)")
     before = len(reply.attachments)
-    await keep_linked_images(reply, session.history, lambda: None, own_url=session.base_url_of(reply.provider or ""))
+    own_url, own_key = session.server_of(reply.provider or "")
+    await keep_linked_images(reply, session.history, lambda: None, own_url=own_url, own_key=own_key)
     paths = {}
     for index, image in enumerate(reply.attachments[before:], before + 1):
         path = printer.saved_image(index, f" (from {image.source})")

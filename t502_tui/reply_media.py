@@ -114,21 +114,22 @@ def _progress(state: MediaState, on_change: OnChange) -> Callable[[int, int | No
 
 async def keep_linked_images(reply: ChatMessage, history: History | None, on_change: OnChange,
                              downloader: Downloader | None = None, everything: bool = False,
-                             own_url: str = "") -> None:
+                             own_url: str = "", own_key: str = "") -> None:
     """Download the images the reply shows by link (see :func:`pending_images`) and keep
     them with it (in the store too). A failure is noted on the reply
     (``reply.media[url].error``); it never raises.
 
     Unless the user asked (``everything``: ``r``), only public hosts are fetched, and the
     host of ``own_url``, the provider's base URL (a server of the user's own may be local):
-    a model can be made to link to anything on the user's network."""
+    a model can be made to link to anything on the user's network. ``own_key`` goes to
+    that server only."""
     links = pending_images(reply, everything)
     if not links:
         return
     from t502_tui.service.downloads import Downloader  # httpx: not needed for the first screen
 
     own = downloader is None
-    client = downloader or Downloader(public_only=not everything, own_url=own_url)
+    client = downloader or Downloader(public_only=not everything, own_url=own_url, own_key=own_key)
     limit = asyncio.Semaphore(IMAGES_AT_ONCE)
 
     async def one(link: MediaLink) -> None:
@@ -210,9 +211,10 @@ def cached_file(image: Attachment) -> Path:
 
 
 async def download_video(reply: ChatMessage, link: MediaLink, target: Path, on_change: OnChange,
-                         downloader: Downloader | None = None) -> Path | None:
+                         downloader: Downloader | None = None, own_url: str = "", own_key: str = "") -> Path | None:
     """Fetch a video to ``target`` (a folder: a new file in it) with progress on the
-    reply; the file, or None with the reason in ``reply.media[url].error``."""
+    reply; the file, or None with the reason in ``reply.media[url].error``. ``own_key``
+    goes to the server of ``own_url`` only."""
     state = _state(reply, link.url)
     state.error, state.downloading, state.received, state.total = None, True, 0, None
     on_change()
@@ -220,7 +222,7 @@ async def download_video(reply: ChatMessage, link: MediaLink, target: Path, on_c
     from t502_tui.service.downloads import Downloader
 
     own = downloader is None
-    client = downloader or Downloader(idle_timeout=60.0, max_seconds=3600.0)
+    client = downloader or Downloader(idle_timeout=60.0, max_seconds=3600.0, own_url=own_url, own_key=own_key)
     try:
         path = await asyncio.to_thread(file_for, target, link.name)
         await client.fetch_to(link.url, path, MAX_VIDEO_BYTES, _progress(state, on_change))

@@ -126,13 +126,14 @@ class ChatSession:
     def client(self, client: ChatClient) -> None:
         self._clients[self.default_provider] = client
 
-    def base_url_of(self, name: str = "") -> str:
-        """The base URL of provider ``name`` (empty: the default); empty when the config
-        no longer has it."""
+    def server_of(self, name: str = "") -> tuple[str, str]:
+        """The base URL and key of provider ``name`` (empty: the default); empty when the
+        config no longer has it (for downloads from its own server)."""
         try:
-            return self.provider(name).base_url
+            provider = self.provider(name)
         except ServiceError:
-            return ""
+            return "", ""
+        return provider.base_url, provider.api_key
 
     def provider_of(self, conversation: Conversation) -> str:
         """The name of the provider the conversation's next reply comes from."""

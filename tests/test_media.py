@@ -500,3 +500,24 @@ async def test_a_download_redirected_to_a_file_on_disk_says_so(server: LoopbackS
     async with Downloader(public_only=public_only, own_url=server.url) as downloader:
         with pytest.raises(DownloadError, match="redirects to a file: address, not a web one"):
             await downloader.fetch(f"{server.url.removesuffix('/v1')}/files/a.png", 1_000_000)
+
+
+async def test_a_file_on_the_providers_own_server_is_fetched_with_its_key_and_no_other_gets_it(
+        server: LoopbackServer) -> None:
+    other = LoopbackServer().start()
+    try:
+        server.key = "sk-relay-files-key"  # a relay serving what it made behind the key, as its API is
+        root, elsewhere = server.url.removesuffix("/v1"), other.url.removesuffix("/v1")
+        server.script("/files/a.png", file_reply(picture_png()))
+        server.script("/files/b.png", Reply(status=302, headers={"Location": f"{elsewhere}/files/b.png"}, body=""))
+        other.script("/files/b.png", file_reply(picture_png()))
+        async with Downloader(own_url=server.url, own_key="sk-relay-files-key") as downloader:
+            assert await downloader.fetch(f"{root}/files/a.png", 1_000_000) == picture_png()
+            assert await downloader.fetch(f"{root}/files/b.png", 1_000_000) == picture_png()
+        [asked] = other.requests_to("/files/b.png")
+        assert "authorization" not in {name.lower() for name in asked.headers}
+        async with Downloader(own_url=other.url, own_key="sk-relay-files-key") as downloader:
+            with pytest.raises(DownloadError, match="HTTP 401"):  # the key goes to its own server only
+                await downloader.fetch(f"{root}/files/a.png", 1_000_000)
+    finally:
+        other.stop()

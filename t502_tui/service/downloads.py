@@ -64,7 +64,8 @@ class Downloader:
     """One connection pool for a reply's downloads; close it with :meth:`aclose`."""
 
     def __init__(self, *, idle_timeout: float = 30.0, connect_timeout: float = 10.0,
-                 max_seconds: float = 600.0, public_only: bool = False, own_url: str = "") -> None:
+                 max_seconds: float = 600.0, public_only: bool = False, own_url: str = "",
+                 own_key: str = "") -> None:
         self.idle_timeout = idle_timeout
         self.connect_timeout = connect_timeout
         self.max_seconds = max_seconds
@@ -77,6 +78,9 @@ class Downloader:
         self._own: tuple[str, str, int] | None = None
         if _host(own_url):
             self._own = _origin(httpx.URL(own_url))
+        self._own_key = own_key
+        """The provider's key, sent to its own server only (a relay may serve the files it
+        made behind the key, as the API is), never to another host, redirects included."""
         self._http = httpx.AsyncClient(
             headers={"User-Agent": f"t502/{__version__}"},
             timeout=httpx.Timeout(idle_timeout, connect=connect_timeout),
@@ -129,6 +133,10 @@ class Downloader:
         for _ in range(MAX_REDIRECTS + 1):
             if self.public_only:
                 await self._check_host(request.url)
+            if self._own_key and self._own is not None and _origin(request.url) == self._own:
+                request.headers["Authorization"] = f"Bearer {self._own_key}"
+            else:
+                request.headers.pop("Authorization", None)
             response = await self._http.send(request, stream=True)
             following = response.next_request
             if following is None:

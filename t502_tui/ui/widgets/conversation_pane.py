@@ -249,10 +249,10 @@ class ConversationPane(Vertical):
         """Download the images ``reply`` shows by link (with ``everything``, which the user
         asked for, its bare image links too, from any host) in the background, and keep them."""
         if pending_images(reply, everything):
-            own_url = self.session.base_url_of(reply.provider or "")
+            own_url, own_key = self.session.server_of(reply.provider or "")
             self.run_worker(
                 keep_linked_images(reply, self.session.history, lambda: self.media_changed(reply),
-                                   everything=everything, own_url=own_url),
+                                   everything=everything, own_url=own_url, own_key=own_key),
                 group="media", exit_on_error=False, description="downloading a reply's images")
 
     def download_video(self, message: ChatMessage, link: MediaLink, target: Path, then_open: bool = False) -> None:
@@ -264,7 +264,9 @@ class ConversationPane(Vertical):
             return
 
         async def fetch() -> None:
-            path = await download_video(message, link, target, lambda: self.media_changed(message))
+            own_url, own_key = self.session.server_of(message.provider or "")
+            path = await download_video(message, link, target, lambda: self.media_changed(message),
+                                        own_url=own_url, own_key=own_key)
             if path is None:
                 error = message.media[link.url].error
                 self.notify(f"The video was not downloaded: {error}", title="Video", severity="error")
