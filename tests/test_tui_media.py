@@ -202,3 +202,23 @@ async def test_a_key_for_a_file_on_an_image_link_not_downloaded_says_how_to_get_
         await pilot.press("y")
         await until(pilot, lambda: any("This image is not downloaded: r downloads it." == n.message
                                        for n in app._notifications))
+
+
+async def test_a_folder_that_cannot_be_made_is_named_and_r_on_a_kept_image_says_there_is_nothing_to_fetch() -> None:
+    conversation = Conversation(model="m", messages=[ChatMessage("user", "hi"), image_reply(picture_png())])
+    app = make_app(None, [conversation])
+    async with app.run_test(size=(100, 30)) as pilot:
+        reply = pane(app).conversation.messages[-1]
+        choose(app, reply)
+        await pilot.press("r")
+        await until(pilot, lambda: any(n.message == "This image is kept with the reply: there is nothing to download."
+                                       for n in app._notifications))
+        choose(app, reply)
+        await pilot.press("s")
+        await until(pilot, lambda: bool(app.screen.query(Input)))
+        app.screen.query_one(Input).value = "/proc/no-such-folder/x.png"  # /proc takes no folders
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, Confirm))
+        await pilot.press("y")
+        await until(pilot, lambda: any(n.message.startswith("Could not make the folder /proc/no-such-folder")
+                                       for n in app._notifications))

@@ -694,7 +694,11 @@ class ChatScreen(SavedConversations, Screen[None]):
         try:
             path = await asyncio.to_thread(write_image, item.image, target)
         except OSError as error:
-            self.notify(f"Could not write {target}: {error.strerror or error}", severity="error")
+            if error.filename and Path(error.filename) != target:  # on the way: a folder to make
+                self.notify(f"Could not make the folder {defuse(str(error.filename))}: {error.strerror or error}",
+                            severity="error")
+            else:
+                self.notify(f"Could not write {defuse(str(target))}: {error.strerror or error}", severity="error")
             return
         except ValueError as error:  # a NUL in the path
             self.notify(f"Could not write {defuse(str(target))}: {error}", severity="error")

@@ -301,7 +301,9 @@ class ConversationPane(Vertical):
             return
         link = item.link
         if action == "download" or (link is not None and link.kind == "image" and action == "open"):
-            if link is None or link.kind != "image":
+            if link is None:
+                self.notify("This image is kept with the reply: there is nothing to download.")
+            elif link.kind != "image":
                 self.notify("Only image links are downloaded again here; o downloads a video.")
             else:
                 self.keep_linked_images(message, everything=True)
