@@ -98,8 +98,7 @@ class ChatMessage:
     def writer(self) -> str:
         """Who wrote a reply, as the user names models: ``gpt-5``, or ``local/llama3`` for
         one from a provider other than the default."""
-        model = self.model or "model"
-        return f"{self.provider}/{model}" if self.provider else model
+        return writer_name(self.provider, self.model or "model")
 
     @property
     def alternative_label(self) -> str:
@@ -141,6 +140,12 @@ class ChatMessage:
         if self.role == "user":
             return True
         return bool(self.content) and self.status is not ReplyStatus.STREAMING and not self.status.cut_off
+
+
+def writer_name(provider: str | None, model: str) -> str:
+    """A model as the user names it in the history: ``gpt-5``, or ``local/llama3`` from a
+    provider other than the default (stored as no provider)."""
+    return f"{provider}/{model}" if provider and model else model
 
 
 def _unsent_reply(message: ChatMessage | None) -> bool:
@@ -272,7 +277,7 @@ class Conversation:
     def writer(self) -> str:
         """Its model as the user names it: ``gpt-5``, or ``local/llama3`` from a provider
         other than the default."""
-        return f"{self.provider}/{self.model}" if self.provider else self.model
+        return writer_name(self.provider, self.model)
 
     @property
     def display_title(self) -> str:

@@ -34,7 +34,7 @@ from typing import Any, Concatenate, Literal, ParamSpec, TypeVar
 
 from t502_tui import paths
 from t502_tui.attachments import Attachment
-from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus, Tally, shown_title
+from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus, Tally, shown_title, writer_name
 from t502_tui.service.events import Usage
 
 T = TypeVar("T")
@@ -166,7 +166,7 @@ class ConversationSummary:
     @property
     def writer(self) -> str:
         """Its model as the user names it: ``gpt-5``, or ``local/llama3`` from another provider."""
-        return f"{self.provider}/{self.model}" if self.provider and self.model else self.model
+        return writer_name(self.provider, self.model)
 
 
 @dataclass(frozen=True)
