@@ -20,7 +20,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from t502_tui.text_files import decode_text
-from t502_tui.tokens import estimate_tokens, short_count
+from t502_tui.tokens import estimate_image_tokens, estimate_tokens, short_count
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 DEFAULT_MAX_COUNT = 8
@@ -66,10 +66,12 @@ class Attachment:
 
     @cached_property
     def tokens(self) -> int:
-        """About how many tokens the attachment adds to a request (0 for images: the
-        server's count for them varies too much to guess). Worked out once: the context
-        meter asks for every file of the conversation at each redraw."""
-        return estimate_tokens(self.text) + estimate_tokens(self.name) + 4 if self.is_text else 0
+        """About how many tokens the attachment adds to a request (an image by its size:
+        :func:`~t502_tui.tokens.estimate_image_tokens`). Worked out once: the context meter
+        asks for every file of the conversation at each redraw."""
+        if not self.is_text:
+            return estimate_image_tokens(self.width, self.height)
+        return estimate_tokens(self.text) + estimate_tokens(self.name) + 4
 
     def describe(self, name: str | None = None) -> str:
         """``cat.png · 120 KB · 640×480``, or ``main.py · ≈1.2k tokens`` (with ``name``

@@ -7,11 +7,13 @@ import logging
 import pytest
 
 from loopback import DEMO_PRICING, relay_pricing
+from t502_tui.attachments import Attachment
 from t502_tui.context_fit import Trim, context_error, request_tokens, trim_to_fit
 from t502_tui.conversation import ChatMessage, Conversation
 from t502_tui.prices import Price, format_cost, relay_prices, reply_cost, user_price
 from t502_tui.service import APIError, ServiceError, Usage
 from t502_tui.service.pricing import parse_balance, parse_relay_pricing
+from t502_tui.tokens import estimate_image_tokens
 
 
 def test_the_relays_rule_per_token_per_request_and_by_group() -> None:
@@ -91,6 +93,21 @@ def test_the_request_size_starts_from_the_servers_count() -> None:
     assert request_tokens(conversation, "new " * 40) == request_tokens(conversation) + 40 + 4
     conversation.messages[0].in_context = False  # once the user changes what is sent, it is estimated again
     assert request_tokens(conversation) < 1000
+
+
+@pytest.mark.parametrize(("width", "height", "tokens"), [
+    (1024, 1024, 765), (2048, 4096, 1105), (1920, 1080, 1105), (512, 512, 255),
+    (1, 100_000, 255), (None, None, 765), (0, 0, 765),
+])
+def test_an_image_counts_by_its_size_as_openai_prices_it(width: int | None, height: int | None, tokens: int) -> None:
+    assert estimate_image_tokens(width, height) == tokens
+
+
+def test_an_attached_image_is_not_counted_as_free() -> None:
+    image = Attachment("cat.png", "image/png", b"png", 1024, 1024)
+    conversation = Conversation(model="m", messages=[ChatMessage("user", "what is this?", attachments=[image])])
+    assert request_tokens(conversation) == 4 + 765 + 4
+    assert request_tokens(Conversation(model="m"), "hi", [image]) == 1 + 765 + 4
 
 
 def test_trimming_leaves_out_the_oldest_whole_turns() -> None:
