@@ -21,6 +21,7 @@ from t502_tui.ui.screens.chat import ChatScreen
 from t502_tui.ui.screens.dialogs import Confirm
 from t502_tui.ui.screens.image_view import HalfBlockPicture, ImageScreen
 from t502_tui.ui.widgets import conversation_pane
+from t502_tui.ui.widgets.key_hints import KeyHints
 from tui_helpers import choose, make_app, pane, send, settle, shown, until
 
 
@@ -222,3 +223,22 @@ async def test_a_folder_that_cannot_be_made_is_named_and_r_on_a_kept_image_says_
         await pilot.press("y")
         await until(pilot, lambda: any(n.message.startswith("Could not make the folder /proc/no-such-folder")
                                        for n in app._notifications))
+
+
+async def test_the_image_keys_are_offered_on_a_reply_with_images_and_explained_elsewhere() -> None:
+    two = ChatMessage("assistant", "![x](attachment:1) and ![y](http://127.0.0.1:9/y.png)", model="m",
+                      attachments=image_reply(picture_png()).attachments)
+    conversation = Conversation(model="m", messages=[ChatMessage("user", "hi"), two, ChatMessage("user", "more"),
+                                                     ChatMessage("assistant", "plain words", model="m")])
+    app = make_app(None, [conversation])
+    async with app.run_test(size=(160, 30)) as pilot:
+        hints = app.screen.query_one(KeyHints)
+        choose(app, two)
+        await until(pilot, lambda: "Open" in hints.shown and "Save" in hints.shown and "Next image" in hints.shown)
+        choose(app, conversation.messages[-1])
+        await until(pilot, lambda: "Open" not in hints.shown and "Save" not in hints.shown)
+        assert "Next image" not in hints.shown
+        await pilot.press("o")  # pressed anyway: it says why, and types nothing
+        await until(pilot, lambda: any(n.message == "This message has no images or media links."
+                                       for n in app._notifications))
+        assert pane(app).composer.text == ""

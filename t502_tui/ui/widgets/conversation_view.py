@@ -48,6 +48,8 @@ EDGE = 3
 KEPT_STRIPS = 2048
 """Drawn lines kept for repainting (all dropped when there are more)."""
 _VERSION_KEYS = {"less_than_sign", "left_square_bracket", "greater_than_sign", "right_square_bracket"}
+_MEDIA_KEYS = {"o": "open", "s": "save", "y": "copy_path", "v": "view", "f": "reveal", "r": "download"}
+"""The keys for a reply's images and links, offered on a message that has some."""
 """The keys of the version actions (see BINDINGS)."""
 
 _LEFT, _RIGHT = 3, 1
@@ -81,13 +83,13 @@ class ConversationView(ScrollView, can_focus=True):
         Binding("less_than_sign,left_square_bracket", "act('previous_version')", "Prev version", key_display="<"),
         Binding("greater_than_sign,right_square_bracket", "act('next_version')", "Next version", key_display=">"),
         Binding("k", "act('context')", "Send/leave out"),
-        Binding("o", "act('open')", "Open image", show=False),
-        Binding("s", "act('save')", "Save image", show=False),
+        Binding("o", "act('open')", "Open"),
+        Binding("s", "act('save')", "Save"),
         Binding("y", "act('copy_path')", "Copy image path", show=False),
         Binding("v", "act('view')", "View image", show=False),
         Binding("f", "act('reveal')", "Show in folder", show=False),
         Binding("r", "act('download')", "Download again", show=False),
-        Binding("i", "next_item", "Next image", show=False),
+        Binding("i", "next_item", "Next image"),
     ]
 
     @dataclass
@@ -271,6 +273,8 @@ class ConversationView(ScrollView, can_focus=True):
             self._relayout(index)
             if self.following:
                 self._prepare_view()  # it may have grown: keep the newest line in sight
+            if index == self.chosen:
+                self.refresh_bindings()  # an image may have come: its keys are offered
             self.refresh()
 
     def waiting(self, message: ChatMessage, note: str | None) -> None:
@@ -608,18 +612,20 @@ class ConversationView(ScrollView, can_focus=True):
         elif (chosen := self.chosen_message) is not None and (
                 (event.key in _VERSION_KEYS and not chosen.alternative_label)
                 or (event.key == "k" and chosen.role != "assistant")
-                or (event.key == "e" and chosen.role == "assistant")):
+                or (event.key == "e" and chosen.role == "assistant")
+                or (event.key in _MEDIA_KEYS and not self._media_count())):
             event.stop()
             event.prevent_default()
             # Not offered there: pressed anyway, it says why.
             self.action_act("previous_version" if event.key in _VERSION_KEYS else "context" if event.key == "k"
-                            else "edit")
+                            else "edit" if event.key == "e" else _MEDIA_KEYS[event.key])
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The message keys are not offered with no message to act on (their letters are
         typed into the composer then), nor a version key with no version that way (none at
         all on a message with one version), nor "Send/leave out" on the user's own message,
-        nor "Edit" on a reply."""
+        nor "Edit" on a reply, nor the image keys on a message with no images or links
+        ("Next image" with fewer than two)."""
         if action in ("act", "next_item", "fold") and not self.blocks:
             return False
         if action == "act" and parameters and parameters[0] in ("previous_version", "next_version"):
@@ -632,7 +638,15 @@ class ConversationView(ScrollView, can_focus=True):
             return (chosen := self.chosen_message) is not None and chosen.role == "assistant"
         if action == "act" and parameters == ("edit",):
             return (chosen := self.chosen_message) is not None and chosen.role == "user"
+        if action == "act" and parameters and parameters[0] in _MEDIA_KEYS.values():
+            return self._media_count() > 0
+        if action == "next_item":
+            return self._media_count() > 1
         return True
+
+    def _media_count(self) -> int:
+        """How many images and links the chosen message has."""
+        return len(self.blocks[self.chosen].media_items) if self.chosen is not None and self.blocks else 0
 
     def on_focus(self) -> None:
         self._typing_away = False
