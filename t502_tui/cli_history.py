@@ -125,9 +125,8 @@ def _search(store: Any, args: argparse.Namespace) -> int:
     for hit in hits:
         parts = re.split(f"([{HIT_START}{HIT_END}])", hit.snippet)
         snippet = " ".join("".join(marks.get(p, defuse(p)) for p in parts).split())
-        who = "you" if hit.role == "user" else (hit.model or "assistant")
         print(f"{hit.conversation_id[:8]}  {hit.created:%Y-%m-%d %H:%M}  {visible_name(hit.title)}\n"
-              f"    {visible_name(who)}: {snippet}")
+              f"    {visible_name(hit.writer)}: {snippet}")
     return EXIT_OK
 
 

@@ -188,6 +188,13 @@ class SearchHit:
     model: str | None
     created: datetime
     snippet: str
+    provider: str = ""
+    """The provider of the model that wrote it, "" for the default one."""
+
+    @property
+    def writer(self) -> str:
+        """Who wrote it, as the chat names them: "you", ``gpt-5`` or ``local/llama3``."""
+        return "you" if self.role == "user" else writer_name(self.provider, self.model or "") or "assistant"
 
 
 def default_path() -> Path:
@@ -905,7 +912,7 @@ class Store:
             return []
         try:
             rows = self._db.execute(
-                f"""SELECT m.id, m.conversation_id, m.role, m.model, m.created,
+                f"""SELECT m.id, m.conversation_id, m.role, m.model, m.provider, m.created,
                           CASE WHEN length(m.content) <= {SNIPPET_MAX_CHARS} THEN
                               snippet(messages_fts, 0, '{HIT_START}', '{HIT_END}', '…', 16) END AS snippet,
                           c.title, (SELECT substr(u.content, 1, 200) FROM messages u WHERE u.conversation_id = c.id
@@ -920,7 +927,8 @@ class Store:
         return [
             SearchHit(row["conversation_id"], row["id"], shown_title(row["title"], row["first_words"] or ""),
                       row["role"], row["model"], datetime.fromtimestamp(row["created"]),
-                      row["snippet"] if row["snippet"] is not None else self._long_snippet(row["id"], text))
+                      row["snippet"] if row["snippet"] is not None else self._long_snippet(row["id"], text),
+                      row["provider"] or "")
             for row in rows
         ]
 

@@ -50,6 +50,8 @@ def test_ask_another_provider_with_a_preset_and_files(server: LoopbackServer, lo
     assert result.returncode == 0, result.stderr
     listed = t502("history", "list", T502_CONFIG=config).stdout.split()
     assert listed[5] == "local/x"  # named as the user names it: the provider is not the default
+    found = t502("history", "search", "fine", T502_CONFIG=config).stdout
+    assert "    local/x: Looks" in found  # search names it the same way
     assert result.stdout == "Looks fine.\n"
     assert not server.chat_requests()
     body = local.chat_requests()[0].json

@@ -82,9 +82,9 @@ class SearchScreen(Dialog[SearchChoice | None]):
         self.hits = hits
         options = []
         for index, hit in enumerate(hits):
-            who = "you" if hit.role == "user" else (hit.model or "assistant")
             label = Content.assemble(
-                (visible_name(hit.title), "bold"), (f"  {hit.created:%Y-%m-%d %H:%M} · {visible_name(who)}", "dim"), "\n",
+                (visible_name(hit.title), "bold"), (f"  {hit.created:%Y-%m-%d %H:%M} · {visible_name(hit.writer)}", "dim"),
+                "\n",
                 snippet_content(hit.snippet),
             )
             options.append(Option(label, id=str(index)))
