@@ -14,12 +14,16 @@ from typing import Any
 from t502_tui import paths
 from t502_tui.attachments import Attachment, sniff
 from t502_tui.conversation import ChatMessage, Conversation, ReplyStatus
+from t502_tui.markdown_fences import fenced_lines
 from t502_tui.media import REFERENCE, file_name
 from t502_tui.prices import format_cost
 from t502_tui.service.events import Usage
 from t502_tui.settings_schema import BY_NAME, SettingError, validate
 from t502_tui.service.server_json import whole_pairs
 from t502_tui.terminal_text import defuse, visible_name
+
+_HEADING = re.compile(r"^( {0,3})(#{1,6})(?=[ \t]|$)")
+"""A Markdown (ATX) heading's indent and hashes."""
 
 FORMAT_VERSION = 2
 """2: images as data URLs (``url``) with the link they came from (``source``); version 1
@@ -60,6 +64,19 @@ def _image_text(message: ChatMessage, files: dict[str, bytes] | None, folder: st
             extra.append(f"![{attachment.name}]({names[index - 1]})" if files is not None
                          else f"- Attached image: {attachment.describe()}")
     return content, extra
+
+
+def _under_heading(text: str) -> str:
+    """``text`` with its own headings two levels down (``## Setup`` as ``#### Setup``, at
+    most six), so that they come under the message's ``##`` in the transcript's outline;
+    code is left as written."""
+    out, before = [], ""
+    for line, after in fenced_lines(text):
+        if not before and not after and (match := _HEADING.match(line)):
+            line = f"{match.group(1)}{'#' * min(6, len(match.group(2)) + 2)}{line[match.end(2):]}"
+        out.append(line)
+        before = after
+    return "\n".join(out)
 
 
 def _quoted(thinking: str) -> str:
@@ -112,7 +129,7 @@ def to_markdown(conversation: Conversation, files: dict[str, bytes] | None = Non
         if extra:
             lines += [*extra, ""]
         if content:
-            lines += [content.rstrip(), ""]
+            lines += [_under_heading(content.rstrip()), ""]
         if message.error:
             lines += [f"> Error: {message.error}", ""]
     return defuse("\n".join(lines))  # a transcript is read with cat too: no escape may act

@@ -23,7 +23,6 @@ HEADING = "Sources:"
 _PUNCTUATION = re.compile(r"([\\`*_\[\]<>&~!])")
 """What may start Markdown inside a link's text (the rest only at a line's start)."""
 
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
 
 
 class ReplySources:
@@ -63,23 +62,6 @@ class ReplySources:
         if self._beyond:
             lines.append(f"- … {self._beyond} more not kept")
         return f"{HEADING}\n\n" + "\n".join(lines)
-
-
-def closing_fence(text: str) -> str:
-    """The line that closes a code fence ``text`` leaves open ("" if none is): a reply cut
-    off inside one would take what follows it into the code."""
-    opened: tuple[str, int] | None = None
-    for line in text.split("\n"):
-        match = _FENCE.match(line)
-        if match is None:
-            continue
-        run, rest = match.group(1), match.group(2)
-        if opened is None:
-            if not (run[0] == "`" and "`" in rest):  # (a backtick in its info string: no fence)
-                opened = (run[0], len(run))
-        elif run[0] == opened[0] and len(run) >= opened[1] and not rest.strip():
-            opened = None
-    return opened[0] * opened[1] if opened else ""
 
 
 def _entry(url: str, title: str) -> str:

@@ -32,7 +32,8 @@ from t502_tui.media import (
 )
 from t502_tui.providers import Provider
 from t502_tui.recording import ReplyRecorder
-from t502_tui.reply_sources import ReplySources, closing_fence
+from t502_tui.markdown_fences import closing_fence
+from t502_tui.reply_sources import ReplySources
 from t502_tui.service import (
     APIError,
     ConnectionFailed,

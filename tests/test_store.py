@@ -384,3 +384,16 @@ def test_code_blocks_to_copy_are_listed_newest_first_each_once() -> None:
         ChatMessage("user", "```\nnot a reply's\n```"), reply("```py\nx = 1\n```\n\n```sh\nls\n```"),
         ChatMessage("user", "again"), reply("Same:\n\n```py\nx = 1\n```")])
     assert conversation.code_blocks() == ["x = 1\n", "ls\n"]
+
+
+def test_a_markdown_transcript_puts_a_replys_own_headings_under_its_message() -> None:
+    from markdown_it import MarkdownIt
+
+    from t502_tui.export import to_markdown
+
+    reply = ChatMessage("assistant", "# Plan\n## Step 1\n```sh\n# a comment, not a heading\n```\n###### deep", model="m")
+    question = ChatMessage("user", "## my own heading")
+    html = MarkdownIt().render(to_markdown(Conversation(model="m", messages=[question, reply])))
+    headings = [line for line in html.splitlines() if line.startswith("<h")]
+    assert [h[:4] for h in headings] == ["<h1>", "<h2>", "<h4>", "<h2>", "<h3>", "<h4>", "<h6>"]
+    assert "# a comment, not a heading" in html  # code stays as written
