@@ -97,7 +97,7 @@ def run_history_command(args: argparse.Namespace) -> int:
 def _list(store: Any, args: argparse.Namespace) -> int:
     rows = store.list_conversations(limit=max(1, args.limit), archived=args.archived)
     if not rows:
-        print("no saved conversations yet", file=sys.stderr)
+        print("no archived conversations" if args.archived else "no saved conversations yet", file=sys.stderr)
     for row in rows:
         print(f"{row.id[:8]}  {row.updated:%Y-%m-%d %H:%M}  {row.message_count:>4} msgs  "
               f"{visible_name(row.writer or '-'):<24}  {visible_name(row.title)}")

@@ -64,6 +64,7 @@ def test_history_verbs_and_round_trip(server: LoopbackServer, tmp_path: Path) ->
     listing = t502("history", "list")
     ident = listing.stdout.split()[0]
     assert listing.returncode == 0 and "how to bake bread?" in listing.stdout and "gpt-5" in listing.stdout
+    assert t502("history", "list", "--archived").stderr == "no archived conversations\n"
     shown = t502("history", "show", ident)
     assert "## You" in shown.stdout and "sourdough" in shown.stdout and "total" in shown.stdout
     found = t502("history", "search", "sourd")
