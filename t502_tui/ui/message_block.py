@@ -395,8 +395,6 @@ class Block:
             return
         message = self.message
         header = header_text(message, palette, waiting=self.waiting)
-        if header.cell_len > width and message.usage:  # the short count, rather than a lone "total" below
-            header = header_text(message, palette, short=True, waiting=self.waiting)
         self._header = text_lines(console, broken_between_parts(header, width), width, look)
         self._user = text_lines(console, _shown(message.content, MAX_SHOWN_TYPED), width, look) \
             if message.role == "user" else []
@@ -639,9 +637,10 @@ def broken_between_parts(text: Text, width: int) -> Text:
     return Text("\n").join(lines)
 
 
-def header_text(message: ChatMessage, palette: Palette, short: bool = False, waiting: str | None = None) -> Text:
-    """Who wrote the message and when, its versions, usage (``short``: in fewer words) and
-    how it ended; ``waiting``: what a streaming reply waits for, said instead of "streaming"."""
+def header_text(message: ChatMessage, palette: Palette, waiting: str | None = None) -> Text:
+    """Who wrote the message and when, its versions, usage (counted as the status line
+    counts, ``38 tokens (18 in, 20 out)``) and how it ended; ``waiting``: what a streaming
+    reply waits for, said instead of "streaming"."""
     parts: list[tuple[str, Style] | str] = []
     header = palette["header"]
     if message.role == "user":
@@ -656,7 +655,7 @@ def header_text(message: ChatMessage, palette: Palette, short: bool = False, wai
         parts.append((" · not sent (left out to fit the model's context)", header))
     if message.role == "assistant":
         if message.usage:
-            parts.append((f" · {message.usage.describe_short() if short else message.usage.describe()}", header))
+            parts.append((f" · {message.usage.describe_short()}", header))
         if message.cost is not None:
             parts.append((f" · {format_cost(message.cost)}", header))
         if message.status is ReplyStatus.STREAMING and waiting:
