@@ -686,3 +686,17 @@ async def test_copy_reply_and_follow_are_offered_once_there_is_something_to_act_
         await send(pilot, "q")
         await settle(app)
         await until(pilot, lambda: "Copy reply" in hints.shown and "Follow" in hints.shown)
+
+
+async def test_commands_on_a_blank_conversation_say_there_is_nothing_to_act_on_yet() -> None:
+    app = make_app(None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app)
+        for action in ("edit_last", "copy_conversation", "regenerate"):
+            await app.chat.run_action(action)
+        await pilot.pause()
+        assert [n.message for n in app._notifications] == [
+            "Nothing to edit yet: you have sent no message here.",
+            "Nothing to copy yet: this conversation has no messages.",
+            "Nothing to regenerate yet: there is no reply in this conversation."]
+        assert not app.clipboard

@@ -369,7 +369,11 @@ class ChatScreen(SavedConversations, Screen[None]):
         """Ask again for the last reply; the old one stays as another version."""
         pane = self.active_pane
         if pane and not await pane.regenerate():
-            self.notify("Nothing to regenerate: the last message is not a finished reply.", severity="warning")
+            self._nothing_to_regenerate(pane)
+
+    def _nothing_to_regenerate(self, pane: ConversationPane) -> None:
+        self.notify("Nothing to regenerate: the last message is not a finished reply." if pane.conversation.messages
+                    else "Nothing to regenerate yet: there is no reply in this conversation.", severity="warning")
 
     def action_regenerate_with(self) -> None:
         """Choose a model, then ask again for the last reply with it."""
@@ -381,8 +385,7 @@ class ChatScreen(SavedConversations, Screen[None]):
             if ref:
                 await self.use_model(pane, ref)
                 if not await pane.regenerate():
-                    self.notify("Nothing to regenerate: the last message is not a finished reply.",
-                                severity="warning")
+                    self._nothing_to_regenerate(pane)
 
         self.t502.pick_model(self.ref(pane), chosen, "Regenerate the last reply with")
 
@@ -392,6 +395,8 @@ class ChatScreen(SavedConversations, Screen[None]):
         users = [m for m in pane.conversation.messages if m.role == "user"] if pane else []
         if pane and users:
             pane.edit(users[-1])
+        elif pane:
+            self.notify("Nothing to edit yet: you have sent no message here.", severity="warning")
 
     def action_attach(self) -> None:
         """Choose an image for the next message."""
@@ -407,7 +412,9 @@ class ChatScreen(SavedConversations, Screen[None]):
 
     def action_copy_conversation(self) -> None:
         """Copy the visible conversation as Markdown."""
-        if pane := self.active_pane:
+        if (pane := self.active_pane) and not pane.conversation.messages:
+            self.notify("Nothing to copy yet: this conversation has no messages.", severity="warning")
+        elif pane:
             copy(self.app, to_markdown(pane.conversation), "the conversation as Markdown")
 
     async def action_retry(self) -> None:

@@ -123,8 +123,7 @@ class SavedConversations(_Base):
         elif conversation_id is not None:
             summary = next((s for s in self.saved if s.id == conversation_id), None)
             return conversation_id, summary.title if summary else conversation_id
-        self.notify("This conversation has not been saved yet: send a message first (d discards a draft).",
-                    severity="warning")
+        self.notify("This conversation has not been saved yet: send a message first.", severity="warning")
         return None
 
     async def _close_if_open(self, ident: str, keep_list_focus: bool, keep_draft: bool = True) -> None:
