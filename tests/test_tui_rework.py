@@ -234,9 +234,16 @@ async def test_delete_a_message_after_confirming(server: LoopbackServer) -> None
         await until(pilot, lambda: app.session.history is not None)
         await send(pilot, "one")
         await settle(app)
+        choose(app, pane(app).conversation.messages[0])
+        await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, Confirm))
+        assert app.screen.question == "Delete your message? What followed it stays."
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, Confirm))
         choose(app, pane(app).conversation.messages[-1])
         await pilot.press("d")
         await until(pilot, lambda: isinstance(app.screen, Confirm))
+        assert app.screen.question == "Delete this reply from gpt-5?"  # nothing follows it to stay
         await pilot.press("left", "enter")  # Delete, chosen: y typed with d would not do
         await until(pilot, lambda: contents(app) == ["one"])
         assert len(pane(app).view.messages) == 1

@@ -648,13 +648,13 @@ class ChatScreen(SavedConversations, Screen[None]):
                 self.notify("Nothing was deleted: that message is no longer shown.", severity="warning")
 
         what = "your message" if message.role == "user" else f"this reply from {visible_name(message.writer)}"
+        messages = pane.conversation.messages
+        after = len(messages) - 1 - messages.index(message) if message in messages else 0
         if message.alternative_label:
-            messages = pane.conversation.messages
-            after = len(messages) - 1 - messages.index(message) if message in messages else 0
             following = f" and the {after} message{'s' if after != 1 else ''} after it" if after else ""
             question = f"Delete this version of {what}{following}? Its other versions stay."
         else:
-            question = f"Delete {what}? What followed it stays."
+            question = f"Delete {what}?" + (" What followed it stays." if after else "")
         self.app.push_screen(Confirm(question, "Delete", read_first=True), confirmed)
 
     def act_on_media(self, action: str) -> None:
