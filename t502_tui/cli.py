@@ -474,7 +474,7 @@ def _load_attachments(config: Config, images: list[str], files: list[str]) -> li
 
 def _say_if_it_cannot_fit(session: Any, conversation: Any, prompt: Any) -> None:
     """A note on stderr when the request is larger than the model's known context."""
-    from t502_tui.context_fit import budget, request_tokens
+    from t502_tui.context_fit import budget, limit_text, request_tokens
     from t502_tui.tokens import short_count
 
     name = session.provider_of(conversation)
@@ -485,7 +485,7 @@ def _say_if_it_cannot_fit(session: Any, conversation: Any, prompt: Any) -> None:
     limit = budget(context, session.request_params(conversation))
     if tokens > limit:
         print(f"warning: this request is ≈{short_count(tokens)} tokens and {defuse(conversation.model)} takes"
-              f" {short_count(limit)}; it will likely be refused (start a new conversation, send less,"
+              f" {limit_text(context, limit)}; it will likely be refused (start a new conversation, send less,"
               " or pick a model with a larger context)", file=sys.stderr)
 
 

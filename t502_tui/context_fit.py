@@ -22,7 +22,7 @@ from typing import Any
 from t502_tui.attachments import Attachment
 from t502_tui.conversation import ChatMessage, Conversation
 from t502_tui.service import APIError, ServiceError
-from t502_tui.tokens import estimate_tokens
+from t502_tui.tokens import estimate_tokens, short_count
 
 MESSAGE_OVERHEAD = 4
 """Tokens each message costs beyond its text (role and separators), as OpenAI counts."""
@@ -100,6 +100,15 @@ def budget(context_length: int, params: dict[str, Any]) -> int:
     """The tokens a request may use: the context less the room asked for the reply."""
     room = params.get("max_tokens")
     return context_length - room if isinstance(room, int) and 0 < room < context_length else context_length
+
+
+def limit_text(context_length: int, limit: int) -> str:
+    """``limit`` (a :func:`budget`) as said to the user: ``200 of its 300 (100 are kept for
+    the reply, max_tokens)``, or ``300`` with no room asked for."""
+    if limit >= context_length:
+        return short_count(limit)
+    return (f"{short_count(limit)} of its {short_count(context_length)}"
+            f" ({short_count(context_length - limit)} are kept for the reply, max_tokens)")
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,11 @@ def test_models_with_prices_balance_and_a_request_that_cannot_fit(
     big = t502("ask", "-m", "tiny-context", "word " * 400, server=server, T502_CONFIG=config)
     assert "warning: this request is ≈" in big.stderr and "tiny-context takes 300" in big.stderr
     assert big.returncode == 0  # said, then sent: the server is the judge
+    (tmp_path / "roomy.toml").write_text("[presets.roomy]\nmax_tokens = 100\n")
+    (tmp_path / "roomy.toml").chmod(0o600)
+    roomy = t502("ask", "-m", "tiny-context", "--preset", "roomy", "word " * 400, server=server,
+                 T502_CONFIG=str(tmp_path / "roomy.toml"))
+    assert "tiny-context takes 200 of its 300 (100 are kept for the reply, max_tokens)" in roomy.stderr
     assert_clean(balance)
     assert KEY not in listed.stdout + listed.stderr
 

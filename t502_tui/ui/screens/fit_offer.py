@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from t502_tui.context_fit import budget, context_error, request_tokens, trim_to_fit
+from t502_tui.context_fit import budget, context_error, limit_text, request_tokens, trim_to_fit
 from t502_tui.conversation import ChatMessage
 from t502_tui.service import ServiceError
 from t502_tui.tokens import short_count
@@ -25,8 +25,9 @@ conversation's length."""
 
 def offer_before_sending(chat: ChatScreen, pane: ConversationPane, tokens: int, limit: int) -> None:
     """The message in the composer would make the request larger than the model takes."""
+    context = chat.session.context_for(pane.conversation.provider, pane.conversation.model) or limit
     question = (f"This message makes the request ≈{short_count(tokens)} tokens, and {chat.ref(pane)} takes"
-                f" {short_count(limit)}. Older turns can stay in the conversation, marked \"not sent\".")
+                f" {limit_text(context, limit)}. Older turns can stay in the conversation, marked \"not sent\".")
     _offer(chat, pane, limit, question, after_error=False)
 
 
