@@ -40,7 +40,8 @@ def app_commands(app: T502App, screen: Screen) -> Iterator[SystemCommand]:
     yield SystemCommand("Copy code block", "Copy one code block of this conversation", chat.action_copy_code_block)
     yield SystemCommand("Retry", "Send the last message again (ctrl+r)", chat.action_retry)
     yield SystemCommand("Regenerate", "Ask again for the last reply, keeping the old one (ctrl+g)", chat.action_regenerate)
-    yield SystemCommand("Regenerate with…", "Pick a model, then ask again for the last reply", chat.action_regenerate_with)
+    yield SystemCommand("Regenerate with…", "Pick a model to ask again for the last reply; it answers from then on",
+                        chat.action_regenerate_with)
     yield SystemCommand("Edit last message", "Change your last message and send it as a new branch (↑)", chat.action_edit_last)
     yield SystemCommand("Attach files", "Add images, text or code files to the next message (ctrl+t)",
                         chat.action_attach)
