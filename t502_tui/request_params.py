@@ -32,6 +32,14 @@ def takes_reasoning_effort(model: str) -> bool:
     return bool(_TAKES_EFFORT.match(_base_id(model)))
 
 
+def effort_sent(model: str, effort: str) -> str | None:
+    """The ``reasoning_effort`` a request to ``model`` carries for ``effort``: None for a
+    model that does not take it, ``low`` for ``minimal`` but to GPT-5."""
+    if not effort or not takes_reasoning_effort(model):
+        return None
+    return "low" if effort == "minimal" and not _GPT5.match(_base_id(model)) else effort
+
+
 REQUEST_OWN_KEYS = frozenset({"model", "messages", "stream", "stream_options"})
 """What every chat request carries as t502 sets it: never a parameter (the config refuses
 them; a conversation imported with them in its settings has them left out)."""
@@ -42,9 +50,8 @@ def params_for(defaults: dict[str, Any], settings: dict[str, Any], model: str) -
     ``settings`` (a None there leaves the parameter out), less what the model does not take."""
     params = {key: value for key, value in {**defaults, **settings}.items()
               if value is not None and key not in REQUEST_OWN_KEYS}
-    effort = params.pop("reasoning_effort", None)
-    if effort and takes_reasoning_effort(model):
-        params["reasoning_effort"] = "low" if effort == "minimal" and not _GPT5.match(_base_id(model)) else effort
+    if sent := effort_sent(model, params.pop("reasoning_effort", None) or ""):
+        params["reasoning_effort"] = sent
     return params
 
 
@@ -63,9 +70,7 @@ def settings_summary(settings: dict[str, Any], defaults: dict[str, Any], model: 
         if value is None or defaults.get(key) == value:
             continue
         text = f"{SHORT_NAMES.get(key, key)} {_shown(value)}"
-        if key == "reasoning_effort" and not takes_reasoning_effort(model):
-            text += " (not sent)"
-        elif key == "reasoning_effort" and value == "minimal" and not _GPT5.match(_base_id(model)):
-            text += " (sent as low)"
+        if key == "reasoning_effort" and (sent := effort_sent(model, str(value))) != value:
+            text += f" (sent as {sent})" if sent else " (not sent)"
         out.append(text)
     return out

@@ -221,3 +221,21 @@ async def test_a_multi_line_field_opens_with_its_cursor_after_its_text(kind: str
         await until(pilot, lambda: isinstance(app.focused, TextField))
         await pilot.press(*" Thanks")
         assert app.focused.text == "Be brief.\nVery. Thanks"  # type: ignore[union-attr]
+
+
+async def test_the_reasoning_effort_note_says_what_is_sent_for_the_choice() -> None:
+    from textual.widgets import Select, Static
+
+    from t502_tui.ui.screens.conversation_settings import ConversationSettingsScreen
+
+    app = make_app(None)
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = ConversationSettingsScreen("", {"reasoning_effort": "minimal"}, {}, "gemini-2.5-pro")
+        app.push_screen(screen)
+        await until(pilot, lambda: bool(screen.query("#conv-effort-note")))
+        note = lambda: str(screen.query_one("#conv-effort-note", Static).render())  # noqa: E731
+        assert note() == "Sent to gemini-2.5-pro as low: only GPT-5 takes minimal."
+        screen.query_one("#conv-effort", Select).value = "high"
+        await until(pilot, lambda: note() == "Sent to gemini-2.5-pro.")
+        screen.query_one("#conv-effort", Select).value = ""
+        await until(pilot, lambda: note() == "Not sent: gemini-2.5-pro thinks as much as it does by default.")

@@ -16,7 +16,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Button, Input, Select, Static
 
-from t502_tui.request_params import takes_reasoning_effort
+from t502_tui.request_params import effort_sent, takes_reasoning_effort
 from t502_tui.settings_schema import PARAMS_BY_NAME, REASONING_EFFORTS, SettingError, parse_text
 from t502_tui.ui.screens.dialog import Dialog
 from t502_tui.ui.screens.dialogs import close_asking_first
@@ -82,14 +82,27 @@ class ConversationSettingsScreen(Dialog[ConversationSettings | None]):
                                 id="conv-effort", classes="conv-field")
                 select.border_title = "Reasoning effort"
                 yield select
-                taken = takes_reasoning_effort(self.model)
-                yield Static(Content(f"Sent to {self.model}." if taken else
-                                     f"{self.model} does not take it: kept, and sent to models that do."),
-                             classes="setting-note")
+                yield Static(Content(self._effort_note(effort or "")), id="conv-effort-note", classes="setting-note")
             yield Static("Enter (in a one-line field) or Ctrl+S saves · Tab: next field · Esc cancels", classes="hint")
             with ButtonRow(classes="dialog-buttons"):
                 yield Button("Save", variant="primary", id="conv-save")
                 yield Button("Cancel", id="conv-cancel")
+
+    def _effort_note(self, effort: str) -> str:
+        """What is sent of the reasoning effort chosen (or of [params]' for "default") to
+        this conversation's model."""
+        if not takes_reasoning_effort(self.model):
+            return f"{self.model} does not take it: kept, and sent to models that do."
+        effort = effort or str(self.defaults.get("reasoning_effort") or "")
+        if not effort:
+            return f"Not sent: {self.model} thinks as much as it does by default."
+        sent = effort_sent(self.model, effort)
+        return f"Sent to {self.model}." if sent == effort else f"Sent to {self.model} as {sent}: only GPT-5 takes {effort}."
+
+    @on(Select.Changed, "#conv-effort")
+    def _effort_chosen(self, event: Select.Changed) -> None:
+        value = event.value if isinstance(event.value, str) else ""
+        self.query_one("#conv-effort-note", Static).update(Content(self._effort_note(value)))
 
     def _read(self, name: str) -> Any:
         return parse_text(PARAMS_BY_NAME[name], self.query_one(f"#conv-{name}", Input).value)
