@@ -60,11 +60,14 @@ async def test_the_key_is_masked_and_ctrl_r_shows_it(server: LoopbackServer) -> 
 async def test_a_value_an_environment_variable_gives_says_so(server: LoopbackServer,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("T502_MODEL", "gpt-5")
+    monkeypatch.setenv("T502_API_KEY", "sk-from-env")
     app = make_app(server)
     async with app.run_test(size=(100, 40)) as pilot:
         screen = await open_settings(pilot)
         assert str(screen.query_one("#model-note").render()).startswith(
             "T502_MODEL is set: it gives the value shown, over the config file's, until it is unset")
+        # The key's field is empty (a secret is never shown): the variable gives the key in use.
+        assert str(screen.query_one("#api_key-note").render()).startswith("T502_API_KEY is set: it gives the key in use")
         assert "T502_" not in str(screen.query_one("#theme-note").render())
 
 

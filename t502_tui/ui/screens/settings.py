@@ -85,7 +85,8 @@ class SettingsScreen(Dialog[dict[str, Any] | None]):
             keep = f"Empty keeps {self.config.masked_key}." if self.config.api_key else "No key is saved yet."
             note = f"{keep} {REVEAL_LABEL} {'hides' if self._revealed else 'shows'} what you type."
         if env := set_from_env(setting):
-            note = (f"{env} is set: it gives the value shown, over the config file's, until it is unset"
+            what = "the key in use" if setting.screen.widget == "secret" else "the value shown"
+            note = (f"{env} is set: it gives {what}, over the config file's, until it is unset"
                     f" (what you save here goes to the file). {note}").strip()
         return note
 
