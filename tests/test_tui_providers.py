@@ -361,6 +361,9 @@ async def test_a_typed_id_picks_the_current_providers_model_before_a_recent_one(
         await until(pilot, lambda: picker_ready(app))
         app.screen.query_one(Input).value = typed
         await pilot.pause()  # the list filtered for it before Enter
+        options = app.screen.query_one(OptionList)
+        above = [options.get_option_at_index(i).prompt for i in range(options.highlighted or 0)]
+        assert not any(str(label).split()[:1] == [typed] for label in above)  # no row above it reads as the match
         await pilot.press("enter")
         await until(pilot, lambda: not isinstance(app.screen, ModelPicker))
         conversation = pane(app).conversation
@@ -374,6 +377,8 @@ async def test_a_typed_id_picks_the_current_providers_model_before_a_recent_one(
         assert await pick("local/claude-sonnet-4") == ("local", "claude-sonnet-4")
         assert await pick("gpt-5") == ("local", "gpt-5")  # now on local
         assert await pick("tiny-context") == ("", "tiny-context")  # local has none: the default's
+        assert await pick("local/claude-sonnet-4") == ("local", "claude-sonnet-4")
+        assert await pick("gemini-2.5-pro") == ("local", "gemini-2.5-pro")  # both have it: local's, listed first
 
 
 async def picker_of_two_providers(pilot, app) -> None:  # type: ignore[no-untyped-def]

@@ -178,14 +178,18 @@ class ModelPicker(Dialog[str | None]):
         # Not "lb2/": a provider's name with no model after it.
         offer_typed = bool(typed) and not typed.endswith("/") and typed not in known_labels and typed not in rows
         remembered = [(ref, rows.get(ref) or PickerRow(ref, self._label(ref))) for ref in [self.current, *self.recent]]
-        remembered = [(ref, row) for ref, row in remembered if _matches(row, needle)]
+        # The conversation's provider first, here and in the groups below: a model id typed
+        # alone means its model, so the row Enter chooses is the first of its name.
+        provider = self.current.partition("/")[0]
+        remembered = sorted(((ref, row) for ref, row in remembered if _matches(row, needle)),
+                            key=lambda item: (item[0] != self.current, item[0].partition("/")[0] != provider))
         if offer_typed and not matching and not remembered:  # (a recent model the list lacks is a match)
             options.append(as_typed)
             offer_typed = False
         for ref, row in remembered:
             add(row, "current" if ref == self.current else "recent")
         hidden = 0
-        for group in self.groups:
+        for group in sorted(self.groups, key=lambda group: group.name != provider):
             # Not the rows shown above already (current, recent): a heading over nothing.
             chat = [r for r in group.rows or [] if _matches(r, needle) and r.chat and r.ref not in seen]
             other = [r for r in group.rows or [] if _matches(r, needle) and not r.chat and r.ref not in seen]
