@@ -666,6 +666,19 @@ def test_a_copy_note_keeps_the_words_as_written() -> None:
     assert note.startswith("The conversation as Markdown (12 characters) sent to tmux") and warned
 
 
+async def test_what_a_copy_through_tmux_needs_is_said_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TMUX", "/tmp/tmux-0/default,1,0")
+    app = make_app(None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app)
+        for text in ("one", "two"):
+            clipboard.copy(app, text, "the code block")
+        await pilot.pause()
+        first, second = [n for n in app._notifications]
+        assert "set-clipboard on" in first.message and first.severity == "warning"
+        assert second.message == "The code block (3 characters) sent to tmux" and second.severity == "information"
+
+
 async def test_ctrl_c_in_the_composer_says_which_key_quits_in_words(server: LoopbackServer) -> None:
     app = make_app(server)
     async with app.run_test(size=(100, 30)) as pilot:
