@@ -20,7 +20,7 @@ from typing import Any, TextIO
 from t502_tui import __version__, paths
 from t502_tui.config import Config, ConfigError, load_config
 from t502_tui.debug_log import debug_requested, enable_debug_log
-from t502_tui.cli_history import add_history_commands, open_store, run_history_command
+from t502_tui.cli_history import add_history_commands, command, open_store, run_history_command
 from t502_tui.cli_models import list_models, show_balance
 from t502_tui.terminal_text import defuse
 from t502_tui.text_files import decode_text
@@ -77,15 +77,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--continue", dest="continue_id", nargs="?", const="", metavar="ID",
         help="continue the latest conversation, or the one whose id starts with ID",
     )
-    models = commands.add_parser("models", help="list the models every provider offers, one per line")
+    models = command(commands, "models", "list the models every provider offers, one per line")
     models.add_argument("--provider", metavar="NAME", help="only this provider's models")
     models.add_argument("--prices", action="store_true",
                         help="add each model's price (US$ per 1M input/output tokens, or per request) and context")
-    commands.add_parser("balance", help="what is left on each provider's key (and what was spent)")
-    config = commands.add_parser("config", help="where the config file is, and what is in force")
+    command(commands, "balance", "what is left on each provider's key (and what was spent)")
+    config = command(commands, "config", "where the config file is, and what is in force")
     config_verbs = config.add_subparsers(dest="verb", required=True)
-    config_verbs.add_parser("path", help="print the config file's path")
-    config_verbs.add_parser("show", help="print the settings in force, the API key masked")
+    command(config_verbs, "path", "print the config file's path")
+    command(config_verbs, "show", "print the settings in force, the API key masked")
     add_history_commands(commands)
     return parser
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from t502_tui import paths
-from t502_tui.terminal_text import defuse, visible_name
+from t502_tui.terminal_text import defuse, first_up, visible_name
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -29,32 +29,38 @@ def _count(text: str) -> int:
     return min(value, MOST_LISTED)
 
 
+def command(commands: Any, name: str, help_text: str) -> argparse.ArgumentParser:
+    """A subcommand whose own --help says what it does, as the list of commands does."""
+    parser: argparse.ArgumentParser = commands.add_parser(name, help=help_text, description=first_up(help_text) + ".")
+    return parser
+
+
 def add_history_commands(commands: Any) -> None:
     """Add ``history`` (with its verbs) and ``import`` to the command parser."""
-    history = commands.add_parser("history", help="list, show, search, export or delete saved conversations")
+    history = command(commands, "history", "list, show, search, export or delete saved conversations")
     verbs = history.add_subparsers(dest="verb", required=True)
-    listing = verbs.add_parser("list", help="saved conversations, newest first")
+    listing = command(verbs, "list", "saved conversations, newest first")
     listing.add_argument("-n", "--limit", type=_count, default=50, help="how many (default 50)")
     listing.add_argument("--archived", action="store_true", help="list archived conversations instead")
-    show = verbs.add_parser("show", help="print a conversation")
+    show = command(verbs, "show", "print a conversation")
     show.add_argument("id", help="conversation id (a unique start of it is enough)")
-    search = verbs.add_parser("search", help="full-text search over every message")
-    search.add_argument("query", nargs="+")
-    export = verbs.add_parser("export", help="write a conversation as Markdown or JSON")
-    export.add_argument("id")
+    search = command(verbs, "search", "full-text search over every message")
+    search.add_argument("query", nargs="+", help="words every message found holds (the last may be a start)")
+    export = command(verbs, "export", "write a conversation as Markdown or JSON")
+    export.add_argument("id", help="conversation id (a unique start of it is enough)")
     export.add_argument("--format", choices=("md", "json"),
                         help="md (Markdown) or json (re-importable); by default json for -o NAME.json, else md")
     export.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
-    delete = verbs.add_parser("delete", help="delete a conversation for good")
-    delete.add_argument("id")
+    delete = command(verbs, "delete", "delete a conversation for good")
+    delete.add_argument("id", help="conversation id (at least 4 characters of its start)")
     verbs.add_parser(
         "recover", help="save what can be read from a damaged history into a new one",
         description="Copy every conversation and message that can still be read from a damaged "
         "history database into a new one, which takes its place; the damaged file is kept beside "
         "it under a dated name. Close t502 first.",
     )
-    importer = commands.add_parser("import", help="bring back a conversation exported as JSON")
-    importer.add_argument("file", metavar="FILE.json")
+    importer = command(commands, "import", "bring back a conversation exported as JSON")
+    importer.add_argument("file", metavar="FILE.json", help="a file written by t502 history export --format json")
 
 
 def open_store(warn: bool = False) -> Any:

@@ -361,3 +361,20 @@ def test_a_closed_standard_stream_is_no_traceback(server: LoopbackServer, closin
 def test_the_chat_without_a_terminal_says_so(server: LoopbackServer) -> None:
     result = t502(server=server)  # stdin and stdout are pipes here
     assert result.returncode == 2 and "the chat needs a terminal" in result.stderr
+
+
+def test_every_commands_own_help_says_what_it_does_and_names_its_arguments() -> None:
+    import argparse
+
+    from t502_tui.cli import build_parser
+
+    def walk(parser: argparse.ArgumentParser, name: str) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for verb, sub in action.choices.items():
+                    assert sub.description, f"{name} {verb} --help says nothing of what it does"
+                    walk(sub, f"{name} {verb}")
+            elif not action.option_strings:
+                assert action.help, f"{name}: {action.dest} is not explained"
+
+    walk(build_parser(), "t502")
