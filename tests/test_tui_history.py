@@ -278,7 +278,7 @@ async def test_search_opens_conversation_at_the_message(server: LoopbackServer) 
 
 async def test_a_search_hit_opens_with_its_message_at_the_top_of_the_view(server: LoopbackServer) -> None:
     linked = linked_paragraphs(25)
-    seed(["first question", linked + "\n\nsourdough starter", "second question", linked, "third", linked])
+    seed(["first question", "sourdough starter\n\n" + linked, "second question", linked, "third", linked])
     app = make_app(server)
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, lambda: app.session.history is not None)
@@ -286,12 +286,30 @@ async def test_a_search_hit_opens_with_its_message_at_the_top_of_the_view(server
         await pilot.pause()
         view = pane(app).view
         assert view.visible_text().split("\n")[0].startswith("gpt-5 · ")  # the hit's header
-        assert view.chosen_message.content.endswith("sourdough starter")  # type: ignore[union-attr]
+        assert view.chosen_message.content.startswith("sourdough starter")  # type: ignore[union-attr]
         await pilot.press("escape", "ctrl+end")  # the conversation open, at its end: again
         await pilot.pause()
         await open_search_hit(pilot, "sourdough", hits=1)
         await pilot.pause()
         assert view.visible_text().split("\n")[0].startswith("gpt-5 · ")
+
+
+async def test_a_search_hit_far_down_a_long_reply_opens_where_its_words_are(server: LoopbackServer) -> None:
+    sections = "\n\n".join(f"## Section {n}\n\nSome text about part {n}." for n in range(1, 60))
+    seed(["the plan?", sections, "thanks", "you are welcome"])
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.session.history is not None)
+        await open_search_hit(pilot, '"Section 41"', hits=1)
+        await pilot.pause()
+        view = pane(app).view
+        assert "Section 41" in view.visible_text()  # not the reply's top, 200 lines above it
+        assert view.chosen_message.content == sections  # type: ignore[union-attr]
+        await pilot.press("escape", "ctrl+end")  # open already, at its end: another part of it
+        await pilot.pause()
+        await open_search_hit(pilot, "part 12.", hits=1)
+        await pilot.pause()
+        assert "Some text about part 12." in view.visible_text()
 
 
 async def test_long_conversation_draws_newest_first_then_older_on_scroll(server: LoopbackServer) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -183,11 +184,12 @@ class ChatScreen(SavedConversations, Screen[None]):
             self.refresh_state()
         return pane
 
-    async def open_saved(self, conversation_id: str, message_id: int | None = None) -> None:
+    async def open_saved(self, conversation_id: str, message_id: int | None = None,
+                         words: Sequence[str] = ()) -> None:
         """Bring a saved conversation to the front, reading it from the store if needed.
 
         With ``message_id`` (a search hit), the branch holding that message is shown, and
-        the view scrolls to it.
+        the view scrolls to it (to where it holds ``words``, the search's).
         """
         left = self.active_pane
         pane = self.pane_for(conversation_id)
@@ -217,7 +219,7 @@ class ChatScreen(SavedConversations, Screen[None]):
             if draft:
                 pane.composer.restore(draft)
         if pane is not None and message_id is not None:
-            await pane.show_message(message_id)
+            await pane.show_message(message_id, words)
         if left is not None and left is not self.active_pane and self._blank(left):
             await left.remove()  # a blank left for a saved one is not kept listed
             self.refresh_state()

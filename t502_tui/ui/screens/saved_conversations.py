@@ -267,7 +267,7 @@ class SavedConversations(_Base):
 
         async def chosen(choice: SearchChoice | None) -> None:
             if choice is not None:
-                await self.open_saved(choice.conversation_id, choice.message_id)
+                await self.open_saved(choice.conversation_id, choice.message_id, choice.words)
 
         self.app.push_screen(SearchScreen(history), chosen)
 

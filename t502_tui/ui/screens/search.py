@@ -25,6 +25,8 @@ class SearchChoice:
 
     conversation_id: str
     message_id: int
+    words: tuple[str, ...] = ()
+    """What was searched for: the view goes to where the message holds it."""
 
 
 _MARKUP = re.compile(r"\*\*|__|`+|^#{1,6} ", re.MULTILINE)
@@ -115,4 +117,5 @@ class SearchScreen(Dialog[SearchChoice | None]):
 
     def _choose(self, index: int) -> None:
         hit = self.hits[index]
-        self.dismiss(SearchChoice(hit.conversation_id, hit.message_id))
+        words = tuple(self.query_one("#search-input", Input).value.split())
+        self.dismiss(SearchChoice(hit.conversation_id, hit.message_id, words))

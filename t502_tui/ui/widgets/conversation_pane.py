@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -389,12 +390,13 @@ class ConversationPane(Vertical):
         conversation.has_older, conversation.older_tally = more, tally
         self._shown_from += len(older)
 
-    async def show_message(self, message_id: int) -> None:
-        """Scroll to the message with this store id, showing older messages if needed."""
+    async def show_message(self, message_id: int, words: Sequence[str] = ()) -> None:
+        """Scroll to the message with this store id (to its line holding ``words``, a
+        search's), showing older messages if needed."""
         await self._show_older(until_id=message_id)
         for message in self.view.messages:
             if message.id == message_id:
-                self.view.scroll_to_message(message)
+                self.view.scroll_to_message(message, words)
                 self.view.focus()
                 return
 

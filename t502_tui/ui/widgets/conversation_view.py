@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rich.segment import Segment
@@ -48,6 +49,10 @@ EDGE = 3
 KEPT_STRIPS = 2048
 """Drawn lines kept for repainting (all dropped when there are more)."""
 _VERSION_KEYS = {"less_than_sign", "left_square_bracket", "greater_than_sign", "right_square_bracket"}
+SCANNED_LINES = 5000
+"""How far into a message a search hit's words are looked for (a longer one opens at its top)."""
+_WORD_EDGES = "\"'.,;:!?()[]{}*"
+"""Punctuation around a searched word that the search itself ignores."""
 _MEDIA_KEYS = {"o": "open", "s": "save", "y": "copy_path", "v": "view", "f": "reveal", "r": "download"}
 """The keys for a reply's images and links, offered on a message that has some."""
 """The keys of the version actions (see BINDINGS)."""
@@ -150,6 +155,8 @@ class ConversationView(ScrollView, can_focus=True):
         self._moving = False
         """The view is scrolling itself (following, keeping its place), not the user."""
         self._placing = False
+        self._hit_to_show: tuple[ChatMessage, Sequence[str]] | None = None
+        """A search hit asked for before the view had its size: shown at the first one."""
         """The view is putting a given line at its top (a message, its place after a new
         width): the lines seen before do not hold it back."""
         self._draw_due = 0.0
@@ -511,6 +518,10 @@ class ConversationView(ScrollView, can_focus=True):
     def on_resize(self, event: events.Resize) -> None:
         self._relayout(0)
         self._prepare_view()
+        if self._hit_to_show is not None and self.scrollable_content_region.height:
+            message, words = self._hit_to_show
+            self._hit_to_show = None
+            self.scroll_to_message(message, words)
 
     # -- scrolling and following ---------------------------------------------------------
 
@@ -587,16 +598,42 @@ class ConversationView(ScrollView, can_focus=True):
     def action_bottom(self) -> None:
         self.follow()
 
-    def scroll_to_message(self, message: ChatMessage) -> None:
-        """Put ``message`` at the top of the view and choose it."""
+    def scroll_to_message(self, message: ChatMessage, words: Sequence[str] = ()) -> None:
+        """Put ``message`` at the top of the view and choose it; with ``words`` (a search),
+        its first line holding them is put a third of the way down, if further on."""
         index = self._index(message)
         if index is None:
             return
         self.chosen = index
-        self._prepare(self._tops[index], self._tops[index] + self.scrollable_content_region.height)
+        height = self.scrollable_content_region.height
+        top = self._tops[index]
+        if words and not height:  # not laid out yet: lines are found at their real width
+            self._hit_to_show = message, words
+        elif (found := self._line_with(index, words)) is not None and found >= top + height:
+            top = found - height // 3
+        self._prepare(top, top + height)
         self.following = False
-        self._scroll(min(self._tops[index], self.max_scroll_y), place=True)
+        self._scroll(min(top, self.max_scroll_y), place=True)
         self.refresh()
+
+    def _line_with(self, index: int, words: Sequence[str]) -> int | None:
+        """The first line of block ``index`` (of its first SCANNED_LINES) that holds every
+        word, or else the first word, ignoring case; None if none does."""
+        needles = [needle for word in words if (needle := word.strip(_WORD_EDGES).lower())]
+        if not needles:
+            return None
+        start = self._tops[index]
+        self._prepare(start, start + SCANNED_LINES)  # heights are guesses until drawn
+        end = min(self._tops[index + 1] if index + 1 < len(self.blocks) else self._total, start + SCANNED_LINES)
+        first = None
+        for y in range(self._tops[index], end):
+            _block, _index, _part, line = self._line(y)
+            text = line.text.lower() if line is not None else ""
+            if all(needle in text for needle in needles):
+                return y
+            if first is None and needles[0] in text:
+                first = y
+        return first
 
     # -- choosing a message ----------------------------------------------------------------
 
