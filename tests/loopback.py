@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import ssl
+import subprocess
 import sys
 import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 
@@ -170,6 +173,21 @@ DEMO_MODELS = [
     {"id": "tiny-context", "top_provider": {"context_length": 300}}, {"id": "text-embedding-3-small"},
 ]
 """Model entries with context lengths, each key a server may use; ``tiny-context`` takes 300 tokens."""
+
+
+def self_signed(folder: Path) -> tuple[ssl.SSLContext, Path] | None:
+    """A server TLS context with a certificate made for 127.0.0.1 (and the certificate's
+    file, to trust it with SSL_CERT_FILE), or None without ``openssl``."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        return None
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run([openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                    "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context, cert
 
 
 class LoopbackServer:

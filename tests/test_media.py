@@ -8,8 +8,6 @@ import asyncio
 import io
 import json
 import os
-import shutil
-import ssl
 import struct
 import zlib
 import sqlite3
@@ -22,7 +20,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from loopback import Gate, LoopbackServer, Reply
+from loopback import Gate, LoopbackServer, Reply, self_signed
 from media_samples import (
     b64,
     data_url,
@@ -423,15 +421,10 @@ async def test_downloads_nobody_asked_for_stay_off_local_hosts(server: LoopbackS
 @pytest.fixture
 def https_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LoopbackServer]:
     """A loopback server on https, its certificate (made for 127.0.0.1) trusted by httpx."""
-    openssl = shutil.which("openssl")
-    if openssl is None:
+    made = self_signed(tmp_path)
+    if made is None:
         pytest.skip("openssl is needed to make a certificate")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run([openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                    "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
+    context, cert = made
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))
     secure = LoopbackServer(tls=context).start()
     yield secure

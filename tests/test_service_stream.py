@@ -7,6 +7,7 @@ import json
 import ssl
 import threading
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +24,7 @@ from loopback import (
     text_stream,
     usage,
     usage_chunk,
+    self_signed,
 )
 from t502_tui.service import (
     APIError,
@@ -796,3 +798,37 @@ async def test_the_certificates_are_read_off_the_event_loop(monkeypatch: pytest.
         assert threads and threads[0] is not threading.main_thread()
     finally:
         client_module.tls_context.cache_clear()
+
+
+async def test_tls_problems_are_named_as_such_and_not_tried_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    notices: list[RetryNotice] = []
+
+    async def plain_http(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(100)  # a TLS hello, answered as an http server answers garbage
+        writer.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    # https:// to a server that speaks plain http (errno 1 read "Operation not permitted")
+    listener = await asyncio.start_server(plain_http, "127.0.0.1", 0)
+    port = listener.sockets[0].getsockname()[1]
+    async with listener, ChatClient(f"https://127.0.0.1:{port}/v1", KEY, retry_base_delay=0.01,
+                                    on_retry=notices.append) as client:
+        with pytest.raises(ServiceError, match="does not answer in TLS .*start with http://") as plain:
+            await collect(client)
+    assert not isinstance(plain.value, ConnectionFailed) and notices == []
+    made = self_signed(tmp_path)
+    if made is None:
+        pytest.skip("openssl is needed to make a certificate")
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    client_module.tls_context.cache_clear()  # its own certificate, trusted by nobody
+    secure = LoopbackServer(tls=made[0]).start()
+    try:
+        async with ChatClient(secure.url, KEY, retry_base_delay=0.01, on_retry=notices.append) as client:
+            with pytest.raises(ServiceError, match="certificate is not trusted .*self.signed.*SSL_CERT_FILE"):
+                await collect(client)
+    finally:
+        secure.stop()
+        client_module.tls_context.cache_clear()
+    assert notices == []

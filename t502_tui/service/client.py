@@ -54,6 +54,7 @@ from t502_tui.service.errors import (
     error_from_response,
     one_line,
     summarize_body,
+    tls_problem,
     unwrap_error,
 )
 from t502_tui.service.events import (
@@ -350,6 +351,8 @@ class ChatClient:
         except httpx.ConnectTimeout:
             return TimedOut(f"could not connect to {self.host} within {self.connect_timeout:g} s")
         except httpx.ConnectError as exc:
+            if (tls := tls_problem(exc, self.host)) is not None:  # not mended by trying again
+                raise self._scrubbed(ServiceError(tls)) from None
             return ConnectionFailed(f"cannot connect to {self.host}: {_errno_free(exc)}")
         except httpx.TimeoutException:
             raise self._scrubbed(
@@ -368,7 +371,8 @@ class ChatClient:
             raise self._scrubbed(error) from None
         except httpx.HTTPError as exc:
             raise self._scrubbed(
-                ConnectionFailed(f"the connection to {self.host} failed: {_errno_free(exc)}")
+                ServiceError(tls) if (tls := tls_problem(exc, self.host))
+                else ConnectionFailed(f"the connection to {self.host} failed: {_errno_free(exc)}")
             ) from None
         status = response.status_code
         if 200 <= status < 300:

@@ -26,7 +26,7 @@ import httpx
 
 from t502_tui import __version__
 from t502_tui.paths import PRIVATE_FILE
-from t502_tui.service.errors import DownloadError
+from t502_tui.service.errors import DownloadError, tls_problem
 
 Progress = Callable[[int, int | None], None]
 """Told (bytes received, bytes expected if the server said) as a download goes."""
@@ -202,8 +202,8 @@ class Downloader:
             raise DownloadError(f"could not connect to {host}") from None
         except httpx.TimeoutException:
             raise DownloadError(f"{host} sent nothing for {self.idle_timeout:g} s") from None
-        except httpx.ConnectError:
-            raise DownloadError(f"cannot connect to {host}") from None
+        except httpx.ConnectError as exc:
+            raise DownloadError(tls_problem(exc, host) or f"cannot connect to {host}") from None
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise DownloadError(f"the download from {host} failed ({type(exc).__name__})") from None
         if received == 0:

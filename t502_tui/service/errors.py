@@ -10,6 +10,7 @@ import html
 import logging
 import math
 import re
+import ssl
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -464,3 +465,20 @@ def error_from_response(
 class DownloadError(Exception):
     """A download failed; the message says why in a few words (``HTTP 404``, ``no data
     for 30 s``)."""
+
+
+def tls_problem(exc: BaseException, host: str) -> str | None:
+    """What went wrong with TLS (https) in an exception chain, said as such, or None. An
+    ``ssl.SSLError`` is an OSError whose errno (1) reads "Operation not permitted"."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            why = one_line(str(seen.verify_message or seen.reason or "not trusted"), 120)
+            return (f"{host}'s TLS certificate is not trusted ({why}); for a server of your own,"
+                    " set SSL_CERT_FILE to the certificate it uses")
+        if isinstance(seen, ssl.SSLError):
+            if seen.reason == "WRONG_VERSION_NUMBER":
+                return f"{host} does not answer in TLS (https) on that port: should its address start with http://?"
+            return f"the TLS (https) connection to {host} failed: {one_line(str(seen.reason or seen), 120)}"
+        seen = seen.__cause__ or seen.__context__
+    return None
