@@ -17,6 +17,7 @@ from typing import Any
 
 from t502_tui.service.events import Usage
 from t502_tui.service.pricing import RelayPrice, RelayPricing
+from t502_tui.settings_schema import PRICE_FIELDS
 
 DOLLARS_PER_RATIO = 2.0
 """US$ per 1M input tokens at a ``model_ratio`` of 1."""
@@ -61,19 +62,24 @@ class Price:
 
 def relay_price(entry: RelayPrice, ratios: dict[str, float], group: str) -> Price | None:
     """A relay model's price for a user of ``group``, or None when the list cannot say
-    (the group has no ratio, the model is not enabled for it, a needed number is missing)."""
+    (the group has no ratio, the model is not enabled for it, a needed number is missing,
+    or the ratios make a price beyond any a ``[prices]`` table may hold)."""
     if entry.groups and group not in entry.groups:
         return None
     ratio = ratios.get(group) if ratios else (1.0 if group == "default" else None)
     if ratio is None:
         return None
     if entry.per_request:
-        return None if entry.model_price is None else Price(request=entry.model_price * ratio)
+        if entry.model_price is None or entry.model_price * ratio > PRICE_FIELDS["request"].high:
+            return None
+        return Price(request=entry.model_price * ratio)
     if entry.model_ratio is None:
         return None
     per_input = entry.model_ratio * DOLLARS_PER_RATIO * ratio
-    completion = entry.completion_ratio if entry.completion_ratio is not None else 1.0
-    return Price(per_input, per_input * completion)
+    per_output = per_input * (entry.completion_ratio if entry.completion_ratio is not None else 1.0)
+    if max(per_input, per_output) > PRICE_FIELDS["output"].high:
+        return None
+    return Price(per_input, per_output)
 
 
 def relay_prices(pricing: RelayPricing, group: str) -> dict[str, Price]:

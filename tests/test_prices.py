@@ -38,6 +38,16 @@ def test_the_relays_rule_per_token_per_request_and_by_group() -> None:
     assert reply_cost(None, prices["flux"]) is None and reply_cost(None, prices["gpt-5"], answered=True) is None
 
 
+def test_a_relays_price_beyond_any_a_prices_table_may_hold_is_unknown() -> None:
+    pricing = parse_relay_pricing(relay_pricing({
+        "gpt-5": {"model_ratio": 1e6, "completion_ratio": 1e6},  # $2 trillion per 1M output tokens
+        "flux": {"quota_type": 1, "model_price": 1e8},
+        "sane": {"model_ratio": 1, "completion_ratio": 4},
+    }, {"default": 1}))
+    assert pricing is not None
+    assert relay_prices(pricing, "default") == {"sane": Price(2.0, 8.0)}
+
+
 def test_the_servers_own_cost_wins_then_the_users_table() -> None:
     usage = Usage(1000, 1000, 2000, cost=0.0123)
     assert reply_cost(usage, Price(1.0, 1.0)) == 0.0123
