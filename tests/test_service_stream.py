@@ -759,6 +759,15 @@ async def test_absurd_usage_numbers_are_dropped_with_a_log_line(
     assert "dropped cached_tokens from the server" in caplog.text
 
 
+def test_a_count_dropped_is_what_the_total_leaves_and_parts_larger_than_their_whole_are_dropped() -> None:
+    assert Usage.from_json({"prompt_tokens": 1e15, "completion_tokens": 5, "total_tokens": 15}) == Usage(10, 5, 15)
+    assert Usage.from_json({"prompt_tokens": 10, "completion_tokens": 10.7, "total_tokens": 15}) == Usage(10, 5, 15)
+    assert Usage.from_json({"prompt_tokens": 10.7, "completion_tokens": 5}) == Usage(0, 5, 5)  # nothing to go by
+    assert Usage.from_json({"prompt_tokens": 3, "completion_tokens": 5, "total_tokens": 8,
+                            "completion_tokens_details": {"reasoning_tokens": 999},
+                            "prompt_tokens_details": {"cached_tokens": 4}}) == Usage(3, 5, 8)
+
+
 async def test_model_list_numbers_names_and_types_are_checked(server: LoopbackServer, client: ChatClient) -> None:
     items = [{"id": "ok", "created": 1700000000, "owned_by": "a"}, {"id": "huge", "created": 1e29},
              {"id": "negative", "created": -5}, {"id": "text", "created": "yesterday", "owned_by": 5},

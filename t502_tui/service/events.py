@@ -71,9 +71,16 @@ class Usage:
         total = _count(data, "total_tokens")
         if prompt is None and completion is None and total is None:
             return None
+        # A count dropped (not a believable number) is what the total leaves of it.
+        if total is not None and prompt is None and completion is not None and total >= completion:
+            prompt = total - completion
+        if total is not None and completion is None and prompt is not None and total >= prompt:
+            completion = total - prompt
         prompt, completion = prompt or 0, completion or 0
         details = data.get("completion_tokens_details") or data.get("output_tokens_details")
         prompt_details = data.get("prompt_tokens_details") or data.get("input_tokens_details")
+        reasoning = _count(details, "reasoning_tokens") if isinstance(details, dict) else None
+        cached = _count(prompt_details, "cached_tokens") if isinstance(prompt_details, dict) else None
         cost = data.get("cost")
         if isinstance(cost, dict):  # Perplexity's: the parts and their total, in US$
             cost = cost.get("total_cost")
@@ -81,8 +88,9 @@ class Usage:
             prompt_tokens=prompt,
             completion_tokens=completion,
             total_tokens=total if total is not None else prompt + completion,
-            reasoning_tokens=_count(details, "reasoning_tokens") if isinstance(details, dict) else None,
-            cached_tokens=_count(prompt_details, "cached_tokens") if isinstance(prompt_details, dict) else None,
+            # Parts larger than their whole are a server's slip, not counts.
+            reasoning_tokens=reasoning if reasoning is None or reasoning <= completion else None,
+            cached_tokens=cached if cached is None or cached <= prompt else None,
             cost=float(cost) if isinstance(cost, (int, float)) and not isinstance(cost, bool)
             and math.isfinite(cost) and 0 <= cost < 1e6 else None,
         )
