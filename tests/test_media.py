@@ -72,6 +72,16 @@ def test_a_data_url_image_is_lifted_out_wherever_the_text_is_cut(step: int) -> N
     assert decode_image(images[1], "image-2").mime == "image/jpeg"  # told from the bytes
 
 
+@pytest.mark.parametrize("step", [1, 5, 10**6])
+def test_damage_inside_a_data_url_link_is_said_as_such_and_none_of_it_stays_as_text(step: int) -> None:
+    kept, images = lifted("see ![a](data:image/png;base64,!!!notbase64!!!) after", step)
+    assert kept == "see <IMAGE> after"
+    with pytest.raises(MediaError, match="its base64 is damaged"):
+        decode_image(images[0], "image-1")
+    kept, _ = lifted(f"bare data:image/png;base64,{b64(picture_png())}. Next", step)
+    assert kept == "bare <IMAGE>. Next"  # outside a link, what is not base64 ends it
+
+
 @pytest.mark.parametrize("text", [
     "array[i] and ![a link](https://example.com/a.png) and [x](data:text/plain;base64,QQ==)",
     "ends in d", "ends in !", "ends in ![half", "d" * 5000, "[" + "a" * 3000,
