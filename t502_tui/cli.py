@@ -28,6 +28,14 @@ from t502_tui.text_files import decode_text
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
+def _path_given(text: str) -> str:
+    """A path typed on the command line; an empty one ('' from an unset variable) would
+    mean the current folder."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path")
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line, documented for ``--help``."""
     parser = argparse.ArgumentParser(
@@ -57,15 +65,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ask.add_argument("--no-save", action="store_true", help="do not keep this exchange in the history")
     ask.add_argument(
-        "-i", "--image", action="append", default=[], metavar="PATH",
+        "-i", "--image", action="append", default=[], type=_path_given, metavar="PATH",
         help="attach an image (PNG, JPEG, WebP or GIF); repeat for several",
     )
     ask.add_argument(
-        "-f", "--file", action="append", default=[], metavar="FILE",
+        "-f", "--file", action="append", default=[], type=_path_given, metavar="FILE",
         help="send a text or code file as context (a fenced block headed by its name); repeat for several",
     )
     ask.add_argument(
-        "--save-images", metavar="DIR", default=".",
+        "--save-images", type=_path_given, metavar="DIR", default=".",
         help="where images the model makes are saved (default: the current folder); the"
         " answer names each file in its place, and each path is printed on stderr",
     )

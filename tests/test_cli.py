@@ -378,3 +378,9 @@ def test_every_commands_own_help_says_what_it_does_and_names_its_arguments() -> 
                 assert action.help, f"{name}: {action.dest} is not explained"
 
     walk(build_parser(), "t502")
+
+
+@pytest.mark.parametrize("option", ["-f", "-i", "--save-images"])
+def test_an_empty_path_is_refused_rather_than_read_as_the_current_folder(option: str) -> None:
+    result = t502("ask", option, "", "hi")
+    assert result.returncode == 2 and result.stderr.rstrip().endswith(": an empty path")
