@@ -441,8 +441,9 @@ def _conversation_for(config: Config, args: argparse.Namespace, store: Any, sess
         if args.preset:
             preset = find_preset(config, args.preset)
             if preset is None:
-                names = ", ".join(config.presets) or "none"
-                raise LookupError(f"there is no preset {args.preset!r} (the config has: {names})")
+                names = (f"the config has: {', '.join(config.presets)}" if config.presets
+                         else "the config defines none: add [presets.NAME] to it")
+                raise LookupError(f"there is no preset {args.preset!r} ({names})")
         provider, model = session.split(args.model or (preset and preset.model) or config.model)
         system = preset.system_prompt if preset and preset.system_prompt is not None else config.system_prompt
         return Conversation(

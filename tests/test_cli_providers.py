@@ -65,6 +65,8 @@ def test_ask_another_provider_with_a_preset_and_files(server: LoopbackServer, lo
     assert "sk-provider-secret-99" not in shown.stdout and 'api_key = "sk-…t-99"' in shown.stdout
     missing = t502("ask", "--preset", "nope", "hi", server=server, T502_CONFIG=config)
     assert missing.returncode == 2 and "no preset 'nope' (the config has: reviewer)" in missing.stderr
+    none = t502("ask", "--preset", "nope", "hi", server=server)
+    assert none.returncode == 2 and "(the config defines none: add [presets.NAME] to it)" in none.stderr
     folder = t502("ask", "-f", str(tmp_path), "hi", server=server, T502_CONFIG=config)
     assert folder.returncode == 2 and "is a folder: attach the files in it instead" in folder.stderr
 
