@@ -30,6 +30,7 @@ from t502_tui.paths import display_path
 from t502_tui.prices import format_cost
 from t502_tui.reply_media import MediaItem, media_items
 from t502_tui.terminal_text import defuse, visible_name
+from t502_tui.tokens import estimate_tokens
 from t502_tui.turn import NOT_SENT
 from t502_tui.ui.image_preview import PreviewCache, preview_size
 from t502_tui.ui.markdown_segments import MarkdownSegmenter, Segment
@@ -656,6 +657,11 @@ def header_text(message: ChatMessage, palette: Palette, waiting: str | None = No
     if message.role == "assistant":
         if message.usage:
             parts.append((f" · {message.usage.describe_short()}", header))
+        elif message.status not in (ReplyStatus.COMPLETE, ReplyStatus.STREAMING) and (
+                message.content or message.reasoning):
+            # The server counted nothing (it stopped before its usage): what came, roughly.
+            written = estimate_tokens(message.content) + estimate_tokens(message.reasoning or "")
+            parts.append((f" · ≈{written:,} tokens out, not counted by the server", header))
         if message.cost is not None:
             parts.append((f" · {format_cost(message.cost)}", header))
         if message.status is ReplyStatus.STREAMING and waiting:
