@@ -75,7 +75,7 @@ PLACES: tuple[tuple[str, str], ...] = (
     ("PageUp PageDown Home End on the messages", "scroll; End follows the newest text again"),
     ("mouse drag, then Ctrl+C", "select text and copy it"),
     ("Enter / r / a / d in the list", "open / rename / archive / delete a conversation; d discards a "
-     "draft (Esc goes back to the composer)"),
+     "draft (Esc goes back to the composer); any other letter starts a search with it"),
 )
 """Keys that belong to one place (not rebindable): the keys and where, what they do."""
 

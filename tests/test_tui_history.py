@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from textual.widgets import Input
 from textual import events
 
 from t502_tui.conversation import ChatMessage, Conversation
@@ -274,6 +275,22 @@ async def test_search_opens_conversation_at_the_message(server: LoopbackServer) 
         await until(pilot, lambda: app.session.history is not None)
         await open_search_hit(pilot, "sourd", hits=2)  # newest match first: the reply
         assert pane(app).view.chosen_message.content == "Sourdough needs a starter."  # type: ignore[union-attr]
+
+
+async def test_typing_in_the_conversation_list_starts_a_search_with_what_was_typed(server: LoopbackServer) -> None:
+    seed(["unrelated", "nothing here"], ["tell me about sourdough", "Sourdough needs a starter."])
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.session.history is not None)
+        app.chat.query_one(ConversationList).focus()
+        await pilot.press("s", "o", "u")  # s is no key of the list: the search opens with it
+        await until(pilot, lambda: isinstance(app.screen, SearchScreen) and len(app.screen.hits) == 2)
+        assert app.screen.query_one(Input).value == "sou"
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, SearchScreen))
+        app.chat.query_one(ConversationList).focus()
+        await pilot.press("down", "r")  # a key of the list stays one
+        await until(pilot, lambda: isinstance(app.screen, TextPrompt))  # "Rename"
 
 
 async def test_a_search_hit_opens_with_its_message_at_the_top_of_the_view(server: LoopbackServer) -> None:

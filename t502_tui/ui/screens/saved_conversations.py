@@ -258,8 +258,12 @@ class SavedConversations(_Base):
         await asyncio.to_thread(write_private, target, to_json(pane.conversation, tree))
         return f"Wrote {target}"
 
-    def action_search(self) -> None:
-        """Search every saved message."""
+    def on_conversation_list_search_typed(self, event: ConversationList.SearchTyped) -> None:
+        event.stop()
+        self.action_search(event.character)
+
+    def action_search(self, typed: str = "") -> None:
+        """Search every saved message (starting from ``typed``, a letter typed in the list)."""
         history = self.session.history
         if history is None:
             self._no_history("there is nothing to search")
@@ -269,7 +273,7 @@ class SavedConversations(_Base):
             if choice is not None:
                 await self.open_saved(choice.conversation_id, choice.message_id, choice.words)
 
-        self.app.push_screen(SearchScreen(history), chosen)
+        self.app.push_screen(SearchScreen(history, typed), chosen)
 
 
 

@@ -57,15 +57,19 @@ class SearchScreen(Dialog[SearchChoice | None]):
         Binding("up", "move(-1)", show=False),
     ]
 
-    def __init__(self, history: History) -> None:
+    def __init__(self, history: History, typed: str = "") -> None:
+        """``typed``: what the user had begun to type (in the conversation list)."""
         super().__init__()
         self.history = history
+        self.typed = typed
         self.hits: list[SearchHit] = []
 
     def compose(self) -> ComposeResult:
         with Vertical(id="search"):
             yield Static(Content.styled("Search conversations", "bold"))
-            yield Input(placeholder="Words to find (the last one may be a prefix)", id="search-input")
+            # Not selected on focus: what was typed in the list goes on, not replaced.
+            yield Input(self.typed, placeholder="Words to find (the last one may be a prefix)", id="search-input",
+                        select_on_focus=False)
             yield OptionList(id="search-results")
             yield Static(Content("Enter opens the conversation at that message · Esc closes"), id="search-note")
 

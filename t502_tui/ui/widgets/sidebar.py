@@ -82,6 +82,12 @@ class ConversationList(OptionList):
         """The user scrolled near the end of the loaded history."""
 
     @dataclass
+    class SearchTyped(Message):
+        """A letter typed in the list, where none is a key: the start of a search."""
+
+        character: str
+
+    @dataclass
     class CommandRequested(Message):
         """A key asked for ``command`` on the highlighted conversation."""
 
@@ -153,6 +159,10 @@ class ConversationList(OptionList):
         if self._on_draft and event.key in ("r", "a"):  # not offered there, but pressed: it says why
             event.stop()
             self.action_command("rename" if event.key == "r" else "archive")
+        elif (event.is_printable and event.character and not event.character.isspace()
+              and event.key not in self._bindings.key_to_bindings):
+            event.stop()
+            self.post_message(self.SearchTyped(event.character))
 
     def _name_d(self) -> None:
         """Delete or Discard in the footer, as the row under the cursor is. Only when that
