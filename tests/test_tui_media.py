@@ -242,3 +242,16 @@ async def test_the_image_keys_are_offered_on_a_reply_with_images_and_explained_e
         await until(pilot, lambda: any(n.message == "This message has no images or media links."
                                        for n in app._notifications))
         assert pane(app).composer.text == ""
+
+
+async def test_an_image_preview_leaves_room_for_the_text_around_it_in_a_short_view() -> None:
+    conversation = Conversation(model="m", messages=[ChatMessage("user", "hi"), image_reply(picture_png())])
+    app = make_app(None, [conversation])
+    async with app.run_test(size=(60, 20)) as pilot:
+        view = pane(app).view
+        await until(pilot, lambda: "▀" in shown(app))
+        drawn = [y for y in range(view._total) if (line := view._line(y)[3]) is not None and "▀" in line.text]
+        assert 4 <= len(drawn) <= view.scrollable_content_region.height - 5
+        await pilot.resize_terminal(100, 45)
+        await until(pilot, lambda: len([y for y in range(view._total) if (line := view._line(y)[3]) is not None
+                                        and "▀" in line.text]) > len(drawn))  # taller once there is room

@@ -444,7 +444,7 @@ class Block:
         """The lines a preview takes, said to be drawing until :meth:`_draw_previews` draws
         it (the rows come from the image's size: nothing moves when it is drawn); one line
         saying why when it has none."""
-        columns, rows = preview_size(image.width, image.height, width - 2)
+        columns, rows = preview_size(image.width, image.height, width - 2, look.preview_rows)
         known = self.previews.known(image) if self.previews is not None else "no preview here"
         if isinstance(known, str):
             return text_lines(console, Text(f"  ({known})", palette["secondary"]), width, look)

@@ -23,6 +23,7 @@ from textual.strip import Strip
 from textual.theme import Theme
 
 from t502_tui.terminal_text import defuse
+from t502_tui.ui.image_preview import MAX_ROWS
 
 # rich.markdown and rich.syntax (markdown-it, Pygments) are imported where first drawn:
 # they are a tenth of start-up, and the first screen has no reply on it.
@@ -51,6 +52,8 @@ class Look:
     hard_breaks: bool = False
     """Every line end of the text is one on screen (a model's thinking is written as lines,
     which Markdown would join into paragraphs)."""
+    preview_rows: int = MAX_ROWS
+    """The tallest image preview, in lines (fewer in a short view)."""
 
     @classmethod
     def of(cls, theme: Theme, code_theme: str, base: Style) -> Look:
@@ -66,12 +69,14 @@ class Look:
         })
         return cls(theme.name, code_theme, styles, base)
 
+    def _key(self) -> tuple[object, ...]:
+        return self.theme_name, self.code_theme, self.base, self.hard_breaks, self.preview_rows
+
     def __hash__(self) -> int:
-        return hash((self.theme_name, self.code_theme, self.base, self.hard_breaks))
+        return hash(self._key())
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Look) and (self.theme_name, self.code_theme, self.base, self.hard_breaks) == (
-            other.theme_name, other.code_theme, other.base, other.hard_breaks)
+        return isinstance(other, Look) and self._key() == other._key()
 
 
 def _lines(console: Console, renderable: RenderableType, width: int, look: Look, trim: bool) -> list[Strip]:

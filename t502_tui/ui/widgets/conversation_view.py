@@ -14,7 +14,7 @@ import asyncio
 import time
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rich.segment import Segment
 from rich.style import Style
@@ -28,7 +28,7 @@ from textual.strip import Strip
 
 from t502_tui.conversation import ChatMessage, ReplyStatus
 from t502_tui.ui.clipboard import copy
-from t502_tui.ui.image_preview import PreviewCache
+from t502_tui.ui.image_preview import MAX_ROWS as MAX_PREVIEW_ROWS, PreviewCache
 from t502_tui.ui.message_block import Block, Palette
 from t502_tui.ui.message_render import Look
 
@@ -155,6 +155,8 @@ class ConversationView(ScrollView, can_focus=True):
         self._moving = False
         """The view is scrolling itself (following, keeping its place), not the user."""
         self._placing = False
+        self._preview_rows = MAX_PREVIEW_ROWS
+        """The tallest image preview this view's height leaves room for."""
         self._hit_to_show: tuple[ChatMessage, Sequence[str]] | None = None
         """A search hit asked for before the view had its size: shown at the first one."""
         """The view is putting a given line at its top (a message, its place after a new
@@ -194,7 +196,8 @@ class ConversationView(ScrollView, can_focus=True):
         look = self._look
         if look is None:
             app = self.app
-            self._look = look = Look.of(app.current_theme, getattr(app, "code_theme", "monokai"), self.rich_style)
+            self._look = look = replace(Look.of(app.current_theme, getattr(app, "code_theme", "monokai"),
+                                                self.rich_style), preview_rows=self._preview_rows)
             styles = {name: self.get_component_rich_style(f"conversation-view--{name}")
                       for name in ("header", "model", "accent", "warning", "error", "secondary", "fold")}
             self._palette = styles
@@ -516,6 +519,11 @@ class ConversationView(ScrollView, can_focus=True):
             self.refresh()
 
     def on_resize(self, event: events.Resize) -> None:
+        # An image preview leaves room for its caption and the text around it in a short view.
+        rows = min(MAX_PREVIEW_ROWS, max(4, self.scrollable_content_region.height - 5))
+        if self._look is not None and self._look.preview_rows != rows:
+            self._look = replace(self._look, preview_rows=rows)
+        self._preview_rows = rows
         self._relayout(0)
         self._prepare_view()
         if self._hit_to_show is not None and self.scrollable_content_region.height:
