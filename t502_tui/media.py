@@ -65,9 +65,9 @@ _HOLD = MAX_ALT + 320
 _END = re.compile(r"[^A-Za-z0-9+/=_\-]")
 """Where an image's base64 ends: a space or anything else that base64 does not hold (a
 data URL missing its ``)`` must not swallow the rest of the answer)."""
-_END_IN_LINK = re.compile(r'[\s)"]')
-"""Where an image's base64 ends in a link (``![alt](data:...)``): what is not base64 before
-the ``)`` is damage in it, not text after it."""
+_END_IN_LINK = re.compile(r'[\s)"]|[^\x21-\x7e]')
+"""Where an image's base64 ends in a link (``![alt](data:...)``): other ASCII before the
+``)`` is damage in it, not text after it (text in another script is the answer going on)."""
 _LINK_END = re.compile(r'\s{0,40}(?:"[^"]{0,%d}"\s{0,40})?\)' % MAX_ALT)
 """What closes a data URL in a link: spaces, a title, the ``)``."""
 _LINK_END_SO_FAR = re.compile(r'\s{0,40}(?:"[^"]{0,%d}(?:"\s{0,40})?)?\Z' % MAX_ALT)

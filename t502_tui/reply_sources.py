@@ -24,7 +24,6 @@ _PUNCTUATION = re.compile(r"([\\`*_\[\]<>&~!])")
 """What may start Markdown inside a link's text (the rest only at a line's start)."""
 
 
-
 class ReplySources:
     """The sources of one reply as they arrive, each address once, under the first number
     it was given; a title that comes later for an address first listed bare is kept."""

@@ -80,6 +80,8 @@ def test_damage_inside_a_data_url_link_is_said_as_such_and_none_of_it_stays_as_t
         decode_image(images[0], "image-1")
     kept, _ = lifted(f"bare data:image/png;base64,{b64(picture_png())}. Next", step)
     assert kept == "bare <IMAGE>. Next"  # outside a link, what is not base64 ends it
+    kept, images = lifted(f"![a](data:image/png;base64,{b64(picture_png())}图片如上", step)
+    assert kept == "<IMAGE>图片如上" and decode_image(images[0], "image-1").data == picture_png()  # ) left out
 
 
 @pytest.mark.parametrize("text", [
