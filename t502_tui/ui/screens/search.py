@@ -73,6 +73,10 @@ class SearchScreen(Dialog[SearchChoice | None]):
             yield OptionList(id="search-results")
             yield Static(Content("Enter opens the conversation at that message · Esc closes"), id="search-note")
 
+    def on_mount(self) -> None:
+        if self.typed:  # a field given its text at the start says no Changed
+            self._search(self.typed)
+
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:
         self._search(event.value)
