@@ -49,13 +49,13 @@ EDGE = 3
 KEPT_STRIPS = 2048
 """Drawn lines kept for repainting (all dropped when there are more)."""
 _VERSION_KEYS = {"less_than_sign", "left_square_bracket", "greater_than_sign", "right_square_bracket"}
+"""The keys of the version actions (see BINDINGS)."""
+_MEDIA_KEYS = {"o": "open", "s": "save", "y": "copy_path", "v": "view", "f": "reveal", "r": "download"}
+"""The keys for a reply's images and links, offered on a message that has some."""
 SCANNED_LINES = 5000
 """How far into a message a search hit's words are looked for (a longer one opens at its top)."""
 _WORD_EDGES = "\"'.,;:!?()[]{}*"
 """Punctuation around a searched word that the search itself ignores."""
-_MEDIA_KEYS = {"o": "open", "s": "save", "y": "copy_path", "v": "view", "f": "reveal", "r": "download"}
-"""The keys for a reply's images and links, offered on a message that has some."""
-"""The keys of the version actions (see BINDINGS)."""
 
 _LEFT, _RIGHT = 3, 1
 """Cells left of a message's text (a margin, its bar, a space) and right of it."""
@@ -155,12 +155,12 @@ class ConversationView(ScrollView, can_focus=True):
         self._moving = False
         """The view is scrolling itself (following, keeping its place), not the user."""
         self._placing = False
+        """The view is putting a given line at its top (a message, its place after a new
+        width): the lines seen before do not hold it back."""
         self._preview_rows = MAX_PREVIEW_ROWS
         """The tallest image preview this view's height leaves room for."""
         self._hit_to_show: tuple[ChatMessage, Sequence[str]] | None = None
         """A search hit asked for before the view had its size: shown at the first one."""
-        """The view is putting a given line at its top (a message, its place after a new
-        width): the lines seen before do not hold it back."""
         self._draw_due = 0.0
         self._undrawn = 0
         """Characters added since the last frame."""
