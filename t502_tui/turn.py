@@ -210,7 +210,8 @@ def error_text(error: ServiceError, has_key: bool, provider: Provider | None = N
     if status == 401 and not has_key:
         if provider is not None and (provider.problem or not default):
             return f"{error.message} (no API key for {provider.name}: {provider.key_hint})"
-        return f"{error.message} (no API key is set: set T502_API_KEY or api_key in the config file)"
+        return (f"{error.message} (no API key is set: Settings (F2) in the chat takes one, as do"
+                " T502_API_KEY and api_key in the config file)")
     if status == 404:
         models = "`t502 models` and Ctrl+O list the ones this key may use"
         if "model" in error.message.lower():

@@ -435,3 +435,8 @@ def test_a_source_on_a_site_named_in_another_script_shows_its_real_name() -> Non
     sources = ReplySources()
     sources.add(SourcesFound((Source("https://аррӏе.com/login", "Sign in"),)))  # Cyrillic, reads "apple.com"
     assert sources.markdown().endswith("[Sign in](https://аррӏе.com/login) · xn--80ak6aa92e.com")
+
+
+def test_a_401_with_no_key_says_where_one_is_given_in_the_chat_and_the_shell() -> None:
+    said = error_text(APIError("the API key was rejected (HTTP 401)", status=401), has_key=False)
+    assert "Settings (F2)" in said and "T502_API_KEY" in said
