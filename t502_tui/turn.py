@@ -46,6 +46,7 @@ from t502_tui.service import (
     SourcesFound,
     StreamEvent,
     TimedOut,
+    TLSFailed,
     TooLarge,
     Unreadable,
     UsageReport,
@@ -122,7 +123,8 @@ class Connection:
         """The state a failed request leaves: offline, key rejected, or still ready."""
         if isinstance(error, NotSent):
             return error.connection
-        unanswered = isinstance(error, ConnectionFailed) or (isinstance(error, TimedOut) and not error.answered)
+        unanswered = isinstance(error, (ConnectionFailed, TLSFailed)) or (
+            isinstance(error, TimedOut) and not error.answered)
         if unanswered and not error.partial:
             return cls(LinkState.OFFLINE, error.message)
         if isinstance(error, APIError) and error.key_refused:

@@ -38,6 +38,7 @@ from t502_tui.service import (
     Source,
     SourcesFound,
     TimedOut,
+    TLSFailed,
     Usage,
     UsageReport,
 )
@@ -826,7 +827,7 @@ async def test_tls_problems_are_named_as_such_and_not_tried_again(
                                     on_retry=notices.append) as client:
         with pytest.raises(ServiceError, match="does not answer in TLS .*start with http://") as plain:
             await collect(client)
-    assert not isinstance(plain.value, ConnectionFailed) and notices == []
+    assert isinstance(plain.value, TLSFailed) and notices == []
     made = self_signed(tmp_path)
     if made is None:
         pytest.skip("openssl is needed to make a certificate")

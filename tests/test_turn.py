@@ -440,3 +440,10 @@ def test_a_source_on_a_site_named_in_another_script_shows_its_real_name() -> Non
 def test_a_401_with_no_key_says_where_one_is_given_in_the_chat_and_the_shell() -> None:
     said = error_text(APIError("the API key was rejected (HTTP 401)", status=401), has_key=False)
     assert "Settings (F2)" in said and "T502_API_KEY" in said
+
+
+def test_a_tls_failure_leaves_the_server_offline_not_ready() -> None:
+    from t502_tui.service import TLSFailed
+    from t502_tui.turn import Connection, LinkState
+
+    assert Connection.after(TLSFailed("127.0.0.1:9's TLS certificate is not trusted")).state is LinkState.OFFLINE

@@ -10,6 +10,7 @@ from t502_tui.service.errors import (
     IncompleteReply,
     ServiceError,
     TimedOut,
+    TLSFailed,
     TooLarge,
 )
 from t502_tui.service.events import (
@@ -32,6 +33,7 @@ __all__ = [
     "APIError",
     "Completion",
     "ConnectionFailed",
+    "TLSFailed",
     "ContentDelta",
     "Finished",
     "ImageDelta",

@@ -47,6 +47,7 @@ from t502_tui.service.errors import (
     IncompleteReply,
     ServiceError,
     TimedOut,
+    TLSFailed,
     TooLarge,
     challenge_error,
     describe_size,
@@ -352,7 +353,7 @@ class ChatClient:
             return TimedOut(f"could not connect to {self.host} within {self.connect_timeout:g} s")
         except httpx.ConnectError as exc:
             if (tls := tls_problem(exc, self.host)) is not None:  # not mended by trying again
-                raise self._scrubbed(ServiceError(tls)) from None
+                raise self._scrubbed(TLSFailed(tls)) from None
             return ConnectionFailed(f"cannot connect to {self.host}: {_errno_free(exc)}")
         except httpx.TimeoutException:
             raise self._scrubbed(
@@ -371,7 +372,7 @@ class ChatClient:
             raise self._scrubbed(error) from None
         except httpx.HTTPError as exc:
             raise self._scrubbed(
-                ServiceError(tls) if (tls := tls_problem(exc, self.host))
+                TLSFailed(tls) if (tls := tls_problem(exc, self.host))
                 else ConnectionFailed(f"the connection to {self.host} failed: {_errno_free(exc)}")
             ) from None
         status = response.status_code

@@ -159,6 +159,11 @@ class ConnectionFailed(ServiceError):
     """No connection to the server, or it was lost."""
 
 
+class TLSFailed(ServiceError):
+    """The https connection could not be made secure (an untrusted certificate, no TLS on
+    that port): the server is out of reach until that changes, and trying again cannot help."""
+
+
 class TimedOut(ServiceError):
     """The server took too long to connect or to send the next piece of a reply."""
 
