@@ -167,7 +167,7 @@ async def test_escape_stops_and_keeps_partial_reply(server: LoopbackServer) -> N
         assert reply.status is ReplyStatus.STOPPED and reply.content == "partial answer"
         assert "Reply stopped; what arrived is kept." in [n.message for n in app._notifications]
         assert "stopped" in header(app)
-        assert "≈4 tokens out, not counted by the server" in header(app)  # "partial answer", roughly
+        assert "≈4 tokens out (not counted)" in header(app)  # "partial answer", roughly
         # The server never said what the cut reply cost: not "no tokens yet".
         assert "tokens not reported" in str(app.chat.query_one(StatusLine).render())
     gate.open()

@@ -325,6 +325,8 @@ class ChatClient:
                 or waited + delay > self.max_retry_wait
                 or loop.time() + delay >= deadline
             ):
+                if retryable and attempt:  # its "retry after" was heeded already
+                    error.message = f"{error.message}; tried {attempt + 1} times"
                 raise self._scrubbed(error)
             attempt += 1
             waited += delay

@@ -661,7 +661,7 @@ def header_text(message: ChatMessage, palette: Palette, waiting: str | None = No
                 message.content or message.reasoning):
             # The server counted nothing (it stopped before its usage): what came, roughly.
             written = estimate_tokens(message.content) + estimate_tokens(message.reasoning or "")
-            parts.append((f" · ≈{written:,} tokens out, not counted by the server", header))
+            parts.append((f" · ≈{written:,} tokens out (not counted)", header))
         if message.cost is not None:
             parts.append((f" · {format_cost(message.cost)}", header))
         if message.status is ReplyStatus.STREAMING and waiting:
