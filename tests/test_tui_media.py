@@ -255,3 +255,22 @@ async def test_an_image_preview_leaves_room_for_the_text_around_it_in_a_short_vi
         await pilot.resize_terminal(100, 45)
         await until(pilot, lambda: len([y for y in range(view._total) if (line := view._line(y)[3]) is not None
                                         and "▀" in line.text]) > len(drawn))  # taller once there is room
+
+
+async def test_attaching_an_image_counts_it_in_the_context_figure_at_once_and_only_once(
+        server: LoopbackServer, tmp_path: Path) -> None:
+    from loopback import DEMO_MODELS
+    from t502_tui.ui.widgets.status_line import StatusLine
+
+    server.models = DEMO_MODELS  # gpt-5 takes 400k: the status line shows how full it is
+    picture = tmp_path / "pic.png"
+    picture.write_bytes(picture_png())
+    app = make_app(server)
+    async with app.run_test(size=(140, 30)) as pilot:
+        line = lambda: str(app.chat.query_one(StatusLine).render())  # noqa: E731
+        await until(pilot, lambda: "ctx ≈0 / 400k" in line())
+        await pane(app).attach(picture)
+        await until(pilot, lambda: "ctx ≈259 / 400k" in line())  # a small image's 255 and its message's 4, no key
+        await pane(app).attach(picture)
+        await until(pilot, lambda: any(n.message == "pic.png is attached already" for n in app._notifications))
+        assert len(pane(app).attachments) == 1 and "ctx ≈259 / 400k" in line()

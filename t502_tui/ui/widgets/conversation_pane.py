@@ -636,6 +636,9 @@ class ConversationPane(Vertical):
             except AttachmentError as error:
                 problems[str(error)] = problems.get(str(error), 0) + 1
                 continue
+            if found in self.attachments:  # the same file again (a second paste of its path)
+                problems[f"{found.name} is attached already"] = 1
+                continue
             self.attachments.append(found)
         if problems:
             said = [f"{problem} ({count} files left out)" if count > 1 else problem
@@ -644,6 +647,7 @@ class ConversationPane(Vertical):
             self.notify("\n".join(said[:3]) + more, title="Not attached", severity="error")
         self.query_one(AttachmentBar).show(self.attachments)
         self.composer.focus()
+        self._changed()  # the status line's ctx figure counts the files
 
     async def on_composer_files_pasted(self, event: Composer.FilesPasted) -> None:
         event.stop()
@@ -655,6 +659,7 @@ class ConversationPane(Vertical):
             del self.attachments[event.index]
         self.query_one(AttachmentBar).show(self.attachments)
         self.composer.focus()
+        self._changed()
 
     # -- turns --------------------------------------------------------------------------------
 
