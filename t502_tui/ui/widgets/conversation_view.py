@@ -85,16 +85,17 @@ class ConversationView(ScrollView, can_focus=True):
         Binding("c", "act('copy')", "Copy"),
         Binding("e", "act('edit')", "Edit"),
         Binding("d,delete", "act('delete')", "Delete"),
+        # A reply's images before its other keys: on a reply that has some, they are its business.
+        Binding("o", "act('open')", "Open"),
+        Binding("s", "act('save')", "Save"),
+        Binding("i", "next_item", "Next image"),
         Binding("less_than_sign,left_square_bracket", "act('previous_version')", "Prev version", key_display="<"),
         Binding("greater_than_sign,right_square_bracket", "act('next_version')", "Next version", key_display=">"),
         Binding("k", "act('context')", "Send/leave out"),
-        Binding("o", "act('open')", "Open"),
-        Binding("s", "act('save')", "Save"),
         Binding("y", "act('copy_path')", "Copy image path", show=False),
         Binding("v", "act('view')", "View image", show=False),
         Binding("f", "act('reveal')", "Show in folder", show=False),
         Binding("r", "act('download')", "Download again", show=False),
-        Binding("i", "next_item", "Next image"),
     ]
 
     @dataclass
