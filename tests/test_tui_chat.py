@@ -706,11 +706,13 @@ async def test_commands_on_a_blank_conversation_say_there_is_nothing_to_act_on_y
     app = make_app(None)
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app)
-        for action in ("edit_last", "copy_conversation", "regenerate"):
+        for action in ("edit_last", "copy_conversation", "regenerate", "regenerate_with"):
             await app.chat.run_action(action)
         await pilot.pause()
         assert [n.message for n in app._notifications] == [
             "Nothing to edit yet: you have sent no message here.",
             "Nothing to copy yet: this conversation has no messages.",
-            "Nothing to regenerate yet: there is no reply in this conversation."]
+            "Nothing to regenerate yet: there is no reply in this conversation.",
+            "Nothing to regenerate yet: there is no reply in this conversation."]  # no picker first
+        assert app.screen is app.chat
         assert not app.clipboard

@@ -382,6 +382,10 @@ class ChatScreen(SavedConversations, Screen[None]):
         pane = self.active_pane
         if pane is None:
             return
+        messages = pane.conversation.messages
+        if not messages or messages[-1].role != "assistant":  # said before a model is picked for nothing
+            self._nothing_to_regenerate(pane)
+            return
 
         async def chosen(ref: str | None) -> None:
             if ref:
