@@ -255,6 +255,8 @@ class ModelPicker(Dialog[str | None]):
             notes.append(f"{hidden} image/audio/embedding model{'s' if hidden != 1 else ''} hidden (Ctrl+A shows them)")
         elif self.show_all and any(not row.chat for row in self._rows.values()):
             notes.append("Ctrl+A hides image/audio/embedding models")
+        if any(row.price and "/request" not in row.price for row in self._rows.values()):
+            notes.append("prices in US$ per 1M tokens in/out")
         sort = "Ctrl+S lists them as the servers do" if self.by_price else "Ctrl+S sorts by price"
         notes.append(f"Enter chooses · {sort} · Ctrl+R refreshes · Esc closes")
         self.query_one("#picker-note", Static).update(Content(" · ".join(notes)))
