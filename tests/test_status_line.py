@@ -81,6 +81,10 @@ async def test_replies_whose_tokens_were_not_reported_are_not_called_none() -> N
                               cost=(0.00002, False)))
         await pilot.pause()
         assert "≥$0 " in str(line.render()) + " " and "≥<" not in str(line.render())
+        line.show(StatusFacts("gpt-5", Usage(10, 681, 691), Connection(LinkState.READY), "h", unreported=1,
+                              cost=(0.0025, True)))  # every reply with usage priced, one without usage
+        await pilot.pause()
+        assert "≥$0.0025" in str(line.render())
 
 
 async def test_a_retry_is_told_on_the_line_in_words_wide_or_narrow() -> None:

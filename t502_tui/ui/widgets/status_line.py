@@ -131,7 +131,8 @@ class StatusLine(Widget):
         if facts.cost is not None:
             total, complete = facts.cost
             shown = format_cost(total)
-            if not complete:  # some replies' cost is unknown: a lower bound ("≥<$0.0001" read badly)
+            # Some replies' cost unknown, or their tokens: a lower bound ("≥<$0.0001" read badly).
+            if not complete or facts.unreported:
                 shown = "≥" + ("$0" if shown.startswith("<") else shown)
             parts.append(_Part(2, Content(shown)))
         if facts.context is not None:
