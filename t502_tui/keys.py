@@ -36,7 +36,7 @@ ACTIONS: tuple[Action, ...] = (
            footer=False),
     Action("switch_model", "ctrl+o", "Model", "switch model (type to filter; any id can be used as typed)"),
     Action("new_conversation", "ctrl+n", "New", "new conversation (blank, or from a preset)"),
-    Action("toggle_sidebar", "ctrl+b", "History", "go to the conversation list (again: hide it)"),
+    Action("toggle_sidebar", "ctrl+b", "Conversations", "go to the conversation list (again: hide it)"),
     Action("search", "ctrl+f", "Search", "search every saved message"),
     Action("copy_last_reply", "ctrl+l", "Copy reply", "copy the last reply"),
     Action("scroll_up", "pageup", "Page up", "scroll the conversation up a page (from the composer too)",

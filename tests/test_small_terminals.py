@@ -89,9 +89,9 @@ async def test_a_key_hint_that_does_not_fit_whole_is_left_out(server: LoopbackSe
         await pilot.press("ctrl+b")  # other keys: measured again
         await until(pilot, lambda: "Rename" in shown_hints(app))
         await pilot.pause()
-        assert not cut_hints(app) and "History" not in shown_hints(app)
+        assert not cut_hints(app) and "Conversations" not in shown_hints(app)
         await pilot.resize_terminal(140, 30)
-        await until(pilot, lambda: "History" in shown_hints(app))
+        await until(pilot, lambda: "Conversations" in shown_hints(app))
         assert not cut_hints(app)
         await pilot.resize_terminal(80, 24)
         await pilot.press("escape", "f1")  # a dialog over it
@@ -107,8 +107,8 @@ async def test_a_key_hint_clicked_does_what_its_key_does_and_is_lit_when_pointed
     app = make_app(server)
     async with app.run_test(size=(80, 24)) as pilot:
         footer = app.chat.query_one(KeyHints)
-        await until(pilot, lambda: "History" in footer.shown)
-        x = footer.render_line(0).text.index("^b History")
+        await until(pilot, lambda: "Conversations" in footer.shown)
+        x = footer.render_line(0).text.index("^b Conversations")
         assert not app.chat.query_one("#sidebar").display
         def lit(column: int) -> bool:
             cell = next(iter(footer.render_line(0).crop(column, column + 1)))
