@@ -31,6 +31,7 @@ from t502_tui.ui import app as app_module
 from t502_tui.ui import clipboard
 from t502_tui.ui.app import T502App
 from t502_tui.ui.screens.model_picker import ModelPicker
+from t502_tui.ui.widgets.conversation_view import ConversationView
 from t502_tui.ui.widgets.key_hints import KeyHints
 from t502_tui.ui.widgets.sidebar import ConversationList
 from t502_tui.ui.widgets.status_line import StatusLine
@@ -467,11 +468,16 @@ async def test_thinking_is_shown_as_it_streams(server: LoopbackServer) -> None:
     app = make_app(server)
     async with app.run_test(size=(100, 30)) as pilot:
         await send(pilot, "why")
-        await until(pilot, lambda: gate.reached.is_set() and "▸ Thinking… · 2 lines  (enter)  First" in painted(app))
+        await until(pilot, lambda: gate.reached.is_set()
+                    and "▸ Thinking… · 2 lines  (click to open)  First" in painted(app))
         gate.open()
         await settle(app)
         await until(pilot, lambda: "▸ Thinking · 3 lines" in painted(app))
         assert "Thinking…" not in painted(app) and "Answer." in painted(app)
+        view = pane(app).view
+        row = next(y for y, line in enumerate(view.visible_text().split("\n")) if "▸ Thinking" in line)
+        await pilot.click(ConversationView, offset=(6, row))  # as the line says, from the composer
+        await until(pilot, lambda: "▾ Thinking" in painted(app) and "Second" in painted(app))
 
 
 async def test_composer_keys(server: LoopbackServer) -> None:

@@ -407,7 +407,9 @@ class Block:
             thinking = self.streaming and not self._answered
             what = "Thinking…" if thinking else "Thinking"
             sign, what = ("▾", what) if not self.folded else ("▸", f"{what} · {lines} line{'s' if lines != 1 else ''}")
-            fold = Text.assemble((f"{sign} {what}", palette["fold"]), ("  (enter)" if self.folded else "", palette["header"]))
+            # A click opens it from anywhere; Enter only once the reply is chosen (F1 says so).
+            fold = Text.assemble((f"{sign} {what}", palette["fold"]),
+                                 ("  (click to open)" if self.folded else "", palette["header"]))
             if thinking and self.folded:  # its newest words, moving as they come
                 fold.append(_newest_words(reasoning, width - fold.cell_len - 3), palette["secondary"])
             self._fold = text_lines(console, fold, width, look)
