@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from textual import events
 from textual.strip import Strip
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
 from loopback import LoopbackServer, text_stream
 from t502_tui.ui.screens.attach import AttachScreen
@@ -357,6 +357,22 @@ async def test_pasted_image_path_attaches_and_is_sent(server: LoopbackServer, tm
     content = server.chat_requests()[0].json["messages"][0]["content"]
     assert content[1]["image_url"]["url"].startswith("data:image/png;base64,")
     assert only_saved_conversation()[0].attachments[0].name == "red dot.png"
+
+
+async def test_tab_in_the_attach_field_completes_a_path_then_moves_on(server: LoopbackServer, tmp_path: Path) -> None:
+    (tmp_path / "notes-on-rain.txt").write_text("hello")
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("ctrl+t")
+        await until(pilot, lambda: isinstance(app.screen, AttachScreen))
+        field = app.screen.query_one("#attach-path", Input)
+        field.value = f"{tmp_path}/note"
+        await pilot.press("s")  # typed: its completion is offered
+        await until(pilot, lambda: bool(field._suggestion))  # shown dim after the cursor
+        await pilot.press("tab")  # as in a shell
+        await until(pilot, lambda: field.value == f"{tmp_path}/notes-on-rain.txt" and field.has_focus)
+        await pilot.press("tab")  # nothing more to complete: on to the files below
+        await until(pilot, lambda: not field.has_focus)
 
 
 async def test_attach_screen_takes_several_files_refuses_binary_and_chips_remove(

@@ -51,6 +51,20 @@ def _start_folder() -> Path:
         return Path.home() if Path.home().is_dir() else Path("/")
 
 
+class _PathField(Input):
+    """The path field: Tab completes a path, as in a shell, and leaves only when there is
+    nothing to complete."""
+
+    BINDINGS = [Binding("tab", "complete", "Complete", show=False)]
+
+    def action_complete(self) -> None:
+        typed = self.value
+        if self.cursor_at_end:
+            self.action_cursor_right()  # takes the suggestion shown, if any
+        if self.value == typed:
+            self.screen.focus_next()
+
+
 class AttachScreen(Dialog[list[Path] | None]):
     """Dismisses with the paths chosen (Enter in the field, or a file picked), or None."""
 
@@ -59,10 +73,10 @@ class AttachScreen(Dialog[list[Path] | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="attach"):
             yield Static(Content.styled("Attach files: images (PNG, JPEG, WebP, GIF), text and code", "bold"))
-            yield Input(placeholder="~/notes.md src/*.py 'a file with spaces.txt'", suggester=PathSuggester(),
-                        id="attach-path")
+            yield _PathField(placeholder="~/notes.md src/*.py 'a file with spaces.txt'", suggester=PathSuggester(),
+                             id="attach-path")
             yield DirectoryTree(_start_folder(), id="attach-tree")
-            yield Static(Content("→ completes · several paths or a pattern (*.py) at once · Enter attaches ·"
+            yield Static(Content("Tab or → completes · several paths or a pattern (*.py) at once · Enter attaches ·"
                                  " or pick a file below · Esc cancels"), classes="hint")
 
     @on(Input.Submitted)
