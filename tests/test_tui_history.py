@@ -294,6 +294,21 @@ async def test_typing_in_the_conversation_list_starts_a_search_with_what_was_typ
         await until(pilot, lambda: isinstance(app.screen, TextPrompt))  # "Rename"
 
 
+async def test_a_burst_typed_in_the_list_is_one_search_with_every_letter(server: LoopbackServer) -> None:
+    seed(["tell me about sourdough", "Sourdough needs a starter."])
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.session.history is not None)
+        app.chat.query_one(ConversationList).focus()
+        await pilot.pause()
+        for character in "starter":  # all in before the search has the focus; "r" and "a" too
+            app.post_message(events.Key(character, character))
+        await until(pilot, lambda: isinstance(app.screen, SearchScreen) and len(app.screen.hits) == 1)
+        assert app.screen.query_one(Input).value == "starter"
+        assert sum(isinstance(screen, SearchScreen) for screen in app.screen_stack) == 1
+        assert not any(isinstance(screen, TextPrompt) for screen in app.screen_stack)  # no Rename
+
+
 async def test_a_search_hit_opens_with_its_message_at_the_top_of_the_view(server: LoopbackServer) -> None:
     linked = linked_paragraphs(25)
     seed(["first question", "sourdough starter\n\n" + linked, "second question", linked, "third", linked])

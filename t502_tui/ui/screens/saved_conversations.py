@@ -44,6 +44,8 @@ class SavedConversations(_Base):
     """The loaded part of the history, newest first."""
     _history_complete: bool
     _history_error: str | None
+    _typed_search: SearchScreen | None = None
+    """The search a letter typed in the list opened: the letters after it go there too."""
 
     async def _write(self, call: Callable[[Store], object]) -> bool:
         """A change to the history; False (the failure is shown) if it did not happen."""
@@ -260,20 +262,28 @@ class SavedConversations(_Base):
 
     def on_conversation_list_search_typed(self, event: ConversationList.SearchTyped) -> None:
         event.stop()
-        self.action_search(event.character)
+        screen = self._typed_search
+        if screen is not None and (not screen.is_mounted or screen.is_active):  # the burst goes on
+            screen.type(event.character)
+        else:
+            self._typed_search = self.action_search(event.character)
 
-    def action_search(self, typed: str = "") -> None:
-        """Search every saved message (starting from ``typed``, a letter typed in the list)."""
+    def action_search(self, typed: str = "") -> SearchScreen | None:
+        """Search every saved message (starting from ``typed``, a letter typed in the list);
+        the search screen, if one opened."""
         history = self.session.history
         if history is None:
             self._no_history("there is nothing to search")
-            return
+            return None
 
         async def chosen(choice: SearchChoice | None) -> None:
+            self.query_one(ConversationList).end_burst()
             if choice is not None:
                 await self.open_saved(choice.conversation_id, choice.message_id, choice.words)
 
-        self.app.push_screen(SearchScreen(history, typed), chosen)
+        screen = SearchScreen(history, typed)
+        self.app.push_screen(screen, chosen)
+        return screen
 
 
 

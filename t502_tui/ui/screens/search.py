@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -74,8 +74,24 @@ class SearchScreen(Dialog[SearchChoice | None]):
             yield Static(Content("Enter opens the conversation at that message · Esc closes"), id="search-note")
 
     def on_mount(self) -> None:
-        if self.typed:  # a field given its text at the start says no Changed
-            self._search(self.typed)
+        if self.typed:  # with the letters of a burst that came after the field was made
+            field = self.query_one("#search-input", Input)
+            field.value, field.cursor_position = self.typed, len(self.typed)
+            self._search(self.typed)  # (a field given its text at the start says no Changed)
+
+    def on_key(self, event: events.Key) -> None:
+        # A letter the field did not take came while it had no focus yet (the screen had
+        # just opened, in a burst typed in the list): it is one of the search's.
+        if event.is_printable and event.character:
+            event.stop()
+            self.type(event.character)
+
+    def type(self, character: str) -> None:
+        """One more letter typed in the list before this screen had the focus."""
+        if self.is_mounted:
+            self.query_one("#search-input", Input).insert_text_at_cursor(character)
+        else:
+            self.typed += character
 
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:

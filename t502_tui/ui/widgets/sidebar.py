@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,6 +28,10 @@ def _when(moment: datetime) -> str:
     return f"{moment:%H:%M}" if moment.date() == datetime.now().date() else f"{moment:%d %b}"
 
 
+BURST_GAP = 0.3
+"""Seconds between keys typed in one burst (a fast typist's are 0.05 to 0.15 apart)."""
+
+
 class ConversationList(OptionList):
     """One row per conversation (title, then time, size and model, each cut to one line);
     a dot marks one that is streaming.
@@ -46,9 +52,12 @@ class ConversationList(OptionList):
         self._drafts: set[str] = set()
         """Rows that are drafts: their words are only in a composer, so d discards them."""
         self._on_draft = False
+        """The footer names d for a draft (the row under the cursor is one)."""
+        self._burst_until = 0.0
+        """A letter typed here began a search: what follows it until then (a burst typed
+        before the search has the focus) goes to it, list keys too."""
         self._shown_active: str | None = None
         """The open conversation when the rows were last drawn."""
-        """The footer names d for a draft (the row under the cursor is one)."""
 
     def action_cursor_down(self) -> None:
         self._step(1)
@@ -148,21 +157,33 @@ class ConversationList(OptionList):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The footer says Discard for d on a draft, Delete elsewhere: of the two
         bindings of d, only the one that names it is active. A draft (not saved yet) is
-        not offered Rename and Archive."""
+        not offered Rename and Archive. Amid a burst typed for a search, a letter is no
+        command: it goes on to :meth:`on_key`."""
+        if action == "command" and time.monotonic() < self._burst_until:
+            return False
         if action == "command" and parameters in (("delete",), ("discard",)):
             return (parameters == ("discard",)) == self._on_draft
         if action == "command" and parameters in (("rename",), ("archive",)):
             return not self._on_draft
         return True
 
+    def end_burst(self) -> None:
+        """The search a burst went to has closed: letters are list keys again."""
+        self._burst_until = 0.0
+
     def on_key(self, event: events.Key) -> None:
-        if self._on_draft and event.key in ("r", "a"):  # not offered there, but pressed: it says why
+        # A burst ("sourdough") is one search: its letters reach the list before the search
+        # has the focus, and an "r" or "a" in it is no command.
+        now = time.monotonic()
+        if event.is_printable and event.character and (now < self._burst_until or (
+                not event.character.isspace() and event.key not in self._bindings.key_to_bindings)):
+            self._burst_until = now + BURST_GAP
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.SearchTyped(event.character))
+        elif self._on_draft and event.key in ("r", "a"):  # not offered there, but pressed: it says why
             event.stop()
             self.action_command("rename" if event.key == "r" else "archive")
-        elif (event.is_printable and event.character and not event.character.isspace()
-              and event.key not in self._bindings.key_to_bindings):
-            event.stop()
-            self.post_message(self.SearchTyped(event.character))
 
     def _name_d(self) -> None:
         """Delete or Discard in the footer, as the row under the cursor is. Only when that
