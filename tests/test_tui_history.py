@@ -309,6 +309,26 @@ async def test_a_burst_typed_in_the_list_is_one_search_with_every_letter(server:
         assert not any(isinstance(screen, TextPrompt) for screen in app.screen_stack)  # no Rename
 
 
+async def test_words_typed_while_a_search_hit_opens_go_to_its_composer_not_to_message_keys(
+        server: LoopbackServer) -> None:
+    seed(["unrelated", "nothing here"], ["tell me about sourdough", "Sourdough needs a starter."])
+    app = make_app(server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.session.history is not None)
+        left = pane(app)
+        await pilot.press("ctrl+f")
+        await until(pilot, lambda: isinstance(app.screen, SearchScreen))
+        app.screen.query_one(Input).value = "sourd"
+        await until(pilot, lambda: len(app.screen.hits) == 2)
+        for key, character in [("enter", None), *[(c, c) for c in "do you"]]:  # typed on at once
+            app.post_message(events.Key("space" if character == " " else key, character))
+        await until(pilot, lambda: pane(app) is not left and pane(app).composer.text == "do you")
+        assert not any(isinstance(screen, Confirm) for screen in app.screen_stack)  # d was no Delete
+        assert pane(app).editing is None and left.composer.text == ""
+        await pilot.press("ctrl+f", "escape")  # a search given up: back where the user was
+        await until(pilot, lambda: not isinstance(app.screen, SearchScreen) and app.focused is pane(app).composer)
+
+
 async def test_a_search_hit_opens_with_its_message_at_the_top_of_the_view(server: LoopbackServer) -> None:
     linked = linked_paragraphs(25)
     seed(["first question", "sourdough starter\n\n" + linked, "second question", linked, "third", linked])

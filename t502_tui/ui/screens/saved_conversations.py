@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual import work
+from textual import events, work
 from textual.widgets import OptionList
 
 from t502_tui.conversation import title_from
@@ -24,6 +24,7 @@ from t502_tui.terminal_text import defuse
 from t502_tui.store import ConversationSummary, Store, StoreError
 from t502_tui.ui.screens.dialogs import Confirm, TextPrompt, ask_for_file, pick
 from t502_tui.ui.screens.search import SearchChoice, SearchScreen
+from t502_tui.ui.widgets.composer import Composer
 from t502_tui.ui.widgets.conversation_pane import ConversationPane
 from t502_tui.ui.widgets.sidebar import ConversationList
 
@@ -46,6 +47,8 @@ class SavedConversations(_Base):
     _history_error: str | None
     _typed_search: SearchScreen | None = None
     """The search a letter typed in the list opened: the letters after it go there too."""
+    _typed_ahead: list[str] | None = None
+    """Letters typed while a search hit's conversation opens (None: none is opening)."""
 
     async def _write(self, call: Callable[[Store], object]) -> bool:
         """A change to the history; False (the failure is shown) if it did not happen."""
@@ -260,6 +263,20 @@ class SavedConversations(_Base):
         await asyncio.to_thread(write_private, target, to_json(pane.conversation, tree))
         return f"Wrote {target}"
 
+    def on_key(self, event: events.Key) -> None:
+        # A letter that came while nothing had the focus: while a search hit opens, kept
+        # for its composer; once the composer has the focus (the letter was on its way),
+        # typed into it. A letter a list or a view leaves is theirs: their keys act on it.
+        if not (event.is_printable and event.character):
+            return
+        if self._typed_ahead is not None:
+            event.stop()
+            self._typed_ahead.append(event.character)
+        elif (self.focused is None or isinstance(self.focused, Composer)) and (pane := self.active_pane):
+            event.stop()
+            pane.composer.focus()
+            pane.composer.insert(event.character)
+
     def on_conversation_list_search_typed(self, event: ConversationList.SearchTyped) -> None:
         event.stop()
         screen = self._typed_search
@@ -278,9 +295,28 @@ class SavedConversations(_Base):
 
         async def chosen(choice: SearchChoice | None) -> None:
             self.query_one(ConversationList).end_burst()
-            if choice is not None:
-                await self.open_saved(choice.conversation_id, choice.message_id, choice.words)
+            try:
+                if choice is not None:
+                    await self.open_saved(choice.conversation_id, choice.message_id, choice.words)
+            finally:
+                ahead = "".join((choice.typed_after if choice else []) + (self._typed_ahead or []))
+                self._typed_ahead = None
+            pane = self.active_pane
+            if pane is not None and ahead:
+                pane.composer.focus()
+                pane.composer.insert(ahead)
+            elif choice is None and before is not None and before.is_attached:
+                before.focus()  # where the user was
+            elif pane is not None and choice is not None and pane.view.chosen_message is not None:
+                pane.view.focus()  # the hit is chosen: its keys act on it
+            elif pane is not None:
+                pane.composer.focus()
 
+        # Nothing here has the focus while the search is up and, after it, until what it
+        # chose is open: a word typed meanwhile is kept (on_key) for the composer, not
+        # taken as message keys on the hit or left in the composer of the one left.
+        before, self._typed_ahead = self.focused, []
+        self.set_focus(None)
         screen = SearchScreen(history, typed)
         self.app.push_screen(screen, chosen)
         return screen

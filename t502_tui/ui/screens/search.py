@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -27,6 +27,8 @@ class SearchChoice:
     message_id: int
     words: tuple[str, ...] = ()
     """What was searched for: the view goes to where the message holds it."""
+    typed_after: list[str] = field(default_factory=list)
+    """Letters typed after Enter, before the search had closed: the start of a message."""
 
 
 _MARKUP = re.compile(r"\*\*|__|`+|^#{1,6} ", re.MULTILINE)
@@ -62,6 +64,7 @@ class SearchScreen(Dialog[SearchChoice | None]):
         super().__init__()
         self.history = history
         self.typed = typed
+        self._choice: SearchChoice | None = None
         self.hits: list[SearchHit] = []
 
     def compose(self) -> ComposeResult:
@@ -80,11 +83,15 @@ class SearchScreen(Dialog[SearchChoice | None]):
             self._search(self.typed)  # (a field given its text at the start says no Changed)
 
     def on_key(self, event: events.Key) -> None:
-        # A letter the field did not take came while it had no focus yet (the screen had
-        # just opened, in a burst typed in the list): it is one of the search's.
+        # A letter the field did not take came while it had no focus: before it had any
+        # (a burst typed in the list as the screen opened), a letter of the search; after a
+        # hit was chosen, one of the message the user goes on to write.
         if event.is_printable and event.character:
             event.stop()
-            self.type(event.character)
+            if self._choice is not None:
+                self._choice.typed_after.append(event.character)
+            else:
+                self.type(event.character)
 
     def type(self, character: str) -> None:
         """One more letter typed in the list before this screen had the focus."""
@@ -142,4 +149,6 @@ class SearchScreen(Dialog[SearchChoice | None]):
     def _choose(self, index: int) -> None:
         hit = self.hits[index]
         words = tuple(self.query_one("#search-input", Input).value.split())
-        self.dismiss(SearchChoice(hit.conversation_id, hit.message_id, words))
+        self._choice = SearchChoice(hit.conversation_id, hit.message_id, words)
+        self.set_focus(None)  # what is typed until the screen has closed goes to on_key
+        self.dismiss(self._choice)

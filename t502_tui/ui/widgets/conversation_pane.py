@@ -397,7 +397,6 @@ class ConversationPane(Vertical):
         for message in self.view.messages:
             if message.id == message_id:
                 self.view.scroll_to_message(message, words)
-                self.view.focus()
                 return
 
     # -- sending ------------------------------------------------------------------------------
