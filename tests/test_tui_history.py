@@ -265,7 +265,7 @@ async def open_search_hit(pilot, query: str, hits: int) -> None:  # type: ignore
     await until(pilot, lambda: len(app.screen.hits) == hits)
     await pilot.press("enter")
     await until(pilot, lambda: not isinstance(app.screen, SearchScreen))
-    await until(pilot, lambda: isinstance(app.focused, ConversationView))
+    await until(pilot, lambda: app.focused is pane(app).composer)  # what is typed next goes there
 
 
 async def test_search_opens_conversation_at_the_message(server: LoopbackServer) -> None:
@@ -274,6 +274,9 @@ async def test_search_opens_conversation_at_the_message(server: LoopbackServer) 
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: app.session.history is not None)
         await open_search_hit(pilot, "sourd", hits=2)  # newest match first: the reply
+        assert pane(app).view.chosen_message.content == "Sourdough needs a starter."  # type: ignore[union-attr]
+        await pilot.press("shift+tab")  # to the messages: the hit is the one the keys act on
+        await until(pilot, lambda: isinstance(app.focused, ConversationView))
         assert pane(app).view.chosen_message.content == "Sourdough needs a starter."  # type: ignore[union-attr]
 
 

@@ -307,9 +307,9 @@ class SavedConversations(_Base):
                 pane.composer.insert(ahead)
             elif choice is None and before is not None and before.is_attached:
                 before.focus()  # where the user was
-            elif pane is not None and choice is not None and pane.view.chosen_message is not None:
-                pane.view.focus()  # the hit is chosen: its keys act on it
             elif pane is not None:
+                # The composer, not the messages: a word typed just after the hit opened
+                # ran their one-letter keys (d Delete, k leave out). Shift+Tab chooses the hit.
                 pane.composer.focus()
 
         # Nothing here has the focus while the search is up and, after it, until what it
