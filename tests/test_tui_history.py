@@ -352,6 +352,7 @@ async def test_a_search_hit_opens_with_its_message_at_the_top_of_the_view(server
 
 async def test_a_search_hit_far_down_a_long_reply_opens_where_its_words_are(server: LoopbackServer) -> None:
     sections = "\n\n".join(f"## Section {n}\n\nSome text about part {n}." for n in range(1, 60))
+    sections += "\n\nSee [the site](https://example.com/secretpathqq)."
     seed(["the plan?", sections, "thanks", "you are welcome"])
     app = make_app(server)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -366,6 +367,9 @@ async def test_a_search_hit_far_down_a_long_reply_opens_where_its_words_are(serv
         await open_search_hit(pilot, "part 12.", hits=1)
         await pilot.pause()
         assert "Some text about part 12." in view.visible_text()
+        await open_search_hit(pilot, "secretpathqq", hits=1)  # only in a link's address: not shown
+        await pilot.pause()
+        assert view.visible_text().startswith("gpt-5 · ")  # the message's top, nothing drawn in vain
 
 
 async def test_long_conversation_draws_newest_first_then_older_on_scroll(server: LoopbackServer) -> None:

@@ -52,7 +52,7 @@ _VERSION_KEYS = {"less_than_sign", "left_square_bracket", "greater_than_sign", "
 """The keys of the version actions (see BINDINGS)."""
 _MEDIA_KEYS = {"o": "open", "s": "save", "y": "copy_path", "v": "view", "f": "reveal", "r": "download"}
 """The keys for a reply's images and links, offered on a message that has some."""
-SCANNED_LINES = 5000
+SCANNED_LINES = 3000
 """How far into a message a search hit's words are looked for (a longer one opens at its top)."""
 _WORD_EDGES = "\"'.,;:!?()[]{}*"
 """Punctuation around a searched word that the search itself ignores."""
@@ -629,8 +629,9 @@ class ConversationView(ScrollView, can_focus=True):
         """The first line of block ``index`` (of its first SCANNED_LINES) that holds every
         word, or else the first word, ignoring case; None if none does."""
         needles = [needle for word in words if (needle := word.strip(_WORD_EDGES).lower())]
-        if not needles:
-            return None
+        message = self.blocks[index].message
+        if not needles or needles[0] not in f"{message.content}\n{message.reasoning or ''}".lower():
+            return None  # matched otherwise (accents, a link's address): no drawing for nothing
         start = self._tops[index]
         self._prepare(start, start + SCANNED_LINES)  # heights are guesses until drawn
         end = min(self._tops[index + 1] if index + 1 < len(self.blocks) else self._total, start + SCANNED_LINES)
