@@ -764,6 +764,7 @@ def test_a_count_dropped_is_what_the_total_leaves_and_parts_larger_than_their_wh
     assert Usage.from_json({"prompt_tokens": 1e15, "completion_tokens": 5, "total_tokens": 15}) == Usage(10, 5, 15)
     assert Usage.from_json({"prompt_tokens": 10, "completion_tokens": 10.7, "total_tokens": 15}) == Usage(10, 5, 15)
     assert Usage.from_json({"prompt_tokens": 10.7, "completion_tokens": 5}) == Usage(0, 5, 5)  # nothing to go by
+    assert Usage.from_json({"prompt_tokens": 10, "completion_tokens": 500, "total_tokens": 20}) == Usage(10, 500, 510)
     assert Usage.from_json({"prompt_tokens": 3, "completion_tokens": 5, "total_tokens": 8,
                             "completion_tokens_details": {"reasoning_tokens": 999},
                             "prompt_tokens_details": {"cached_tokens": 4}}) == Usage(3, 5, 8)

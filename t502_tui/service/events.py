@@ -87,7 +87,7 @@ class Usage:
         return cls(
             prompt_tokens=prompt,
             completion_tokens=completion,
-            total_tokens=total if total is not None else prompt + completion,
+            total_tokens=max(total or 0, prompt + completion),  # a total short of its parts is a slip
             # Parts larger than their whole are a server's slip, not counts.
             reasoning_tokens=reasoning if reasoning is None or reasoning <= completion else None,
             cached_tokens=cached if cached is None or cached <= prompt else None,
