@@ -442,7 +442,7 @@ async def test_search_hit_on_another_branch_opens_that_branch(server: LoopbackSe
         await until(pilot, lambda: len(app.screen.hits) == 1)  # type: ignore[attr-defined]
         await pilot.press("enter")
         await until(pilot, lambda: contents(app) == ["tell me about cats", "cats purr"])
-        await until(pilot, lambda: isinstance(app.focused, ConversationView))
+        await until(pilot, lambda: app.focused is pane(app).composer)  # the hit in view, the composer ready
 
 
 async def test_a_search_hit_on_another_branch_while_a_reply_streams_says_why_it_stays(server: LoopbackServer) -> None:
