@@ -289,3 +289,20 @@ def test_a_refused_key_is_told_whatever_the_status() -> None:
         error = error_from_response(status, "", body)
         assert error.key_refused is refused
         assert (Connection.after(error).state is LinkState.REJECTED) is refused  # "● rejected" on the status line
+
+
+@pytest.mark.parametrize(("verify_message", "says"), [
+    ("self-signed certificate", "is not trusted (self-signed certificate); for a server of your own, set SSL_CERT_FILE"),
+    ("certificate has expired", "is not valid (certificate has expired)"),
+    ("Hostname mismatch, certificate is not valid for 'x'.", "is not valid (Hostname mismatch"),
+])
+def test_a_tls_certificate_problem_is_said_with_the_fix_that_applies(verify_message: str, says: str) -> None:
+    import ssl
+
+    from t502_tui.service.errors import tls_problem
+
+    error = ssl.SSLCertVerificationError(1, "certificate verify failed")
+    error.verify_message = verify_message
+    said = tls_problem(error, "relay.example:443")
+    assert said is not None and said.startswith("relay.example:443's TLS certificate ") and says in said
+    assert ("SSL_CERT_FILE" in said) == ("self-signed" in verify_message)

@@ -479,6 +479,8 @@ def tls_problem(exc: BaseException, host: str) -> str | None:
     while seen is not None:
         if isinstance(seen, ssl.SSLCertVerificationError):
             why = one_line(str(seen.verify_message or seen.reason or "not trusted"), 120)
+            if "expired" in why or "mismatch" in why:  # no trust given makes these right
+                return f"{host}'s TLS certificate is not valid ({why})"
             return (f"{host}'s TLS certificate is not trusted ({why}); for a server of your own,"
                     " set SSL_CERT_FILE to the certificate it uses")
         if isinstance(seen, ssl.SSLError):
