@@ -246,7 +246,15 @@ def load_image(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Attachment:
     kind = sniff(data)
     if kind is None:
         raise AttachmentError(f"{path.name} is not a PNG, JPEG, WebP or GIF image")
+    return _image(path, data, kind)
+
+
+def _image(path: Path, data: bytes, kind: tuple[str, int | None, int | None]) -> Attachment:
+    """An image attachment; one whose header says it has no pixels is refused (a server
+    would, and it would count as a whole image in the context meanwhile)."""
     mime, width, height = kind
+    if width == 0 or height == 0:
+        raise AttachmentError(f"{path.name} is an image with no pixels ({width}×{height})")
     return Attachment(path.name, mime, data, width, height)
 
 
@@ -283,8 +291,7 @@ def load_attachment(path: Path, max_image_bytes: int = DEFAULT_MAX_BYTES,
     if (kind := sniff(data)) is not None:
         if len(data) > max_image_bytes:
             raise _too_big(path, len(data), max_image_bytes)
-        mime, width, height = kind
-        return Attachment(path.name, mime, data, width, height)
+        return _image(path, data, kind)
     if len(data) > max_text_bytes:
         raise AttachmentError(f"{path.name} is {_size(len(data))}; text files up to {_size(max_text_bytes)} can be attached")
     return load_text(path, data)

@@ -42,6 +42,14 @@ def test_load_image_and_describe(tmp_path: Path) -> None:
     assert image.data_url().startswith("data:image/jpeg;base64,/9j/")
 
 
+def test_an_image_with_no_pixels_is_refused(tmp_path: Path) -> None:
+    empty = tmp_path / "zero.png"
+    empty.write_bytes(b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + struct.pack(">II", 0, 0) + bytes(9))
+    for load in (load_image, load_attachment):
+        with pytest.raises(AttachmentError, match=r"zero.png is an image with no pixels \(0×0\)"):
+            load(empty)
+
+
 def test_limits(tmp_path: Path) -> None:
     path = tmp_path / "big.png"
     path.write_bytes(tiny_png())
