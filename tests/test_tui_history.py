@@ -372,6 +372,19 @@ async def test_a_search_hit_far_down_a_long_reply_opens_where_its_words_are(serv
         assert view.visible_text().startswith("gpt-5 · ")  # the message's top, nothing drawn in vain
 
 
+async def test_a_hit_past_the_lines_looked_through_says_so(server: LoopbackServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from t502_tui.ui.widgets import conversation_view
+
+    monkeypatch.setattr(conversation_view, "SCANNED_LINES", 40)  # the same as 3,000, sooner
+    seed(["the plan?", "\n\n".join(f"Line {n} of it." for n in range(100)) + "\n\nfar zebraquux", "ok", "fine"])
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.session.history is not None)
+        await open_search_hit(pilot, "zebraquux", hits=1)
+        await until(pilot, lambda: any("further into this message than the 40 lines" in n.message
+                                       for n in app._notifications))
+
+
 async def test_long_conversation_draws_newest_first_then_older_on_scroll(server: LoopbackServer) -> None:
     [ident] = seed([f"message number {i}" for i in range(2000)])
     app = make_app(server)

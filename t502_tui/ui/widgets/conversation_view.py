@@ -620,10 +620,17 @@ class ConversationView(ScrollView, can_focus=True):
             self._hit_to_show = message, words
         elif (found := self._line_with(index, words)) is not None and found >= top + height:
             top = found - height // 3
+        elif found is None and words and self._end_of(index) - top >= SCANNED_LINES:
+            self.notify(f"The words searched for may be further into this message than the"
+                        f" {SCANNED_LINES:,} lines looked through: it opens at its top.")
         self._prepare(top, top + height)
         self.following = False
         self._scroll(min(top, self.max_scroll_y), place=True)
         self.refresh()
+
+    def _end_of(self, index: int) -> int:
+        """The line after block ``index``."""
+        return self._tops[index + 1] if index + 1 < len(self.blocks) else self._total
 
     def _line_with(self, index: int, words: Sequence[str]) -> int | None:
         """The first line of block ``index`` (of its first SCANNED_LINES) that holds every
@@ -634,7 +641,7 @@ class ConversationView(ScrollView, can_focus=True):
             return None  # matched otherwise (accents, a link's address): no drawing for nothing
         start = self._tops[index]
         self._prepare(start, start + SCANNED_LINES)  # heights are guesses until drawn
-        end = min(self._tops[index + 1] if index + 1 < len(self.blocks) else self._total, start + SCANNED_LINES)
+        end = min(self._end_of(index), start + SCANNED_LINES)
         first = None
         for y in range(self._tops[index], end):
             _block, _index, _part, line = self._line(y)
