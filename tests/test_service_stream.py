@@ -148,6 +148,14 @@ async def test_usage_where_groq_puts_it(server: LoopbackServer, client: ChatClie
     assert UsageReport(Usage(5, 6, 11)) in await collect(client)
 
 
+async def test_a_whole_reply_asked_for_and_streamed_anyway_is_gathered(server: LoopbackServer, client: ChatClient) -> None:
+    server.script(CHAT, text_stream("Some relays always stream.", reasoning="hm", prompt_tokens=9))
+    completion = await client.complete(HI, "m")
+    assert completion.content == "Some relays always stream." and completion.reasoning == "hm"
+    assert completion.finish_reason == "stop" and completion.usage is not None and completion.usage.prompt_tokens == 9
+    assert server.chat_requests()[0].json["stream"] is False
+
+
 async def test_a_refusal_in_its_own_field_is_the_reply(server: LoopbackServer, client: ChatClient) -> None:
     # OpenAI puts a model's refusal in "refusal", content null ("refusal": null in every other chunk).
     first = {"choices": [{"index": 0, "delta": {"role": "assistant", "content": None, "refusal": None}}]}

@@ -68,8 +68,11 @@ from t502_tui.service.events import (
     ModelInfo,
     ReasoningDelta,
     RetryNotice,
+    SourcesFound,
     StreamEvent,
     Unreadable,
+    Usage,
+    UsageReport,
     server_int,
 )
 from t502_tui.service.pricing import UnusableAnswer, context_length, listed_prices
@@ -570,6 +573,8 @@ class ChatClient:
             for asked in range(1, len(_REFUSALS) + 2):
                 try:
                     async with self._response("POST", "chat/completions", body, deadline, on_retry) as response:
+                        if "event-stream" in response.headers.get("content-type", ""):
+                            return await self._gathered(response, deadline)  # it streams anyway
                         data = await self._read_json(response, "a chat completion", "answer", MAX_WHOLE_REPLY, deadline)
                     break
                 except APIError as error:
@@ -586,6 +591,30 @@ class ChatClient:
             return completion
         except ServiceError as error:
             raise self._scrubbed(error) from None
+
+    async def _gathered(self, response: httpx.Response, deadline: float) -> Completion:
+        """A whole reply from a server that streamed it though it was asked not to (some
+        relays always stream): its events, gathered."""
+        content: list[str] = []
+        reasoning: list[str] = []
+        images: list[str] = []
+        finish: str | None = None
+        usage: Usage | None = None
+        sources: SourcesFound | None = None
+        async for event in _StreamReader(self).read(response, deadline):
+            if isinstance(event, ContentDelta):
+                content.append(event.text)
+            elif isinstance(event, ReasoningDelta):
+                reasoning.append(event.text)
+            elif isinstance(event, ImageDelta):
+                images.append(event.url)
+            elif isinstance(event, UsageReport):
+                usage = event.usage
+            elif isinstance(event, Finished):
+                finish = event.finish_reason
+            elif isinstance(event, SourcesFound):
+                sources = event
+        return Completion("".join(content), "".join(reasoning), finish, usage, None, tuple(images), sources)
 
     async def stream_chat(
         self,
