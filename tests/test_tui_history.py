@@ -326,6 +326,13 @@ async def test_words_typed_while_a_search_hit_opens_go_to_its_composer_not_to_me
         for key, character in [("enter", None), *[(c, c) for c in "do you"]]:  # typed on at once
             app.post_message(events.Key("space" if character == " " else key, character))
         await until(pilot, lambda: pane(app) is not left and pane(app).composer.text == "do you")
+        pane(app).composer.clear()
+        await pilot.press("ctrl+f")
+        await until(pilot, lambda: isinstance(app.screen, SearchScreen))
+        keys = [*[(c, c) for c in "starter"], ("enter", None), *[(c, c) for c in "and"]]  # before any hit came
+        for key, character in keys:
+            app.post_message(events.Key(key, character))
+        await until(pilot, lambda: not isinstance(app.screen, SearchScreen) and pane(app).composer.text == "and")
         assert not any(isinstance(screen, Confirm) for screen in app.screen_stack)  # d was no Delete
         assert pane(app).editing is None and left.composer.text == ""
         await pilot.press("ctrl+f", "escape")  # a search given up: back where the user was

@@ -65,6 +65,12 @@ class SearchScreen(Dialog[SearchChoice | None]):
         self.history = history
         self.typed = typed
         self._choice: SearchChoice | None = None
+        self._searched: str | None = None
+        """The text whose hits are shown (None before the first search comes back)."""
+        self._enter_waits = False
+        """Enter came before the hits for what was typed: the first is opened when they come."""
+        self._typed_after: list[str] = []
+        """Letters typed after Enter: the start of the user's next message."""
         self.hits: list[SearchHit] = []
 
     def compose(self) -> ComposeResult:
@@ -88,8 +94,8 @@ class SearchScreen(Dialog[SearchChoice | None]):
         # hit was chosen, one of the message the user goes on to write.
         if event.is_printable and event.character:
             event.stop()
-            if self._choice is not None:
-                self._choice.typed_after.append(event.character)
+            if self._choice is not None or self._enter_waits:
+                self._typed_after.append(event.character)
             else:
                 self.type(event.character)
 
@@ -112,7 +118,7 @@ class SearchScreen(Dialog[SearchChoice | None]):
         except StoreError as error:
             note.update(Content(str(error)))
             return
-        self.hits = hits
+        self.hits, self._searched = hits, text
         options = []
         for index, hit in enumerate(hits):
             label = Content.assemble(
@@ -129,6 +135,15 @@ class SearchScreen(Dialog[SearchChoice | None]):
             f"{len(hits)} match{'es' if len(hits) != 1 else ''} · Enter opens · Esc closes" if text.strip()
             else "Enter opens the conversation at that message · Esc closes"
         ))
+        if self._enter_waits and text == self.query_one("#search-input", Input).value:
+            self._enter_waits = False
+            if hits:
+                self._choose(0)
+            else:  # nothing to open: what was typed after Enter goes on in the field
+                field = self.query_one("#search-input", Input)
+                field.focus()
+                field.insert_text_at_cursor("".join(self._typed_after))
+                self._typed_after.clear()
 
     def action_move(self, step: int) -> None:
         results = self.query_one(OptionList)
@@ -137,7 +152,11 @@ class SearchScreen(Dialog[SearchChoice | None]):
             results.highlighted = min(max(current + step, 0), results.option_count - 1)
 
     @on(Input.Submitted)
-    def _enter(self) -> None:
+    def _enter(self, event: Input.Submitted) -> None:
+        if event.value.strip() and event.value != self._searched:  # typed and entered at once: its hits are on their way
+            self._enter_waits = True
+            self.set_focus(None)  # what is typed meanwhile goes to on_key
+            return
         results = self.query_one(OptionList)
         if results.highlighted is not None and self.hits:
             self._choose(results.highlighted)
@@ -149,6 +168,6 @@ class SearchScreen(Dialog[SearchChoice | None]):
     def _choose(self, index: int) -> None:
         hit = self.hits[index]
         words = tuple(self.query_one("#search-input", Input).value.split())
-        self._choice = SearchChoice(hit.conversation_id, hit.message_id, words)
+        self._choice = SearchChoice(hit.conversation_id, hit.message_id, words, self._typed_after)
         self.set_focus(None)  # what is typed until the screen has closed goes to on_key
         self.dismiss(self._choice)
