@@ -499,6 +499,9 @@ async def test_composer_keys(server: LoopbackServer) -> None:
         app.post_message(events.Paste("pasted\nlines\n"))
         await pilot.pause()
         assert composer.text == "pasted\nlines\n" and len(server.chat_requests()) == 1
+        await pilot.press("enter")
+        await settle(app)
+        assert server.chat_requests()[-1].json["messages"][-1]["content"] == "pasted\nlines"  # not its last line break
 
 
 async def test_new_conversation_and_background_streaming(server: LoopbackServer) -> None:

@@ -413,7 +413,8 @@ class ConversationPane(Vertical):
             event.composer.restore(text)
             self.post_message(self.WontFit(self, *over))
             return
-        message = ChatMessage("user", text, attachments=list(self.attachments))
+        # Sent without what ends it blank (a paste's last line break); put back as typed.
+        message = ChatMessage("user", text.rstrip(), attachments=list(self.attachments))
         if self.editing is not None and self.editing in self.conversation.messages:
             # A new branch from the edited message's parent; the old branch is kept.
             message.parent_id = self.editing.parent_id
