@@ -100,6 +100,8 @@ class ModelPicker(Dialog[str | None]):
         self._groups = groups
         # Every listed model by PROVIDER/MODEL: made once per list, not at each keystroke.
         self._rows = {row.ref: row for group in groups for row in group.rows or []}
+        self._per_token = any(row.price and "/request" not in row.price for row in self._rows.values())
+        """Some row shows a price per token: the note says its unit."""
 
     def _label(self, ref: str) -> str:
         row = self._rows.get(ref)
@@ -255,7 +257,7 @@ class ModelPicker(Dialog[str | None]):
             notes.append(f"{hidden} image/audio/embedding model{'s' if hidden != 1 else ''} hidden (Ctrl+A shows them)")
         elif self.show_all and any(not row.chat for row in self._rows.values()):
             notes.append("Ctrl+A hides image/audio/embedding models")
-        if any(row.price and "/request" not in row.price for row in self._rows.values()):
+        if self._per_token:
             notes.append("prices in US$ per 1M tokens in/out")
         sort = "Ctrl+S lists them as the servers do" if self.by_price else "Ctrl+S sorts by price"
         notes.append(f"Enter chooses · {sort} · Ctrl+R refreshes · Esc closes")
